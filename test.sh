@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The project's test command, as README.md gives it: installs what the tests need (QEMU via
+# apt-get; the test guest's packages are installed by testdata/build-guest.sh), then runs every
+# module's tests. Fails when any test fails or when no test ran at all.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+scripts/ensure-packages.sh qemu-system-x86 qemu-utils
+./mvnw -B verify "$@"
+ran=$(cat ./*/target/surefire-reports/*.txt 2>/dev/null \
+  | sed -n 's/^Tests run: \([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')
+if [ "$ran" -eq 0 ]; then
+  echo "test.sh: no test ran" >&2
+  exit 1
+fi
+echo "test.sh: $ran tests ran"
