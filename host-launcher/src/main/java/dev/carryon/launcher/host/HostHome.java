@@ -1,0 +1,54 @@
+package dev.carryon.launcher.host;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * This host's own carryon folder: the host catalog, per-session work files and caches. Two
+ * "hosts" on one machine are two such folders, chosen with {@code CARRYON_HOME}.
+ */
+public final class HostHome {
+  /** The folder itself, absolute. */
+  private final Path root;
+
+  private HostHome(Path root) {
+    this.root = root.toAbsolutePath().normalize();
+  }
+
+  /**
+   * The folder named by the system property {@code carryon.home}, else {@code CARRYON_HOME}, else
+   * {@code ~/.local/share/carryon}; created if missing.
+   */
+  public static HostHome locate() throws IOException {
+    String configured = System.getProperty("carryon.home");
+    if (configured == null || configured.isEmpty()) {
+      configured = System.getenv("CARRYON_HOME");
+    }
+    Path root =
+        configured == null || configured.isEmpty()
+            ? Path.of(System.getProperty("user.home"), ".local", "share", "carryon")
+            : Path.of(configured);
+    return at(root);
+  }
+
+  /** The given folder, created if missing. */
+  public static HostHome at(Path root) throws IOException {
+    Files.createDirectories(root);
+    return new HostHome(root);
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** The SQLite file holding the host catalog. */
+  public Path catalogFile() {
+    return root.resolve("catalog.db");
+  }
+
+  /** The work folder of one session: its local COW, sockets, console log and saved state. */
+  public Path sessionDir(String sessionId) {
+    return root.resolve("sessions").resolve(sessionId);
+  }
+}

@@ -1,0 +1,51 @@
+package dev.carryon.launcher.host;
+
+import java.nio.file.Path;
+import java.time.Instant;
+
+/**
+ * One session as the host catalog remembers it.
+ *
+ * @param sessionId unique id, also named in the carrier's lease
+ * @param carrierId id of the carrier the session runs from
+ * @param carrierPath the carrier folder as this host saw it when the session began
+ * @param workDir this host's work folder for the session
+ * @param state where the session stands
+ * @param fromGeneration the carrier generation the session resumed from
+ * @param qemuPid process id of the session's QEMU, or 0 when none runs
+ * @param accelerator the accelerator QEMU ran with ("kvm" or "tcg"), or null before start
+ * @param startedAt when the session began
+ * @param endedAt when it ended or was aborted, or null while open
+ */
+public record SessionRecord(
+    String sessionId,
+    String carrierId,
+    Path carrierPath,
+    Path workDir,
+    SessionState state,
+    long fromGeneration,
+    long qemuPid,
+    String accelerator,
+    Instant startedAt,
+    Instant endedAt) {
+
+  public SessionRecord withState(SessionState newState, Instant when) {
+    return new SessionRecord(
+        sessionId,
+        carrierId,
+        carrierPath,
+        workDir,
+        newState,
+        fromGeneration,
+        newState == SessionState.RUNNING || newState == SessionState.STARTING ? qemuPid : 0,
+        accelerator,
+        startedAt,
+        newState.isOpen() ? null : when);
+  }
+
+  public SessionRecord withQemu(long pid, String accel) {
+    return new SessionRecord(
+        sessionId, carrierId, carrierPath, workDir, state, fromGeneration, pid, accel, startedAt,
+        endedAt);
+  }
+}
