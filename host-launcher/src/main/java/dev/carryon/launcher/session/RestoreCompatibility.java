@@ -1,0 +1,108 @@
+package dev.carryon.launcher.session;
+
+import dev.carryon.carrier.VmConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Whether this host's QEMU can restore a state saved under a given {@link VmConfig}. QEMU itself
+ * only refuses some mismatches at restore time (and accepts others silently), so this is asked
+ * before anything is written: the machine type and CPU model must exist here and the RAM must fit.
+ */
+final class RestoreCompatibility {
+  private static final Pattern MACHINE_LINE = Pattern.compile("^(\\S+)\\s+.*$");
+  private static final Pattern CPU_LINE = Pattern.compile("^x86\\s+(\\S+).*$");
+  private static final Pattern MEM_AVAILABLE = Pattern.compile("^MemAvailable:\\s+(\\d+) kB$");
+
+  /** Machine types this QEMU offers. */
+  private final Set<String> machines;
+  /** CPU models this QEMU offers. */
+  private final Set<String> cpus;
+  /** RAM free for a new process, in MiB; -1 when unknown. */
+  private final long availableMiB;
+
+  private RestoreCompatibility(Set<String> machines, Set<String> cpus, long availableMiB) {
+    this.machines = machines;
+    this.cpus = cpus;
+    this.availableMiB = availableMiB;
+  }
+
+  /** Asks the given QEMU binary what it supports and the kernel how much RAM is free. */
+  static RestoreCompatibility probe(Path qemuBinary) throws IOException {
+    Set<String> machines = matches(run(qemuBinary, "-machine", "help"), MACHINE_LINE);
+    machines.remove("Supported");
+    Set<String> cpus = matches(run(qemuBinary, "-cpu", "help"), CPU_LINE);
+    return new RestoreCompatibility(machines, cpus, availableMiB(Path.of("/proc/meminfo")));
+  }
+
+  /** Every reason this host cannot restore {@code config}; empty when it can. */
+  List<String> problems(VmConfig config) {
+    List<String> problems = new ArrayList<>();
+    if (!machines.contains(config.machineType())) {
+      problems.add(
+          "this host's QEMU has no machine type " + config.machineType()
+              + " (it was saved under that type; see qemu-system-x86_64 -machine help)");
+    }
+    if (!cpus.contains(config.cpuModel())) {
+      problems.add("this host's QEMU has no CPU model " + config.cpuModel());
+    }
+    if (availableMiB >= 0 && availableMiB < config.memoryMiB()) {
+      problems.add(
+          "the VM needs " + config.memoryMiB() + " MiB of RAM but this host has " + availableMiB
+              + " MiB available");
+    }
+    return problems;
+  }
+
+  static long availableMiB(Path meminfo) throws IOException {
+    if (!Files.isReadable(meminfo)) {
+      return -1;
+    }
+    for (String line : Files.readAllLines(meminfo, StandardCharsets.US_ASCII)) {
+      Matcher m = MEM_AVAILABLE.matcher(line.trim());
+      if (m.matches()) {
+        return Long.parseLong(m.group(1)) / 1024;
+      }
+    }
+    return -1;
+  }
+
+  private static Set<String> matches(List<String> lines, Pattern pattern) {
+    Set<String> names = new HashSet<>();
+    for (String line : lines) {
+      Matcher m = pattern.matcher(line);
+      if (m.matches()) {
+        names.add(m.group(1));
+      }
+    }
+    return names;
+  }
+
+  private static List<String> run(Path qemuBinary, String... args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(qemuBinary.toString());
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    try {
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IOException(qemuBinary + " " + String.join(" ", args) + " failed: " + out.trim());
+      }
+      return out.lines().toList();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while asking " + qemuBinary + " what it supports", e);
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+}

@@ -1,0 +1,49 @@
+package dev.carryon.launcher.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.carryon.carrier.VmConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Asks the real QEMU installed on this machine; fails when it is missing. */
+class RestoreCompatibilityTest {
+  private static RestoreCompatibility here;
+
+  @BeforeAll
+  static void probeRealQemu() throws IOException {
+    here = RestoreCompatibility.probe(Path.of("/usr/bin/qemu-system-x86_64"));
+  }
+
+  private static VmConfig config(String machine, String cpu, long memoryMiB) {
+    return new VmConfig(machine, cpu, memoryMiB, 1, "virtio-blk", null, null, null, List.of());
+  }
+
+  @Test
+  void theTestGuestsConfigurationFits() {
+    assertEquals(List.of(), here.problems(config("pc-q35-7.2", "qemu64", 256)));
+  }
+
+  @Test
+  void eachMismatchIsNamed() {
+    List<String> problems = here.problems(config("pc-q35-99.0", "NoSuchCpu-v9", 1L << 30));
+    assertEquals(3, problems.size(), problems.toString());
+    assertTrue(problems.get(0).contains("pc-q35-99.0"), problems.get(0));
+    assertTrue(problems.get(1).contains("NoSuchCpu-v9"), problems.get(1));
+    assertTrue(problems.get(2).contains("MiB of RAM"), problems.get(2));
+  }
+
+  @Test
+  void availableMemoryIsReadFromMeminfo(@TempDir Path dir) throws IOException {
+    Path meminfo = dir.resolve("meminfo");
+    Files.writeString(meminfo, "MemTotal:       2048000 kB\nMemAvailable:    1048576 kB\n");
+    assertEquals(1024, RestoreCompatibility.availableMiB(meminfo));
+    assertEquals(-1, RestoreCompatibility.availableMiB(dir.resolve("absent")));
+  }
+}
