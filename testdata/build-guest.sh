@@ -90,7 +90,9 @@ cp "$work/kernel/boot/vmlinuz-$kernel_release" "$work/vmlinuz"
 
 root="$work/initramfs"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,mnt,tmp,etc,lib/modules}
-cp /bin/busybox "$root/bin/busybox"
+busybox=$(dpkg -L busybox-static | grep -m 1 '/bin/busybox$' || true)
+[ -n "$busybox" ] || fail "busybox-static ships no bin/busybox"
+cp "$busybox" "$root/bin/busybox"
 install -m 0755 "$init_script" "$root/init"
 : > "$root/etc/carryon-modules"
 loaded=" "

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -75,6 +76,36 @@ class TestGuestBootTest {
     assertTrue(listing.contains("/ticks.log/"), listing); // its content may still be in page cache
     assertTrue(listing.contains("/payload.bin/262144/"), listing);
     assertEquals("1", debugfs(raw, "cat /bootcount").strip());
+  }
+
+  @Test
+  void withoutADiskItSaysSoAndKeepsTicking(@TempDir Path dir) throws Exception {
+    TestGuest guest = TestGuest.get();
+    List<String> command = new ArrayList<>(guest.qemuCommand(dir.resolve("unused.qcow2"),
+        dir.resolve("console.log")));
+    int blockdev = command.indexOf("-blockdev");
+    command.subList(blockdev, command.size()).clear(); // the disk is the command's tail
+
+    Process qemu = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("qemu.out").toFile())
+        .start();
+    try {
+      ConsoleLog log = new ConsoleLog(dir.resolve("console.log"), qemu);
+      log.waitFor(Pattern.compile("^CARRYON-ERROR no disk$"), Duration.ofSeconds(90));
+      // waitFor would fail on the error line now: poll for the loop going on instead.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (log.lastTick().map(Tick::n).orElse(0L) < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertTrue(log.lastTick().orElseThrow().n() >= 2, "" + log.lines());
+      assertEquals(Optional.empty(), log.bootMarker());
+    } finally {
+      qemu.destroy();
+      if (!qemu.waitFor(10, TimeUnit.SECONDS)) {
+        qemu.destroyForcibly().waitFor();
+      }
+    }
   }
 
   /** Runs one debugfs request on a raw ext4 image; debugfs's banner goes to stderr. */
