@@ -63,6 +63,7 @@ final class L2Tables {
       storage.readFully(b, header.l1TableOffset);
     }
     long[] t = new long[header.l1Size];
+    b.flip();
     b.asLongBuffer().get(t);
     long fileSize = storage.size();
     for (int i = 0; i < t.length; i++) {
