@@ -1,0 +1,35 @@
+package dev.carryon.cow;
+
+import dev.carryon.cow.io.FileStorage;
+import dev.carryon.cow.io.Storage;
+import dev.carryon.cow.qcow2.Qcow2;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Consistency checks comparable to {@code qemu-img check}. */
+public final class Checker {
+  private Checker() {}
+
+  /** Checks {@code image} without changing it. */
+  public static CheckReport check(Path image) throws IOException {
+    return check(image, false);
+  }
+
+  /**
+   * Checks {@code image}; with {@code repairLeaks}, lowers leaked refcounts (never touches an
+   * image with corruptions beyond leaks: those are only reported).
+   */
+  public static CheckReport check(Path image, boolean repairLeaks) throws IOException {
+    try (Storage s = repairLeaks ? FileStorage.openReadWrite(image) : FileStorage.openReadOnly(image)) {
+      if (!Qcow2.hasMagic(s)) {
+        return new CheckReport(image.toString(), "raw", 0, 0, 0, 0, 0, s.size(), 0, 0, 0, 0, List.of());
+      }
+      CheckReport report = Qcow2.check(s, false);
+      if (repairLeaks && report.leaks() > 0 && report.corruptions() == 0 && report.checkErrors() == 0) {
+        report = Qcow2.check(s, true);
+      }
+      return report;
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package dev.carryon.cow;
+
+import dev.carryon.cow.io.FileStorage;
+import dev.carryon.cow.io.Storage;
+import dev.carryon.cow.qcow2.Qcow2;
+import dev.carryon.cow.raw.Raw;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One image file (one layer of a backing chain). Guest bytes this layer does not define read
+ * from the backing image {@linkplain #attachBacking attached} to it, or as zeros when none is;
+ * {@link ImageChain} attaches the whole chain.
+ *
+ * <p>Writes may be buffered in metadata caches: {@link #flush} (and {@link #close}) make them
+ * durable in the order that keeps the image consistent at any cut.
+ */
+public interface DiskImage extends Closeable {
+
+  /** Opens the image at {@code path}, probing its format. */
+  static DiskImage open(Path path, boolean writable) throws IOException {
+    return open(path, null, writable);
+  }
+
+  /** Opens the image at {@code path} as {@code format} (null: probe). */
+  static DiskImage open(Path path, ImageFormat format, boolean writable) throws IOException {
+    Storage storage = writable ? FileStorage.openReadWrite(path) : FileStorage.openReadOnly(path);
+    try {
+      return open(storage, format);
+    } catch (IOException | RuntimeException e) {
+      storage.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens the image in {@code storage} as {@code format} (null: probe); writable when the storage
+   * is. The image owns the storage from now on and closes it.
+   */
+  static DiskImage open(Storage storage, ImageFormat format) throws IOException {
+    ImageFormat f = format != null ? format : probe(storage);
+    return f == ImageFormat.QCOW2 ? Qcow2.open(storage) : Raw.open(storage);
+  }
+
+  /** The format of the image in {@code storage}: qcow2 when it starts with the qcow2 magic. */
+  static ImageFormat probe(Storage storage) throws IOException {
+    return Qcow2.hasMagic(storage) ? ImageFormat.QCOW2 : ImageFormat.RAW;
+  }
+
+  ImageFormat format();
+
+  /** The file, for messages. */
+  Path path();
+
+  /** Guest-visible size in bytes. */
+  long virtualSize();
+
+  /** Backing file name as recorded in the image, or null. */
+  String backingFileName();
+
+  /** Backing format as recorded in the image, or null when not recorded. */
+  String backingFormat();
+
+  boolean isWritable();
+
+  /** Reads of bytes this layer does not define go to {@code backing} from now on. */
+  void attachBacking(DiskImage backing);
+
+  /** Reads {@code dst.remaining()} guest bytes at {@code guestOffset} (within the virtual size). */
+  void read(ByteBuffer dst, long guestOffset) throws IOException;
+
+  /** Writes guest bytes at {@code guestOffset}; bytes past the virtual size are refused. */
+  void write(ByteBuffer src, long guestOffset) throws IOException;
+
+  /** Makes {@code length} guest bytes at {@code guestOffset} read as zeros. */
+  void writeZeroes(long guestOffset, long length) throws IOException;
+
+  /**
+   * Loads and validates the metadata a write to this guest range would use, changing nothing, so
+   * that a caller can refuse bad input before the first byte is written.
+   */
+  void prepareWrite(long guestOffset, long length) throws IOException;
+
+  /**
+   * Allocation of this layer alone over {@code [start, start + length)}, depth 0; runs this layer
+   * does not define are {@code present == false}.
+   */
+  List<Extent> mapLayer(long start, long length) throws IOException;
+
+  /** Makes all writes so far durable. */
+  void flush() throws IOException;
+
+  /** Flushes (when writable) and closes the storage. */
+  @Override
+  void close() throws IOException;
+}
