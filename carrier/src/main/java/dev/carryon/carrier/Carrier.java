@@ -31,18 +31,24 @@ import java.util.stream.Stream;
 public final class Carrier implements AutoCloseable {
   /** Absolute carrier folder. */
   private final Path folder;
+
   /** Its manifest on storage. */
   private final ManifestStore store;
+
   /** Source of creation times and lease times. */
   private final Clock clock;
+
   /** Folds layers into the COW; null when read-only. */
   private final LayerMerger merger;
+
   /** Held while writable; null when read-only. */
   private final CarrierLock lock;
+
   /** The committed manifest, as last read or written. */
   private Manifest manifest;
 
-  private Carrier(Path folder, Manifest manifest, Clock clock, LayerMerger merger, CarrierLock lock) {
+  private Carrier(
+      Path folder, Manifest manifest, Clock clock, LayerMerger merger, CarrierLock lock) {
     this.folder = folder;
     this.store = new ManifestStore(folder);
     this.manifest = manifest;
@@ -138,7 +144,12 @@ public final class Carrier implements AutoCloseable {
         .orElseThrow(
             () ->
                 new CarrierException(
-                    folder + ": generation " + number + " is not kept (kept: " + keptNumbers() + ")"));
+                    folder
+                        + ": generation "
+                        + number
+                        + " is not kept (kept: "
+                        + keptNumbers()
+                        + ")"));
   }
 
   /** The newest kept generation committed at or before {@code time}. */
@@ -152,8 +163,14 @@ public final class Carrier implements AutoCloseable {
     if (found == null) {
       Generation oldest = manifest.generations().get(0);
       throw new CarrierException(
-          folder + ": no checkpoint at or before " + time + " (the oldest kept, generation "
-              + oldest.number() + ", is from " + oldest.created() + ")");
+          folder
+              + ": no checkpoint at or before "
+              + time
+              + " (the oldest kept, generation "
+              + oldest.number()
+              + ", is from "
+              + oldest.created()
+              + ")");
     }
     return found;
   }
@@ -179,9 +196,9 @@ public final class Carrier implements AutoCloseable {
   }
 
   /**
-   * Recomputes the size and SHA-256 of every file the manifest references and reports each one
-   * that differs or is missing; empty when all match. The COW is not checked while a merge into
-   * it is pending: its bytes are in flux, and the layer above it covers every cluster changing.
+   * Recomputes the size and SHA-256 of every file the manifest references and reports each one that
+   * differs or is missing; empty when all match. The COW is not checked while a merge into it is
+   * pending: its bytes are in flux, and the layer above it covers every cluster changing.
    */
   public List<FileProblem> verify(Progress progress) throws IOException {
     return check(manifest.files().keySet(), progress);
@@ -200,9 +217,9 @@ public final class Carrier implements AutoCloseable {
   }
 
   /**
-   * Takes the lease for {@code sessionId} on {@code host}, or refuses with a {@link
-   * LeaseException} naming the holder when another session holds it. Taking it again for the
-   * same session changes nothing.
+   * Takes the lease for {@code sessionId} on {@code host}, or refuses with a {@link LeaseException}
+   * naming the holder when another session holds it. Taking it again for the same session changes
+   * nothing.
    */
   public Lease takeLease(HostIdentity host, String sessionId) throws IOException {
     requireWritable();
@@ -212,7 +229,10 @@ public final class Carrier implements AutoCloseable {
         return held;
       }
       throw new LeaseException(
-          folder + ": leased by " + held.describe() + "; break the lease only if that session is"
+          folder
+              + ": leased by "
+              + held.describe()
+              + "; break the lease only if that session is"
               + " gone",
           held);
     }
@@ -245,8 +265,7 @@ public final class Carrier implements AutoCloseable {
    * Starts the end of a session that resumed generation {@code resumed} and holds the lease. The
    * new layer and state are then written through the returned {@link SessionEnd}.
    */
-  public SessionEnd beginEnd(HostIdentity host, String sessionId, long resumed)
-      throws IOException {
+  public SessionEnd beginEnd(HostIdentity host, String sessionId, long resumed) throws IOException {
     requireWritable();
     requireLease(host, sessionId);
     Generation parent = checkpoint(resumed);
@@ -259,8 +278,8 @@ public final class Carrier implements AutoCloseable {
   /**
    * Commits the generation of {@code end} atomically with the lease released: the layer and state
    * move into place, the manifest naming the new generation current is committed; then layers
-   * shared by every kept generation are merged into the COW through the merger, and files no
-   * longer referenced are deleted. A cut anywhere leaves the old generation or the new one.
+   * shared by every kept generation are merged into the COW through the merger, and files no longer
+   * referenced are deleted. A cut anywhere leaves the old generation or the new one.
    */
   public EndResult commitGeneration(SessionEnd end, String note) throws IOException {
     requireWritable();
@@ -268,7 +287,9 @@ public final class Carrier implements AutoCloseable {
     long number = manifest.currentGeneration() + 1;
     if (end.generation() != number) {
       throw new CarrierException(
-          folder + ": the carrier moved to generation " + manifest.currentGeneration()
+          folder
+              + ": the carrier moved to generation "
+              + manifest.currentGeneration()
               + " since this end began; begin it again");
     }
     Generation parent = checkpoint(end.resumed().number());
@@ -325,8 +346,13 @@ public final class Carrier implements AutoCloseable {
       FileRecord actual = Durable.hash(layer, Progress.NONE);
       if (!actual.equals(manifest.files().get(p.layer()))) {
         throw new CarrierException(
-            layer + ": does not match the manifest (" + actual.size() + " bytes, SHA-256 "
-                + actual.sha256() + "); refusing to merge it into " + p.into());
+            layer
+                + ": does not match the manifest ("
+                + actual.size()
+                + " bytes, SHA-256 "
+                + actual.sha256()
+                + "); refusing to merge it into "
+                + p.into());
       }
       merger.merge(layer, into);
       // The manifest will drop the layer: its clusters must be in the COW on the medium first.
@@ -415,8 +441,7 @@ public final class Carrier implements AutoCloseable {
             state,
             init.note());
     return new Manifest(
-        UUID.randomUUID(), now, 1, vm, init.keep(), List.of(first), records, null,
-        null);
+        UUID.randomUUID(), now, 1, vm, init.keep(), List.of(first), records, null, null);
   }
 
   /** Carrier name → source file of a new carrier, base first. */
@@ -427,7 +452,8 @@ public final class Carrier implements AutoCloseable {
     }
     Map<String, Path> sources = new LinkedHashMap<>();
     requireFile(init.base(), "base image");
-    sources.put(isQcow2(init.base()) ? CarrierFiles.BASE_QCOW2 : CarrierFiles.BASE_RAW, init.base());
+    sources.put(
+        isQcow2(init.base()) ? CarrierFiles.BASE_QCOW2 : CarrierFiles.BASE_RAW, init.base());
     sources.put(CarrierFiles.COW, requireFile(init.cow(), "COW overlay"));
     if (init.kernel() != null) {
       sources.put(CarrierFiles.KERNEL, requireFile(init.kernel(), "kernel"));
@@ -462,7 +488,8 @@ public final class Carrier implements AutoCloseable {
             new FileProblem(
                 e.getKey(), "size " + recorded.size() + " recorded, " + Files.size(p) + " found"));
       } else {
-        FileRecord actual = Durable.hash(p, (done, size) -> progress.advanced(before[0] + done, all));
+        FileRecord actual =
+            Durable.hash(p, (done, size) -> progress.advanced(before[0] + done, all));
         if (!actual.sha256().equals(recorded.sha256())) {
           problems.add(
               new FileProblem(
@@ -483,7 +510,12 @@ public final class Carrier implements AutoCloseable {
     }
     if (!held.heldBy(host, sessionId)) {
       throw new LeaseException(
-          folder + ": leased by " + held.describe() + ", not by session " + sessionId + " on host "
+          folder
+              + ": leased by "
+              + held.describe()
+              + ", not by session "
+              + sessionId
+              + " on host "
               + host.hostName(),
           held);
     }

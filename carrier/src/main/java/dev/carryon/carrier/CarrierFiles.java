@@ -4,38 +4,50 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Names of everything in a carrier folder, relative to the folder, with {@code /} as separator.
- * The manifest refers to files only by these names; nothing else is ever referenced, so a
- * manifest cannot point outside its folder.
+ * Names of everything in a carrier folder, relative to the folder, with {@code /} as separator. The
+ * manifest refers to files only by these names; nothing else is ever referenced, so a manifest
+ * cannot point outside its folder.
  */
 public final class CarrierFiles {
   /** The manifest: replacing it is the one commit point of every change. */
   public static final String MANIFEST = "carryon.json";
+
   /** The next manifest while it is being written; renamed over {@link #MANIFEST} to commit. */
   public static final String MANIFEST_NEW = "tmp/carryon.json.new";
+
   /** Held locked (never written) by the one process that may write the carrier. */
   public static final String LOCK = "carryon.lock";
+
   /** The base image when it is a qcow2 file. */
   public static final String BASE_QCOW2 = "base.qcow2";
+
   /** The base image when it is raw. */
   public static final String BASE_RAW = "base.raw";
+
   /** Kernel for direct boot, optional. */
   public static final String KERNEL = "vmlinuz";
+
   /** Initial ramdisk for direct boot, optional. */
   public static final String INITRD = "initrd.img";
+
   /** The carrier's COW over the base; older session layers are merged into it. */
   public static final String COW = "cow.qcow2";
+
   /** Folder of the session layers. */
   public static final String LAYERS = "layers";
+
   /** Folder of the hibernation states. */
   public static final String STATES = "states";
+
   /** Folder of files being written and not yet committed; emptied by recovery. */
   public static final String TMP = "tmp";
 
   /** {@code "format"} value of a carrier manifest. */
   public static final String FORMAT = "carryon-carrier";
+
   /** The manifest version this code reads and writes. */
   public static final int VERSION = 1;
+
   /** Checkpoints kept when the creator does not say. */
   public static final int DEFAULT_KEEP = 3;
 

@@ -8,13 +8,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Keeps every other process off a carrier while one writes it (the lease keeps other sessions
- * off for a whole session; this keeps other commands off for one command). Released by the
- * operating system when the process dies, so a cut never leaves it held.
+ * Keeps every other process off a carrier while one writes it (the lease keeps other sessions off
+ * for a whole session; this keeps other commands off for one command). Released by the operating
+ * system when the process dies, so a cut never leaves it held.
  */
 final class CarrierLock implements AutoCloseable {
   /** The open lock file. */
   private final FileChannel channel;
+
   /** The lock held on it. */
   private final FileLock lock;
 

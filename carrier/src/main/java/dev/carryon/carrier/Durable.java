@@ -12,9 +12,9 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 
 /**
- * The storage steps of the commit protocol, each behind a write point: copy in (hashing in the
- * same pass), move into place, force a file or a folder, delete. Nothing here decides what is
- * committed; {@link ManifestStore} and {@link Carrier} do.
+ * The storage steps of the commit protocol, each behind a write point: copy in (hashing in the same
+ * pass), move into place, force a file or a folder, delete. Nothing here decides what is committed;
+ * {@link ManifestStore} and {@link Carrier} do.
  */
 final class Durable {
   private Durable() {}

@@ -12,8 +12,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Writes a new carrier file in chunks while computing its size and SHA-256, and forces it to
- * stable storage on {@link #close}. Every chunk written is a write point.
+ * Writes a new carrier file in chunks while computing its size and SHA-256, and forces it to stable
+ * storage on {@link #close}. Every chunk written is a write point.
  */
 final class DurableOutput extends OutputStream {
   /** Bytes gathered before one write to the file. */
@@ -21,14 +21,19 @@ final class DurableOutput extends OutputStream {
 
   /** The file written. */
   private final Path target;
+
   /** Open on {@link #target} until closed. */
   private final FileChannel channel;
+
   /** SHA-256 of everything written so far. */
   private final MessageDigest sha256 = newSha256();
+
   /** Bytes not yet written to the file. */
   private final ByteBuffer chunk = ByteBuffer.allocate(CHUNK);
+
   /** Bytes accepted so far. */
   private long size;
+
   /** Size and checksum, once closed. */
   private FileRecord record;
 

@@ -18,8 +18,7 @@ public record FileRecord(long size, String sha256) {
       throw new IllegalArgumentException("size (" + size + ") must not be negative");
     }
     if (!SHA256.matcher(sha256).matches()) {
-      throw new IllegalArgumentException(
-          "sha256 (" + sha256 + ") must be 64 lowercase hex digits");
+      throw new IllegalArgumentException("sha256 (" + sha256 + ") must be 64 lowercase hex digits");
     }
   }
 }

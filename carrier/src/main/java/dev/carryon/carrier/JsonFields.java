@@ -16,16 +16,19 @@ import java.util.UUID;
 
 /**
  * Reads the fields of one JSON object strictly: every field asked for must be present (null only
- * where allowed), of the right type, and {@link #done} refuses fields nobody asked for. Errors
- * name the manifest file and the field's path, e.g. {@code generations[2].chain[0]}.
+ * where allowed), of the right type, and {@link #done} refuses fields nobody asked for. Errors name
+ * the manifest file and the field's path, e.g. {@code generations[2].chain[0]}.
  */
 final class JsonFields {
   /** The manifest being read, for messages. */
   private final Path source;
+
   /** Path of this object in the document, empty for the root. */
   private final String where;
+
   /** The object read. */
   private final ObjectNode node;
+
   /** Fields asked for so far. */
   private final Set<String> seen = new HashSet<>();
 
@@ -38,11 +41,6 @@ final class JsonFields {
   /** Path of this object, for messages about the object as a whole. */
   String where() {
     return where.isEmpty() ? "manifest" : where;
-  }
-
-  /** True when the field is present (even as null); does not mark it as read. */
-  boolean has(String name) {
-    return node.has(name);
   }
 
   String text(String name) throws CarrierFormatException {
@@ -139,7 +137,10 @@ final class JsonFields {
         throw new CarrierFormatException(
             CarrierFormatException.Kind.BAD_VALUE,
             source,
-            "unknown field '" + path(name) + "' (not in manifest version " + CarrierFiles.VERSION
+            "unknown field '"
+                + path(name)
+                + "' (not in manifest version "
+                + CarrierFiles.VERSION
                 + ")");
       }
     }

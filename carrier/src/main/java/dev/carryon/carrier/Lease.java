@@ -4,8 +4,8 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * The claim of one host's session on a carrier: while it is held, no other session may resume
- * from the carrier or commit to it.
+ * The claim of one host's session on a carrier: while it is held, no other session may resume from
+ * the carrier or commit to it.
  *
  * @param hostId stable id of the holding host
  * @param hostName the holding host's name, for people reading a refusal

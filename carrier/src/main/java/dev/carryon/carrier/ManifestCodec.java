@@ -20,10 +20,10 @@ import java.util.TreeMap;
 
 /**
  * Reads and writes {@code carryon.json}. The schema is strict: {@code "format"} must be {@value
- * CarrierFiles#FORMAT} and {@code "version"} {@value CarrierFiles#VERSION}; every field is
- * required (nullable ones are written as {@code null}); unknown fields are refused; and the
- * manifest must keep {@link ManifestRules}. Each refusal is a {@link CarrierFormatException}
- * naming the file and the problem.
+ * CarrierFiles#FORMAT} and {@code "version"} {@value CarrierFiles#VERSION}; every field is required
+ * (nullable ones are written as {@code null}); unknown fields are refused; and the manifest must
+ * keep {@link ManifestRules}. Each refusal is a {@link CarrierFormatException} naming the file and
+ * the problem.
  *
  * <pre>{@code
  * {
@@ -51,8 +51,8 @@ public final class ManifestCodec {
   private ManifestCodec() {}
 
   /**
-   * Reads the manifest {@code manifestFile} and checks that every file it references exists
-   * beside it.
+   * Reads the manifest {@code manifestFile} and checks that every file it references exists beside
+   * it.
    */
   public static Manifest read(Path manifestFile) throws IOException {
     byte[] bytes;
@@ -82,8 +82,10 @@ public final class ManifestCodec {
       root = MAPPER.readTree(json);
     } catch (JsonProcessingException e) {
       throw new CarrierFormatException(
-          CarrierFormatException.Kind.NOT_JSON, source, "not JSON: " + e.getOriginalMessage()
-              + locationOf(e), e);
+          CarrierFormatException.Kind.NOT_JSON,
+          source,
+          "not JSON: " + e.getOriginalMessage() + locationOf(e),
+          e);
     } catch (IOException e) {
       throw new CarrierFormatException(
           CarrierFormatException.Kind.NOT_JSON, source, "not JSON: " + e.getMessage(), e);
@@ -92,7 +94,9 @@ public final class ManifestCodec {
       throw new CarrierFormatException(
           CarrierFormatException.Kind.NOT_JSON,
           source,
-          "not a JSON object (found " + (root == null || root.isMissingNode() ? "nothing" : root.getNodeType()) + ")");
+          "not a JSON object (found "
+              + (root == null || root.isMissingNode() ? "nothing" : root.getNodeType())
+              + ")");
     }
     JsonFields f = new JsonFields(source, "", (ObjectNode) root);
     checkFormatAndVersion(f, root, source);
@@ -131,7 +135,9 @@ public final class ManifestCodec {
       go.put("note", g.note());
     }
     ObjectNode files = o.putObject("files");
-    m.files().forEach((name, r) -> files.putObject(name).put("size", r.size()).put("sha256", r.sha256()));
+    m.files()
+        .forEach(
+            (name, r) -> files.putObject(name).put("size", r.size()).put("sha256", r.sha256()));
     if (m.lease() == null) {
       o.putNull("lease");
     } else {
@@ -170,16 +176,22 @@ public final class ManifestCodec {
       throw new CarrierFormatException(
           CarrierFormatException.Kind.FOREIGN,
           source,
-          "not a carryon carrier manifest (format is \"" + format.textValue() + "\", expected \""
-              + CarrierFiles.FORMAT + "\")");
+          "not a carryon carrier manifest (format is \""
+              + format.textValue()
+              + "\", expected \""
+              + CarrierFiles.FORMAT
+              + "\")");
     }
     long version = f.whole("version");
     if (version != CarrierFiles.VERSION) {
       throw new CarrierFormatException(
           CarrierFormatException.Kind.UNSUPPORTED_VERSION,
           source,
-          "manifest version " + version + " is not supported (this carryon reads version "
-              + CarrierFiles.VERSION + ")");
+          "manifest version "
+              + version
+              + " is not supported (this carryon reads version "
+              + CarrierFiles.VERSION
+              + ")");
     }
   }
 
@@ -201,7 +213,8 @@ public final class ManifestCodec {
     PendingMerge pending = readPending(f.objectOrNull("pending"));
     f.done();
     try {
-      return new Manifest(carrierId, created, current, vm, keep, generations, files, lease, pending);
+      return new Manifest(
+          carrierId, created, current, vm, keep, generations, files, lease, pending);
     } catch (IllegalArgumentException e) {
       throw f.invalid(e.getMessage());
     }
@@ -242,7 +255,8 @@ public final class ManifestCodec {
     if (l == null) {
       return null;
     }
-    Lease lease = new Lease(l.text("hostId"), l.text("hostName"), l.text("sessionId"), l.instant("since"));
+    Lease lease =
+        new Lease(l.text("hostId"), l.text("hostName"), l.text("sessionId"), l.instant("since"));
     l.done();
     return lease;
   }
@@ -263,6 +277,10 @@ public final class ManifestCodec {
   private static String locationOf(JsonProcessingException e) {
     return e.getLocation() == null
         ? ""
-        : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+        : " (line "
+            + e.getLocation().getLineNr()
+            + ", column "
+            + e.getLocation().getColumnNr()
+            + ")";
   }
 }

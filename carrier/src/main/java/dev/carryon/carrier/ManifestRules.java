@@ -11,8 +11,8 @@ import java.util.Set;
  *
  * <ul>
  *   <li>Every generation's chain is the base, then {@link CarrierFiles#COW}, then layers of
- *       increasing generation numbers; a non-empty layer list ends with the generation's own
- *       layer. Its state, if any, is the generation's own state file.
+ *       increasing generation numbers; a non-empty layer list ends with the generation's own layer.
+ *       Its state, if any, is the generation's own state file.
  *   <li>The kept generations form one line: the current one is the newest, and each kept one is
  *       reached from it by following parents. A child's chain is its parent's chain plus the
  *       child's layer (or both are the bare base + COW, once everything was merged).
@@ -45,7 +45,8 @@ final class ManifestRules {
     if (m.vm().initrd() != null && !m.vm().initrd().equals(CarrierFiles.INITRD)) {
       return "vm.initrd must be '" + CarrierFiles.INITRD + "', found '" + m.vm().initrd() + "'";
     }
-    String base = m.generations().get(0).chain().isEmpty() ? null : m.generations().get(0).chain().get(0);
+    String base =
+        m.generations().get(0).chain().isEmpty() ? null : m.generations().get(0).chain().get(0);
     for (Generation g : m.generations()) {
       String problem = chainProblem(g, base);
       if (problem != null) {
@@ -68,8 +69,13 @@ final class ManifestRules {
       return "chain " + chain + " must hold at least the base and " + CarrierFiles.COW;
     }
     if (!CarrierFiles.isBase(chain.get(0))) {
-      return "chain must start with " + CarrierFiles.BASE_QCOW2 + " or " + CarrierFiles.BASE_RAW
-          + ", found '" + chain.get(0) + "'";
+      return "chain must start with "
+          + CarrierFiles.BASE_QCOW2
+          + " or "
+          + CarrierFiles.BASE_RAW
+          + ", found '"
+          + chain.get(0)
+          + "'";
     }
     if (!chain.get(0).equals(base)) {
       return "chain starts with '" + chain.get(0) + "' but other generations with '" + base + "'";
@@ -81,14 +87,21 @@ final class ManifestRules {
     for (String layer : chain.subList(2, chain.size())) {
       long n = CarrierFiles.layerGeneration(layer);
       if (n <= previous || n > g.number()) {
-        return "chain entry '" + layer + "' is not a layer numbered above " + previous
-            + " and at most " + g.number();
+        return "chain entry '"
+            + layer
+            + "' is not a layer numbered above "
+            + previous
+            + " and at most "
+            + g.number();
       }
       previous = n;
     }
     if (chain.size() > 2 && previous != g.number()) {
-      return "chain must end with its own layer " + CarrierFiles.layer(g.number())
-          + ", found '" + g.top() + "'";
+      return "chain must end with its own layer "
+          + CarrierFiles.layer(g.number())
+          + ", found '"
+          + g.top()
+          + "'";
     }
     if (g.state() != null && !g.state().equals(CarrierFiles.state(g.number()))) {
       return "state must be " + CarrierFiles.state(g.number()) + ", found '" + g.state() + "'";
@@ -111,8 +124,14 @@ final class ManifestRules {
       boolean bare = parent.chain().size() == 2 && g.chain().equals(parent.chain());
       expected.add(CarrierFiles.layer(g.number()));
       if (!bare && !g.chain().equals(expected)) {
-        return "generation " + g.number() + ": chain " + g.chain() + " is not the chain of its "
-            + "parent " + parent.number() + " plus its own layer";
+        return "generation "
+            + g.number()
+            + ": chain "
+            + g.chain()
+            + " is not the chain of its "
+            + "parent "
+            + parent.number()
+            + " plus its own layer";
       }
       g = parent;
     }
@@ -129,11 +148,17 @@ final class ManifestRules {
       return null;
     }
     if (!p.into().equals(CarrierFiles.COW)) {
-      return "pending merge goes into '" + p.into() + "'; only " + CarrierFiles.COW + " is merged into";
+      return "pending merge goes into '"
+          + p.into()
+          + "'; only "
+          + CarrierFiles.COW
+          + " is merged into";
     }
     for (Generation g : m.generations()) {
       if (g.chain().size() < 3 || !g.chain().get(2).equals(p.layer())) {
-        return "pending merge of '" + p.layer() + "' but it is not the lowest layer of generation "
+        return "pending merge of '"
+            + p.layer()
+            + "' but it is not the lowest layer of generation "
             + g.number();
       }
     }

@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * The carrier's manifest on storage. {@link #commit} is the one commit point of every change:
- * the new manifest is written whole to {@value CarrierFiles#MANIFEST_NEW} and forced, renamed
- * over {@value CarrierFiles#MANIFEST} in one step, and the folder is forced so the rename
- * survives a power cut. A cut before the rename leaves the old manifest; after it, the new one.
+ * The carrier's manifest on storage. {@link #commit} is the one commit point of every change: the
+ * new manifest is written whole to {@value CarrierFiles#MANIFEST_NEW} and forced, renamed over
+ * {@value CarrierFiles#MANIFEST} in one step, and the folder is forced so the rename survives a
+ * power cut. A cut before the rename leaves the old manifest; after it, the new one.
  */
 final class ManifestStore {
   /** The carrier folder. */

@@ -6,35 +6,43 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A session end under way, from {@link Carrier#beginEnd} to {@link Carrier#commitGeneration}.
- * The new layer and state are written under the carrier's {@value CarrierFiles#TMP} folder (by
- * the copy helpers here, which hash in the same pass, or by anyone at {@link #layerFile} and
- * {@link #stateFile}); nothing is visible until the commit.
+ * A session end under way, from {@link Carrier#beginEnd} to {@link Carrier#commitGeneration}. The
+ * new layer and state are written under the carrier's {@value CarrierFiles#TMP} folder (by the copy
+ * helpers here, which hash in the same pass, or by anyone at {@link #layerFile} and {@link
+ * #stateFile}); nothing is visible until the commit.
  */
 public final class SessionEnd {
   /** The host ending the session. */
   private final HostIdentity host;
+
   /** The session ending; it holds the lease. */
   private final String sessionId;
+
   /** The generation the session resumed, the parent of the new one. */
   private final Generation resumed;
+
   /** Number of the generation this end makes. */
   private final long number;
+
   /** Where the new layer is written. */
   private final Path layerFile;
+
   /** Where the new state is written. */
   private final Path stateFile;
+
   /** Size and checksum of the layer, when copied in by {@link #copyLayer}. */
   private FileRecord layer;
+
   /** Size and checksum of the state, when copied in by {@link #copyState}. */
   private FileRecord state;
+
   /** The state stream, when written by {@link #openState}. */
   private DurableOutput stateOut;
+
   /** True when the guest was shut down and the new generation boots cold. */
   private boolean cold;
 
-  SessionEnd(
-      HostIdentity host, String sessionId, Generation resumed, long number, Path tmp) {
+  SessionEnd(HostIdentity host, String sessionId, Generation resumed, long number, Path tmp) {
     this.host = host;
     this.sessionId = sessionId;
     this.resumed = resumed;

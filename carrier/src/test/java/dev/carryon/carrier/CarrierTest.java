@@ -28,6 +28,7 @@ class CarrierTest {
 
   @TempDir Path dir;
   private final TestClock clock = new TestClock(T0);
+
   /** Expected guest-visible disk content per generation number. */
   private final Map<Long, byte[]> content = new HashMap<>(Map.of(1L, FakeImages.base(10)));
 
@@ -56,15 +57,20 @@ class CarrierTest {
     CarrierException e =
         assertThrows(
             CarrierException.class,
-            () -> Carrier.create(dir.resolve("carrier"), Fixtures.init(dir.resolve("src2"), 3),
-                FakeImages.MERGER, Progress.NONE));
+            () ->
+                Carrier.create(
+                    dir.resolve("carrier"),
+                    Fixtures.init(dir.resolve("src2"), 3),
+                    FakeImages.MERGER,
+                    Progress.NONE));
     assertTrue(e.getMessage().contains("already a carrier"), e.getMessage());
   }
 
   @Test
   void openRefusesAFolderWithoutManifest() throws IOException {
     Files.createDirectories(dir.resolve("empty"));
-    CarrierException e = assertThrows(CarrierException.class, () -> Carrier.open(dir.resolve("empty")));
+    CarrierException e =
+        assertThrows(CarrierException.class, () -> Carrier.open(dir.resolve("empty")));
     assertEquals(dir.resolve("empty") + ": not a carrier (no carryon.json)", e.getMessage());
   }
 
@@ -80,7 +86,8 @@ class CarrierTest {
       f.seek(100);
       f.write(b ^ 0x01);
     }
-    try (RandomAccessFile f = new RandomAccessFile(carrier.resolve("states/S1.zst").toFile(), "rw")) {
+    try (RandomAccessFile f =
+        new RandomAccessFile(carrier.resolve("states/S1.zst").toFile(), "rw")) {
       f.setLength(5);
     }
     Files.delete(carrier.resolve("initrd.img"));
@@ -89,9 +96,12 @@ class CarrierTest {
     assertEquals(Set.of("base.raw", "states/S1.zst", "initrd.img"), problems.keySet());
     assertTrue(problems.get("base.raw").startsWith("SHA-256 "), problems.get("base.raw"));
     assertEquals(
-        "size " + Fixtures.stateBytes(1).length + " recorded, 5 found", problems.get("states/S1.zst"));
+        "size " + Fixtures.stateBytes(1).length + " recorded, 5 found",
+        problems.get("states/S1.zst"));
     assertEquals("does not exist", problems.get("initrd.img"));
-    assertEquals(List.of(new FileProblem("base.raw", problems.get("base.raw"))), c.verify(c.current(), Progress.NONE).subList(0, 1));
+    assertEquals(
+        List.of(new FileProblem("base.raw", problems.get("base.raw"))),
+        c.verify(c.current(), Progress.NONE).subList(0, 1));
   }
 
   @Test
@@ -102,7 +112,8 @@ class CarrierTest {
         assertThrows(CarrierFormatException.class, () -> Carrier.open(dir.resolve("carrier")));
     assertEquals(CarrierFormatException.Kind.MISSING_FILE, e.kind());
     assertEquals(
-        dir.resolve("carrier/carryon.json") + ": references vmlinuz, which does not exist in "
+        dir.resolve("carrier/carryon.json")
+            + ": references vmlinuz, which does not exist in "
             + dir.resolve("carrier"),
         e.getMessage());
   }
@@ -137,7 +148,8 @@ class CarrierTest {
   @Test
   void endNeedsTheLease() throws IOException {
     try (Carrier c = Fixtures.create(dir, 3, clock)) {
-      LeaseException e = assertThrows(LeaseException.class, () -> c.beginEnd(Fixtures.HOME, "s2", 1));
+      LeaseException e =
+          assertThrows(LeaseException.class, () -> c.beginEnd(Fixtures.HOME, "s2", 1));
       assertTrue(e.getMessage().contains("holds no lease"), e.getMessage());
       c.takeLease(Fixtures.HOME, "s2");
       SessionEnd end = c.beginEnd(Fixtures.HOME, "s2", 1);
@@ -197,13 +209,16 @@ class CarrierTest {
       // Kept: 2 (T0+1d), 3 (T0+2d), 4 (T0+3d).
       assertEquals(3, c.checkpoint(3).number());
       CarrierException notKept = assertThrows(CarrierException.class, () -> c.checkpoint(1));
-      assertTrue(notKept.getMessage().endsWith("generation 1 is not kept (kept: 2, 3, 4)"), notKept.getMessage());
+      assertTrue(
+          notKept.getMessage().endsWith("generation 1 is not kept (kept: 2, 3, 4)"),
+          notKept.getMessage());
       assertEquals(3, c.checkpointAt(T0.plus(Duration.ofDays(2))).number());
       assertEquals(3, c.checkpointAt(T0.plus(Duration.ofDays(2)).plusSeconds(3600)).number());
       assertEquals(4, c.checkpointAt(T0.plus(Duration.ofDays(30))).number());
       CarrierException tooEarly =
           assertThrows(CarrierException.class, () -> c.checkpointAt(T0.plus(Duration.ofHours(1))));
-      assertTrue(tooEarly.getMessage().contains("no checkpoint at or before"), tooEarly.getMessage());
+      assertTrue(
+          tooEarly.getMessage().contains("no checkpoint at or before"), tooEarly.getMessage());
     }
   }
 
@@ -287,11 +302,53 @@ class CarrierTest {
     }
   }
 
+  @Test
+  void openForWriteFinishesAPendingMergeButNeverMergesADamagedLayer() throws IOException {
+    Path carrier;
+    try (Carrier c = Fixtures.create(dir, 3, clock)) {
+      Fixtures.session(c, Fixtures.HOME, 1, dir.resolve("work"));
+      carrier = c.folder();
+      // What a cut leaves after committing "generation 1 dropped, merge L2 pending".
+      Manifest m = c.manifest();
+      new ManifestStore(carrier)
+          .commit(
+              m.withGenerations(2, List.of(m.current()), m.files())
+                  .withPending(new PendingMerge("layers/L2.qcow2", "cow.qcow2")));
+    }
+    byte[] cow = Files.readAllBytes(carrier.resolve("cow.qcow2"));
+    byte[] layer = Files.readAllBytes(carrier.resolve("layers/L2.qcow2"));
+    byte[] damaged = layer.clone();
+    damaged[damaged.length - 1] ^= 0x40;
+    Files.write(carrier.resolve("layers/L2.qcow2"), damaged);
+    CarrierException e =
+        assertThrows(
+            CarrierException.class, () -> Carrier.openForWrite(carrier, FakeImages.MERGER));
+    assertTrue(
+        e.getMessage().startsWith(carrier.resolve("layers/L2.qcow2") + ": does not match"),
+        e.getMessage());
+    assertTrue(e.getMessage().endsWith("refusing to merge it into cow.qcow2"), e.getMessage());
+    assertArrayEquals(cow, Files.readAllBytes(carrier.resolve("cow.qcow2")));
+
+    Files.write(carrier.resolve("layers/L2.qcow2"), layer);
+    try (Carrier c = Carrier.openForWrite(carrier, FakeImages.MERGER)) {
+      assertNull(c.manifest().pending());
+      assertEquals(List.of("base.raw", "cow.qcow2"), c.current().chain());
+      assertArrayEquals(
+          FakeImages.apply(FakeImages.base(10), Fixtures.layerBytes(2)),
+          FakeImages.visible(c.chainFiles(c.current())));
+      assertEquals(Set.of(), filesIn(c, "layers"));
+      assertEquals(Set.of("states/S2.zst"), filesIn(c, "states"));
+      assertEquals(List.of(), c.verify());
+    }
+  }
+
   /** Every kept generation's chain reads as expected, and its state is its own. */
   private void assertKeptContent(Carrier c) throws IOException {
     for (Generation g : c.checkpoints()) {
       assertArrayEquals(
-          content.get(g.number()), FakeImages.visible(c.chainFiles(g)), "content of generation " + g.number());
+          content.get(g.number()),
+          FakeImages.visible(c.chainFiles(g)),
+          "content of generation " + g.number());
       assertArrayEquals(Fixtures.stateBytes(g.number()), Files.readAllBytes(c.stateFile(g)));
     }
   }
@@ -303,7 +360,8 @@ class CarrierTest {
   /** Carrier names of the files in one of its folders. */
   static Set<String> filesIn(Carrier c, String folder) throws IOException {
     try (Stream<Path> s = Files.list(c.file(folder))) {
-      return s.map(p -> folder + "/" + p.getFileName()).collect(Collectors.toCollection(TreeSet::new));
+      return s.map(p -> folder + "/" + p.getFileName())
+          .collect(Collectors.toCollection(TreeSet::new));
     }
   }
 }

@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Cuts a whole session end (copy in, commit, merge, cleanup) at every one of its write points, in
- * a child JVM, and checks that opening the carrier afterwards finds the old generation or the new
+ * Cuts a whole session end (copy in, commit, merge, cleanup) at every one of its write points, in a
+ * child JVM, and checks that opening the carrier afterwards finds the old generation or the new
  * one, whole, with every chain reading exactly as it should.
  */
 class CommitCrashTest {
@@ -44,10 +44,10 @@ class CommitCrashTest {
 
   /**
    * A carrier keeping 2 generations, at generation 2, ends a session that resumed 2: generation 3
-   * retires 1, so L2 is merged into the COW, and S1 and L2 are deleted. Its write points: copy
-   * the layer and the state in (create, write, force: 6), move both into place and force their
-   * folders (4), commit (create, write and force the new manifest, rename it, force the folder: 5), merge L2's
-   * 2 clusters (2), force the COW (1), commit (5), delete S1 and L2 (2).
+   * retires 1, so L2 is merged into the COW, and S1 and L2 are deleted. Its write points: copy the
+   * layer and the state in (create, write, force: 6), move both into place and force their folders
+   * (4), commit (create, write and force the new manifest, rename it, force the folder: 5), merge
+   * L2's 2 clusters (2), force the COW (1), commit (5), delete S1 and L2 (2).
    */
   @Test
   void everyCutLeavesTheOldOrTheNewGenerationWhole() throws Exception {
@@ -154,7 +154,12 @@ class CommitCrashTest {
   }
 
   /** The guest-visible content of every kept generation of a carrier. */
-  private record Snapshot(long current, List<Long> kept, List<List<String>> chains, List<byte[]> disks, List<byte[]> states) {
+  private record Snapshot(
+      long current,
+      List<Long> kept,
+      List<List<String>> chains,
+      List<byte[]> disks,
+      List<byte[]> states) {
     static Snapshot of(Path carrier) throws IOException {
       return of(Carrier.open(carrier));
     }

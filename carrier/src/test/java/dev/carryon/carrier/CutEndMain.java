@@ -3,8 +3,8 @@ package dev.carryon.carrier;
 import java.nio.file.Path;
 
 /**
- * The session end the crash test cuts, run in a child JVM: {@code CutEndMain CARRIER WORK RESUMED}. The
- * {@code CARRYON_CUT_*} environment makes it halt at one write point (see WritePoints).
+ * The session end the crash test cuts, run in a child JVM: {@code CutEndMain CARRIER WORK RESUMED}.
+ * The {@code CARRYON_CUT_*} environment makes it halt at one write point (see WritePoints).
  */
 public final class CutEndMain {
   private CutEndMain() {}

@@ -19,8 +19,10 @@ import java.util.List;
 final class FakeImages {
   /** Bytes per cluster. */
   static final int CLUSTER = 64;
+
   /** Clusters per image. */
   static final int CLUSTERS = 8;
+
   /** Bytes per overlay slot: presence byte + cluster. */
   private static final int SLOT = 1 + CLUSTER;
 

@@ -12,7 +12,14 @@ final class Fixtures {
   static final HostIdentity OFFICE = new HostIdentity("host-office-2", "office-pc");
   static final VmConfig VM =
       new VmConfig(
-          "pc-q35-7.2", "qemu64", 256, 1, "virtio-blk", null, null, "console=ttyS0",
+          "pc-q35-7.2",
+          "qemu64",
+          256,
+          1,
+          "virtio-blk",
+          null,
+          null,
+          "console=ttyS0",
           List.of("virtio-rng-pci"));
 
   private Fixtures() {}
@@ -35,18 +42,22 @@ final class Fixtures {
 
   /** The fake layer a session ending as generation {@code g} writes. */
   static byte[] layerBytes(long g) {
-    return FakeImages.overlay((int) (100 + g), (int) (g % FakeImages.CLUSTERS), (int) ((g * 3) % FakeImages.CLUSTERS));
+    return FakeImages.overlay(
+        (int) (100 + g), (int) (g % FakeImages.CLUSTERS), (int) ((g * 3) % FakeImages.CLUSTERS));
   }
 
   static Carrier create(Path dir, int keep, Clock clock) throws IOException {
     return Carrier.create(
-        dir.resolve("carrier"), init(dir.resolve("src"), keep), FakeImages.MERGER, Progress.NONE,
+        dir.resolve("carrier"),
+        init(dir.resolve("src"), keep),
+        FakeImages.MERGER,
+        Progress.NONE,
         clock);
   }
 
   /**
-   * One whole session on {@code host}: take the lease, resume {@code resumed}, end with the
-   * layer and state of the next generation.
+   * One whole session on {@code host}: take the lease, resume {@code resumed}, end with the layer
+   * and state of the next generation.
    */
   static EndResult session(Carrier c, HostIdentity host, long resumed, Path work)
       throws IOException {

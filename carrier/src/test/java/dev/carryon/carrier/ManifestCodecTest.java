@@ -27,13 +27,16 @@ class ManifestCodecTest {
   private static final String SHA_B = "b".repeat(64);
 
   @TempDir Path dir;
+
   /** A real carrier with generations 1 to 3, whose manifest the bad cases are made from. */
   private Path carrier;
+
   private Path manifestFile;
 
   @BeforeEach
   void makeCarrier() throws IOException {
-    try (Carrier c = Fixtures.create(dir, 3, new TestClock(Instant.parse("2025-03-01T10:00:00Z")))) {
+    try (Carrier c =
+        Fixtures.create(dir, 3, new TestClock(Instant.parse("2025-03-01T10:00:00Z")))) {
       Fixtures.session(c, Fixtures.HOME, 1, dir.resolve("work"));
       Fixtures.session(c, Fixtures.HOME, 2, dir.resolve("work"));
       c.takeLease(Fixtures.OFFICE, "s4");
@@ -46,13 +49,24 @@ class ManifestCodecTest {
   void roundTripsEveryField() throws IOException {
     Generation g1 =
         new Generation(
-            4, null, Instant.parse("2025-01-02T03:04:05.678Z"), "h1", "s4",
-            List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2"), null, "cold");
+            4,
+            null,
+            Instant.parse("2025-01-02T03:04:05.678Z"),
+            "h1",
+            "s4",
+            List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2"),
+            null,
+            "cold");
     Generation g2 =
         new Generation(
-            5, 4L, Instant.parse("2025-01-03T00:00:00Z"), "h2", "s5",
+            5,
+            4L,
+            Instant.parse("2025-01-03T00:00:00Z"),
+            "h2",
+            "s5",
             List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2", "layers/L5.qcow2"),
-            "states/S5.zst", "with \"quotes\" and ünïcode");
+            "states/S5.zst",
+            "with \"quotes\" and ünïcode");
     Map<String, FileRecord> files = new TreeMap<>();
     for (String name :
         List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2", "layers/L5.qcow2", "states/S5.zst")) {
@@ -60,9 +74,13 @@ class ManifestCodecTest {
     }
     Manifest m =
         new Manifest(
-            UUID.randomUUID(), Instant.parse("2025-01-01T00:00:00Z"), 5,
+            UUID.randomUUID(),
+            Instant.parse("2025-01-01T00:00:00Z"),
+            5,
             new VmConfig("pc-q35-7.2", "max", 512, 2, "virtio-blk", null, null, null, List.of()),
-            2, List.of(g2, g1), files,
+            2,
+            List.of(g2, g1),
+            files,
             new Lease("h2", "laptop", "s6", Instant.parse("2025-01-04T00:00:00Z")),
             new PendingMerge("layers/L4.qcow2", "cow.qcow2"));
     byte[] json = ManifestCodec.encode(m);
@@ -86,9 +104,13 @@ class ManifestCodecTest {
   @Test
   void emptyFileAndJsonThatIsNoObject() throws IOException {
     Files.writeString(manifestFile, "");
-    assertEquals(manifestFile + ": not a JSON object (found nothing)", refused(CarrierFormatException.Kind.NOT_JSON).getMessage());
+    assertEquals(
+        manifestFile + ": not a JSON object (found nothing)",
+        refused(CarrierFormatException.Kind.NOT_JSON).getMessage());
     Files.writeString(manifestFile, "[1, 2]");
-    assertEquals(manifestFile + ": not a JSON object (found ARRAY)", refused(CarrierFormatException.Kind.NOT_JSON).getMessage());
+    assertEquals(
+        manifestFile + ": not a JSON object (found ARRAY)",
+        refused(CarrierFormatException.Kind.NOT_JSON).getMessage());
   }
 
   @Test
@@ -109,7 +131,8 @@ class ManifestCodecTest {
     edit(o -> o.put("format", "carryon-host"));
     assertEquals(
         manifestFile
-            + ": not a carryon carrier manifest (format is \"carryon-host\", expected \"carryon-carrier\")",
+            + ": not a carryon carrier manifest (format is \"carryon-host\", expected"
+            + " \"carryon-carrier\")",
         refused(CarrierFormatException.Kind.FOREIGN).getMessage());
   }
 
@@ -124,7 +147,9 @@ class ManifestCodecTest {
   @Test
   void missingFields() throws IOException {
     edit(o -> o.remove("version"));
-    assertEquals(manifestFile + ": missing field 'version'", refused(CarrierFormatException.Kind.MISSING_FIELD).getMessage());
+    assertEquals(
+        manifestFile + ": missing field 'version'",
+        refused(CarrierFormatException.Kind.MISSING_FIELD).getMessage());
     reset();
     edit(o -> ((ObjectNode) o.get("generations").get(1)).remove("chain"));
     assertEquals(
@@ -132,7 +157,9 @@ class ManifestCodecTest {
         refused(CarrierFormatException.Kind.MISSING_FIELD).getMessage());
     reset();
     edit(o -> o.remove("lease"));
-    assertEquals(manifestFile + ": missing field 'lease'", refused(CarrierFormatException.Kind.MISSING_FIELD).getMessage());
+    assertEquals(
+        manifestFile + ": missing field 'lease'",
+        refused(CarrierFormatException.Kind.MISSING_FIELD).getMessage());
     reset();
     edit(o -> ((ObjectNode) o.get("files").get("cow.qcow2")).remove("sha256"));
     assertEquals(
@@ -159,7 +186,8 @@ class ManifestCodecTest {
     reset();
     edit(o -> ((ObjectNode) o.get("generations").get(0)).put("created", "yesterday"));
     assertTrue(
-        refused(CarrierFormatException.Kind.BAD_VALUE).getMessage()
+        refused(CarrierFormatException.Kind.BAD_VALUE)
+            .getMessage()
             .startsWith(manifestFile + ": field 'generations[0].created' must be an ISO-8601"));
     reset();
     edit(o -> o.put("carrierId", "not-a-uuid"));
@@ -185,13 +213,20 @@ class ManifestCodecTest {
     reset();
     edit(o -> ((ArrayNode) o.get("generations").get(2).get("chain")).set(2, "layers/L9.qcow2"));
     assertEquals(
-        manifestFile + ": generation 3: chain entry 'layers/L9.qcow2' is not a layer numbered above 0 and at most 3",
+        manifestFile
+            + ": generation 3: chain entry 'layers/L9.qcow2' is not a layer numbered above 0 and at"
+            + " most 3",
         refused(CarrierFormatException.Kind.INCONSISTENT).getMessage());
     reset();
     edit(o -> ((ArrayNode) o.get("generations").get(2).get("chain")).set(0, "../../etc/passwd"));
     refused(CarrierFormatException.Kind.INCONSISTENT);
     reset();
-    edit(o -> ((ObjectNode) o.get("files")).putObject("layers/L7.qcow2").put("size", 1).put("sha256", SHA_A));
+    edit(
+        o ->
+            ((ObjectNode) o.get("files"))
+                .putObject("layers/L7.qcow2")
+                .put("size", 1)
+                .put("sha256", SHA_A));
     assertEquals(
         manifestFile + ": files lists 'layers/L7.qcow2', which nothing references",
         refused(CarrierFormatException.Kind.INCONSISTENT).getMessage());
@@ -201,9 +236,15 @@ class ManifestCodecTest {
         manifestFile + ": 'states/S2.zst' is referenced but has no entry in files",
         refused(CarrierFormatException.Kind.INCONSISTENT).getMessage());
     reset();
-    edit(o -> o.putObject("pending").put("op", "merge-layer").put("layer", "layers/L3.qcow2").put("into", "cow.qcow2"));
+    edit(
+        o ->
+            o.putObject("pending")
+                .put("op", "merge-layer")
+                .put("layer", "layers/L3.qcow2")
+                .put("into", "cow.qcow2"));
     assertEquals(
-        manifestFile + ": pending merge of 'layers/L3.qcow2' but it is not the lowest layer of generation 1",
+        manifestFile
+            + ": pending merge of 'layers/L3.qcow2' but it is not the lowest layer of generation 1",
         refused(CarrierFormatException.Kind.INCONSISTENT).getMessage());
   }
 
@@ -214,7 +255,9 @@ class ManifestCodecTest {
         manifestFile + ": references layers/L2.qcow2, which does not exist in " + carrier,
         refused(CarrierFormatException.Kind.MISSING_FILE).getMessage());
     Files.delete(manifestFile);
-    assertEquals(manifestFile + ": does not exist", refused(CarrierFormatException.Kind.MISSING_FILE).getMessage());
+    assertEquals(
+        manifestFile + ": does not exist",
+        refused(CarrierFormatException.Kind.MISSING_FILE).getMessage());
   }
 
   private CarrierFormatException refused(CarrierFormatException.Kind kind) {
