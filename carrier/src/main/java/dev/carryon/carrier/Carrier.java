@@ -283,6 +283,10 @@ public final class Carrier implements AutoCloseable {
    */
   public EndResult commitGeneration(SessionEnd end, String note) throws IOException {
     requireWritable();
+    if (!end.layerFile().getParent().equals(file(CarrierFiles.TMP))) {
+      throw new IllegalArgumentException(
+          "the end of " + end.layerFile() + " was begun on another carrier than " + folder);
+    }
     requireLease(end.host(), end.sessionId());
     long number = manifest.currentGeneration() + 1;
     if (end.generation() != number) {

@@ -61,7 +61,11 @@ public final class SessionEnd {
     return resumed;
   }
 
-  /** Where the new layer (a qcow2 overlay of the resumed chain's top) is to be written. */
+  /**
+   * Where the new layer (a qcow2 overlay of the resumed chain's top) is to be written. A relative
+   * backing file name in its header resolves the same here and once moved into {@value
+   * CarrierFiles#LAYERS}/ (both folders sit one level down), e.g. {@code ../layers/L4.qcow2}.
+   */
   public Path layerFile() {
     return layerFile;
   }
