@@ -1,0 +1,607 @@
+package dev.carryon.carrier;
+
+import dev.carryon.cow.io.WritePoints;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * A carrier folder: its manifest, generations, lease and files (layout in {@link
+ * dev.carryon.carrier the package doc}).
+ *
+ * <p>{@link #open} gives a read-only view. {@link #openForWrite} and {@link #create} hold the
+ * carrier's lock until {@link #close} and, on opening, finish or roll back work a cut left behind:
+ * a pending merge is redone and committed, and files no committed manifest references (everything
+ * in {@value CarrierFiles#TMP}, unreferenced layers and states) are deleted.
+ */
+public final class Carrier implements AutoCloseable {
+  /** Absolute carrier folder. */
+  private final Path folder;
+
+  /** Its manifest on storage. */
+  private final ManifestStore store;
+
+  /** Source of creation times and lease times. */
+  private final Clock clock;
+
+  /** Folds layers into the COW; null when read-only. */
+  private final LayerMerger merger;
+
+  /** Held while writable; null when read-only. */
+  private final CarrierLock lock;
+
+  /** The committed manifest, as last read or written. */
+  private Manifest manifest;
+
+  private Carrier(
+      Path folder, Manifest manifest, Clock clock, LayerMerger merger, CarrierLock lock) {
+    this.folder = folder;
+    this.store = new ManifestStore(folder);
+    this.manifest = manifest;
+    this.clock = clock;
+    this.merger = merger;
+    this.lock = lock;
+  }
+
+  /** Opens a carrier to read it: the manifest is read and checked, nothing is written. */
+  public static Carrier open(Path folder) throws IOException {
+    Path f = absolute(folder);
+    return new Carrier(f, readManifest(f), Clock.systemUTC(), null, null);
+  }
+
+  /**
+   * Opens a carrier to change it: takes its lock, then recovers from any cut (see the class doc).
+   * Nothing is written when the manifest is refused.
+   */
+  public static Carrier openForWrite(Path folder, LayerMerger merger) throws IOException {
+    return openForWrite(folder, merger, Clock.systemUTC());
+  }
+
+  static Carrier openForWrite(Path folder, LayerMerger merger, Clock clock) throws IOException {
+    Path f = absolute(folder);
+    readManifest(f);
+    CarrierLock lock = CarrierLock.take(f);
+    try {
+      // Read again under the lock: another command may have committed in between.
+      Carrier c = new Carrier(f, readManifest(f), clock, merger, lock);
+      c.recover();
+      return c;
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  /** Makes a new carrier in {@code folder} (created if absent) holding generation 1. */
+  public static Carrier create(Path folder, CarrierInit init, LayerMerger merger, Progress progress)
+      throws IOException {
+    return create(folder, init, merger, progress, Clock.systemUTC());
+  }
+
+  static Carrier create(
+      Path folder, CarrierInit init, LayerMerger merger, Progress progress, Clock clock)
+      throws IOException {
+    Path f = absolute(folder);
+    Map<String, Path> sources = sourcesOf(init);
+    requireNoManifest(f);
+    if (!Files.isDirectory(f)) {
+      WritePoints.reach(f, "create folder");
+      Files.createDirectories(f);
+    }
+    CarrierLock lock = CarrierLock.take(f);
+    try {
+      requireNoManifest(f);
+      Carrier c = new Carrier(f, null, clock, merger, lock);
+      c.makeFolders();
+      c.clearTmp();
+      c.manifest = c.firstManifest(init, sources, progress);
+      c.store.commit(c.manifest);
+      return c;
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  /** The carrier folder, absolute. */
+  public Path folder() {
+    return folder;
+  }
+
+  /** The committed manifest. */
+  public Manifest manifest() {
+    return manifest;
+  }
+
+  /** The generation a plain resume continues from. */
+  public Generation current() {
+    return manifest.current();
+  }
+
+  /** The kept generations (checkpoints), oldest first. */
+  public List<Generation> checkpoints() {
+    return manifest.generations();
+  }
+
+  /** The kept generation numbered {@code number}. */
+  public Generation checkpoint(long number) throws CarrierException {
+    return manifest
+        .generation(number)
+        .orElseThrow(
+            () ->
+                new CarrierException(
+                    folder
+                        + ": generation "
+                        + number
+                        + " is not kept (kept: "
+                        + keptNumbers()
+                        + ")"));
+  }
+
+  /** The newest kept generation committed at or before {@code time}. */
+  public Generation checkpointAt(Instant time) throws CarrierException {
+    Generation found = null;
+    for (Generation g : manifest.generations()) {
+      if (!g.created().isAfter(time)) {
+        found = g;
+      }
+    }
+    if (found == null) {
+      Generation oldest = manifest.generations().get(0);
+      throw new CarrierException(
+          folder
+              + ": no checkpoint at or before "
+              + time
+              + " (the oldest kept, generation "
+              + oldest.number()
+              + ", is from "
+              + oldest.created()
+              + ")");
+    }
+    return found;
+  }
+
+  /** The absolute path of a carrier file name. */
+  public Path file(String name) {
+    return folder.resolve(name);
+  }
+
+  /** The disk chain of {@code g}, base first, as absolute paths. */
+  public List<Path> chainFiles(Generation g) {
+    return g.chain().stream().map(this::file).toList();
+  }
+
+  /** The state file of {@code g}, or null when it boots cold. */
+  public Path stateFile(Generation g) {
+    return g.state() == null ? null : file(g.state());
+  }
+
+  /** Checks every file the manifest references; see {@link #verify(Progress)}. */
+  public List<FileProblem> verify() throws IOException {
+    return verify(Progress.NONE);
+  }
+
+  /**
+   * Recomputes the size and SHA-256 of every file the manifest references and reports each one that
+   * differs or is missing; empty when all match. The COW is not checked while a merge into it is
+   * pending: its bytes are in flux, and the layer above it covers every cluster changing.
+   */
+  public List<FileProblem> verify(Progress progress) throws IOException {
+    return check(manifest.files().keySet(), progress);
+  }
+
+  /** Like {@link #verify(Progress)}, for the files generation {@code g} is resumed from only. */
+  public List<FileProblem> verify(Generation g, Progress progress) throws IOException {
+    List<String> names = new ArrayList<>(g.chain());
+    if (g.state() != null) {
+      names.add(g.state());
+    }
+    Stream.of(manifest.vm().kernel(), manifest.vm().initrd())
+        .filter(n -> n != null)
+        .forEach(names::add);
+    return check(names, progress);
+  }
+
+  /**
+   * Takes the lease for {@code sessionId} on {@code host}, or refuses with a {@link LeaseException}
+   * naming the holder when another session holds it. Taking it again for the same session changes
+   * nothing.
+   */
+  public Lease takeLease(HostIdentity host, String sessionId) throws IOException {
+    requireWritable();
+    Lease held = manifest.lease();
+    if (held != null) {
+      if (held.heldBy(host, sessionId)) {
+        return held;
+      }
+      throw new LeaseException(
+          folder
+              + ": leased by "
+              + held.describe()
+              + "; break the lease only if that session is"
+              + " gone",
+          held);
+    }
+    Lease lease = new Lease(host.hostId(), host.hostName(), sessionId, now());
+    commit(manifest.withLease(lease));
+    return lease;
+  }
+
+  /** Releases the lease of {@code sessionId}; refuses if another session holds it. */
+  public void releaseLease(HostIdentity host, String sessionId) throws IOException {
+    requireWritable();
+    if (manifest.lease() == null) {
+      return;
+    }
+    requireLease(host, sessionId);
+    commit(manifest.withLease(null));
+  }
+
+  /** Breaks whatever lease is held, for a session known to be gone; returns it (or null). */
+  public Lease breakLease() throws IOException {
+    requireWritable();
+    Lease held = manifest.lease();
+    if (held != null) {
+      commit(manifest.withLease(null));
+    }
+    return held;
+  }
+
+  /**
+   * Starts the end of a session that resumed generation {@code resumed} and holds the lease. The
+   * new layer and state are then written through the returned {@link SessionEnd}.
+   */
+  public SessionEnd beginEnd(HostIdentity host, String sessionId, long resumed) throws IOException {
+    requireWritable();
+    requireLease(host, sessionId);
+    Generation parent = checkpoint(resumed);
+    // Leftovers of an earlier, cut attempt at this end; we hold the lock, so none is being written.
+    clearTmp();
+    return new SessionEnd(
+        host, sessionId, parent, manifest.currentGeneration() + 1, file(CarrierFiles.TMP));
+  }
+
+  /**
+   * Commits the generation of {@code end} atomically with the lease released: the layer and state
+   * move into place, the manifest naming the new generation current is committed; then layers
+   * shared by every kept generation are merged into the COW through the merger, and files no longer
+   * referenced are deleted. A cut anywhere leaves the old generation or the new one.
+   */
+  public EndResult commitGeneration(SessionEnd end, String note) throws IOException {
+    requireWritable();
+    if (!end.layerFile().getParent().equals(file(CarrierFiles.TMP))) {
+      throw new IllegalArgumentException(
+          "the end of " + end.layerFile() + " was begun on another carrier than " + folder);
+    }
+    requireLease(end.host(), end.sessionId());
+    long number = manifest.currentGeneration() + 1;
+    if (end.generation() != number) {
+      throw new CarrierException(
+          folder
+              + ": the carrier moved to generation "
+              + manifest.currentGeneration()
+              + " since this end began; begin it again");
+    }
+    Generation parent = checkpoint(end.resumed().number());
+    FileRecord layer = end.layerRecord();
+    FileRecord state = end.stateRecord();
+    List<String> chain = new ArrayList<>(parent.chain());
+    chain.add(CarrierFiles.layer(number));
+    Generation made =
+        new Generation(
+            number,
+            parent.number(),
+            now(),
+            end.host().hostId(),
+            end.sessionId(),
+            chain,
+            state == null ? null : CarrierFiles.state(number),
+            note);
+    Durable.move(end.layerFile(), file(made.top()));
+    Durable.syncFolder(file(CarrierFiles.LAYERS));
+    if (state != null) {
+      Durable.move(end.stateFile(), file(made.state()));
+      Durable.syncFolder(file(CarrierFiles.STATES));
+    }
+    Generations.EndPlan plan = Generations.afterEnd(manifest, made, layer, state);
+    commit(plan.manifest());
+    List<String> merged = finishPending();
+    deleteUnreferenced();
+    return new EndResult(current(), plan.retired(), plan.abandoned(), merged);
+  }
+
+  /** Releases the carrier's lock; a read-only carrier holds none. */
+  @Override
+  public void close() throws IOException {
+    if (lock != null) {
+      lock.close();
+    }
+  }
+
+  private void recover() throws IOException {
+    makeFolders();
+    clearTmp();
+    finishPending();
+    deleteUnreferenced();
+  }
+
+  /** Redoes and commits pending merges until none is left; returns the layers merged. */
+  private List<String> finishPending() throws IOException {
+    List<String> merged = new ArrayList<>();
+    while (manifest.pending() != null) {
+      PendingMerge p = manifest.pending();
+      Path layer = file(p.layer());
+      Path into = file(p.into());
+      // The layer is committed and never written again: check it before copying it anywhere.
+      FileRecord actual = Durable.hash(layer, Progress.NONE);
+      if (!actual.equals(manifest.files().get(p.layer()))) {
+        throw new CarrierException(
+            layer
+                + ": does not match the manifest ("
+                + actual.size()
+                + " bytes, SHA-256 "
+                + actual.sha256()
+                + "); refusing to merge it into "
+                + p.into());
+      }
+      merger.merge(layer, into);
+      // The manifest will drop the layer: its clusters must be in the COW on the medium first.
+      Durable.force(into);
+      commit(Generations.afterMerge(manifest, Durable.hash(into, Progress.NONE)));
+      merged.add(p.layer());
+    }
+    return merged;
+  }
+
+  /**
+   * Deletes layers and states no committed manifest references. Not forced: a deleted file that
+   * comes back after a cut is unreferenced and deleted again.
+   */
+  private void deleteUnreferenced() throws IOException {
+    for (String dir : List.of(CarrierFiles.LAYERS, CarrierFiles.STATES)) {
+      for (Path p : list(file(dir))) {
+        if (!manifest.files().containsKey(dir + "/" + p.getFileName())) {
+          deleteTree(p);
+        }
+      }
+    }
+  }
+
+  private void clearTmp() throws IOException {
+    for (Path p : list(file(CarrierFiles.TMP))) {
+      deleteTree(p);
+    }
+  }
+
+  private void makeFolders() throws IOException {
+    for (String dir : List.of(CarrierFiles.TMP, CarrierFiles.LAYERS, CarrierFiles.STATES)) {
+      Path p = file(dir);
+      if (!Files.isDirectory(p)) {
+        WritePoints.reach(p, "create folder");
+        Files.createDirectories(p);
+      }
+    }
+  }
+
+  private Manifest firstManifest(CarrierInit init, Map<String, Path> sources, Progress progress)
+      throws IOException {
+    long total = 0;
+    for (Path source : sources.values()) {
+      total += Files.size(source);
+    }
+    long[] before = {0};
+    long all = total;
+    Progress overall = (done, size) -> progress.advanced(before[0] + done, all);
+    Map<String, FileRecord> records = new TreeMap<>();
+    for (Map.Entry<String, Path> e : sources.entrySet()) {
+      FileRecord r = Durable.copy(e.getValue(), tmpFileOf(e.getKey()), overall);
+      before[0] += r.size();
+      records.put(e.getKey(), r);
+    }
+    for (String name : sources.keySet()) {
+      Durable.move(tmpFileOf(name), file(name));
+    }
+    Durable.syncFolder(folder);
+    String state = init.state() == null ? null : CarrierFiles.state(1);
+    if (state != null) {
+      Durable.syncFolder(file(CarrierFiles.STATES));
+    }
+    VmConfig v = init.vm();
+    VmConfig vm =
+        new VmConfig(
+            v.machineType(),
+            v.cpuModel(),
+            v.memoryMiB(),
+            v.cpus(),
+            v.diskInterface(),
+            init.kernel() == null ? null : CarrierFiles.KERNEL,
+            init.initrd() == null ? null : CarrierFiles.INITRD,
+            v.append(),
+            v.extraDevices());
+    Instant now = now();
+    String base = sources.keySet().iterator().next();
+    Generation first =
+        new Generation(
+            1,
+            null,
+            now,
+            init.host().hostId(),
+            init.sessionId(),
+            List.of(base, CarrierFiles.COW),
+            state,
+            init.note());
+    return new Manifest(
+        UUID.randomUUID(), now, 1, vm, init.keep(), List.of(first), records, null, null);
+  }
+
+  /** Carrier name → source file of a new carrier, base first. */
+  private static Map<String, Path> sourcesOf(CarrierInit init) throws IOException {
+    if (init.vm().kernel() != null && init.kernel() == null) {
+      throw new IllegalArgumentException(
+          "vm.kernel (" + init.vm().kernel() + ") is set but no kernel file is given");
+    }
+    Map<String, Path> sources = new LinkedHashMap<>();
+    requireFile(init.base(), "base image");
+    sources.put(
+        isQcow2(init.base()) ? CarrierFiles.BASE_QCOW2 : CarrierFiles.BASE_RAW, init.base());
+    sources.put(CarrierFiles.COW, requireFile(init.cow(), "COW overlay"));
+    if (init.kernel() != null) {
+      sources.put(CarrierFiles.KERNEL, requireFile(init.kernel(), "kernel"));
+    }
+    if (init.initrd() != null) {
+      sources.put(CarrierFiles.INITRD, requireFile(init.initrd(), "initrd"));
+    }
+    if (init.state() != null) {
+      sources.put(CarrierFiles.state(1), requireFile(init.state(), "hibernation state"));
+    }
+    return sources;
+  }
+
+  private List<FileProblem> check(Iterable<String> names, Progress progress) throws IOException {
+    PendingMerge pending = manifest.pending();
+    Map<String, FileRecord> todo = new LinkedHashMap<>();
+    for (String name : names) {
+      if (pending == null || !name.equals(pending.into())) {
+        todo.put(name, manifest.files().get(name));
+      }
+    }
+    long all = todo.values().stream().mapToLong(FileRecord::size).sum();
+    long[] before = {0};
+    List<FileProblem> problems = new ArrayList<>();
+    for (Map.Entry<String, FileRecord> e : todo.entrySet()) {
+      Path p = file(e.getKey());
+      FileRecord recorded = e.getValue();
+      if (!Files.isRegularFile(p)) {
+        problems.add(new FileProblem(e.getKey(), "does not exist"));
+      } else if (Files.size(p) != recorded.size()) {
+        problems.add(
+            new FileProblem(
+                e.getKey(), "size " + recorded.size() + " recorded, " + Files.size(p) + " found"));
+      } else {
+        FileRecord actual =
+            Durable.hash(p, (done, size) -> progress.advanced(before[0] + done, all));
+        if (!actual.sha256().equals(recorded.sha256())) {
+          problems.add(
+              new FileProblem(
+                  e.getKey(),
+                  "SHA-256 " + actual.sha256() + " found, " + recorded.sha256() + " recorded"));
+        }
+      }
+      before[0] += recorded.size();
+    }
+    return problems;
+  }
+
+  private void requireLease(HostIdentity host, String sessionId) throws LeaseException {
+    Lease held = manifest.lease();
+    if (held == null) {
+      throw new LeaseException(
+          folder + ": session " + sessionId + " holds no lease (it was released or broken)", null);
+    }
+    if (!held.heldBy(host, sessionId)) {
+      throw new LeaseException(
+          folder
+              + ": leased by "
+              + held.describe()
+              + ", not by session "
+              + sessionId
+              + " on host "
+              + host.hostName(),
+          held);
+    }
+  }
+
+  private void requireWritable() {
+    if (lock == null) {
+      throw new IllegalStateException(folder + " was opened read-only; use openForWrite");
+    }
+  }
+
+  private void commit(Manifest next) throws IOException {
+    store.commit(next);
+    manifest = next;
+  }
+
+  private Path tmpFileOf(String name) {
+    return file(CarrierFiles.TMP).resolve(Path.of(name).getFileName());
+  }
+
+  private Instant now() {
+    return clock.instant().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  private String keptNumbers() {
+    return manifest.generations().stream()
+        .map(g -> Long.toString(g.number()))
+        .collect(Collectors.joining(", "));
+  }
+
+  private static Manifest readManifest(Path folder) throws IOException {
+    if (!Files.isDirectory(folder)) {
+      throw new CarrierException(folder + ": no such folder");
+    }
+    if (!Files.exists(folder.resolve(CarrierFiles.MANIFEST))) {
+      throw new CarrierException(folder + ": not a carrier (no " + CarrierFiles.MANIFEST + ")");
+    }
+    return new ManifestStore(folder).read();
+  }
+
+  private static void requireNoManifest(Path folder) throws CarrierException {
+    if (Files.exists(folder.resolve(CarrierFiles.MANIFEST))) {
+      throw new CarrierException(
+          folder + ": already a carrier (" + CarrierFiles.MANIFEST + " exists)");
+    }
+  }
+
+  private static Path requireFile(Path file, String what) throws CarrierException {
+    if (!Files.isRegularFile(file)) {
+      throw new CarrierException(file + ": no such file (the " + what + ")");
+    }
+    return file;
+  }
+
+  private static boolean isQcow2(Path image) throws IOException {
+    ByteBuffer magic = ByteBuffer.allocate(4);
+    try (InputStream in = Files.newInputStream(image)) {
+      int n = in.readNBytes(magic.array(), 0, 4);
+      return n == 4 && magic.getInt() == CarrierFiles.QCOW2_MAGIC;
+    }
+  }
+
+  private static List<Path> list(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.sorted().toList();
+    }
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    List<Path> all;
+    try (Stream<Path> s = Files.walk(p)) {
+      all = s.sorted(Comparator.reverseOrder()).toList();
+    }
+    for (Path q : all) {
+      Durable.delete(q);
+    }
+  }
+
+  private static Path absolute(Path folder) {
+    return folder.toAbsolutePath().normalize();
+  }
+}

@@ -1,0 +1,99 @@
+package dev.carryon.carrier;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Names of everything in a carrier folder, relative to the folder, with {@code /} as separator. The
+ * manifest refers to files only by these names; nothing else is ever referenced, so a manifest
+ * cannot point outside its folder.
+ */
+public final class CarrierFiles {
+  /** The manifest: replacing it is the one commit point of every change. */
+  public static final String MANIFEST = "carryon.json";
+
+  /** The next manifest while it is being written; renamed over {@link #MANIFEST} to commit. */
+  public static final String MANIFEST_NEW = "tmp/carryon.json.new";
+
+  /** Held locked (never written) by the one process that may write the carrier. */
+  public static final String LOCK = "carryon.lock";
+
+  /** The base image when it is a qcow2 file. */
+  public static final String BASE_QCOW2 = "base.qcow2";
+
+  /** The base image when it is raw. */
+  public static final String BASE_RAW = "base.raw";
+
+  /** Kernel for direct boot, optional. */
+  public static final String KERNEL = "vmlinuz";
+
+  /** Initial ramdisk for direct boot, optional. */
+  public static final String INITRD = "initrd.img";
+
+  /** The carrier's COW over the base; older session layers are merged into it. */
+  public static final String COW = "cow.qcow2";
+
+  /** Folder of the session layers. */
+  public static final String LAYERS = "layers";
+
+  /** Folder of the hibernation states. */
+  public static final String STATES = "states";
+
+  /** Folder of files being written and not yet committed; emptied by recovery. */
+  public static final String TMP = "tmp";
+
+  /** {@code "format"} value of a carrier manifest. */
+  public static final String FORMAT = "carryon-carrier";
+
+  /** The manifest version this code reads and writes. */
+  public static final int VERSION = 1;
+
+  /** Checkpoints kept when the creator does not say. */
+  public static final int DEFAULT_KEEP = 3;
+
+  /** The first 4 bytes of every qcow2 file: "QFI" 0xfb. */
+  static final int QCOW2_MAGIC = 0x514649fb;
+
+  private static final Pattern LAYER = Pattern.compile("layers/L([1-9][0-9]{0,17})\\.qcow2");
+  private static final Pattern STATE = Pattern.compile("states/S([1-9][0-9]{0,17})\\.zst");
+
+  private CarrierFiles() {}
+
+  /** Name of the layer written by the session that ended as {@code generation}. */
+  public static String layer(long generation) {
+    return LAYERS + "/L" + generation + ".qcow2";
+  }
+
+  /** Name of the hibernation state of {@code generation}. */
+  public static String state(long generation) {
+    return STATES + "/S" + generation + ".zst";
+  }
+
+  /** Generation number of a layer name, or -1 when {@code name} is no layer name. */
+  static long layerGeneration(String name) {
+    return numberIn(LAYER.matcher(name));
+  }
+
+  /** Generation number of a state name, or -1 when {@code name} is no state name. */
+  static long stateGeneration(String name) {
+    return numberIn(STATE.matcher(name));
+  }
+
+  static boolean isBase(String name) {
+    return BASE_QCOW2.equals(name) || BASE_RAW.equals(name);
+  }
+
+  /** True for every name a manifest may reference. */
+  static boolean isKnown(String name) {
+    return isBase(name)
+        || KERNEL.equals(name)
+        || INITRD.equals(name)
+        || COW.equals(name)
+        || layerGeneration(name) > 0
+        || stateGeneration(name) > 0;
+  }
+
+  private static long numberIn(Matcher m) {
+    return m.matches() ? Long.parseLong(m.group(1)) : -1;
+  }
+}

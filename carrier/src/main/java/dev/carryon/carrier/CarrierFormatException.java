@@ -1,0 +1,41 @@
+package dev.carryon.carrier;
+
+import java.nio.file.Path;
+
+/** A manifest cannot be read: the message names the file and the problem. */
+public final class CarrierFormatException extends CarrierException {
+  /** What is wrong with the manifest. */
+  public enum Kind {
+    /** The file is not JSON at all (or not a JSON object). */
+    NOT_JSON,
+    /** JSON, but not a carryon carrier manifest: {@code "format"} is absent or another. */
+    FOREIGN,
+    /** A carrier manifest of a version this code does not read. */
+    UNSUPPORTED_VERSION,
+    /** A required field is absent. */
+    MISSING_FIELD,
+    /** A field holds a value of the wrong type or out of range, or an unknown field is present. */
+    BAD_VALUE,
+    /** Fields disagree with each other (a chain, a generation, a file list). */
+    INCONSISTENT,
+    /** A file the manifest references does not exist. */
+    MISSING_FILE,
+  }
+
+  /** What is wrong. */
+  private final Kind kind;
+
+  CarrierFormatException(Kind kind, Path file, String problem) {
+    this(kind, file, problem, null);
+  }
+
+  CarrierFormatException(Kind kind, Path file, String problem, Throwable cause) {
+    super(file + ": " + problem, cause);
+    this.kind = kind;
+  }
+
+  /** What is wrong with the manifest. */
+  public Kind kind() {
+    return kind;
+  }
+}

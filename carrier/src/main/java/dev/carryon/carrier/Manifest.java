@@ -1,0 +1,108 @@
+package dev.carryon.carrier;
+
+import java.time.Instant;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+
+/**
+ * Everything a carrier's {@code carryon.json} says (schema {@value CarrierFiles#FORMAT}, version
+ * {@value CarrierFiles#VERSION}). Immutable; a change is a new manifest, committed whole. {@link
+ * ManifestCodec} reads and writes it; {@link ManifestRules} states what makes one consistent.
+ *
+ * @param carrierId id of the carrier, fixed at init
+ * @param created when the carrier was made
+ * @param currentGeneration the generation a plain resume continues from
+ * @param vm the exact VM configuration every generation runs under
+ * @param keep how many generations (checkpoints) are kept, at least 1
+ * @param generations the kept generations, oldest first; each is an ancestor of the current one
+ * @param files size and SHA-256 of every file the manifest references, by carrier name, sorted
+ * @param lease the session holding the carrier, or null when free
+ * @param pending a merge committed but possibly not finished, or null
+ */
+public record Manifest(
+    UUID carrierId,
+    Instant created,
+    long currentGeneration,
+    VmConfig vm,
+    int keep,
+    List<Generation> generations,
+    Map<String, FileRecord> files,
+    Lease lease,
+    PendingMerge pending) {
+
+  public Manifest {
+    Objects.requireNonNull(carrierId, "carrierId");
+    Objects.requireNonNull(created, "created");
+    Objects.requireNonNull(vm, "vm");
+    if (keep < 1) {
+      throw new IllegalArgumentException("keep (" + keep + ") must be at least 1");
+    }
+    generations =
+        generations.stream().sorted(Comparator.comparingLong(Generation::number)).toList();
+    files = Collections.unmodifiableSortedMap(new TreeMap<>(files));
+  }
+
+  /** The generation a plain resume continues from. */
+  public Generation current() {
+    return generation(currentGeneration).orElseThrow();
+  }
+
+  /** The kept generation numbered {@code number}, if it is kept. */
+  public Optional<Generation> generation(long number) {
+    return generations.stream().filter(g -> g.number() == number).findFirst();
+  }
+
+  /** Carrier names of every file the generations and the VM configuration refer to. */
+  public SortedSet<String> referencedFiles() {
+    SortedSet<String> names = new TreeSet<>();
+    for (Generation g : generations) {
+      names.addAll(g.chain());
+      if (g.state() != null) {
+        names.add(g.state());
+      }
+    }
+    if (vm.kernel() != null) {
+      names.add(vm.kernel());
+    }
+    if (vm.initrd() != null) {
+      names.add(vm.initrd());
+    }
+    return names;
+  }
+
+  Manifest withLease(Lease newLease) {
+    return new Manifest(
+        carrierId, created, currentGeneration, vm, keep, generations, files, newLease, pending);
+  }
+
+  Manifest withPending(PendingMerge newPending) {
+    return new Manifest(
+        carrierId, created, currentGeneration, vm, keep, generations, files, lease, newPending);
+  }
+
+  /** A manifest with these generations, the files they reference and nothing else. */
+  Manifest withGenerations(
+      long newCurrent, List<Generation> newGenerations, Map<String, FileRecord> knownFiles) {
+    Manifest draft =
+        new Manifest(
+            carrierId, created, newCurrent, vm, keep, newGenerations, Map.of(), lease, pending);
+    Map<String, FileRecord> kept = new TreeMap<>();
+    for (String name : draft.referencedFiles()) {
+      FileRecord record = knownFiles.get(name);
+      if (record == null) {
+        throw new IllegalStateException("no size and checksum known for " + name);
+      }
+      kept.put(name, record);
+    }
+    return new Manifest(
+        carrierId, created, newCurrent, vm, keep, newGenerations, kept, lease, pending);
+  }
+}

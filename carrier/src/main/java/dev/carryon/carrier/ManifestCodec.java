@@ -1,0 +1,286 @@
+package dev.carryon.carrier;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Reads and writes {@code carryon.json}. The schema is strict: {@code "format"} must be {@value
+ * CarrierFiles#FORMAT} and {@code "version"} {@value CarrierFiles#VERSION}; every field is required
+ * (nullable ones are written as {@code null}); unknown fields are refused; and the manifest must
+ * keep {@link ManifestRules}. Each refusal is a {@link CarrierFormatException} naming the file and
+ * the problem.
+ *
+ * <pre>{@code
+ * {
+ *   "format": "carryon-carrier", "version": 1,
+ *   "carrierId": "<uuid>", "created": "<instant>", "currentGeneration": 3, "keep": 3,
+ *   "vm": {"machineType": "pc-q35-7.2", "cpuModel": "qemu64", "memoryMiB": 256, "cpus": 1,
+ *          "diskInterface": "virtio-blk", "kernel": "vmlinuz", "initrd": "initrd.img",
+ *          "append": "console=ttyS0", "extraDevices": []},
+ *   "generations": [{"number": 3, "parent": 2, "created": "<instant>", "hostId": "h1",
+ *                    "sessionId": "s3", "chain": ["base.qcow2", "cow.qcow2", "layers/L3.qcow2"],
+ *                    "state": "states/S3.zst", "note": ""}],
+ *   "files": {"base.qcow2": {"size": 1048576, "sha256": "<64 hex>"}, ...},
+ *   "lease": null | {"hostId": "h1", "hostName": "desk", "sessionId": "s4", "since": "<instant>"},
+ *   "pending": null | {"op": "merge-layer", "layer": "layers/L2.qcow2", "into": "cow.qcow2"}
+ * }
+ * }</pre>
+ */
+public final class ManifestCodec {
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper()
+          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(SerializationFeature.INDENT_OUTPUT);
+
+  private ManifestCodec() {}
+
+  /**
+   * Reads the manifest {@code manifestFile} and checks that every file it references exists beside
+   * it.
+   */
+  public static Manifest read(Path manifestFile) throws IOException {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(manifestFile);
+    } catch (NoSuchFileException e) {
+      throw new CarrierFormatException(
+          CarrierFormatException.Kind.MISSING_FILE, manifestFile, "does not exist", e);
+    }
+    Manifest m = parse(bytes, manifestFile);
+    Path folder = manifestFile.toAbsolutePath().getParent();
+    for (String name : m.files().keySet()) {
+      if (!Files.isRegularFile(folder.resolve(name))) {
+        throw new CarrierFormatException(
+            CarrierFormatException.Kind.MISSING_FILE,
+            manifestFile,
+            "references " + name + ", which does not exist in " + folder);
+      }
+    }
+    return m;
+  }
+
+  /** Parses a manifest; {@code source} names it in error messages. */
+  public static Manifest parse(byte[] json, Path source) throws CarrierFormatException {
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new CarrierFormatException(
+          CarrierFormatException.Kind.NOT_JSON,
+          source,
+          "not JSON: " + e.getOriginalMessage() + locationOf(e),
+          e);
+    } catch (IOException e) {
+      throw new CarrierFormatException(
+          CarrierFormatException.Kind.NOT_JSON, source, "not JSON: " + e.getMessage(), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new CarrierFormatException(
+          CarrierFormatException.Kind.NOT_JSON,
+          source,
+          "not a JSON object (found "
+              + (root == null || root.isMissingNode() ? "nothing" : root.getNodeType())
+              + ")");
+    }
+    JsonFields f = new JsonFields(source, "", (ObjectNode) root);
+    checkFormatAndVersion(f, root, source);
+    Manifest m = readManifest(f);
+    String broken = ManifestRules.firstBroken(m);
+    if (broken != null) {
+      throw new CarrierFormatException(CarrierFormatException.Kind.INCONSISTENT, source, broken);
+    }
+    return m;
+  }
+
+  /** The manifest as UTF-8 JSON text; refuses a manifest that breaks {@link ManifestRules}. */
+  public static byte[] encode(Manifest m) {
+    String broken = ManifestRules.firstBroken(m);
+    if (broken != null) {
+      throw new IllegalStateException("refusing to write an inconsistent manifest: " + broken);
+    }
+    ObjectNode o = MAPPER.createObjectNode();
+    o.put("format", CarrierFiles.FORMAT);
+    o.put("version", CarrierFiles.VERSION);
+    o.put("carrierId", m.carrierId().toString());
+    o.put("created", m.created().toString());
+    o.put("currentGeneration", m.currentGeneration());
+    o.put("keep", m.keep());
+    o.set("vm", VmConfigJson.write(m.vm()));
+    ArrayNode generations = o.putArray("generations");
+    for (Generation g : m.generations()) {
+      ObjectNode go = generations.addObject();
+      go.put("number", g.number());
+      go.put("parent", g.parent());
+      go.put("created", g.created().toString());
+      go.put("hostId", g.hostId());
+      go.put("sessionId", g.sessionId());
+      g.chain().forEach(go.putArray("chain")::add);
+      go.put("state", g.state());
+      go.put("note", g.note());
+    }
+    ObjectNode files = o.putObject("files");
+    m.files()
+        .forEach(
+            (name, r) -> files.putObject(name).put("size", r.size()).put("sha256", r.sha256()));
+    if (m.lease() == null) {
+      o.putNull("lease");
+    } else {
+      Lease l = m.lease();
+      o.putObject("lease")
+          .put("hostId", l.hostId())
+          .put("hostName", l.hostName())
+          .put("sessionId", l.sessionId())
+          .put("since", l.since().toString());
+    }
+    if (m.pending() == null) {
+      o.putNull("pending");
+    } else {
+      o.putObject("pending")
+          .put("op", PendingMerge.OP)
+          .put("layer", m.pending().layer())
+          .put("into", m.pending().into());
+    }
+    try {
+      return (MAPPER.writeValueAsString(o) + "\n").getBytes(StandardCharsets.UTF_8);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write a JSON tree", e);
+    }
+  }
+
+  private static void checkFormatAndVersion(JsonFields f, JsonNode root, Path source)
+      throws CarrierFormatException {
+    JsonNode format = root.get("format");
+    if (format == null || !format.isTextual()) {
+      throw new CarrierFormatException(
+          CarrierFormatException.Kind.FOREIGN,
+          source,
+          "not a carryon carrier manifest (no \"format\": \"" + CarrierFiles.FORMAT + "\")");
+    }
+    if (!f.text("format").equals(CarrierFiles.FORMAT)) {
+      throw new CarrierFormatException(
+          CarrierFormatException.Kind.FOREIGN,
+          source,
+          "not a carryon carrier manifest (format is \""
+              + format.textValue()
+              + "\", expected \""
+              + CarrierFiles.FORMAT
+              + "\")");
+    }
+    long version = f.whole("version");
+    if (version != CarrierFiles.VERSION) {
+      throw new CarrierFormatException(
+          CarrierFormatException.Kind.UNSUPPORTED_VERSION,
+          source,
+          "manifest version "
+              + version
+              + " is not supported (this carryon reads version "
+              + CarrierFiles.VERSION
+              + ")");
+    }
+  }
+
+  private static Manifest readManifest(JsonFields f) throws CarrierFormatException {
+    var carrierId = f.uuid("carrierId");
+    var created = f.instant("created");
+    long current = f.whole("currentGeneration");
+    int keep = f.smallWhole("keep");
+    VmConfig vm = VmConfigJson.read(f.object("vm"));
+    List<Generation> generations = new ArrayList<>();
+    for (JsonFields g : f.objects("generations")) {
+      generations.add(readGeneration(g));
+    }
+    TreeMap<String, FileRecord> files = new TreeMap<>();
+    for (Map.Entry<String, JsonFields> e : f.objectMap("files").entrySet()) {
+      files.put(e.getKey(), readFile(e.getValue()));
+    }
+    Lease lease = readLease(f.objectOrNull("lease"));
+    PendingMerge pending = readPending(f.objectOrNull("pending"));
+    f.done();
+    try {
+      return new Manifest(
+          carrierId, created, current, vm, keep, generations, files, lease, pending);
+    } catch (IllegalArgumentException e) {
+      throw f.invalid(e.getMessage());
+    }
+  }
+
+  private static Generation readGeneration(JsonFields g) throws CarrierFormatException {
+    Generation generation;
+    try {
+      generation =
+          new Generation(
+              g.whole("number"),
+              g.wholeOrNull("parent"),
+              g.instant("created"),
+              g.text("hostId"),
+              g.text("sessionId"),
+              g.texts("chain"),
+              g.textOrNull("state"),
+              g.text("note"));
+    } catch (IllegalArgumentException e) {
+      throw g.invalid(e.getMessage());
+    }
+    g.done();
+    return generation;
+  }
+
+  private static FileRecord readFile(JsonFields r) throws CarrierFormatException {
+    FileRecord record;
+    try {
+      record = new FileRecord(r.whole("size"), r.text("sha256"));
+    } catch (IllegalArgumentException e) {
+      throw r.invalid(e.getMessage());
+    }
+    r.done();
+    return record;
+  }
+
+  private static Lease readLease(JsonFields l) throws CarrierFormatException {
+    if (l == null) {
+      return null;
+    }
+    Lease lease =
+        new Lease(l.text("hostId"), l.text("hostName"), l.text("sessionId"), l.instant("since"));
+    l.done();
+    return lease;
+  }
+
+  private static PendingMerge readPending(JsonFields p) throws CarrierFormatException {
+    if (p == null) {
+      return null;
+    }
+    String op = p.text("op");
+    if (!op.equals(PendingMerge.OP)) {
+      throw p.invalid("unknown pending operation \"" + op + "\" (known: " + PendingMerge.OP + ")");
+    }
+    PendingMerge pending = new PendingMerge(p.text("layer"), p.text("into"));
+    p.done();
+    return pending;
+  }
+
+  private static String locationOf(JsonProcessingException e) {
+    return e.getLocation() == null
+        ? ""
+        : " (line "
+            + e.getLocation().getLineNr()
+            + ", column "
+            + e.getLocation().getColumnNr()
+            + ")";
+  }
+}

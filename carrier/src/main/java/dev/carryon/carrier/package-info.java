@@ -1,0 +1,58 @@
+/**
+ * The carrier: a folder (a mounted USB drive, or any directory) holding a VM's disk chain,
+ * hibernation states and the manifest that ties them into generations.
+ *
+ * <h2>Layout</h2>
+ *
+ * <pre>
+ * CARRIER/
+ *   carryon.json           the manifest (see {@link dev.carryon.carrier.ManifestCodec}):
+ *                          replacing it is THE commit point
+ *   carryon.lock           locked (never written) by the one command writing the carrier
+ *   base.qcow2 | base.raw  the base image, copied at init
+ *   vmlinuz, initrd.img    optional, copied at init (cold boot on any host)
+ *   cow.qcow2              the carrier COW (backing: base)
+ *   layers/L&lt;g&gt;.qcow2      the layer written by the session that ended as generation g
+ *                          (backing: the top of the chain that session resumed)
+ *   states/S&lt;g&gt;.zst        hibernation state of generation g (zstd-compressed QEMU
+ *                          migration stream)
+ *   tmp/                   files being written, not yet committed; emptied by recovery
+ * </pre>
+ *
+ * All names live in {@link dev.carryon.carrier.CarrierFiles}; a manifest can reference no other.
+ *
+ * <h2>Generations</h2>
+ *
+ * A generation is a pair: a disk chain (base, COW, the layers not yet merged, its own layer last)
+ * and the state saved with exactly that disk content (or none: a cold boot). A session that resumed
+ * generation P and ends makes generation current+1 with parent P and chain P's chain plus its
+ * layer. The newest {@code keep} generations of that line are kept; older ones are retired, and
+ * generations off the line (a session resumed an older checkpoint) are abandoned. Once the oldest
+ * kept chain has a layer above the COW, that layer is in every kept chain, so it is merged into the
+ * COW: no kept generation's content changes, and the layer is dropped.
+ *
+ * <p>The chains in the manifest are authoritative. After a merge, the qcow2 header of the layer
+ * that was above the merged one still names the merged layer as its backing file, so readers open a
+ * chain explicitly from the manifest (QEMU {@code -blockdev} with each node's backing given), never
+ * by following backing names.
+ *
+ * <h2>Commit protocol of a session end</h2>
+ *
+ * <ol>
+ *   <li>The new layer and state are written to {@code tmp/} and forced.
+ *   <li>They are renamed into {@code layers/} and {@code states/}; both folders are forced.
+ *   <li>The manifest naming the new generation current, with the lease released and the next merge
+ *       recorded as pending, is written to {@code tmp/carryon.json.new}, forced, renamed over
+ *       {@code carryon.json}, and the carrier folder is forced. This rename is the commit.
+ *   <li>The pending merge runs, the COW is forced and hashed, and a manifest without the layer (and
+ *       with the next pending merge, if any) is committed the same way.
+ *   <li>Layers and states no longer referenced are deleted.
+ * </ol>
+ *
+ * Every step that changes storage passes a {@link dev.carryon.cow.io.WritePoints} point first. A
+ * cut before step 3's rename leaves the old generation; after it, the new one. Opening for write
+ * recovers: {@code tmp/} is emptied, a pending merge is redone (it is idempotent) and committed,
+ * and unreferenced layers and states are deleted. The COW's checksum is not checked while a merge
+ * into it is pending: it is in flux, and the layer above covers every cluster changing.
+ */
+package dev.carryon.carrier;

@@ -1,0 +1,216 @@
+package dev.carryon.carrier;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.carryon.cow.io.WritePoints;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Cuts a whole session end (copy in, commit, merge, cleanup) at every one of its write points, in a
+ * child JVM, and checks that opening the carrier afterwards finds the old generation or the new
+ * one, whole, with every chain reading exactly as it should.
+ */
+class CommitCrashTest {
+  /** The session the cut end belongs to; it holds the lease in the template. */
+  private static final String SESSION = "cut-session";
+
+  @TempDir Path dir;
+
+  @AfterEach
+  void unwatch() {
+    WritePoints.watch(null);
+  }
+
+  /** The end that is cut: the session that resumed {@code resumed} ends as the next generation. */
+  static EndResult endSession(Path carrier, Path work, long resumed) throws IOException {
+    try (Carrier c = Carrier.openForWrite(carrier, FakeImages.MERGER)) {
+      return Fixtures.end(c, Fixtures.OFFICE, SESSION, resumed, work);
+    }
+  }
+
+  /**
+   * A carrier keeping 2 generations, at generation 2, ends a session that resumed 2: generation 3
+   * retires 1, so L2 is merged into the COW, and S1 and L2 are deleted. Its write points: copy the
+   * layer and the state in (create, write, force: 6), move both into place and force their folders
+   * (4), commit (create, write and force the new manifest, rename it, force the folder: 5), merge
+   * L2's 2 clusters (2), force the COW (1), commit (5), delete S1 and L2 (2).
+   */
+  @Test
+  void everyCutLeavesTheOldOrTheNewGenerationWhole() throws Exception {
+    int keep = 2;
+    long resumed = 2;
+    Path template = template(keep, 1);
+    Snapshot before = Snapshot.of(template);
+
+    Path reference = copy(template, dir.resolve("reference"));
+    WritePoints.watch(reference);
+    EndResult result = endSession(reference, dir.resolve("work-reference"), resumed);
+    long points = WritePoints.reached();
+    WritePoints.watch(null);
+    Snapshot after = Snapshot.of(reference);
+    assertEquals(before.current + 1, after.current);
+    assertEquals(List.of(1L), result.retired());
+    assertEquals(List.of("layers/L2.qcow2"), result.merged());
+    assertEquals(25, points, "write points of the session end");
+
+    for (long k = 1; k <= points + 1; k++) {
+      Path carrier = copy(template, dir.resolve("cut-" + k));
+      int exit = runChild(carrier, dir.resolve("work-" + k), resumed, k);
+      assertEquals(k <= points ? WritePoints.CUT_EXIT_CODE : 0, exit, "child cut at " + k);
+
+      String at = "after a cut at write point " + k;
+      // As found, before any recovery: what a read-only command sees.
+      Carrier found = Carrier.open(carrier);
+      assertEquals(List.of(), found.verify(), "read-only " + at);
+      // A merge may be pending: the chains may still hold the layer, the content is the same.
+      Snapshot raw = Snapshot.of(found);
+      (raw.current == before.current ? before : after).assertSameContent(raw, "read-only " + at);
+
+      try (Carrier c = Carrier.openForWrite(carrier, FakeImages.MERGER)) {
+        assertEquals(List.of(), c.verify(), at);
+        Snapshot now = Snapshot.of(c);
+        assertOnlyReferencedFiles(c, at);
+        if (now.current == before.current) {
+          before.assertSameAs(now, at);
+          assertEquals(SESSION, c.manifest().lease().sessionId(), at);
+        } else {
+          after.assertSameAs(now, at);
+          assertNull(c.manifest().lease(), at);
+        }
+      }
+      if (Snapshot.of(carrier).current == before.current) {
+        // The session's local COW is still on its host: ending again must work.
+        endSession(carrier, dir.resolve("work-retry-" + k), resumed);
+        after.assertSameAs(Snapshot.of(carrier), "after a retry of the end cut at " + k);
+      }
+      deleteTree(carrier);
+    }
+  }
+
+  /** A carrier with {@code sessions} ended sessions and the lease held by the session to cut. */
+  private Path template(int keep, int sessions) throws IOException {
+    try (Carrier c = Fixtures.create(dir.resolve("t"), keep, new TestClock(Instant.now()))) {
+      for (int i = 0; i < sessions; i++) {
+        Fixtures.session(c, Fixtures.HOME, c.current().number(), dir.resolve("t-work"));
+      }
+      c.takeLease(Fixtures.OFFICE, SESSION);
+      return c.folder();
+    }
+  }
+
+  private static int runChild(Path carrier, Path work, long resumed, long cutAt) throws Exception {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java.toString(),
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            "-Xshare:auto",
+            "-cp",
+            System.getProperty("java.class.path"),
+            CutEndMain.class.getName(),
+            carrier.toString(),
+            work.toString(),
+            Long.toString(resumed));
+    pb.environment().remove("CARRYON_CUT_COUNT_FILE");
+    pb.environment().put("CARRYON_CUT_ROOT", carrier.toString());
+    pb.environment().put("CARRYON_CUT_AT", Long.toString(cutAt));
+    pb.redirectErrorStream(true);
+    Path log = carrier.resolveSibling(carrier.getFileName() + ".log");
+    pb.redirectOutput(log.toFile());
+    int exit = pb.start().waitFor();
+    if (exit != 0 && exit != WritePoints.CUT_EXIT_CODE) {
+      throw new AssertionError("child cut at " + cutAt + " failed:\n" + Files.readString(log));
+    }
+    return exit;
+  }
+
+  /** tmp/ is empty and layers/ and states/ hold exactly the files the manifest references. */
+  private static void assertOnlyReferencedFiles(Carrier c, String at) throws IOException {
+    Set<String> expected = new TreeSet<>();
+    for (String name : c.manifest().files().keySet()) {
+      if (name.startsWith("layers/") || name.startsWith("states/")) {
+        expected.add(name);
+      }
+    }
+    Set<String> found = new TreeSet<>(CarrierTest.filesIn(c, "layers"));
+    found.addAll(CarrierTest.filesIn(c, "states"));
+    assertEquals(expected, found, at);
+    assertEquals(Set.of(), CarrierTest.filesIn(c, "tmp"), at);
+  }
+
+  /** The guest-visible content of every kept generation of a carrier. */
+  private record Snapshot(
+      long current,
+      List<Long> kept,
+      List<List<String>> chains,
+      List<byte[]> disks,
+      List<byte[]> states) {
+    static Snapshot of(Path carrier) throws IOException {
+      return of(Carrier.open(carrier));
+    }
+
+    static Snapshot of(Carrier c) throws IOException {
+      List<Long> kept = new ArrayList<>();
+      List<List<String>> chains = new ArrayList<>();
+      List<byte[]> disks = new ArrayList<>();
+      List<byte[]> states = new ArrayList<>();
+      for (Generation g : c.checkpoints()) {
+        kept.add(g.number());
+        chains.add(g.chain());
+        disks.add(FakeImages.visible(c.chainFiles(g)));
+        states.add(Files.readAllBytes(c.stateFile(g)));
+      }
+      return new Snapshot(c.current().number(), kept, chains, disks, states);
+    }
+
+    void assertSameAs(Snapshot other, String at) {
+      assertEquals(chains, other.chains, at);
+      assertSameContent(other, at);
+    }
+
+    void assertSameContent(Snapshot other, String at) {
+      assertEquals(kept, other.kept, at);
+      for (int i = 0; i < kept.size(); i++) {
+        assertArrayEquals(disks.get(i), other.disks.get(i), "disk of " + kept.get(i) + " " + at);
+        assertArrayEquals(states.get(i), other.states.get(i), "state of " + kept.get(i) + " " + at);
+      }
+    }
+  }
+
+  private static Path copy(Path from, Path to) throws IOException {
+    try (Stream<Path> s = Files.walk(from)) {
+      for (Path p : s.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    }
+    return to;
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(q);
+      }
+    }
+  }
+}

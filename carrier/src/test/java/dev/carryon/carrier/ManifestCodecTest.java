@@ -1,0 +1,285 @@
+package dev.carryon.carrier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ManifestCodecTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String SHA_A = "a".repeat(64);
+  private static final String SHA_B = "b".repeat(64);
+
+  @TempDir Path dir;
+
+  /** A real carrier with generations 1 to 3, whose manifest the bad cases are made from. */
+  private Path carrier;
+
+  private Path manifestFile;
+
+  @BeforeEach
+  void makeCarrier() throws IOException {
+    try (Carrier c =
+        Fixtures.create(dir, 3, new TestClock(Instant.parse("2025-03-01T10:00:00Z")))) {
+      Fixtures.session(c, Fixtures.HOME, 1, dir.resolve("work"));
+      Fixtures.session(c, Fixtures.HOME, 2, dir.resolve("work"));
+      c.takeLease(Fixtures.OFFICE, "s4");
+      carrier = c.folder();
+    }
+    manifestFile = carrier.resolve(CarrierFiles.MANIFEST);
+  }
+
+  @Test
+  void roundTripsEveryField() throws IOException {
+    Generation g1 =
+        new Generation(
+            4,
+            null,
+            Instant.parse("2025-01-02T03:04:05.678Z"),
+            "h1",
+            "s4",
+            List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2"),
+            null,
+            "cold");
+    Generation g2 =
+        new Generation(
+            5,
+            4L,
+            Instant.parse("2025-01-03T00:00:00Z"),
+            "h2",
+            "s5",
+            List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2", "layers/L5.qcow2"),
+            "states/S5.zst",
+            "with \"quotes\" and ünïcode");
+    Map<String, FileRecord> files = new TreeMap<>();
+    for (String name :
+        List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2", "layers/L5.qcow2", "states/S5.zst")) {
+      files.put(name, new FileRecord(name.length() * 1000L, name.contains("L") ? SHA_A : SHA_B));
+    }
+    Manifest m =
+        new Manifest(
+            UUID.randomUUID(),
+            Instant.parse("2025-01-01T00:00:00Z"),
+            5,
+            new VmConfig("pc-q35-7.2", "max", 512, 2, "virtio-blk", null, null, null, List.of()),
+            2,
+            List.of(g2, g1),
+            files,
+            new Lease("h2", "laptop", "s6", Instant.parse("2025-01-04T00:00:00Z")),
+            new PendingMerge("layers/L4.qcow2", "cow.qcow2"));
+    byte[] json = ManifestCodec.encode(m);
+    assertEquals(m, ManifestCodec.parse(json, Path.of("mem.json")));
+    String text = new String(json, StandardCharsets.UTF_8);
+    assertTrue(text.contains("\"op\" : \"merge-layer\""), text);
+    assertTrue(text.contains("\"kernel\" : null"), text);
+
+    // And a manifest written by a carrier reads back as the carrier saw it.
+    assertEquals(Carrier.open(carrier).manifest(), ManifestCodec.read(manifestFile));
+  }
+
+  @Test
+  void notJson() throws IOException {
+    Files.writeString(manifestFile, "{\"format\": \"carryon-carrier\",");
+    CarrierFormatException e = refused(CarrierFormatException.Kind.NOT_JSON);
+    assertTrue(e.getMessage().startsWith(manifestFile + ": not JSON: "), e.getMessage());
+    assertTrue(e.getMessage().contains("line 1"), e.getMessage());
+  }
+
+  @Test
+  void emptyFileAndJsonThatIsNoObject() throws IOException {
+    Files.writeString(manifestFile, "");
+    assertEquals(
+        manifestFile + ": not a JSON object (found nothing)",
+        refused(CarrierFormatException.Kind.NOT_JSON).getMessage());
+    Files.writeString(manifestFile, "[1, 2]");
+    assertEquals(
+        manifestFile + ": not a JSON object (found ARRAY)",
+        refused(CarrierFormatException.Kind.NOT_JSON).getMessage());
+  }
+
+  @Test
+  void duplicateKeysAndTrailingGarbageAreNotJson() throws IOException {
+    String good = Files.readString(manifestFile);
+    Files.writeString(manifestFile, good.replaceFirst("\\{", "{\"keep\": 9,"));
+    refused(CarrierFormatException.Kind.NOT_JSON);
+    Files.writeString(manifestFile, good + "{}");
+    refused(CarrierFormatException.Kind.NOT_JSON);
+  }
+
+  @Test
+  void foreignFiles() throws IOException {
+    Files.writeString(manifestFile, "{\"name\": \"my-package\", \"version\": \"1.0.0\"}");
+    assertEquals(
+        manifestFile + ": not a carryon carrier manifest (no \"format\": \"carryon-carrier\")",
+        refused(CarrierFormatException.Kind.FOREIGN).getMessage());
+    edit(o -> o.put("format", "carryon-host"));
+    assertEquals(
+        manifestFile
+            + ": not a carryon carrier manifest (format is \"carryon-host\", expected"
+            + " \"carryon-carrier\")",
+        refused(CarrierFormatException.Kind.FOREIGN).getMessage());
+  }
+
+  @Test
+  void unsupportedVersion() throws IOException {
+    edit(o -> o.put("version", 2));
+    assertEquals(
+        manifestFile + ": manifest version 2 is not supported (this carryon reads version 1)",
+        refused(CarrierFormatException.Kind.UNSUPPORTED_VERSION).getMessage());
+  }
+
+  @Test
+  void missingFields() throws IOException {
+    edit(o -> o.remove("version"));
+    assertEquals(
+        manifestFile + ": missing field 'version'",
+        refused(CarrierFormatException.Kind.MISSING_FIELD).getMessage());
+    reset();
+    edit(o -> ((ObjectNode) o.get("generations").get(1)).remove("chain"));
+    assertEquals(
+        manifestFile + ": missing field 'generations[1].chain'",
+        refused(CarrierFormatException.Kind.MISSING_FIELD).getMessage());
+    reset();
+    edit(o -> o.remove("lease"));
+    assertEquals(
+        manifestFile + ": missing field 'lease'",
+        refused(CarrierFormatException.Kind.MISSING_FIELD).getMessage());
+    reset();
+    edit(o -> ((ObjectNode) o.get("files").get("cow.qcow2")).remove("sha256"));
+    assertEquals(
+        manifestFile + ": missing field 'files.cow.qcow2.sha256'",
+        refused(CarrierFormatException.Kind.MISSING_FIELD).getMessage());
+  }
+
+  @Test
+  void badValues() throws IOException {
+    edit(o -> ((ObjectNode) o.get("vm")).put("memoryMiB", "lots"));
+    assertEquals(
+        manifestFile + ": field 'vm.memoryMiB' must be a whole number, found \"lots\"",
+        refused(CarrierFormatException.Kind.BAD_VALUE).getMessage());
+    reset();
+    edit(o -> ((ObjectNode) o.get("vm")).put("memoryMiB", 0));
+    assertEquals(
+        manifestFile + ": vm: memoryMiB (0) must be positive",
+        refused(CarrierFormatException.Kind.BAD_VALUE).getMessage());
+    reset();
+    edit(o -> ((ObjectNode) o.get("files").get("base.raw")).put("sha256", "XYZ"));
+    assertEquals(
+        manifestFile + ": files.base.raw: sha256 (XYZ) must be 64 lowercase hex digits",
+        refused(CarrierFormatException.Kind.BAD_VALUE).getMessage());
+    reset();
+    edit(o -> ((ObjectNode) o.get("generations").get(0)).put("created", "yesterday"));
+    assertTrue(
+        refused(CarrierFormatException.Kind.BAD_VALUE)
+            .getMessage()
+            .startsWith(manifestFile + ": field 'generations[0].created' must be an ISO-8601"));
+    reset();
+    edit(o -> o.put("carrierId", "not-a-uuid"));
+    refused(CarrierFormatException.Kind.BAD_VALUE);
+    reset();
+    edit(o -> ((ObjectNode) o.get("lease")).put("color", "blue"));
+    assertEquals(
+        manifestFile + ": unknown field 'lease.color' (not in manifest version 1)",
+        refused(CarrierFormatException.Kind.BAD_VALUE).getMessage());
+    reset();
+    edit(o -> o.putObject("pending").put("op", "defrag").put("layer", "x").put("into", "y"));
+    assertEquals(
+        manifestFile + ": pending: unknown pending operation \"defrag\" (known: merge-layer)",
+        refused(CarrierFormatException.Kind.BAD_VALUE).getMessage());
+  }
+
+  @Test
+  void inconsistentManifests() throws IOException {
+    edit(o -> o.put("currentGeneration", 2));
+    assertEquals(
+        manifestFile + ": currentGeneration (2) is not the newest kept generation (3)",
+        refused(CarrierFormatException.Kind.INCONSISTENT).getMessage());
+    reset();
+    edit(o -> ((ArrayNode) o.get("generations").get(2).get("chain")).set(2, "layers/L9.qcow2"));
+    assertEquals(
+        manifestFile
+            + ": generation 3: chain entry 'layers/L9.qcow2' is not a layer numbered above 0 and at"
+            + " most 3",
+        refused(CarrierFormatException.Kind.INCONSISTENT).getMessage());
+    reset();
+    edit(o -> ((ArrayNode) o.get("generations").get(2).get("chain")).set(0, "../../etc/passwd"));
+    refused(CarrierFormatException.Kind.INCONSISTENT);
+    reset();
+    edit(
+        o ->
+            ((ObjectNode) o.get("files"))
+                .putObject("layers/L7.qcow2")
+                .put("size", 1)
+                .put("sha256", SHA_A));
+    assertEquals(
+        manifestFile + ": files lists 'layers/L7.qcow2', which nothing references",
+        refused(CarrierFormatException.Kind.INCONSISTENT).getMessage());
+    reset();
+    edit(o -> ((ObjectNode) o.get("files")).remove("states/S2.zst"));
+    assertEquals(
+        manifestFile + ": 'states/S2.zst' is referenced but has no entry in files",
+        refused(CarrierFormatException.Kind.INCONSISTENT).getMessage());
+    reset();
+    edit(
+        o ->
+            o.putObject("pending")
+                .put("op", "merge-layer")
+                .put("layer", "layers/L3.qcow2")
+                .put("into", "cow.qcow2"));
+    assertEquals(
+        manifestFile
+            + ": pending merge of 'layers/L3.qcow2' but it is not the lowest layer of generation 1",
+        refused(CarrierFormatException.Kind.INCONSISTENT).getMessage());
+  }
+
+  @Test
+  void referencesToMissingFiles() throws IOException {
+    Files.delete(carrier.resolve("layers/L2.qcow2"));
+    assertEquals(
+        manifestFile + ": references layers/L2.qcow2, which does not exist in " + carrier,
+        refused(CarrierFormatException.Kind.MISSING_FILE).getMessage());
+    Files.delete(manifestFile);
+    assertEquals(
+        manifestFile + ": does not exist",
+        refused(CarrierFormatException.Kind.MISSING_FILE).getMessage());
+  }
+
+  private CarrierFormatException refused(CarrierFormatException.Kind kind) {
+    CarrierFormatException e =
+        assertThrows(CarrierFormatException.class, () -> ManifestCodec.read(manifestFile));
+    assertEquals(kind, e.kind(), e.getMessage());
+    return e;
+  }
+
+  /** The original manifest, back in place. */
+  private String original;
+
+  private void edit(Consumer<ObjectNode> change) throws IOException {
+    if (original == null) {
+      original = Files.readString(manifestFile);
+    }
+    ObjectNode o = (ObjectNode) JSON.readTree(original);
+    change.accept(o);
+    Files.writeString(manifestFile, JSON.writeValueAsString(o));
+  }
+
+  private void reset() throws IOException {
+    Files.writeString(manifestFile, original);
+  }
+}
