@@ -91,10 +91,10 @@ public final class Ext4Filesystem {
 
   /**
    * Resolves an absolute guest path, following symbolic links except in the last component (like
-   * lstat(2)): a path naming a symlink gives the symlink.
+   * lstat(2)): a path naming a symlink gives the symlink, unless it ends in "/".
    */
   public Ext4File lookupNoFollow(String path) throws IOException {
-    return resolve(path, false);
+    return resolve(path, path.endsWith("/"));
   }
 
   /** The entries of a directory, without "." and "..", in on-disk order. */

@@ -27,6 +27,8 @@ final class Ext4Format {
   static final int SB_FIRST_DATA_BLOCK = 0x14;
   /** u32 s_log_block_size: block size is 1024 << this. */
   static final int SB_LOG_BLOCK_SIZE = 0x18;
+  /** u32 s_log_cluster_size: cluster size is 1024 << this (bigalloc; else equals the block's). */
+  static final int SB_LOG_CLUSTER_SIZE = 0x1C;
   /** u32 s_blocks_per_group. */
   static final int SB_BLOCKS_PER_GROUP = 0x20;
   /** u32 s_inodes_per_group. */
@@ -77,6 +79,8 @@ final class Ext4Format {
   static final int COMPAT_SPARSE_SUPER2 = 0x200;
   /** ro_compat: superblock backups only in groups 0, 1 and powers of 3, 5, 7. */
   static final int RO_COMPAT_SPARSE_SUPER = 0x1;
+  /** ro_compat: blocks are allocated in clusters; extents still count blocks. */
+  static final int RO_COMPAT_BIGALLOC = 0x200;
 
   static final int INCOMPAT_COMPRESSION = 0x1;
   static final int INCOMPAT_FILETYPE = 0x2;

@@ -51,11 +51,18 @@ final class InodeTable {
     long descBlock = group / descsPerBlock;
     long block;
     if (sb.has(INCOMPAT_META_BG) && descBlock >= sb.firstMetaBg) {
-      // meta_bg: each run of descsPerBlock groups keeps its descriptors in its own first group.
+      // meta_bg: each run of descsPerBlock groups keeps its descriptors in its own first group,
+      // right after that group's superblock backup (and after block 1's superblock when 1 KiB
+      // blocks start at block 0, as bigalloc makes them).
       long first = descBlock * descsPerBlock;
-      block = sb.firstDataBlock + first * sb.blocksPerGroup + (sb.groupHasSuper(first) ? 1 : 0);
+      long skip = sb.groupHasSuper(first) ? 1 : 0;
+      if (vol.blockSize() == 1024 && first == 0 && sb.firstDataBlock == 0) {
+        skip++;
+      }
+      block = sb.firstDataBlock + first * sb.blocksPerGroup + skip;
     } else {
-      block = sb.firstDataBlock + 1 + descBlock;
+      // The table follows the block holding the superblock, wherever the data blocks start.
+      block = SUPERBLOCK_OFFSET / vol.blockSize() + 1 + descBlock;
     }
     vol.checkBlocks(block, 1, "the descriptor of group " + group);
     ByteBuffer d = ByteBuffer.allocate(sb.descSize).order(ByteOrder.LITTLE_ENDIAN);

@@ -68,13 +68,21 @@ final class Superblock {
     inodesPerGroup = u32(b, SB_INODES_PER_GROUP);
     inodesCount = u32(b, SB_INODES_COUNT);
     long bitsPerBlock = 8L * blockSize;
+    long logClusterSize = u32(b, SB_LOG_CLUSTER_SIZE);
+    boolean bigalloc = (roCompat & RO_COMPAT_BIGALLOC) != 0;
+    if (bigalloc && (logClusterSize < logBlockSize || logClusterSize > logBlockSize + 16)) {
+      throw corrupt(device, "cluster size 2^(10+" + logClusterSize + ") is out of range for"
+          + " blocks of " + blockSize + " bytes");
+    }
+    // A group's bitmap counts clusters: with bigalloc a group spans that many clusters of blocks.
+    long blocksPerBitmap = bitsPerBlock << (bigalloc ? logClusterSize - logBlockSize : 0);
     if (blocksCount <= firstDataBlock || blocksCount > (1L << 48)) {
       throw corrupt(device, "block count " + blocksCount + " is out of range (first data block "
           + firstDataBlock + ")");
     }
-    if (blocksPerGroup < 8 || blocksPerGroup > bitsPerBlock) {
+    if (blocksPerGroup < 8 || blocksPerGroup > blocksPerBitmap) {
       throw corrupt(device, "blocks per group " + blocksPerGroup + " is out of range (8.."
-          + bitsPerBlock + ")");
+          + blocksPerBitmap + ")");
     }
     if (inodesPerGroup < 1 || inodesPerGroup > bitsPerBlock) {
       throw corrupt(device, "inodes per group " + inodesPerGroup + " is out of range (1.."
