@@ -260,6 +260,25 @@ class Ext4FilesystemTest {
     }
   }
 
+  /**
+   * With 512-byte inodes, inline data continues from i_block into the system.data attribute; a
+   * small directory is inline too (mke2fs never continues a directory into the attribute).
+   */
+  @Test
+  void readsInlineDataContinuedInTheInode() throws IOException {
+    Path image = dir.resolve("inline.img");
+    E2fs.mkfs(image, "ext4", "16M", source, "-O", "inline_data", "-I", "512");
+    assertTrue(E2fs.debugfs(image, "stat /data/inline-200").contains("Size of inline data: 200"));
+    assertTrue(E2fs.debugfs(image, "stat /restricted").contains("Flags: 0x10000000"));
+    try (RawFileDevice dev = RawFileDevice.open(image)) {
+      Ext4Filesystem fs = Ext4Filesystem.open(dev, image.toString());
+      assertArrayEquals(Files.readAllBytes(source.resolve("data/inline-200")),
+          fs.open(fs.lookup("/data/inline-200")).readAllBytes());
+      assertEquals(List.of("inside"),
+          fs.list(fs.lookup("/restricted")).stream().map(Ext4Entry::name).toList());
+    }
+  }
+
   @Test
   void streamsSkipAndReadSingleBytes() throws IOException {
     Ext4Filesystem fs = plainImage();

@@ -44,6 +44,7 @@ public final class SourceTree {
 
     Path data = Files.createDirectory(root.resolve("data"));
     write(data.resolve("random-3000"), bytes(random, 3000), "rw-r--r--");
+    write(data.resolve("inline-200"), bytes(random, 200), "rw-r--r--");
     write(data.resolve("random-100k"), bytes(random, 100_000), "rw-r--r--");
     write(data.resolve("random-1m"), bytes(random, 1 << 20), "r--r--r--");
 
