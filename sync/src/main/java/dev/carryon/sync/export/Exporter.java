@@ -116,7 +116,9 @@ public final class Exporter {
               + ") contains itself: the directory tree loops");
         }
         sink.directory(path, file);
-        directories++;
+        if (!path.isEmpty()) { // the root of an export of "/" is the target itself
+          directories++;
+        }
         for (Ext4Entry entry : fs.list(file)) {
           path.add(entry.name());
           export(path, child(guestPath, entry.name()), entry.file());

@@ -212,8 +212,9 @@ public final class Ext4Filesystem {
   private String checkedName(Ext4File dir, byte[] raw) throws Ext4Exception {
     for (byte b : raw) {
       if (b == '/' || b == 0) {
-        throw vol.corrupt("directory inode " + dir.number() + " has an entry named "
-            + Arrays.toString(raw) + ", which contains '/' or NUL");
+        throw vol.corrupt("directory inode " + dir.number() + " has an entry named '"
+            + new String(raw, StandardCharsets.UTF_8).replace("\0", "\\0")
+            + "', which contains '/' or NUL");
       }
     }
     return new String(raw, StandardCharsets.UTF_8);

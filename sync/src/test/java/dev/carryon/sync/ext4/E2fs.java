@@ -99,7 +99,8 @@ public final class E2fs {
     return b.limit(8).getLong(0);
   }
 
-  static String run(List<String> cmd) throws IOException {
+  /** Runs a command, failing the test when it exits non-zero; returns its output. */
+  public static String run(List<String> cmd) throws IOException {
     return new String(runBytes(cmd, false), StandardCharsets.UTF_8);
   }
 
