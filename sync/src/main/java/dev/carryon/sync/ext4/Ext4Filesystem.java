@@ -20,9 +20,9 @@ import java.util.List;
  * <p>Reads superblocks with 1 to 64 KiB blocks, 32- and 64-byte group descriptors (classic or
  * meta_bg placement), inodes of any size, extent trees of any depth and classic block maps,
  * sparse files, uninitialized extents (as zeroes), linear and hashed directories, fast and slow
- * symlinks, and inline data kept in the inode. Checksums are not verified, and the journal is not
- * replayed: a filesystem that {@link #needsRecovery() needs recovery} reads as its main area
- * stands, as {@code debugfs} shows it.
+ * symlinks, and inline data kept in the inode. The journal of a filesystem that was not cleanly
+ * unmounted is replayed in memory (never on the device), so files read as the kernel would
+ * see them after mounting. Checksums are not verified.
  *
  * <p>Every failure is an {@link Ext4Exception} whose message names the device and the problem.
  * Not thread-safe.
@@ -38,6 +38,9 @@ public final class Ext4Filesystem {
   private Ext4Filesystem(Volume vol) throws IOException {
     this.vol = vol;
     this.inodes = new InodeTable(vol);
+    if (needsRecovery()) {
+      vol.replay(Journal.replay(vol, inodes));
+    }
     this.root = inodes.read(ROOT_INO, "the root directory");
     if (root.type() != FileType.DIRECTORY) {
       throw vol.corrupt("the root inode " + ROOT_INO + " is a " + root.type() + ", not a directory");
@@ -69,8 +72,9 @@ public final class Ext4Filesystem {
   }
 
   /**
-   * Whether the journal holds updates not yet written to the main area (the filesystem was in use
-   * when its image was taken). Its files are then read as they stood before those updates.
+   * Whether the journal held updates not yet written to the main area (the filesystem was in use
+   * when its image was taken). They have been replayed in memory: files read as of the last
+   * committed transaction, which is all a crash-consistent copy can give.
    */
   public boolean needsRecovery() {
     return vol.sb.has(INCOMPAT_RECOVER);

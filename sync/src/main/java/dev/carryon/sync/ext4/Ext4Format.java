@@ -49,6 +49,8 @@ final class Ext4Format {
   static final int SB_FEATURE_RO_COMPAT = 0x64;
   /** char[16] s_volume_name, NUL-padded. */
   static final int SB_VOLUME_NAME = 0x78;
+  /** u32 s_journal_inum: inode of the internal journal. */
+  static final int SB_JOURNAL_INUM = 0xE0;
   /** u16 s_desc_size: group descriptor size when the 64bit feature is on. */
   static final int SB_DESC_SIZE = 0xFE;
   /** u32 s_first_meta_bg: first descriptor block placed by the meta_bg rule. */
@@ -75,6 +77,8 @@ final class Ext4Format {
 
   // ---- Feature flags. ----
 
+  /** compat: the filesystem has a journal. */
+  static final int COMPAT_HAS_JOURNAL = 0x4;
   /** compat: superblock backups only in the groups named by s_backup_bgs. */
   static final int COMPAT_SPARSE_SUPER2 = 0x200;
   /** ro_compat: superblock backups only in groups 0, 1 and powers of 3, 5, 7. */
@@ -243,6 +247,71 @@ final class Ext4Format {
   static final int XATTR_INDEX_SYSTEM = 7;
   /** Name (after the namespace) of the attribute continuing inline data. */
   static final String XATTR_INLINE_DATA_NAME = "data";
+
+  // ---- JBD2 journal: every field BIG-endian. Blocks are journal-relative (logical blocks of
+  // the journal inode). Each log block starts with a 12-byte header. ----
+
+  /** be32 h_magic: {@link #JBD2_MAGIC}. */
+  static final int JH_MAGIC = 0x0;
+  /** be32 h_blocktype: one of the JBD2_*_BLOCK values. */
+  static final int JH_BLOCKTYPE = 0x4;
+  /** be32 h_sequence: transaction the block belongs to. */
+  static final int JH_SEQUENCE = 0x8;
+  /** Size of the header. */
+  static final int JH_SIZE = 12;
+  static final int JBD2_MAGIC = 0xC03B3998;
+  static final int JBD2_DESCRIPTOR_BLOCK = 1;
+  static final int JBD2_COMMIT_BLOCK = 2;
+  static final int JBD2_SUPERBLOCK_V1 = 3;
+  static final int JBD2_SUPERBLOCK_V2 = 4;
+  static final int JBD2_REVOKE_BLOCK = 5;
+
+  /** Journal superblock (journal block 0): be32 s_blocksize. */
+  static final int JS_BLOCKSIZE = 0x0C;
+  /** be32 s_maxlen: blocks in the journal. */
+  static final int JS_MAXLEN = 0x10;
+  /** be32 s_first: first block of the log. */
+  static final int JS_FIRST = 0x14;
+  /** be32 s_sequence: first transaction expected in the log. */
+  static final int JS_SEQUENCE = 0x18;
+  /** be32 s_start: block where the log starts; 0 means the journal is empty. */
+  static final int JS_START = 0x1C;
+  /** be32 s_feature_incompat (v2 superblocks). */
+  static final int JS_FEATURE_INCOMPAT = 0x28;
+
+  static final int JBD2_INCOMPAT_REVOKE = 0x1;
+  static final int JBD2_INCOMPAT_64BIT = 0x2;
+  static final int JBD2_INCOMPAT_ASYNC_COMMIT = 0x4;
+  static final int JBD2_INCOMPAT_CSUM_V2 = 0x8;
+  static final int JBD2_INCOMPAT_CSUM_V3 = 0x10;
+  /** Fast-commit records past the log; replaying the log alone gives the last full commit. */
+  static final int JBD2_INCOMPAT_FAST_COMMIT = 0x20;
+  static final int JBD2_KNOWN_INCOMPAT = JBD2_INCOMPAT_REVOKE | JBD2_INCOMPAT_64BIT
+      | JBD2_INCOMPAT_ASYNC_COMMIT | JBD2_INCOMPAT_CSUM_V2 | JBD2_INCOMPAT_CSUM_V3
+      | JBD2_INCOMPAT_FAST_COMMIT;
+
+  /**
+   * Descriptor block tag: be32 t_blocknr, then with csum_v3: be32 t_flags, be32 t_blocknr_high,
+   * be32 t_checksum (16 bytes); otherwise be16 t_checksum, be16 t_flags, be32 t_blocknr_high
+   * (the high word only with 64bit, the checksum only with csum_v2). A 16-byte UUID follows
+   * every tag without {@link #JBD2_FLAG_SAME_UUID}.
+   */
+  static final int JT_BLOCKNR = 0x0;
+  static final int JT3_FLAGS = 0x4;
+  static final int JT3_BLOCKNR_HIGH = 0x8;
+  static final int JT3_SIZE = 16;
+  static final int JT_FLAGS = 0x6;
+  static final int JT_BLOCKNR_HIGH = 0x8;
+  static final int JT_UUID_SIZE = 16;
+  /** Tag flag: the block began with {@link #JBD2_MAGIC}, which was zeroed in the log copy. */
+  static final int JBD2_FLAG_ESCAPE = 0x1;
+  static final int JBD2_FLAG_SAME_UUID = 0x2;
+  static final int JBD2_FLAG_LAST_TAG = 0x8;
+  /** csum_v2/v3 descriptor and revoke blocks end with a 4-byte checksum tail. */
+  static final int JBD2_TAIL_SIZE = 4;
+  /** Revoke block: be32 r_count, bytes used including the header; then be32/be64 blocks. */
+  static final int JR_COUNT = 0x0C;
+  static final int JR_RECORDS = 0x10;
 
   /** Most links followed while resolving one path, as Linux's MAXSYMLINKS. */
   static final int MAX_SYMLINKS = 40;

@@ -41,6 +41,8 @@ final class Superblock {
   /** The two backup groups of sparse_super2. */
   final long backupGroup0;
   final long backupGroup1;
+  /** Inode of the internal journal (u32), 0 when there is none. */
+  final int journalInode;
   /** Volume label, possibly empty. */
   final String volumeName;
 
@@ -106,6 +108,7 @@ final class Superblock {
       throw corrupt(device, "group descriptor size " + descSize + " is out of range");
     }
     firstMetaBg = u32(b, SB_FIRST_META_BG);
+    journalInode = b.getInt(SB_JOURNAL_INUM);
     backupGroup0 = u32(b, SB_BACKUP_BGS);
     backupGroup1 = u32(b, SB_BACKUP_BGS + 4);
     byte[] label = new byte[16];

@@ -6,6 +6,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Map;
 
 /**
  * A device with a validated superblock: reads whole blocks or byte ranges, refusing any block
@@ -18,6 +19,8 @@ final class Volume {
   final String name;
   /** The validated superblock. */
   final Superblock sb;
+  /** Blocks whose newest committed copy is in the journal; empty when nothing was replayed. */
+  private Map<Long, Journal.Copy> journalCopies = Map.of();
 
   private Volume(BlockDevice device, String name, Superblock sb) {
     this.device = device;
@@ -63,8 +66,48 @@ final class Volume {
     return b.flip();
   }
 
-  /** Fills {@code dst} from byte {@code offset}, which the caller has bounds-checked. */
+  /** From now on, reads of the given blocks come from their journal copies. */
+  void replay(Map<Long, Journal.Copy> copies) {
+    journalCopies = Map.copyOf(copies);
+  }
+
+  /**
+   * Fills {@code dst} from byte {@code offset}, which the caller has bounds-checked; blocks
+   * replayed from the journal are read from their log copies.
+   */
   void read(ByteBuffer dst, long offset, String what) throws IOException {
+    long at = offset;
+    while (dst.hasRemaining()) {
+      long block = at / sb.blockSize;
+      int within = (int) (at % sb.blockSize);
+      Journal.Copy copy = journalCopies.get(block);
+      long n = sb.blockSize - within;
+      if (copy == null) { // extend over the following blocks the journal leaves alone
+        for (long next = block + 1; n < dst.remaining() && !journalCopies.containsKey(next);
+            next++) {
+          n += sb.blockSize;
+        }
+      }
+      int len = (int) Math.min(n, dst.remaining());
+      ByteBuffer part = dst.slice().limit(len);
+      readDevice(part, copy == null ? at : copy.deviceBlock() * sb.blockSize + within, what);
+      if (copy != null && copy.escaped()) {
+        restoreMagic(dst, within, len);
+      }
+      dst.position(dst.position() + len);
+      at += len;
+    }
+  }
+
+  /** A log copy of a block that began with the JBD2 magic has it zeroed; puts it back. */
+  private static void restoreMagic(ByteBuffer dst, int within, int len) {
+    byte[] magic = ByteBuffer.allocate(4).putInt(JBD2_MAGIC).array(); // big-endian on disk
+    for (int i = within; i < magic.length && i < within + len; i++) {
+      dst.put(dst.position() + i - within, magic[i]);
+    }
+  }
+
+  private void readDevice(ByteBuffer dst, long offset, String what) throws IOException {
     try {
       device.read(dst, offset);
     } catch (EOFException e) {

@@ -37,6 +37,15 @@ public final class E2fs {
     run(cmd);
   }
 
+  /** Runs {@code e2fsck -fy} (replaying the journal); fails unless it fixed everything. */
+  public static void fsck(Path image) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("e2fsck", "-fy", image.toString())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    int rc = p.waitFor();
+    assertTrue(rc == 0 || rc == 1, "e2fsck exited " + rc + ": " + out);
+  }
+
   /** Output of one read-only debugfs request, e.g. {@code ls -l /dir} or {@code stat /f}. */
   public static String debugfs(Path image, String request) throws IOException {
     return run(List.of("debugfs", "-R", request, image.toString()));
