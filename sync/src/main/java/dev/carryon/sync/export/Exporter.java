@@ -139,8 +139,8 @@ public final class Exporter {
         symlinks++;
         break;
       default:
-        skipped.add(guestPath + ": " + file.type().toString().toLowerCase(Locale.ROOT).replace('_', ' ')
-            + " skipped");
+        String type = file.type().toString().toLowerCase(Locale.ROOT).replace('_', ' ');
+        skipped.add(guestPath + ": " + type + " skipped");
     }
   }
 

@@ -68,7 +68,7 @@ final class FolderSink implements ExportSink {
 
   @Override
   public void endDirectory(List<String> path, Ext4File dir) throws IOException {
-    // Set last: writing the entries would have changed the time, and read-only bits could block them.
+    // Set last: writing the entries changed the time, and read-only bits could have blocked them.
     Path p = resolve(path);
     if (!path.isEmpty()) {
       setMetadata(p, dir);

@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
 
-/** Reads a file's bytes through its {@link BlockMap}; holes and unwritten extents read as zeroes. */
+/** Reads a file through its {@link BlockMap}; holes and unwritten extents read as zeroes. */
 final class BlockMapInputStream extends InputStream {
   /** The filesystem. */
   private final Volume vol;

@@ -43,7 +43,8 @@ public final class Ext4Filesystem {
     }
     this.root = inodes.read(ROOT_INO, "the root directory");
     if (root.type() != FileType.DIRECTORY) {
-      throw vol.corrupt("the root inode " + ROOT_INO + " is a " + root.type() + ", not a directory");
+      throw vol.corrupt("the root inode " + ROOT_INO + " is a " + root.type()
+          + ", not a directory");
     }
   }
 
@@ -64,11 +65,6 @@ public final class Ext4Filesystem {
   /** The volume label, empty when there is none. */
   public String label() {
     return vol.sb.volumeName;
-  }
-
-  /** Bytes per block. */
-  public int blockSize() {
-    return vol.blockSize();
   }
 
   /**

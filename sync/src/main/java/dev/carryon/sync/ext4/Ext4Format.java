@@ -83,6 +83,10 @@ final class Ext4Format {
   static final int COMPAT_SPARSE_SUPER2 = 0x200;
   /** ro_compat: superblock backups only in groups 0, 1 and powers of 3, 5, 7. */
   static final int RO_COMPAT_SPARSE_SUPER = 0x1;
+  /** ro_compat: group descriptors carry checksums (and so trustworthy bg_flags). */
+  static final int RO_COMPAT_GDT_CSUM = 0x10;
+  /** ro_compat: all metadata carries checksums. */
+  static final int RO_COMPAT_METADATA_CSUM = 0x400;
   /** ro_compat: blocks are allocated in clusters; extents still count blocks. */
   static final int RO_COMPAT_BIGALLOC = 0x200;
 

@@ -30,7 +30,9 @@ final class InodeTable {
     long group = (number - 1) / sb.inodesPerGroup;
     long index = (number - 1) % sb.inodesPerGroup;
     ByteBuffer desc = descriptor(group);
-    if ((u16(desc, BG_FLAGS) & BG_INODE_UNINIT) != 0) {
+    // The flag only means something when descriptors are checksummed; older kernels ignore it.
+    boolean flagsValid = (sb.roCompat & (RO_COMPAT_GDT_CSUM | RO_COMPAT_METADATA_CSUM)) != 0;
+    if (flagsValid && (u16(desc, BG_FLAGS) & BG_INODE_UNINIT) != 0) {
       throw vol.corrupt("inode " + number + " (" + context + ") lies in group " + group
           + ", whose inode table is marked never initialized");
     }

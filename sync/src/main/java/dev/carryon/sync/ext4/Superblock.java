@@ -55,7 +55,8 @@ final class Superblock {
     }
     long logBlockSize = u32(b, SB_LOG_BLOCK_SIZE);
     if (logBlockSize > MAX_LOG_BLOCK_SIZE) {
-      throw corrupt(device, "block size 2^(10+" + logBlockSize + ") is out of range (1 KiB to 64 KiB)");
+      throw corrupt(device, "block size 2^(10+" + logBlockSize
+          + ") is out of range (1 KiB to 64 KiB)");
     }
     blockSize = 1024 << logBlockSize;
     compat = b.getInt(SB_FEATURE_COMPAT);
@@ -98,7 +99,8 @@ final class Superblock {
 
     long rev = u32(b, SB_REV_LEVEL);
     inodeSize = rev == 0 ? GOOD_OLD_INODE_SIZE : u16(b, SB_INODE_SIZE);
-    if (inodeSize < GOOD_OLD_INODE_SIZE || inodeSize > blockSize || Integer.bitCount(inodeSize) != 1) {
+    if (inodeSize < GOOD_OLD_INODE_SIZE || inodeSize > blockSize
+        || Integer.bitCount(inodeSize) != 1) {
       throw corrupt(device, "inode size " + inodeSize + " is not a power of two from 128 to the"
           + " block size " + blockSize);
     }

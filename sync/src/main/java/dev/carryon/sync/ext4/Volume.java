@@ -39,8 +39,9 @@ final class Volume {
     Superblock sb = Superblock.parse(raw.flip(), name);
     if (sb.blocksCount > size / sb.blockSize) {
       throw new Ext4Exception(Ext4Exception.Kind.CORRUPT, name + ": the filesystem has "
-          + sb.blocksCount + " blocks of " + sb.blockSize + " bytes (" + sb.blocksCount * sb.blockSize
-          + " bytes) but the device holds only " + size + " bytes (truncated image?)");
+          + sb.blocksCount + " blocks of " + sb.blockSize + " bytes ("
+          + sb.blocksCount * sb.blockSize + " bytes) but the device holds only " + size
+          + " bytes (truncated image?)");
     }
     return new Volume(device, name, sb);
   }

@@ -157,6 +157,15 @@ class CorruptImageTest {
   }
 
   @Test
+  void refusesAnInodeInAnUninitializedTable() throws IOException {
+    Path image = image("ext4");
+    long flags = 2 * BS + 0x12; // group 0's bg_flags
+    E2fs.patch(image, flags, 2, E2fs.peek(image, flags, 2) | 0x1);
+    fails(Ext4Exception.Kind.CORRUPT, image, "inode 2 (the root directory) lies in group 0,"
+        + " whose inode table is marked never initialized", () -> open(image));
+  }
+
+  @Test
   void refusesABadExtentHeaderMagic() throws IOException {
     Path image = image("ext4");
     long inode = E2fs.inodeOffset(image, "/data/random", BS);

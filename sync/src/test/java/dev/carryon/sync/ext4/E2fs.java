@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** e2fsprogs as the test oracle: builds images with mke2fs, inspects and edits them with debugfs. */
+/** e2fsprogs as the test oracle: mke2fs builds images, debugfs inspects and edits them. */
 public final class E2fs {
   private E2fs() {}
 

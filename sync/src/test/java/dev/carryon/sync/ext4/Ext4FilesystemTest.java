@@ -80,7 +80,7 @@ class Ext4FilesystemTest {
     }
   }
 
-  /** debugfs' {@code ls -p} (inode, mode, size per name) must list what {@link Ext4Filesystem#list} does. */
+  /** debugfs' {@code ls -p} (inode, mode, size per name) must list what {@code list} does. */
   private static void assertMatchesDebugfs(Path image, Ext4Filesystem fs, String path)
       throws IOException {
     Map<String, String> expected = new HashMap<>();
@@ -132,6 +132,9 @@ class Ext4FilesystemTest {
     assertEquals("/data/random-100k", fs.readLink(fs.lookupNoFollow("/link-abs")));
     assertEquals(SourceTree.MTIME, fs.lookup("/hello.txt").lastModified());
     assertThrows(IllegalArgumentException.class, () -> fs.lookup("hello.txt"));
+    assertEquals("guest-root", fs.label());
+    assertEquals(1, fs.lookup("/hello.txt").linkCount());
+    assertEquals(2, fs.lookup("/data/").linkCount()); // its name and its "."
   }
 
   @Test
@@ -294,7 +297,7 @@ class Ext4FilesystemTest {
 
   private Ext4Filesystem plainImage() throws IOException {
     Path image = dir.resolve("fs.img");
-    E2fs.mkfs(image, "ext4", "16M", source);
+    E2fs.mkfs(image, "ext4", "16M", source, "-L", "guest-root");
     device = RawFileDevice.open(image);
     return Ext4Filesystem.open(device, image.toString());
   }

@@ -48,8 +48,8 @@ public final class SourceTree {
     write(data.resolve("random-100k"), bytes(random, 100_000), "rw-r--r--");
     write(data.resolve("random-1m"), bytes(random, 1 << 20), "r--r--r--");
 
-    try (FileChannel ch = FileChannel.open(root.resolve("sparse.bin"), StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel ch = FileChannel.open(root.resolve("sparse.bin"),
+        StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       for (long at : SPARSE_DATA_AT) {
         ch.write(ByteBuffer.wrap(bytes(random, 10_000)), at);
       }

@@ -30,6 +30,8 @@ public final class TreeAssert {
     }
     assertEquals(Files.getAttribute(host, "unix:uid", LinkOption.NOFOLLOW_LINKS),
         (int) f.uid(), guest + " uid");
+    assertEquals(Files.getAttribute(host, "unix:gid", LinkOption.NOFOLLOW_LINKS),
+        (int) f.gid(), guest + " gid");
     if (!a.isSymbolicLink()) {
       assertEquals(mode(a.permissions()), f.permissions(), guest + " permissions");
     }
