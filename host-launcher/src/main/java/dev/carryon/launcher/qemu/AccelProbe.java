@@ -1,0 +1,159 @@
+package dev.carryon.launcher.qemu;
+
+import dev.carryon.launcher.cli.CarryonException;
+import dev.carryon.launcher.cli.ExitCodes;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Picks KVM or TCG. {@code /dev/kvm} can exist and still hang a guest, so KVM is chosen only after a
+ * real boot under it finishes in time: a 64 KiB firmware of our own, run from the reset vector,
+ * writes one byte to the serial port and then to an {@code isa-debug-exit} device, which ends QEMU
+ * with a known exit code. {@code CARRYON_ACCEL=kvm|tcg} skips the probe.
+ */
+public final class AccelProbe {
+  /** Environment variable that forces an accelerator. */
+  public static final String FORCE_ENV = "CARRYON_ACCEL";
+  /** How long the probe boot may take; it needs well under a second on a working host. */
+  static final Duration TIMEOUT = Duration.ofSeconds(5);
+  /** Byte the probe firmware writes to the serial port. */
+  static final byte MARKER = 'K';
+  /** Value the firmware writes to isa-debug-exit; QEMU then exits with (value << 1) | 1. */
+  static final int EXIT_VALUE = 0x21;
+  /** Port of the isa-debug-exit device. */
+  private static final int EXIT_PORT = 0xf4;
+  /** The firmware size QEMU accepts for {@code -bios}: a multiple of 64 KiB. */
+  private static final int FIRMWARE_SIZE = 64 * 1024;
+
+  /** This JVM's choice, made once. */
+  private static AccelChoice chosen;
+
+  private AccelProbe() {}
+
+  /**
+   * The accelerator for this host, probed once per JVM.
+   *
+   * @throws CarryonException with {@link ExitCodes#ENVIRONMENT} for a bad {@code CARRYON_ACCEL}, or
+   *     when QEMU is not installed
+   */
+  public static synchronized AccelChoice choose() {
+    if (chosen == null) {
+      chosen =
+          choose(System.getenv(FORCE_ENV), QemuTool.SYSTEM.locate(), Path.of("/dev/kvm"), TIMEOUT);
+    }
+    return chosen;
+  }
+
+  static AccelChoice choose(String forced, Path qemu, Path devKvm, Duration timeout) {
+    if (forced != null && !forced.isEmpty()) {
+      for (Accel accel : Accel.values()) {
+        if (accel.qemuName().equals(forced.toLowerCase(Locale.ROOT))) {
+          return new AccelChoice(accel, "forced by " + FORCE_ENV + "=" + forced);
+        }
+      }
+      throw new CarryonException(
+          ExitCodes.ENVIRONMENT, FORCE_ENV + "=" + forced + " is not one of: kvm, tcg");
+    }
+    if (!Files.exists(devKvm)) {
+      return new AccelChoice(Accel.TCG, "kvm unusable: no " + devKvm);
+    }
+    if (!Files.isReadable(devKvm) || !Files.isWritable(devKvm)) {
+      return new AccelChoice(Accel.TCG, "kvm unusable: no read/write access to " + devKvm);
+    }
+    long start = System.nanoTime();
+    String failure = probe(qemu, Accel.KVM, timeout);
+    if (failure != null) {
+      return new AccelChoice(Accel.TCG, "kvm unusable: " + failure);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new AccelChoice(Accel.KVM, String.format(Locale.ROOT, "kvm probe booted in %.2f s", seconds));
+  }
+
+  /**
+   * Boots the probe firmware under {@code accel}.
+   *
+   * @return null when it ran to its end in time, else why not
+   */
+  static String probe(Path qemu, Accel accel, Duration timeout) {
+    Path dir = null;
+    try {
+      dir =
+          Files.createTempDirectory(
+              QemuProcess.WORK_DIR_PREFIX + "probe-",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      Path firmware = Files.write(dir.resolve("probe.bin"), firmware());
+      Path serial = dir.resolve("serial.out");
+      Path log = dir.resolve("qemu.log");
+      ProcessBuilder builder =
+          new ProcessBuilder(
+              List.of(
+                  qemu.toString(), "-nodefaults", "-no-user-config", "-display", "none",
+                  "-machine", "q35", "-accel", accel.qemuName(), "-m", "16",
+                  "-bios", firmware.toString(),
+                  "-chardev", "file,id=serial0,path=" + QemuCommandLine.escape(serial.toString()),
+                  "-serial", "chardev:serial0",
+                  "-device", "isa-debug-exit,iobase=0x" + Integer.toHexString(EXIT_PORT) + ",iosize=0x04"));
+      builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+      builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      builder.redirectError(log.toFile());
+      Process process = Spawner.start(builder, false);
+      if (!Spawner.waitFor(process, timeout)) {
+        process.destroyForcibly();
+        Spawner.waitFor(process, Duration.ofDays(1));
+        return accel.qemuName() + " probe did not finish within " + timeout.toSeconds() + " s";
+      }
+      int expected = (EXIT_VALUE << 1) | 1;
+      byte[] out = Files.readAllBytes(serial);
+      if (process.exitValue() != expected || out.length != 1 || out[0] != MARKER) {
+        String err = Files.readString(log, StandardCharsets.UTF_8).strip().replace('\n', ' ');
+        return accel.qemuName() + " probe exited with code " + process.exitValue()
+            + " (expected " + expected + ")" + (err.isEmpty() ? "" : ": " + err);
+      }
+      return null;
+    } catch (IOException e) {
+      return accel.qemuName() + " probe could not run: " + e.getMessage();
+    } finally {
+      if (dir != null) {
+        QemuProcess.deleteTree(dir);
+      }
+    }
+  }
+
+  /**
+   * The probe firmware: 64 KiB of {@code hlt} with this real-mode code at the reset vector (the
+   * last 16 bytes, where the CPU starts at F000:FFF0):
+   *
+   * <pre>
+   *   mov dx, 0x3f8   ; COM1 data port
+   *   mov al, 'K'
+   *   out dx, al      ; one byte to the serial console
+   *   mov al, 0x21
+   *   out 0xf4, al    ; isa-debug-exit: QEMU exits with (0x21 << 1) | 1 = 67
+   *   hlt
+   *   jmp $-1         ; back to hlt, should the exit not happen
+   * </pre>
+   */
+  static byte[] firmware() {
+    byte[] image = new byte[FIRMWARE_SIZE];
+    Arrays.fill(image, (byte) 0xf4);
+    byte[] code = {
+      (byte) 0xba, (byte) 0xf8, 0x03,
+      (byte) 0xb0, MARKER,
+      (byte) 0xee,
+      (byte) 0xb0, EXIT_VALUE,
+      (byte) 0xe6, (byte) EXIT_PORT,
+      (byte) 0xf4,
+      (byte) 0xeb, (byte) 0xfd,
+    };
+    System.arraycopy(code, 0, image, FIRMWARE_SIZE - 16, code.length);
+    return image;
+  }
+}
