@@ -1,0 +1,250 @@
+package dev.carryon.testdata;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The tiny test guest: a Debian cloud kernel, a busybox initramfs whose /init prints a boot marker
+ * and ticks on the serial console, and a 64 MiB ext4 disk. {@link #get()} builds it once per JVM
+ * with {@code testdata/build-guest.sh} into a cache folder shared by every module's tests (the
+ * script does nothing when the folder is up to date, and serialises concurrent builds).
+ *
+ * <p>Console protocol and kernel arguments: see {@code testdata/src/main/guest/init} and {@link
+ * ConsoleLog}.
+ */
+public final class TestGuest {
+
+  /** Machine type the guest is booted and restored with; pinned so migration state matches. */
+  public static final String MACHINE = "pc-q35-7.2";
+  /** CPU model: plain enough for TCG and any KVM host. */
+  public static final String CPU = "qemu64";
+  /** Guest RAM. */
+  public static final int MEMORY_MIB = 256;
+
+  /** Overrides the cache folder (e.g. to share one build between checkouts). */
+  static final String CACHE_DIR_ENV = "CARRYON_TESTGUEST_DIR";
+  /** The build script, relative to the repository root. */
+  static final String SCRIPT = "testdata/build-guest.sh";
+  /** Kernel arguments of every boot; the key=value ones reach /init as environment variables. */
+  static final List<String> DEFAULT_APPEND =
+      List.of("console=ttyS0", "panic=-1", "quiet", "tick=0.5");
+  /** The script downloads a ~27 MB kernel package; beyond this something hangs. */
+  private static final long BUILD_TIMEOUT_MINUTES = 15;
+  /** Lines of the script's output quoted when it fails. */
+  private static final int QUOTED_LINES = 20;
+
+  private static TestGuest built;
+  private static RuntimeException buildFailure;
+
+  /** Folder holding vmlinuz, initramfs.img and disk.qcow2. */
+  private final Path dir;
+
+  TestGuest(Path dir) {
+    this.dir = dir;
+  }
+
+  /**
+   * Returns the guest, building it on the first call of this JVM.
+   *
+   * @throws IllegalStateException when the build fails (with its exit code and last output lines);
+   *     later calls throw the same failure without building again
+   */
+  public static synchronized TestGuest get() {
+    if (built == null && buildFailure == null) {
+      try {
+        Path dir = cacheDir();
+        build(dir);
+        built = new TestGuest(dir);
+      } catch (RuntimeException e) {
+        buildFailure = e;
+      }
+    }
+    if (buildFailure != null) {
+      throw buildFailure;
+    }
+    return built;
+  }
+
+  /** The cache folder holding the built guest. */
+  public Path dir() {
+    return dir;
+  }
+
+  /** The kernel, for {@code -kernel}. */
+  public Path kernel() {
+    return dir.resolve("vmlinuz");
+  }
+
+  /** The initramfs, for {@code -initrd}. */
+  public Path initrd() {
+    return dir.resolve("initramfs.img");
+  }
+
+  /**
+   * The pristine qcow2 disk in the shared cache. Never write to it or use it as a writable drive:
+   * take a {@link #copyDiskTo copy} (which may also serve as a read-only backing file).
+   */
+  public Path disk() {
+    return dir.resolve("disk.qcow2");
+  }
+
+  /**
+   * Copies the pristine disk into {@code targetDir} as {@code disk.qcow2}.
+   *
+   * @return the copy
+   * @throws java.nio.file.FileAlreadyExistsException when {@code targetDir} already holds one
+   */
+  public Path copyDiskTo(Path targetDir) throws IOException {
+    return Files.copy(disk(), targetDir.resolve("disk.qcow2"));
+  }
+
+  /**
+   * The recommended kernel command line plus {@code extraArgs}; an extra {@code key=value}
+   * replaces a default with the same key (e.g. {@code "tick=1"}).
+   */
+  public String append(String... extraArgs) {
+    Map<String, String> args = new LinkedHashMap<>();
+    for (String arg : DEFAULT_APPEND) {
+      args.put(keyOf(arg), arg);
+    }
+    for (String arg : extraArgs) {
+      args.remove(keyOf(arg));
+      args.put(keyOf(arg), arg);
+    }
+    return String.join(" ", args.values());
+  }
+
+  /**
+   * A QEMU command line that boots the guest under TCG from {@code disk} (qcow2, writable) with
+   * its serial console written to {@code console}. Add {@code -qmp}, {@code -incoming} etc. as
+   * needed; QEMU exits rather than rebooting when the guest panics.
+   */
+  public List<String> qemuCommand(Path disk, Path console, String... extraAppend) {
+    return new ArrayList<>(
+        List.of(
+            "qemu-system-x86_64",
+            "-M", MACHINE,
+            "-accel", "tcg",
+            "-cpu", CPU,
+            "-m", MEMORY_MIB + "M",
+            "-smp", "1",
+            "-nodefaults",
+            "-display", "none",
+            "-no-reboot",
+            "-serial", "file:" + console,
+            "-kernel", kernel().toString(),
+            "-initrd", initrd().toString(),
+            "-append", append(extraAppend),
+            "-blockdev", "driver=file,node-name=disk0-file,filename=" + escapeOption(disk),
+            "-blockdev", "driver=qcow2,node-name=disk0,file=disk0-file",
+            "-device", "virtio-blk-pci,drive=disk0"));
+  }
+
+  private static String keyOf(String arg) {
+    int eq = arg.indexOf('=');
+    return eq < 0 ? arg : arg.substring(0, eq);
+  }
+
+  /** QEMU option values escape a comma by doubling it. */
+  private static String escapeOption(Path path) {
+    return path.toString().replace(",", ",,");
+  }
+
+  private static Path cacheDir() {
+    String env = System.getenv(CACHE_DIR_ENV);
+    if (env != null && !env.isBlank()) {
+      return Path.of(env).toAbsolutePath();
+    }
+    return repoRoot().resolve("testdata/target/guest");
+  }
+
+  /** The build script of the checkout the tests run in. */
+  static Path script() {
+    return repoRoot().resolve(SCRIPT);
+  }
+
+  /** Walks up from the working directory (a module folder under Maven) to the checkout root. */
+  static Path repoRoot() {
+    Path cwd = Path.of("").toAbsolutePath();
+    for (Path p = cwd; p != null; p = p.getParent()) {
+      if (Files.isRegularFile(p.resolve(SCRIPT))) {
+        return p;
+      }
+    }
+    throw new IllegalStateException(
+        "no " + SCRIPT + " in " + cwd + " or above it: run inside the carryon checkout");
+  }
+
+  private static void build(Path dir) {
+    List<String> command = List.of("bash", script().toString(), dir.toString());
+    Deque<String> tail = new ArrayDeque<>();
+    int exit;
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      p.getOutputStream().close();
+      Thread pump = new Thread(() -> echo(p, tail), "build-guest output");
+      pump.setDaemon(true);
+      pump.start();
+      if (!p.waitFor(BUILD_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+        p.destroyForcibly().waitFor();
+        throw new IllegalStateException(
+            String.join(" ", command) + " did not finish within " + BUILD_TIMEOUT_MINUTES
+                + " min; last output:\n  " + lastLines(tail));
+      }
+      pump.join();
+      exit = p.exitValue();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run " + String.join(" ", command), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while building the test guest", e);
+    }
+    if (exit != 0) {
+      throw new IllegalStateException(
+          String.join(" ", command) + " failed with exit code " + exit + "; last output:\n  "
+              + lastLines(tail));
+    }
+    TestGuest guest = new TestGuest(dir);
+    for (Path f : List.of(guest.kernel(), guest.initrd(), guest.disk())) {
+      if (!Files.isRegularFile(f)) {
+        throw new IllegalStateException(SCRIPT + " succeeded but left no " + f);
+      }
+    }
+  }
+
+  /** Copies the script's output to our stderr (progress) and keeps its end for error messages. */
+  private static void echo(Process p, Deque<String> tail) {
+    try (BufferedReader out =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line; (line = out.readLine()) != null; ) {
+        System.err.println(line);
+        synchronized (tail) {
+          tail.addLast(line);
+          if (tail.size() > QUOTED_LINES) {
+            tail.removeFirst();
+          }
+        }
+      }
+    } catch (IOException e) {
+      // The process was killed; what was read so far is what the error message quotes.
+    }
+  }
+
+  private static String lastLines(Deque<String> tail) {
+    synchronized (tail) {
+      return String.join("\n  ", tail);
+    }
+  }
+}
