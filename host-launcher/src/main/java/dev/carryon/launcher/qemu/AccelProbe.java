@@ -73,8 +73,8 @@ public final class AccelProbe {
     if (failure != null) {
       return new AccelChoice(Accel.TCG, "kvm unusable: " + failure);
     }
-    double seconds = (System.nanoTime() - start) / 1e9;
-    return new AccelChoice(Accel.KVM, String.format(Locale.ROOT, "kvm probe booted in %.2f s", seconds));
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    return new AccelChoice(Accel.KVM, "kvm probe booted in " + seconds(took));
   }
 
   /**
@@ -108,10 +108,10 @@ public final class AccelProbe {
       if (!Spawner.waitFor(process, timeout)) {
         process.destroyForcibly();
         Spawner.waitFor(process, Duration.ofDays(1));
-        return accel.qemuName() + " probe did not finish within " + timeout.toSeconds() + " s";
+        return accel.qemuName() + " probe did not finish within " + seconds(timeout);
       }
       int expected = (EXIT_VALUE << 1) | 1;
-      byte[] out = Files.readAllBytes(serial);
+      byte[] out = Files.exists(serial) ? Files.readAllBytes(serial) : new byte[0];
       if (process.exitValue() != expected || out.length != 1 || out[0] != MARKER) {
         String err = Files.readString(log, StandardCharsets.UTF_8).strip().replace('\n', ' ');
         return accel.qemuName() + " probe exited with code " + process.exitValue()
@@ -125,6 +125,10 @@ public final class AccelProbe {
         QemuProcess.deleteTree(dir);
       }
     }
+  }
+
+  private static String seconds(Duration d) {
+    return String.format(Locale.ROOT, "%.2f s", d.toMillis() / 1000.0);
   }
 
   /**

@@ -1,18 +1,15 @@
 package dev.carryon.launcher.qmp;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.InterruptedIOException;
-import java.io.OutputStream;
-import java.io.Reader;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -39,10 +36,17 @@ import java.util.function.Consumer;
 public final class QmpClient implements Closeable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The socket, used for writing by callers and for reading by {@link #reader}. */
+  /** Largest message accepted; QMP replies are small, this only bounds a broken peer. */
+  private static final int MAX_MESSAGE = 64 * 1024 * 1024;
+
+  /**
+   * The socket: written by callers (under {@link #writeLock}) and read by {@link #reader}. Used
+   * directly, not through {@code Channels} streams, which share one lock between reading and
+   * writing and so would block every command while the reader waits for input.
+   */
   private final SocketChannel channel;
-  /** Where commands are written; guarded by itself so commands never interleave. */
-  private final OutputStream out;
+  /** Held while a message is written, so messages never interleave. */
+  private final Object writeLock = new Object();
   /** Source of command ids. */
   private final AtomicLong nextId = new AtomicLong();
   /** Commands sent and not yet answered, by id. */
@@ -67,7 +71,6 @@ public final class QmpClient implements Closeable {
   private QmpClient(SocketChannel channel, Path socket) {
     this.channel = channel;
     this.socket = socket;
-    this.out = Channels.newOutputStream(channel);
     this.reader = new Thread(this::readLoop, "qmp-reader " + socket.getFileName());
     this.reader.setDaemon(true);
   }
@@ -132,7 +135,11 @@ public final class QmpClient implements Closeable {
     pending.put(id, reply);
     try {
       ensureOpen();
-      send(message);
+      try {
+        send(message);
+      } catch (IOException e) {
+        throw new IOException("QMP connection to " + socket + " closed: " + e.getMessage(), e);
+      }
       JsonNode answer = await(reply, timeout, "QMP command '" + command + "'");
       JsonNode error = answer.get("error");
       if (error != null) {
@@ -189,10 +196,11 @@ public final class QmpClient implements Closeable {
 
   /** Sends a raw message as is; lets tests send a command whose reply nobody waits for. */
   void send(ObjectNode message) throws IOException {
-    byte[] bytes = (message.toString() + "\n").getBytes(StandardCharsets.UTF_8);
-    synchronized (out) {
-      out.write(bytes);
-      out.flush();
+    ByteBuffer bytes = ByteBuffer.wrap((message.toString() + "\n").getBytes(StandardCharsets.UTF_8));
+    synchronized (writeLock) {
+      while (bytes.hasRemaining()) {
+        channel.write(bytes);
+      }
     }
   }
 
@@ -206,13 +214,30 @@ public final class QmpClient implements Closeable {
     }
   }
 
+  /** Reads messages, one per line as QMP sends them, and routes each until the connection ends. */
   private void readLoop() {
     IOException end = null;
-    try (Reader in = new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8);
-        JsonParser parser = JSON.createParser(in)) {
-      JsonNode message;
-      while ((message = JSON.readTree(parser)) != null) {
-        route(message);
+    ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    try {
+      while (channel.read(buffer) >= 0) {
+        buffer.flip();
+        while (buffer.hasRemaining()) {
+          byte b = buffer.get();
+          if (b != '\n') {
+            line.write(b);
+            if (line.size() > MAX_MESSAGE) {
+              throw new IOException("a QMP message longer than " + MAX_MESSAGE + " bytes");
+            }
+          } else {
+            String text = line.toString(StandardCharsets.UTF_8);
+            line.reset();
+            if (!text.isBlank()) {
+              route(JSON.readTree(text));
+            }
+          }
+        }
+        buffer.clear();
       }
     } catch (IOException e) {
       end = e;

@@ -39,7 +39,7 @@ class AccelProbeTest {
   @Test
   void aProbeThatDoesNotFinishInTimeIsKilledAndReported() {
     String failure = AccelProbe.probe(QemuTool.SYSTEM.locate(), Accel.TCG, Duration.ZERO);
-    assertEquals("tcg probe did not finish within 0 s", failure);
+    assertEquals("tcg probe did not finish within 0.00 s", failure);
   }
 
   @Test
@@ -65,7 +65,7 @@ class AccelProbeTest {
     fake.toFile().setExecutable(true);
     AccelChoice choice = AccelProbe.choose(null, fake, fakeKvm, Duration.ofMillis(300));
     assertEquals(Accel.TCG, choice.accel());
-    assertEquals("kvm unusable: kvm probe did not finish within 0 s", choice.reason());
+    assertEquals("kvm unusable: kvm probe did not finish within 0.30 s", choice.reason());
   }
 
   @Test
