@@ -1,5 +1,6 @@
 package dev.carryon.launcher.qemu;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
 import java.io.File;
@@ -9,17 +10,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
 /**
  * Picks KVM or TCG. {@code /dev/kvm} can exist and still hang a guest, so KVM is chosen only after a
- * real boot under it finishes in time: a 64 KiB firmware of our own, run from the reset vector,
+ * real boot under it finishes in time: the firmware (SeaBIOS) boots a tiny disk whose boot sector
  * writes one byte to the serial port and then to an {@code isa-debug-exit} device, which ends QEMU
- * with a known exit code. {@code CARRYON_ACCEL=kvm|tcg} skips the probe.
+ * with a known exit code. (Code run straight from the reset vector is not enough: on one host it
+ * ran under KVM while SeaBIOS and Linux hung.) {@code CARRYON_ACCEL=kvm|tcg} skips the probe.
  */
 public final class AccelProbe {
+  private static final ObjectMapper JSON = new ObjectMapper();
   /** Environment variable that forces an accelerator. */
   public static final String FORCE_ENV = "CARRYON_ACCEL";
   /** How long the probe boot may take; it needs well under a second on a working host. */
@@ -30,8 +32,10 @@ public final class AccelProbe {
   static final int EXIT_VALUE = 0x21;
   /** Port of the isa-debug-exit device. */
   private static final int EXIT_PORT = 0xf4;
-  /** The firmware size QEMU accepts for {@code -bios}: a multiple of 64 KiB. */
-  private static final int FIRMWARE_SIZE = 64 * 1024;
+  /** Size of the probe disk; SeaBIOS will not boot a disk of only a few sectors. */
+  private static final int DISK_SIZE = 1024 * 1024;
+  /** A boot sector's size and its signature's offset. */
+  private static final int SECTOR = 512;
 
   /** This JVM's choice, made once. */
   private static AccelChoice chosen;
@@ -89,7 +93,7 @@ public final class AccelProbe {
           Files.createTempDirectory(
               QemuProcess.WORK_DIR_PREFIX + "probe-",
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      Path firmware = Files.write(dir.resolve("probe.bin"), firmware());
+      Path disk = Files.write(dir.resolve("probe.img"), bootDisk());
       Path serial = dir.resolve("serial.out");
       Path log = dir.resolve("qemu.log");
       ProcessBuilder builder =
@@ -97,7 +101,9 @@ public final class AccelProbe {
               List.of(
                   qemu.toString(), "-nodefaults", "-no-user-config", "-display", "none",
                   "-machine", "q35", "-accel", accel.qemuName(), "-m", "16",
-                  "-bios", firmware.toString(),
+                  "-blockdev", JSON.createObjectNode().put("driver", "file").put("node-name", "probe")
+                      .put("read-only", true).put("filename", disk.toString()).toString(),
+                  "-device", "virtio-blk-pci,drive=probe",
                   "-chardev", "file,id=serial0,path=" + QemuCommandLine.escape(serial.toString()),
                   "-serial", "chardev:serial0",
                   "-device", "isa-debug-exit,iobase=0x" + Integer.toHexString(EXIT_PORT) + ",iosize=0x04"));
@@ -132,8 +138,8 @@ public final class AccelProbe {
   }
 
   /**
-   * The probe firmware: 64 KiB of {@code hlt} with this real-mode code at the reset vector (the
-   * last 16 bytes, where the CPU starts at F000:FFF0):
+   * The probe disk: a boot sector with this real-mode code, which SeaBIOS loads at 0:7C00 and
+   * jumps to, then zeros:
    *
    * <pre>
    *   mov dx, 0x3f8   ; COM1 data port
@@ -145,9 +151,8 @@ public final class AccelProbe {
    *   jmp $-1         ; back to hlt, should the exit not happen
    * </pre>
    */
-  static byte[] firmware() {
-    byte[] image = new byte[FIRMWARE_SIZE];
-    Arrays.fill(image, (byte) 0xf4);
+  static byte[] bootDisk() {
+    byte[] disk = new byte[DISK_SIZE];
     byte[] code = {
       (byte) 0xba, (byte) 0xf8, 0x03,
       (byte) 0xb0, MARKER,
@@ -157,7 +162,9 @@ public final class AccelProbe {
       (byte) 0xf4,
       (byte) 0xeb, (byte) 0xfd,
     };
-    System.arraycopy(code, 0, image, FIRMWARE_SIZE - 16, code.length);
-    return image;
+    System.arraycopy(code, 0, disk, 0, code.length);
+    disk[SECTOR - 2] = 0x55;
+    disk[SECTOR - 1] = (byte) 0xaa;
+    return disk;
   }
 }

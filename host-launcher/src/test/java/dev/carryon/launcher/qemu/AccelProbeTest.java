@@ -23,16 +23,16 @@ class AccelProbeTest {
   }
 
   @Test
-  void theFirmwareEndsWithTheResetVectorCode() {
-    byte[] fw = AccelProbe.firmware();
-    assertEquals(64 * 1024, fw.length);
-    int reset = fw.length - 16;
-    assertEquals((byte) 0xba, fw[reset], "mov dx, 0x3f8 at the reset vector");
-    assertEquals((byte) 0xf4, fw[0], "the rest is hlt");
+  void theProbeDiskIsABootSector() {
+    byte[] disk = AccelProbe.bootDisk();
+    assertEquals(1024 * 1024, disk.length);
+    assertEquals((byte) 0xba, disk[0], "mov dx, 0x3f8 first");
+    assertEquals((byte) 0x55, disk[510]);
+    assertEquals((byte) 0xaa, disk[511]);
   }
 
   @Test
-  void theProbeFirmwareRunsToItsEndUnderTcg() {
+  void theProbeBootsToItsEndUnderTcg() {
     assertNull(AccelProbe.probe(QemuTool.SYSTEM.locate(), Accel.TCG, Duration.ofSeconds(20)));
   }
 
