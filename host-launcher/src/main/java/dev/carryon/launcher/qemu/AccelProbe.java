@@ -1,0 +1,170 @@
+package dev.carryon.launcher.qemu;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.carryon.launcher.cli.CarryonException;
+import dev.carryon.launcher.cli.ExitCodes;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Picks KVM or TCG. {@code /dev/kvm} can exist and still hang a guest, so KVM is chosen only after a
+ * real boot under it finishes in time: the firmware (SeaBIOS) boots a tiny disk whose boot sector
+ * writes one byte to the serial port and then to an {@code isa-debug-exit} device, which ends QEMU
+ * with a known exit code. (Code run straight from the reset vector is not enough: on one host it
+ * ran under KVM while SeaBIOS and Linux hung.) {@code CARRYON_ACCEL=kvm|tcg} skips the probe.
+ */
+public final class AccelProbe {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Environment variable that forces an accelerator. */
+  public static final String FORCE_ENV = "CARRYON_ACCEL";
+  /** How long the probe boot may take; it needs well under a second on a working host. */
+  static final Duration TIMEOUT = Duration.ofSeconds(5);
+  /** Byte the probe firmware writes to the serial port. */
+  static final byte MARKER = 'K';
+  /** Value the firmware writes to isa-debug-exit; QEMU then exits with (value << 1) | 1. */
+  static final int EXIT_VALUE = 0x21;
+  /** Port of the isa-debug-exit device. */
+  private static final int EXIT_PORT = 0xf4;
+  /** Size of the probe disk; SeaBIOS will not boot a disk of only a few sectors. */
+  private static final int DISK_SIZE = 1024 * 1024;
+  /** A boot sector's size and its signature's offset. */
+  private static final int SECTOR = 512;
+
+  /** This JVM's choice, made once. */
+  private static AccelChoice chosen;
+
+  private AccelProbe() {}
+
+  /**
+   * The accelerator for this host, probed once per JVM.
+   *
+   * @throws CarryonException with {@link ExitCodes#ENVIRONMENT} for a bad {@code CARRYON_ACCEL}, or
+   *     when QEMU is not installed
+   */
+  public static synchronized AccelChoice choose() {
+    if (chosen == null) {
+      chosen =
+          choose(System.getenv(FORCE_ENV), QemuTool.SYSTEM.locate(), Path.of("/dev/kvm"), TIMEOUT);
+    }
+    return chosen;
+  }
+
+  static AccelChoice choose(String forced, Path qemu, Path devKvm, Duration timeout) {
+    if (forced != null && !forced.isEmpty()) {
+      for (Accel accel : Accel.values()) {
+        if (accel.qemuName().equals(forced.toLowerCase(Locale.ROOT))) {
+          return new AccelChoice(accel, "forced by " + FORCE_ENV + "=" + forced);
+        }
+      }
+      throw new CarryonException(
+          ExitCodes.ENVIRONMENT, FORCE_ENV + "=" + forced + " is not one of: kvm, tcg");
+    }
+    if (!Files.exists(devKvm)) {
+      return new AccelChoice(Accel.TCG, "kvm unusable: no " + devKvm);
+    }
+    if (!Files.isReadable(devKvm) || !Files.isWritable(devKvm)) {
+      return new AccelChoice(Accel.TCG, "kvm unusable: no read/write access to " + devKvm);
+    }
+    long start = System.nanoTime();
+    String failure = probe(qemu, Accel.KVM, timeout);
+    if (failure != null) {
+      return new AccelChoice(Accel.TCG, "kvm unusable: " + failure);
+    }
+    Duration took = Duration.ofNanos(System.nanoTime() - start);
+    return new AccelChoice(Accel.KVM, "kvm probe booted in " + seconds(took));
+  }
+
+  /**
+   * Boots the probe firmware under {@code accel}.
+   *
+   * @return null when it ran to its end in time, else why not
+   */
+  static String probe(Path qemu, Accel accel, Duration timeout) {
+    Path dir = null;
+    try {
+      dir =
+          Files.createTempDirectory(
+              QemuProcess.WORK_DIR_PREFIX + "probe-",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      Path disk = Files.write(dir.resolve("probe.img"), bootDisk());
+      Path serial = dir.resolve("serial.out");
+      Path log = dir.resolve("qemu.log");
+      ProcessBuilder builder =
+          new ProcessBuilder(
+              List.of(
+                  qemu.toString(), "-nodefaults", "-no-user-config", "-display", "none",
+                  "-machine", "q35", "-accel", accel.qemuName(), "-m", "16",
+                  "-blockdev", JSON.createObjectNode().put("driver", "file").put("node-name", "probe")
+                      .put("read-only", true).put("filename", disk.toString()).toString(),
+                  "-device", "virtio-blk-pci,drive=probe",
+                  "-chardev", "file,id=serial0,path=" + QemuCommandLine.escape(serial.toString()),
+                  "-serial", "chardev:serial0",
+                  "-device", "isa-debug-exit,iobase=0x" + Integer.toHexString(EXIT_PORT) + ",iosize=0x04"));
+      builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+      builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      builder.redirectError(log.toFile());
+      Process process = Spawner.start(builder, false);
+      if (!Spawner.waitFor(process, timeout)) {
+        process.destroyForcibly();
+        Spawner.waitFor(process, Duration.ofDays(1));
+        return accel.qemuName() + " probe did not finish within " + seconds(timeout);
+      }
+      int expected = (EXIT_VALUE << 1) | 1;
+      byte[] out = Files.exists(serial) ? Files.readAllBytes(serial) : new byte[0];
+      if (process.exitValue() != expected || out.length != 1 || out[0] != MARKER) {
+        String err = Files.readString(log, StandardCharsets.UTF_8).strip().replace('\n', ' ');
+        return accel.qemuName() + " probe exited with code " + process.exitValue()
+            + " (expected " + expected + ")" + (err.isEmpty() ? "" : ": " + err);
+      }
+      return null;
+    } catch (IOException e) {
+      return accel.qemuName() + " probe could not run: " + e.getMessage();
+    } finally {
+      if (dir != null) {
+        QemuProcess.deleteTree(dir);
+      }
+    }
+  }
+
+  private static String seconds(Duration d) {
+    return String.format(Locale.ROOT, "%.2f s", d.toMillis() / 1000.0);
+  }
+
+  /**
+   * The probe disk: a boot sector with this real-mode code, which SeaBIOS loads at 0:7C00 and
+   * jumps to, then zeros:
+   *
+   * <pre>
+   *   mov dx, 0x3f8   ; COM1 data port
+   *   mov al, 'K'
+   *   out dx, al      ; one byte to the serial console
+   *   mov al, 0x21
+   *   out 0xf4, al    ; isa-debug-exit: QEMU exits with (0x21 << 1) | 1 = 67
+   *   hlt
+   *   jmp $-1         ; back to hlt, should the exit not happen
+   * </pre>
+   */
+  static byte[] bootDisk() {
+    byte[] disk = new byte[DISK_SIZE];
+    byte[] code = {
+      (byte) 0xba, (byte) 0xf8, 0x03,
+      (byte) 0xb0, MARKER,
+      (byte) 0xee,
+      (byte) 0xb0, EXIT_VALUE,
+      (byte) 0xe6, (byte) EXIT_PORT,
+      (byte) 0xf4,
+      (byte) 0xeb, (byte) 0xfd,
+    };
+    System.arraycopy(code, 0, disk, 0, code.length);
+    disk[SECTOR - 2] = 0x55;
+    disk[SECTOR - 1] = (byte) 0xaa;
+    return disk;
+  }
+}

@@ -1,0 +1,240 @@
+package dev.carryon.launcher.qemu;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.carryon.launcher.qmp.QmpClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Saves a running guest's RAM and device state to a stream and restores it into a fresh QEMU: QEMU
+ * migration over a UNIX socket, with carryon's Java code at the other end (QEMU 7.2 has no {@code
+ * file:} migration).
+ *
+ * <p>The state bytes pass through as they are: a caller that wants them compressed wraps the
+ * stream it passes (e.g. in a zstd stream); the sizes reported are those of the raw state.
+ */
+public final class Hibernation {
+  /** Bytes per second QEMU may send; its default (128 MiB/s) makes a save needlessly slow. */
+  static final long MAX_BANDWIDTH = 1L << 40;
+  /** How often migration status is polled; a whole save of a small guest takes ~0.1-0.2 s. */
+  private static final Duration POLL = Duration.ofMillis(10);
+  /** Timeout of each single QMP command. */
+  private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
+  private static final int COPY_BUFFER = 1 << 20;
+  /** How long a QEMU that rejected a state is given to exit and say why. */
+  private static final Duration FAILURE_GRACE = Duration.ofSeconds(2);
+
+  /**
+   * What one save or restore moved and how long it took.
+   *
+   * @param stateBytes size of the raw migration state
+   * @param elapsed from the guest's stop to the last state byte (save), or from {@code
+   *     migrate-incoming} to the restored guest running (restore)
+   */
+  public record Stats(long stateBytes, Duration elapsed) {}
+
+  private Hibernation() {}
+
+  /**
+   * Stops the guest, writes its state to {@code state} and quits QEMU. The guest is never
+   * continued after a completed save: its disk would run ahead of the saved state. {@code state}
+   * is flushed, not closed.
+   *
+   * @param timeout for the whole migration
+   * @throws IOException when the migration fails (with QEMU's reason) or times out, or {@code
+   *     state} cannot be written; QEMU is left stopped but running, for the caller to close
+   */
+  public static Stats save(QemuProcess vm, OutputStream state, Duration timeout)
+      throws IOException {
+    QmpClient qmp = vm.qmp();
+    Path socket = vm.workDir().resolve("save.sock");
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      server.bind(UnixDomainSocketAddress.of(socket));
+      qmp.execute("stop", COMMAND_TIMEOUT);
+      qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", MAX_BANDWIDTH), COMMAND_TIMEOUT);
+      CompletableFuture<Long> copied = new CompletableFuture<>();
+      Thread receiver =
+          new Thread(() -> receive(server, state, copied), "carryon-save " + vm.pid());
+      receiver.setDaemon(true);
+      receiver.start();
+      try {
+        qmp.execute("migrate", Map.of("uri", "unix:" + socket), COMMAND_TIMEOUT);
+        awaitMigration(qmp, "completed", deadline);
+        long bytes = await(copied, deadline, "the saved state");
+        state.flush();
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+        vm.stop(QemuProcess.STOP_STEP);
+        return new Stats(bytes, elapsed);
+      } finally {
+        server.close(); // ends a receiver still waiting for QEMU to connect
+        joinQuietly(receiver);
+      }
+    } finally {
+      Files.deleteIfExists(socket);
+    }
+  }
+
+  /**
+   * Restores {@code state} into {@code vm}, which must have been started with {@link
+   * QemuLaunch#withIncoming incoming} and the same {@link dev.carryon.carrier.VmConfig}, then
+   * continues the guest.
+   *
+   * @param timeout for the whole migration
+   * @throws IOException when QEMU rejects the state (with its reason) or the migration times out;
+   *     the guest is then not continued
+   */
+  public static Stats restore(QemuProcess vm, InputStream state, Duration timeout)
+      throws IOException {
+    if (!vm.launch().incoming()) {
+      throw new IllegalArgumentException(vm + " was not started to receive a migration");
+    }
+    QmpClient qmp = vm.qmp();
+    Path socket = vm.workDir().resolve("restore.sock");
+    long start = System.nanoTime();
+    long deadline = start + timeout.toNanos();
+    // QEMU listens on the socket itself; carryon connects and feeds it.
+    qmp.execute("migrate-incoming", Map.of("uri", "unix:" + socket), COMMAND_TIMEOUT);
+    try {
+      long bytes = feed(socket, state);
+      awaitMigration(qmp, "completed", deadline);
+      awaitPaused(qmp, deadline);
+      qmp.execute("cont", COMMAND_TIMEOUT);
+      return new Stats(bytes, Duration.ofNanos(System.nanoTime() - start));
+    } catch (IOException e) {
+      // QEMU 7.2 exits when it rejects a state; its reason beats "Broken pipe".
+      throw new IOException("restore failed: " + whyRestoreFailed(vm, e), e);
+    } finally {
+      Files.deleteIfExists(socket);
+    }
+  }
+
+  /** Streams {@code state} into QEMU's incoming socket; returns the bytes sent. */
+  private static long feed(Path socket, InputStream state) throws IOException {
+    long bytes = 0;
+    try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+      byte[] buffer = new byte[COPY_BUFFER];
+      for (int n; (n = state.read(buffer)) > 0; ) {
+        ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
+        while (chunk.hasRemaining()) {
+          channel.write(chunk);
+        }
+        bytes += n;
+      }
+      channel.shutdownOutput();
+    }
+    return bytes;
+  }
+
+  /** QEMU's own reason for a failed restore: its last words, or the migration's error. */
+  private static String whyRestoreFailed(QemuProcess vm, IOException seen) {
+    try {
+      if (vm.waitForExit(FAILURE_GRACE)) {
+        String tail = vm.stderrTail();
+        return tail.isEmpty() ? "QEMU exited with code " + vm.exitCode().getAsInt() : tail;
+      }
+      JsonNode info = vm.qmp().execute("query-migrate", COMMAND_TIMEOUT);
+      if (info.has("error-desc")) {
+        return info.path("error-desc").asText();
+      }
+    } catch (IOException e) {
+      // Fall back to what the caller saw.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return seen.getMessage();
+  }
+
+  private static void receive(ServerSocketChannel server, OutputStream state, CompletableFuture<Long> copied) {
+    try (SocketChannel channel = server.accept()) {
+      ByteBuffer buffer = ByteBuffer.allocate(COPY_BUFFER);
+      long total = 0;
+      while (channel.read(buffer) >= 0) {
+        state.write(buffer.array(), 0, buffer.position());
+        total += buffer.position();
+        buffer.clear();
+      }
+      copied.complete(total);
+    } catch (IOException | RuntimeException e) {
+      copied.completeExceptionally(e);
+    }
+  }
+
+  /** Polls {@code query-migrate} until {@code status}; fails on {@code failed} or {@code cancelled}. */
+  private static void awaitMigration(QmpClient qmp, String status, long deadline) throws IOException {
+    while (true) {
+      JsonNode info = qmp.execute("query-migrate", COMMAND_TIMEOUT);
+      String now = info.path("status").asText("none");
+      if (now.equals(status)) {
+        return;
+      }
+      if (now.equals("failed") || now.equals("cancelled")) {
+        throw new IOException(
+            "migration " + now + ": " + info.path("error-desc").asText("QEMU gave no reason"));
+      }
+      pause(deadline, "migration to reach '" + status + "' (now '" + now + "')");
+    }
+  }
+
+  /** Waits until the restored guest is paused, ready to be continued. */
+  private static void awaitPaused(QmpClient qmp, long deadline) throws IOException {
+    while (true) {
+      String now = qmp.execute("query-status", COMMAND_TIMEOUT).path("status").asText();
+      if (now.equals("paused")) {
+        return;
+      }
+      pause(deadline, "the restored guest to be paused (now '" + now + "')");
+    }
+  }
+
+  private static void pause(long deadline, String what) throws IOException {
+    if (System.nanoTime() - deadline > 0) {
+      throw new IOException("timed out waiting for " + what);
+    }
+    try {
+      Thread.sleep(POLL.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for " + what);
+    }
+  }
+
+  private static <T> T await(CompletableFuture<T> future, long deadline, String what)
+      throws IOException {
+    try {
+      return future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new IOException("timed out waiting for " + what);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for " + what);
+    } catch (ExecutionException e) {
+      throw new IOException("cannot receive " + what + ": " + e.getCause().getMessage(), e.getCause());
+    }
+  }
+
+  /** Waits briefly for a helper thread that was just told to end; keeps an interrupt pending. */
+  private static void joinQuietly(Thread thread) {
+    try {
+      thread.join(COMMAND_TIMEOUT.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

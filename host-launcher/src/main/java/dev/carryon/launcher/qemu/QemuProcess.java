@@ -1,0 +1,272 @@
+package dev.carryon.launcher.qemu;
+
+import dev.carryon.launcher.qmp.QmpClient;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * One running {@code qemu-system-x86_64}, with its QMP connection and a private work folder (QMP
+ * and migration sockets, QEMU's stderr log).
+ *
+ * <p>A process started with {@link #start} never outlives the JVM: {@link #close} stops it, a
+ * shutdown hook closes it on exit or Ctrl-C, and the kernel kills it if the JVM dies without
+ * running hooks (see {@link Spawner}). One started with {@link #startDetached} is left running when
+ * the JVM exits.
+ */
+public final class QemuProcess implements AutoCloseable {
+  /** How long each step of {@link #close} waits: quit, then SIGTERM, then SIGKILL. */
+  public static final Duration STOP_STEP = Duration.ofSeconds(5);
+  /** Every work folder of this JVM starts with this, so tests can find leftover QEMUs by it. */
+  public static final String WORK_DIR_PREFIX =
+      "carryon-qemu-" + ProcessHandle.current().pid() + "-";
+  /** From exec to a working QMP connection; QEMU is usually ready in well under a second. */
+  static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
+  /** Longest path a UNIX socket address can hold on Linux (sun_path less its NUL). */
+  private static final int MAX_SOCKET_PATH = 107;
+  /** Lines of QEMU's stderr quoted in an error. */
+  private static final int STDERR_LINES = 5;
+
+  private final QemuLaunch launch;
+  private final Process process;
+  private final Path workDir;
+  private final List<String> commandLine;
+  private final boolean detached;
+  /** Set once started; null only during start. */
+  private QmpClient qmp;
+  /** Set by the first {@link #close}. */
+  private boolean closed;
+
+  private QemuProcess(
+      QemuLaunch launch, Process process, Path workDir, List<String> commandLine, boolean detached) {
+    this.launch = launch;
+    this.process = process;
+    this.workDir = workDir;
+    this.commandLine = commandLine;
+    this.detached = detached;
+  }
+
+  /**
+   * Starts QEMU tied to this JVM and connects to its QMP monitor.
+   *
+   * @throws dev.carryon.launcher.cli.CarryonException when QEMU is not installed
+   * @throws IOException when QEMU exits or does not answer QMP at start; the message quotes QEMU's
+   *     own error
+   */
+  public static QemuProcess start(QemuLaunch launch) throws IOException {
+    return start(launch, false);
+  }
+
+  /**
+   * Starts QEMU so that it keeps running after this JVM exits (for {@code resume --detach}). Its
+   * work folder is left in place then; {@link #close} still stops it.
+   */
+  public static QemuProcess startDetached(QemuLaunch launch) throws IOException {
+    return start(launch, true);
+  }
+
+  private static QemuProcess start(QemuLaunch launch, boolean detached) throws IOException {
+    Path qemu = QemuTool.SYSTEM.locate();
+    Path workDir = createWorkDir();
+    Path qmpSocket = workDir.resolve("qmp.sock");
+    List<String> commandLine = QemuCommandLine.build(qemu, launch, qmpSocket);
+    ProcessBuilder builder = new ProcessBuilder(commandLine);
+    builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    builder.redirectError(workDir.resolve("qemu.log").toFile());
+    if (launch.consoleFile() != null) {
+      builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    } else if (detached) {
+      builder.redirectOutput(workDir.resolve("console.log").toFile());
+    } else {
+      builder.redirectOutput(ProcessBuilder.Redirect.INHERIT);
+    }
+    Process process;
+    try {
+      process = Spawner.start(builder, detached);
+    } catch (IOException e) {
+      deleteTree(workDir);
+      throw e;
+    }
+    QemuProcess qemuProcess = new QemuProcess(launch, process, workDir, commandLine, detached);
+    if (!detached) {
+      LiveQemus.add(qemuProcess);
+    }
+    try {
+      qemuProcess.qmp = qemuProcess.connectQmp(qmpSocket);
+      return qemuProcess;
+    } catch (IOException | RuntimeException e) {
+      qemuProcess.close();
+      throw e;
+    }
+  }
+
+  public QemuLaunch launch() {
+    return launch;
+  }
+
+  /** The QMP connection; closed once QEMU has stopped. */
+  public QmpClient qmp() {
+    return qmp;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** The private folder for this QEMU's sockets and logs; deleted by {@link #close}. */
+  public Path workDir() {
+    return workDir;
+  }
+
+  /** The command line QEMU was started with (after the setsid/setpriv prefix). */
+  public List<String> commandLine() {
+    return commandLine;
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** Waits for QEMU to exit by itself (guest power-off, {@code quit}); true when it has. */
+  public boolean waitForExit(Duration timeout) throws InterruptedException {
+    return process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** QEMU's exit code, when it has exited. */
+  public OptionalInt exitCode() {
+    return process.isAlive() ? OptionalInt.empty() : OptionalInt.of(process.exitValue());
+  }
+
+  /** The last lines QEMU wrote to stderr, joined by "; " (empty when it wrote nothing). */
+  public String stderrTail() {
+    try {
+      List<String> lines =
+          Files.readAllLines(workDir.resolve("qemu.log"), StandardCharsets.UTF_8).stream()
+              .filter(l -> !l.isBlank())
+              .collect(Collectors.toList());
+      return String.join("; ", lines.subList(Math.max(0, lines.size() - STDERR_LINES), lines.size()));
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /**
+   * Stops QEMU: QMP {@code quit}, then SIGTERM, then SIGKILL, each given {@code step} to work, and
+   * waits until the process is gone. Safe to call more than once and from several threads.
+   *
+   * @return QEMU's exit code
+   */
+  public synchronized int stop(Duration step) {
+    if (process.isAlive() && qmp != null && qmp.isOpen()) {
+      try {
+        qmp.execute("quit", step);
+      } catch (IOException e) {
+        // QEMU may close the connection before its reply; waiting for the exit tells.
+      }
+    }
+    if (!Spawner.waitFor(process, step)) {
+      process.destroy();
+      if (!Spawner.waitFor(process, step)) {
+        process.destroyForcibly();
+        while (!Spawner.waitFor(process, step)) {
+          // SIGKILL cannot be ignored; only an uninterruptible kernel wait delays the exit.
+        }
+      }
+    }
+    if (qmp != null) {
+      try {
+        qmp.close();
+      } catch (IOException e) {
+        // The process is gone; its socket with it.
+      }
+    }
+    LiveQemus.remove(this);
+    return process.exitValue();
+  }
+
+  /** Stops QEMU (see {@link #stop}) and deletes its work folder. Never throws. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    stop(STOP_STEP);
+    deleteTree(workDir);
+  }
+
+  @Override
+  public String toString() {
+    return "QEMU pid " + process.pid() + (detached ? " (detached)" : "");
+  }
+
+  private QmpClient connectQmp(Path socket) throws IOException {
+    long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+    IOException last = null;
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw exitedAtStart();
+      }
+      if (Files.exists(socket)) {
+        try {
+          return QmpClient.connect(socket, Duration.ofNanos(deadline - System.nanoTime()));
+        } catch (IOException e) {
+          last = e;
+          Spawner.waitFor(process, Duration.ofMillis(500));
+          if (!process.isAlive()) {
+            throw exitedAtStart();
+          }
+        }
+      }
+      Spawner.waitFor(process, Duration.ofMillis(10));
+    }
+    throw new IOException(
+        "QEMU did not answer on its QMP socket within " + STARTUP_TIMEOUT.toSeconds() + " s"
+            + (last == null ? "" : ": " + last.getMessage()),
+        last);
+  }
+
+  private IOException exitedAtStart() {
+    String tail = stderrTail();
+    return new IOException(
+        "QEMU exited with code " + process.exitValue() + " at start"
+            + (tail.isEmpty() ? "" : ": " + tail));
+  }
+
+  private static Path createWorkDir() throws IOException {
+    Path dir =
+        Files.createTempDirectory(
+            WORK_DIR_PREFIX, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    int longest = dir.resolve("restore.sock").toString().getBytes(StandardCharsets.UTF_8).length;
+    if (longest > MAX_SOCKET_PATH) {
+      deleteTree(dir);
+      throw new IOException(
+          "temporary folder path " + dir + " is too long for a UNIX socket; point java.io.tmpdir"
+              + " at a shorter one");
+    }
+    return dir;
+  }
+
+  static void deleteTree(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      System.err.println("carryon: could not delete " + root + ": " + e.getMessage());
+    }
+  }
+}

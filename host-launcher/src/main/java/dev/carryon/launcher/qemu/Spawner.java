@@ -1,0 +1,99 @@
+package dev.carryon.launcher.qemu;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts QEMU processes so that none outlives carryon by accident.
+ *
+ * <p>A child tied to the JVM runs under {@code setpriv --pdeathsig KILL}: the kernel kills it when
+ * its parent goes, even when the JVM is killed with SIGKILL and no shutdown hook runs. The kernel
+ * takes "parent" to be the thread that forked, so every such child is forked from one thread that
+ * lives as long as the JVM. Every child also runs under {@code setsid}, in a session of its own, so
+ * a Ctrl-C typed at the terminal reaches carryon (which then stops QEMU cleanly) and not QEMU.
+ */
+final class Spawner {
+  /** The one long-lived thread that forks children tied to the JVM. */
+  private static final ExecutorService FORKER =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "carryon-qemu-forker");
+            t.setDaemon(true);
+            return t;
+          });
+
+  private Spawner() {}
+
+  /**
+   * Starts {@code command}, prefixed as described above.
+   *
+   * @param detached true for a child meant to outlive this JVM (no parent-death signal)
+   */
+  static Process start(ProcessBuilder builder, boolean detached) throws IOException {
+    List<String> command = new ArrayList<>();
+    findOnPath("setsid").ifPresent(p -> command.add(p.toString()));
+    if (!detached) {
+      findOnPath("setpriv")
+          .ifPresent(p -> command.addAll(List.of(p.toString(), "--pdeathsig", "KILL", "--")));
+    }
+    command.addAll(builder.command());
+    ProcessBuilder prefixed = builder.command(command);
+    Future<Process> started = FORKER.submit(prefixed::start);
+    try {
+      return started.get();
+    } catch (InterruptedException e) {
+      // The fork may still happen; it is tied to this JVM and dies with it.
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while starting " + command.get(0));
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException("cannot start " + command, e.getCause());
+    }
+  }
+
+  private static Optional<Path> findOnPath(String name) {
+    String path = System.getenv().getOrDefault("PATH", "");
+    for (String dir : path.split(File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) {
+        return Optional.of(Path.of(dir, name));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Waits up to {@code timeout} for {@code process} to exit; true when it has. An interrupt does
+   * not cut the wait short (a QEMU must always be reaped); it is passed on to the caller after.
+   */
+  static boolean waitFor(Process process, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

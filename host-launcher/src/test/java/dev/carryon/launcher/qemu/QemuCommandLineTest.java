@@ -1,0 +1,134 @@
+package dev.carryon.launcher.qemu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.carryon.carrier.VmConfig;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class QemuCommandLineTest {
+  private static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
+  private static final Path QMP = Path.of("/tmp/w/qmp.sock");
+  private static final VmConfig CONFIG =
+      new VmConfig(
+          "pc-q35-7.2", "qemu64", 256, 2, "virtio-blk", "boot/vmlinuz", "boot/initrd.img",
+          "console=ttyS0 quiet", List.of("virtio-rng-pci"));
+
+  private static List<String> build(QemuLaunch launch) {
+    return QemuCommandLine.build(QEMU, launch, QMP);
+  }
+
+  /** The value following {@code option}; fails when the option is absent or given twice. */
+  private static String valueOf(List<String> args, String option) {
+    assertEquals(1, Collections.frequency(args, option), option + " in " + args);
+    return args.get(args.indexOf(option) + 1);
+  }
+
+  @Test
+  void pinsTheHardwareFromTheConfig() {
+    List<String> args = build(QemuLaunch.of(CONFIG, Path.of("/carrier")).withAccel(Accel.KVM));
+    assertEquals(QEMU.toString(), args.get(0));
+    assertTrue(args.contains("-nodefaults"));
+    assertTrue(args.contains("-no-user-config"));
+    assertEquals("type=pc-q35-7.2", valueOf(args, "-machine"));
+    assertEquals("kvm", valueOf(args, "-accel"));
+    assertEquals("qemu64", valueOf(args, "-cpu"));
+    assertEquals("256M", valueOf(args, "-m"));
+    assertEquals("2", valueOf(args, "-smp"));
+    assertEquals("none", valueOf(args, "-display"));
+    assertFalse(args.contains("-incoming"));
+    assertFalse(args.contains("-S"));
+  }
+
+  @Test
+  void resolvesKernelAndInitrdAgainstTheFileRoot() {
+    List<String> args = build(QemuLaunch.of(CONFIG, Path.of("/carrier")));
+    assertEquals("/carrier/boot/vmlinuz", valueOf(args, "-kernel"));
+    assertEquals("/carrier/boot/initrd.img", valueOf(args, "-initrd"));
+    assertEquals("console=ttyS0 quiet", valueOf(args, "-append"));
+  }
+
+  @Test
+  void leavesOutKernelOptionsWhenBootingTheDisk() {
+    VmConfig diskBoot =
+        new VmConfig("pc-q35-7.2", "qemu64", 64, 1, "virtio-blk", null, null, null, null);
+    List<String> args = build(QemuLaunch.of(diskBoot, Path.of("/x")));
+    assertFalse(args.contains("-kernel"));
+    assertFalse(args.contains("-initrd"));
+    assertFalse(args.contains("-append"));
+    assertFalse(args.contains("-device"), "no disk, no extra devices: " + args);
+  }
+
+  @Test
+  void attachesTheDiskAsFileAndFormatNodesOnVirtioBlk() {
+    Path disk = Path.of("/tmp/a,b/over lay.qcow2");
+    List<String> args =
+        build(QemuLaunch.of(CONFIG, Path.of("/c")).withDisk(disk, DiskFormat.QCOW2));
+    int first = args.indexOf("-blockdev");
+    assertEquals(
+        "{\"driver\":\"file\",\"node-name\":\"disk0-file\",\"filename\":\"/tmp/a,b/over lay.qcow2\"}",
+        args.get(first + 1));
+    assertEquals("-blockdev", args.get(first + 2));
+    assertEquals(
+        "{\"driver\":\"qcow2\",\"node-name\":\"disk0\",\"file\":\"disk0-file\"}",
+        args.get(first + 3));
+    assertTrue(args.contains("virtio-blk-pci,drive=disk0,id=disk0-dev"), args.toString());
+    assertTrue(args.contains("virtio-rng-pci"), "extra devices follow: " + args);
+
+    List<String> raw = build(QemuLaunch.of(CONFIG, Path.of("/c")).withDisk(disk, DiskFormat.RAW));
+    assertTrue(raw.get(raw.lastIndexOf("-blockdev") + 1).startsWith("{\"driver\":\"raw\""));
+  }
+
+  @Test
+  void refusesADiskInterfaceItCannotBuild() {
+    VmConfig ide = new VmConfig("pc-q35-7.2", "qemu64", 64, 1, "ide", null, null, null, null);
+    QemuLaunch launch = QemuLaunch.of(ide, Path.of("/c")).withDisk(Path.of("/d"), DiskFormat.RAW);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> build(launch));
+    assertTrue(e.getMessage().contains("ide"), e.getMessage());
+  }
+
+  @Test
+  void sendsTheConsoleToAFileWithCommasEscaped() {
+    List<String> args =
+        build(QemuLaunch.of(CONFIG, Path.of("/c")).withConsole(Path.of("/logs/a,b.log")));
+    assertTrue(args.contains("file,id=console0,path=/logs/a,,b.log"), args.toString());
+    assertEquals("chardev:console0", valueOf(args, "-serial"));
+  }
+
+  @Test
+  void sendsTheConsoleToStdoutWithoutTakingCtrlC() {
+    List<String> args = build(QemuLaunch.of(CONFIG, Path.of("/c")));
+    assertTrue(args.contains("stdio,id=console0,signal=off"), args.toString());
+  }
+
+  @Test
+  void servesQmpOnItsUnixSocket() {
+    List<String> args = build(QemuLaunch.of(CONFIG, Path.of("/c")));
+    assertTrue(args.contains("socket,id=qmp0,path=/tmp/w/qmp.sock,server=on,wait=off"), args.toString());
+    assertEquals("chardev=qmp0,mode=control", valueOf(args, "-mon"));
+  }
+
+  @Test
+  void waitsPausedForARestore() {
+    List<String> args = build(QemuLaunch.of(CONFIG, Path.of("/c")).withIncoming(true));
+    assertEquals("defer", valueOf(args, "-incoming"));
+    assertTrue(args.contains("-S"));
+  }
+
+  @Test
+  void showsADisplayOnlyWhenAsked() {
+    assertEquals("gtk", valueOf(build(QemuLaunch.of(CONFIG, Path.of("/c")).withDisplay("gtk")), "-display"));
+  }
+
+  @Test
+  void aDiskNeedsItsFormat() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> QemuLaunch.of(CONFIG, Path.of("/c")).withDisk(Path.of("/d"), null));
+  }
+}
