@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Fields of {@code qemu-img info --output=json} (flat string and number fields only). */
+/** Fields of {@code qemu-img info --output=json} and the like (string and number fields only). */
 final class QemuInfo {
   private final String json;
 
@@ -17,6 +17,11 @@ final class QemuInfo {
   /** qemu-img info of {@code image} alone (its backing file is not opened). */
   static QemuInfo of(Path image) {
     return new QemuInfo(Qemu.img("info", "--output=json", image.toString()));
+  }
+
+  /** Fields of any qemu-img JSON output, e.g. check --output=json. */
+  static QemuInfo parse(String json) {
+    return new QemuInfo(json);
   }
 
   /** The value of {@code "key": value} (quotes removed), or null when the key is absent. */
