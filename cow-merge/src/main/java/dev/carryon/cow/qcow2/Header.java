@@ -242,6 +242,14 @@ final class Header {
     l1.refuseOverlap(file, rt);
   }
 
+  /** Refuses a cluster range ({@code what}) that overlaps the header, L1 or refcount table. */
+  void refuseOverlapWithTables(String what, long offset, long length) throws ImageFormatException {
+    Region r = new Region(what, offset, length);
+    r.refuseOverlap(file, new Region("header", 0, clusterSize()));
+    r.refuseOverlap(file, new Region("L1 table", l1TableOffset, l1Size * 8L));
+    r.refuseOverlap(file, new Region("refcount table", refcountTableOffset, refcountTableClusters * clusterSize()));
+  }
+
   private void checkRange(String what, long offset, long length, long fileSize) throws IOException {
     if (offset <= 0 || (offset & (clusterSize() - 1)) != 0) {
       throw new ImageFormatException(
