@@ -35,6 +35,16 @@ public record Extent(
     return new Extent(start, length + next.length, depth, present, zero, data, offset);
   }
 
+  /** Appends {@code x} to {@code runs}, joined with the last run when it continues it. */
+  public static void addJoined(java.util.List<Extent> runs, Extent x) {
+    int last = runs.size() - 1;
+    if (last >= 0 && runs.get(last).joinsWith(x)) {
+      runs.set(last, runs.get(last).join(x));
+    } else {
+      runs.add(x);
+    }
+  }
+
   /** The part of this run in {@code [from, to)}. */
   public Extent slice(long from, long to) {
     long s = Math.max(from, start);

@@ -36,25 +36,16 @@ public final class Mapper {
     long inLayer = Math.min(end, Math.max(start, layer.virtualSize()));
     for (Extent x : layer.mapLayer(start, inLayer - start)) {
       if (x.present()) {
-        add(out, x.atDepth(depth));
+        Extent.addJoined(out, x.atDepth(depth));
       } else if (depth + 1 < layers.size()) {
         fill(layers, depth + 1, x.start(), x.end(), out);
       } else {
-        add(out, new Extent(x.start(), x.length(), depth, false, true, false, -1));
+        Extent.addJoined(out, new Extent(x.start(), x.length(), depth, false, true, false, -1));
       }
     }
     if (inLayer < end) {
       // Past the end of a shorter backing file the guest reads zeros.
-      add(out, new Extent(inLayer, end - inLayer, depth, false, true, false, -1));
-    }
-  }
-
-  private static void add(List<Extent> out, Extent x) {
-    int last = out.size() - 1;
-    if (last >= 0 && out.get(last).joinsWith(x)) {
-      out.set(last, out.get(last).join(x));
-    } else {
-      out.add(x);
+      Extent.addJoined(out, new Extent(inLayer, end - inLayer, depth, false, true, false, -1));
     }
   }
 }

@@ -51,7 +51,9 @@ public final class Qcow2Creator {
     } else if (size < 0) {
       throw new IllegalArgumentException(out + ": a size is needed when there is no backing file");
     }
-    try (Storage s = FileStorage.create(out)) {
+    // Created outside the try: a file that was already there is not ours to delete.
+    Storage storage = FileStorage.create(out);
+    try (Storage s = storage) {
       Qcow2.create(s, size, backingFile, format, clusterSize, version);
     } catch (IOException | RuntimeException e) {
       WritePoints.reach(out, "delete incomplete image");

@@ -6,6 +6,7 @@ import dev.carryon.cow.io.WritePoints;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 class MergeCrashTest {
   /** Target cluster size: the unit that must be old or new. */
   static final int CLUSTER = 4096;
+  /** Scattered 16 KiB writes in the top, each its own run in the merge. */
+  static final int SCATTERED = 48;
 
   @TempDir Path dir;
 
@@ -28,11 +31,19 @@ class MergeCrashTest {
     Path template = Files.createDirectory(dir.resolve("template"));
     Path base = template.resolve("base.qcow2");
     Path top = template.resolve("top.qcow2");
-    Qemu.img("create", "-q", "-f", "qcow2", "-o", "cluster_size=4K", base.toString(), "4M");
-    Qemu.io(base, "write -P 1 0 1M", "write -P 5 1536k 8k");
+    // The base fills almost one refcount block (2048 clusters of 4 KiB), so the merge's new
+    // clusters need a new block and a changed refcount table.
+    Qemu.img("create", "-q", "-f", "qcow2", "-o", "cluster_size=4K", base.toString(), "16M");
+    Qemu.io(base, "write -P 1 0 7900k", "write -P 5 1536k 8k");
     Qemu.img("create", "-q", "-f", "qcow2", "-o", "cluster_size=16K", "-b", "base.qcow2", "-F", "qcow2", top.toString());
     // Overwrites, a new L2 table in the target (past 2 MiB), zeros over data, a partial cluster.
     Qemu.io(top, "write -P 2 64k 48k", "write -P 3 2560k 64k", "write -z 1536k 16k", "write -P 4 3M 512", "write -P 6 900k 200k");
+    // And changes scattered over the whole disk, in place and in new clusters, in many L2 tables.
+    List<String> scattered = new ArrayList<>();
+    for (int i = 0; i < SCATTERED; i++) {
+      scattered.add("write -P " + (16 + i) + " " + (i * 263L + 17) % 1024 * 16384 + " 16k");
+    }
+    Qemu.io(top, scattered.toArray(String[]::new));
     byte[] old = MergeOracleTest.qemuRaw(base);
 
     Path full = copy(template, "full");
@@ -46,14 +57,18 @@ class MergeCrashTest {
     }
     byte[] merged = MergeOracleTest.qemuRaw(full.resolve("base.qcow2"));
     System.out.println("merge write points: " + points);
-    assertTrue(points > 5, "a merge has write points: " + points);
+    assertTrue(points >= 50, "the merge has many write points: " + points);
     assertFalse(Arrays.equals(old, merged));
+    assertTrue(
+        Checker.check(full.resolve("base.qcow2")).imageEndOffset() > 2048L * CLUSTER,
+        "the merge allocated past what the first refcount block counts");
 
     for (long k : sample(points)) {
       Path run = copy(template, "cut" + k);
       ProcessBuilder child =
           new ProcessBuilder(
                   Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto",
                   "-cp", System.getProperty("java.class.path"),
                   MergeMain.class.getName(),
                   run.resolve("top.qcow2").toString(),

@@ -37,12 +37,7 @@ final class QemuMaps {
       boolean raw = rawDepths.contains(x.depth()) && x.present();
       Extent n =
           new Extent(x.start(), x.length(), x.depth(), x.present(), raw ? false : x.zero(), raw || x.data(), -1);
-      int last = out.size() - 1;
-      if (last >= 0 && out.get(last).joinsWith(n)) {
-        out.set(last, out.get(last).join(n));
-      } else {
-        out.add(n);
-      }
+      Extent.addJoined(out, n);
     }
     return out;
   }

@@ -35,6 +35,16 @@ final class Compressed {
     return l2Entry & ((1L << offsetBits) - 1);
   }
 
+  /** Start of the first host sector the compressed data touches: what its refcounts count from. */
+  long sectorStart(long l2Entry) {
+    return hostOffset(l2Entry) & ~(long) (SECTOR - 1);
+  }
+
+  /** Host bytes the compressed data's sectors occupy, from {@link #sectorStart}. */
+  long sectorBytes(long l2Entry) {
+    return hostOffset(l2Entry) + spanBytes(l2Entry) - sectorStart(l2Entry);
+  }
+
   /** Bytes the compressed data may span, from {@link #hostOffset} to the end of its last sector. */
   long spanBytes(long l2Entry) {
     long sectors = ((l2Entry & ~Qcow2Format.COMPRESSED & ~Qcow2Format.COPIED) >>> offsetBits) + 1;

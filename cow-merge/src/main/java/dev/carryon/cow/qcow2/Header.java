@@ -242,6 +242,14 @@ final class Header {
     l1.refuseOverlap(file, rt);
   }
 
+  /** Refuses a cluster range ({@code what}) that overlaps the header, L1 or refcount table. */
+  void refuseOverlapWithTables(String what, long offset, long length) throws ImageFormatException {
+    Region r = new Region(what, offset, length);
+    r.refuseOverlap(file, new Region("header", 0, clusterSize()));
+    r.refuseOverlap(file, new Region("L1 table", l1TableOffset, l1Size * 8L));
+    r.refuseOverlap(file, new Region("refcount table", refcountTableOffset, refcountTableClusters * clusterSize()));
+  }
+
   private void checkRange(String what, long offset, long length, long fileSize) throws IOException {
     if (offset <= 0 || (offset & (clusterSize() - 1)) != 0) {
       throw new ImageFormatException(
@@ -275,39 +283,38 @@ final class Header {
       }
       areaEnd = Math.min(areaEnd, backingOffset);
     }
-    {
-      int areaLength = (int) Math.max(0, areaEnd - headerLength());
-      ByteBuffer area = ByteBuffer.allocate(areaLength);
-      storage.readFully(area, headerLength());
-      int at = 0;
-      while (true) {
-        if (at + 8 > areaLength) {
-          break; // no room left for an extension: the area ends without a marker
-        }
-        int type = area.getInt(at);
-        int length = area.getInt(at + 4);
-        if (type == EXT_END) {
-          break;
-        }
-        if (length < 0 || length > areaLength - at - 8) {
-          throw new ImageFormatException(
-              file, "header extension 0x" + Integer.toHexString(type) + " (" + length
-                  + " bytes) runs past the end of the header area");
-        }
-        byte[] data = new byte[length];
-        area.get(at + 8, data);
-        if (type == EXT_BACKING_FORMAT) {
-          backingFormat = new String(data, StandardCharsets.UTF_8);
-        } else {
-          otherExtensions.add(new Extension(type, data));
-        }
-        at += 8 + (int) ceilDiv(length, 8) * 8;
-      }
-    }
+    readExtensions(storage, (int) Math.max(0, areaEnd - headerLength()));
     if (backingOffset != 0) {
       ByteBuffer name = ByteBuffer.allocate(backingSize);
       storage.readFully(name, backingOffset);
       backingFile = new String(name.array(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Parses the extensions between the fixed header and {@code areaLength} bytes after it. */
+  private void readExtensions(Storage storage, int areaLength) throws IOException {
+    ByteBuffer area = ByteBuffer.allocate(areaLength);
+    storage.readFully(area, headerLength());
+    // Ends at the end marker, or where no extension fits (an area without a marker).
+    for (int at = 0; at + 8 <= areaLength; ) {
+      int type = area.getInt(at);
+      int length = area.getInt(at + 4);
+      if (type == EXT_END) {
+        break;
+      }
+      if (length < 0 || length > areaLength - at - 8) {
+        throw new ImageFormatException(
+            file, "header extension 0x" + Integer.toHexString(type) + " (" + length
+                + " bytes) runs past the end of the header area");
+      }
+      byte[] data = new byte[length];
+      area.get(at + 8, data);
+      if (type == EXT_BACKING_FORMAT) {
+        backingFormat = new String(data, StandardCharsets.UTF_8);
+      } else {
+        otherExtensions.add(new Extension(type, data));
+      }
+      at += 8 + (int) ceilDiv(length, 8) * 8;
     }
   }
 
@@ -337,15 +344,13 @@ final class Header {
       }
     }
     b.position(fixed.length);
-    {
-      if (backingFormat != null) {
-        putExtension(b, EXT_BACKING_FORMAT, backingFormat.getBytes(StandardCharsets.UTF_8));
-      }
-      for (Extension e : otherExtensions) {
-        putExtension(b, e.type(), e.data());
-      }
-      putExtension(b, EXT_END, new byte[0]);
+    if (backingFormat != null) {
+      putExtension(b, EXT_BACKING_FORMAT, backingFormat.getBytes(StandardCharsets.UTF_8));
     }
+    for (Extension e : otherExtensions) {
+      putExtension(b, e.type(), e.data());
+    }
+    putExtension(b, EXT_END, new byte[0]);
     b.putLong(OFF_BACKING_FILE_OFFSET, 0);
     b.putInt(OFF_BACKING_FILE_SIZE, 0);
     if (backingFile != null) {

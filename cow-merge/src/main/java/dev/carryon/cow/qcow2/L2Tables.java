@@ -79,18 +79,9 @@ final class L2Tables {
         throw new ImageFormatException(
             header.file, what + " lies past the end of the file (" + fileSize + " bytes); the file may be truncated");
       }
-      refuseMetadataOverlap(what, off, clusterSize);
+      header.refuseOverlapWithTables(what, off, clusterSize);
     }
     return t;
-  }
-
-  private void refuseMetadataOverlap(String what, long off, long length) throws ImageFormatException {
-    Header.Region r = new Header.Region(what, off, length);
-    r.refuseOverlap(header.file, new Header.Region("header", 0, clusterSize));
-    r.refuseOverlap(header.file, new Header.Region("L1 table", header.l1TableOffset, header.l1Size * 8L));
-    r.refuseOverlap(
-        header.file,
-        new Header.Region("refcount table", header.refcountTableOffset, header.refcountTableClusters * clusterSize));
   }
 
   int l1Length() {
@@ -165,7 +156,7 @@ final class L2Tables {
             header.file, "L2 entry for guest offset " + guest + " points at host offset " + off
                 + ", past the end of the file (" + fileSize + " bytes)");
       }
-      refuseMetadataOverlap(what, off, clusterSize);
+      header.refuseOverlapWithTables(what, off, clusterSize);
     }
   }
 

@@ -139,9 +139,7 @@ final class Qcow2Checker {
       long e = b.getLong(i * longs * 8);
       long guest = (l1Index * entries + i) * clusterSize;
       if ((e & COMPRESSED) != 0) {
-        long start = compressed.hostOffset(e) & ~(long) (SECTOR - 1);
-        long end = compressed.hostOffset(e) + compressed.spanBytes(e);
-        reference(start, end - start, "compressed cluster for guest offset " + guest);
+        reference(compressed.sectorStart(e), compressed.sectorBytes(e), "compressed cluster for guest offset " + guest);
         allocated++;
         compressedClusters++;
         continue;

@@ -200,12 +200,7 @@ final class Qcow2Image implements DiskImage {
         default:
           x = new Extent(at, r.length, 0, false, header.backingFile == null, false, -1);
       }
-      int last = out.size() - 1;
-      if (last >= 0 && out.get(last).joinsWith(x)) {
-        out.set(last, out.get(last).join(x));
-      } else {
-        out.add(x);
-      }
+      Extent.addJoined(out, x);
       at += r.length;
     }
     return out;
@@ -433,9 +428,7 @@ final class Qcow2Image implements DiskImage {
   /** Schedules the host clusters a dropped L2 entry held to be freed after the next mapping write. */
   private void release(long e) {
     if ((e & COMPRESSED) != 0) {
-      long start = compressed.hostOffset(e) & ~(long) (SECTOR - 1);
-      long end = compressed.hostOffset(e) + compressed.spanBytes(e);
-      frees.add(new long[] {start, end - start});
+      frees.add(new long[] {compressed.sectorStart(e), compressed.sectorBytes(e)});
     } else if ((e & OFFSET_MASK) != 0) {
       frees.add(new long[] {e & OFFSET_MASK, clusterSize});
     }

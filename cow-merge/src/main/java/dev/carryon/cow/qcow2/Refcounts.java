@@ -75,12 +75,7 @@ final class Refcounts {
         throw new ImageFormatException(
             header.file, what + " lies past the end of the file (" + fileSize + " bytes)");
       }
-      Header.Region block = new Header.Region(what, off, clusterSize);
-      block.refuseOverlap(header.file, new Header.Region("header", 0, clusterSize));
-      block.refuseOverlap(
-          header.file, new Header.Region("refcount table", header.refcountTableOffset, n * 8L));
-      block.refuseOverlap(
-          header.file, new Header.Region("L1 table", header.l1TableOffset, header.l1Size * 8L));
+      header.refuseOverlapWithTables(what, off, clusterSize);
       Integer other = seen.put(off, i);
       if (other != null) {
         throw new ImageFormatException(

@@ -22,6 +22,9 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     if (e instanceof CarryonException) {
       return ((CarryonException) e).exitCode();
     }
+    if (e instanceof CommandLine.ParameterException) {
+      return ExitCodes.USAGE; // picocli asks this mapper for command-line errors too
+    }
     if (e instanceof NoSuchFileException || e instanceof FileNotFoundException) {
       return ExitCodes.BAD_INPUT;
     }

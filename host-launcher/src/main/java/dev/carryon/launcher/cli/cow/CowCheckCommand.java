@@ -1,7 +1,5 @@
 package dev.carryon.launcher.cli.cow;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.carryon.cow.CheckReport;
 import dev.carryon.cow.Checker;
 import dev.carryon.launcher.cli.ExitCodes;
@@ -36,15 +34,27 @@ final class CowCheckCommand implements Callable<Integer> {
     CheckReport r = CowErrors.call(() -> Checker.check(image, repairLeaks));
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
-      ObjectMapper mapper = new ObjectMapper();
-      ObjectNode n = mapper.createObjectNode();
-      n.put("image-end-offset", r.imageEndOffset()).put("total-clusters", r.totalClusters())
-          .put("check-errors", r.checkErrors()).put("corruptions", r.corruptions()).put("leaks", r.leaks())
-          .put("corruptions-fixed", r.corruptionsFixed()).put("leaks-fixed", r.leaksFixed())
-          .put("allocated-clusters", r.allocatedClusters()).put("fragmented-clusters", r.fragmentedClusters())
-          .put("compressed-clusters", r.compressedClusters()).put("filename", r.filename()).put("format", r.format());
-      r.messages().forEach(n.putArray("messages")::add);
-      out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(n));
+      out.println(CowJson.write(true, g -> {
+        g.writeStartObject();
+        g.writeNumberField("image-end-offset", r.imageEndOffset());
+        g.writeNumberField("total-clusters", r.totalClusters());
+        g.writeNumberField("check-errors", r.checkErrors());
+        g.writeNumberField("corruptions", r.corruptions());
+        g.writeNumberField("leaks", r.leaks());
+        g.writeNumberField("corruptions-fixed", r.corruptionsFixed());
+        g.writeNumberField("leaks-fixed", r.leaksFixed());
+        g.writeNumberField("allocated-clusters", r.allocatedClusters());
+        g.writeNumberField("fragmented-clusters", r.fragmentedClusters());
+        g.writeNumberField("compressed-clusters", r.compressedClusters());
+        g.writeStringField("filename", r.filename());
+        g.writeStringField("format", r.format());
+        g.writeArrayFieldStart("messages");
+        for (String m : r.messages()) {
+          g.writeString(m);
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+      }));
     } else {
       r.messages().forEach(out::println);
       if (r.leaksFixed() > 0) {

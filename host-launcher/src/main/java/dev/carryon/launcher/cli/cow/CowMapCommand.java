@@ -1,8 +1,5 @@
 package dev.carryon.launcher.cli.cow;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.carryon.cow.Extent;
 import dev.carryon.cow.Mapper;
 import dev.carryon.launcher.cli.ExitCodes;
@@ -37,17 +34,23 @@ final class CowMapCommand implements Callable<Integer> {
     List<Extent> extents = CowErrors.call(() -> layerOnly ? Mapper.mapLayer(image) : Mapper.mapChain(image));
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
-      ObjectMapper mapper = new ObjectMapper();
-      ArrayNode array = mapper.createArrayNode();
-      for (Extent x : extents) {
-        ObjectNode n = array.addObject();
-        n.put("start", x.start()).put("length", x.length()).put("depth", x.depth())
-            .put("present", x.present()).put("zero", x.zero()).put("data", x.data());
-        if (x.offset() >= 0) {
-          n.put("offset", x.offset());
+      out.println(CowJson.write(true, g -> {
+        g.writeStartArray();
+        for (Extent x : extents) {
+          g.writeStartObject();
+          g.writeNumberField("start", x.start());
+          g.writeNumberField("length", x.length());
+          g.writeNumberField("depth", x.depth());
+          g.writeBooleanField("present", x.present());
+          g.writeBooleanField("zero", x.zero());
+          g.writeBooleanField("data", x.data());
+          if (x.offset() >= 0) {
+            g.writeNumberField("offset", x.offset());
+          }
+          g.writeEndObject();
         }
-      }
-      out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(array));
+        g.writeEndArray();
+      }));
     } else {
       out.printf("%-16s %-16s %-5s %s%n", "Offset", "Length", "Depth", "State");
       for (Extent x : extents) {

@@ -1,14 +1,11 @@
 package dev.carryon.launcher.cli.cow;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.carryon.cow.MergeResult;
 import dev.carryon.cow.Merger;
 import dev.carryon.cow.ProgressListener;
 import dev.carryon.launcher.cli.ExitCodes;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,15 +41,17 @@ final class CowMergeCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("top", top.toString());
-      m.put("target", target.toString());
-      m.put("bytes_copied", r.bytesCopied());
-      m.put("bytes_zeroed", r.bytesZeroed());
-      m.put("extents", r.extents());
-      m.put("target_bytes_written", r.targetBytesWritten());
-      m.put("seconds", Math.round(seconds * 1000) / 1000.0);
-      out.println(new ObjectMapper().writeValueAsString(m));
+      out.println(CowJson.write(false, g -> {
+        g.writeStartObject();
+        g.writeStringField("top", top.toString());
+        g.writeStringField("target", target.toString());
+        g.writeNumberField("bytes_copied", r.bytesCopied());
+        g.writeNumberField("bytes_zeroed", r.bytesZeroed());
+        g.writeNumberField("extents", r.extents());
+        g.writeNumberField("target_bytes_written", r.targetBytesWritten());
+        g.writeNumberField("seconds", Math.round(seconds * 1000) / 1000.0);
+        g.writeEndObject();
+      }));
     } else {
       out.printf("merged %s into %s: %d bytes copied, %d bytes zeroed, %d bytes written in %.2f s%n",
           top, target, r.bytesCopied(), r.bytesZeroed(), r.targetBytesWritten(), seconds);

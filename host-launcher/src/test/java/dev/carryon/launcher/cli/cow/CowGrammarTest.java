@@ -1,0 +1,80 @@
+package dev.carryon.launcher.cli.cow;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.ParseResult;
+
+/** The argument grammar of the cow commands, parsed only (nothing runs). */
+class CowGrammarTest {
+  private static Object parse(String... args) {
+    ParseResult r = new CommandLine(new CowCommand()).parseArgs(args);
+    return r.subcommand().commandSpec().userObject();
+  }
+
+  private static void refused(String... args) {
+    assertThrows(CommandLine.ParameterException.class, () -> parse(args), String.join(" ", args));
+  }
+
+  @Test
+  void create() {
+    CowCreateCommand c = (CowCreateCommand) parse("create", "--backing", "base.qcow2", "top.qcow2");
+    assertEquals("base.qcow2", c.backing);
+    assertEquals(Path.of("top.qcow2"), c.out);
+    assertNull(c.backingFormat);
+    assertNull(c.size);
+    assertEquals("64K", c.clusterSize);
+    c = (CowCreateCommand) parse(
+        "create", "--backing=b.raw", "--backing-format", "raw", "--size", "10G", "--cluster-size", "4K", "o.qcow2");
+    assertEquals("raw", c.backingFormat);
+    assertEquals("10G", c.size);
+    assertEquals("4K", c.clusterSize);
+    refused("create", "top.qcow2"); // --backing is required
+    refused("create", "--backing", "b.qcow2"); // OUT is required
+    refused("create", "--backing", "b.qcow2", "a.qcow2", "b.qcow2");
+  }
+
+  @Test
+  void map() {
+    CowMapCommand m = (CowMapCommand) parse("map", "disk.qcow2");
+    assertEquals(Path.of("disk.qcow2"), m.image);
+    assertFalse(m.json);
+    assertFalse(m.layerOnly);
+    m = (CowMapCommand) parse("map", "--json", "--layer-only", "disk.qcow2");
+    assertTrue(m.json && m.layerOnly);
+    refused("map");
+    refused("map", "--bogus", "disk.qcow2");
+  }
+
+  @Test
+  void check() {
+    CowCheckCommand c = (CowCheckCommand) parse("check", "--json", "--repair-leaks", "disk.qcow2");
+    assertEquals(Path.of("disk.qcow2"), c.image);
+    assertTrue(c.json && c.repairLeaks);
+    refused("check");
+  }
+
+  @Test
+  void merge() {
+    CowMergeCommand m = (CowMergeCommand) parse("merge", "--top", "t.qcow2", "--into", "b.qcow2", "--json");
+    assertEquals(Path.of("t.qcow2"), m.top);
+    assertEquals(Path.of("b.qcow2"), m.target);
+    assertTrue(m.json);
+    refused("merge", "--top", "t.qcow2");
+    refused("merge", "--into", "b.qcow2");
+    refused("merge", "--top", "t.qcow2", "--into", "b.qcow2", "extra");
+  }
+
+  @Test
+  void sizes() {
+    assertEquals(512, CowErrors.parseSize("--size", "512"));
+    assertEquals(64 << 10, CowErrors.parseSize("--size", "64K"));
+    assertEquals(1 << 20, CowErrors.parseSize("--size", "1m"));
+    assertEquals(10L << 30, CowErrors.parseSize("--size", "10G"));
+    for (String bad : new String[] {"", "G", "-1", "10X", "1.5G", "99999999999P"}) {
+      assertThrows(dev.carryon.launcher.cli.CarryonException.class, () -> CowErrors.parseSize("--size", bad), bad);
+    }
+  }
+}
