@@ -99,7 +99,7 @@ final class BackingLinks {
                 + named
                 + ", not "
                 + backing
-                + " (the top of the chain it must be an overlay of)");
+                + " (the image it must be an overlay of)");
       }
       if (d.virtualSize() != size) {
         throw new CarrierException(

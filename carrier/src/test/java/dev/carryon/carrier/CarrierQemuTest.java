@@ -46,18 +46,7 @@ class CarrierQemuTest {
     CarrierInit raw = Fixtures.init(src, 3);
     Path base = src.resolve("disk.qcow2");
     Images.run(0, "qemu-img", "convert", "-O", "qcow2", raw.base().toString(), base.toString());
-    CarrierInit init =
-        new CarrierInit(
-            raw.vm(),
-            base,
-            null,
-            raw.kernel(),
-            raw.initrd(),
-            raw.state(),
-            raw.host(),
-            raw.sessionId(),
-            raw.note(),
-            3);
+    CarrierInit init = CarrierCreateTest.withBase(raw, base);
     byte[] content = Fixtures.baseContent();
     try (Carrier c = Carrier.create(dir.resolve("carrier"), init, Progress.NONE, clock)) {
       JsonNode cow = info(c.file(CarrierFiles.COW)).get(0);

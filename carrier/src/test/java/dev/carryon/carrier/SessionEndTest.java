@@ -70,7 +70,7 @@ class SessionEndTest {
             + cow
             + ", not "
             + carrier.file("layers/L2.qcow2")
-            + " (the top of the chain it must be an overlay of)",
+            + " (the image it must be an overlay of)",
         e.getMessage());
   }
 
