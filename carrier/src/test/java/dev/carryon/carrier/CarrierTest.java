@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -338,6 +340,43 @@ class CarrierTest {
       assertEquals(Set.of(), filesIn(c, "layers"));
       assertEquals(Set.of("states/S2.zst"), filesIn(c, "states"));
       assertEquals(new Verification(List.of(), List.of()), c.verify());
+    }
+  }
+
+  @Test
+  void aReaderTakesNoLockAndSeesWholeManifestsWhileAWriterCommits() throws Exception {
+    Path carrier;
+    try (Carrier c = Fixtures.create(dir, 1, clock)) {
+      carrier = c.folder();
+    }
+    AtomicBoolean done = new AtomicBoolean();
+    List<Throwable> failures = new CopyOnWriteArrayList<>();
+    List<Long> seen = new CopyOnWriteArrayList<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              while (!done.get()) {
+                try {
+                  seen.add(Carrier.open(carrier).current().number());
+                } catch (Throwable t) {
+                  failures.add(t);
+                }
+              }
+            });
+    reader.start();
+    // keep 1: every end commits three manifests and deletes the layer and state it replaces.
+    try (Carrier c = Carrier.openForWrite(carrier)) {
+      for (long g = 2; g <= 7; g++) {
+        Fixtures.session(c, Fixtures.HOME, g - 1, dir.resolve("work"));
+      }
+    } finally {
+      done.set(true);
+      reader.join();
+    }
+    assertEquals(List.of(), failures);
+    assertTrue(seen.size() > 6, seen.size() + " reads");
+    for (int i = 1; i < seen.size(); i++) {
+      assertTrue(seen.get(i - 1) <= seen.get(i), "generations read in order: " + seen);
     }
   }
 
