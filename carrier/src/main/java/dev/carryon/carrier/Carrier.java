@@ -278,8 +278,8 @@ public final class Carrier implements AutoCloseable {
 
   /**
    * Starts the end of a session that resumed generation {@code resumed} and holds the lease. The
-   * new layer and state are then written through the returned {@link SessionEnd}, usually by
-   * {@link SessionEnd#copyLayer} from the host's local COW.
+   * new layer and state are then written through the returned {@link SessionEnd}, usually by {@link
+   * SessionEnd#copyLayer} from the host's local COW.
    */
   public SessionEnd beginEnd(HostIdentity host, String sessionId, long resumed) throws IOException {
     requireWritable();
@@ -627,8 +627,7 @@ public final class Carrier implements AutoCloseable {
       if (pending != null && name.equals(pending.rebase())) {
         accepted.add(CarrierFiles.backingName(name, pending.into()));
       }
-      String link =
-          BackingLinks.problem(p, size, accepted, CarrierFiles.formatOf(e.getValue()));
+      String link = BackingLinks.problem(p, size, accepted, CarrierFiles.formatOf(e.getValue()));
       if (link != null) {
         problems.add(new FileProblem(name, link));
       }
@@ -655,7 +654,9 @@ public final class Carrier implements AutoCloseable {
     if (r.leaks() > 0) {
       warnings.add(
           new FileProblem(
-              name, r.leaks() + " leaked clusters (harmless: allocated but unused, as a cut merge"
+              name,
+              r.leaks()
+                  + " leaked clusters (harmless: allocated but unused, as a cut merge"
                   + " may leave them)"));
     }
     return null;

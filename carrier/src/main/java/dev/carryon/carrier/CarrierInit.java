@@ -4,9 +4,9 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * What a new carrier is made from. The files are copied onto the carrier and never changed; the base
- * keeps its format ({@value CarrierFiles#BASE_QCOW2} or {@value CarrierFiles#BASE_RAW}, told by its
- * first bytes).
+ * What a new carrier is made from. The files are copied onto the carrier and never changed; the
+ * base keeps its format ({@value CarrierFiles#BASE_QCOW2} or {@value CarrierFiles#BASE_RAW}, told
+ * by its first bytes).
  *
  * @param vm the VM configuration; its kernel and initrd names are set to the carrier's names of the
  *     files given here

@@ -282,7 +282,8 @@ public final class ManifestCodec {
     if (!op.equals(PendingMerge.OP)) {
       throw p.invalid("unknown pending operation \"" + op + "\" (known: " + PendingMerge.OP + ")");
     }
-    PendingMerge pending = new PendingMerge(p.text("layer"), p.text("into"), p.textOrNull("rebase"));
+    PendingMerge pending =
+        new PendingMerge(p.text("layer"), p.text("into"), p.textOrNull("rebase"));
     p.done();
     return pending;
   }

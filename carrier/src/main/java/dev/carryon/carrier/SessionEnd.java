@@ -82,8 +82,8 @@ public final class SessionEnd {
   /**
    * The backing file name the new layer records: the resumed chain's top relative to the layer's
    * folder, e.g. {@code ../cow.qcow2} or {@code ../layers/L4.qcow2}. It resolves the same in
-   * {@value CarrierFiles#TMP}/ and, once moved, in {@value CarrierFiles#LAYERS}/ (both sit one level
-   * down).
+   * {@value CarrierFiles#TMP}/ and, once moved, in {@value CarrierFiles#LAYERS}/ (both sit one
+   * level down).
    */
   public String layerBackingName() {
     return backingName;

@@ -61,10 +61,10 @@
  *
  * Every step that changes storage passes a {@link dev.carryon.cow.io.WritePoints} point first. A
  * cut before step 3's rename leaves the old generation; after it, the new one. Opening for write
- * recovers: {@code tmp/} is emptied, a pending merge and its rebase are redone (both are idempotent)
- * and committed, and unreferenced layers and states are deleted. While a merge is pending, the
- * checksums of the COW and of the rebased layer are not checked: they are in flux, and every state
- * they pass through reads the same (the merged layer, still present, covers every cluster of the
- * COW that changes; the rebase happens only once the COW holds all of them).
+ * recovers: {@code tmp/} is emptied, a pending merge and its rebase are redone (both are
+ * idempotent) and committed, and unreferenced layers and states are deleted. While a merge is
+ * pending, the checksums of the COW and of the rebased layer are not checked: they are in flux, and
+ * every state they pass through reads the same (the merged layer, still present, covers every
+ * cluster of the COW that changes; the rebase happens only once the COW holds all of them).
  */
 package dev.carryon.carrier;

@@ -41,12 +41,22 @@ class CarrierCreateTest {
   void aHostsCowIsCopiedWithItsBackingNamedAsOnTheCarrier() throws IOException {
     CarrierInit plain = Fixtures.init(dir.resolve("src"), 3);
     Path cow = dir.resolve("src/host-cow.qcow2");
-    Images.run(0, "qemu-img", "create", "-q", "-f", "qcow2", "-b", plain.base().toString(), "-F",
-        "raw", cow.toString());
+    Images.run(
+        0,
+        "qemu-img",
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "-b",
+        plain.base().toString(),
+        "-F",
+        "raw",
+        cow.toString());
     Images.qemuIoWrite(cow, Fixtures.writes(1));
     byte[] before = Files.readAllBytes(cow);
-    try (Carrier c = Carrier.create(dir.resolve("carrier"), withCow(plain, cow), Progress.NONE,
-        clock)) {
+    try (Carrier c =
+        Carrier.create(dir.resolve("carrier"), withCow(plain, cow), Progress.NONE, clock)) {
       assertArrayEquals(
           Fixtures.apply(Fixtures.baseContent(), 1), Images.read(c.file(CarrierFiles.COW)));
       String info = Images.run(0, "qemu-img", "info", c.file(CarrierFiles.COW).toString());
@@ -96,12 +106,30 @@ class CarrierCreateTest {
   }
 
   static CarrierInit withCow(CarrierInit i, Path cow) {
-    return new CarrierInit(i.vm(), i.base(), cow, i.kernel(), i.initrd(), i.state(), i.host(),
-        i.sessionId(), i.note(), i.keep());
+    return new CarrierInit(
+        i.vm(),
+        i.base(),
+        cow,
+        i.kernel(),
+        i.initrd(),
+        i.state(),
+        i.host(),
+        i.sessionId(),
+        i.note(),
+        i.keep());
   }
 
   static CarrierInit withBase(CarrierInit i, Path base) {
-    return new CarrierInit(i.vm(), base, i.cow(), i.kernel(), i.initrd(), i.state(), i.host(),
-        i.sessionId(), i.note(), i.keep());
+    return new CarrierInit(
+        i.vm(),
+        base,
+        i.cow(),
+        i.kernel(),
+        i.initrd(),
+        i.state(),
+        i.host(),
+        i.sessionId(),
+        i.note(),
+        i.keep());
   }
 }

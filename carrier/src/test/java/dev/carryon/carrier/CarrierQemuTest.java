@@ -86,7 +86,10 @@ class CarrierQemuTest {
     return c.commitGeneration(end, "");
   }
 
-  /** {@code qemu-img compare} finds the current top identical to {@code expected}, every image checks clean. */
+  /**
+   * {@code qemu-img compare} finds the current top identical to {@code expected}, every image
+   * checks clean.
+   */
   private void assertQemuAgrees(Carrier c, byte[] expected) throws IOException {
     Path raw = Files.write(dir.resolve("expected.raw"), expected);
     String top = c.file(c.current().top()).toString();
@@ -133,7 +136,6 @@ class CarrierQemuTest {
 
   private static JsonNode info(Path image) throws IOException {
     return JSON.readTree(
-        Images.run(
-            0, "qemu-img", "info", "--backing-chain", "--output=json", image.toString()));
+        Images.run(0, "qemu-img", "info", "--backing-chain", "--output=json", image.toString()));
   }
 }

@@ -62,9 +62,7 @@ class CarrierTest {
             CarrierException.class,
             () ->
                 Carrier.create(
-                    dir.resolve("carrier"),
-                    Fixtures.init(dir.resolve("src2"), 3),
-                    Progress.NONE));
+                    dir.resolve("carrier"), Fixtures.init(dir.resolve("src2"), 3), Progress.NONE));
     assertTrue(e.getMessage().contains("already a carrier"), e.getMessage());
   }
 
@@ -94,7 +92,8 @@ class CarrierTest {
     }
     Files.delete(carrier.resolve("initrd.img"));
     Map<String, String> problems =
-        c.verify().problems().stream().collect(Collectors.toMap(FileProblem::file, FileProblem::problem));
+        c.verify().problems().stream()
+            .collect(Collectors.toMap(FileProblem::file, FileProblem::problem));
     assertEquals(Set.of("base.raw", "states/S1.zst", "initrd.img"), problems.keySet());
     assertTrue(problems.get("base.raw").startsWith("SHA-256 "), problems.get("base.raw"));
     assertEquals(
@@ -169,9 +168,7 @@ class CarrierTest {
     assertThrows(IllegalStateException.class, () -> ro.takeLease(Fixtures.HOME, "s"));
     try (Carrier w = Carrier.openForWrite(dir.resolve("carrier"))) {
       CarrierException e =
-          assertThrows(
-              CarrierException.class,
-              () -> Carrier.openForWrite(dir.resolve("carrier")));
+          assertThrows(CarrierException.class, () -> Carrier.openForWrite(dir.resolve("carrier")));
       assertTrue(e.getMessage().contains("in use by another carryon command"), e.getMessage());
     }
   }
@@ -322,9 +319,7 @@ class CarrierTest {
     byte[] damaged = layer.clone();
     damaged[damaged.length - 1] ^= 0x40;
     Files.write(carrier.resolve("layers/L2.qcow2"), damaged);
-    CarrierException e =
-        assertThrows(
-            CarrierException.class, () -> Carrier.openForWrite(carrier));
+    CarrierException e = assertThrows(CarrierException.class, () -> Carrier.openForWrite(carrier));
     assertTrue(
         e.getMessage().startsWith(carrier.resolve("layers/L2.qcow2") + ": does not match"),
         e.getMessage());

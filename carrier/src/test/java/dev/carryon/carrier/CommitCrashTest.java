@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.carryon.cow.DiskImage;
 import dev.carryon.cow.io.WritePoints;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,9 +47,9 @@ class CommitCrashTest {
   /**
    * A carrier of real qcow2 images keeping 2 generations, at generation 2, ends a session that
    * resumed 2: generation 3 retires 1, so L2 is merged into the COW by cow-merge, L3 is rebased
-   * onto the COW, and S1 and L2 are deleted. Write points: copy the local COW in and rebase the copy
-   * (create, write, force, header, force), copy the state in (3), move both into place and force
-   * their folders (4), commit (create, write and force the new manifest, rename it, force the
+   * onto the COW, and S1 and L2 are deleted. Write points: copy the local COW in and rebase the
+   * copy (create, write, force, header, force), copy the state in (3), move both into place and
+   * force their folders (4), commit (create, write and force the new manifest, rename it, force the
    * folder: 5), the merge's own writes and forces, rebase L3 (header, force), commit (5), delete S1
    * and L2 (2).
    */
@@ -72,6 +73,8 @@ class CommitCrashTest {
     assertTrue(points > 30, points + " write points of the session end");
 
     Path scratch = dir.resolve("scratch.raw");
+    // Backing names L3 was found recording while the merge of L2 was pending, over all cuts.
+    Set<String> pendingLinks = new TreeSet<>();
     for (long k = 1; k <= points + 1; k++) {
       Path carrier = copy(template, dir.resolve("cut-" + k));
       int exit = runChild(carrier, dir.resolve("work-" + k), resumed, k);
@@ -85,6 +88,12 @@ class CommitCrashTest {
       Snapshot raw = Snapshot.of(found);
       (raw.current == before.current ? before : after).assertSameContent(raw, "read-only " + at);
       assertQemuReads(found, raw.current == before.current ? before : after, scratch, at);
+      if (found.manifest().pending() != null) {
+        assertEquals("layers/L3.qcow2", found.manifest().pending().rebase(), at);
+        try (DiskImage l3 = DiskImage.open(found.file("layers/L3.qcow2"), false)) {
+          pendingLinks.add(l3.backingFileName());
+        }
+      }
 
       try (Carrier c = Carrier.openForWrite(carrier)) {
         assertEquals(List.of(), c.verify().problems(), at);
@@ -107,6 +116,8 @@ class CommitCrashTest {
       deleteTree(carrier);
       deleteTree(dir.resolve("work-" + k));
     }
+    // The cuts fell both before and after the rebase of L3, and both header states read the same.
+    assertEquals(Set.of("../cow.qcow2", "../layers/L2.qcow2"), pendingLinks);
   }
 
   /**

@@ -16,8 +16,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Real disk images for the tests of this package: raw bases with a pattern, guest writes into qcow2
- * overlays (through cow-merge, or through {@code qemu-io}), reads through a chain found by following
- * backing names, and {@code qemu-img} as the oracle.
+ * overlays (through cow-merge, or through {@code qemu-io}), reads through a chain found by
+ * following backing names, and {@code qemu-img} as the oracle.
  */
 final class Images {
   /** A guest write: {@code length} bytes of {@code fill} at {@code offset}. */

@@ -105,7 +105,9 @@ class SessionEndTest {
     Qcow2Creator.create(alone, Fixtures.SIZE, null, null);
     e = assertThrows(CarrierException.class, () -> end.copyLayer(alone, Progress.NONE));
     assertEquals(
-        alone + ": has no backing file; expected a qcow2 overlay of " + carrier.file("layers/L2.qcow2"),
+        alone
+            + ": has no backing file; expected a qcow2 overlay of "
+            + carrier.file("layers/L2.qcow2"),
         e.getMessage());
     Path missing = dir.resolve("missing.qcow2");
     e = assertThrows(CarrierException.class, () -> end.copyLayer(missing, Progress.NONE));
