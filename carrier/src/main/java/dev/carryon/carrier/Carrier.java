@@ -1,19 +1,28 @@
 package dev.carryon.carrier;
 
+import dev.carryon.cow.CheckReport;
+import dev.carryon.cow.Checker;
+import dev.carryon.cow.DiskImage;
+import dev.carryon.cow.ImageException;
+import dev.carryon.cow.ImageFormat;
+import dev.carryon.cow.Merger;
+import dev.carryon.cow.ProgressListener;
+import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.cow.io.WritePoints;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -23,10 +32,12 @@ import java.util.stream.Stream;
  * A carrier folder: its manifest, generations, lease and files (layout in {@link
  * dev.carryon.carrier the package doc}).
  *
- * <p>{@link #open} gives a read-only view. {@link #openForWrite} and {@link #create} hold the
- * carrier's lock until {@link #close} and, on opening, finish or roll back work a cut left behind:
- * a pending merge is redone and committed, and files no committed manifest references (everything
- * in {@value CarrierFiles#TMP}, unreferenced layers and states) are deleted.
+ * <p>{@link #open} gives a read-only view and takes no lock: it may be used while another process
+ * writes the carrier (it sees one committed manifest or the next, never a mix). {@link
+ * #openForWrite} and {@link #create} hold the carrier's lock until {@link #close} and, on opening,
+ * finish or roll back work a cut left behind: a pending merge is redone and committed, and files no
+ * committed manifest references (everything in {@value CarrierFiles#TMP}, unreferenced layers and
+ * states) are deleted. Layers are merged with cow-merge's {@link Merger}.
  */
 public final class Carrier implements AutoCloseable {
   /** Absolute carrier folder. */
@@ -38,46 +49,41 @@ public final class Carrier implements AutoCloseable {
   /** Source of creation times and lease times. */
   private final Clock clock;
 
-  /** Folds layers into the COW; null when read-only. */
-  private final LayerMerger merger;
-
   /** Held while writable; null when read-only. */
   private final CarrierLock lock;
 
   /** The committed manifest, as last read or written. */
   private Manifest manifest;
 
-  private Carrier(
-      Path folder, Manifest manifest, Clock clock, LayerMerger merger, CarrierLock lock) {
+  private Carrier(Path folder, Manifest manifest, Clock clock, CarrierLock lock) {
     this.folder = folder;
     this.store = new ManifestStore(folder);
     this.manifest = manifest;
     this.clock = clock;
-    this.merger = merger;
     this.lock = lock;
   }
 
   /** Opens a carrier to read it: the manifest is read and checked, nothing is written. */
   public static Carrier open(Path folder) throws IOException {
     Path f = absolute(folder);
-    return new Carrier(f, readManifest(f), Clock.systemUTC(), null, null);
+    return new Carrier(f, readManifest(f), Clock.systemUTC(), null);
   }
 
   /**
    * Opens a carrier to change it: takes its lock, then recovers from any cut (see the class doc).
    * Nothing is written when the manifest is refused.
    */
-  public static Carrier openForWrite(Path folder, LayerMerger merger) throws IOException {
-    return openForWrite(folder, merger, Clock.systemUTC());
+  public static Carrier openForWrite(Path folder) throws IOException {
+    return openForWrite(folder, Clock.systemUTC());
   }
 
-  static Carrier openForWrite(Path folder, LayerMerger merger, Clock clock) throws IOException {
+  static Carrier openForWrite(Path folder, Clock clock) throws IOException {
     Path f = absolute(folder);
     readManifest(f);
     CarrierLock lock = CarrierLock.take(f);
     try {
       // Read again under the lock: another command may have committed in between.
-      Carrier c = new Carrier(f, readManifest(f), clock, merger, lock);
+      Carrier c = new Carrier(f, readManifest(f), clock, lock);
       c.recover();
       return c;
     } catch (IOException | RuntimeException e) {
@@ -86,14 +92,18 @@ public final class Carrier implements AutoCloseable {
     }
   }
 
-  /** Makes a new carrier in {@code folder} (created if absent) holding generation 1. */
-  public static Carrier create(Path folder, CarrierInit init, LayerMerger merger, Progress progress)
+  /**
+   * Makes a new carrier in {@code folder} (created if absent) holding generation 1: the base disk
+   * (qcow2 or raw, standing alone) and the other files of {@code init} are copied onto it, never
+   * changed; the COW is made empty over the base (qcow2 v3, 64 KiB clusters) unless {@code init}
+   * gives one.
+   */
+  public static Carrier create(Path folder, CarrierInit init, Progress progress)
       throws IOException {
-    return create(folder, init, merger, progress, Clock.systemUTC());
+    return create(folder, init, progress, Clock.systemUTC());
   }
 
-  static Carrier create(
-      Path folder, CarrierInit init, LayerMerger merger, Progress progress, Clock clock)
+  static Carrier create(Path folder, CarrierInit init, Progress progress, Clock clock)
       throws IOException {
     Path f = absolute(folder);
     Map<String, Path> sources = sourcesOf(init);
@@ -105,7 +115,7 @@ public final class Carrier implements AutoCloseable {
     CarrierLock lock = CarrierLock.take(f);
     try {
       requireNoManifest(f);
-      Carrier c = new Carrier(f, null, clock, merger, lock);
+      Carrier c = new Carrier(f, null, clock, lock);
       c.makeFolders();
       c.clearTmp();
       c.manifest = c.firstManifest(init, sources, progress);
@@ -191,21 +201,26 @@ public final class Carrier implements AutoCloseable {
   }
 
   /** Checks every file the manifest references; see {@link #verify(Progress)}. */
-  public List<FileProblem> verify() throws IOException {
+  public Verification verify() throws IOException {
     return verify(Progress.NONE);
   }
 
   /**
-   * Recomputes the size and SHA-256 of every file the manifest references and reports each one that
-   * differs or is missing; empty when all match. The COW is not checked while a merge into it is
-   * pending: its bytes are in flux, and the layer above it covers every cluster changing.
+   * Checks every file the manifest references: its size and SHA-256; for every image of a kept
+   * chain, its qcow2 structure (as {@code qemu-img check}: corruptions are problems, leaked
+   * clusters only warnings, since a cut merge may leak some) and that its header names the image
+   * below it in the chain as its backing file and has the chain's virtual size.
+   *
+   * <p>While a merge is pending, the checksums of the files it changes (the COW and the rebased
+   * layer) are not checked: their bytes are in flux, and every state they pass through reads the
+   * same (see {@link PendingMerge}); the rebased layer may name either the merged layer or the COW.
    */
-  public List<FileProblem> verify(Progress progress) throws IOException {
-    return check(manifest.files().keySet(), progress);
+  public Verification verify(Progress progress) throws IOException {
+    return check(manifest.files().keySet(), manifest.generations(), progress);
   }
 
   /** Like {@link #verify(Progress)}, for the files generation {@code g} is resumed from only. */
-  public List<FileProblem> verify(Generation g, Progress progress) throws IOException {
+  public Verification verify(Generation g, Progress progress) throws IOException {
     List<String> names = new ArrayList<>(g.chain());
     if (g.state() != null) {
       names.add(g.state());
@@ -213,7 +228,7 @@ public final class Carrier implements AutoCloseable {
     Stream.of(manifest.vm().kernel(), manifest.vm().initrd())
         .filter(n -> n != null)
         .forEach(names::add);
-    return check(names, progress);
+    return check(names, List.of(g), progress);
   }
 
   /**
@@ -263,7 +278,8 @@ public final class Carrier implements AutoCloseable {
 
   /**
    * Starts the end of a session that resumed generation {@code resumed} and holds the lease. The
-   * new layer and state are then written through the returned {@link SessionEnd}.
+   * new layer and state are then written through the returned {@link SessionEnd}, usually by {@link
+   * SessionEnd#copyLayer} from the host's local COW.
    */
   public SessionEnd beginEnd(HostIdentity host, String sessionId, long resumed) throws IOException {
     requireWritable();
@@ -271,15 +287,15 @@ public final class Carrier implements AutoCloseable {
     Generation parent = checkpoint(resumed);
     // Leftovers of an earlier, cut attempt at this end; we hold the lock, so none is being written.
     clearTmp();
-    return new SessionEnd(
-        host, sessionId, parent, manifest.currentGeneration() + 1, file(CarrierFiles.TMP));
+    return new SessionEnd(host, sessionId, parent, manifest.currentGeneration() + 1, folder);
   }
 
   /**
    * Commits the generation of {@code end} atomically with the lease released: the layer and state
    * move into place, the manifest naming the new generation current is committed; then layers
-   * shared by every kept generation are merged into the COW through the merger, and files no longer
-   * referenced are deleted. A cut anywhere leaves the old generation or the new one.
+   * shared by every kept generation are merged into the COW, and files no longer referenced are
+   * deleted. A cut anywhere leaves the old generation or the new one. Refuses a layer whose header
+   * does not name {@link SessionEnd#layerBackingName()} or whose virtual size is not the chain's.
    */
   public EndResult commitGeneration(SessionEnd end, String note) throws IOException {
     requireWritable();
@@ -298,6 +314,15 @@ public final class Carrier implements AutoCloseable {
     }
     Generation parent = checkpoint(end.resumed().number());
     FileRecord layer = end.layerRecord();
+    String link =
+        BackingLinks.problem(
+            end.layerFile(),
+            BackingLinks.virtualSize(file(parent.top())),
+            List.of(end.layerBackingName()),
+            CarrierFiles.QCOW2);
+    if (link != null) {
+      throw new CarrierException(end.layerFile() + ": refusing the new layer: " + link);
+    }
     FileRecord state = end.stateRecord();
     List<String> chain = new ArrayList<>(parent.chain());
     chain.add(CarrierFiles.layer(number));
@@ -358,10 +383,21 @@ public final class Carrier implements AutoCloseable {
                 + "); refusing to merge it into "
                 + p.into());
       }
-      merger.merge(layer, into);
-      // The manifest will drop the layer: its clusters must be in the COW on the medium first.
-      Durable.force(into);
-      commit(Generations.afterMerge(manifest, Durable.hash(into, Progress.NONE)));
+      // Forces the COW before it returns: the manifest will drop the layer, so its clusters must
+      // be in the COW on the medium first.
+      Merger.merge(layer, into, ProgressListener.NONE);
+      FileRecord rebased = null;
+      if (p.rebase() != null) {
+        // Now the layer above may read through the COW directly: the COW holds every cluster of
+        // the merged layer. Until the manifest below is committed the merged layer still exists,
+        // so a cut leaves a header naming either image, and both read the same; a redone merge
+        // only writes into the COW what it already holds. The rebase forces the header.
+        Path above = file(p.rebase());
+        Qcow2Creator.rebaseUnsafe(
+            above, CarrierFiles.backingName(p.rebase(), p.into()), CarrierFiles.QCOW2);
+        rebased = Durable.hash(above, Progress.NONE);
+      }
+      commit(Generations.afterMerge(manifest, Durable.hash(into, Progress.NONE), rebased));
       merged.add(p.layer());
     }
     return merged;
@@ -399,7 +435,7 @@ public final class Carrier implements AutoCloseable {
 
   private Manifest firstManifest(CarrierInit init, Map<String, Path> sources, Progress progress)
       throws IOException {
-    long total = 0;
+    long total = init.cow() == null ? 0 : Files.size(init.cow());
     for (Path source : sources.values()) {
       total += Files.size(source);
     }
@@ -412,7 +448,9 @@ public final class Carrier implements AutoCloseable {
       before[0] += r.size();
       records.put(e.getKey(), r);
     }
-    for (String name : sources.keySet()) {
+    String base = sources.keySet().iterator().next();
+    records.put(CarrierFiles.COW, makeCow(init.cow(), init.base(), base, overall));
+    for (String name : records.keySet()) {
       Durable.move(tmpFileOf(name), file(name));
     }
     Durable.syncFolder(folder);
@@ -433,7 +471,6 @@ public final class Carrier implements AutoCloseable {
             v.append(),
             v.extraDevices());
     Instant now = now();
-    String base = sources.keySet().iterator().next();
     Generation first =
         new Generation(
             1,
@@ -448,7 +485,26 @@ public final class Carrier implements AutoCloseable {
         UUID.randomUUID(), now, 1, vm, init.keep(), List.of(first), records, null, null);
   }
 
-  /** Carrier name → source file of a new carrier, base first. */
+  /**
+   * Writes the COW of a new carrier to {@value CarrierFiles#TMP}, naming {@code base} (the base's
+   * carrier name) as its backing file: a copy of {@code source} (an overlay of {@code sourceBase})
+   * or, when null, an empty one. Returns its size and SHA-256.
+   */
+  private FileRecord makeCow(Path source, Path sourceBase, String base, Progress progress)
+      throws IOException {
+    Path cow = tmpFileOf(CarrierFiles.COW);
+    String format = CarrierFiles.formatOf(base);
+    if (source != null) {
+      return BackingLinks.copyOverlay(source, sourceBase, cow, base, format, progress);
+    }
+    // Made without a backing file (the base's name would not resolve in tmp/), then pointed at the
+    // base by the name it has beside the COW once both are moved into place. Both steps force.
+    Qcow2Creator.create(cow, BackingLinks.virtualSize(tmpFileOf(base)), null, null);
+    Qcow2Creator.rebaseUnsafe(cow, base, format);
+    return Durable.hash(cow, Progress.NONE);
+  }
+
+  /** Carrier name → source file of a new carrier, base first; the COW is made apart. */
   private static Map<String, Path> sourcesOf(CarrierInit init) throws IOException {
     if (init.vm().kernel() != null && init.kernel() == null) {
       throw new IllegalArgumentException(
@@ -456,9 +512,10 @@ public final class Carrier implements AutoCloseable {
     }
     Map<String, Path> sources = new LinkedHashMap<>();
     requireFile(init.base(), "base image");
-    sources.put(
-        isQcow2(init.base()) ? CarrierFiles.BASE_QCOW2 : CarrierFiles.BASE_RAW, init.base());
-    sources.put(CarrierFiles.COW, requireFile(init.cow(), "COW overlay"));
+    sources.put(baseName(init.base()), init.base());
+    if (init.cow() != null) {
+      requireFile(init.cow(), "COW overlay");
+    }
     if (init.kernel() != null) {
       sources.put(CarrierFiles.KERNEL, requireFile(init.kernel(), "kernel"));
     }
@@ -471,11 +528,34 @@ public final class Carrier implements AutoCloseable {
     return sources;
   }
 
-  private List<FileProblem> check(Iterable<String> names, Progress progress) throws IOException {
+  /** The carrier name of base image {@code image}; refuses one that is not a whole disk. */
+  private static String baseName(Path image) throws IOException {
+    try (DiskImage d = DiskImage.open(image, false)) {
+      if (d.backingFileName() != null) {
+        throw new CarrierException(
+            image
+                + ": has a backing file ('"
+                + d.backingFileName()
+                + "'); a carrier's base image must stand alone (flatten it with qemu-img convert)");
+      }
+      return d.format() == ImageFormat.QCOW2 ? CarrierFiles.BASE_QCOW2 : CarrierFiles.BASE_RAW;
+    }
+  }
+
+  private Verification check(
+      Collection<String> names, List<Generation> generations, Progress progress)
+      throws IOException {
     PendingMerge pending = manifest.pending();
+    Set<String> inFlux = new HashSet<>();
+    if (pending != null) {
+      inFlux.add(pending.into());
+      if (pending.rebase() != null) {
+        inFlux.add(pending.rebase());
+      }
+    }
     Map<String, FileRecord> todo = new LinkedHashMap<>();
     for (String name : names) {
-      if (pending == null || !name.equals(pending.into())) {
+      if (!inFlux.contains(name)) {
         todo.put(name, manifest.files().get(name));
       }
     }
@@ -503,7 +583,83 @@ public final class Carrier implements AutoCloseable {
       }
       before[0] += recorded.size();
     }
-    return problems;
+    List<FileProblem> warnings = new ArrayList<>();
+    checkImages(generations, problems, warnings);
+    return new Verification(problems, warnings);
+  }
+
+  /**
+   * Checks the structure of every image of {@code generations}' chains, and that each one's header
+   * links to the image below it (every kept chain is a prefix of the current one, so an image has
+   * the same one below it in every chain).
+   */
+  private void checkImages(
+      List<Generation> generations, List<FileProblem> problems, List<FileProblem> warnings)
+      throws IOException {
+    Map<String, String> below = new LinkedHashMap<>();
+    for (Generation g : generations) {
+      for (int i = 0; i < g.chain().size(); i++) {
+        below.put(g.chain().get(i), i == 0 ? null : g.chain().get(i - 1));
+      }
+    }
+    String base = generations.get(0).chain().get(0);
+    if (!Files.isRegularFile(file(base))) {
+      return;
+    }
+    long size = BackingLinks.virtualSize(file(base));
+    PendingMerge pending = manifest.pending();
+    for (Map.Entry<String, String> e : below.entrySet()) {
+      String name = e.getKey();
+      Path p = file(name);
+      if (!Files.isRegularFile(p)) {
+        continue;
+      }
+      String damage = structureProblem(p, warnings, name);
+      if (damage != null) {
+        problems.add(new FileProblem(name, damage));
+        continue;
+      }
+      if (e.getValue() == null) {
+        continue;
+      }
+      List<String> accepted = new ArrayList<>();
+      accepted.add(CarrierFiles.backingName(name, e.getValue()));
+      if (pending != null && name.equals(pending.rebase())) {
+        accepted.add(CarrierFiles.backingName(name, pending.into()));
+      }
+      String link = BackingLinks.problem(p, size, accepted, CarrierFiles.formatOf(e.getValue()));
+      if (link != null) {
+        problems.add(new FileProblem(name, link));
+      }
+    }
+  }
+
+  /** What {@link Checker} finds wrong with {@code image}, or null; leaks go to {@code warnings}. */
+  private static String structureProblem(Path image, List<FileProblem> warnings, String name)
+      throws IOException {
+    CheckReport r;
+    try {
+      r = Checker.check(image);
+    } catch (ImageException e) {
+      return e.getMessage();
+    }
+    if (r.corruptions() > 0 || r.checkErrors() > 0) {
+      return "qcow2 check found "
+          + r.corruptions()
+          + " corruptions and "
+          + r.checkErrors()
+          + " check errors"
+          + (r.messages().isEmpty() ? "" : ": " + r.messages().get(0));
+    }
+    if (r.leaks() > 0) {
+      warnings.add(
+          new FileProblem(
+              name,
+              r.leaks()
+                  + " leaked clusters (harmless: allocated but unused, as a cut merge"
+                  + " may leave them)"));
+    }
+    return null;
   }
 
   private void requireLease(HostIdentity host, String sessionId) throws LeaseException {
@@ -572,14 +728,6 @@ public final class Carrier implements AutoCloseable {
       throw new CarrierException(file + ": no such file (the " + what + ")");
     }
     return file;
-  }
-
-  private static boolean isQcow2(Path image) throws IOException {
-    ByteBuffer magic = ByteBuffer.allocate(4);
-    try (InputStream in = Files.newInputStream(image)) {
-      int n = in.readNBytes(magic.array(), 0, 4);
-      return n == 4 && magic.getInt() == CarrierFiles.QCOW2_MAGIC;
-    }
   }
 
   private static List<Path> list(Path dir) throws IOException {

@@ -51,8 +51,11 @@ public final class CarrierFiles {
   /** Checkpoints kept when the creator does not say. */
   public static final int DEFAULT_KEEP = 3;
 
-  /** The first 4 bytes of every qcow2 file: "QFI" 0xfb. */
-  static final int QCOW2_MAGIC = 0x514649fb;
+  /** Format name (as qemu-img spells it) of every carrier image but a raw base. */
+  static final String QCOW2 = "qcow2";
+
+  /** Format name of {@link #BASE_RAW}. */
+  static final String RAW = "raw";
 
   private static final Pattern LAYER = Pattern.compile("layers/L([1-9][0-9]{0,17})\\.qcow2");
   private static final Pattern STATE = Pattern.compile("states/S([1-9][0-9]{0,17})\\.zst");
@@ -77,6 +80,20 @@ public final class CarrierFiles {
   /** Generation number of a state name, or -1 when {@code name} is no state name. */
   static long stateGeneration(String name) {
     return numberIn(STATE.matcher(name));
+  }
+
+  /**
+   * The backing file name the header of carrier image {@code image} records for carrier image
+   * {@code backing}: relative to {@code image}'s folder, as QEMU resolves it, so the carrier can be
+   * mounted anywhere. The COW sits in the carrier folder; layers one level down.
+   */
+  static String backingName(String image, String backing) {
+    return image.contains("/") ? "../" + backing : backing;
+  }
+
+  /** The image format of carrier image {@code name}. */
+  static String formatOf(String name) {
+    return BASE_RAW.equals(name) ? RAW : QCOW2;
   }
 
   static boolean isBase(String name) {

@@ -4,13 +4,16 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * What a new carrier is made from. The files are copied onto the carrier; the base keeps its format
- * ({@value CarrierFiles#BASE_QCOW2} or {@value CarrierFiles#BASE_RAW}, told by its first bytes).
+ * What a new carrier is made from. The files are copied onto the carrier and never changed; the
+ * base keeps its format ({@value CarrierFiles#BASE_QCOW2} or {@value CarrierFiles#BASE_RAW}, told
+ * by its first bytes).
  *
  * @param vm the VM configuration; its kernel and initrd names are set to the carrier's names of the
  *     files given here
  * @param base the base disk image
- * @param cow an empty qcow2 overlay whose backing file name is the base's carrier name
+ * @param cow a qcow2 overlay of {@code base} holding the disk's writes so far (its backing file
+ *     must be {@code base}; the carrier's copy names the base's carrier name instead), or null for
+ *     an empty COW made by the carrier
  * @param kernel kernel for direct boot, or null
  * @param initrd initrd for direct boot, or null
  * @param state hibernation state saved with exactly this disk (zstd-compressed), or null to boot
@@ -35,7 +38,6 @@ public record CarrierInit(
   public CarrierInit {
     Objects.requireNonNull(vm, "vm");
     Objects.requireNonNull(base, "base");
-    Objects.requireNonNull(cow, "cow");
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(sessionId, "sessionId");
     Objects.requireNonNull(note, "note");

@@ -63,11 +63,28 @@ final class Generations {
    */
   static PendingMerge nextMerge(Manifest m) {
     List<String> oldest = m.generations().get(0).chain();
-    return oldest.size() > 2 ? new PendingMerge(oldest.get(2), CarrierFiles.COW) : null;
+    if (oldest.size() <= 2) {
+      return null;
+    }
+    String layer = oldest.get(2);
+    return new PendingMerge(layer, CarrierFiles.COW, layerAbove(m, layer));
   }
 
-  /** The manifest once the pending merge is done and the COW has {@code cow} as its content. */
-  static Manifest afterMerge(Manifest m, FileRecord cow) {
+  /**
+   * The layer directly above {@code layer} in the current chain, or null. Every kept chain is a
+   * prefix of the current one (they form one line), so no kept chain has another layer there.
+   */
+  static String layerAbove(Manifest m, String layer) {
+    List<String> chain = m.current().chain();
+    int at = chain.indexOf(layer);
+    return at >= 0 && at + 1 < chain.size() ? chain.get(at + 1) : null;
+  }
+
+  /**
+   * The manifest once the pending merge is done: the COW has {@code cow} as its content and the
+   * rebased layer, if any, {@code rebased}.
+   */
+  static Manifest afterMerge(Manifest m, FileRecord cow, FileRecord rebased) {
     String layer = m.pending().layer();
     List<Generation> generations = new ArrayList<>();
     for (Generation g : m.generations()) {
@@ -77,6 +94,9 @@ final class Generations {
     }
     Map<String, FileRecord> known = new HashMap<>(m.files());
     known.put(m.pending().into(), cow);
+    if (m.pending().rebase() != null) {
+      known.put(m.pending().rebase(), rebased);
+    }
     Manifest next = m.withGenerations(m.currentGeneration(), generations, known);
     return next.withPending(nextMerge(next));
   }

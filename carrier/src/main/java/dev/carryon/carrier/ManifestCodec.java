@@ -37,7 +37,8 @@ import java.util.TreeMap;
  *                    "state": "states/S3.zst", "note": ""}],
  *   "files": {"base.qcow2": {"size": 1048576, "sha256": "<64 hex>"}, ...},
  *   "lease": null | {"hostId": "h1", "hostName": "desk", "sessionId": "s4", "since": "<instant>"},
- *   "pending": null | {"op": "merge-layer", "layer": "layers/L2.qcow2", "into": "cow.qcow2"}
+ *   "pending": null | {"op": "merge-layer", "layer": "layers/L2.qcow2", "into": "cow.qcow2",
+ *               "rebase": null | "layers/L3.qcow2"}
  * }
  * }</pre>
  */
@@ -55,13 +56,24 @@ public final class ManifestCodec {
    * it.
    */
   public static Manifest read(Path manifestFile) throws IOException {
-    byte[] bytes;
+    return read(readBytes(manifestFile), manifestFile);
+  }
+
+  /** The bytes of the manifest file {@code manifestFile}. */
+  static byte[] readBytes(Path manifestFile) throws IOException {
     try {
-      bytes = Files.readAllBytes(manifestFile);
+      return Files.readAllBytes(manifestFile);
     } catch (NoSuchFileException e) {
       throw new CarrierFormatException(
           CarrierFormatException.Kind.MISSING_FILE, manifestFile, "does not exist", e);
     }
+  }
+
+  /**
+   * Parses {@code bytes}, read from {@code manifestFile}, and checks that every file it references
+   * exists beside it.
+   */
+  static Manifest read(byte[] bytes, Path manifestFile) throws IOException {
     Manifest m = parse(bytes, manifestFile);
     Path folder = manifestFile.toAbsolutePath().getParent();
     for (String name : m.files().keySet()) {
@@ -154,7 +166,8 @@ public final class ManifestCodec {
       o.putObject("pending")
           .put("op", PendingMerge.OP)
           .put("layer", m.pending().layer())
-          .put("into", m.pending().into());
+          .put("into", m.pending().into())
+          .put("rebase", m.pending().rebase());
     }
     try {
       return (MAPPER.writeValueAsString(o) + "\n").getBytes(StandardCharsets.UTF_8);
@@ -269,7 +282,8 @@ public final class ManifestCodec {
     if (!op.equals(PendingMerge.OP)) {
       throw p.invalid("unknown pending operation \"" + op + "\" (known: " + PendingMerge.OP + ")");
     }
-    PendingMerge pending = new PendingMerge(p.text("layer"), p.text("into"));
+    PendingMerge pending =
+        new PendingMerge(p.text("layer"), p.text("into"), p.textOrNull("rebase"));
     p.done();
     return pending;
   }

@@ -3,6 +3,7 @@ package dev.carryon.carrier;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -16,7 +17,8 @@ import java.util.Set;
  *   <li>The kept generations form one line: the current one is the newest, and each kept one is
  *       reached from it by following parents. A child's chain is its parent's chain plus the
  *       child's layer (or both are the bare base + COW, once everything was merged).
- *   <li>A pending merge merges the lowest layer shared by every kept chain into the COW.
+ *   <li>A pending merge merges the lowest layer shared by every kept chain into the COW, and
+ *       rebases the layer directly above it in the current chain (none when there is none).
  *   <li>{@code files} lists exactly the files referenced, and only carrier names.
  * </ul>
  */
@@ -161,6 +163,16 @@ final class ManifestRules {
             + "' but it is not the lowest layer of generation "
             + g.number();
       }
+    }
+    String above = Generations.layerAbove(m, p.layer());
+    if (!Objects.equals(above, p.rebase())) {
+      return "pending merge of '"
+          + p.layer()
+          + "' rebases '"
+          + p.rebase()
+          + "' but the layer above it is '"
+          + above
+          + "'";
     }
     return null;
   }

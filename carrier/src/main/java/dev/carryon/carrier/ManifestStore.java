@@ -2,6 +2,7 @@ package dev.carryon.carrier;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * The carrier's manifest on storage. {@link #commit} is the one commit point of every change: the
@@ -10,6 +11,9 @@ import java.nio.file.Path;
  * power cut. A cut before the rename leaves the old manifest; after it, the new one.
  */
 final class ManifestStore {
+  /** Reads of a manifest that changed under the reader before one is reported as broken. */
+  private static final int READ_ATTEMPTS = 5;
+
   /** The carrier folder. */
   private final Path folder;
 
@@ -17,9 +21,26 @@ final class ManifestStore {
     this.folder = folder;
   }
 
-  /** Reads and checks the committed manifest. */
+  /**
+   * Reads and checks the committed manifest. A reader takes no lock: the rename makes each read see
+   * one whole manifest, but a writer may commit a newer one and delete a file the older one names
+   * between our reading it and checking its files; so a missing file is only reported when the
+   * manifest did not change meanwhile.
+   */
   Manifest read() throws IOException {
-    return ManifestCodec.read(folder.resolve(CarrierFiles.MANIFEST));
+    Path file = folder.resolve(CarrierFiles.MANIFEST);
+    for (int attempt = 1; ; attempt++) {
+      byte[] bytes = ManifestCodec.readBytes(file);
+      try {
+        return ManifestCodec.read(bytes, file);
+      } catch (CarrierFormatException e) {
+        if (e.kind() != CarrierFormatException.Kind.MISSING_FILE
+            || attempt == READ_ATTEMPTS
+            || Arrays.equals(bytes, ManifestCodec.readBytes(file))) {
+          throw e;
+        }
+      }
+    }
   }
 
   /** Makes {@code next} the committed manifest. Five write points. */

@@ -8,8 +8,8 @@ import java.nio.file.Path;
 /**
  * A session end under way, from {@link Carrier#beginEnd} to {@link Carrier#commitGeneration}. The
  * new layer and state are written under the carrier's {@value CarrierFiles#TMP} folder (by the copy
- * helpers here, which hash in the same pass, or by anyone at {@link #layerFile} and {@link
- * #stateFile}); nothing is visible until the commit.
+ * helpers here, or by anyone at {@link #layerFile} and {@link #stateFile}); nothing is visible
+ * until the commit.
  */
 public final class SessionEnd {
   /** The host ending the session. */
@@ -27,6 +27,12 @@ public final class SessionEnd {
   /** Where the new layer is written. */
   private final Path layerFile;
 
+  /** The resumed chain's top on the carrier, absolute: the new layer's backing image. */
+  private final Path resumedTop;
+
+  /** The backing file name the new layer's header must record, relative to its folder. */
+  private final String backingName;
+
   /** Where the new state is written. */
   private final Path stateFile;
 
@@ -42,13 +48,16 @@ public final class SessionEnd {
   /** True when the guest was shut down and the new generation boots cold. */
   private boolean cold;
 
-  SessionEnd(HostIdentity host, String sessionId, Generation resumed, long number, Path tmp) {
+  SessionEnd(HostIdentity host, String sessionId, Generation resumed, long number, Path carrier) {
     this.host = host;
     this.sessionId = sessionId;
     this.resumed = resumed;
     this.number = number;
+    Path tmp = carrier.resolve(CarrierFiles.TMP);
     this.layerFile = tmp.resolve("L" + number + ".qcow2");
     this.stateFile = tmp.resolve("S" + number + ".zst");
+    this.resumedTop = carrier.resolve(resumed.top());
+    this.backingName = CarrierFiles.backingName(CarrierFiles.layer(number), resumed.top());
   }
 
   /** Number of the generation this end will commit. */
@@ -62,12 +71,22 @@ public final class SessionEnd {
   }
 
   /**
-   * Where the new layer (a qcow2 overlay of the resumed chain's top) is to be written. A relative
-   * backing file name in its header resolves the same here and once moved into {@value
-   * CarrierFiles#LAYERS}/ (both folders sit one level down), e.g. {@code ../layers/L4.qcow2}.
+   * Where the new layer (a qcow2 overlay of the resumed chain's top) is to be written by those who
+   * do not use {@link #copyLayer}. Its header must name {@link #layerBackingName()} as its backing
+   * file, format qcow2; the commit refuses it otherwise.
    */
   public Path layerFile() {
     return layerFile;
+  }
+
+  /**
+   * The backing file name the new layer records: the resumed chain's top relative to the layer's
+   * folder, e.g. {@code ../cow.qcow2} or {@code ../layers/L4.qcow2}. It resolves the same in
+   * {@value CarrierFiles#TMP}/ and, once moved, in {@value CarrierFiles#LAYERS}/ (both sit one
+   * level down).
+   */
+  public String layerBackingName() {
+    return backingName;
   }
 
   /** Where the new zstd-compressed hibernation state is to be written. */
@@ -75,9 +94,17 @@ public final class SessionEnd {
     return stateFile;
   }
 
-  /** Copies the new layer onto the carrier durably, hashing it in the same pass. */
-  public void copyLayer(Path source, Progress progress) throws IOException {
-    layer = Durable.copy(source, layerFile, progress);
+  /**
+   * Copies the host's local COW onto the carrier as the new layer, durably, with its header naming
+   * {@link #layerBackingName()}; the local file is only read. Refuses a local COW that is not a
+   * qcow2 overlay of the resumed chain's top on this carrier (its backing file must be that file,
+   * usually by absolute path) or whose virtual size differs from the chain's.
+   */
+  public void copyLayer(Path localCow, Progress progress) throws IOException {
+    layer = null;
+    layer =
+        BackingLinks.copyOverlay(
+            localCow, resumedTop, layerFile, backingName, CarrierFiles.QCOW2, progress);
   }
 
   /** Copies the new state onto the carrier durably, hashing it in the same pass. */

@@ -11,9 +11,10 @@
  *   carryon.lock           locked (never written) by the one command writing the carrier
  *   base.qcow2 | base.raw  the base image, copied at init
  *   vmlinuz, initrd.img    optional, copied at init (cold boot on any host)
- *   cow.qcow2              the carrier COW (backing: base)
+ *   cow.qcow2              the carrier COW (backing: base.qcow2 or base.raw)
  *   layers/L&lt;g&gt;.qcow2      the layer written by the session that ended as generation g
- *                          (backing: the top of the chain that session resumed)
+ *                          (backing: the image below it in the chain, ../cow.qcow2 or
+ *                          ../layers/L&lt;p&gt;.qcow2)
  *   states/S&lt;g&gt;.zst        hibernation state of generation g (zstd-compressed QEMU
  *                          migration stream)
  *   tmp/                   files being written, not yet committed; emptied by recovery
@@ -31,10 +32,17 @@
  * kept chain has a layer above the COW, that layer is in every kept chain, so it is merged into the
  * COW: no kept generation's content changes, and the layer is dropped.
  *
- * <p>The chains in the manifest are authoritative. After a merge, the qcow2 header of the layer
- * that was above the merged one still names the merged layer as its backing file, so readers open a
- * chain explicitly from the manifest (QEMU {@code -blockdev} with each node's backing given), never
- * by following backing names.
+ * <h2>Headers stay true</h2>
+ *
+ * At every committed state, the qcow2 header of every image of a kept chain names the image below
+ * it in that chain as its backing file, relative to its own folder (so the carrier can be mounted
+ * anywhere), with the backing format recorded. Any reader may open a generation's top file and
+ * follow backing names ({@code qemu-img info --backing-chain}, {@code qemu-img compare}, QEMU with
+ * a plain {@code -drive file=}): it reads exactly the chain the manifest names. A layer copied in
+ * from a host names its backing by the host's absolute path; the carrier's copy is rewritten to the
+ * relative name before it is hashed and committed. When a layer is merged into the COW, the layer
+ * above it is rebased (header only) to name the COW, as part of the same pending operation and
+ * before the manifest that drops the merged layer is committed.
  *
  * <h2>Commit protocol of a session end</h2>
  *
@@ -44,15 +52,19 @@
  *   <li>The manifest naming the new generation current, with the lease released and the next merge
  *       recorded as pending, is written to {@code tmp/carryon.json.new}, forced, renamed over
  *       {@code carryon.json}, and the carrier folder is forced. This rename is the commit.
- *   <li>The pending merge runs, the COW is forced and hashed, and a manifest without the layer (and
- *       with the next pending merge, if any) is committed the same way.
+ *   <li>The pending merge runs and the COW is forced; then the layer directly above the merged one,
+ *       if any, is rebased to name {@code ../cow.qcow2} and forced. Both are hashed, and a manifest
+ *       without the merged layer (and with the next pending merge, if any) is committed the same
+ *       way.
  *   <li>Layers and states no longer referenced are deleted.
  * </ol>
  *
  * Every step that changes storage passes a {@link dev.carryon.cow.io.WritePoints} point first. A
  * cut before step 3's rename leaves the old generation; after it, the new one. Opening for write
- * recovers: {@code tmp/} is emptied, a pending merge is redone (it is idempotent) and committed,
- * and unreferenced layers and states are deleted. The COW's checksum is not checked while a merge
- * into it is pending: it is in flux, and the layer above covers every cluster changing.
+ * recovers: {@code tmp/} is emptied, a pending merge and its rebase are redone (both are
+ * idempotent) and committed, and unreferenced layers and states are deleted. While a merge is
+ * pending, the checksums of the COW and of the rebased layer are not checked: they are in flux, and
+ * every state they pass through reads the same (the merged layer, still present, covers every
+ * cluster of the COW that changes; the rebase happens only once the COW holds all of them).
  */
 package dev.carryon.carrier;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.carryon.cow.Qcow2Creator;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
@@ -18,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -30,7 +33,7 @@ class CarrierTest {
   private final TestClock clock = new TestClock(T0);
 
   /** Expected guest-visible disk content per generation number. */
-  private final Map<Long, byte[]> content = new HashMap<>(Map.of(1L, FakeImages.base(10)));
+  private final Map<Long, byte[]> content = new HashMap<>(Map.of(1L, Fixtures.baseContent()));
 
   @Test
   void createCopiesEverythingAndOpensAgain() throws IOException {
@@ -45,8 +48,8 @@ class CarrierTest {
       assertNull(c.manifest().lease());
     }
     Carrier c = Carrier.open(dir.resolve("carrier"));
-    assertEquals(List.of(), c.verify());
-    assertArrayEquals(FakeImages.base(10), FakeImages.visible(c.chainFiles(c.current())));
+    assertEquals(new Verification(List.of(), List.of()), c.verify());
+    assertArrayEquals(Fixtures.baseContent(), Images.read(c.file(c.current().top())));
     assertArrayEquals(Fixtures.stateBytes(1), Files.readAllBytes(c.stateFile(c.current())));
     assertEquals(Set.of(), filesIn(c, "tmp"));
   }
@@ -59,10 +62,7 @@ class CarrierTest {
             CarrierException.class,
             () ->
                 Carrier.create(
-                    dir.resolve("carrier"),
-                    Fixtures.init(dir.resolve("src2"), 3),
-                    FakeImages.MERGER,
-                    Progress.NONE));
+                    dir.resolve("carrier"), Fixtures.init(dir.resolve("src2"), 3), Progress.NONE));
     assertTrue(e.getMessage().contains("already a carrier"), e.getMessage());
   }
 
@@ -92,7 +92,8 @@ class CarrierTest {
     }
     Files.delete(carrier.resolve("initrd.img"));
     Map<String, String> problems =
-        c.verify().stream().collect(Collectors.toMap(FileProblem::file, FileProblem::problem));
+        c.verify().problems().stream()
+            .collect(Collectors.toMap(FileProblem::file, FileProblem::problem));
     assertEquals(Set.of("base.raw", "states/S1.zst", "initrd.img"), problems.keySet());
     assertTrue(problems.get("base.raw").startsWith("SHA-256 "), problems.get("base.raw"));
     assertEquals(
@@ -101,7 +102,7 @@ class CarrierTest {
     assertEquals("does not exist", problems.get("initrd.img"));
     assertEquals(
         List.of(new FileProblem("base.raw", problems.get("base.raw"))),
-        c.verify(c.current(), Progress.NONE).subList(0, 1));
+        c.verify(c.current(), Progress.NONE).problems().subList(0, 1));
   }
 
   @Test
@@ -126,7 +127,7 @@ class CarrierTest {
       // Taking it again for the same session is a no-op.
       c.takeLease(Fixtures.HOME, "s2");
     }
-    try (Carrier c = Carrier.openForWrite(dir.resolve("carrier"), FakeImages.MERGER)) {
+    try (Carrier c = Carrier.openForWrite(dir.resolve("carrier"))) {
       LeaseException e =
           assertThrows(LeaseException.class, () -> c.takeLease(Fixtures.OFFICE, "s9"));
       assertTrue(e.getMessage().contains("home-pc"), e.getMessage());
@@ -165,11 +166,9 @@ class CarrierTest {
     Fixtures.create(dir, 3, clock).close();
     Carrier ro = Carrier.open(dir.resolve("carrier"));
     assertThrows(IllegalStateException.class, () -> ro.takeLease(Fixtures.HOME, "s"));
-    try (Carrier w = Carrier.openForWrite(dir.resolve("carrier"), FakeImages.MERGER)) {
+    try (Carrier w = Carrier.openForWrite(dir.resolve("carrier"))) {
       CarrierException e =
-          assertThrows(
-              CarrierException.class,
-              () -> Carrier.openForWrite(dir.resolve("carrier"), FakeImages.MERGER));
+          assertThrows(CarrierException.class, () -> Carrier.openForWrite(dir.resolve("carrier")));
       assertTrue(e.getMessage().contains("in use by another carryon command"), e.getMessage());
     }
   }
@@ -180,7 +179,7 @@ class CarrierTest {
       for (long g = 2; g <= 5; g++) {
         clock.advance(Duration.ofHours(1));
         EndResult r = Fixtures.session(c, Fixtures.HOME, g - 1, dir.resolve("work"));
-        content.put(g, FakeImages.apply(content.get(g - 1), Fixtures.layerBytes(g)));
+        content.put(g, Fixtures.apply(content.get(g - 1), g));
         assertEquals(g, r.generation().number());
         assertEquals(List.of(), r.abandoned());
         assertEquals(g >= 4 ? List.of(g - 3) : List.of(), r.retired());
@@ -195,7 +194,7 @@ class CarrierTest {
       assertKeptContent(c);
       assertEquals(Set.of("layers/L4.qcow2", "layers/L5.qcow2"), filesIn(c, "layers"));
       assertEquals(Set.of("states/S3.zst", "states/S4.zst", "states/S5.zst"), filesIn(c, "states"));
-      assertEquals(List.of(), c.verify());
+      assertEquals(new Verification(List.of(), List.of()), c.verify());
     }
   }
 
@@ -227,12 +226,12 @@ class CarrierTest {
     try (Carrier c = Fixtures.create(dir, 3, clock)) {
       for (long g = 2; g <= 4; g++) {
         Fixtures.session(c, Fixtures.HOME, g - 1, dir.resolve("work"));
-        content.put(g, FakeImages.apply(content.get(g - 1), Fixtures.layerBytes(g)));
+        content.put(g, Fixtures.apply(content.get(g - 1), g));
       }
       // Kept 2, 3, 4 (L2 merged into the COW when 1 retired). A session resumes 3 on the office
       // PC and ends: 5 (parent 3) drops 4.
       EndResult r = Fixtures.session(c, Fixtures.OFFICE, 3, dir.resolve("work"));
-      content.put(5L, FakeImages.apply(content.get(3L), Fixtures.layerBytes(5)));
+      content.put(5L, Fixtures.apply(content.get(3L), 5));
       assertEquals(5, r.generation().number());
       assertEquals(3L, r.generation().parent());
       assertEquals(List.of(4L), r.abandoned());
@@ -243,7 +242,7 @@ class CarrierTest {
 
       // Resuming 2 then drops 3 and 5; 6's line is 6, 2 (1 is long gone).
       r = Fixtures.session(c, Fixtures.HOME, 2, dir.resolve("work"));
-      content.put(6L, FakeImages.apply(content.get(2L), Fixtures.layerBytes(6)));
+      content.put(6L, Fixtures.apply(content.get(2L), 6));
       assertEquals(List.of(3L, 5L), r.abandoned());
       assertEquals(List.of(2L, 6L), numbers(c.checkpoints()));
       assertEquals(List.of(), r.merged());
@@ -251,7 +250,7 @@ class CarrierTest {
       assertKeptContent(c);
       assertEquals(Set.of("layers/L6.qcow2"), filesIn(c, "layers"));
       assertEquals(Set.of("states/S2.zst", "states/S6.zst"), filesIn(c, "states"));
-      assertEquals(List.of(), c.verify());
+      assertEquals(new Verification(List.of(), List.of()), c.verify());
     }
   }
 
@@ -260,12 +259,12 @@ class CarrierTest {
     try (Carrier c = Fixtures.create(dir, 3, clock)) {
       c.takeLease(Fixtures.HOME, "s2");
       SessionEnd end = c.beginEnd(Fixtures.HOME, "s2", 1);
-      Files.write(end.layerFile(), Fixtures.layerBytes(2));
+      layerWrittenByOthers(end);
       end.coldBoot();
       EndResult r = c.commitGeneration(end, "shut down");
       assertTrue(r.generation().coldBoot());
       assertNull(c.stateFile(r.generation()));
-      assertEquals(List.of(), c.verify());
+      assertEquals(new Verification(List.of(), List.of()), c.verify());
     }
   }
 
@@ -274,13 +273,13 @@ class CarrierTest {
     try (Carrier c = Fixtures.create(dir, 3, clock)) {
       c.takeLease(Fixtures.HOME, "s2");
       SessionEnd end = c.beginEnd(Fixtures.HOME, "s2", 1);
-      Files.write(end.layerFile(), Fixtures.layerBytes(2));
+      layerWrittenByOthers(end);
       try (OutputStream out = end.openState()) {
         out.write(Fixtures.stateBytes(2));
       }
       c.commitGeneration(end, "");
       assertArrayEquals(Fixtures.stateBytes(2), Files.readAllBytes(c.stateFile(c.current())));
-      assertEquals(List.of(), c.verify());
+      assertEquals(new Verification(List.of(), List.of()), c.verify());
     }
   }
 
@@ -294,7 +293,7 @@ class CarrierTest {
     Files.writeString(carrier.resolve("tmp/carryon.json.new"), "{\"format\"");
     Files.writeString(carrier.resolve("layers/L2.qcow2"), "moved, never committed");
     Files.writeString(carrier.resolve("states/S2.zst"), "moved, never committed");
-    try (Carrier c = Carrier.openForWrite(carrier, FakeImages.MERGER)) {
+    try (Carrier c = Carrier.openForWrite(carrier)) {
       assertEquals(Set.of(), filesIn(c, "tmp"));
       assertEquals(Set.of(), filesIn(c, "layers"));
       assertEquals(Set.of("states/S1.zst"), filesIn(c, "states"));
@@ -313,16 +312,14 @@ class CarrierTest {
       new ManifestStore(carrier)
           .commit(
               m.withGenerations(2, List.of(m.current()), m.files())
-                  .withPending(new PendingMerge("layers/L2.qcow2", "cow.qcow2")));
+                  .withPending(new PendingMerge("layers/L2.qcow2", "cow.qcow2", null)));
     }
     byte[] cow = Files.readAllBytes(carrier.resolve("cow.qcow2"));
     byte[] layer = Files.readAllBytes(carrier.resolve("layers/L2.qcow2"));
     byte[] damaged = layer.clone();
     damaged[damaged.length - 1] ^= 0x40;
     Files.write(carrier.resolve("layers/L2.qcow2"), damaged);
-    CarrierException e =
-        assertThrows(
-            CarrierException.class, () -> Carrier.openForWrite(carrier, FakeImages.MERGER));
+    CarrierException e = assertThrows(CarrierException.class, () -> Carrier.openForWrite(carrier));
     assertTrue(
         e.getMessage().startsWith(carrier.resolve("layers/L2.qcow2") + ": does not match"),
         e.getMessage());
@@ -330,16 +327,58 @@ class CarrierTest {
     assertArrayEquals(cow, Files.readAllBytes(carrier.resolve("cow.qcow2")));
 
     Files.write(carrier.resolve("layers/L2.qcow2"), layer);
-    try (Carrier c = Carrier.openForWrite(carrier, FakeImages.MERGER)) {
+    try (Carrier c = Carrier.openForWrite(carrier)) {
       assertNull(c.manifest().pending());
       assertEquals(List.of("base.raw", "cow.qcow2"), c.current().chain());
       assertArrayEquals(
-          FakeImages.apply(FakeImages.base(10), Fixtures.layerBytes(2)),
-          FakeImages.visible(c.chainFiles(c.current())));
+          Fixtures.apply(Fixtures.baseContent(), 2), Images.read(c.file(c.current().top())));
       assertEquals(Set.of(), filesIn(c, "layers"));
       assertEquals(Set.of("states/S2.zst"), filesIn(c, "states"));
-      assertEquals(List.of(), c.verify());
+      assertEquals(new Verification(List.of(), List.of()), c.verify());
     }
+  }
+
+  @Test
+  void aReaderTakesNoLockAndSeesWholeManifestsWhileAWriterCommits() throws Exception {
+    Path carrier;
+    try (Carrier c = Fixtures.create(dir, 1, clock)) {
+      carrier = c.folder();
+    }
+    AtomicBoolean done = new AtomicBoolean();
+    List<Throwable> failures = new CopyOnWriteArrayList<>();
+    List<Long> seen = new CopyOnWriteArrayList<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              while (!done.get()) {
+                try {
+                  seen.add(Carrier.open(carrier).current().number());
+                } catch (Throwable t) {
+                  failures.add(t);
+                }
+              }
+            });
+    reader.start();
+    // keep 1: every end commits three manifests and deletes the layer and state it replaces.
+    try (Carrier c = Carrier.openForWrite(carrier)) {
+      for (long g = 2; g <= 7; g++) {
+        Fixtures.session(c, Fixtures.HOME, g - 1, dir.resolve("work"));
+      }
+    } finally {
+      done.set(true);
+      reader.join();
+    }
+    assertEquals(List.of(), failures);
+    assertTrue(seen.size() > 6, seen.size() + " reads");
+    for (int i = 1; i < seen.size(); i++) {
+      assertTrue(seen.get(i - 1) <= seen.get(i), "generations read in order: " + seen);
+    }
+  }
+
+  /** A layer of generation 2 written at {@link SessionEnd#layerFile} without copyLayer. */
+  private static void layerWrittenByOthers(SessionEnd end) throws IOException {
+    Qcow2Creator.create(end.layerFile(), -1, end.layerBackingName(), "qcow2");
+    Images.write(end.layerFile(), Fixtures.writes(2));
   }
 
   /** Every kept generation's chain reads as expected, and its state is its own. */
@@ -347,7 +386,7 @@ class CarrierTest {
     for (Generation g : c.checkpoints()) {
       assertArrayEquals(
           content.get(g.number()),
-          FakeImages.visible(c.chainFiles(g)),
+          Images.read(c.file(g.top())),
           "content of generation " + g.number());
       assertArrayEquals(Fixtures.stateBytes(g.number()), Files.readAllBytes(c.stateFile(g)));
     }

@@ -3,7 +3,9 @@ package dev.carryon.carrier;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.carryon.cow.DiskImage;
 import dev.carryon.cow.io.WritePoints;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,17 +39,19 @@ class CommitCrashTest {
 
   /** The end that is cut: the session that resumed {@code resumed} ends as the next generation. */
   static EndResult endSession(Path carrier, Path work, long resumed) throws IOException {
-    try (Carrier c = Carrier.openForWrite(carrier, FakeImages.MERGER)) {
+    try (Carrier c = Carrier.openForWrite(carrier)) {
       return Fixtures.end(c, Fixtures.OFFICE, SESSION, resumed, work);
     }
   }
 
   /**
-   * A carrier keeping 2 generations, at generation 2, ends a session that resumed 2: generation 3
-   * retires 1, so L2 is merged into the COW, and S1 and L2 are deleted. Its write points: copy the
-   * layer and the state in (create, write, force: 6), move both into place and force their folders
-   * (4), commit (create, write and force the new manifest, rename it, force the folder: 5), merge
-   * L2's 2 clusters (2), force the COW (1), commit (5), delete S1 and L2 (2).
+   * A carrier of real qcow2 images keeping 2 generations, at generation 2, ends a session that
+   * resumed 2: generation 3 retires 1, so L2 is merged into the COW by cow-merge, L3 is rebased
+   * onto the COW, and S1 and L2 are deleted. Write points: copy the local COW in and rebase the
+   * copy (create, write, force, header, force), copy the state in (3), move both into place and
+   * force their folders (4), commit (create, write and force the new manifest, rename it, force the
+   * folder: 5), the merge's own writes and forces, rebase L3 (header, force), commit (5), delete S1
+   * and L2 (2).
    */
   @Test
   void everyCutLeavesTheOldOrTheNewGenerationWhole() throws Exception {
@@ -65,8 +69,12 @@ class CommitCrashTest {
     assertEquals(before.current + 1, after.current);
     assertEquals(List.of(1L), result.retired());
     assertEquals(List.of("layers/L2.qcow2"), result.merged());
-    assertEquals(25, points, "write points of the session end");
+    assertEquals(List.of("base.raw", "cow.qcow2", "layers/L3.qcow2"), after.chains.get(1));
+    assertTrue(points > 30, points + " write points of the session end");
 
+    Path scratch = dir.resolve("scratch.raw");
+    // Backing names L3 was found recording while the merge of L2 was pending, over all cuts.
+    Set<String> pendingLinks = new TreeSet<>();
     for (long k = 1; k <= points + 1; k++) {
       Path carrier = copy(template, dir.resolve("cut-" + k));
       int exit = runChild(carrier, dir.resolve("work-" + k), resumed, k);
@@ -75,13 +83,20 @@ class CommitCrashTest {
       String at = "after a cut at write point " + k;
       // As found, before any recovery: what a read-only command sees.
       Carrier found = Carrier.open(carrier);
-      assertEquals(List.of(), found.verify(), "read-only " + at);
+      assertEquals(List.of(), found.verify().problems(), "read-only " + at);
       // A merge may be pending: the chains may still hold the layer, the content is the same.
       Snapshot raw = Snapshot.of(found);
       (raw.current == before.current ? before : after).assertSameContent(raw, "read-only " + at);
+      assertQemuReads(found, raw.current == before.current ? before : after, scratch, at);
+      if (found.manifest().pending() != null) {
+        assertEquals("layers/L3.qcow2", found.manifest().pending().rebase(), at);
+        try (DiskImage l3 = DiskImage.open(found.file("layers/L3.qcow2"), false)) {
+          pendingLinks.add(l3.backingFileName());
+        }
+      }
 
-      try (Carrier c = Carrier.openForWrite(carrier, FakeImages.MERGER)) {
-        assertEquals(List.of(), c.verify(), at);
+      try (Carrier c = Carrier.openForWrite(carrier)) {
+        assertEquals(List.of(), c.verify().problems(), at);
         Snapshot now = Snapshot.of(c);
         assertOnlyReferencedFiles(c, at);
         if (now.current == before.current) {
@@ -91,6 +106,7 @@ class CommitCrashTest {
           after.assertSameAs(now, at);
           assertNull(c.manifest().lease(), at);
         }
+        assertQemuReads(c, now.current == before.current ? before : after, scratch, at);
       }
       if (Snapshot.of(carrier).current == before.current) {
         // The session's local COW is still on its host: ending again must work.
@@ -98,6 +114,28 @@ class CommitCrashTest {
         after.assertSameAs(Snapshot.of(carrier), "after a retry of the end cut at " + k);
       }
       deleteTree(carrier);
+      deleteTree(dir.resolve("work-" + k));
+    }
+    // The cuts fell both before and after the rebase of L3, and both header states read the same.
+    assertEquals(Set.of("../cow.qcow2", "../layers/L2.qcow2"), pendingLinks);
+  }
+
+  /**
+   * The oracle: {@code qemu-img convert} of the current top, following the headers' backing names,
+   * reads as {@code expected}'s current generation, and {@code qemu-img check} finds no corruption
+   * in any qcow2 image (exit 0, or 3 for leaked clusters a cut merge may leave).
+   */
+  private static void assertQemuReads(Carrier c, Snapshot expected, Path scratch, String at)
+      throws IOException {
+    assertArrayEquals(
+        expected.disks.get(expected.kept.indexOf(expected.current)),
+        Images.qemuRead(c.file(c.current().top()), scratch),
+        "qemu-img convert of the top " + at);
+    for (String name : c.manifest().files().keySet()) {
+      if (name.endsWith(".qcow2")) {
+        Images.Result r = Images.exec("qemu-img", "check", c.file(name).toString());
+        assertTrue(r.exit() == 0 || r.exit() == 3, "qemu-img check " + name + " " + at + r);
+      }
     }
   }
 
@@ -172,7 +210,7 @@ class CommitCrashTest {
       for (Generation g : c.checkpoints()) {
         kept.add(g.number());
         chains.add(g.chain());
-        disks.add(FakeImages.visible(c.chainFiles(g)));
+        disks.add(Images.read(c.file(g.top())));
         states.add(Files.readAllBytes(c.stateFile(g)));
       }
       return new Snapshot(c.current().number(), kept, chains, disks, states);

@@ -1,12 +1,14 @@
 package dev.carryon.carrier;
 
+import dev.carryon.cow.Qcow2Creator;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 
-/** Carriers made of fake images, and session ends on them, for the tests of this package. */
+/** Carriers of real (tiny) images, and session ends on them, for the tests of this package. */
 final class Fixtures {
   static final HostIdentity HOME = new HostIdentity("host-home-1", "home-pc");
   static final HostIdentity OFFICE = new HostIdentity("host-office-2", "office-pc");
@@ -22,37 +24,67 @@ final class Fixtures {
           "console=ttyS0",
           List.of("virtio-rng-pci"));
 
+  /** Virtual disk size: 16 clusters of 64 KiB. */
+  static final int SIZE = 1 << 20;
+
+  /** Bytes of a 64 KiB cluster. */
+  static final int CLUSTER = 64 << 10;
+
   private Fixtures() {}
 
-  /** Source files of a carrier in {@code src}: base, empty COW, kernel, initrd and state 1. */
+  /** The disk content of generation 1: the base. */
+  static byte[] baseContent() {
+    return Images.pattern(SIZE, 10);
+  }
+
+  /** Source files of a carrier in {@code src}: a raw base, kernel, initrd and state 1. */
   static CarrierInit init(Path src, int keep) throws IOException {
     Files.createDirectories(src);
-    Path base = Files.write(src.resolve("disk.img"), FakeImages.base(10));
-    Path cow = Files.write(src.resolve("cow.qcow2"), FakeImages.overlay(0));
+    Path base = Files.write(src.resolve("disk.img"), baseContent());
     Path kernel = Files.writeString(src.resolve("vmlinuz"), "kernel");
     Path initrd = Files.writeString(src.resolve("initrd"), "initrd");
     Path state = Files.write(src.resolve("state.zst"), stateBytes(1));
-    return new CarrierInit(VM, base, cow, kernel, initrd, state, HOME, "s1", "init", keep);
+    return new CarrierInit(VM, base, null, kernel, initrd, state, HOME, "s1", "init", keep);
   }
 
   /** The bytes of the fake state saved as generation {@code g}. */
   static byte[] stateBytes(long g) {
-    return ("state of generation " + g).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return ("state of generation " + g).getBytes(StandardCharsets.UTF_8);
   }
 
-  /** The fake layer a session ending as generation {@code g} writes. */
-  static byte[] layerBytes(long g) {
-    return FakeImages.overlay(
-        (int) (100 + g), (int) (g % FakeImages.CLUSTERS), (int) ((g * 3) % FakeImages.CLUSTERS));
+  /**
+   * What the guest of the session ending as generation {@code g} writes: part of one cluster and
+   * the whole of another, at places that vary with {@code g}.
+   */
+  static List<Images.Write> writes(long g) {
+    int clusters = SIZE / CLUSTER;
+    return List.of(
+        new Images.Write((g % clusters) * CLUSTER + 4096 * (g % 3), 8192, (byte) (100 + g)),
+        new Images.Write(((g * 5 + 3) % clusters) * CLUSTER, CLUSTER, (byte) (200 + g)));
+  }
+
+  /** {@code disk} with the writes of generation {@code g}. */
+  static byte[] apply(byte[] disk, long g) {
+    return Images.apply(disk, writes(g));
   }
 
   static Carrier create(Path dir, int keep, Clock clock) throws IOException {
     return Carrier.create(
-        dir.resolve("carrier"),
-        init(dir.resolve("src"), keep),
-        FakeImages.MERGER,
-        Progress.NONE,
-        clock);
+        dir.resolve("carrier"), init(dir.resolve("src"), keep), Progress.NONE, clock);
+  }
+
+  /**
+   * The host's local COW of the session ending as {@code g}: a qcow2 overlay naming the top of
+   * {@code resumed}'s chain on the carrier by its absolute path, holding {@link #writes}.
+   */
+  static Path localCow(Carrier c, long resumed, Path work, long g) throws IOException {
+    Files.createDirectories(work);
+    Path cow = work.resolve("local-" + g + ".qcow2");
+    Files.deleteIfExists(cow);
+    String top = c.file(c.checkpoint(resumed).top()).toString();
+    Qcow2Creator.create(cow, -1, top, "qcow2");
+    Images.write(cow, writes(g));
+    return cow;
   }
 
   /**
@@ -70,9 +102,8 @@ final class Fixtures {
   static EndResult end(Carrier c, HostIdentity host, String session, long resumed, Path work)
       throws IOException {
     SessionEnd end = c.beginEnd(host, session, resumed);
-    Files.createDirectories(work);
     long g = end.generation();
-    end.copyLayer(Files.write(work.resolve("layer"), layerBytes(g)), Progress.NONE);
+    end.copyLayer(localCow(c, resumed, work, g), Progress.NONE);
     end.copyState(Files.write(work.resolve("state"), stateBytes(g)), Progress.NONE);
     return c.commitGeneration(end, "end of " + session);
   }

@@ -82,11 +82,12 @@ class ManifestCodecTest {
             List.of(g2, g1),
             files,
             new Lease("h2", "laptop", "s6", Instant.parse("2025-01-04T00:00:00Z")),
-            new PendingMerge("layers/L4.qcow2", "cow.qcow2"));
+            new PendingMerge("layers/L4.qcow2", "cow.qcow2", "layers/L5.qcow2"));
     byte[] json = ManifestCodec.encode(m);
     assertEquals(m, ManifestCodec.parse(json, Path.of("mem.json")));
     String text = new String(json, StandardCharsets.UTF_8);
     assertTrue(text.contains("\"op\" : \"merge-layer\""), text);
+    assertTrue(text.contains("\"rebase\" : \"layers/L5.qcow2\""), text);
     assertTrue(text.contains("\"kernel\" : null"), text);
 
     // And a manifest written by a carrier reads back as the carrier saw it.
@@ -241,10 +242,27 @@ class ManifestCodecTest {
             o.putObject("pending")
                 .put("op", "merge-layer")
                 .put("layer", "layers/L3.qcow2")
-                .put("into", "cow.qcow2"));
+                .put("into", "cow.qcow2")
+                .putNull("rebase"));
     assertEquals(
         manifestFile
             + ": pending merge of 'layers/L3.qcow2' but it is not the lowest layer of generation 1",
+        refused(CarrierFormatException.Kind.INCONSISTENT).getMessage());
+    reset();
+    // Kept: 1 (bare), 2 and 3; a merge of L2 must rebase L3, the layer above it.
+    edit(
+        o -> {
+          ((ArrayNode) o.get("generations")).remove(0);
+          o.putObject("pending")
+              .put("op", "merge-layer")
+              .put("layer", "layers/L2.qcow2")
+              .put("into", "cow.qcow2")
+              .putNull("rebase");
+        });
+    assertEquals(
+        manifestFile
+            + ": pending merge of 'layers/L2.qcow2' rebases 'null' but the layer above it is"
+            + " 'layers/L3.qcow2'",
         refused(CarrierFormatException.Kind.INCONSISTENT).getMessage());
   }
 
