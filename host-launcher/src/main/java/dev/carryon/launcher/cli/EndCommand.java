@@ -17,8 +17,9 @@ import picocli.CommandLine.Parameters;
     name = "end",
     mixinStandardHelpOptions = true,
     description = {
-      "End this host's session on CARRIER: save the guest's RAM state, quit QEMU, write the",
-      "session's disk changes and state onto the carrier as a new generation, release the lease.",
+      "End this host's session and commit it to the carrier as a new generation.",
+      "Saves the guest's RAM state, quits QEMU, writes the session's disk changes and state onto",
+      "the carrier and releases the lease.",
       "An end that was cut off (cable pulled, process killed) is finished by running it again."
     })
 final class EndCommand implements Callable<Integer> {

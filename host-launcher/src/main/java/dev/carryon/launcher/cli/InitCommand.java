@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
     name = "init",
     mixinStandardHelpOptions = true,
     description = {
-      "Make a carrier in the CARRIER folder from an existing disk image (copied, never changed).",
+      "Make a carrier from an existing disk image (copied, never changed).",
       "The first resume cold-boots it; later resumes restore the RAM state saved at each end."
     })
 final class InitCommand implements Callable<Integer> {

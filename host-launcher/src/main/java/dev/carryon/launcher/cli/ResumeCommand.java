@@ -23,8 +23,9 @@ import picocli.CommandLine.Parameters;
     name = "resume",
     mixinStandardHelpOptions = true,
     description = {
-      "Validate the carrier, take its lease and continue its VM where it stopped: QEMU boots the",
-      "carrier's disk chain under a local COW and restores the saved RAM state.",
+      "Continue the carrier's VM session on this host, where it stopped.",
+      "Validates the carrier, takes its lease, boots its disk chain under a local COW and",
+      "restores the saved RAM state.",
       "In the foreground, Ctrl-C ends the session properly (as carryon end does); with --detach",
       "the command returns once the guest runs."
     })

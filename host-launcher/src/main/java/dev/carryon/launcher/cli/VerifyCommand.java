@@ -15,8 +15,9 @@ import picocli.CommandLine.Parameters;
     name = "verify",
     mixinStandardHelpOptions = true,
     description = {
-      "Check every file of a carrier against its manifest (size, SHA-256) and every disk image's",
-      "structure and backing links. Exits 0 when all is well, 4 when anything is wrong."
+      "Check every file and disk image of a carrier.",
+      "Sizes and SHA-256 against the manifest, each image's structure and backing links.",
+      "Exits 0 when all is well, 4 when anything is wrong."
     })
 final class VerifyCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
