@@ -22,6 +22,10 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     if (e instanceof CarryonException) {
       return ((CarryonException) e).exitCode();
     }
+    if (e instanceof CommandLine.ParameterException) {
+      // picocli hands usage errors to this mapper too, once one is set.
+      return ExitCodes.USAGE;
+    }
     if (e instanceof NoSuchFileException || e instanceof FileNotFoundException) {
       return ExitCodes.BAD_INPUT;
     }
