@@ -2,6 +2,7 @@ package dev.carryon.launcher.session;
 
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.EndResult;
+import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.SessionEnd;
 import dev.carryon.carrier.VmConfig;
@@ -135,6 +136,13 @@ public final class EndSession {
       Host host, SessionRecord session, Path localState, List<Step> steps, PrintWriter log)
       throws IOException {
     try (Carrier carrier = Carrier.openForWrite(session.carrierPath())) {
+      Generation done = committedBy(carrier, session);
+      if (done != null) {
+        // An earlier end was cut after its commit (opening for write finished its merge): the
+        // lease is gone with it, so beginning the end again would be refused.
+        steps.add(new Step("generation " + done.number() + " was already committed", 0, -1));
+        return new EndResult(done, List.of(), List.of(), List.of());
+      }
       SessionEnd end =
           carrier.beginEnd(host.identity, session.sessionId(), session.fromGeneration());
       long t = System.nanoTime();
@@ -157,6 +165,16 @@ public final class EndSession {
       steps.add(step("commit generation " + result.generation().number() + " and merge", t, -1));
       return result;
     }
+  }
+
+  /** The kept generation {@code session} made, or null when it has not committed yet. */
+  private static Generation committedBy(Carrier carrier, SessionRecord session) {
+    for (Generation g : carrier.checkpoints()) {
+      if (g.sessionId().equals(session.sessionId())) {
+        return g;
+      }
+    }
+    return null;
   }
 
   private static QemuProcess attach(SessionRecord session, VmConfig vm, Path carrierPath, Mode mode)
