@@ -211,7 +211,11 @@ public final class EndSession {
       }
     }
     try (Carrier carrier = Carrier.openForWrite(session.carrierPath())) {
-      carrier.releaseLease(host.identity, session.sessionId());
+      Lease held = carrier.manifest().lease();
+      // After a lease break another session may hold it: that lease is not ours to release.
+      if (held != null && held.heldBy(host.identity, session.sessionId())) {
+        carrier.releaseLease(host.identity, session.sessionId());
+      }
     }
     host.catalog.saveSession(session.withState(SessionState.ABORTED, Instant.now()));
     WorkFiles.delete(session.workDir());
