@@ -36,6 +36,8 @@ import java.util.List;
 public final class EndSession {
   /** Longest a save of the RAM state may take. */
   private static final Duration SAVE_TIMEOUT = Duration.ofMinutes(5);
+  /** The socket {@link Hibernation#save} receives the state on, in QEMU's work folder. */
+  private static final String SAVE_SOCKET = "save.sock";
 
   /** What to do with a session whose guest cannot be hibernated. */
   public enum Mode {
@@ -106,6 +108,11 @@ public final class EndSession {
           running != null && running.isAlive() ? running : attach(session, vm, carrierPath, mode);
       // A save cut earlier may have left part of a state; the guest is still running or paused.
       Files.deleteIfExists(localState);
+      if (qemu != null) {
+        // ...and the socket it received the state on: binding it again would fail ("Address
+        // already in use"). Nobody listens on it: its end was killed.
+        Files.deleteIfExists(qemu.workDir().resolve(SAVE_SOCKET));
+      }
       if (qemu != null && mode == Mode.HIBERNATE) {
         long t = System.nanoTime();
         Hibernation.Stats stats;
