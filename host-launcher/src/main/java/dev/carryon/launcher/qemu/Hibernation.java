@@ -65,28 +65,28 @@ public final class Hibernation {
     Path socket = vm.workDir().resolve("save.sock");
     long start = System.nanoTime();
     long deadline = start + timeout.toNanos();
-    try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+    ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    Thread receiver = null;
+    try {
       server.bind(UnixDomainSocketAddress.of(socket));
       qmp.execute("stop", COMMAND_TIMEOUT);
       qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", MAX_BANDWIDTH), COMMAND_TIMEOUT);
       CompletableFuture<Long> copied = new CompletableFuture<>();
-      Thread receiver =
-          new Thread(() -> receive(server, state, copied), "carryon-save " + vm.pid());
+      receiver = new Thread(() -> receive(server, state, copied), "carryon-save " + vm.pid());
       receiver.setDaemon(true);
       receiver.start();
-      try {
-        qmp.execute("migrate", Map.of("uri", "unix:" + socket), COMMAND_TIMEOUT);
-        awaitMigration(qmp, "completed", deadline);
-        long bytes = await(copied, deadline, "the saved state");
-        state.flush();
-        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-        vm.stop(QemuProcess.STOP_STEP);
-        return new Stats(bytes, elapsed);
-      } finally {
-        server.close(); // ends a receiver still waiting for QEMU to connect
+      qmp.execute("migrate", Map.of("uri", "unix:" + socket), COMMAND_TIMEOUT);
+      awaitMigration(qmp, "completed", deadline);
+      long bytes = await(copied, deadline, "the saved state");
+      state.flush();
+      Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+      vm.stop(QemuProcess.STOP_STEP);
+      return new Stats(bytes, elapsed);
+    } finally {
+      server.close(); // also ends a receiver still waiting for QEMU to connect
+      if (receiver != null) {
         joinQuietly(receiver);
       }
-    } finally {
       Files.deleteIfExists(socket);
     }
   }
