@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
     subcommands = {
       CommandLine.HelpCommand.class,
       dev.carryon.launcher.cli.cow.CowCommand.class,
+      dev.carryon.launcher.cli.sync.SyncCommand.class,
+      dev.carryon.launcher.cli.sync.ExportCommand.class,
     })
 public final class Main implements Runnable {
 
