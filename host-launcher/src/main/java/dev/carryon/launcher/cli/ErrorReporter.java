@@ -1,5 +1,8 @@
 package dev.carryon.launcher.cli;
 
+import dev.carryon.carrier.CarrierException;
+import dev.carryon.carrier.LeaseException;
+import dev.carryon.cow.ImageException;
 import java.io.FileNotFoundException;
 import java.nio.file.NoSuchFileException;
 import picocli.CommandLine;
@@ -25,7 +28,14 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     if (e instanceof CommandLine.ParameterException) {
       return ExitCodes.USAGE; // picocli asks this mapper for command-line errors too
     }
-    if (e instanceof NoSuchFileException || e instanceof FileNotFoundException) {
+    if (e instanceof LeaseException) {
+      return ExitCodes.REFUSED;
+    }
+    if (e instanceof NoSuchFileException
+        || e instanceof FileNotFoundException
+        || e instanceof ImageException
+        || e instanceof CarrierException) {
+      // A carrier or image that is damaged, foreign, or not what the command needs.
       return ExitCodes.BAD_INPUT;
     }
     if (e instanceof InterruptedException) {

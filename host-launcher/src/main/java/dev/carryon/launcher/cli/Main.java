@@ -11,6 +11,12 @@ import picocli.CommandLine.Command;
     description = "Carry a live virtual machine session on a phone or a USB drive.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      InitCommand.class,
+      ResumeCommand.class,
+      EndCommand.class,
+      StatusCommand.class,
+      VerifyCommand.class,
+      LeaseCommand.class,
       dev.carryon.launcher.cli.cow.CowCommand.class,
       dev.carryon.launcher.cli.sync.SyncCommand.class,
       dev.carryon.launcher.cli.sync.ExportCommand.class,

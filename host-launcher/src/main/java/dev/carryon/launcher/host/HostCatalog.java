@@ -68,7 +68,7 @@ public final class HostCatalog implements AutoCloseable {
         s.execute(
             "CREATE TABLE sessions (session_id TEXT PRIMARY KEY, carrier_id TEXT NOT NULL,"
                 + " carrier_path TEXT NOT NULL, work_dir TEXT NOT NULL, state TEXT NOT NULL,"
-                + " from_generation INTEGER NOT NULL, qemu_pid INTEGER NOT NULL,"
+                + " from_generation INTEGER NOT NULL, qemu_pid INTEGER NOT NULL, qemu_dir TEXT,"
                 + " accelerator TEXT, started_at TEXT NOT NULL, ended_at TEXT)");
         s.execute("PRAGMA user_version=" + SCHEMA_VERSION);
       }
@@ -121,8 +121,8 @@ public final class HostCatalog implements AutoCloseable {
     update(
         "save session " + r.sessionId(),
         "INSERT OR REPLACE INTO sessions (session_id, carrier_id, carrier_path, work_dir, state,"
-            + " from_generation, qemu_pid, accelerator, started_at, ended_at)"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            + " from_generation, qemu_pid, qemu_dir, accelerator, started_at, ended_at)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         r.sessionId(),
         r.carrierId(),
         r.carrierPath().toString(),
@@ -130,6 +130,7 @@ public final class HostCatalog implements AutoCloseable {
         r.state().name(),
         r.fromGeneration(),
         r.qemuPid(),
+        r.qemuDir() == null ? null : r.qemuDir().toString(),
         r.accelerator(),
         r.startedAt().toString(),
         r.endedAt() == null ? null : r.endedAt().toString());
@@ -161,13 +162,14 @@ public final class HostCatalog implements AutoCloseable {
       throws IOException {
     String sql =
         "SELECT session_id, carrier_id, carrier_path, work_dir, state, from_generation, qemu_pid,"
-            + " accelerator, started_at, ended_at FROM sessions "
+            + " qemu_dir, accelerator, started_at, ended_at FROM sessions "
             + where;
     try (PreparedStatement ps = bind(db.prepareStatement(sql), args);
         ResultSet rs = ps.executeQuery()) {
       List<SessionRecord> out = new ArrayList<>();
       while (rs.next()) {
-        String ended = rs.getString(10);
+        String qemuDir = rs.getString(8);
+        String ended = rs.getString(11);
         out.add(
             new SessionRecord(
                 rs.getString(1),
@@ -177,8 +179,9 @@ public final class HostCatalog implements AutoCloseable {
                 SessionState.valueOf(rs.getString(5)),
                 rs.getLong(6),
                 rs.getLong(7),
-                rs.getString(8),
-                Instant.parse(rs.getString(9)),
+                qemuDir == null ? null : Path.of(qemuDir),
+                rs.getString(9),
+                Instant.parse(rs.getString(10)),
                 ended == null ? null : Instant.parse(ended)));
       }
       return out;

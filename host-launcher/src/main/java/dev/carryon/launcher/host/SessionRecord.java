@@ -13,6 +13,7 @@ import java.time.Instant;
  * @param state where the session stands
  * @param fromGeneration the carrier generation the session resumed from
  * @param qemuPid process id of the session's QEMU, or 0 when none runs
+ * @param qemuDir QEMU's work folder (its QMP socket), or null when none runs
  * @param accelerator the accelerator QEMU ran with ("kvm" or "tcg"), or null before start
  * @param startedAt when the session began
  * @param endedAt when it ended or was aborted, or null while open
@@ -25,11 +26,14 @@ public record SessionRecord(
     SessionState state,
     long fromGeneration,
     long qemuPid,
+    Path qemuDir,
     String accelerator,
     Instant startedAt,
     Instant endedAt) {
 
+  /** This record moved to {@code newState} at {@code when}; a QEMU is only kept while running. */
   public SessionRecord withState(SessionState newState, Instant when) {
+    boolean qemuKept = newState == SessionState.RUNNING || newState == SessionState.STARTING;
     return new SessionRecord(
         sessionId,
         carrierId,
@@ -37,15 +41,16 @@ public record SessionRecord(
         workDir,
         newState,
         fromGeneration,
-        newState == SessionState.RUNNING || newState == SessionState.STARTING ? qemuPid : 0,
+        qemuKept ? qemuPid : 0,
+        qemuKept ? qemuDir : null,
         accelerator,
         startedAt,
         newState.isOpen() ? null : when);
   }
 
-  public SessionRecord withQemu(long pid, String accel) {
+  public SessionRecord withQemu(long pid, Path dir, String accel) {
     return new SessionRecord(
-        sessionId, carrierId, carrierPath, workDir, state, fromGeneration, pid, accel, startedAt,
-        endedAt);
+        sessionId, carrierId, carrierPath, workDir, state, fromGeneration, pid, dir, accel,
+        startedAt, endedAt);
   }
 }

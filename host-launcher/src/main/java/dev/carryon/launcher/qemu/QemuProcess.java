@@ -38,7 +38,10 @@ public final class QemuProcess implements AutoCloseable {
   private static final int STDERR_LINES = 5;
 
   private final QemuLaunch launch;
+  /** The child process, or null for a QEMU {@link #attach attached} from another carryon run. */
   private final Process process;
+  /** The QEMU process, child or not. */
+  private final ProcessHandle handle;
   private final Path workDir;
   private final List<String> commandLine;
   private final boolean detached;
@@ -51,9 +54,43 @@ public final class QemuProcess implements AutoCloseable {
       QemuLaunch launch, Process process, Path workDir, List<String> commandLine, boolean detached) {
     this.launch = launch;
     this.process = process;
+    this.handle = process.toHandle();
     this.workDir = workDir;
     this.commandLine = commandLine;
     this.detached = detached;
+  }
+
+  private QemuProcess(QemuLaunch launch, ProcessHandle handle, Path workDir) {
+    this.launch = launch;
+    this.process = null;
+    this.handle = handle;
+    this.workDir = workDir;
+    this.commandLine = handle.info().arguments().map(List::of).orElse(List.of());
+    this.detached = true;
+  }
+
+  /**
+   * Connects to a detached QEMU that an earlier carryon run started (a {@code resume --detach}),
+   * so that this run can save and stop it.
+   *
+   * @param pid QEMU's process id, as recorded when it was started
+   * @param workDir its work folder ({@link #workDir()} of the run that started it)
+   * @throws IOException when that process is gone, is not QEMU, or does not answer QMP
+   */
+  public static QemuProcess attach(QemuLaunch launch, long pid, Path workDir) throws IOException {
+    ProcessHandle handle =
+        ProcessHandle.of(pid)
+            .filter(ProcessHandle::isAlive)
+            .orElseThrow(() -> new IOException("QEMU (pid " + pid + ") is no longer running"));
+    String command = handle.info().command().orElse("");
+    if (!command.contains("qemu-system")) {
+      throw new IOException(
+          "process " + pid + " is " + (command.isEmpty() ? "not visible" : command)
+              + ", not the session's QEMU");
+    }
+    QemuProcess qemu = new QemuProcess(launch, handle, workDir);
+    qemu.qmp = QmpClient.connect(workDir.resolve("qmp.sock"), STARTUP_TIMEOUT);
+    return qemu;
   }
 
   /**
@@ -120,7 +157,7 @@ public final class QemuProcess implements AutoCloseable {
   }
 
   public long pid() {
-    return process.pid();
+    return handle.pid();
   }
 
   /** The private folder for this QEMU's sockets and logs; deleted by {@link #close}. */
@@ -134,17 +171,22 @@ public final class QemuProcess implements AutoCloseable {
   }
 
   public boolean isAlive() {
-    return process.isAlive();
+    return handle.isAlive();
   }
 
   /** Waits for QEMU to exit by itself (guest power-off, {@code quit}); true when it has. */
   public boolean waitForExit(Duration timeout) throws InterruptedException {
-    return process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    if (process != null) {
+      return process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+    return Spawner.waitFor(handle, timeout);
   }
 
-  /** QEMU's exit code, when it has exited. */
+  /** QEMU's exit code, when it has exited and was started by this run (else unknown: empty). */
   public OptionalInt exitCode() {
-    return process.isAlive() ? OptionalInt.empty() : OptionalInt.of(process.exitValue());
+    return process == null || process.isAlive()
+        ? OptionalInt.empty()
+        : OptionalInt.of(process.exitValue());
   }
 
   /** The last lines QEMU wrote to stderr, joined by "; " (empty when it wrote nothing). */
@@ -164,21 +206,21 @@ public final class QemuProcess implements AutoCloseable {
    * Stops QEMU: QMP {@code quit}, then SIGTERM, then SIGKILL, each given {@code step} to work, and
    * waits until the process is gone. Safe to call more than once and from several threads.
    *
-   * @return QEMU's exit code
+   * @return QEMU's exit code, or -1 for an attached QEMU (whose exit code only its parent sees)
    */
   public synchronized int stop(Duration step) {
-    if (process.isAlive() && qmp != null && qmp.isOpen()) {
+    if (handle.isAlive() && qmp != null && qmp.isOpen()) {
       try {
         qmp.execute("quit", step);
       } catch (IOException e) {
         // QEMU may close the connection before its reply; waiting for the exit tells.
       }
     }
-    if (!Spawner.waitFor(process, step)) {
-      process.destroy();
-      if (!Spawner.waitFor(process, step)) {
-        process.destroyForcibly();
-        while (!Spawner.waitFor(process, step)) {
+    if (!Spawner.waitFor(handle, step)) {
+      handle.destroy();
+      if (!Spawner.waitFor(handle, step)) {
+        handle.destroyForcibly();
+        while (!Spawner.waitFor(handle, step)) {
           // SIGKILL cannot be ignored; only an uninterruptible kernel wait delays the exit.
         }
       }
@@ -191,7 +233,7 @@ public final class QemuProcess implements AutoCloseable {
       }
     }
     LiveQemus.remove(this);
-    return process.exitValue();
+    return exitCode().orElse(-1);
   }
 
   /** Stops QEMU (see {@link #stop}) and deletes its work folder. Never throws. */
@@ -207,7 +249,7 @@ public final class QemuProcess implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "QEMU pid " + process.pid() + (detached ? " (detached)" : "");
+    return "QEMU pid " + handle.pid() + (detached ? " (detached)" : "");
   }
 
   private QmpClient connectQmp(Path socket) throws IOException {

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Starts QEMU processes so that none outlives carryon by accident.
@@ -80,12 +81,22 @@ final class Spawner {
    * not cut the wait short (a QEMU must always be reaped); it is passed on to the caller after.
    */
   static boolean waitFor(Process process, Duration timeout) {
+    return waitFor(process.toHandle(), timeout);
+  }
+
+  /** Like {@link #waitFor(Process, Duration)}, for any process, child of this JVM or not. */
+  static boolean waitFor(ProcessHandle process, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     boolean interrupted = false;
     try {
       while (true) {
         try {
-          return process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+          process.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+          return true;
+        } catch (TimeoutException e) {
+          return false;
+        } catch (ExecutionException e) {
+          throw new IllegalStateException("waiting for process " + process.pid(), e);
         } catch (InterruptedException e) {
           interrupted = true;
         }

@@ -39,7 +39,7 @@ class HostCatalogTest {
       SessionRecord running =
           new SessionRecord(
               "s1", "c1", dir.resolve("carrier"), home.sessionDir("s1"), SessionState.RUNNING, 4,
-              1234, "tcg", t, null);
+              1234, dir.resolve("qemu"), "tcg", t, null);
       catalog.saveSession(running);
       assertEquals(running, catalog.openSession("c1").orElseThrow());
       assertTrue(catalog.openSession("c2").isEmpty());
@@ -47,6 +47,7 @@ class HostCatalogTest {
       SessionRecord saved = running.withState(SessionState.SAVED, t.plusSeconds(5));
       catalog.saveSession(saved);
       assertEquals(0, catalog.openSession("c1").orElseThrow().qemuPid(), "no QEMU after a save");
+      assertEquals(null, catalog.openSession("c1").orElseThrow().qemuDir());
 
       catalog.saveSession(saved.withState(SessionState.ENDED, t.plusSeconds(9)));
       assertTrue(catalog.openSession("c1").isEmpty());

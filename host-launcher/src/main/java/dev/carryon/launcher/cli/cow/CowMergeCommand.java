@@ -2,8 +2,8 @@ package dev.carryon.launcher.cli.cow;
 
 import dev.carryon.cow.MergeResult;
 import dev.carryon.cow.Merger;
-import dev.carryon.cow.ProgressListener;
 import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.launcher.cli.ProgressBar;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -31,14 +31,11 @@ final class CowMergeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
-    ProgressListener progress = System.console() != null ? new Bar(err) : ProgressListener.NONE;
+    ProgressBar bar = ProgressBar.on(err, "merging");
     long start = System.nanoTime();
-    MergeResult r = CowErrors.call(() -> Merger.merge(top, target, progress));
+    MergeResult r = CowErrors.call(() -> Merger.merge(top, target, bar::update));
     double seconds = (System.nanoTime() - start) / 1e9;
-    if (progress != ProgressListener.NONE) {
-      err.println();
-      err.flush();
-    }
+    bar.finish();
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       out.println(CowJson.write(false, g -> {
@@ -58,26 +55,5 @@ final class CowMergeCommand implements Callable<Integer> {
     }
     out.flush();
     return ExitCodes.OK;
-  }
-
-  /** A one-line progress bar redrawn in place when the percentage changes. */
-  private static final class Bar implements ProgressListener {
-    private final PrintWriter err;
-    private int shown = -1;
-
-    Bar(PrintWriter err) {
-      this.err = err;
-    }
-
-    @Override
-    public void progress(long done, long total) {
-      int percent = total == 0 ? 100 : (int) (done * 100 / total);
-      if (percent != shown) {
-        shown = percent;
-        int filled = percent * 40 / 100;
-        err.print("\rmerging [" + "#".repeat(filled) + " ".repeat(40 - filled) + "] " + percent + "%");
-        err.flush();
-      }
-    }
   }
 }

@@ -13,12 +13,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Asks the real QEMU installed on this machine; fails when it is missing. */
-class RestoreCompatibilityTest {
-  private static RestoreCompatibility here;
+class HostCapabilitiesTest {
+  private static HostCapabilities here;
 
   @BeforeAll
   static void probeRealQemu() throws IOException {
-    here = RestoreCompatibility.probe(Path.of("/usr/bin/qemu-system-x86_64"));
+    here = HostCapabilities.probe(dev.carryon.launcher.qemu.QemuTool.SYSTEM.locate());
   }
 
   private static VmConfig config(String machine, String cpu, long memoryMiB) {
@@ -40,10 +40,20 @@ class RestoreCompatibilityTest {
   }
 
   @Test
+  void aliasesArePinnedToTheirVersionedMachineType() {
+    assertEquals("pc-q35-7.2", here.pinnedMachine("q35"));
+    assertEquals("pc-q35-7.1", here.pinnedMachine("pc-q35-7.1"));
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> here.pinnedMachine("nosuch"));
+    assertTrue(e.getMessage().contains("nosuch"), e.getMessage());
+  }
+
+  @Test
   void availableMemoryIsReadFromMeminfo(@TempDir Path dir) throws IOException {
     Path meminfo = dir.resolve("meminfo");
     Files.writeString(meminfo, "MemTotal:       2048000 kB\nMemAvailable:    1048576 kB\n");
-    assertEquals(1024, RestoreCompatibility.availableMiB(meminfo));
-    assertEquals(-1, RestoreCompatibility.availableMiB(dir.resolve("absent")));
+    assertEquals(1024, HostCapabilities.availableMiB(meminfo));
+    assertEquals(-1, HostCapabilities.availableMiB(dir.resolve("absent")));
   }
 }

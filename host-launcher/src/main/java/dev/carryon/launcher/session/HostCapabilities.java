@@ -6,7 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -14,38 +16,66 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Whether this host's QEMU can restore a state saved under a given {@link VmConfig}. QEMU itself
- * only refuses some mismatches at restore time (and accepts others silently), so this is asked
- * before anything is written: the machine type and CPU model must exist here and the RAM must fit.
+ * What this host's QEMU offers, and so whether it can restore a state saved under a given {@link
+ * VmConfig}. QEMU itself only refuses some mismatches at restore time (and accepts others
+ * silently), so this is asked before anything is written: the machine type and CPU model must
+ * exist here and the RAM must fit.
  */
-final class RestoreCompatibility {
+public final class HostCapabilities {
   private static final Pattern MACHINE_LINE = Pattern.compile("^(\\S+)\\s+.*$");
+  private static final Pattern MACHINE_ALIAS = Pattern.compile("^(\\S+)\\s+.*\\(alias of (\\S+)\\)$");
   private static final Pattern CPU_LINE = Pattern.compile("^x86\\s+(\\S+).*$");
   private static final Pattern MEM_AVAILABLE = Pattern.compile("^MemAvailable:\\s+(\\d+) kB$");
 
   /** Machine types this QEMU offers. */
   private final Set<String> machines;
+  /** Alias (e.g. {@code q35}) to the versioned machine type it stands for here. */
+  private final Map<String, String> machineAliases;
   /** CPU models this QEMU offers. */
   private final Set<String> cpus;
   /** RAM free for a new process, in MiB; -1 when unknown. */
   private final long availableMiB;
 
-  private RestoreCompatibility(Set<String> machines, Set<String> cpus, long availableMiB) {
+  private HostCapabilities(
+      Set<String> machines, Map<String, String> machineAliases, Set<String> cpus, long availableMiB) {
     this.machines = machines;
+    this.machineAliases = machineAliases;
     this.cpus = cpus;
     this.availableMiB = availableMiB;
   }
 
   /** Asks the given QEMU binary what it supports and the kernel how much RAM is free. */
-  static RestoreCompatibility probe(Path qemuBinary) throws IOException {
-    Set<String> machines = matches(run(qemuBinary, "-machine", "help"), MACHINE_LINE);
+  public static HostCapabilities probe(Path qemuBinary) throws IOException {
+    List<String> machineHelp = run(qemuBinary, "-machine", "help");
+    Set<String> machines = matches(machineHelp, MACHINE_LINE);
     machines.remove("Supported");
+    Map<String, String> aliases = new HashMap<>();
+    for (String line : machineHelp) {
+      Matcher m = MACHINE_ALIAS.matcher(line);
+      if (m.matches()) {
+        aliases.put(m.group(1), m.group(2));
+      }
+    }
     Set<String> cpus = matches(run(qemuBinary, "-cpu", "help"), CPU_LINE);
-    return new RestoreCompatibility(machines, cpus, availableMiB(Path.of("/proc/meminfo")));
+    return new HostCapabilities(machines, aliases, cpus, availableMiB(Path.of("/proc/meminfo")));
+  }
+
+  /**
+   * The versioned machine type {@code name} stands for: an alias such as {@code q35} is resolved
+   * (a state saved under an alias could not be restored by a newer QEMU), a versioned name is kept.
+   *
+   * @throws IllegalArgumentException when this QEMU has no such machine type
+   */
+  public String pinnedMachine(String name) {
+    if (!machines.contains(name)) {
+      throw new IllegalArgumentException(
+          "this host's QEMU has no machine type " + name + " (see qemu-system-x86_64 -machine help)");
+    }
+    return machineAliases.getOrDefault(name, name);
   }
 
   /** Every reason this host cannot restore {@code config}; empty when it can. */
-  List<String> problems(VmConfig config) {
+  public List<String> problems(VmConfig config) {
     List<String> problems = new ArrayList<>();
     if (!machines.contains(config.machineType())) {
       problems.add(

@@ -1,0 +1,83 @@
+package dev.carryon.launcher.cli;
+
+import dev.carryon.carrier.EndResult;
+import dev.carryon.launcher.session.EndSession;
+import dev.carryon.launcher.session.Host;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code carryon end}: hibernate this host's session and commit it to the carrier. */
+@Command(
+    name = "end",
+    mixinStandardHelpOptions = true,
+    description = {
+      "End this host's session and commit it to the carrier as a new generation.",
+      "Saves the guest's RAM state, quits QEMU, writes the session's disk changes and state onto",
+      "the carrier and releases the lease.",
+      "An end that was cut off (cable pulled, process killed) is finished by running it again."
+    })
+final class EndCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
+  Path carrier;
+
+  @ArgGroup(exclusive = true)
+  Special special;
+
+  static final class Special {
+    @Option(names = "--commit-disk", description = "Commit the disk without a RAM state (a cold-boot generation): for a guest that was shut down, or whose QEMU is gone.")
+    boolean commitDisk;
+
+    @Option(names = "--discard", description = "Drop the session's changes: stop QEMU, release the lease, delete the local work files.")
+    boolean discard;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    EndSession.Mode mode =
+        special == null
+            ? EndSession.Mode.HIBERNATE
+            : special.discard ? EndSession.Mode.DISCARD : EndSession.Mode.COMMIT_DISK;
+    PrintWriter out = spec.commandLine().getOut();
+    try (Host host = Host.open()) {
+      EndSession.Ended ended = EndSession.end(host, carrier, mode, spec.commandLine().getErr());
+      print(ended, out);
+    }
+    return ExitCodes.OK;
+  }
+
+  /** The report of an end: each step with its time and bytes, then what the carrier did. */
+  static void print(EndSession.Ended ended, PrintWriter out) {
+    EndResult r = ended.carrier();
+    if (r == null) {
+      out.printf("discarded session %s; the carrier is unchanged and free%n", ended.session().sessionId());
+      out.flush();
+      return;
+    }
+    for (EndSession.Step step : ended.steps()) {
+      out.printf(
+          "  %-50s %7.2f s%s%n",
+          step.name(), step.seconds(), step.bytes() < 0 ? "" : String.format("  %,d bytes", step.bytes()));
+    }
+    if (ended.stateRawBytes() >= 0) {
+      out.printf("  RAM state: %,d bytes before compression%n", ended.stateRawBytes());
+    }
+    out.printf(
+        "ended session %s: generation %d committed%s%s%s; lease released%n",
+        ended.session().sessionId(),
+        r.generation().number(),
+        r.generation().coldBoot() ? " (no RAM state: the next resume cold-boots)" : "",
+        r.merged().isEmpty() ? "" : "; merged " + String.join(", ", r.merged()) + " into the COW",
+        r.retired().isEmpty() && r.abandoned().isEmpty()
+            ? ""
+            : "; dropped generations " + r.retired() + (r.abandoned().isEmpty() ? "" : " and abandoned " + r.abandoned()));
+    out.flush();
+  }
+}

@@ -1,0 +1,133 @@
+package dev.carryon.launcher.cli;
+
+import dev.carryon.launcher.qemu.QemuProcess;
+import dev.carryon.launcher.session.EndSession;
+import dev.carryon.launcher.session.Host;
+import dev.carryon.launcher.session.ResumeSession;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code carryon resume}: continue the carrier's VM session on this host. */
+@Command(
+    name = "resume",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Continue the carrier's VM session on this host, where it stopped.",
+      "Validates the carrier, takes its lease, boots its disk chain under a local COW and",
+      "restores the saved RAM state.",
+      "In the foreground, Ctrl-C ends the session properly (as carryon end does); with --detach",
+      "the command returns once the guest runs."
+    })
+final class ResumeCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
+  Path carrier;
+
+  @Option(names = "--checkpoint", paramLabel = "GEN|TIME", description = "Resume this generation (a number) or the newest made at or before this time (ISO-8601, e.g. 2026-11-22T10:00:00Z) instead of the newest.")
+  String checkpoint;
+
+  @Option(names = "--cold-boot", description = "Boot the checkpoint's disk without its RAM state (guest writes not yet flushed in that state are lost).")
+  boolean coldBoot;
+
+  @Option(names = "--detach", description = "Return once the guest runs; end the session later with carryon end.")
+  boolean detach;
+
+  @Option(names = "--console", paramLabel = "FILE", description = "Write the guest's serial console to FILE (default: stdout in the foreground, a file in the session's work folder with --detach).")
+  Path console;
+
+  @Option(names = "--display", description = "Show the VM's screen in a window (QEMU's gtk display).")
+  boolean display;
+
+  @Override
+  public Integer call() throws Exception {
+    Long generation = null;
+    Instant at = null;
+    if (checkpoint != null) {
+      try {
+        generation = Long.parseLong(checkpoint);
+      } catch (NumberFormatException notNumber) {
+        try {
+          at = Instant.parse(checkpoint);
+        } catch (DateTimeParseException e) {
+          throw new CommandLine.ParameterException(
+              spec.commandLine(),
+              "--checkpoint (" + checkpoint + ") must be a generation number or an ISO-8601 time");
+        }
+      }
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    ResumeSession.Request request =
+        new ResumeSession.Request(
+            carrier, generation, at, coldBoot, detach, console, display ? "gtk" : null);
+    try (Host host = Host.open()) {
+      CountDownLatch interrupted = new CountDownLatch(1);
+      if (!detach) {
+        Interrupts.onInterrupt(interrupted::countDown);
+      }
+      ResumeSession.Started s = ResumeSession.start(host, request, err);
+      out.printf(
+          "%s generation %d of %s in %.2f s (session %s, %s)%n",
+          s.restored() ? "resumed" : "cold-booted",
+          s.generation().number(), carrier, s.elapsed().toNanos() / 1e9,
+          s.record().sessionId(), s.accel().accel().qemuName());
+      out.printf("console: %s%n", s.console() == null ? "this terminal" : s.console());
+      out.flush();
+      if (detach) {
+        out.printf("detached (QEMU pid %d); end the session with: carryon end %s%n", s.qemu().pid(), carrier);
+        out.flush();
+        return ExitCodes.OK;
+      }
+      return waitAndEnd(host, s.qemu(), interrupted, out, err);
+    }
+  }
+
+  /** Waits for Ctrl-C (then ends the session) or for QEMU to exit by itself. */
+  private int waitAndEnd(
+      Host host, QemuProcess qemu, CountDownLatch interrupted, PrintWriter out, PrintWriter err)
+      throws Exception {
+    AtomicBoolean guestPoweredOff = new AtomicBoolean();
+    qemu.qmp()
+        .addEventListener(
+            e -> {
+              if ("SHUTDOWN".equals(e.name()) && e.data().path("guest").asBoolean(false)) {
+                guestPoweredOff.set(true);
+              }
+            });
+    while (!interrupted.await(200, TimeUnit.MILLISECONDS)) {
+      if (!qemu.isAlive()) {
+        break;
+      }
+    }
+    EndSession.Mode mode;
+    if (interrupted.getCount() == 0) {
+      err.println("ending the session...");
+      mode = EndSession.Mode.HIBERNATE;
+    } else if (guestPoweredOff.get()) {
+      err.println("the guest shut down; committing its disk without a RAM state...");
+      mode = EndSession.Mode.COMMIT_DISK;
+    } else {
+      qemu.waitForExit(Duration.ofSeconds(1));
+      throw new CarryonException(
+          ExitCodes.FAILURE,
+          "QEMU exited unexpectedly (" + qemu.stderrTail() + "); the session's disk changes are"
+              + " kept on this host. Commit them with: carryon end --commit-disk " + carrier
+              + ", or drop them with: carryon end --discard " + carrier);
+    }
+    EndSession.Ended ended = EndSession.end(host, carrier, mode, err, qemu);
+    EndCommand.print(ended, out);
+    return ExitCodes.OK;
+  }
+}

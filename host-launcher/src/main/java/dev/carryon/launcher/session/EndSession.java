@@ -1,0 +1,225 @@
+package dev.carryon.launcher.session;
+
+import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.EndResult;
+import dev.carryon.carrier.Lease;
+import dev.carryon.carrier.SessionEnd;
+import dev.carryon.carrier.VmConfig;
+import dev.carryon.launcher.cli.CarryonException;
+import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.launcher.cli.ProgressBar;
+import dev.carryon.launcher.host.SessionRecord;
+import dev.carryon.launcher.host.SessionState;
+import dev.carryon.launcher.qemu.Hibernation;
+import dev.carryon.launcher.qemu.QemuLaunch;
+import dev.carryon.launcher.qemu.QemuProcess;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code end}: saves the guest's RAM state, quits QEMU, writes the session's disk changes and state
+ * onto the carrier and commits them as a new generation, releasing the lease.
+ *
+ * <p>Local first: the state is saved to this host's work folder and forced before QEMU quits, and
+ * the work folder is only deleted once the carrier has committed. An end cut at any point is
+ * finished by running it again: a session the catalog calls {@link SessionState#SAVED} goes
+ * straight to the carrier part, which the carrier makes all-or-nothing.
+ */
+public final class EndSession {
+  /** Longest a save of the RAM state may take. */
+  private static final Duration SAVE_TIMEOUT = Duration.ofMinutes(5);
+
+  /** What to do with a session whose guest cannot be hibernated. */
+  public enum Mode {
+    /** Hibernate the running guest; refuse when its QEMU is gone. */
+    HIBERNATE,
+    /**
+     * Commit the disk without a RAM state (a cold-boot generation): for a guest that was shut down
+     * cleanly, or whose QEMU is gone.
+     */
+    COMMIT_DISK,
+    /** Drop the session's changes: stop QEMU, release the lease, delete the work files. */
+    DISCARD
+  }
+
+  /**
+   * One timed step of an end.
+   *
+   * @param name what was done
+   * @param seconds how long it took
+   * @param bytes bytes it wrote, or -1 when that means nothing
+   */
+  public record Step(String name, double seconds, long bytes) {}
+
+  /**
+   * What an end did.
+   *
+   * @param session the session ended
+   * @param carrier what the carrier committed, or null for a discarded session
+   * @param stateRawBytes size of the saved RAM state before compression, or -1 when none was
+   *     saved by this run
+   * @param steps each step with its time and the bytes it wrote
+   */
+  public record Ended(
+      SessionRecord session, EndResult carrier, long stateRawBytes, List<Step> steps) {}
+
+  private EndSession() {}
+
+  /** Ends this host's session on {@code carrierPath}; see the class doc. */
+  public static Ended end(Host host, Path carrierPath, Mode mode, PrintWriter log)
+      throws IOException {
+    return end(host, carrierPath, mode, log, null);
+  }
+
+  /**
+   * Like {@link #end(Host, Path, Mode, PrintWriter)}, for a session whose QEMU this process runs
+   * (a foreground {@code resume}): {@code running} is used instead of attaching to it.
+   */
+  public static Ended end(
+      Host host, Path carrierPath, Mode mode, PrintWriter log, QemuProcess running)
+      throws IOException {
+    SessionRecord session = openSession(host, carrierPath);
+    List<Step> steps = new ArrayList<>();
+    long rawState = -1;
+    if (mode == Mode.DISCARD) {
+      if (running != null) {
+        running.close();
+      }
+      discard(host, session);
+      return new Ended(session, null, -1, steps);
+    }
+    Path localState = session.workDir().resolve(ResumeSession.LOCAL_STATE);
+    if (session.state() != SessionState.SAVED) {
+      VmConfig vm;
+      try (Carrier carrier = Carrier.open(carrierPath)) {
+        vm = carrier.manifest().vm();
+      }
+      QemuProcess qemu =
+          running != null && running.isAlive() ? running : attach(session, vm, carrierPath, mode);
+      // A save cut earlier may have left part of a state; the guest is still running or paused.
+      Files.deleteIfExists(localState);
+      if (qemu != null && mode == Mode.HIBERNATE) {
+        long t = System.nanoTime();
+        Hibernation.Stats stats;
+        try (OutputStream out = StateFile.create(localState)) {
+          stats = Hibernation.save(qemu, out, SAVE_TIMEOUT);
+        } finally {
+          qemu.close();
+        }
+        rawState = stats.stateBytes();
+        steps.add(step("save RAM state (zstd) to " + localState, t, Files.size(localState)));
+      } else if (qemu != null) {
+        qemu.close();
+      }
+      session = session.withState(SessionState.SAVED, Instant.now());
+      host.catalog.saveSession(session);
+    }
+    EndResult result = commit(host, session, localState, steps, log);
+    host.catalog.saveSession(session.withState(SessionState.ENDED, Instant.now()));
+    host.catalog.recordCarrier(
+        session.carrierId(), carrierPath.toAbsolutePath().normalize(),
+        result.generation().number());
+    WorkFiles.delete(session.workDir());
+    return new Ended(session, result, rawState, steps);
+  }
+
+  /** Writes the local COW and state onto the carrier and commits them. */
+  private static EndResult commit(
+      Host host, SessionRecord session, Path localState, List<Step> steps, PrintWriter log)
+      throws IOException {
+    try (Carrier carrier = Carrier.openForWrite(session.carrierPath())) {
+      SessionEnd end =
+          carrier.beginEnd(host.identity, session.sessionId(), session.fromGeneration());
+      long t = System.nanoTime();
+      ProgressBar bar = ProgressBar.on(log, "writing layer");
+      end.copyLayer(session.workDir().resolve(ResumeSession.LOCAL_COW), bar::update);
+      bar.finish();
+      steps.add(step("write layer " + end.layerFile().getFileName(), t, Files.size(end.layerFile())));
+      if (Files.exists(localState)) {
+        t = System.nanoTime();
+        bar = ProgressBar.on(log, "writing state");
+        end.copyState(localState, bar::update);
+        bar.finish();
+        steps.add(step("write state " + end.stateFile().getFileName(), t, Files.size(end.stateFile())));
+      } else {
+        end.coldBoot();
+      }
+      t = System.nanoTime();
+      EndResult result =
+          carrier.commitGeneration(end, "session " + session.sessionId() + " on " + host.identity.hostName());
+      steps.add(step("commit generation " + result.generation().number() + " and merge", t, -1));
+      return result;
+    }
+  }
+
+  private static QemuProcess attach(SessionRecord session, VmConfig vm, Path carrierPath, Mode mode)
+      throws IOException {
+    if (session.qemuPid() <= 0 || session.qemuDir() == null) {
+      return missingQemu(session, mode, "it never started");
+    }
+    try {
+      return QemuProcess.attach(
+          QemuLaunch.of(vm, carrierPath.toAbsolutePath()), session.qemuPid(), session.qemuDir());
+    } catch (IOException e) {
+      return missingQemu(session, mode, e.getMessage());
+    }
+  }
+
+  private static QemuProcess missingQemu(SessionRecord session, Mode mode, String why) {
+    if (mode == Mode.HIBERNATE) {
+      throw new CarryonException(
+          ExitCodes.REFUSED,
+          "cannot hibernate session " + session.sessionId() + ": its QEMU is gone (" + why
+              + "). Its disk changes are kept in " + session.workDir() + ". If the guest was shut"
+              + " down cleanly, commit them with: carryon end --commit-disk " + session.carrierPath()
+              + "; to drop them: carryon end --discard " + session.carrierPath());
+    }
+    return null;
+  }
+
+  private static void discard(Host host, SessionRecord session) throws IOException {
+    if (session.qemuPid() > 0 && session.qemuDir() != null) {
+      try {
+        QemuProcess.attach(null, session.qemuPid(), session.qemuDir()).close();
+      } catch (IOException e) {
+        // Already gone: nothing to stop.
+      }
+    }
+    try (Carrier carrier = Carrier.openForWrite(session.carrierPath())) {
+      carrier.releaseLease(host.identity, session.sessionId());
+    }
+    host.catalog.saveSession(session.withState(SessionState.ABORTED, Instant.now()));
+    WorkFiles.delete(session.workDir());
+  }
+
+  /** This host's open session on the carrier, or a clear refusal. */
+  private static SessionRecord openSession(Host host, Path carrierPath) throws IOException {
+    String carrierId;
+    Lease lease;
+    try (Carrier carrier = Carrier.open(carrierPath)) {
+      carrierId = carrier.manifest().carrierId().toString();
+      lease = carrier.manifest().lease();
+    }
+    return host.catalog
+        .openSession(carrierId)
+        .orElseThrow(
+            () ->
+                new CarryonException(
+                    ExitCodes.REFUSED,
+                    "this host has no session on " + carrierPath
+                        + (lease == null
+                            ? " (nobody holds it)"
+                            : "; it is leased by " + lease.describe())));
+  }
+
+  private static Step step(String name, long startNanos, long bytes) {
+    return new Step(name, (System.nanoTime() - startNanos) / 1e9, bytes);
+  }
+}

@@ -1,0 +1,258 @@
+package dev.carryon.launcher.session;
+
+import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.Generation;
+import dev.carryon.carrier.Lease;
+import dev.carryon.carrier.Progress;
+import dev.carryon.carrier.Verification;
+import dev.carryon.carrier.VmConfig;
+import dev.carryon.cow.Qcow2Creator;
+import dev.carryon.launcher.cli.CarryonException;
+import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.launcher.host.SessionRecord;
+import dev.carryon.launcher.host.SessionState;
+import dev.carryon.launcher.qemu.AccelChoice;
+import dev.carryon.launcher.qemu.AccelProbe;
+import dev.carryon.launcher.qemu.DiskFormat;
+import dev.carryon.launcher.qemu.Hibernation;
+import dev.carryon.launcher.qemu.QemuLaunch;
+import dev.carryon.launcher.qemu.QemuProcess;
+import dev.carryon.launcher.qemu.QemuTool;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/**
+ * {@code resume}: validates a carrier, takes its lease, puts a local COW over the chosen
+ * generation's disk chain and starts QEMU from it, restoring that generation's RAM state. The
+ * carrier's images are read in place and never written while the session runs: the guest's writes
+ * all land in the local COW.
+ */
+public final class ResumeSession {
+  /** Longest a restore of the RAM state may take. */
+  private static final Duration RESTORE_TIMEOUT = Duration.ofMinutes(5);
+  /** Name of the local COW in the session's work folder. */
+  static final String LOCAL_COW = "local.qcow2";
+  /** Name of the saved state in the session's work folder. */
+  static final String LOCAL_STATE = "state.zst";
+  /** Name of the console log in a detached session's work folder. */
+  static final String CONSOLE = "console.log";
+
+  /**
+   * What the user asked for.
+   *
+   * @param carrier the carrier folder
+   * @param checkpoint generation to resume, or null
+   * @param checkpointAt resume the newest generation made at or before this time, or null
+   * @param coldBoot boot the disk without the RAM state
+   * @param detach leave QEMU running when this command returns
+   * @param console file for the serial console, or null (stdout in the foreground, a file in the
+   *     work folder when detached)
+   * @param display a QEMU display type, or null for none
+   */
+  public record Request(
+      Path carrier,
+      Long checkpoint,
+      Instant checkpointAt,
+      boolean coldBoot,
+      boolean detach,
+      Path console,
+      String display) {}
+
+  /**
+   * A session that runs.
+   *
+   * @param record the session as the host catalog has it
+   * @param qemu the running QEMU
+   * @param generation the generation resumed
+   * @param restored true when the RAM state was restored, false for a cold boot
+   * @param accel the accelerator chosen and why
+   * @param console where the serial console goes, or null for stdout
+   * @param elapsed from the command's start to the guest running
+   */
+  public record Started(
+      SessionRecord record,
+      QemuProcess qemu,
+      Generation generation,
+      boolean restored,
+      AccelChoice accel,
+      Path console,
+      Duration elapsed) {}
+
+  private ResumeSession() {}
+
+  /** Resumes {@code request.carrier()} on {@code host}; see the class doc. */
+  public static Started start(Host host, Request request, PrintWriter log) throws IOException {
+    long start = System.nanoTime();
+    Checked checked = check(host, request, log);
+    String sessionId = UUID.randomUUID().toString();
+    try (Carrier carrier = Carrier.openForWrite(request.carrier())) {
+      // Chosen again under the lock: the generation must still be there after recovery.
+      carrier.checkpoint(checked.generation.number());
+      carrier.takeLease(host.identity, sessionId);
+    } catch (dev.carryon.carrier.LeaseException e) {
+      throw new CarryonException(ExitCodes.REFUSED, leaseMessage(request.carrier(), e.holder()), e);
+    }
+    Path workDir = host.home.sessionDir(sessionId);
+    SessionRecord record =
+        new SessionRecord(
+            sessionId,
+            checked.carrierId,
+            request.carrier().toAbsolutePath().normalize(),
+            workDir,
+            SessionState.STARTING,
+            checked.generation.number(),
+            0,
+            null,
+            null,
+            Instant.now(),
+            null);
+    host.catalog.saveSession(record);
+    QemuProcess qemu = null;
+    try {
+      Files.createDirectories(workDir);
+      Path localCow = workDir.resolve(LOCAL_COW);
+      Qcow2Creator.create(localCow, -1, checked.top.toString(), "qcow2");
+      AccelChoice accel = AccelProbe.choose();
+      log.println("accelerator: " + accel.describe());
+      Path console =
+          request.console() != null
+              ? request.console().toAbsolutePath()
+              : request.detach() ? workDir.resolve(CONSOLE) : null;
+      boolean restore = checked.state != null && !request.coldBoot();
+      QemuLaunch launch =
+          QemuLaunch.of(checked.vm, request.carrier().toAbsolutePath())
+              .withDisk(localCow, DiskFormat.QCOW2)
+              .withAccel(accel.accel())
+              .withConsole(console)
+              .withDisplay(request.display())
+              .withIncoming(restore);
+      qemu = request.detach() ? QemuProcess.startDetached(launch) : QemuProcess.start(launch);
+      record = record.withQemu(qemu.pid(), qemu.workDir(), accel.accel().qemuName());
+      host.catalog.saveSession(record);
+      if (restore) {
+        try (InputStream state = StateFile.open(checked.state)) {
+          Hibernation.restore(qemu, state, RESTORE_TIMEOUT);
+        } catch (IOException e) {
+          throw new CarryonException(
+              ExitCodes.REFUSED,
+              "this host's QEMU could not restore generation " + checked.generation.number()
+                  + " of " + request.carrier() + ": " + e.getMessage()
+                  + "; nothing was changed on the carrier. Resume with --cold-boot to boot its disk"
+                  + " without the saved RAM state (guest writes not yet flushed are lost)",
+              e);
+        }
+      } else {
+        qemu.qmp().execute("cont", Duration.ofSeconds(10));
+      }
+      record = record.withState(SessionState.RUNNING, Instant.now());
+      host.catalog.saveSession(record);
+      host.catalog.recordCarrier(checked.carrierId, record.carrierPath(), checked.generation.number());
+      return new Started(
+          record,
+          qemu,
+          checked.generation,
+          restore,
+          accel,
+          console,
+          Duration.ofNanos(System.nanoTime() - start));
+    } catch (IOException | RuntimeException e) {
+      abandon(host, record, qemu);
+      throw e;
+    }
+  }
+
+  /** Undoes a start that failed: QEMU stopped, lease released, work files gone. */
+  private static void abandon(Host host, SessionRecord record, QemuProcess qemu) {
+    if (qemu != null) {
+      qemu.close();
+    }
+    try (Carrier carrier = Carrier.openForWrite(record.carrierPath())) {
+      carrier.releaseLease(host.identity, record.sessionId());
+    } catch (IOException | RuntimeException e) {
+      System.err.println(
+          "carryon: could not release the lease on " + record.carrierPath() + ": " + e.getMessage()
+              + " (carryon lease break frees it)");
+    }
+    try {
+      WorkFiles.delete(record.workDir());
+      host.catalog.saveSession(record.withState(SessionState.ABORTED, Instant.now()));
+    } catch (IOException e) {
+      System.err.println("carryon: could not clean up " + record.workDir() + ": " + e.getMessage());
+    }
+  }
+
+  /** What validation found out, before anything was written. */
+  private record Checked(
+      String carrierId, Generation generation, VmConfig vm, Path top, Path state) {}
+
+  /** Every check that needs no write: refuses with a clear message when one fails. */
+  private static Checked check(Host host, Request request, PrintWriter log) throws IOException {
+    try (Carrier carrier = Carrier.open(request.carrier())) {
+      String carrierId = carrier.manifest().carrierId().toString();
+      Optional<SessionRecord> mine = host.catalog.openSession(carrierId);
+      if (mine.isPresent()) {
+        throw new CarryonException(
+            ExitCodes.REFUSED,
+            "this host already has session " + mine.get().sessionId() + " ("
+                + mine.get().state().name().toLowerCase() + ") on " + request.carrier()
+                + "; end it with: carryon end " + request.carrier());
+      }
+      Lease lease = carrier.manifest().lease();
+      if (lease != null) {
+        throw new CarryonException(ExitCodes.REFUSED, leaseMessage(request.carrier(), lease));
+      }
+      Generation g = choose(carrier, request);
+      Verification v = carrier.verify(g, Progress.NONE);
+      if (!v.passed()) {
+        throw new CarryonException(
+            ExitCodes.BAD_INPUT,
+            request.carrier() + " failed validation and was not resumed: "
+                + v.problems().stream().map(Object::toString).collect(Collectors.joining("; ")));
+      }
+      VmConfig vm = carrier.manifest().vm();
+      Path state = carrier.stateFile(g);
+      if (state != null && !request.coldBoot()) {
+        List<String> problems =
+            HostCapabilities.probe(QemuTool.SYSTEM.locate()).problems(vm);
+        if (!problems.isEmpty()) {
+          throw new CarryonException(
+              ExitCodes.REFUSED,
+              "generation " + g.number() + " of " + request.carrier()
+                  + " cannot be restored on this host: " + String.join("; ", problems)
+                  + ". Nothing was changed. Resume with --cold-boot to boot its disk without the"
+                  + " saved RAM state (guest writes not yet flushed are lost)");
+        }
+      } else if (state != null) {
+        log.println(
+            "warning: cold boot of generation " + g.number() + ": its saved RAM state is not used;"
+                + " guest writes that were still in the guest's memory are lost");
+      }
+      List<Path> chain = carrier.chainFiles(g);
+      return new Checked(carrierId, g, vm, chain.get(chain.size() - 1), state);
+    }
+  }
+
+  private static Generation choose(Carrier carrier, Request request) throws IOException {
+    if (request.checkpoint() != null) {
+      return carrier.checkpoint(request.checkpoint());
+    }
+    if (request.checkpointAt() != null) {
+      return carrier.checkpointAt(request.checkpointAt());
+    }
+    return carrier.current();
+  }
+
+  static String leaseMessage(Path carrier, Lease lease) {
+    return carrier + " is in use: leased by " + lease.describe()
+        + ". If that session is gone for good, free it with: carryon lease break " + carrier;
+  }
+}
