@@ -5,8 +5,7 @@ import dev.carryon.carrier.LeaseException;
 import dev.carryon.carrier.ResetResult;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
-import dev.carryon.launcher.host.HostCatalog;
-import dev.carryon.launcher.host.HostHome;
+import dev.carryon.launcher.session.Host;
 import dev.carryon.sync.host.HostSync;
 import dev.carryon.sync.host.SyncMode;
 import dev.carryon.sync.host.SyncResult;
@@ -84,8 +83,8 @@ public final class SyncCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--max-runs needs --every");
     }
     String hostId;
-    try (HostCatalog catalog = HostCatalog.open(HostHome.locate())) {
-      hostId = catalog.hostId();
+    try (Host host = Host.open()) {
+      hostId = host.identity().hostId();
     }
     if (every == null) {
       long start = System.nanoTime();
