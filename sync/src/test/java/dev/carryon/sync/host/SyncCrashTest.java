@@ -67,6 +67,7 @@ class SyncCrashTest {
     long points = WritePoints.reached();
     WritePoints.watch(null);
     assertTrue(points >= 12, points + " write points of the sync");
+    System.out.println("sync: " + points + " write points, each cut");
 
     for (long k : cutPoints(points)) {
       Path t = Disks.copyTree(template, dir.resolve("cut-" + k));
@@ -102,6 +103,7 @@ class SyncCrashTest {
     WritePoints.watch(null);
     assertEquals(List.of("cow.qcow2", "layers/L4.qcow2"), done.reset().merged());
     assertTrue(points >= 20, points + " write points of the reset");
+    System.out.println("reset: " + points + " write points, each cut");
 
     TreeSet<String> chainsSeen = new TreeSet<>();
     for (long k : cutPoints(points)) {
