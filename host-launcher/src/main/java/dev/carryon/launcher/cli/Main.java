@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "Carry a live virtual machine session on a phone or a USB drive.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      RunCommand.class,
       InitCommand.class,
       ResumeCommand.class,
       EndCommand.class,

@@ -242,7 +242,7 @@ public final class QmpClient implements Closeable {
     } catch (IOException e) {
       end = e;
     }
-    String why = end == null || !channel.isOpen() ? "closed" : "lost: " + end.getMessage();
+    String why = end == null || !channel.isOpen() ? "closed" : "closed: " + end.getMessage();
     IOException closed = new IOException("QMP connection to " + socket + " " + why, end);
     closedBecause = closed;
     greeting.completeExceptionally(closed);
@@ -268,6 +268,7 @@ public final class QmpClient implements Closeable {
           System.err.println("carryon: QMP event listener failed on " + event.name() + ": " + e);
         }
       }
+      eventWaits.removeIf(w -> w.future.isDone()); // waits that timed out
       for (EventWait wait : eventWaits) {
         if (wait.name.equals(event.name()) && eventWaits.remove(wait)) {
           wait.future.complete(event);

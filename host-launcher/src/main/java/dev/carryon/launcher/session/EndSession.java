@@ -2,6 +2,7 @@ package dev.carryon.launcher.session;
 
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.EndResult;
+import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.SessionEnd;
 import dev.carryon.carrier.VmConfig;
@@ -35,6 +36,8 @@ import java.util.List;
 public final class EndSession {
   /** Longest a save of the RAM state may take. */
   private static final Duration SAVE_TIMEOUT = Duration.ofMinutes(5);
+  /** The socket {@link Hibernation#save} receives the state on, in QEMU's work folder. */
+  private static final String SAVE_SOCKET = "save.sock";
 
   /** What to do with a session whose guest cannot be hibernated. */
   public enum Mode {
@@ -105,6 +108,11 @@ public final class EndSession {
           running != null && running.isAlive() ? running : attach(session, vm, carrierPath, mode);
       // A save cut earlier may have left part of a state; the guest is still running or paused.
       Files.deleteIfExists(localState);
+      if (qemu != null) {
+        // ...and the socket it received the state on: binding it again would fail ("Address
+        // already in use"). Nobody listens on it: its end was killed.
+        Files.deleteIfExists(qemu.workDir().resolve(SAVE_SOCKET));
+      }
       if (qemu != null && mode == Mode.HIBERNATE) {
         long t = System.nanoTime();
         Hibernation.Stats stats;
@@ -135,6 +143,13 @@ public final class EndSession {
       Host host, SessionRecord session, Path localState, List<Step> steps, PrintWriter log)
       throws IOException {
     try (Carrier carrier = Carrier.openForWrite(session.carrierPath())) {
+      Generation done = committedBy(carrier, session);
+      if (done != null) {
+        // An earlier end was cut after its commit (opening for write finished its merge): the
+        // lease is gone with it, so beginning the end again would be refused.
+        steps.add(new Step("generation " + done.number() + " was already committed", 0, -1));
+        return new EndResult(done, List.of(), List.of(), List.of());
+      }
       SessionEnd end =
           carrier.beginEnd(host.identity, session.sessionId(), session.fromGeneration());
       long t = System.nanoTime();
@@ -157,6 +172,16 @@ public final class EndSession {
       steps.add(step("commit generation " + result.generation().number() + " and merge", t, -1));
       return result;
     }
+  }
+
+  /** The kept generation {@code session} made, or null when it has not committed yet. */
+  private static Generation committedBy(Carrier carrier, SessionRecord session) {
+    for (Generation g : carrier.checkpoints()) {
+      if (g.sessionId().equals(session.sessionId())) {
+        return g;
+      }
+    }
+    return null;
   }
 
   private static QemuProcess attach(SessionRecord session, VmConfig vm, Path carrierPath, Mode mode)
@@ -193,7 +218,11 @@ public final class EndSession {
       }
     }
     try (Carrier carrier = Carrier.openForWrite(session.carrierPath())) {
-      carrier.releaseLease(host.identity, session.sessionId());
+      Lease held = carrier.manifest().lease();
+      // After a lease break another session may hold it: that lease is not ours to release.
+      if (held != null && held.heldBy(host.identity, session.sessionId())) {
+        carrier.releaseLease(host.identity, session.sessionId());
+      }
     }
     host.catalog.saveSession(session.withState(SessionState.ABORTED, Instant.now()));
     WorkFiles.delete(session.workDir());

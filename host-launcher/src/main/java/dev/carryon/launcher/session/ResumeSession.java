@@ -220,18 +220,17 @@ public final class ResumeSession {
       }
       VmConfig vm = carrier.manifest().vm();
       Path state = carrier.stateFile(g);
-      if (state != null && !request.coldBoot()) {
-        List<String> problems =
-            HostCapabilities.probe(QemuTool.SYSTEM.locate()).problems(vm);
-        if (!problems.isEmpty()) {
-          throw new CarryonException(
-              ExitCodes.REFUSED,
-              "generation " + g.number() + " of " + request.carrier()
-                  + " cannot be restored on this host: " + String.join("; ", problems)
-                  + ". Nothing was changed. Resume with --cold-boot to boot its disk without the"
-                  + " saved RAM state (guest writes not yet flushed are lost)");
-        }
-      } else if (state != null) {
+      // A cold boot needs the machine type, CPU model and RAM as much as a restore does, so
+      // --cold-boot is no way around these.
+      List<String> problems = HostCapabilities.probe(QemuTool.SYSTEM.locate()).problems(vm);
+      if (!problems.isEmpty()) {
+        throw new CarryonException(
+            ExitCodes.REFUSED,
+            "generation " + g.number() + " of " + request.carrier()
+                + " cannot run on this host: " + String.join("; ", problems)
+                + ". Nothing was changed; resume it on a host whose QEMU offers its configuration");
+      }
+      if (state != null && request.coldBoot()) {
         log.println(
             "warning: cold boot of generation " + g.number() + ": its saved RAM state is not used;"
                 + " guest writes that were still in the guest's memory are lost");

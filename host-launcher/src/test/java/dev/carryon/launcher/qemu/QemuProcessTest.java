@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.launcher.qmp.QmpClient;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
@@ -72,18 +73,40 @@ class QemuProcessTest {
 
   @Test
   void aJvmThatExitsTakesItsQemuAlong() throws Exception {
-    long pid = runHolder("exit", false);
+    long pid = Long.parseLong(runHolder("exit", false)[0]);
     assertGone(pid);
   }
 
   @Test
+  void aDetachedQemuOutlivesItsJvmAndAnswersAnotherOne() throws Exception {
+    String[] started = runHolder("detach", false);
+    long pid = Long.parseLong(started[0]);
+    Path workDir = Path.of(started[1]);
+    try {
+      Thread.sleep(500);
+      assertTrue(isQemu(pid), "the detached QEMU died with its JVM");
+      try (QmpClient qmp = QmpClient.connect(workDir.resolve("qmp.sock"), T)) {
+        assertEquals("running", qmp.execute("query-status", T).path("status").asText());
+        qmp.execute("quit", T);
+      }
+      assertGone(pid);
+    } finally {
+      new ProcessBuilder("kill", "-KILL", Long.toString(pid)).start().waitFor();
+      QemuProcess.deleteTree(workDir);
+    }
+  }
+
+  @Test
   void aJvmKilledOutrightTakesItsQemuAlong() throws Exception {
-    long pid = runHolder("wait", true);
+    long pid = Long.parseLong(runHolder("wait", true)[0]);
     assertGone(pid);
   }
 
-  /** Runs {@link QemuHolder} in a child JVM and returns its QEMU's pid once the child is gone. */
-  private long runHolder(String mode, boolean kill) throws Exception {
+  /**
+   * Runs {@link QemuHolder} in a child JVM and returns its QEMU's pid and work folder once the
+   * child is gone.
+   */
+  private String[] runHolder(String mode, boolean kill) throws Exception {
     Process child =
         new ProcessBuilder(
                 List.of(
@@ -92,9 +115,10 @@ class QemuProcessTest {
                     QemuHolder.class.getName(), dir.toString(), mode))
             .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start();
-    long pid;
+    String[] started;
     try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream()))) {
-      pid = Long.parseLong(out.readLine().strip());
+      started = out.readLine().strip().split(" ");
+      long pid = Long.parseLong(started[0]);
       assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
       if (kill) {
         child.destroyForcibly();
@@ -103,7 +127,7 @@ class QemuProcessTest {
     } finally {
       child.destroyForcibly();
     }
-    return pid;
+    return started;
   }
 
   private static void assertGone(long pid) throws InterruptedException {

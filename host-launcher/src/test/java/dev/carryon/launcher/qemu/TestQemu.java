@@ -23,7 +23,10 @@ public final class TestQemu {
     assertEquals("", qemusMatching(QemuProcess.WORK_DIR_PREFIX), "QEMU processes left running");
   }
 
-  /** {@code pgrep -af PATTERN} restricted to QEMU processes: their pid and command line, or "". */
+  /**
+   * {@code pgrep -af} for QEMU processes whose command line matches {@code pattern} (an extended
+   * regular expression, so a path's dots match any character): pid and command line, or "".
+   */
   public static String qemusMatching(String pattern) throws IOException, InterruptedException {
     Process pgrep = new ProcessBuilder("pgrep", "-af", "qemu-system.*" + pattern).start();
     String out = new String(pgrep.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();

@@ -1,0 +1,290 @@
+package dev.carryon.launcher.session;
+
+import static dev.carryon.launcher.session.SessionKit.copyTree;
+import static dev.carryon.launcher.session.SessionKit.deleteTree;
+import static dev.carryon.launcher.session.SessionKit.firstTick;
+import static dev.carryon.launcher.session.SessionKit.host;
+import static dev.carryon.launcher.session.SessionKit.qemuImg;
+import static dev.carryon.launcher.session.SessionKit.sameContent;
+import static dev.carryon.launcher.session.SessionKit.tickAbove;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.FileRecord;
+import dev.carryon.carrier.Generation;
+import dev.carryon.carrier.Manifest;
+import dev.carryon.carrier.Verification;
+import dev.carryon.cow.io.WritePoints;
+import dev.carryon.launcher.host.HostHome;
+import dev.carryon.launcher.host.SessionRecord;
+import dev.carryon.launcher.host.SessionState;
+import dev.carryon.launcher.session.SessionKit.TestHost;
+import dev.carryon.testdata.ConsoleLog;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The crash proof of {@code end}: a session whose RAM state is saved on the host is cut at every
+ * write point of its carrier part (a pulled cable, as {@link WritePoints} simulates it); after each
+ * cut the carrier verifies, holds exactly the old or the new generation, and running {@code end}
+ * again makes exactly the new one, which another host resumes without a reboot. A kill during the
+ * local save is finished the same way.
+ */
+class EndCrashTest {
+  /** More points than this are spread evenly, to bound the harness's time. */
+  private static final int MAX_CUTS = 200;
+
+  @TempDir static Path root;
+
+  @AfterAll
+  static void noQemuLeft() throws Exception {
+    SessionKit.assertNoQemuLeft(root);
+  }
+
+  @Test
+  void anEndCutAtAnyCarrierWriteLeavesTheOldOrTheNewGenerationAndFinishes() throws Exception {
+    long started = System.nanoTime();
+    Path dir = Files.createDirectories(root.resolve("cut"));
+    TestHost a = host(dir, "hostA");
+    // Keep 2: the new generation retires generation 1, merges layer L2 into the COW and rebases
+    // L3 onto it, so every step of the commit protocol is cut.
+    Path carrier = SessionKit.initCarrier(a, dir.resolve("carrier"), "--keep", "2");
+    a.resume(carrier, dir.resolve("1.log"));
+    ConsoleLog first = new ConsoleLog(dir.resolve("1.log"));
+    tickAbove(first, 1);
+    a.end(carrier);
+    a.resume(carrier, dir.resolve("2.log"));
+    ConsoleLog second = new ConsoleLog(dir.resolve("2.log"));
+    tickAbove(second, first.lastTick().orElseThrow().n() + 1);
+
+    // Saved on the host (QEMU quits), cut before the carrier's first write.
+    a.run(cut(carrier, 1), "end", carrier.toString()).expect(WritePoints.CUT_EXIT_CODE);
+    ConsoleLog.Tick atSave = second.lastTick().orElseThrow();
+    assertEquals(SessionState.SAVED, openSession(a, carrier).orElseThrow().state());
+    assertEquals(List.of(), SessionKit.qemusUnder(dir));
+
+    Path snapshots = Files.createDirectories(root.resolve("snapshots"));
+    Path carrierSnap = snapshots.resolve("carrier");
+    Path homeSnap = snapshots.resolve("home");
+    copyTree(carrier, carrierSnap);
+    copyTree(a.home(), homeSnap);
+    Path oldRaw = toRaw(carrier, snapshots.resolve("old.raw"));
+
+    restore(carrierSnap, carrier, homeSnap, a.home());
+    Path countFile = dir.resolve("count");
+    a.run(Map.of("CARRYON_CUT_ROOT", carrier.toString(), "CARRYON_CUT_COUNT_FILE", countFile.toString()),
+            "end", carrier.toString())
+        .expect(0);
+    int count = Integer.parseInt(Files.readString(countFile).strip());
+    Manifest reference;
+    try (Carrier c = Carrier.open(carrier)) {
+      reference = c.manifest();
+    }
+    assertEquals(3, reference.currentGeneration());
+    Path newRaw = toRaw(carrier, snapshots.resolve("new.raw"));
+    assertFalse(sameContent(oldRaw, newRaw), "the session changed nothing on the disk");
+
+    List<Integer> points = spread(count);
+    System.err.printf("EndCrashTest: %d write points, cutting at %d of them%n", count, points.size());
+    Map<Integer, Long> generationAfterCut = new TreeMap<>();
+    for (int k : points) {
+      restore(carrierSnap, carrier, homeSnap, a.home());
+      a.run(cut(carrier, k), "end", carrier.toString()).expect(WritePoints.CUT_EXIT_CODE);
+      long g = checkCarrier(carrier, oldRaw, newRaw, "after a cut at write point " + k);
+      generationAfterCut.put(k, g);
+      endAgain(a, carrier, newRaw, reference, "after a cut at write point " + k);
+    }
+    System.err.println("EndCrashTest: generation after each cut: " + generationAfterCut);
+    assertEquals(2L, generationAfterCut.get(points.get(0)));
+    assertEquals(3L, generationAfterCut.get(points.get(points.size() - 1)));
+    int commit =
+        generationAfterCut.entrySet().stream()
+            .filter(e -> e.getValue() == 3)
+            .mapToInt(Map.Entry::getKey)
+            .min()
+            .orElseThrow();
+
+    // Resumed elsewhere after an early cut, the last cut before the commit, and one after it.
+    List<Integer> samples =
+        List.of(points.get(0), points.get(points.indexOf(commit) - 1), (commit + count + 1) / 2);
+    System.err.println("EndCrashTest: resuming on another host after cuts at " + samples);
+    for (int k : samples) {
+      restore(carrierSnap, carrier, homeSnap, a.home());
+      a.run(cut(carrier, k), "end", carrier.toString()).expect(WritePoints.CUT_EXIT_CODE);
+      a.end(carrier);
+      TestHost b = host(dir, "hostB-" + k);
+      Path log = dir.resolve("B-" + k + ".log");
+      b.resume(carrier, log);
+      ConsoleLog.Tick resumed = firstTick(new ConsoleLog(log));
+      assertEquals(atSave.bootId(), resumed.bootId(), "cut at " + k);
+      assertTrue(resumed.n() > atSave.n(), () -> "cut at " + k + ": " + resumed + " after " + atSave);
+      b.run("end", "--discard", carrier.toString()).expect(0);
+    }
+    System.err.printf(
+        "EndCrashTest: harness took %.0f s%n", (System.nanoTime() - started) / 1e9);
+  }
+
+  @Test
+  void anEndKilledDuringTheSaveIsFinishedByEndingAgain() throws Exception {
+    Path dir = Files.createDirectories(root.resolve("kill"));
+    TestHost a = host(dir, "hostA");
+    Path carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
+    a.resume(carrier, dir.resolve("A.log"));
+    ConsoleLog console = new ConsoleLog(dir.resolve("A.log"));
+    tickAbove(console, 1);
+
+    Process end =
+        a.start(Map.of(), dir.resolve("end.out"), dir.resolve("end.err"), "end", carrier.toString());
+    Path sessions = a.home().resolve("sessions");
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!stateStarted(sessions)) {
+      assertTrue(end.isAlive(), () -> "end finished before it could be killed: " + read(dir, "end.err"));
+      assertTrue(System.nanoTime() < deadline, "no state file appeared");
+      SessionKit.sleep(10);
+    }
+    end.destroyForcibly().waitFor();
+    assertEquals(137, end.exitValue());
+    assertEquals(1, SessionKit.qemusUnder(dir).size(), "the detached QEMU should still run");
+    assertEquals(1, a.status(carrier).get("generation").asLong());
+
+    assertTrue(a.end(carrier).out().contains("generation 2 committed"));
+    assertEquals(List.of(), SessionKit.qemusUnder(dir));
+    a.run("verify", carrier.toString()).expect(0);
+    ConsoleLog.Tick atSave = console.lastTick().orElseThrow();
+
+    TestHost b = host(dir, "hostB");
+    b.resume(carrier, dir.resolve("B.log"));
+    ConsoleLog.Tick resumed = firstTick(new ConsoleLog(dir.resolve("B.log")));
+    assertEquals(atSave.bootId(), resumed.bootId());
+    assertTrue(resumed.n() > atSave.n(), () -> resumed + " after " + atSave);
+    b.run("end", "--discard", carrier.toString()).expect(0);
+  }
+
+  /**
+   * Checks a carrier after a cut, read-only: it verifies, and its current chain reads exactly the
+   * content of its generation. Returns that generation.
+   */
+  private static long checkCarrier(Path carrier, Path oldRaw, Path newRaw, String when)
+      throws Exception {
+    try (Carrier c = Carrier.open(carrier)) {
+      Verification v = c.verify();
+      assertTrue(v.passed(), () -> when + ": " + v.problems());
+      long g = c.manifest().currentGeneration();
+      assertTrue(g == 2 || g == 3, when + ": generation " + g);
+      List<Path> chain = c.chainFiles(c.current());
+      assertTrue(
+          sameContent(chain.get(chain.size() - 1), g == 2 ? oldRaw : newRaw),
+          when + ": generation " + g + " does not read its own content");
+      return g;
+    }
+  }
+
+  /** Runs {@code end} again, uncut (in this JVM), and checks it made exactly the new generation. */
+  private static void endAgain(
+      TestHost a, Path carrier, Path newRaw, Manifest reference, String when) throws Exception {
+    StringWriter log = new StringWriter();
+    try (Host host = Host.open(HostHome.at(a.home()))) {
+      EndSession.end(host, carrier, EndSession.Mode.HIBERNATE, new PrintWriter(log));
+    }
+    try (Carrier c = Carrier.open(carrier)) {
+      Manifest m = c.manifest();
+      assertEquals(3, m.currentGeneration(), when);
+      assertEquals(null, m.lease(), when);
+      assertEquals(null, m.pending(), when);
+      Generation g = c.current();
+      assertEquals(reference.current().chain(), g.chain(), when);
+      FileRecord state = m.files().get(g.state());
+      assertEquals(reference.files().get(reference.current().state()), state, when);
+      assertTrue(c.verify().passed(), when);
+      List<Path> chain = c.chainFiles(g);
+      assertTrue(sameContent(chain.get(chain.size() - 1), newRaw), when + ": not the new content");
+    }
+    assertEquals(Optional.empty(), openSession(a, carrier), when);
+  }
+
+  /** The cut points: all of 1..count, or {@value #MAX_CUTS} spread evenly with both ends. */
+  static List<Integer> spread(int count) {
+    List<Integer> points = new ArrayList<>();
+    int n = Math.min(count, MAX_CUTS);
+    for (int i = 0; i < n; i++) {
+      int k = n == 1 ? 1 : 1 + (int) ((long) i * (count - 1) / (n - 1));
+      if (points.isEmpty() || points.get(points.size() - 1) != k) {
+        points.add(k);
+      }
+    }
+    return points;
+  }
+
+  private static Map<String, String> cut(Path carrier, int k) {
+    return Map.of("CARRYON_CUT_ROOT", carrier.toString(), "CARRYON_CUT_AT", Integer.toString(k));
+  }
+
+  /** Puts the carrier and the host folder back as they were right after the local save. */
+  private static void restore(Path carrierSnap, Path carrier, Path homeSnap, Path home)
+      throws Exception {
+    deleteTree(carrier);
+    deleteTree(home);
+    copyTree(carrierSnap, carrier);
+    copyTree(homeSnap, home);
+  }
+
+  /** The current chain of {@code carrier} converted to a raw image. */
+  private static Path toRaw(Path carrier, Path raw) throws Exception {
+    try (Carrier c = Carrier.open(carrier)) {
+      List<Path> chain = c.chainFiles(c.current());
+      qemuImg(0, "convert", "-O", "raw", chain.get(chain.size() - 1).toString(), raw.toString());
+    }
+    return raw;
+  }
+
+  private static Optional<SessionRecord> openSession(TestHost host, Path carrier) throws Exception {
+    String id;
+    try (Carrier c = Carrier.open(carrier)) {
+      id = c.manifest().carrierId().toString();
+    }
+    try (Host h = Host.open(HostHome.at(host.home()))) {
+      return h.catalog().openSession(id);
+    }
+  }
+
+  /** True once a session's state file has bytes: the save is under way. */
+  private static boolean stateStarted(Path sessions) throws Exception {
+    if (!Files.isDirectory(sessions)) {
+      return false;
+    }
+    try (Stream<Path> s = Files.walk(sessions)) {
+      return s.anyMatch(
+          p -> p.getFileName().toString().equals(ResumeSession.LOCAL_STATE) && size(p) > 0);
+    }
+  }
+
+  private static long size(Path p) {
+    try {
+      return Files.size(p);
+    } catch (java.io.IOException e) {
+      return 0;
+    }
+  }
+
+  private static String read(Path dir, String name) {
+    try {
+      return Files.readString(dir.resolve(name));
+    } catch (java.io.IOException e) {
+      return e.toString();
+    }
+  }
+}

@@ -1,0 +1,187 @@
+package dev.carryon.launcher.session;
+
+import static dev.carryon.launcher.session.SessionKit.bootMarkers;
+import static dev.carryon.launcher.session.SessionKit.fingerprint;
+import static dev.carryon.launcher.session.SessionKit.firstTick;
+import static dev.carryon.launcher.session.SessionKit.host;
+import static dev.carryon.launcher.session.SessionKit.tickAbove;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.launcher.session.SessionKit.Run;
+import dev.carryon.launcher.session.SessionKit.TestHost;
+import dev.carryon.testdata.ConsoleLog;
+import java.nio.channels.FileChannel;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What {@code resume} refuses, with real QEMU: a carrier leased by another host, a damaged file,
+ * a generation this host's QEMU cannot run or cannot restore. Each refusal names what is wrong and
+ * leaves the carrier byte for byte as it was, without a lease.
+ */
+class ResumeRefusalTest {
+  @TempDir static Path root;
+
+  /** A carrier at generation 2 (a RAM state saved from a running guest); tests work on copies. */
+  private static Path made;
+  /** The guest's boot id in {@link #made}'s state, and its last tick before the save. */
+  private static ConsoleLog.Tick saved;
+
+  @BeforeAll
+  static void makeCarrier() throws Exception {
+    TestHost maker = host(root, "maker");
+    made = SessionKit.initCarrier(maker, root.resolve("made"));
+    maker.resume(made, root.resolve("made.log"));
+    ConsoleLog console = new ConsoleLog(root.resolve("made.log"));
+    tickAbove(console, 1);
+    maker.end(made);
+    saved = console.lastTick().orElseThrow();
+  }
+
+  @AfterAll
+  static void noQemuLeft() throws Exception {
+    SessionKit.assertNoQemuLeft(root);
+  }
+
+  private static Path copy(String name) throws Exception {
+    Path carrier = root.resolve(name);
+    SessionKit.copyTree(made, carrier);
+    return carrier;
+  }
+
+  @Test
+  void aSecondHostIsRefusedWhileTheLeaseIsHeldUntilItIsBroken() throws Exception {
+    Path carrier = copy("leased");
+    TestHost a = host(root, "leaseA");
+    TestHost b = host(root, "leaseB");
+    a.resume(carrier, root.resolve("leaseA.log"));
+    String sessionA = a.status(carrier).get("session").get("id").asText();
+    Map<String, String> before = fingerprint(carrier);
+
+    String refusal = b.run("resume", carrier.toString(), "--detach").expect(ExitCodes.REFUSED).errorLine();
+    assertTrue(refusal.contains(carrier.toString()), refusal);
+    assertTrue(refusal.contains("host leaseA"), refusal);
+    assertTrue(refusal.contains("session " + sessionA), refusal);
+    assertTrue(refusal.contains("carryon lease break"), refusal);
+    assertEquals(before, fingerprint(carrier));
+
+    assertTrue(
+        b.run("lease", "break", carrier.toString(), "--yes").expect(0).out().contains(sessionA));
+    b.resume(carrier, root.resolve("leaseB.log"));
+    ConsoleLog onB = new ConsoleLog(root.resolve("leaseB.log"));
+    ConsoleLog.Tick first = firstTick(onB);
+    assertEquals(saved.bootId(), first.bootId());
+    assertTrue(first.n() > saved.n());
+    b.end(carrier);
+    assertEquals(3, b.status(carrier).get("generation").asLong());
+
+    // Host A's session lost its lease: it can still be dropped, without touching the carrier.
+    before = fingerprint(carrier);
+    a.run("end", "--discard", carrier.toString()).expect(0);
+    assertEquals(before, fingerprint(carrier));
+    assertEquals(List.of(), SessionKit.qemusUnder(a.home()));
+    a.run("end", carrier.toString()).expect(ExitCodes.REFUSED);
+  }
+
+  @Test
+  void aDamagedFileIsRefusedByNameAndNothingChanges() throws Exception {
+    Path carrier = copy("damaged");
+    TestHost b = host(root, "damageB");
+    for (String name : List.of("states/S2.zst", "layers/L2.qcow2", "cow.qcow2", "vmlinuz")) {
+      Path file = carrier.resolve(name);
+      byte[] original = Files.readAllBytes(file);
+      flipByte(file, original.length / 2);
+      Map<String, String> before = fingerprint(carrier);
+
+      String refusal =
+          b.run("resume", carrier.toString(), "--detach").expect(ExitCodes.BAD_INPUT).errorLine();
+      assertTrue(refusal.contains(carrier.toString()) && refusal.contains(name), refusal);
+      assertTrue(refusal.contains("SHA-256"), refusal);
+      assertEquals(before, fingerprint(carrier), "carrier changed by the refused resume");
+      assertTrue(b.status(carrier).get("session").isNull());
+      Files.write(file, original);
+    }
+    assertEquals(List.of(), SessionKit.qemusUnder(root.resolve("damaged")));
+  }
+
+  @Test
+  void aMachineTypeThisQemuLacksIsRefusedEvenForAColdBoot() throws Exception {
+    Path carrier = copy("machine");
+    editManifest(carrier, "\"machineType\" : \"pc-q35-7.2\"", "\"machineType\" : \"pc-q35-99.9\"");
+    TestHost b = host(root, "machineB");
+    Map<String, String> before = fingerprint(carrier);
+    for (List<String> extra : List.of(List.<String>of(), List.of("--cold-boot"))) {
+      String refusal =
+          b.run(args(carrier, extra)).expect(ExitCodes.REFUSED).errorLine();
+      assertTrue(refusal.contains("no machine type pc-q35-99.9"), refusal);
+      assertFalse(refusal.contains("--cold-boot"), "a cold boot needs the machine too: " + refusal);
+      assertEquals(before, fingerprint(carrier));
+    }
+  }
+
+  @Test
+  void aStateThisQemuCannotLoadIsRefusedAndColdBootsOnRequest() throws Exception {
+    // A state QEMU rejects at load time (as one saved by another QEMU version can be): here the
+    // recorded RAM size no longer matches the state's, which QEMU only finds while loading.
+    Path carrier = copy("unloadable");
+    editManifest(carrier, "\"memoryMiB\" : 256", "\"memoryMiB\" : 320");
+    TestHost b = host(root, "coldB");
+    Map<String, String> before = fingerprint(carrier);
+
+    String refusal = b.run(args(carrier, List.of())).expect(ExitCodes.REFUSED).errorLine();
+    assertTrue(refusal.contains("could not restore generation 2"), refusal);
+    assertTrue(refusal.contains("mismatch"), refusal);
+    assertTrue(refusal.contains("--cold-boot"), refusal);
+    assertEquals(before, fingerprint(carrier));
+    assertTrue(b.status(carrier).get("session").isNull());
+
+    Run cold = b.resume(carrier, root.resolve("cold.log"), "--cold-boot");
+    assertTrue(cold.err().contains("warning: cold boot of generation 2"), cold.toString());
+    assertTrue(cold.out().contains("cold-booted generation 2"), cold.toString());
+    ConsoleLog console = new ConsoleLog(root.resolve("cold.log"));
+    console.waitFor(ConsoleLog.BOOT, SessionKit.BOOT);
+    ConsoleLog.BootMarker marker = console.bootMarker().orElseThrow();
+    assertEquals(2, marker.boot());
+    assertNotEquals(saved.bootId(), marker.bootId());
+    assertEquals(1, bootMarkers(console).size());
+    tickAbove(console, 1);
+    b.end(carrier);
+    assertEquals(3, b.status(carrier).get("generation").asLong());
+  }
+
+  private static String[] args(Path carrier, List<String> extra) {
+    List<String> args = new java.util.ArrayList<>(List.of("resume", carrier.toString(), "--detach"));
+    args.addAll(extra);
+    return args.toArray(String[]::new);
+  }
+
+  /** Replaces {@code from} by {@code to} in the manifest text (it has no checksum of its own). */
+  private static void editManifest(Path carrier, String from, String to) throws Exception {
+    Path manifest = carrier.resolve("carryon.json");
+    String text = Files.readString(manifest);
+    assertTrue(text.contains(from), text);
+    Files.writeString(manifest, text.replace(from, to));
+  }
+
+  private static void flipByte(Path file, long offset) throws Exception {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.allocate(1);
+      ch.read(b, offset);
+      b.put(0, (byte) ~b.get(0));
+      b.rewind();
+      ch.write(b, offset);
+    }
+  }
+}

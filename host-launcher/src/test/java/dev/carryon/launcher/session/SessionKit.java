@@ -1,0 +1,314 @@
+package dev.carryon.launcher.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.carryon.launcher.qemu.QemuTool;
+import dev.carryon.testdata.ConsoleLog;
+import dev.carryon.testdata.TestGuest;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * Shared by the session tests: "hosts" (each a {@code CARRYON_HOME} folder) that run the carryon
+ * CLI as child JVMs, as a user does; carriers made from the test guest; the guest's console; and
+ * the QEMUs a test started, found by the test's folder in their command lines.
+ */
+public final class SessionKit {
+  /** Cold boot of the test guest to its first ticks under TCG, with room for a busy machine. */
+  public static final Duration BOOT = Duration.ofSeconds(90);
+  /** Longest any one command may take. */
+  private static final Duration COMMAND = Duration.ofMinutes(3);
+  /** Kernel arguments of every carrier made here: ticks every half second. */
+  public static final String APPEND = "console=ttyS0 panic=-1 quiet tick=0.5";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final AtomicInteger runs = new AtomicInteger();
+
+  private SessionKit() {}
+
+  /** What a finished command printed and returned. */
+  public record Run(List<String> command, int exit, String out, String err) {
+    /** Asserts the exit code, quoting the command and its output when it differs. */
+    public Run expect(int code) {
+      assertEquals(code, exit, () -> "exit code of " + this);
+      return this;
+    }
+
+    /** The one line {@code carryon: ...} the error reporter printed; fails unless exactly one. */
+    public String errorLine() {
+      List<String> lines = err.lines().filter(l -> l.startsWith("carryon: ")).toList();
+      assertEquals(1, lines.size(), () -> "one 'carryon:' line expected from " + this);
+      return lines.get(0);
+    }
+
+    @Override
+    public String toString() {
+      return "carryon " + String.join(" ", command) + " (exit " + exit + ")\n--- stdout:\n" + out
+          + "--- stderr:\n" + err;
+    }
+  }
+
+  /** One host: its carryon folder and the host name its leases carry. */
+  public record TestHost(Path home, String name) {
+    /** Runs {@code carryon args...} from this host and waits for it. */
+    public Run run(String... args) throws IOException, InterruptedException {
+      return run(Map.of(), args);
+    }
+
+    /** Like {@link #run(String...)} with extra environment variables. */
+    public Run run(Map<String, String> env, String... args)
+        throws IOException, InterruptedException {
+      int n = runs.incrementAndGet();
+      Path out = home.resolveSibling(name + "-run" + n + ".out");
+      Path err = home.resolveSibling(name + "-run" + n + ".err");
+      Process p = start(env, out, err, args);
+      if (!p.waitFor(COMMAND.toSeconds(), TimeUnit.SECONDS)) {
+        p.destroyForcibly().waitFor();
+        fail("carryon " + String.join(" ", args) + " did not finish within " + COMMAND);
+      }
+      return new Run(
+          List.of(args), p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    /**
+     * Starts {@code carryon args...} from this host without waiting; stdout and stderr go to the
+     * given files.
+     */
+    public Process start(Map<String, String> env, Path out, Path err, String... args)
+        throws IOException {
+      Files.createDirectories(home);
+      List<String> command = new ArrayList<>();
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.add("-XX:+UseSerialGC");
+      command.add("-cp");
+      command.add(System.getProperty("java.class.path"));
+      command.add("dev.carryon.launcher.cli.Main");
+      command.addAll(List.of(args));
+      ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+      Map<String, String> e = pb.environment();
+      e.keySet().removeIf(k -> k.startsWith("CARRYON_") && !k.equals("CARRYON_TESTGUEST_DIR"));
+      e.put("CARRYON_HOME", home.toString());
+      e.put("CARRYON_ACCEL", "tcg"); // the KVM of these machines can hang a guest
+      e.put("HOSTNAME", name);
+      e.putAll(env);
+      return pb.start();
+    }
+
+    /** {@code carryon status --json} of {@code carrier}, parsed. */
+    public JsonNode status(Path carrier) throws IOException, InterruptedException {
+      return JSON.readTree(run("status", carrier.toString(), "--json").expect(0).out());
+    }
+
+    /** Resumes {@code carrier} detached with its console in {@code console}; expects success. */
+    public Run resume(Path carrier, Path console, String... extra)
+        throws IOException, InterruptedException {
+      List<String> args = new ArrayList<>(List.of("resume", carrier.toString(), "--detach", "--console", console.toString()));
+      args.addAll(List.of(extra));
+      return run(args.toArray(String[]::new)).expect(0);
+    }
+
+    /** Ends this host's session on {@code carrier}; expects success. */
+    public Run end(Path carrier) throws IOException, InterruptedException {
+      return run("end", carrier.toString()).expect(0);
+    }
+  }
+
+  /** A host named {@code name} whose folder is {@code dir/name}. */
+  public static TestHost host(Path dir, String name) {
+    return new TestHost(dir.resolve(name), name);
+  }
+
+  /**
+   * Makes a carrier at {@code carrier} from the test guest with {@code init} run on {@code host};
+   * {@code extra} options are added (e.g. {@code --keep 2}).
+   */
+  public static Path initCarrier(TestHost host, Path carrier, String... extra)
+      throws IOException, InterruptedException {
+    QemuTool.SYSTEM.locate(); // fail, not skip, without QEMU
+    TestGuest guest = TestGuest.get();
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "init", carrier.toString(),
+                "--image", guest.disk().toString(),
+                "--kernel", guest.kernel().toString(),
+                "--initrd", guest.initrd().toString(),
+                "--append", APPEND,
+                "--memory", TestGuest.MEMORY_MIB + "M"));
+    args.addAll(List.of(extra));
+    host.run(args.toArray(String[]::new)).expect(0);
+    return carrier;
+  }
+
+  /** Waits for a tick numbered above {@code n} and returns the last tick seen. */
+  public static ConsoleLog.Tick tickAbove(ConsoleLog console, long n) {
+    long deadline = System.nanoTime() + BOOT.toNanos();
+    while (true) {
+      console.waitFor(ConsoleLog.TICK, BOOT);
+      ConsoleLog.Tick last = console.lastTick().orElseThrow();
+      if (last.n() > n) {
+        return last;
+      }
+      if (System.nanoTime() > deadline) {
+        fail("no tick above " + n + " within " + BOOT + "; last " + last);
+      }
+      sleep(100);
+    }
+  }
+
+  /** The first tick the console shows, waiting for it. */
+  public static ConsoleLog.Tick firstTick(ConsoleLog console) {
+    Matcher m = ConsoleLog.TICK.matcher(console.waitFor(ConsoleLog.TICK, BOOT));
+    assertTrue(m.find());
+    return new ConsoleLog.Tick(Long.parseLong(m.group(1)), m.group(2));
+  }
+
+  /** Lines of the console matching the boot marker. */
+  public static List<String> bootMarkers(ConsoleLog console) {
+    return console.lines().stream().filter(l -> ConsoleLog.BOOT.matcher(l).find()).toList();
+  }
+
+  /** Runs {@code qemu-img args...}, expects {@code exit}, returns its stdout. */
+  public static String qemuImg(int exit, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(QemuTool.IMG.locate().toString());
+    command.addAll(List.of(args));
+    return tool(command, exit);
+  }
+
+  /** Runs a host tool, expects {@code exit}, returns its stdout. */
+  public static String tool(List<String> command, int exit)
+      throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(COMMAND.toSeconds(), TimeUnit.SECONDS), String.join(" ", command));
+    assertEquals(exit, p.exitValue(), () -> String.join(" ", command) + ":\n" + out);
+    return out;
+  }
+
+  /** True when {@code a} and {@code b} read the same guest content (qemu-img compare). */
+  public static boolean sameContent(Path a, Path b) throws IOException, InterruptedException {
+    Process p =
+        new ProcessBuilder(QemuTool.IMG.locate().toString(), "compare", "-q", a.toString(), b.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    if (p.exitValue() > 1) {
+      fail("qemu-img compare " + a + " " + b + " failed: " + out);
+    }
+    return p.exitValue() == 0;
+  }
+
+  /** Every file under {@code dir} with its bytes' SHA-256 (relative name to hash). */
+  public static Map<String, String> fingerprint(Path dir) throws IOException {
+    Map<String, String> all = new HashMap<>();
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.filter(Files::isRegularFile).toList()) {
+        all.put(dir.relativize(p).toString(), sha256(p));
+      }
+    }
+    return all;
+  }
+
+  static String sha256(Path file) throws IOException {
+    try (var in = Files.newInputStream(file)) {
+      var md = java.security.MessageDigest.getInstance("SHA-256");
+      byte[] buf = new byte[1 << 16];
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        md.update(buf, 0, n);
+      }
+      return java.util.HexFormat.of().formatHex(md.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Copies the tree {@code from} to {@code to} (must not exist), keeping modification times. */
+  public static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> s = Files.walk(from)) {
+      for (Path p : s.toList()) {
+        Path q = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(q);
+        } else {
+          Files.copy(p, q, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    }
+  }
+
+  /** Deletes the tree {@code dir}; nothing when absent. */
+  public static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  /** Pids of the QEMUs whose command line names a path under {@code root}. */
+  public static List<Long> qemusUnder(Path root) throws IOException, InterruptedException {
+    Process pgrep = new ProcessBuilder("pgrep", "-af", "qemu-system").start();
+    String out = new String(pgrep.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    pgrep.waitFor();
+    return out.lines()
+        .filter(l -> l.contains(root.toString()))
+        .map(l -> Long.parseLong(l.substring(0, l.indexOf(' '))))
+        .collect(Collectors.toList());
+  }
+
+  /**
+   * Kills every QEMU left under {@code root} and fails if there was any: a test must end or
+   * discard every session it started.
+   */
+  public static void assertNoQemuLeft(Path root) throws IOException, InterruptedException {
+    List<Long> left = qemusUnder(root);
+    for (long pid : left) {
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+    }
+    assertEquals(List.of(), left, "QEMU processes left running under " + root);
+  }
+
+  /** Waits until {@code pid} has exited. */
+  public static void awaitExit(long pid, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      if (System.nanoTime() > deadline) {
+        fail("process " + pid + " still runs after " + timeout);
+      }
+      sleep(50);
+    }
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}

@@ -1,0 +1,171 @@
+package dev.carryon.launcher.session;
+
+import static dev.carryon.launcher.session.SessionKit.bootMarkers;
+import static dev.carryon.launcher.session.SessionKit.firstTick;
+import static dev.carryon.launcher.session.SessionKit.host;
+import static dev.carryon.launcher.session.SessionKit.qemuImg;
+import static dev.carryon.launcher.session.SessionKit.tickAbove;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.carryon.launcher.session.SessionKit.TestHost;
+import dev.carryon.testdata.ConsoleLog;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The user's story with the real test guest and the CLI run as child processes: sessions move
+ * between hosts and checkpoints without the guest rebooting, and the carrier stays well-formed for
+ * qemu-img at every generation.
+ */
+class SessionStoryTest {
+  @TempDir static Path root;
+
+  @AfterAll
+  static void noQemuLeft() throws Exception {
+    SessionKit.assertNoQemuLeft(root);
+  }
+
+  @Test
+  void aSessionMovesToAnotherHostAndContinuesWithoutRebooting() throws Exception {
+    Path dir = Files.createDirectories(root.resolve("two-hosts"));
+    TestHost a = host(dir, "hostA");
+    TestHost b = host(dir, "hostB");
+    Path carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
+
+    assertTrue(a.resume(carrier, dir.resolve("A.log")).out().contains("cold-booted generation 1"));
+    ConsoleLog onA = new ConsoleLog(dir.resolve("A.log"));
+    onA.waitFor(ConsoleLog.BOOT, SessionKit.BOOT);
+    ConsoleLog.BootMarker boot = onA.bootMarker().orElseThrow();
+    tickAbove(onA, 2);
+    a.end(carrier);
+    ConsoleLog.Tick lastOnA = onA.lastTick().orElseThrow();
+
+    assertTrue(b.resume(carrier, dir.resolve("B.log")).out().contains("resumed generation 2"));
+    ConsoleLog onB = new ConsoleLog(dir.resolve("B.log"));
+    ConsoleLog.Tick firstOnB = firstTick(onB);
+    assertTrue(firstOnB.n() > lastOnA.n(), () -> "B's first " + firstOnB + " after A's last " + lastOnA);
+    assertEquals(boot.bootId(), firstOnB.bootId());
+    tickAbove(onB, firstOnB.n() + 1);
+    b.end(carrier);
+    assertEquals(List.of(), bootMarkers(onB), "the guest rebooted on host B");
+
+    JsonNode status = a.status(carrier);
+    assertEquals(3, status.get("generation").asLong());
+    assertTrue(status.get("session").isNull());
+    assertEquals(carrier.resolve("layers/L3.qcow2").toString(), status.get("disk").asText());
+    List<Long> numbers = new ArrayList<>();
+    for (JsonNode g : status.get("checkpoints")) {
+      numbers.add(g.get("generation").asLong());
+      assertEquals(g.get("generation").asLong() == 3, g.get("current").asBoolean());
+      // Generation 1 was made by init: no RAM state, its first resume cold-boots.
+      assertEquals(g.get("generation").asLong() == 1, g.get("state").isNull());
+    }
+    assertEquals(List.of(1L, 2L, 3L), numbers);
+
+    a.run("verify", carrier.toString()).expect(0);
+    List<String> chain = new ArrayList<>();
+    status.get("checkpoints").get(2).get("chain").forEach(n -> chain.add(n.asText()));
+    assertEquals(List.of("base.qcow2", "cow.qcow2", "layers/L2.qcow2", "layers/L3.qcow2"), chain);
+    for (String image : chain) {
+      qemuImg(0, "check", carrier.resolve(image).toString());
+    }
+    assertEquals(chain, backingChain(carrier, carrier.resolve("layers/L3.qcow2")));
+  }
+
+  @Test
+  void twoEndsOnOneHostThenAnOlderCheckpointAbandonsTheNewerOne() throws Exception {
+    Path dir = Files.createDirectories(root.resolve("one-host"));
+    TestHost a = host(dir, "hostA");
+    Path carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
+
+    a.resume(carrier, dir.resolve("1.log"));
+    ConsoleLog first = new ConsoleLog(dir.resolve("1.log"));
+    String bootId = firstTick(first).bootId();
+    tickAbove(first, 2);
+    a.end(carrier);
+    ConsoleLog.Tick atGen2 = first.lastTick().orElseThrow();
+
+    a.resume(carrier, dir.resolve("2.log"));
+    ConsoleLog second = new ConsoleLog(dir.resolve("2.log"));
+    assertEquals(bootId, firstTick(second).bootId());
+    tickAbove(second, atGen2.n() + 3);
+    a.end(carrier);
+    ConsoleLog.Tick atGen3 = second.lastTick().orElseThrow();
+    assertEquals(3, a.status(carrier).get("generation").asLong());
+
+    // The session's writes reached the carrier: the top reads differently from the base and holds
+    // the boot count the guest synced at boot. Its ticks are written without a sync: those that
+    // left the guest's page cache are this boot's and no later than the last one printed.
+    Path top = carrier.resolve("layers/L3.qcow2");
+    qemuImg(1, "compare", "-q", carrier.resolve("base.qcow2").toString(), top.toString());
+    Path raw = dir.resolve("gen3.raw");
+    qemuImg(0, "convert", "-O", "raw", top.toString(), raw.toString());
+    assertEquals("1", guestFile(raw, "/bootcount").strip());
+    List<String> onDisk =
+        guestFile(raw, "/ticks.log").lines().filter(l -> l.startsWith("TICK ")).toList();
+    System.err.println("ticks on the disk of generation 3: " + onDisk.size() + " of " + atGen3.n());
+    for (String line : onDisk) {
+      assertTrue(line.endsWith(" bootid=" + bootId), line);
+      assertTrue(Long.parseLong(line.split(" ")[1]) <= atGen3.n(), line);
+    }
+    Files.delete(raw);
+
+    a.resume(carrier, dir.resolve("3.log"), "--checkpoint", "2");
+    ConsoleLog third = new ConsoleLog(dir.resolve("3.log"));
+    ConsoleLog.Tick resumed = firstTick(third);
+    assertEquals(bootId, resumed.bootId());
+    assertTrue(
+        resumed.n() > atGen2.n() && resumed.n() < atGen3.n(),
+        () -> "generation 2 ended at " + atGen2 + ", 3 at " + atGen3 + "; resumed at " + resumed);
+    tickAbove(third, resumed.n() + 1);
+    String ended = a.end(carrier).out();
+    assertTrue(ended.contains("generation 4 committed"), ended);
+    assertTrue(ended.contains("abandoned [3]"), ended);
+    assertEquals(List.of(), bootMarkers(third));
+
+    JsonNode status = a.status(carrier);
+    assertEquals(4, status.get("generation").asLong());
+    List<Long> kept = new ArrayList<>();
+    status.get("checkpoints").forEach(g -> kept.add(g.get("generation").asLong()));
+    assertEquals(List.of(1L, 2L, 4L), kept);
+    assertEquals(2, status.get("checkpoints").get(2).get("parent").asLong());
+    assertFalse(Files.exists(carrier.resolve("layers/L3.qcow2")));
+    assertFalse(Files.exists(carrier.resolve("states/S3.zst")));
+    a.run("verify", carrier.toString()).expect(0);
+    assertEquals(
+        List.of("base.qcow2", "cow.qcow2", "layers/L2.qcow2", "layers/L4.qcow2"),
+        backingChain(carrier, carrier.resolve("layers/L4.qcow2")));
+  }
+
+  /** A file of the guest's ext4 disk {@code raw}, read with debugfs ("" when absent). */
+  static String guestFile(Path raw, String file) throws Exception {
+    Process p =
+        new ProcessBuilder("debugfs", "-R", "cat " + file, raw.toString())
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), "debugfs cat " + file);
+    return out;
+  }
+
+  /** The chain qemu-img follows from {@code top}, as carrier names, base first. */
+  static List<String> backingChain(Path carrier, Path top) throws Exception {
+    JsonNode info =
+        new ObjectMapper()
+            .readTree(qemuImg(0, "info", "--backing-chain", "--output=json", top.toString()));
+    List<String> names = new ArrayList<>();
+    for (JsonNode image : info) {
+      names.add(0, carrier.relativize(Path.of(image.get("filename").asText()).normalize()).toString());
+    }
+    return names;
+  }
+}
