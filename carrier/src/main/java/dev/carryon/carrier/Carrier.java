@@ -18,6 +18,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -277,6 +278,56 @@ public final class Carrier implements AutoCloseable {
   }
 
   /**
+   * Refuses with a {@link LeaseException} naming the holder when a session holds the lease: {@code
+   * action} (e.g. "sync") must not run while a session may still write the carrier.
+   */
+  public void requireFree(String action) throws LeaseException {
+    Lease held = manifest.lease();
+    if (held != null) {
+      throw new LeaseException(
+          folder + ": leased by " + held.describe() + "; " + action + " refused until it ends",
+          held);
+    }
+  }
+
+  /**
+   * Records what a host image was last synced to, replacing the image's earlier record; refuses
+   * while a session holds the lease.
+   */
+  public void recordSync(SyncRecord record) throws IOException {
+    requireWritable();
+    requireFree("recording a sync");
+    commit(manifest.withSync(record));
+  }
+
+  /**
+   * Resets the carrier: the current generation's chain above the base (the COW and its layers) is
+   * merged into the base in place, the COW is replaced by an empty one and the layers are deleted,
+   * so that the current generation's chain is the bare base and COW, reading exactly as before (its
+   * state stays valid). Older generations are dropped first: their chains cannot survive. Refuses
+   * while a session holds the lease. Crash-safe as {@link PendingReset} describes; a cut reset is
+   * finished by the next {@link #openForWrite}.
+   */
+  public ResetResult reset() throws IOException {
+    requireWritable();
+    requireFree("reset");
+    Generation g = current();
+    List<Long> dropped = new ArrayList<>();
+    for (Generation old : manifest.generations()) {
+      if (old.number() != g.number()) {
+        dropped.add(old.number());
+      }
+    }
+    List<String> chain = g.chain();
+    PendingReset op = new PendingReset(chain.get(0), chain.subList(1, chain.size()));
+    commit(
+        manifest.withGenerations(g.number(), List.of(g), manifest.files()).withReset(op));
+    finishReset();
+    deleteUnreferenced();
+    return new ResetResult(current(), dropped, op.merge());
+  }
+
+  /**
    * Starts the end of a session that resumed generation {@code resumed} and holds the lease. The
    * new layer and state are then written through the returned {@link SessionEnd}, usually by {@link
    * SessionEnd#copyLayer} from the host's local COW.
@@ -361,7 +412,50 @@ public final class Carrier implements AutoCloseable {
     makeFolders();
     clearTmp();
     finishPending();
+    finishReset();
     deleteUnreferenced();
+  }
+
+  /** Redoes and commits a pending reset, if any (see {@link PendingReset}). */
+  private void finishReset() throws IOException {
+    PendingReset r = manifest.reset();
+    if (r == null) {
+      return;
+    }
+    Path base = file(r.into());
+    for (String name : r.merge()) {
+      // Layers are committed and never written again: check them before copying them anywhere.
+      // The COW may already be the empty one of a cut run, and its record is then stale.
+      if (!name.equals(CarrierFiles.COW)) {
+        requireRecorded(name, r.into());
+      }
+      // Forces the base before it returns: the COW is replaced next.
+      Merger.merge(file(name), base, ProgressListener.NONE);
+    }
+    FileRecord cow = makeEmptyCow(r.into(), base);
+    Durable.move(tmpFileOf(CarrierFiles.COW), file(CarrierFiles.COW));
+    Durable.syncFolder(folder);
+    Map<String, FileRecord> known = new HashMap<>(manifest.files());
+    known.put(r.into(), Durable.hash(base, Progress.NONE));
+    known.put(CarrierFiles.COW, cow);
+    Generation g = current().withChain(List.of(r.into(), CarrierFiles.COW));
+    commit(manifest.withReset(null).withGenerations(g.number(), List.of(g), known));
+  }
+
+  /** Refuses to merge {@code name} into {@code into} unless it matches its record. */
+  private void requireRecorded(String name, String into) throws IOException {
+    Path p = file(name);
+    FileRecord actual = Durable.hash(p, Progress.NONE);
+    if (!actual.equals(manifest.files().get(name))) {
+      throw new CarrierException(
+          p
+              + ": does not match the manifest ("
+              + actual.size()
+              + " bytes, SHA-256 "
+              + actual.sha256()
+              + "); refusing to merge it into "
+              + into);
+    }
   }
 
   /** Redoes and commits pending merges until none is left; returns the layers merged. */
@@ -372,17 +466,7 @@ public final class Carrier implements AutoCloseable {
       Path layer = file(p.layer());
       Path into = file(p.into());
       // The layer is committed and never written again: check it before copying it anywhere.
-      FileRecord actual = Durable.hash(layer, Progress.NONE);
-      if (!actual.equals(manifest.files().get(p.layer()))) {
-        throw new CarrierException(
-            layer
-                + ": does not match the manifest ("
-                + actual.size()
-                + " bytes, SHA-256 "
-                + actual.sha256()
-                + "); refusing to merge it into "
-                + p.into());
-      }
+      requireRecorded(p.layer(), p.into());
       // Forces the COW before it returns: the manifest will drop the layer, so its clusters must
       // be in the COW on the medium first.
       Merger.merge(layer, into, ProgressListener.NONE);
@@ -492,15 +576,23 @@ public final class Carrier implements AutoCloseable {
    */
   private FileRecord makeCow(Path source, Path sourceBase, String base, Progress progress)
       throws IOException {
-    Path cow = tmpFileOf(CarrierFiles.COW);
-    String format = CarrierFiles.formatOf(base);
     if (source != null) {
-      return BackingLinks.copyOverlay(source, sourceBase, cow, base, format, progress);
+      return BackingLinks.copyOverlay(
+          source, sourceBase, tmpFileOf(CarrierFiles.COW), base, CarrierFiles.formatOf(base), progress);
     }
+    return makeEmptyCow(base, tmpFileOf(base));
+  }
+
+  /**
+   * Writes an empty COW to {@value CarrierFiles#TMP} over the base named {@code base} (whose file,
+   * for its size, is {@code baseFile}); returns its size and SHA-256.
+   */
+  private FileRecord makeEmptyCow(String base, Path baseFile) throws IOException {
+    Path cow = tmpFileOf(CarrierFiles.COW);
     // Made without a backing file (the base's name would not resolve in tmp/), then pointed at the
-    // base by the name it has beside the COW once both are moved into place. Both steps force.
-    Qcow2Creator.create(cow, BackingLinks.virtualSize(tmpFileOf(base)), null, null);
-    Qcow2Creator.rebaseUnsafe(cow, base, format);
+    // base by the name it has beside the COW once both are in place. Both steps force.
+    Qcow2Creator.create(cow, BackingLinks.virtualSize(baseFile), null, null);
+    Qcow2Creator.rebaseUnsafe(cow, base, CarrierFiles.formatOf(base));
     return Durable.hash(cow, Progress.NONE);
   }
 
@@ -547,6 +639,10 @@ public final class Carrier implements AutoCloseable {
       throws IOException {
     PendingMerge pending = manifest.pending();
     Set<String> inFlux = new HashSet<>();
+    if (manifest.reset() != null) {
+      inFlux.add(manifest.reset().into());
+      inFlux.add(CarrierFiles.COW);
+    }
     if (pending != null) {
       inFlux.add(pending.into());
       if (pending.rebase() != null) {

@@ -43,6 +43,11 @@ final class JsonFields {
     return where.isEmpty() ? "manifest" : where;
   }
 
+  /** Whether the object has a field {@code name} (for fields later versions of 1 added). */
+  boolean has(String name) {
+    return node.has(name);
+  }
+
   String text(String name) throws CarrierFormatException {
     return textOf(required(name), path(name));
   }

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedSet;
+import java.util.ArrayList;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -26,6 +27,9 @@ import java.util.UUID;
  * @param files size and SHA-256 of every file the manifest references, by carrier name, sorted
  * @param lease the session holding the carrier, or null when free
  * @param pending a merge committed but possibly not finished, or null
+ * @param syncs what each host image synced from this carrier was last synced to, one record per
+ *     image
+ * @param reset a reset committed but possibly not finished, or null
  */
 public record Manifest(
     UUID carrierId,
@@ -36,7 +40,9 @@ public record Manifest(
     List<Generation> generations,
     Map<String, FileRecord> files,
     Lease lease,
-    PendingMerge pending) {
+    PendingMerge pending,
+    List<SyncRecord> syncs,
+    PendingReset reset) {
 
   public Manifest {
     Objects.requireNonNull(carrierId, "carrierId");
@@ -48,6 +54,37 @@ public record Manifest(
     generations =
         generations.stream().sorted(Comparator.comparingLong(Generation::number)).toList();
     files = Collections.unmodifiableSortedMap(new TreeMap<>(files));
+    syncs = List.copyOf(syncs);
+  }
+
+  /** A manifest no host image was synced from and with no reset pending. */
+  public Manifest(
+      UUID carrierId,
+      Instant created,
+      long currentGeneration,
+      VmConfig vm,
+      int keep,
+      List<Generation> generations,
+      Map<String, FileRecord> files,
+      Lease lease,
+      PendingMerge pending) {
+    this(
+        carrierId,
+        created,
+        currentGeneration,
+        vm,
+        keep,
+        generations,
+        files,
+        lease,
+        pending,
+        List.of(),
+        null);
+  }
+
+  /** The record of the host image at {@code image} on host {@code hostId}, if it was synced. */
+  public Optional<SyncRecord> sync(String hostId, String image) {
+    return syncs.stream().filter(r -> r.isFor(hostId, image)).findFirst();
   }
 
   /** The generation a plain resume continues from. */
@@ -80,12 +117,70 @@ public record Manifest(
 
   Manifest withLease(Lease newLease) {
     return new Manifest(
-        carrierId, created, currentGeneration, vm, keep, generations, files, newLease, pending);
+        carrierId,
+        created,
+        currentGeneration,
+        vm,
+        keep,
+        generations,
+        files,
+        newLease,
+        pending,
+        syncs,
+        reset);
   }
 
   Manifest withPending(PendingMerge newPending) {
     return new Manifest(
-        carrierId, created, currentGeneration, vm, keep, generations, files, lease, newPending);
+        carrierId,
+        created,
+        currentGeneration,
+        vm,
+        keep,
+        generations,
+        files,
+        lease,
+        newPending,
+        syncs,
+        reset);
+  }
+
+  Manifest withReset(PendingReset newReset) {
+    return new Manifest(
+        carrierId,
+        created,
+        currentGeneration,
+        vm,
+        keep,
+        generations,
+        files,
+        lease,
+        pending,
+        syncs,
+        newReset);
+  }
+
+  /** This manifest with {@code record} replacing any earlier record of the same host image. */
+  Manifest withSync(SyncRecord record) {
+    List<SyncRecord> next = new ArrayList<>();
+    for (SyncRecord r : syncs) {
+      if (!r.isFor(record.hostId(), record.image())) {
+        next.add(r);
+      }
+    }
+    next.add(record);
+    return new Manifest(
+        carrierId,
+        created,
+        currentGeneration,
+        vm,
+        keep,
+        generations,
+        files,
+        lease,
+        pending,
+        next,
+        reset);
   }
 
   /** A manifest with these generations, the files they reference and nothing else. */
@@ -93,7 +188,17 @@ public record Manifest(
       long newCurrent, List<Generation> newGenerations, Map<String, FileRecord> knownFiles) {
     Manifest draft =
         new Manifest(
-            carrierId, created, newCurrent, vm, keep, newGenerations, Map.of(), lease, pending);
+            carrierId,
+            created,
+            newCurrent,
+            vm,
+            keep,
+            newGenerations,
+            Map.of(),
+            lease,
+            pending,
+            syncs,
+            reset);
     Map<String, FileRecord> kept = new TreeMap<>();
     for (String name : draft.referencedFiles()) {
       FileRecord record = knownFiles.get(name);
@@ -103,6 +208,16 @@ public record Manifest(
       kept.put(name, record);
     }
     return new Manifest(
-        carrierId, created, newCurrent, vm, keep, newGenerations, kept, lease, pending);
+        carrierId,
+        created,
+        newCurrent,
+        vm,
+        keep,
+        newGenerations,
+        kept,
+        lease,
+        pending,
+        syncs,
+        reset);
   }
 }

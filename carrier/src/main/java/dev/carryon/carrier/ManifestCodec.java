@@ -38,9 +38,16 @@ import java.util.TreeMap;
  *   "files": {"base.qcow2": {"size": 1048576, "sha256": "<64 hex>"}, ...},
  *   "lease": null | {"hostId": "h1", "hostName": "desk", "sessionId": "s4", "since": "<instant>"},
  *   "pending": null | {"op": "merge-layer", "layer": "layers/L2.qcow2", "into": "cow.qcow2",
- *               "rebase": null | "layers/L3.qcow2"}
+ *               "rebase": null | "layers/L3.qcow2"},
+ *   "syncs": [{"hostId": "h1", "image": "/vm/disk.qcow2", "generation": 3,
+ *              "synced": "<instant>", "sample": "<64 hex>"}],
+ *   "reset": null | {"op": "reset", "into": "base.qcow2", "merge": ["cow.qcow2", ...]}
  * }
  * }</pre>
+ *
+ * {@code "syncs"} (see {@link SyncRecord}) and {@code "reset"} (see {@link PendingReset}) came
+ * later within version 1: they are always written, and a manifest without them reads as one with
+ * no sync recorded and no reset pending. When present they are as strict as every other field.
  */
 public final class ManifestCodec {
   private static final ObjectMapper MAPPER =
@@ -169,6 +176,23 @@ public final class ManifestCodec {
           .put("into", m.pending().into())
           .put("rebase", m.pending().rebase());
     }
+    ArrayNode syncs = o.putArray("syncs");
+    for (SyncRecord r : m.syncs()) {
+      syncs
+          .addObject()
+          .put("hostId", r.hostId())
+          .put("image", r.image())
+          .put("generation", r.generation())
+          .put("synced", r.synced().toString())
+          .put("sample", r.sample());
+    }
+    if (m.reset() == null) {
+      o.putNull("reset");
+    } else {
+      ObjectNode reset =
+          o.putObject("reset").put("op", PendingReset.OP).put("into", m.reset().into());
+      m.reset().merge().forEach(reset.putArray("merge")::add);
+    }
     try {
       return (MAPPER.writeValueAsString(o) + "\n").getBytes(StandardCharsets.UTF_8);
     } catch (JsonProcessingException e) {
@@ -224,10 +248,27 @@ public final class ManifestCodec {
     }
     Lease lease = readLease(f.objectOrNull("lease"));
     PendingMerge pending = readPending(f.objectOrNull("pending"));
+    List<SyncRecord> syncs = new ArrayList<>();
+    if (f.has("syncs")) {
+      for (JsonFields r : f.objects("syncs")) {
+        syncs.add(readSync(r));
+      }
+    }
+    PendingReset reset = f.has("reset") ? readReset(f.objectOrNull("reset")) : null;
     f.done();
     try {
       return new Manifest(
-          carrierId, created, current, vm, keep, generations, files, lease, pending);
+          carrierId,
+          created,
+          current,
+          vm,
+          keep,
+          generations,
+          files,
+          lease,
+          pending,
+          syncs,
+          reset);
     } catch (IllegalArgumentException e) {
       throw f.invalid(e.getMessage());
     }
@@ -286,6 +327,36 @@ public final class ManifestCodec {
         new PendingMerge(p.text("layer"), p.text("into"), p.textOrNull("rebase"));
     p.done();
     return pending;
+  }
+
+  private static SyncRecord readSync(JsonFields r) throws CarrierFormatException {
+    SyncRecord record;
+    try {
+      record =
+          new SyncRecord(
+              r.text("hostId"),
+              r.text("image"),
+              r.whole("generation"),
+              r.instant("synced"),
+              r.text("sample"));
+    } catch (IllegalArgumentException e) {
+      throw r.invalid(e.getMessage());
+    }
+    r.done();
+    return record;
+  }
+
+  private static PendingReset readReset(JsonFields r) throws CarrierFormatException {
+    if (r == null) {
+      return null;
+    }
+    String op = r.text("op");
+    if (!op.equals(PendingReset.OP)) {
+      throw r.invalid("unknown reset operation \"" + op + "\" (known: " + PendingReset.OP + ")");
+    }
+    PendingReset reset = new PendingReset(r.text("into"), r.texts("merge"));
+    r.done();
+    return reset;
   }
 
   private static String locationOf(JsonProcessingException e) {

@@ -19,6 +19,9 @@ import java.util.Set;
  *       child's layer (or both are the bare base + COW, once everything was merged).
  *   <li>A pending merge merges the lowest layer shared by every kept chain into the COW, and
  *       rebases the layer directly above it in the current chain (none when there is none).
+ *   <li>A pending reset keeps the current generation only, merges its chain above the base into
+ *       the base, and is never pending together with a merge.
+ *   <li>At most one sync record per host image, none of a generation not yet made.
  *   <li>{@code files} lists exactly the files referenced, and only carrier names.
  * </ul>
  */
@@ -58,6 +61,12 @@ final class ManifestRules {
     String problem = lineProblem(m);
     if (problem == null) {
       problem = pendingProblem(m);
+    }
+    if (problem == null) {
+      problem = resetProblem(m);
+    }
+    if (problem == null) {
+      problem = syncsProblem(m);
     }
     if (problem == null) {
       problem = filesProblem(m);
@@ -173,6 +182,49 @@ final class ManifestRules {
           + "' but the layer above it is '"
           + above
           + "'";
+    }
+    return null;
+  }
+
+  private static String resetProblem(Manifest m) {
+    PendingReset r = m.reset();
+    if (r == null) {
+      return null;
+    }
+    if (m.pending() != null) {
+      return "a reset and a merge are both pending";
+    }
+    if (m.generations().size() != 1) {
+      return "a reset is pending but " + m.generations().size() + " generations are kept (only"
+          + " the current one can be)";
+    }
+    List<String> chain = m.current().chain();
+    if (!r.into().equals(chain.get(0)) || !r.merge().equals(chain.subList(1, chain.size()))) {
+      return "pending reset merges "
+          + r.merge()
+          + " into '"
+          + r.into()
+          + "' but the current chain is "
+          + chain;
+    }
+    return null;
+  }
+
+  private static String syncsProblem(Manifest m) {
+    Set<String> seen = new HashSet<>();
+    for (SyncRecord r : m.syncs()) {
+      if (!seen.add(r.hostId() + "\n" + r.image())) {
+        return "two sync records of image '" + r.image() + "' on host " + r.hostId();
+      }
+      if (r.generation() > m.currentGeneration()) {
+        return "sync record of image '"
+            + r.image()
+            + "' names generation "
+            + r.generation()
+            + ", newer than the current one ("
+            + m.currentGeneration()
+            + ")";
+      }
     }
     return null;
   }

@@ -66,5 +66,28 @@
  * pending, the checksums of the COW and of the rebased layer are not checked: they are in flux, and
  * every state they pass through reads the same (the merged layer, still present, covers every
  * cluster of the COW that changes; the rebase happens only once the COW holds all of them).
+ *
+ * <h2>Reset</h2>
+ *
+ * A reset (see {@link dev.carryon.carrier.PendingReset}) empties the carrier's COW once the host
+ * holds its content: a manifest keeping only the current generation, with the reset recorded as
+ * pending, is committed; the COW and the layers of the current chain are merged into the base in
+ * place, lowest first, and the base is forced; an empty COW is written to {@code tmp/}, forced and
+ * renamed over {@code cow.qcow2}; then a manifest with the chain {@code [base, cow.qcow2]}, the new
+ * checksums of both and no pending reset is committed, and the layers are deleted. The current
+ * generation keeps its number and its state: its disk reads the same at every step, so it stays
+ * resumable (a new number would need a copy of the state file, whose name is tied to the number).
+ * The base is changed in place rather than copied: a copy would need the carrier to hold the disk
+ * twice. Older generations are dropped when the reset is recorded: their chains would read the
+ * newer clusters once the base holds them. While a reset is pending, the checksums of the base and
+ * the COW are not checked. Opening for write redoes a pending reset (merging again writes what the
+ * base already holds; replacing an empty COW by an empty COW changes nothing).
+ *
+ * <h2>Sync records</h2>
+ *
+ * The manifest's {@code syncs} list says, for each host image (a host's own copy of the disk,
+ * known by host id and absolute path), which generation it was last synced to, with a SHA-256 of
+ * a sample of its content (see {@link dev.carryon.carrier.SyncRecord}); the sync module writes
+ * them, after the host image is written and flushed.
  */
 package dev.carryon.carrier;

@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
       VerifyCommand.class,
       LeaseCommand.class,
       dev.carryon.launcher.cli.cow.CowCommand.class,
+      dev.carryon.launcher.cli.sync.SyncCommand.class,
+      dev.carryon.launcher.cli.sync.ExportCommand.class,
     })
 public final class Main implements Runnable {
 
