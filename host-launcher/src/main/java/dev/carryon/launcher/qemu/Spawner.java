@@ -35,6 +35,9 @@ final class Spawner {
             return t;
           });
 
+  /** How often the exit of a process that is not this JVM's child is checked. */
+  private static final Duration NON_CHILD_POLL = Duration.ofMillis(10);
+
   private Spawner() {}
 
   /**
@@ -87,10 +90,14 @@ final class Spawner {
   /** Like {@link #waitFor(Process, Duration)}, for any process, child of this JVM or not. */
   static boolean waitFor(ProcessHandle process, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
+    boolean child = process.parent().map(p -> p.pid() == ProcessHandle.current().pid()).orElse(false);
     boolean interrupted = false;
     try {
       while (true) {
         try {
+          if (!child) {
+            return pollExit(process, deadline);
+          }
           process.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
           return true;
         } catch (TimeoutException e) {
@@ -105,6 +112,34 @@ final class Spawner {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
+    }
+  }
+
+  /**
+   * Waits for a process that is not this JVM's child (a detached QEMU of an earlier run). The JDK
+   * polls those only every 0.3 s and more, and takes an exited one that its new parent has not
+   * reaped yet (a zombie) for alive: init in a container was seen to take ~1.7 s to reap.
+   */
+  private static boolean pollExit(ProcessHandle process, long deadline)
+      throws InterruptedException {
+    while (process.isAlive() && !isZombie(process.pid())) {
+      if (System.nanoTime() - deadline >= 0) {
+        return false;
+      }
+      Thread.sleep(NON_CHILD_POLL.toMillis());
+    }
+    return true;
+  }
+
+  /** Whether Linux lists {@code pid} as a zombie: exited, its files closed, not yet reaped. */
+  static boolean isZombie(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      // "pid (comm) S ...": comm may hold anything, so the state is found after the last ')'.
+      int end = stat.lastIndexOf(')');
+      return end >= 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'Z';
+    } catch (IOException e) {
+      return false; // gone, or no /proc: isAlive decides
     }
   }
 }
