@@ -12,6 +12,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Picks KVM or TCG. {@code /dev/kvm} can exist and still hang a guest, so KVM is chosen only after a
@@ -19,11 +21,17 @@ import java.util.Locale;
  * writes one byte to the serial port and then to an {@code isa-debug-exit} device, which ends QEMU
  * with a known exit code. (Code run straight from the reset vector is not enough: on one host it
  * ran under KVM while SeaBIOS and Linux hung.) {@code CARRYON_ACCEL=kvm|tcg} skips the probe.
+ *
+ * <p>The probe can take its whole {@link #TIMEOUT} where KVM hangs, so its result is kept in a
+ * {@link AccelProbeCache cache file} and reused until the host reboots, QEMU changes or {@code
+ * /dev/kvm} is made anew.
  */
 public final class AccelProbe {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Environment variable that forces an accelerator. */
   public static final String FORCE_ENV = "CARRYON_ACCEL";
+  /** Prefix of the reason of a choice taken from the cache. */
+  static final String CACHED = "cached probe: ";
   /** How long the probe boot may take; it needs well under a second on a working host. */
   static final Duration TIMEOUT = Duration.ofSeconds(5);
   /** Byte the probe firmware writes to the serial port. */
@@ -36,27 +44,52 @@ public final class AccelProbe {
   private static final int DISK_SIZE = 1024 * 1024;
   /** A boot sector's size and its signature's offset. */
   private static final int SECTOR = 512;
+  private static final Path DEV_KVM = Path.of("/dev/kvm");
 
-  /** This JVM's choice, made once. */
+  /** This JVM's choice for {@link #choose()}, made once. */
   private static AccelChoice chosen;
 
   private AccelProbe() {}
 
   /**
-   * The accelerator for this host, probed once per JVM.
+   * The accelerator for this host, probed once per JVM and never cached in a file: for tests and
+   * tools that have no host folder.
    *
    * @throws CarryonException with {@link ExitCodes#ENVIRONMENT} for a bad {@code CARRYON_ACCEL}, or
    *     when QEMU is not installed
    */
   public static synchronized AccelChoice choose() {
     if (chosen == null) {
-      chosen =
-          choose(System.getenv(FORCE_ENV), QemuTool.SYSTEM.locate(), Path.of("/dev/kvm"), TIMEOUT);
+      Path qemu = QemuTool.SYSTEM.locate();
+      chosen = choose(System.getenv(FORCE_ENV), qemu, DEV_KVM, null, () -> probeKvm(qemu, TIMEOUT));
     }
     return chosen;
   }
 
-  static AccelChoice choose(String forced, Path qemu, Path devKvm, Duration timeout) {
+  /**
+   * The accelerator for this host; a KVM probe's result is read from and stored in {@code
+   * cacheFile} (see {@link AccelProbeCache}), and a reused one says so in its reason ("cached
+   * probe: ...").
+   *
+   * @throws CarryonException with {@link ExitCodes#ENVIRONMENT} for a bad {@code CARRYON_ACCEL}, or
+   *     when QEMU is not installed
+   */
+  public static AccelChoice choose(Path cacheFile) {
+    Path qemu = QemuTool.SYSTEM.locate();
+    return choose(
+        System.getenv(FORCE_ENV),
+        qemu,
+        DEV_KVM,
+        new AccelProbeCache(cacheFile, AccelProbeCache.BOOT_ID),
+        () -> probeKvm(qemu, TIMEOUT));
+  }
+
+  /**
+   * The choice: forced, or TCG without a usable {@code devKvm}, or {@code kvmProbe}'s answer, taken
+   * from {@code cache} (null: none) when it holds one for the same {@link AccelProbeCache.Key}.
+   */
+  static AccelChoice choose(
+      String forced, Path qemu, Path devKvm, AccelProbeCache cache, Supplier<AccelChoice> kvmProbe) {
     if (forced != null && !forced.isEmpty()) {
       for (Accel accel : Accel.values()) {
         if (accel.qemuName().equals(forced.toLowerCase(Locale.ROOT))) {
@@ -72,6 +105,32 @@ public final class AccelProbe {
     if (!Files.isReadable(devKvm) || !Files.isWritable(devKvm)) {
       return new AccelChoice(Accel.TCG, "kvm unusable: no read/write access to " + devKvm);
     }
+    AccelProbeCache.Key key = null;
+    if (cache != null) {
+      try {
+        key = cache.keyFor(qemu, devKvm);
+        Optional<AccelChoice> cached = cache.lookup(key);
+        if (cached.isPresent()) {
+          return new AccelChoice(cached.get().accel(), CACHED + cached.get().reason());
+        }
+      } catch (IOException | UnsupportedOperationException e) {
+        // No boot id or ctime (not Linux?): probe every time rather than trust a stale answer.
+        key = null;
+      }
+    }
+    AccelChoice probed = kvmProbe.get();
+    if (key != null) {
+      try {
+        cache.store(key, probed);
+      } catch (IOException e) {
+        System.err.println("carryon: could not keep the KVM probe's result in " + cache + ": " + e);
+      }
+    }
+    return probed;
+  }
+
+  /** Boots the probe under KVM: KVM when it ran to its end in time, else TCG and why not. */
+  static AccelChoice probeKvm(Path qemu, Duration timeout) {
     long start = System.nanoTime();
     String failure = probe(qemu, Accel.KVM, timeout);
     if (failure != null) {

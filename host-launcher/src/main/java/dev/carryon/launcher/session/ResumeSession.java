@@ -121,8 +121,8 @@ public final class ResumeSession {
       Files.createDirectories(workDir);
       Path localCow = workDir.resolve(LOCAL_COW);
       Qcow2Creator.create(localCow, -1, checked.top.toString(), "qcow2");
-      AccelChoice accel = AccelProbe.choose();
-      log.println("accelerator: " + accel.describe());
+      AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache());
+      log.println(accel.describe());
       Path console =
           request.console() != null
               ? request.console().toAbsolutePath()
