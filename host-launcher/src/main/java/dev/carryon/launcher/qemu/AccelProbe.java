@@ -22,7 +22,13 @@ import java.util.function.Supplier;
  * with a known exit code. (Code run straight from the reset vector is not enough: on one host it
  * ran under KVM while SeaBIOS and Linux hung.) {@code CARRYON_ACCEL=kvm|tcg} skips the probe.
  *
- * <p>The probe can take its whole {@link #TIMEOUT} where KVM hangs, so its result is kept in a
+ * <p>A KVM that works at all but far too slowly hangs real guests too: one host's KVM booted the
+ * probe in 4-10 s where TCG needed 0.2-0.4 s, and a Linux guest under it never printed a line. So
+ * the probe first runs under TCG and KVM must then finish within {@link #KVM_SLOWDOWN} times TCG's
+ * time (at least {@link #KVM_FLOOR}); a working KVM is about as fast as TCG here, both times being
+ * mostly QEMU's start-up.
+ *
+ * <p>The probe can take a second or more where KVM hangs, so its result is kept in a
  * {@link AccelProbeCache cache file} and reused until the host reboots, QEMU changes or {@code
  * /dev/kvm} is made anew.
  */
@@ -32,8 +38,12 @@ public final class AccelProbe {
   public static final String FORCE_ENV = "CARRYON_ACCEL";
   /** Prefix of the reason of a choice taken from the cache. */
   static final String CACHED = "cached probe: ";
-  /** How long the probe boot may take; it needs well under a second on a working host. */
+  /** How long a probe boot may take; it needs well under a second on a working host. */
   static final Duration TIMEOUT = Duration.ofSeconds(5);
+  /** How many times TCG's probe time KVM may take (see the class doc). */
+  static final int KVM_SLOWDOWN = 3;
+  /** KVM's least time limit, however fast TCG was: room for a slow QEMU start under load. */
+  static final Duration KVM_FLOOR = Duration.ofSeconds(1);
   /** Byte the probe firmware writes to the serial port. */
   static final byte MARKER = 'K';
   /** Value the firmware writes to isa-debug-exit; QEMU then exits with (value << 1) | 1. */
@@ -129,15 +139,34 @@ public final class AccelProbe {
     return probed;
   }
 
-  /** Boots the probe under KVM: KVM when it ran to its end in time, else TCG and why not. */
+  /**
+   * Boots the probe under TCG, then under KVM with a limit set by TCG's time (see the class doc):
+   * KVM when it ran to its end in time, else TCG and why not.
+   *
+   * @param timeout limit of each boot; KVM's when the TCG boot failed
+   */
   static AccelChoice probeKvm(Path qemu, Duration timeout) {
     long start = System.nanoTime();
-    String failure = probe(qemu, Accel.KVM, timeout);
+    String tcgFailure = probe(qemu, Accel.TCG, timeout);
+    Duration tcg = Duration.ofNanos(System.nanoTime() - start);
+    Duration kvmTimeout = timeout;
+    String tcgSaid = "";
+    if (tcgFailure == null) {
+      Duration relative = tcg.multipliedBy(KVM_SLOWDOWN);
+      kvmTimeout = min(timeout, relative.compareTo(KVM_FLOOR) > 0 ? relative : KVM_FLOOR);
+      tcgSaid = " (tcg booted it in " + seconds(tcg) + ")";
+    }
+    start = System.nanoTime();
+    String failure = probe(qemu, Accel.KVM, kvmTimeout);
     if (failure != null) {
-      return new AccelChoice(Accel.TCG, "kvm unusable: " + failure);
+      return new AccelChoice(Accel.TCG, "kvm unusable: " + failure + tcgSaid);
     }
     Duration took = Duration.ofNanos(System.nanoTime() - start);
-    return new AccelChoice(Accel.KVM, "kvm probe booted in " + seconds(took));
+    return new AccelChoice(Accel.KVM, "kvm probe booted in " + seconds(took) + tcgSaid);
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   /**

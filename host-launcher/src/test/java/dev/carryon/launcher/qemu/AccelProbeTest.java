@@ -78,6 +78,45 @@ class AccelProbeTest {
     assertEquals("kvm unusable: kvm probe did not finish within 0.30 s", choice.reason());
   }
 
+  /** A QEMU that boots the probe at once under TCG and never ends under KVM. */
+  private Path qemuWithHangingKvm() throws IOException {
+    Path fake =
+        Files.writeString(
+            dir.resolve("fake-qemu"),
+            "#!/bin/sh\n"
+                + "case \"$*\" in *\"-accel kvm\"*) exec sleep 30;; esac\n"
+                + "for a in \"$@\"; do case \"$a\" in file,id=serial0,path=*)"
+                + " printf K > \"${a#file,id=serial0,path=}\";; esac; done\n"
+                + "exit 67\n");
+    fake.toFile().setExecutable(true);
+    return fake;
+  }
+
+  @Test
+  void kvmMustBeAboutAsFastAsTcg() throws Exception {
+    Path fake = qemuWithHangingKvm();
+    long start = System.nanoTime();
+    AccelChoice choice = AccelProbe.probeKvm(fake, Duration.ofSeconds(20));
+    double seconds = (System.nanoTime() - start) / 1e9;
+    assertEquals(Accel.TCG, choice.accel());
+    assertTrue(
+        choice.reason().matches(
+            "kvm unusable: kvm probe did not finish within 1\\.00 s \\(tcg booted it in 0\\.\\d\\d s\\)"),
+        choice.reason());
+    assertTrue(seconds < 5, "KVM's limit follows TCG's time, not the 20 s given: " + seconds);
+  }
+
+  @Test
+  void aKvmAsFastAsTcgIsChosen() throws Exception {
+    Path fake = qemuWithHangingKvm();
+    Files.writeString(fake, Files.readString(fake).replace("exec sleep 30", ":"));
+    AccelChoice choice = AccelProbe.probeKvm(fake, Duration.ofSeconds(20));
+    assertEquals(Accel.KVM, choice.accel());
+    assertTrue(
+        choice.reason().matches("kvm probe booted in \\d\\.\\d\\d s \\(tcg booted it in \\d\\.\\d\\d s\\)"),
+        choice.reason());
+  }
+
   @Test
   void canBeForcedWithoutProbeOrCache() {
     Path none = Path.of("/none");
