@@ -99,7 +99,11 @@ public final class AccelProbe {
    * from {@code cache} (null: none) when it holds one for the same {@link AccelProbeCache.Key}.
    */
   static AccelChoice choose(
-      String forced, Path qemu, Path devKvm, AccelProbeCache cache, Supplier<AccelChoice> kvmProbe) {
+      String forced,
+      Path qemu,
+      Path devKvm,
+      AccelProbeCache cache,
+      Supplier<AccelChoice> kvmProbe) {
     if (forced != null && !forced.isEmpty()) {
       for (Accel accel : Accel.values()) {
         if (accel.qemuName().equals(forced.toLowerCase(Locale.ROOT))) {

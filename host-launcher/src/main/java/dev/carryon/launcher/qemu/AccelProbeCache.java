@@ -12,7 +12,8 @@ import java.util.Optional;
 
 /**
  * The last KVM probe's result, kept in one small JSON file in the host's carryon folder so that
- * only the first resume after a change pays for the probe (a second or more where KVM hangs). The result is reused while its {@link Key} holds: the same kernel boot, the same QEMU
+ * only the first resume after a change pays for the probe (a second or more where KVM hangs). The
+ * result is reused while its {@link Key} holds: the same kernel boot, the same QEMU
  * binary and the same {@code /dev/kvm} node. A file that cannot be read or parsed is a miss.
  *
  * <p>File format: {@code {"key":{"bootId":...,"qemu":...,"qemuSize":...,"qemuModified":...,
@@ -94,7 +95,8 @@ final class AccelProbeCache {
     } catch (JsonProcessingException e) {
       throw new IOException("cannot encode " + entry, e);
     }
-    Path temp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName() + ".", ".tmp");
+    Path temp =
+        Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName() + ".", ".tmp");
     try {
       Files.writeString(temp, text, StandardCharsets.UTF_8);
       Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -138,7 +138,7 @@ public final class Hibernation {
     }
   }
 
-  /** Copies {@code from} to its end into {@code to} through one direct buffer; returns the bytes. */
+  /** Copies {@code from} to its end into {@code to} through a direct buffer; returns the bytes. */
   private static long copy(ReadableByteChannel from, WritableByteChannel to) throws IOException {
     ByteBuffer buffer = ByteBuffer.allocateDirect(COPY_BUFFER);
     long bytes = 0;

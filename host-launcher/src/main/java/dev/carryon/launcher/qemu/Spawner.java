@@ -90,7 +90,8 @@ final class Spawner {
   /** Like {@link #waitFor(Process, Duration)}, for any process, child of this JVM or not. */
   static boolean waitFor(ProcessHandle process, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    boolean child = process.parent().map(p -> p.pid() == ProcessHandle.current().pid()).orElse(false);
+    boolean child =
+        process.parent().map(p -> p.pid() == ProcessHandle.current().pid()).orElse(false);
     boolean interrupted = false;
     try {
       while (true) {
