@@ -90,8 +90,10 @@ final class Spawner {
   /** Like {@link #waitFor(Process, Duration)}, for any process, child of this JVM or not. */
   static boolean waitFor(ProcessHandle process, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    boolean child =
-        process.parent().map(p -> p.pid() == ProcessHandle.current().pid()).orElse(false);
+    // Not ProcessHandle.parent(): it is empty for a zombie, and a child that is a zombie must be
+    // left to the JDK, which reaps it and only then knows its exit code.
+    String[] stat = stat(process.pid());
+    boolean child = stat == null || Long.parseLong(stat[1]) == ProcessHandle.current().pid();
     boolean interrupted = false;
     try {
       while (true) {
@@ -134,13 +136,22 @@ final class Spawner {
 
   /** Whether Linux lists {@code pid} as a zombie: exited, its files closed, not yet reaped. */
   static boolean isZombie(long pid) {
+    String[] stat = stat(pid);
+    return stat != null && stat[0].equals("Z"); // null: gone, or no /proc: isAlive decides
+  }
+
+  /**
+   * The fields of {@code /proc/PID/stat} after the command name (state, parent pid, ...), or null
+   * when there is no such process or no /proc.
+   */
+  private static String[] stat(long pid) {
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      // "pid (comm) S ...": comm may hold anything, so the state is found after the last ')'.
-      int end = stat.lastIndexOf(')');
-      return end >= 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'Z';
-    } catch (IOException e) {
-      return false; // gone, or no /proc: isAlive decides
+      // "pid (comm) S ppid ...": comm may hold anything, so the fields start after the last ')'.
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 1).trim().split(" ");
+      return fields.length >= 2 ? fields : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
     }
   }
 }
