@@ -7,6 +7,12 @@ import java.nio.file.Path;
 /**
  * This host's own carryon folder: the host catalog, per-session work files and caches. Two
  * "hosts" on one machine are two such folders, chosen with {@code CARRYON_HOME}.
+ *
+ * <pre>
+ *   catalog.db            host catalog (SQLite)
+ *   accel-probe.json      last KVM probe's result and what it depends on (a cache; may be deleted)
+ *   sessions/ID/          one session's work files
+ * </pre>
  */
 public final class HostHome {
   /** The folder itself, absolute. */
@@ -45,6 +51,11 @@ public final class HostHome {
   /** The SQLite file holding the host catalog. */
   public Path catalogFile() {
     return root.resolve("catalog.db");
+  }
+
+  /** The KVM probe's cache file (see {@code dev.carryon.launcher.qemu.AccelProbe}). */
+  public Path accelProbeCache() {
+    return root.resolve("accel-probe.json");
   }
 
   /** The work folder of one session: its local COW, sockets, console log and saved state. */

@@ -12,6 +12,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Picks KVM or TCG. {@code /dev/kvm} can exist and still hang a guest, so KVM is chosen only after a
@@ -19,13 +21,29 @@ import java.util.Locale;
  * writes one byte to the serial port and then to an {@code isa-debug-exit} device, which ends QEMU
  * with a known exit code. (Code run straight from the reset vector is not enough: on one host it
  * ran under KVM while SeaBIOS and Linux hung.) {@code CARRYON_ACCEL=kvm|tcg} skips the probe.
+ *
+ * <p>A KVM that works at all but far too slowly hangs real guests too: one host's KVM booted the
+ * probe in 4-10 s where TCG needed 0.2-0.4 s, and a Linux guest under it never printed a line. So
+ * the probe first runs under TCG and KVM must then finish within {@link #KVM_SLOWDOWN} times TCG's
+ * time (at least {@link #KVM_FLOOR}); a working KVM is about as fast as TCG here, both times being
+ * mostly QEMU's start-up.
+ *
+ * <p>The probe can take a second or more where KVM hangs, so its result is kept in a
+ * {@link AccelProbeCache cache file} and reused until the host reboots, QEMU changes or {@code
+ * /dev/kvm} is made anew.
  */
 public final class AccelProbe {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Environment variable that forces an accelerator. */
   public static final String FORCE_ENV = "CARRYON_ACCEL";
-  /** How long the probe boot may take; it needs well under a second on a working host. */
+  /** Prefix of the reason of a choice taken from the cache. */
+  static final String CACHED = "cached probe: ";
+  /** How long a probe boot may take; it needs well under a second on a working host. */
   static final Duration TIMEOUT = Duration.ofSeconds(5);
+  /** How many times TCG's probe time KVM may take (see the class doc). */
+  static final int KVM_SLOWDOWN = 3;
+  /** KVM's least time limit, however fast TCG was: room for a slow QEMU start under load. */
+  static final Duration KVM_FLOOR = Duration.ofSeconds(1);
   /** Byte the probe firmware writes to the serial port. */
   static final byte MARKER = 'K';
   /** Value the firmware writes to isa-debug-exit; QEMU then exits with (value << 1) | 1. */
@@ -36,27 +54,56 @@ public final class AccelProbe {
   private static final int DISK_SIZE = 1024 * 1024;
   /** A boot sector's size and its signature's offset. */
   private static final int SECTOR = 512;
+  private static final Path DEV_KVM = Path.of("/dev/kvm");
 
-  /** This JVM's choice, made once. */
+  /** This JVM's choice for {@link #choose()}, made once. */
   private static AccelChoice chosen;
 
   private AccelProbe() {}
 
   /**
-   * The accelerator for this host, probed once per JVM.
+   * The accelerator for this host, probed once per JVM and never cached in a file: for tests and
+   * tools that have no host folder.
    *
    * @throws CarryonException with {@link ExitCodes#ENVIRONMENT} for a bad {@code CARRYON_ACCEL}, or
    *     when QEMU is not installed
    */
   public static synchronized AccelChoice choose() {
     if (chosen == null) {
-      chosen =
-          choose(System.getenv(FORCE_ENV), QemuTool.SYSTEM.locate(), Path.of("/dev/kvm"), TIMEOUT);
+      Path qemu = QemuTool.SYSTEM.locate();
+      chosen = choose(System.getenv(FORCE_ENV), qemu, DEV_KVM, null, () -> probeKvm(qemu, TIMEOUT));
     }
     return chosen;
   }
 
-  static AccelChoice choose(String forced, Path qemu, Path devKvm, Duration timeout) {
+  /**
+   * The accelerator for this host; a KVM probe's result is read from and stored in {@code
+   * cacheFile} (see {@link AccelProbeCache}), and a reused one says so in its reason ("cached
+   * probe: ...").
+   *
+   * @throws CarryonException with {@link ExitCodes#ENVIRONMENT} for a bad {@code CARRYON_ACCEL}, or
+   *     when QEMU is not installed
+   */
+  public static AccelChoice choose(Path cacheFile) {
+    Path qemu = QemuTool.SYSTEM.locate();
+    return choose(
+        System.getenv(FORCE_ENV),
+        qemu,
+        DEV_KVM,
+        new AccelProbeCache(cacheFile, AccelProbeCache.BOOT_ID),
+        () -> probeKvm(qemu, TIMEOUT));
+  }
+
+  /**
+   * The choice: forced, or TCG without a usable {@code devKvm}, or {@code kvmProbe}'s answer, taken
+   * from {@code cache} (null: none) when it holds one for the same {@link AccelProbeCache.Key}.
+   */
+  static AccelChoice choose(
+      String forced,
+      Path qemu,
+      Path devKvm,
+      AccelProbeCache cache,
+      Supplier<AccelChoice> kvmProbe) {
     if (forced != null && !forced.isEmpty()) {
       for (Accel accel : Accel.values()) {
         if (accel.qemuName().equals(forced.toLowerCase(Locale.ROOT))) {
@@ -72,13 +119,58 @@ public final class AccelProbe {
     if (!Files.isReadable(devKvm) || !Files.isWritable(devKvm)) {
       return new AccelChoice(Accel.TCG, "kvm unusable: no read/write access to " + devKvm);
     }
+    AccelProbeCache.Key key = null;
+    if (cache != null) {
+      try {
+        key = cache.keyFor(qemu, devKvm);
+        Optional<AccelChoice> cached = cache.lookup(key);
+        if (cached.isPresent()) {
+          return new AccelChoice(cached.get().accel(), CACHED + cached.get().reason());
+        }
+      } catch (IOException | UnsupportedOperationException e) {
+        // No boot id or ctime (not Linux?): probe every time rather than trust a stale answer.
+        key = null;
+      }
+    }
+    AccelChoice probed = kvmProbe.get();
+    if (key != null) {
+      try {
+        cache.store(key, probed);
+      } catch (IOException e) {
+        System.err.println("carryon: could not keep the KVM probe's result in " + cache + ": " + e);
+      }
+    }
+    return probed;
+  }
+
+  /**
+   * Boots the probe under TCG, then under KVM with a limit set by TCG's time (see the class doc):
+   * KVM when it ran to its end in time, else TCG and why not.
+   *
+   * @param timeout limit of each boot; KVM's when the TCG boot failed
+   */
+  static AccelChoice probeKvm(Path qemu, Duration timeout) {
     long start = System.nanoTime();
-    String failure = probe(qemu, Accel.KVM, timeout);
+    String tcgFailure = probe(qemu, Accel.TCG, timeout);
+    Duration tcg = Duration.ofNanos(System.nanoTime() - start);
+    Duration kvmTimeout = timeout;
+    String tcgSaid = "";
+    if (tcgFailure == null) {
+      Duration relative = tcg.multipliedBy(KVM_SLOWDOWN);
+      kvmTimeout = min(timeout, relative.compareTo(KVM_FLOOR) > 0 ? relative : KVM_FLOOR);
+      tcgSaid = " (tcg booted it in " + seconds(tcg) + ")";
+    }
+    start = System.nanoTime();
+    String failure = probe(qemu, Accel.KVM, kvmTimeout);
     if (failure != null) {
-      return new AccelChoice(Accel.TCG, "kvm unusable: " + failure);
+      return new AccelChoice(Accel.TCG, "kvm unusable: " + failure + tcgSaid);
     }
     Duration took = Duration.ofNanos(System.nanoTime() - start);
-    return new AccelChoice(Accel.KVM, "kvm probe booted in " + seconds(took));
+    return new AccelChoice(Accel.KVM, "kvm probe booted in " + seconds(took) + tcgSaid);
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   /**

@@ -3,14 +3,14 @@ package dev.carryon.launcher.qemu;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.carryon.launcher.qmp.QmpClient;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,8 +25,8 @@ import java.util.concurrent.TimeoutException;
  * migration over a UNIX socket, with carryon's Java code at the other end (QEMU 7.2 has no {@code
  * file:} migration).
  *
- * <p>The state bytes pass through as they are: a caller that wants them compressed wraps the
- * stream it passes (e.g. in a zstd stream); the sizes reported are those of the raw state.
+ * <p>The state bytes pass through as they are, in direct buffers: a caller that wants them
+ * compressed passes a compressing channel; the sizes reported are those of the raw state.
  */
 public final class Hibernation {
   /** Bytes per second QEMU may send; its default (128 MiB/s) makes a save needlessly slow. */
@@ -35,6 +35,7 @@ public final class Hibernation {
   private static final Duration POLL = Duration.ofMillis(10);
   /** Timeout of each single QMP command. */
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
+  /** Size of the direct buffer between the socket and the caller's channel. */
   private static final int COPY_BUFFER = 1 << 20;
   /** How long a QEMU that rejected a state is given to exit and say why. */
   private static final Duration FAILURE_GRACE = Duration.ofSeconds(2);
@@ -43,7 +44,7 @@ public final class Hibernation {
    * What one save or restore moved and how long it took.
    *
    * @param stateBytes size of the raw migration state
-   * @param elapsed from the guest's stop to the last state byte (save), or from {@code
+   * @param elapsed from the guest's stop to the state closed (save), or from {@code
    *     migrate-incoming} to the restored guest running (restore)
    */
   public record Stats(long stateBytes, Duration elapsed) {}
@@ -51,42 +52,45 @@ public final class Hibernation {
   private Hibernation() {}
 
   /**
-   * Stops the guest, writes its state to {@code state} and quits QEMU. The guest is never
-   * continued after a completed save: its disk would run ahead of the saved state. {@code state}
-   * is flushed, not closed.
+   * Stops the guest, writes its state to {@code state}, closes {@code state} and then quits QEMU.
+   * QEMU's memory is the only other copy of the state, so {@code state}'s close must make it
+   * durable (a state file forces itself on close) and QEMU quits only once that close returned.
+   * The guest is never continued after a completed save: its disk would run ahead of the saved
+   * state.
    *
    * @param timeout for the whole migration
    * @throws IOException when the migration fails (with QEMU's reason) or times out, or {@code
-   *     state} cannot be written; QEMU is left stopped but running, for the caller to close
+   *     state} cannot be written or closed; QEMU is left stopped but running, for the caller to
+   *     close
    */
-  public static Stats save(QemuProcess vm, OutputStream state, Duration timeout)
+  public static Stats save(QemuProcess vm, WritableByteChannel state, Duration timeout)
       throws IOException {
     QmpClient qmp = vm.qmp();
     Path socket = vm.workDir().resolve("save.sock");
     long start = System.nanoTime();
     long deadline = start + timeout.toNanos();
-    ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    Thread receiver = null;
-    try {
+    try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
       server.bind(UnixDomainSocketAddress.of(socket));
       qmp.execute("stop", COMMAND_TIMEOUT);
       qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", MAX_BANDWIDTH), COMMAND_TIMEOUT);
       CompletableFuture<Long> copied = new CompletableFuture<>();
-      receiver = new Thread(() -> receive(server, state, copied), "carryon-save " + vm.pid());
+      Thread receiver =
+          new Thread(() -> receive(server, state, copied), "carryon-save " + vm.pid());
       receiver.setDaemon(true);
       receiver.start();
-      qmp.execute("migrate", Map.of("uri", "unix:" + socket), COMMAND_TIMEOUT);
-      awaitMigration(qmp, "completed", deadline);
-      long bytes = await(copied, deadline, "the saved state");
-      state.flush();
-      Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-      vm.stop(QemuProcess.STOP_STEP);
-      return new Stats(bytes, elapsed);
-    } finally {
-      server.close(); // also ends a receiver still waiting for QEMU to connect
-      if (receiver != null) {
+      try {
+        qmp.execute("migrate", Map.of("uri", "unix:" + socket), COMMAND_TIMEOUT);
+        awaitMigration(qmp, "completed", deadline);
+        long bytes = await(copied, deadline, "the saved state");
+        state.close();
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+        vm.stop(QemuProcess.STOP_STEP);
+        return new Stats(bytes, elapsed);
+      } finally {
+        server.close(); // ends a receiver still waiting for QEMU to connect
         joinQuietly(receiver);
       }
+    } finally {
       Files.deleteIfExists(socket);
     }
   }
@@ -100,7 +104,7 @@ public final class Hibernation {
    * @throws IOException when QEMU rejects the state (with its reason) or the migration times out;
    *     the guest is then not continued
    */
-  public static Stats restore(QemuProcess vm, InputStream state, Duration timeout)
+  public static Stats restore(QemuProcess vm, ReadableByteChannel state, Duration timeout)
       throws IOException {
     if (!vm.launch().incoming()) {
       throw new IllegalArgumentException(vm + " was not started to receive a migration");
@@ -126,18 +130,25 @@ public final class Hibernation {
   }
 
   /** Streams {@code state} into QEMU's incoming socket; returns the bytes sent. */
-  private static long feed(Path socket, InputStream state) throws IOException {
-    long bytes = 0;
+  private static long feed(Path socket, ReadableByteChannel state) throws IOException {
     try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
-      byte[] buffer = new byte[COPY_BUFFER];
-      for (int n; (n = state.read(buffer)) > 0; ) {
-        ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
-        while (chunk.hasRemaining()) {
-          channel.write(chunk);
-        }
-        bytes += n;
-      }
+      long bytes = copy(state, channel);
       channel.shutdownOutput();
+      return bytes;
+    }
+  }
+
+  /** Copies {@code from} to its end into {@code to} through a direct buffer; returns the bytes. */
+  private static long copy(ReadableByteChannel from, WritableByteChannel to) throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocateDirect(COPY_BUFFER);
+    long bytes = 0;
+    while (from.read(buffer) >= 0) {
+      buffer.flip();
+      bytes += buffer.remaining();
+      while (buffer.hasRemaining()) {
+        to.write(buffer);
+      }
+      buffer.clear();
     }
     return bytes;
   }
@@ -161,16 +172,10 @@ public final class Hibernation {
     return seen.getMessage();
   }
 
-  private static void receive(ServerSocketChannel server, OutputStream state, CompletableFuture<Long> copied) {
+  private static void receive(
+      ServerSocketChannel server, WritableByteChannel state, CompletableFuture<Long> copied) {
     try (SocketChannel channel = server.accept()) {
-      ByteBuffer buffer = ByteBuffer.allocate(COPY_BUFFER);
-      long total = 0;
-      while (channel.read(buffer) >= 0) {
-        state.write(buffer.array(), 0, buffer.position());
-        total += buffer.position();
-        buffer.clear();
-      }
-      copied.complete(total);
+      copied.complete(copy(channel, state));
     } catch (IOException | RuntimeException e) {
       copied.completeExceptionally(e);
     }

@@ -35,6 +35,9 @@ final class Spawner {
             return t;
           });
 
+  /** How often the exit of a process that is not this JVM's child is checked. */
+  private static final Duration NON_CHILD_POLL = Duration.ofMillis(10);
+
   private Spawner() {}
 
   /**
@@ -87,10 +90,17 @@ final class Spawner {
   /** Like {@link #waitFor(Process, Duration)}, for any process, child of this JVM or not. */
   static boolean waitFor(ProcessHandle process, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
+    // Not ProcessHandle.parent(): it is empty for a zombie, and a child that is a zombie must be
+    // left to the JDK, which reaps it and only then knows its exit code.
+    String[] stat = stat(process.pid());
+    boolean child = stat == null || Long.parseLong(stat[1]) == ProcessHandle.current().pid();
     boolean interrupted = false;
     try {
       while (true) {
         try {
+          if (!child) {
+            return pollExit(process, deadline);
+          }
           process.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
           return true;
         } catch (TimeoutException e) {
@@ -105,6 +115,43 @@ final class Spawner {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
+    }
+  }
+
+  /**
+   * Waits for a process that is not this JVM's child (a detached QEMU of an earlier run). The JDK
+   * polls those only every 0.3 s and more, and takes an exited one that its new parent has not
+   * reaped yet (a zombie) for alive: init in a container was seen to take ~1.7 s to reap.
+   */
+  private static boolean pollExit(ProcessHandle process, long deadline)
+      throws InterruptedException {
+    while (process.isAlive() && !isZombie(process.pid())) {
+      if (System.nanoTime() - deadline >= 0) {
+        return false;
+      }
+      Thread.sleep(NON_CHILD_POLL.toMillis());
+    }
+    return true;
+  }
+
+  /** Whether Linux lists {@code pid} as a zombie: exited, its files closed, not yet reaped. */
+  static boolean isZombie(long pid) {
+    String[] stat = stat(pid);
+    return stat != null && stat[0].equals("Z"); // null: gone, or no /proc: isAlive decides
+  }
+
+  /**
+   * The fields of {@code /proc/PID/stat} after the command name (state, parent pid, ...), or null
+   * when there is no such process or no /proc.
+   */
+  private static String[] stat(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      // "pid (comm) S ppid ...": comm may hold anything, so the fields start after the last ')'.
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 1).trim().split(" ");
+      return fields.length >= 2 ? fields : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
     }
   }
 }

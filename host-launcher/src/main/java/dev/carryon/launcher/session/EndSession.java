@@ -15,8 +15,8 @@ import dev.carryon.launcher.qemu.Hibernation;
 import dev.carryon.launcher.qemu.QemuLaunch;
 import dev.carryon.launcher.qemu.QemuProcess;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -116,7 +116,7 @@ public final class EndSession {
       if (qemu != null && mode == Mode.HIBERNATE) {
         long t = System.nanoTime();
         Hibernation.Stats stats;
-        try (OutputStream out = StateFile.create(localState)) {
+        try (WritableByteChannel out = StateFile.create(localState)) {
           stats = Hibernation.save(qemu, out, SAVE_TIMEOUT);
         } finally {
           qemu.close();

@@ -19,8 +19,8 @@ import dev.carryon.launcher.qemu.QemuLaunch;
 import dev.carryon.launcher.qemu.QemuProcess;
 import dev.carryon.launcher.qemu.QemuTool;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -121,8 +121,8 @@ public final class ResumeSession {
       Files.createDirectories(workDir);
       Path localCow = workDir.resolve(LOCAL_COW);
       Qcow2Creator.create(localCow, -1, checked.top.toString(), "qcow2");
-      AccelChoice accel = AccelProbe.choose();
-      log.println("accelerator: " + accel.describe());
+      AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache());
+      log.println(accel.describe());
       Path console =
           request.console() != null
               ? request.console().toAbsolutePath()
@@ -139,7 +139,7 @@ public final class ResumeSession {
       record = record.withQemu(qemu.pid(), qemu.workDir(), accel.accel().qemuName());
       host.catalog.saveSession(record);
       if (restore) {
-        try (InputStream state = StateFile.open(checked.state)) {
+        try (ReadableByteChannel state = StateFile.open(checked.state)) {
           Hibernation.restore(qemu, state, RESTORE_TIMEOUT);
         } catch (IOException e) {
           throw new CarryonException(

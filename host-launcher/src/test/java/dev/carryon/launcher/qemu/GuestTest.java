@@ -9,10 +9,12 @@ import dev.carryon.carrier.VmConfig;
 import dev.carryon.testdata.ConsoleLog;
 import dev.carryon.testdata.TestGuest;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -77,12 +79,13 @@ class GuestTest {
     ConsoleLog first = new ConsoleLog(dir.resolve("first.log"));
     Hibernation.Stats saved;
     try (QemuProcess vm = QemuProcess.start(launch(disk, "first.log", TestGuest.MEMORY_MIB));
-        OutputStream out = Files.newOutputStream(state)) {
+        StateChannel out = new StateChannel(state, vm)) {
       first.waitFor(ConsoleLog.BOOT, BOOT);
       first.waitFor(Pattern.compile("TICK 3 "), BOOT);
       saved = Hibernation.save(vm, out, MIGRATION);
       assertFalse(vm.isAlive(), "a completed save quits QEMU");
       assertEquals(0, vm.exitCode().getAsInt());
+      assertEquals(Boolean.TRUE, out.qemuAliveAtClose, "the state is closed (made durable) before QEMU quits");
     }
     assertEquals(saved.stateBytes(), Files.size(state));
     ConsoleLog.Tick lastBefore = first.lastTick().orElseThrow();
@@ -92,7 +95,7 @@ class GuestTest {
     ConsoleLog second = new ConsoleLog(dir.resolve("second.log"));
     QemuLaunch again = launch(disk, "second.log", TestGuest.MEMORY_MIB).withIncoming(true);
     try (QemuProcess vm = QemuProcess.start(again);
-        InputStream in = Files.newInputStream(state)) {
+        FileChannel in = FileChannel.open(state)) {
       restored = Hibernation.restore(vm, in, MIGRATION);
       assertEquals("running", vm.qmp().execute("query-status", MIGRATION).path("status").asText());
       second.waitFor(Pattern.compile("TICK " + (lastBefore.n() + 2) + " "), BOOT);
@@ -109,18 +112,49 @@ class GuestTest {
         saved.elapsed().toMillis(), restored.elapsed().toMillis());
   }
 
+  /** A state file that notes whether QEMU still ran when it was closed. */
+  private static final class StateChannel implements WritableByteChannel {
+    private final FileChannel file;
+    private final QemuProcess vm;
+    /** Whether QEMU was alive at the first close; null before it. */
+    Boolean qemuAliveAtClose;
+
+    StateChannel(Path path, QemuProcess vm) throws IOException {
+      this.file = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      this.vm = vm;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+      return file.write(src);
+    }
+
+    @Override
+    public boolean isOpen() {
+      return file.isOpen();
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (qemuAliveAtClose == null) {
+        qemuAliveAtClose = vm.isAlive();
+      }
+      file.close();
+    }
+  }
+
   @Test
   void aStateFromOtherHardwareIsRefusedWithQemusReason() throws Exception {
     Path disk = guest.copyDiskTo(dir);
     Path state = dir.resolve("state.bin");
     try (QemuProcess vm = QemuProcess.start(launch(disk, "first.log", 128));
-        OutputStream out = Files.newOutputStream(state)) {
+        FileChannel out = FileChannel.open(state, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       // Saved before the guest has booted: the state is valid all the same.
       Hibernation.save(vm, out, MIGRATION);
     }
     QemuLaunch bigger = launch(disk, "second.log", 192).withIncoming(true);
     try (QemuProcess vm = QemuProcess.start(bigger);
-        InputStream in = Files.newInputStream(state)) {
+        FileChannel in = FileChannel.open(state)) {
       IOException e = assertThrows(IOException.class, () -> Hibernation.restore(vm, in, MIGRATION));
       assertTrue(e.getMessage().startsWith("restore failed: "), e.getMessage());
       assertTrue(e.getMessage().contains("Size mismatch: pc.ram"), e.getMessage());

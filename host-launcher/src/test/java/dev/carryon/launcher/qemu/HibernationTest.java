@@ -9,6 +9,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,7 +48,7 @@ class HibernationTest {
           }
         };
     try (QemuProcess vm = QemuProcess.start(TestQemu.tinyLaunch(dir))) {
-      IOException e = assertThrows(IOException.class, () -> Hibernation.save(vm, full, T));
+      IOException e = assertThrows(IOException.class, () -> Hibernation.save(vm, Channels.newChannel(full), T));
       // Whether QEMU notices (migration failed) or its last bytes sit in the socket buffer
       // (completed) is a race; either way the save fails and says why.
       assertTrue(
@@ -65,14 +66,15 @@ class HibernationTest {
     ByteArrayOutputStream state = new ByteArrayOutputStream();
     Hibernation.Stats saved;
     try (QemuProcess vm = QemuProcess.start(TestQemu.tinyLaunch(dir))) {
-      saved = Hibernation.save(vm, state, T);
+      saved = Hibernation.save(vm, Channels.newChannel(state), T);
       assertFalse(vm.isAlive());
     }
     assertEquals(state.size(), saved.stateBytes());
     try (QemuProcess vm = QemuProcess.start(TestQemu.tinyLaunch(dir).withIncoming(true))) {
       assertEquals("inmigrate", vm.qmp().execute("query-status", T).path("status").asText());
       Hibernation.Stats restored =
-          Hibernation.restore(vm, new ByteArrayInputStream(state.toByteArray()), T);
+          Hibernation.restore(
+              vm, Channels.newChannel(new ByteArrayInputStream(state.toByteArray())), T);
       assertEquals(saved.stateBytes(), restored.stateBytes());
       assertEquals("running", vm.qmp().execute("query-status", T).path("status").asText());
     }
@@ -83,7 +85,9 @@ class HibernationTest {
     try (QemuProcess vm = QemuProcess.start(TestQemu.tinyLaunch(dir))) {
       assertThrows(
           IllegalArgumentException.class,
-          () -> Hibernation.restore(vm, new ByteArrayInputStream(new byte[0]), T));
+          () ->
+              Hibernation.restore(
+                  vm, Channels.newChannel(new ByteArrayInputStream(new byte[0])), T));
     }
   }
 }

@@ -1,15 +1,22 @@
 package dev.carryon.launcher.session;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,27 +24,81 @@ import org.junit.jupiter.api.io.TempDir;
 class StateFileTest {
   @TempDir Path dir;
 
-  @Test
-  void roundTripsAndCompresses() throws IOException {
-    byte[] state = new byte[3 << 20];
+  /** Half random pages, half zero pages, like a guest's RAM; big enough for several zstd jobs. */
+  private static byte[] state(int bytes) {
+    byte[] state = new byte[bytes];
     Random random = new Random(7);
+    byte[] page = new byte[4096];
     for (int i = 0; i < state.length; i += 4096) {
-      // half random pages, half zero pages, like a guest's RAM
       if ((i / 4096) % 2 == 0) {
-        byte[] page = new byte[4096];
         random.nextBytes(page);
-        System.arraycopy(page, 0, state, i, 4096);
+        System.arraycopy(page, 0, state, i, Math.min(4096, state.length - i));
       }
     }
-    Path file = dir.resolve("S1.zst");
-    try (OutputStream out = StateFile.create(file)) {
-      out.write(state, 0, 1000);
-      out.write(state, 1000, state.length - 1000);
+    return state;
+  }
+
+  private Path write(String name, byte[] state) throws IOException {
+    Path file = dir.resolve(name);
+    try (WritableByteChannel out = StateFile.create(file)) {
+      // heap and direct buffers, odd sizes, as a socket hands them over
+      out.write(ByteBuffer.wrap(state, 0, 1000));
+      ByteBuffer direct = ByteBuffer.allocateDirect(3 << 20);
+      direct.put(state, 1000, direct.capacity()).flip();
+      assertEquals(3 << 20, out.write(direct));
+      assertFalse(direct.hasRemaining());
+      int from = 1000 + (3 << 20);
+      assertEquals(state.length - from, out.write(ByteBuffer.wrap(state, from, state.length - from)));
     }
+    return file;
+  }
+
+  private static byte[] readAll(ReadableByteChannel in, ByteBuffer buffer) throws IOException {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (int n; (n = in.read(buffer.clear())) >= 0; ) {
+      assertTrue(n > 0, "a read makes progress");
+      buffer.flip();
+      byte[] chunk = new byte[buffer.remaining()];
+      buffer.get(chunk);
+      all.write(chunk);
+    }
+    return all.toByteArray();
+  }
+
+  @Test
+  void roundTripsAndCompresses() throws IOException {
+    byte[] state = state(12 << 20);
+    Path file = write("S1.zst", state);
     assertTrue(Files.size(file) < state.length * 6L / 10, "compressed: " + Files.size(file));
-    try (InputStream in = StateFile.open(file)) {
-      assertArrayEquals(state, in.readAllBytes());
+    try (ReadableByteChannel in = StateFile.open(file)) {
+      assertArrayEquals(state, readAll(in, ByteBuffer.allocateDirect(1 << 20)));
+      assertEquals(-1, in.read(ByteBuffer.allocateDirect(10)), "still at its end");
     }
+    try (ReadableByteChannel in = StateFile.open(file)) {
+      assertArrayEquals(state, readAll(in, ByteBuffer.allocate(70_000)), "into heap buffers");
+    }
+  }
+
+  @Test
+  void anEmptyStateRoundTrips() throws IOException {
+    Path file = dir.resolve("S0.zst");
+    StateFile.create(file).close();
+    try (ReadableByteChannel in = StateFile.open(file)) {
+      assertEquals(-1, in.read(ByteBuffer.allocateDirect(10)));
+    }
+  }
+
+  @Test
+  void closeEndsTheFrameOnceAndThenRefusesWrites() throws IOException {
+    Path file = dir.resolve("S1.zst");
+    WritableByteChannel out = StateFile.create(file);
+    out.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+    out.close();
+    long size = Files.size(file);
+    out.close();
+    assertEquals(size, Files.size(file), "a second close adds nothing");
+    assertFalse(out.isOpen());
+    assertThrows(ClosedChannelException.class, () -> out.write(ByteBuffer.allocate(1)));
   }
 
   @Test
@@ -45,6 +106,7 @@ class StateFileTest {
     Path file = dir.resolve("S1.zst");
     Files.write(file, new byte[] {1});
     assertThrows(FileAlreadyExistsException.class, () -> StateFile.create(file));
+    assertArrayEquals(new byte[] {1}, Files.readAllBytes(file));
   }
 
   @Test
@@ -52,6 +114,39 @@ class StateFileTest {
     Path file = dir.resolve("S2.zst");
     Files.writeString(file, "QEVM this is a raw migration stream, not compressed");
     IOException e = assertThrows(IOException.class, () -> StateFile.open(file));
-    assertTrue(e.getMessage().contains(file + " is not a zstd stream"), e.getMessage());
+    assertEquals("hibernation state " + file + " is not a zstd stream (bad magic)", e.getMessage());
+    Files.write(file, new byte[] {0x28, (byte) 0xB5});
+    e = assertThrows(IOException.class, () -> StateFile.open(file));
+    assertTrue(e.getMessage().endsWith("is not a zstd stream (bad magic)"), e.getMessage());
+  }
+
+  @Test
+  void aStateCutShortFailsToRead() throws IOException {
+    Path file = write("S3.zst", state(5 << 20));
+    try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      c.truncate(c.size() - 100);
+    }
+    try (ReadableByteChannel in = StateFile.open(file)) {
+      IOException e = assertThrows(IOException.class, () -> readAll(in, ByteBuffer.allocateDirect(1 << 20)));
+      assertEquals(
+          "hibernation state " + file + " is truncated: it ends inside its zstd frame", e.getMessage());
+    }
+  }
+
+  @Test
+  void aDamagedStateFailsToRead() throws IOException {
+    Path file = write("S4.zst", state(5 << 20));
+    try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.allocate(64);
+      c.read(b, c.size() / 2);
+      for (int i = 0; i < b.capacity(); i++) {
+        b.put(i, (byte) ~b.get(i));
+      }
+      c.write(b.flip(), c.size() / 2);
+    }
+    try (ReadableByteChannel in = StateFile.open(file)) {
+      IOException e = assertThrows(IOException.class, () -> readAll(in, ByteBuffer.allocateDirect(1 << 20)));
+      assertTrue(e.getMessage().startsWith("hibernation state " + file + " is damaged: zstd says "), e.getMessage());
+    }
   }
 }

@@ -1,0 +1,112 @@
+package dev.carryon.launcher.qemu;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * The last KVM probe's result, kept in one small JSON file in the host's carryon folder so that
+ * only the first resume after a change pays for the probe (a second or more where KVM hangs). The
+ * result is reused while its {@link Key} holds: the same kernel boot, the same QEMU
+ * binary and the same {@code /dev/kvm} node. A file that cannot be read or parsed is a miss.
+ *
+ * <p>File format: {@code {"key":{"bootId":...,"qemu":...,"qemuSize":...,"qemuModified":...,
+ * "kvmNode":...},"accel":"kvm"|"tcg","reason":...,"probedAt":...}}.
+ */
+final class AccelProbeCache {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Changes with every boot of the host kernel (and so with a new kvm module or its options). */
+  static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
+
+  /** The cache file. */
+  private final Path file;
+  /** Where the kernel's boot id is read; a test points it elsewhere. */
+  private final Path bootIdFile;
+
+  AccelProbeCache(Path file, Path bootIdFile) {
+    this.file = file;
+    this.bootIdFile = bootIdFile;
+  }
+
+  /**
+   * What a probe's answer depends on.
+   *
+   * @param bootId the kernel's boot id: a reboot may bring another kernel, kvm module or BIOS
+   *     setting
+   * @param qemu the QEMU binary probed, absolute
+   * @param qemuSize its size in bytes
+   * @param qemuModified its modification time: an upgraded QEMU is probed again
+   * @param kvmNode the {@code /dev/kvm} node's change time, or "absent": reloading the kvm module
+   *     makes a new node
+   */
+  record Key(String bootId, String qemu, long qemuSize, String qemuModified, String kvmNode) {}
+
+  /** A cached result as stored. */
+  record Entry(Key key, String accel, String reason, String probedAt) {}
+
+  /** The key for probing {@code qemu} with {@code devKvm} now. */
+  Key keyFor(Path qemu, Path devKvm) throws IOException {
+    Path binary = qemu.toAbsolutePath().toRealPath();
+    String kvmNode =
+        Files.exists(devKvm) ? Files.getAttribute(devKvm, "unix:ctime").toString() : "absent";
+    return new Key(
+        Files.readString(bootIdFile, StandardCharsets.US_ASCII).strip(),
+        binary.toString(),
+        Files.size(binary),
+        Files.getLastModifiedTime(binary).toString(),
+        kvmNode);
+  }
+
+  /** The stored choice when it was made under {@code key}, else empty. */
+  Optional<AccelChoice> lookup(Key key) {
+    Entry entry;
+    try {
+      entry = JSON.readValue(Files.readString(file, StandardCharsets.UTF_8), Entry.class);
+    } catch (IOException e) {
+      return Optional.empty(); // none yet, or torn or foreign: probe again and overwrite it
+    }
+    if (entry == null || !key.equals(entry.key()) || entry.reason() == null) {
+      return Optional.empty();
+    }
+    for (Accel accel : Accel.values()) {
+      if (accel.qemuName().equals(entry.accel())) {
+        return Optional.of(new AccelChoice(accel, entry.reason()));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Stores {@code choice} under {@code key}, replacing the file whole (temp file, then rename) so
+   * a reader never sees half of it. Not forced: a cache lost in a power cut costs one probe.
+   */
+  void store(Key key, AccelChoice choice) throws IOException {
+    Entry entry =
+        new Entry(key, choice.accel().qemuName(), choice.reason(), Instant.now().toString());
+    String text;
+    try {
+      text = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(entry) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IOException("cannot encode " + entry, e);
+    }
+    Path temp =
+        Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName() + ".", ".tmp");
+    try {
+      Files.writeString(temp, text, StandardCharsets.UTF_8);
+      Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return file.toString();
+  }
+}
