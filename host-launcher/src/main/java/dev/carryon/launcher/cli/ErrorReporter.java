@@ -21,6 +21,17 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     return exitCodeOf(e);
   }
 
+  /** A command-line mistake: one line naming it and where help is, never a page of usage. */
+  static int handleUsageError(CommandLine.ParameterException e, String[] args) {
+    CommandLine cli = e.getCommandLine();
+    cli.getErr()
+        .println(
+            "carryon: " + e.getMessage() + " (see: " + cli.getCommandSpec().qualifiedName()
+                + " --help)");
+    cli.getErr().flush();
+    return ExitCodes.USAGE;
+  }
+
   static int exitCodeOf(Throwable e) {
     if (e instanceof CarryonException) {
       return ((CarryonException) e).exitCode();

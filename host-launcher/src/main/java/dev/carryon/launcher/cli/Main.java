@@ -38,6 +38,7 @@ public final class Main implements Runnable {
   static CommandLine newCommandLine() {
     CommandLine cli = new CommandLine(new Main());
     cli.setExecutionExceptionHandler(new ErrorReporter());
+    cli.setParameterExceptionHandler(ErrorReporter::handleUsageError);
     cli.setExitCodeExceptionMapper(ErrorReporter::exitCodeOf);
     return cli;
   }

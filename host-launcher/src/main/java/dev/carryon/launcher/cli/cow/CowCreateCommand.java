@@ -1,6 +1,7 @@
 package dev.carryon.launcher.cli.cow;
 
 import dev.carryon.cow.Qcow2Creator;
+import dev.carryon.launcher.cli.ByteSize;
 import dev.carryon.launcher.cli.ExitCodes;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -21,22 +22,22 @@ final class CowCreateCommand implements Callable<Integer> {
   @Option(names = "--backing-format", paramLabel = "F", description = "qcow2 or raw (default: probed).")
   String backingFormat;
 
-  @Option(names = "--size", paramLabel = "S", description = "Virtual size, e.g. 10G (default: the backing file's).")
-  String size;
+  @Option(names = "--size", paramLabel = "S", converter = ByteSize.class,
+      description = "Virtual size, e.g. 10G (default: the backing file's).")
+  Long size;
 
-  @Option(names = "--cluster-size", paramLabel = "C", defaultValue = "64K",
+  @Option(names = "--cluster-size", paramLabel = "C", defaultValue = "64K", converter = ByteSize.class,
       description = "Cluster size, 512 to 2M (default: ${DEFAULT-VALUE}).")
-  String clusterSize;
+  long clusterSize;
 
   @Parameters(paramLabel = "OUT", description = "The image to create; must not exist.")
   Path out;
 
   @Override
   public Integer call() {
-    long virtualSize = size == null ? -1 : CowErrors.parseSize("--size", size);
-    long cluster = CowErrors.parseSize("--cluster-size", clusterSize);
+    long virtualSize = size == null ? -1 : size;
     CowErrors.call(() -> {
-      Qcow2Creator.create(out, virtualSize, backing, backingFormat, (int) Math.min(cluster, Integer.MAX_VALUE), 3);
+      Qcow2Creator.create(out, virtualSize, backing, backingFormat, (int) Math.min(clusterSize, Integer.MAX_VALUE), 3);
       return null;
     });
     return ExitCodes.OK;

@@ -31,24 +31,4 @@ final class CowErrors {
       throw new CarryonException(ExitCodes.FAILURE, e.getMessage(), e);
     }
   }
-
-  /** Parses "64K", "1M", "10G", "512" (bytes; suffixes are powers of 1024). */
-  static long parseSize(String option, String text) {
-    String t = text.trim().toUpperCase(java.util.Locale.ROOT);
-    int shift = 0;
-    if (!t.isEmpty() && "KMGTP".indexOf(t.charAt(t.length() - 1)) >= 0) {
-      shift = 10 * ("KMGTP".indexOf(t.charAt(t.length() - 1)) + 1);
-      t = t.substring(0, t.length() - 1);
-    }
-    try {
-      long n = Long.parseLong(t);
-      if (n < 0 || (shift > 0 && n > (Long.MAX_VALUE >> shift))) {
-        throw new NumberFormatException();
-      }
-      return n << shift;
-    } catch (NumberFormatException e) {
-      throw new CarryonException(
-          ExitCodes.USAGE, option + " (" + text + ") must be a size like 512, 64K, 1M or 10G");
-    }
-  }
 }

@@ -3,6 +3,7 @@ package dev.carryon.launcher.cli.sync;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.carryon.carrier.LeaseException;
 import dev.carryon.carrier.ResetResult;
+import dev.carryon.launcher.cli.ByteSize;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.Host;
@@ -52,7 +53,7 @@ public final class SyncCommand implements Callable<Integer> {
   @Option(
       names = "--reset-above",
       paramLabel = "SIZE",
-      converter = Units.Size.class,
+      converter = ByteSize.class,
       description = "Reset the carrier when its COW and layers take more than SIZE (e.g. 512M).")
   Long resetAbove;
 

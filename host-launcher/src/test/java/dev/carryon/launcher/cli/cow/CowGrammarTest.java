@@ -25,12 +25,12 @@ class CowGrammarTest {
     assertEquals(Path.of("top.qcow2"), c.out);
     assertNull(c.backingFormat);
     assertNull(c.size);
-    assertEquals("64K", c.clusterSize);
+    assertEquals(64 << 10, c.clusterSize);
     c = (CowCreateCommand) parse(
         "create", "--backing=b.raw", "--backing-format", "raw", "--size", "10G", "--cluster-size", "4K", "o.qcow2");
     assertEquals("raw", c.backingFormat);
-    assertEquals("10G", c.size);
-    assertEquals("4K", c.clusterSize);
+    assertEquals(10L << 30, c.size);
+    assertEquals(4 << 10, c.clusterSize);
     refused("create", "top.qcow2"); // --backing is required
     refused("create", "--backing", "b.qcow2"); // OUT is required
     refused("create", "--backing", "b.qcow2", "a.qcow2", "b.qcow2");
@@ -65,16 +65,5 @@ class CowGrammarTest {
     refused("merge", "--top", "t.qcow2");
     refused("merge", "--into", "b.qcow2");
     refused("merge", "--top", "t.qcow2", "--into", "b.qcow2", "extra");
-  }
-
-  @Test
-  void sizes() {
-    assertEquals(512, CowErrors.parseSize("--size", "512"));
-    assertEquals(64 << 10, CowErrors.parseSize("--size", "64K"));
-    assertEquals(1 << 20, CowErrors.parseSize("--size", "1m"));
-    assertEquals(10L << 30, CowErrors.parseSize("--size", "10G"));
-    for (String bad : new String[] {"", "G", "-1", "10X", "1.5G", "99999999999P"}) {
-      assertThrows(dev.carryon.launcher.cli.CarryonException.class, () -> CowErrors.parseSize("--size", bad), bad);
-    }
   }
 }
