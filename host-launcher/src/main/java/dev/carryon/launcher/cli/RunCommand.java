@@ -2,6 +2,7 @@ package dev.carryon.launcher.cli;
 
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.launcher.qemu.AccelChoice;
+import dev.carryon.launcher.host.HostHome;
 import dev.carryon.launcher.qemu.AccelProbe;
 import dev.carryon.launcher.qemu.DiskFormat;
 import dev.carryon.launcher.qemu.QemuImg;
@@ -83,7 +84,7 @@ final class RunCommand implements Callable<Integer> {
     QemuTool.SYSTEM.locate();
     QemuTool.IMG.locate();
     PrintWriter err = spec.commandLine().getErr();
-    AccelChoice accel = AccelProbe.choose();
+    AccelChoice accel = AccelProbe.choose(HostHome.locate().accelProbeCache());
     say(err, accel.describe());
 
     Path tempDir = overlay == null ? Files.createTempDirectory("carryon-run-") : null;
