@@ -70,6 +70,8 @@ public final class Hibernation {
     long start = System.nanoTime();
     long deadline = start + timeout.toNanos();
     try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      // A save whose process was killed leaves its socket behind; nobody listens on it any more.
+      Files.deleteIfExists(socket);
       server.bind(UnixDomainSocketAddress.of(socket));
       qmp.execute("stop", COMMAND_TIMEOUT);
       qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", MAX_BANDWIDTH), COMMAND_TIMEOUT);

@@ -36,8 +36,6 @@ import java.util.List;
 public final class EndSession {
   /** Longest a save of the RAM state may take. */
   private static final Duration SAVE_TIMEOUT = Duration.ofMinutes(5);
-  /** The socket {@link Hibernation#save} receives the state on, in QEMU's work folder. */
-  private static final String SAVE_SOCKET = "save.sock";
 
   /** What to do with a session whose guest cannot be hibernated. */
   public enum Mode {
@@ -108,19 +106,15 @@ public final class EndSession {
           running != null && running.isAlive() ? running : attach(session, vm, carrierPath, mode);
       // A save cut earlier may have left part of a state; the guest is still running or paused.
       Files.deleteIfExists(localState);
-      if (qemu != null) {
-        // ...and the socket it received the state on: binding it again would fail ("Address
-        // already in use"). Nobody listens on it: its end was killed.
-        Files.deleteIfExists(qemu.workDir().resolve(SAVE_SOCKET));
-      }
       if (qemu != null && mode == Mode.HIBERNATE) {
         long t = System.nanoTime();
         Hibernation.Stats stats;
         try (WritableByteChannel out = StateFile.create(localState)) {
           stats = Hibernation.save(qemu, out, SAVE_TIMEOUT);
-        } finally {
-          qemu.close();
+        } catch (IOException | RuntimeException e) {
+          throw saveFailed(qemu, localState, e);
         }
+        qemu.close();
         rawState = stats.stateBytes();
         steps.add(step("save RAM state (zstd) to " + localState, t, Files.size(localState)));
       } else if (qemu != null) {
@@ -136,6 +130,27 @@ public final class EndSession {
         result.generation().number());
     WorkFiles.delete(session.workDir());
     return new Ended(session, result, rawState, steps);
+  }
+
+  /**
+   * A save that failed (a full or failing local disk) must not lose the guest: its partial state
+   * is dropped and the guest continues, which is safe because no state of this moment is kept.
+   */
+  private static CarryonException saveFailed(QemuProcess qemu, Path localState, Exception e) {
+    String guest;
+    try {
+      Files.deleteIfExists(localState);
+      qemu.qmp().execute("cont", Duration.ofSeconds(10));
+      guest = "the guest runs on";
+    } catch (IOException | RuntimeException again) {
+      guest = "the guest could not be continued (" + again.getMessage() + ")";
+    }
+    return new CarryonException(
+        ExitCodes.FAILURE,
+        "could not save the guest's RAM state to " + localState + ": " + e.getMessage() + "; "
+            + guest + " and nothing was written to the carrier. Fix the cause and run carryon"
+            + " end again",
+        e);
   }
 
   /** Writes the local COW and state onto the carrier and commits them. */
