@@ -1,5 +1,6 @@
 package dev.carryon.launcher.qemu;
 
+import dev.carryon.launcher.host.Folders;
 import dev.carryon.launcher.qmp.QmpClient;
 import java.io.File;
 import java.io.IOException;
@@ -8,12 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * One running {@code qemu-system-x86_64}, with its QMP connection and a private work folder (QMP
@@ -299,14 +298,10 @@ public final class QemuProcess implements AutoCloseable {
     return dir;
   }
 
+  /** Deletes a work folder; a failure is reported, never thrown (this runs on cleanup paths). */
   static void deleteTree(Path root) {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
-        Files.deleteIfExists(p);
-      }
+    try {
+      Folders.deleteTree(root);
     } catch (IOException e) {
       System.err.println("carryon: could not delete " + root + ": " + e.getMessage());
     }

@@ -9,6 +9,7 @@ import dev.carryon.carrier.VmConfig;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.cli.ProgressBar;
+import dev.carryon.launcher.host.Folders;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.host.SessionState;
 import dev.carryon.launcher.qemu.Hibernation;
@@ -128,7 +129,7 @@ public final class EndSession {
     host.catalog.recordCarrier(
         session.carrierId(), carrierPath.toAbsolutePath().normalize(),
         result.generation().number());
-    WorkFiles.delete(session.workDir());
+    Folders.deleteTree(session.workDir());
     return new Ended(session, result, rawState, steps);
   }
 
@@ -240,7 +241,7 @@ public final class EndSession {
       }
     }
     host.catalog.saveSession(session.withState(SessionState.ABORTED, Instant.now()));
-    WorkFiles.delete(session.workDir());
+    Folders.deleteTree(session.workDir());
   }
 
   /** This host's open session on the carrier, or a clear refusal. */

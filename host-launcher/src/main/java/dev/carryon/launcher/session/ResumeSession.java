@@ -9,6 +9,7 @@ import dev.carryon.carrier.VmConfig;
 import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.launcher.host.Folders;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.host.SessionState;
 import dev.carryon.launcher.qemu.AccelChoice;
@@ -183,7 +184,7 @@ public final class ResumeSession {
               + " (carryon lease break frees it)");
     }
     try {
-      WorkFiles.delete(record.workDir());
+      Folders.deleteTree(record.workDir());
       host.catalog.saveSession(record.withState(SessionState.ABORTED, Instant.now()));
     } catch (IOException e) {
       System.err.println("carryon: could not clean up " + record.workDir() + ": " + e.getMessage());

@@ -1,4 +1,4 @@
-package dev.carryon.launcher.session;
+package dev.carryon.launcher.host;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,12 +8,12 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-/** A session's local work folder on this host. */
-final class WorkFiles {
-  private WorkFiles() {}
+/** Work folders this host made for itself (a session's, a QEMU's). */
+public final class Folders {
+  private Folders() {}
 
-  /** Deletes {@code dir} and everything in it; nothing when it is absent. */
-  static void delete(Path dir) throws IOException {
+  /** Deletes {@code dir} and everything in it, children first; nothing when it is absent. */
+  public static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;
     }
