@@ -1,5 +1,6 @@
 package dev.carryon.cow;
 
+import dev.carryon.cow.io.CountingStorage;
 import dev.carryon.cow.io.FileStorage;
 import java.io.IOException;
 import java.nio.ByteBuffer;

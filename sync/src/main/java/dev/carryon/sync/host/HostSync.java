@@ -8,6 +8,7 @@ import dev.carryon.cow.DiskImage;
 import dev.carryon.cow.Extent;
 import dev.carryon.cow.ImageChain;
 import dev.carryon.cow.Mapper;
+import dev.carryon.cow.io.CountingStorage;
 import dev.carryon.cow.io.FileStorage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -75,12 +76,12 @@ public final class HostSync {
   private final ImageChain host;
 
   /** Bytes written to the host image's file. */
-  private final WriteCounter counter;
+  private final CountingStorage counter;
 
   /** Clusters of the disk. */
   private final long clusters;
 
-  private HostSync(Carrier carrier, ImageChain current, ImageChain host, WriteCounter counter) {
+  private HostSync(Carrier carrier, ImageChain current, ImageChain host, CountingStorage counter) {
     this.carrier = carrier;
     this.current = current;
     this.host = host;
@@ -104,7 +105,7 @@ public final class HostSync {
       long cowBytes = cowBytes(c);
       SyncResult r;
       try (ImageChain current = ImageChain.open(c.file(g.top()))) {
-        WriteCounter counter = new WriteCounter(FileStorage.openReadWrite(hostImage));
+        CountingStorage counter = new CountingStorage(FileStorage.openReadWrite(hostImage));
         DiskImage top;
         try {
           top = DiskImage.open(counter, null);

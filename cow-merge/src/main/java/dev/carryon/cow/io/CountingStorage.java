@@ -1,21 +1,21 @@
-package dev.carryon.cow;
+package dev.carryon.cow.io;
 
-import dev.carryon.cow.io.Storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 
-/** A {@link Storage} that counts the bytes written through it. */
-final class CountingStorage implements Storage {
+/** A {@link Storage} that counts the bytes written through it (data and metadata). */
+public final class CountingStorage implements Storage {
   private final Storage inner;
   /** Bytes written so far. */
   private long written;
 
-  CountingStorage(Storage inner) {
+  public CountingStorage(Storage inner) {
     this.inner = inner;
   }
 
-  long written() {
+  /** Bytes written through this storage so far. */
+  public long written() {
     return written;
   }
 
