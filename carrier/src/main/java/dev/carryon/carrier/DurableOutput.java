@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
@@ -85,7 +86,11 @@ final class DurableOutput extends OutputStream {
       writeChunk();
       WritePoints.reach(target, "force");
       // The manifest will soon reference this file: its bytes must be on the medium first.
-      channel.force(true);
+      try {
+        channel.force(true);
+      } catch (IOException e) {
+        throw named(e);
+      }
     }
     record = new FileRecord(size, HexFormat.of().formatHex(sha256.digest()));
   }
@@ -102,11 +107,20 @@ final class DurableOutput extends OutputStream {
     chunk.flip();
     if (chunk.hasRemaining()) {
       WritePoints.reach(target, "write");
-      while (chunk.hasRemaining()) {
-        channel.write(chunk);
+      try {
+        while (chunk.hasRemaining()) {
+          channel.write(chunk);
+        }
+      } catch (IOException e) {
+        throw named(e);
       }
     }
     chunk.clear();
+  }
+
+  /** The JDK's write and force errors name no file ("No space left on device"): add ours. */
+  private IOException named(IOException e) {
+    return e instanceof FileSystemException ? e : new IOException(target + ": " + e.getMessage(), e);
   }
 
   static MessageDigest newSha256() {
