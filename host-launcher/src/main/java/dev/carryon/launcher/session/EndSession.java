@@ -1,11 +1,13 @@
 package dev.carryon.launcher.session;
 
 import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.CarrierException;
 import dev.carryon.carrier.EndResult;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.SessionEnd;
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.cow.ImageException;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.cli.ProgressBar;
@@ -124,7 +126,21 @@ public final class EndSession {
       session = session.withState(SessionState.SAVED, Instant.now());
       host.catalog.saveSession(session);
     }
-    EndResult result = commit(host, session, localState, steps, log);
+    EndResult result;
+    try {
+      result = commit(host, session, localState, steps, log);
+    } catch (CarrierException | ImageException e) {
+      throw e; // the carrier or an image is wrong: its message says what
+    } catch (IOException e) {
+      // A full, read-only or unplugged carrier: the carrier is at its last whole generation and
+      // everything of this session is still on this host.
+      throw new CarryonException(
+          ExitCodes.FAILURE,
+          e.getMessage() + "; the session is kept in " + session.workDir() + ": make room on the"
+              + " carrier (or make it writable, or plug it back in) and run carryon end "
+              + carrierPath + " again",
+          e);
+    }
     host.catalog.saveSession(session.withState(SessionState.ENDED, Instant.now()));
     host.catalog.recordCarrier(
         session.carrierId(), carrierPath.toAbsolutePath().normalize(),
