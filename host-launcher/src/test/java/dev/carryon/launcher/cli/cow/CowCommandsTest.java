@@ -4,11 +4,12 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.carryon.launcher.cli.CliRun;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.cli.Main;
-import java.io.ByteArrayOutputStream;
+
 import java.io.IOException;
-import java.io.PrintStream;
+
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -197,21 +198,11 @@ class CowCommandsTest {
     }
   }
 
-  private static synchronized Run carryon(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-      int exit = Main.execute(args);
-      return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+  private static Run carryon(String... args) {
+    CliRun r = CliRun.of(args);
+    return new Run(r.exitCode(), r.out(), r.err());
   }
+
 
   /** Runs a QEMU tool, which must succeed; returns its output. */
   private static String qemu(String... command) throws Exception {

@@ -12,14 +12,15 @@ import dev.carryon.carrier.HostIdentity;
 import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.SessionEnd;
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.launcher.cli.CliRun;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.cli.Main;
 import dev.carryon.testdata.TestGuest;
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
+
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -328,21 +329,11 @@ class SyncCommandsTest {
     }
   }
 
-  private static synchronized Run carryon(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-      int exit = Main.execute(args);
-      return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+  private static Run carryon(String... args) {
+    CliRun r = CliRun.of(args);
+    return new Run(r.exitCode(), r.out(), r.err());
   }
+
 
   private static void run(int exit, String... command) throws IOException {
     Run r = exec(command);
