@@ -62,7 +62,11 @@ class EndCrashTest {
     TestHost a = host(dir, "hostA");
     // Keep 2: the new generation retires generation 1, merges layer L2 into the COW and rebases
     // L3 onto it, so every step of the commit protocol is cut.
-    Path carrier = SessionKit.initCarrier(a, dir.resolve("carrier"), "--keep", "2");
+    // synctick: the guest syncs every tick, so each session surely changes the disk (its ticks
+    // would otherwise sit in its page cache, and a short session could change nothing).
+    Path carrier =
+        SessionKit.initCarrier(
+            a, dir.resolve("carrier"), "--keep", "2", "--append", SessionKit.APPEND + " synctick=1");
     a.resume(carrier, dir.resolve("1.log"));
     ConsoleLog first = new ConsoleLog(dir.resolve("1.log"));
     tickAbove(first, 1);

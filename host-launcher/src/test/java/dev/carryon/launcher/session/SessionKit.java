@@ -151,8 +151,10 @@ public final class SessionKit {
                 "--image", guest.disk().toString(),
                 "--kernel", guest.kernel().toString(),
                 "--initrd", guest.initrd().toString(),
-                "--append", APPEND,
                 "--memory", TestGuest.MEMORY_MIB + "M"));
+    if (!List.of(extra).contains("--append")) {
+      args.addAll(List.of("--append", APPEND));
+    }
     args.addAll(List.of(extra));
     host.run(args.toArray(String[]::new)).expect(0);
     return carrier;
