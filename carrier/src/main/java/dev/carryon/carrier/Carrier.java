@@ -302,9 +302,11 @@ public final class Carrier implements AutoCloseable {
 
   /**
    * Resets the carrier: the current generation's chain above the base (the COW and its layers) is
-   * merged into the base in place, the COW is replaced by an empty one and the layers are deleted,
-   * so that the current generation's chain is the bare base and COW, reading exactly as before (its
-   * state stays valid). Older generations are dropped first: their chains cannot survive. Refuses
+   * merged into the base in place, the COW is replaced by an empty one and the layers are deleted;
+   * then generation g+1 is committed in place of the current generation g: parent g, the bare base
+   * and COW as its chain, reading exactly as g did, and g's state (so the next resume continues the
+   * session). Sync records of g become records of g+1. Older generations are dropped first: their
+   * chains cannot survive. Refuses
    * while a session holds the lease. Crash-safe as {@link PendingReset} describes; a cut reset is
    * finished by the next {@link #openForWrite}.
    */
@@ -322,6 +324,7 @@ public final class Carrier implements AutoCloseable {
     PendingReset op = new PendingReset(chain.get(0), chain.subList(1, chain.size()));
     commit(
         manifest.withGenerations(g.number(), List.of(g), manifest.files()).withReset(op));
+    dropped.add(g.number());
     finishReset();
     deleteUnreferenced();
     return new ResetResult(current(), dropped, op.merge());
@@ -438,8 +441,57 @@ public final class Carrier implements AutoCloseable {
     Map<String, FileRecord> known = new HashMap<>(manifest.files());
     known.put(r.into(), Durable.hash(base, Progress.NONE));
     known.put(CarrierFiles.COW, cow);
-    Generation g = current().withChain(List.of(r.into(), CarrierFiles.COW));
-    commit(manifest.withReset(null).withGenerations(g.number(), List.of(g), known));
+    Generation g = current();
+    long number = g.number() + 1;
+    String state = g.state() == null ? null : CarrierFiles.state(number);
+    if (state != null) {
+      FileRecord record = manifest.files().get(g.state());
+      sameState(g.state(), state, record);
+      known.put(state, record);
+    }
+    // The same disk content and RAM state under a new number: the next resume continues it.
+    Generation made =
+        new Generation(
+            number,
+            g.number(),
+            now(),
+            g.hostId(),
+            g.sessionId(),
+            List.of(r.into(), CarrierFiles.COW),
+            state,
+            g.note());
+    commit(
+        manifest
+            .withReset(null)
+            .withGenerations(number, List.of(made), known)
+            .withSyncsMoved(g.number(), number));
+  }
+
+  /**
+   * Makes the state file {@code target} hold the committed state {@code source}: a hard link where
+   * the file system has them, else a durable copy through {@value CarrierFiles#TMP}. Forced before
+   * the manifest naming it is committed.
+   */
+  private void sameState(String source, String target, FileRecord record) throws IOException {
+    Path to = file(target);
+    // A leftover of a cut reset is not referenced yet: make it again rather than trust it.
+    Durable.delete(to);
+    if (!Durable.link(file(source), to)) {
+      Path tmp = tmpFileOf(target);
+      FileRecord copy = Durable.copy(file(source), tmp, Progress.NONE);
+      if (!copy.equals(record)) {
+        throw new CarrierException(
+            file(source)
+                + ": does not match the manifest ("
+                + copy.size()
+                + " bytes, SHA-256 "
+                + copy.sha256()
+                + "); refusing to carry it into "
+                + target);
+      }
+      Durable.move(tmp, to);
+    }
+    Durable.syncFolder(file(CarrierFiles.STATES));
   }
 
   /** Refuses to merge {@code name} into {@code into} unless it matches its record. */

@@ -4,6 +4,7 @@ import dev.carryon.cow.io.WritePoints;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -46,6 +47,20 @@ final class Durable {
   static void move(Path from, Path to) throws IOException {
     WritePoints.reach(to, "rename " + from.getFileName() + " to");
     Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * Links {@code target} to the file {@code source}; false when the file system has no hard links
+   * (FAT, exFAT), and nothing was made. The caller forces the folder.
+   */
+  static boolean link(Path source, Path target) throws IOException {
+    WritePoints.reach(target, "link " + source.getFileName() + " as");
+    try {
+      Files.createLink(target, source);
+      return true;
+    } catch (UnsupportedOperationException | FileSystemException e) {
+      return false;
+    }
   }
 
   /** Forces a folder, so the names created or renamed in it survive a power cut. */

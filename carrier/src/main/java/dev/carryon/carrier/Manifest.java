@@ -183,6 +183,29 @@ public record Manifest(
         reset);
   }
 
+  /** This manifest with the sync records of generation {@code from} moved to {@code to}. */
+  Manifest withSyncsMoved(long from, long to) {
+    List<SyncRecord> next = new ArrayList<>();
+    for (SyncRecord r : syncs) {
+      next.add(
+          r.generation() == from
+              ? new SyncRecord(r.hostId(), r.image(), to, r.synced(), r.sample())
+              : r);
+    }
+    return new Manifest(
+        carrierId,
+        created,
+        currentGeneration,
+        vm,
+        keep,
+        generations,
+        files,
+        lease,
+        pending,
+        next,
+        reset);
+  }
+
   /** A manifest with these generations, the files they reference and nothing else. */
   Manifest withGenerations(
       long newCurrent, List<Generation> newGenerations, Map<String, FileRecord> knownFiles) {

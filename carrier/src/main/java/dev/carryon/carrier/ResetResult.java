@@ -5,9 +5,9 @@ import java.util.List;
 /**
  * What a committed reset did.
  *
- * @param generation the current generation, whose disk content is unchanged and whose chain is now
- *     the bare base and an empty COW
- * @param dropped older generations dropped: their chains no longer exist
+ * @param generation the new current generation g+1: parent g, the bare base and an empty COW as its
+ *     chain, the same disk content and RAM state as g
+ * @param dropped generations dropped: the older ones, whose chains no longer exist, and g itself
  * @param merged the images folded into the base, lowest first
  */
 public record ResetResult(Generation generation, List<Long> dropped, List<String> merged) {

@@ -73,10 +73,14 @@
  * holds its content: a manifest keeping only the current generation, with the reset recorded as
  * pending, is committed; the COW and the layers of the current chain are merged into the base in
  * place, lowest first, and the base is forced; an empty COW is written to {@code tmp/}, forced and
- * renamed over {@code cow.qcow2}; then a manifest with the chain {@code [base, cow.qcow2]}, the new
- * checksums of both and no pending reset is committed, and the layers are deleted. The current
- * generation keeps its number and its state: its disk reads the same at every step, so it stays
- * resumable (a new number would need a copy of the state file, whose name is tied to the number).
+ * renamed over {@code cow.qcow2}; the state of the current generation g is hard-linked as {@code
+ * states/S<g+1>.zst} (or, on a file system without hard links, copied through {@code tmp/}, checked
+ * against its record and forced); then a manifest with generation g+1 only (parent g, chain {@code
+ * [base, cow.qcow2]}, the new checksums of both, the same state content), the sync records of g
+ * moved to g+1 and no pending reset is committed, and the layers and {@code S<g>} are deleted as
+ * unreferenced. The disk reads the same at every step and the state is the same, so g+1 resumes
+ * exactly where g would have: the next resume continues the session. A cold-boot g gives a
+ * cold-boot g+1. A {@code S<g+1>} left by a cut run is made again by the redo.
  * The base is changed in place rather than copied: a copy would need the carrier to hold the disk
  * twice. Older generations are dropped when the reset is recorded: their chains would read the
  * newer clusters once the base holds them. While a reset is pending, the checksums of the base and

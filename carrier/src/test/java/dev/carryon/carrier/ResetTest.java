@@ -37,25 +37,68 @@ class ResetTest {
           c.current().chain());
       byte[] before = Images.read(c.file(c.current().top()));
       long cowSize = Files.size(c.file("cow.qcow2"));
+      byte[] state = Files.readAllBytes(c.file("states/S4.zst"));
+      FileRecord stateRecord = c.manifest().files().get("states/S4.zst");
+      c.recordSync(record("/vm/a.qcow2", 4));
+      c.recordSync(record("/vm/b.qcow2", 3));
       ResetResult r = c.reset();
-      assertEquals(List.of(2L, 3L), r.dropped());
+      assertEquals(List.of(2L, 3L, 4L), r.dropped());
       assertEquals(List.of("cow.qcow2", "layers/L3.qcow2", "layers/L4.qcow2"), r.merged());
-      assertEquals(4, r.generation().number());
+      assertEquals(5, r.generation().number());
+      assertEquals(4L, r.generation().parent());
+      assertEquals("states/S5.zst", r.generation().state());
+      assertEquals(r.generation(), c.current());
       assertEquals(List.of("base.raw", "cow.qcow2"), c.current().chain());
-      assertEquals(List.of(4L), c.checkpoints().stream().map(Generation::number).toList());
+      assertEquals(List.of(5L), c.checkpoints().stream().map(Generation::number).toList());
+      assertArrayEquals(state, Files.readAllBytes(c.file("states/S5.zst")));
+      assertEquals(stateRecord, c.manifest().files().get("states/S5.zst"));
+      // An image synced to 4 holds the content of 5; one synced to 3 still needs a full check.
+      assertEquals(5, c.manifest().sync("host-home-1", "/vm/a.qcow2").orElseThrow().generation());
+      assertEquals(3, c.manifest().sync("host-home-1", "/vm/b.qcow2").orElseThrow().generation());
       assertArrayEquals(before, Images.read(c.file("cow.qcow2")));
       assertArrayEquals(before, Files.readAllBytes(c.file("base.raw")));
       assertArrayEquals(before, Images.qemuRead(c.file("cow.qcow2"), dir.resolve("scratch")));
       assertTrue(Files.size(c.file("cow.qcow2")) < cowSize, "the COW is empty again");
       assertEquals(Set.of(), CarrierTest.filesIn(c, "layers"));
-      assertEquals(Set.of("states/S4.zst"), CarrierTest.filesIn(c, "states"));
+      assertEquals(Set.of("states/S5.zst"), CarrierTest.filesIn(c, "states"));
+      assertEquals(Set.of(), CarrierTest.filesIn(c, "tmp"));
       assertEquals(List.of(), c.verify().problems());
       assertEquals(List.of(), c.verify().warnings());
       Images.run(0, "qemu-img", "check", c.file("cow.qcow2").toString());
       assertNull(c.manifest().reset());
       // The next session continues from the reset generation.
-      Fixtures.session(c, Fixtures.HOME, 4, dir.resolve("work"));
-      assertArrayEquals(Fixtures.apply(before, 5), Images.read(c.file(c.current().top())));
+      Fixtures.session(c, Fixtures.HOME, 5, dir.resolve("work"));
+      assertEquals(6, c.current().number());
+      assertArrayEquals(Fixtures.apply(before, 6), Images.read(c.file(c.current().top())));
+    }
+  }
+
+  @Test
+  void aCutResetIsRedoneAndALeftoverStateIsMadeAgain() throws IOException {
+    byte[] before;
+    byte[] state;
+    Manifest pending;
+    try (Carrier c = carrierAt4()) {
+      before = Images.read(c.file(c.current().top()));
+      state = Files.readAllBytes(c.file("states/S4.zst"));
+      List<String> chain = c.current().chain();
+      pending =
+          c.manifest()
+              .withGenerations(4, List.of(c.current()), c.manifest().files())
+              .withReset(new PendingReset(chain.get(0), chain.subList(1, chain.size())));
+    }
+    // What a reset cut after its first commit leaves, with a stray half-made state of 5.
+    Path carrier = dir.resolve("carrier");
+    new ManifestStore(carrier).commit(pending);
+    Files.write(carrier.resolve("states/S5.zst"), new byte[] {1, 2, 3});
+    try (Carrier c = Carrier.openForWrite(carrier)) {
+      assertNull(c.manifest().reset());
+      assertEquals(5, c.current().number());
+      assertEquals(List.of("base.raw", "cow.qcow2"), c.current().chain());
+      assertArrayEquals(before, Images.read(c.file("cow.qcow2")));
+      assertArrayEquals(state, Files.readAllBytes(c.file("states/S5.zst")));
+      assertEquals(Set.of("states/S5.zst"), CarrierTest.filesIn(c, "states"));
+      assertEquals(List.of(), c.verify().problems());
     }
   }
 

@@ -168,10 +168,16 @@ class HostSyncTest {
     long cowBefore = HostSync.cowBytes(Carrier.open(carrier));
 
     SyncResult r = HostSync.sync(carrier, host, Disks.HOME.hostId(), 0);
-    assertEquals(List.of(3L), r.reset().dropped());
+    assertEquals(List.of(3L, 4L), r.reset().dropped());
     assertEquals(List.of("cow.qcow2", "layers/L4.qcow2"), r.reset().merged());
+    assertEquals(4, r.generation());
+    assertEquals(5, r.reset().generation().number());
     Carrier c = Carrier.open(carrier);
+    assertEquals(5, c.current().number());
+    assertEquals(4L, c.current().parent());
     assertEquals(List.of("base.qcow2", "cow.qcow2"), c.current().chain());
+    // The image synced to 4 holds the content of 5.
+    assertEquals(5, c.manifest().sync(Disks.HOME.hostId(), host.toRealPath().toString()).orElseThrow().generation());
     long cowAfter = HostSync.cowBytes(c);
     assertTrue(cowAfter < cowBefore && cowAfter < (1 << 20), cowBefore + " -> " + cowAfter);
     assertArrayEquals(content, Disks.read(top(carrier)));

@@ -115,6 +115,10 @@ class SyncCrashTest {
       Carrier found = Carrier.open(carrier);
       assertEquals(List.of(), found.verify().problems(), "read-only " + at);
       chainsSeen.add(found.current().chain() + (found.manifest().reset() == null ? "" : " pending"));
+      // Old or new: generation 4 until the reset is done, then 5 alone.
+      long number = found.current().number();
+      boolean reset = found.manifest().reset() == null && found.current().chain().size() == 2;
+      assertEquals(reset ? 5 : 4, number, at);
       assertArrayEquals(content, Disks.read(top(carrier)), "content " + at);
       for (String name : found.manifest().files().keySet()) {
         if (name.endsWith(".qcow2")) {
@@ -126,6 +130,14 @@ class SyncCrashTest {
       HostSync.sync(carrier, host, "h", 0);
       Carrier after = Carrier.open(carrier);
       assertEquals(List.of("base.qcow2", "cow.qcow2"), after.current().chain(), at);
+      // Opening redoes a pending reset (one generation on), then the rerun resets once more (the
+      // threshold is 0): another one on. The host image's record follows each.
+      long expected = number + (found.manifest().reset() == null ? 1 : 2);
+      assertEquals(expected, after.current().number(), at);
+      assertEquals(
+          expected,
+          after.manifest().sync("h", host.toRealPath().toString()).orElseThrow().generation(),
+          at);
       assertArrayEquals(content, Disks.read(top(carrier)), "content after the rerun " + at);
       assertEquals(List.of(), after.verify().problems(), at);
       Disks.deleteTree(t);

@@ -111,8 +111,9 @@ class SyncCommandsTest {
     assertTrue(r.out.contains("synced generation 2 of " + carrier), r.out);
     assertTrue(r.out.contains("reset: COW was "), r.out);
     assertTrue(r.out.contains("folded cow.qcow2, layers/L2.qcow2 into the base"), r.out);
-    assertTrue(r.out.contains("dropped checkpoints: [1]"), r.out);
+    assertTrue(r.out.contains("generation 3 continues; dropped checkpoints: [1, 2]"), r.out);
     assertEquals(List.of("base.qcow2", "cow.qcow2"), Carrier.open(carrier).current().chain());
+    assertEquals(3, Carrier.open(carrier).current().number());
     assertEquals(0, exec("qemu-img", "compare", host.toString(), top()).exit);
     run(0, "qemu-img", "check", carrier.resolve("base.qcow2").toString());
     run(0, "qemu-img", "check", carrier.resolve("cow.qcow2").toString());

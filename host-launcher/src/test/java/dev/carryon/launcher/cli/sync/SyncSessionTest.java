@@ -62,7 +62,10 @@ class SyncSessionTest {
     assertTrue(s.out.contains("reset: COW was "), s.out);
     Carrier c = Carrier.open(carrier);
     assertEquals(List.of("base.qcow2", "cow.qcow2"), c.current().chain());
-    assertEquals(3, c.current().number());
+    // The reset commits generation 4, parent 3, with the same RAM state.
+    assertEquals(4, c.current().number());
+    assertEquals(3L, c.current().parent());
+    assertTrue(s.out.contains("generation 4 continues; dropped checkpoints: [1, 2, 3]"), s.out);
     assertEquals(0, exec("qemu-img", "compare", host.toString(), c.file("cow.qcow2").toString()));
     ok(carryon("verify", carrier.toString()));
 
