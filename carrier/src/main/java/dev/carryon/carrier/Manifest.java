@@ -169,18 +169,7 @@ public record Manifest(
       }
     }
     next.add(record);
-    return new Manifest(
-        carrierId,
-        created,
-        currentGeneration,
-        vm,
-        keep,
-        generations,
-        files,
-        lease,
-        pending,
-        next,
-        reset);
+    return withSyncs(next);
   }
 
   /** This manifest with the sync records of generation {@code from} moved to {@code to}. */
@@ -192,6 +181,10 @@ public record Manifest(
               ? new SyncRecord(r.hostId(), r.image(), to, r.synced(), r.sample())
               : r);
     }
+    return withSyncs(next);
+  }
+
+  private Manifest withSyncs(List<SyncRecord> next) {
     return new Manifest(
         carrierId,
         created,
