@@ -3,7 +3,6 @@ package dev.carryon.launcher.host;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -12,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.UUID;
 
 /**
@@ -36,7 +36,8 @@ public final class HostCatalog implements AutoCloseable {
   public static HostCatalog open(HostHome home) throws IOException {
     Path file = home.catalogFile();
     try {
-      Connection db = DriverManager.getConnection("jdbc:sqlite:" + file);
+      // The driver itself, not DriverManager: that would first load every JDBC driver it can find.
+      Connection db = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + file, new Properties());
       HostCatalog catalog = new HostCatalog(file, db);
       catalog.prepare();
       return catalog;

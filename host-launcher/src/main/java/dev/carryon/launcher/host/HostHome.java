@@ -11,6 +11,7 @@ import java.nio.file.Path;
  * <pre>
  *   catalog.db            host catalog (SQLite)
  *   accel-probe.json      last KVM probe's result and what it depends on (a cache; may be deleted)
+ *   native/               JNI libraries of sqlite-jdbc and zstd-jni, unpacked once (a cache)
  *   sessions/ID/          one session's work files
  * </pre>
  */

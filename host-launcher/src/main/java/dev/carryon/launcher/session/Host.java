@@ -3,6 +3,7 @@ package dev.carryon.launcher.session;
 import dev.carryon.carrier.HostIdentity;
 import dev.carryon.launcher.host.HostCatalog;
 import dev.carryon.launcher.host.HostHome;
+import dev.carryon.launcher.host.NativeLibraries;
 import java.io.IOException;
 
 /** This host as one command sees it: its folder, its catalog and the identity it leases with. */
@@ -26,6 +27,7 @@ public final class Host implements AutoCloseable {
   }
 
   public static Host open(HostHome home) throws IOException {
+    NativeLibraries.useCacheIn(home);
     HostCatalog catalog = HostCatalog.open(home);
     try {
       return new Host(home, catalog, new HostIdentity(catalog.hostId(), HostCatalog.hostName()));
