@@ -1,5 +1,7 @@
 package dev.carryon.launcher.cli;
 
+import java.util.Arrays;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,21 +10,22 @@ import picocli.CommandLine.Command;
     name = "carryon",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    description = "Carry a live virtual machine session on a phone or a USB drive.",
-    subcommands = {
-      CommandLine.HelpCommand.class,
-      RunCommand.class,
-      InitCommand.class,
-      ResumeCommand.class,
-      EndCommand.class,
-      StatusCommand.class,
-      VerifyCommand.class,
-      LeaseCommand.class,
-      dev.carryon.launcher.cli.cow.CowCommand.class,
-      dev.carryon.launcher.cli.sync.SyncCommand.class,
-      dev.carryon.launcher.cli.sync.ExportCommand.class,
-    })
+    description = "Carry a live virtual machine session on a phone or a USB drive.")
 public final class Main implements Runnable {
+  /** The subcommands, in the order help lists them. */
+  private static final List<Class<?>> COMMANDS =
+      List.of(
+          CommandLine.HelpCommand.class,
+          RunCommand.class,
+          InitCommand.class,
+          ResumeCommand.class,
+          EndCommand.class,
+          StatusCommand.class,
+          VerifyCommand.class,
+          LeaseCommand.class,
+          dev.carryon.launcher.cli.cow.CowCommand.class,
+          dev.carryon.launcher.cli.sync.SyncCommand.class,
+          dev.carryon.launcher.cli.sync.ExportCommand.class);
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -32,15 +35,34 @@ public final class Main implements Runnable {
 
   /** Runs the CLI and returns its exit code; see {@link ExitCodes}. */
   public static int execute(String... args) {
-    return newCommandLine().execute(args);
+    return newCommandLine(args).execute(args);
   }
 
-  static CommandLine newCommandLine() {
+  /**
+   * The command line that parses {@code args}. Picocli builds a command's model from its
+   * annotations by reflection, a good part of every start-up: so when {@code args} name a
+   * subcommand, only that one is built. Help, no command and an unknown command get them all,
+   * for the list and the "did you mean" hints.
+   */
+  static CommandLine newCommandLine(String... args) {
     CommandLine cli = new CommandLine(new Main());
+    String requested =
+        Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse(null);
+    List<Class<?>> wanted =
+        COMMANDS.stream()
+            .filter(c -> !"help".equals(requested) && nameOf(c).equals(requested))
+            .toList();
+    for (Class<?> command : wanted.isEmpty() ? COMMANDS : wanted) {
+      cli.addSubcommand(nameOf(command), command);
+    }
     cli.setExecutionExceptionHandler(new ErrorReporter());
     cli.setParameterExceptionHandler(ErrorReporter::handleUsageError);
     cli.setExitCodeExceptionMapper(ErrorReporter::exitCodeOf);
     return cli;
+  }
+
+  private static String nameOf(Class<?> command) {
+    return command.getAnnotation(Command.class).name();
   }
 
   @Override

@@ -1,0 +1,45 @@
+package dev.carryon.launcher.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The top-level command: it builds only the subcommand asked for, and all of them otherwise. */
+class MainTest {
+  private static final List<String> COMMANDS =
+      List.of("help", "run", "init", "resume", "end", "status", "verify", "lease", "cow", "sync", "export");
+
+  @Test
+  void helpListsEveryCommand() {
+    CliRun run = CliRun.of("--help");
+    assertEquals(ExitCodes.OK, run.exitCode(), run.err());
+    for (String name : COMMANDS) {
+      assertTrue(run.out().contains("\n  " + name + " "), name + " missing from:\n" + run.out());
+    }
+  }
+
+  @Test
+  void aNamedCommandIsTheOnlyOneBuilt() {
+    assertEquals(List.of("status"), List.copyOf(Main.newCommandLine("status", "--json", "x").getSubcommands().keySet()));
+    assertEquals(List.of("cow"), List.copyOf(Main.newCommandLine("--help", "cow", "merge").getSubcommands().keySet()));
+  }
+
+  @Test
+  void helpAndUnknownCommandsGetThemAll() {
+    assertEquals(COMMANDS, List.copyOf(Main.newCommandLine("help", "resume").getSubcommands().keySet()));
+    assertEquals(COMMANDS, List.copyOf(Main.newCommandLine("resum", "c").getSubcommands().keySet()));
+    assertEquals(COMMANDS, List.copyOf(Main.newCommandLine().getSubcommands().keySet()));
+  }
+
+  @Test
+  void helpOfACommandAndUnknownCommandsStillWork() {
+    CliRun help = CliRun.of("help", "resume");
+    assertEquals(ExitCodes.OK, help.exitCode(), help.err());
+    assertTrue(help.out().contains("Usage: carryon resume"), help.out());
+    CliRun typo = CliRun.of("resum", "c");
+    assertEquals(ExitCodes.USAGE, typo.exitCode());
+    assertTrue(typo.err().startsWith("carryon: Unmatched arguments from index 0: 'resum'"), typo.err());
+  }
+}
