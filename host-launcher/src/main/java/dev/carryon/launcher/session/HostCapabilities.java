@@ -46,18 +46,55 @@ public final class HostCapabilities {
 
   /** Asks the given QEMU binary what it supports and the kernel how much RAM is free. */
   public static HostCapabilities probe(Path qemuBinary) throws IOException {
-    List<String> machineHelp = run(qemuBinary, "-machine", "help");
-    Set<String> machines = matches(machineHelp, MACHINE_LINE);
-    machines.remove("Supported");
-    Map<String, String> aliases = new HashMap<>();
-    for (String line : machineHelp) {
-      Matcher m = MACHINE_ALIAS.matcher(line);
-      if (m.matches()) {
-        aliases.put(m.group(1), m.group(2));
-      }
+    return ask(qemuBinary).answer();
+  }
+
+  /**
+   * Starts asking {@code qemuBinary} (both questions at once, each a short QEMU run) and returns
+   * at once: the caller can do other work, such as hashing, until it needs {@link Asking#answer}.
+   */
+  public static Asking ask(Path qemuBinary) throws IOException {
+    Question machines = Question.start(qemuBinary, "-machine", "help");
+    try {
+      return new Asking(machines, Question.start(qemuBinary, "-cpu", "help"));
+    } catch (IOException | RuntimeException e) {
+      machines.process.destroyForcibly();
+      throw e;
     }
-    Set<String> cpus = matches(run(qemuBinary, "-cpu", "help"), CPU_LINE);
-    return new HostCapabilities(machines, aliases, cpus, availableMiB(Path.of("/proc/meminfo")));
+  }
+
+  /** The two questions {@link #ask} put to QEMU, still running. */
+  public static final class Asking {
+    private final Question machines;
+    private final Question cpus;
+
+    private Asking(Question machines, Question cpus) {
+      this.machines = machines;
+      this.cpus = cpus;
+    }
+
+    /** Waits for QEMU's answers and reads them. */
+    public HostCapabilities answer() throws IOException {
+      List<String> machineHelp;
+      try {
+        machineHelp = machines.answer();
+      } catch (IOException | RuntimeException e) {
+        cpus.process.destroyForcibly();
+        throw e;
+      }
+      List<String> cpuHelp = cpus.answer();
+      Set<String> machineNames = matches(machineHelp, MACHINE_LINE);
+      machineNames.remove("Supported");
+      Map<String, String> aliases = new HashMap<>();
+      for (String line : machineHelp) {
+        Matcher m = MACHINE_ALIAS.matcher(line);
+        if (m.matches()) {
+          aliases.put(m.group(1), m.group(2));
+        }
+      }
+      return new HostCapabilities(
+          machineNames, aliases, matches(cpuHelp, CPU_LINE), availableMiB(Path.of("/proc/meminfo")));
+    }
   }
 
   /**
@@ -117,22 +154,29 @@ public final class HostCapabilities {
     return names;
   }
 
-  private static List<String> run(Path qemuBinary, String... args) throws IOException {
-    List<String> command = new ArrayList<>();
-    command.add(qemuBinary.toString());
-    command.addAll(List.of(args));
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    try {
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IOException(qemuBinary + " " + String.join(" ", args) + " failed: " + out.trim());
+  /** One QEMU run whose output answers a question. */
+  private record Question(Process process, String asked) {
+    static Question start(Path qemuBinary, String... args) throws IOException {
+      List<String> command = new ArrayList<>();
+      command.add(qemuBinary.toString());
+      command.addAll(List.of(args));
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      return new Question(p, String.join(" ", command));
+    }
+
+    List<String> answer() throws IOException {
+      try {
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
+          throw new IOException(asked + " failed: " + out.trim());
+        }
+        return out.lines().toList();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while asking " + asked, e);
+      } finally {
+        process.destroyForcibly();
       }
-      return out.lines().toList();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while asking " + qemuBinary + " what it supports", e);
-    } finally {
-      p.destroyForcibly();
     }
   }
 }

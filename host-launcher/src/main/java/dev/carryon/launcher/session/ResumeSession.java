@@ -212,6 +212,8 @@ public final class ResumeSession {
         throw new CarryonException(ExitCodes.REFUSED, leaseMessage(request.carrier(), lease));
       }
       Generation g = choose(carrier, request);
+      // QEMU answers while the files are hashed.
+      HostCapabilities.Asking capabilities = HostCapabilities.ask(QemuTool.SYSTEM.locate());
       Verification v = carrier.verify(g, Progress.NONE);
       if (!v.passed()) {
         throw new CarryonException(
@@ -223,7 +225,7 @@ public final class ResumeSession {
       Path state = carrier.stateFile(g);
       // A cold boot needs the machine type, CPU model and RAM as much as a restore does, so
       // --cold-boot is no way around these.
-      List<String> problems = HostCapabilities.probe(QemuTool.SYSTEM.locate()).problems(vm);
+      List<String> problems = capabilities.answer().problems(vm);
       if (!problems.isEmpty()) {
         throw new CarryonException(
             ExitCodes.REFUSED,
