@@ -61,11 +61,7 @@ final class EndCommand implements Callable<Integer> {
       out.flush();
       return;
     }
-    for (EndSession.Step step : ended.steps()) {
-      out.printf(
-          "  %-50s %7.2f s%s%n",
-          step.name(), step.seconds(), step.bytes() < 0 ? "" : String.format("  %,d bytes", step.bytes()));
-    }
+    Steps.print(ended.steps(), out);
     if (ended.stateRawBytes() >= 0) {
       out.printf("  RAM state: %,d bytes before compression%n", ended.stateRawBytes());
     }

@@ -78,6 +78,7 @@ final class ResumeCommand implements Callable<Integer> {
         Interrupts.onInterrupt(interrupted::countDown);
       }
       ResumeSession.Started s = ResumeSession.start(host, request, err);
+      Steps.print(s.steps(), out);
       out.printf(
           "%s generation %d of %s in %.2f s (session %s, %s)%n",
           s.restored() ? "resumed" : "cold-booted",

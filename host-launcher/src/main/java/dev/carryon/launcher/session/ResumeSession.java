@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -78,6 +79,7 @@ public final class ResumeSession {
    * @param accel the accelerator chosen and why
    * @param console where the serial console goes, or null for stdout
    * @param elapsed from the command's start to the guest running
+   * @param steps what it took to get there, step by step
    */
   public record Started(
       SessionRecord record,
@@ -86,15 +88,21 @@ public final class ResumeSession {
       boolean restored,
       AccelChoice accel,
       Path console,
-      Duration elapsed) {}
+      Duration elapsed,
+      List<Step> steps) {}
 
   private ResumeSession() {}
 
   /** Resumes {@code request.carrier()} on {@code host}; see the class doc. */
   public static Started start(Host host, Request request, PrintWriter log) throws IOException {
     long start = System.nanoTime();
+    List<Step> steps = new ArrayList<>();
     Checked checked = check(host, request, log);
+    steps.add(
+        Step.since(
+            "check generation " + checked.generation.number() + " and this host's QEMU", start, -1));
     String sessionId = UUID.randomUUID().toString();
+    long t = System.nanoTime();
     try (Carrier carrier = Carrier.openForWrite(request.carrier())) {
       // Chosen again under the lock: the generation must still be there after recovery.
       carrier.checkpoint(checked.generation.number());
@@ -117,8 +125,10 @@ public final class ResumeSession {
             Instant.now(),
             null);
     host.catalog.saveSession(record);
+    steps.add(Step.since("take the lease", t, -1));
     QemuProcess qemu = null;
     try {
+      t = System.nanoTime();
       Files.createDirectories(workDir);
       Path localCow = workDir.resolve(LOCAL_COW);
       Qcow2Creator.create(localCow, -1, checked.top.toString(), "qcow2");
@@ -139,6 +149,8 @@ public final class ResumeSession {
       qemu = request.detach() ? QemuProcess.startDetached(launch) : QemuProcess.start(launch);
       record = record.withQemu(qemu.pid(), qemu.workDir(), accel.accel().qemuName());
       host.catalog.saveSession(record);
+      steps.add(Step.since("make the local COW and start QEMU", t, -1));
+      t = System.nanoTime();
       if (restore) {
         try (ReadableByteChannel state = StateFile.open(checked.state)) {
           Hibernation.restore(qemu, state, RESTORE_TIMEOUT);
@@ -151,8 +163,10 @@ public final class ResumeSession {
                   + " without the saved RAM state (guest writes not yet flushed are lost)",
               e);
         }
+        steps.add(Step.since("restore the RAM state " + checked.state.getFileName(), t, -1));
       } else {
         qemu.qmp().execute("cont", Duration.ofSeconds(10));
+        steps.add(Step.since("start the guest (cold boot)", t, -1));
       }
       record = record.withState(SessionState.RUNNING, Instant.now());
       host.catalog.saveSession(record);
@@ -164,7 +178,8 @@ public final class ResumeSession {
           restore,
           accel,
           console,
-          Duration.ofNanos(System.nanoTime() - start));
+          Duration.ofNanos(System.nanoTime() - start),
+          List.copyOf(steps));
     } catch (IOException | RuntimeException e) {
       abandon(host, record, qemu);
       throw e;

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,7 +50,16 @@ class SessionStoryTest {
     a.end(carrier);
     ConsoleLog.Tick lastOnA = onA.lastTick().orElseThrow();
 
-    assertTrue(b.resume(carrier, dir.resolve("B.log")).out().contains("resumed generation 2"));
+    String resumedOnB = b.resume(carrier, dir.resolve("B.log")).out();
+    assertTrue(resumedOnB.contains("resumed generation 2"), resumedOnB);
+    // Each step on a line of its own, with its time.
+    for (String step :
+        List.of("check generation 2 and this host's QEMU", "take the lease",
+            "make the local COW and start QEMU", "restore the RAM state S2.zst")) {
+      assertTrue(
+          Pattern.compile("(?m)^  " + Pattern.quote(step) + " +\\d+\\.\\d\\d s$").matcher(resumedOnB).find(),
+          () -> step + " missing from:\n" + resumedOnB);
+    }
     ConsoleLog onB = new ConsoleLog(dir.resolve("B.log"));
     ConsoleLog.Tick firstOnB = firstTick(onB);
     assertTrue(firstOnB.n() > lastOnA.n(), () -> "B's first " + firstOnB + " after A's last " + lastOnA);
