@@ -1,5 +1,6 @@
 package dev.carryon.launcher.host;
 
+import dev.carryon.cow.io.WritePoints;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -192,6 +193,7 @@ public final class HostCatalog implements AutoCloseable {
   }
 
   private void update(String what, String sql, Object... args) throws IOException {
+    WritePoints.reach(file, what);
     try (PreparedStatement ps = bind(db.prepareStatement(sql), args)) {
       ps.executeUpdate();
     } catch (SQLException e) {

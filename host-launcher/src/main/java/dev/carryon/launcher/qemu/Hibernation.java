@@ -52,11 +52,11 @@ public final class Hibernation {
   private Hibernation() {}
 
   /**
-   * Stops the guest, writes its state to {@code state}, closes {@code state} and then quits QEMU.
-   * QEMU's memory is the only other copy of the state, so {@code state}'s close must make it
-   * durable (a state file forces itself on close) and QEMU quits only once that close returned.
-   * The guest is never continued after a completed save: its disk would run ahead of the saved
-   * state.
+   * Stops the guest, writes its state to {@code state} and closes {@code state}; QEMU is left
+   * paused (QEMU's "postmigrate") with the guest's memory, for the caller to quit once it has
+   * recorded that the state is whole. {@code state}'s close must make it durable (a state file
+   * forces itself on close). The guest is never continued after a completed save: its disk would
+   * run ahead of the saved state (see {@link #allowSaveAgain} for the one exception).
    *
    * @param timeout for the whole migration
    * @throws IOException when the migration fails (with QEMU's reason) or times out, or {@code
@@ -85,15 +85,27 @@ public final class Hibernation {
         awaitMigration(qmp, "completed", deadline);
         long bytes = await(copied, deadline, "the saved state");
         state.close();
-        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-        vm.stop(QemuProcess.STOP_STEP);
-        return new Stats(bytes, elapsed);
+        return new Stats(bytes, Duration.ofNanos(System.nanoTime() - start));
       } finally {
         server.close(); // ends a receiver still waiting for QEMU to connect
         joinQuietly(receiver);
       }
     } finally {
       Files.deleteIfExists(socket);
+    }
+  }
+
+  /**
+   * Makes a guest that an earlier save left paused after QEMU had sent its whole state ready to be
+   * saved again: QEMU refuses to migrate a VM paused by a completed migration, so it is continued
+   * first ({@link #save} stops it again at once). Only for a caller that has deleted whatever that
+   * earlier save wrote and never recorded it: no saved state of that moment may survive a guest
+   * that ran on. Does nothing to a guest in any other state.
+   */
+  public static void allowSaveAgain(QemuProcess vm) throws IOException {
+    QmpClient qmp = vm.qmp();
+    if ("postmigrate".equals(qmp.execute("query-status", COMMAND_TIMEOUT).path("status").asText())) {
+      qmp.execute("cont", COMMAND_TIMEOUT);
     }
   }
 

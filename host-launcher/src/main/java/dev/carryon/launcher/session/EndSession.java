@@ -54,15 +54,6 @@ public final class EndSession {
   }
 
   /**
-   * One timed step of an end.
-   *
-   * @param name what was done
-   * @param seconds how long it took
-   * @param bytes bytes it wrote, or -1 when that means nothing
-   */
-  public record Step(String name, double seconds, long bytes) {}
-
-  /**
    * What an end did.
    *
    * @param session the session ended
@@ -107,9 +98,11 @@ public final class EndSession {
       }
       QemuProcess qemu =
           running != null && running.isAlive() ? running : attach(session, vm, carrierPath, mode);
-      // A save cut earlier may have left part of a state; the guest is still running or paused.
+      // A save cut earlier may have left part of a state, or a whole one never recorded: either
+      // is dropped, and the guest (still in QEMU, running or paused) is saved anew.
       Files.deleteIfExists(localState);
       if (qemu != null && mode == Mode.HIBERNATE) {
+        Hibernation.allowSaveAgain(qemu);
         long t = System.nanoTime();
         Hibernation.Stats stats;
         try (WritableByteChannel out = StateFile.create(localState)) {
@@ -117,14 +110,20 @@ public final class EndSession {
         } catch (IOException | RuntimeException e) {
           throw saveFailed(qemu, localState, e);
         }
-        qemu.close();
         rawState = stats.stateBytes();
-        steps.add(step("save RAM state (zstd) to " + localState, t, Files.size(localState)));
-      } else if (qemu != null) {
-        qemu.close();
+        steps.add(Step.since("save RAM state (zstd) to " + localState, t, Files.size(localState)));
       }
+      // Recorded while QEMU still holds the guest: an end cut before this record saves again from
+      // the paused QEMU; one cut after it finds the state whole (forced above) and goes on with it.
+      // Quitting QEMU first would leave a window where the only copy of the guest's RAM is a file
+      // nothing says is whole.
       session = session.withState(SessionState.SAVED, Instant.now());
       host.catalog.saveSession(session);
+      if (qemu != null) {
+        qemu.close();
+      }
+    } else {
+      stopLeftoverQemu(session); // an end cut between the record above and QEMU's quit
     }
     EndResult result;
     try {
@@ -141,11 +140,13 @@ public final class EndSession {
               + carrierPath + " again",
           e);
     }
-    host.catalog.saveSession(session.withState(SessionState.ENDED, Instant.now()));
     host.catalog.recordCarrier(
         session.carrierId(), carrierPath.toAbsolutePath().normalize(),
         result.generation().number());
+    // The session's record closes last: an end cut before it finds the session open, sees the
+    // generation committed and finishes the cleanup.
     Folders.deleteTree(session.workDir());
+    host.catalog.saveSession(session.withState(SessionState.ENDED, Instant.now()));
     return new Ended(session, result, rawState, steps);
   }
 
@@ -188,20 +189,20 @@ public final class EndSession {
       ProgressBar bar = ProgressBar.on(log, "writing layer");
       end.copyLayer(session.workDir().resolve(ResumeSession.LOCAL_COW), bar::update);
       bar.finish();
-      steps.add(step("write layer " + end.layerFile().getFileName(), t, Files.size(end.layerFile())));
+      steps.add(Step.since("write layer " + end.layerFile().getFileName(), t, Files.size(end.layerFile())));
       if (Files.exists(localState)) {
         t = System.nanoTime();
         bar = ProgressBar.on(log, "writing state");
         end.copyState(localState, bar::update);
         bar.finish();
-        steps.add(step("write state " + end.stateFile().getFileName(), t, Files.size(end.stateFile())));
+        steps.add(Step.since("write state " + end.stateFile().getFileName(), t, Files.size(end.stateFile())));
       } else {
         end.coldBoot();
       }
       t = System.nanoTime();
       EndResult result =
           carrier.commitGeneration(end, "session " + session.sessionId() + " on " + host.identity.hostName());
-      steps.add(step("commit generation " + result.generation().number() + " and merge", t, -1));
+      steps.add(Step.since("commit generation " + result.generation().number() + " and merge", t, -1));
       return result;
     }
   }
@@ -229,6 +230,17 @@ public final class EndSession {
     }
   }
 
+  /** Stops the session's QEMU if it still runs. */
+  private static void stopLeftoverQemu(SessionRecord session) {
+    if (session.qemuPid() > 0 && session.qemuDir() != null) {
+      try {
+        QemuProcess.attach(null, session.qemuPid(), session.qemuDir()).close();
+      } catch (IOException e) {
+        // Already gone: nothing to stop.
+      }
+    }
+  }
+
   private static QemuProcess missingQemu(SessionRecord session, Mode mode, String why) {
     if (mode == Mode.HIBERNATE) {
       throw new CarryonException(
@@ -242,13 +254,7 @@ public final class EndSession {
   }
 
   private static void discard(Host host, SessionRecord session) throws IOException {
-    if (session.qemuPid() > 0 && session.qemuDir() != null) {
-      try {
-        QemuProcess.attach(null, session.qemuPid(), session.qemuDir()).close();
-      } catch (IOException e) {
-        // Already gone: nothing to stop.
-      }
-    }
+    stopLeftoverQemu(session);
     try (Carrier carrier = Carrier.openForWrite(session.carrierPath())) {
       Lease held = carrier.manifest().lease();
       // After a lease break another session may hold it: that lease is not ours to release.
@@ -278,9 +284,5 @@ public final class EndSession {
                         + (lease == null
                             ? " (nobody holds it)"
                             : "; it is leased by " + lease.describe())));
-  }
-
-  private static Step step(String name, long startNanos, long bytes) {
-    return new Step(name, (System.nanoTime() - startNanos) / 1e9, bytes);
   }
 }

@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * write point of its carrier part (a pulled cable, as {@link WritePoints} simulates it); after each
  * cut the carrier verifies, holds exactly the old or the new generation, and running {@code end}
  * again makes exactly the new one, which another host resumes without a reboot. A kill during the
- * local save is finished the same way.
+ * local save is finished the same way, and so is a cut at any of the host's own writes.
  */
 class EndCrashTest {
   /** More points than this are spread evenly, to bound the harness's time. */
@@ -176,6 +176,61 @@ class EndCrashTest {
     assertEquals(atSave.bootId(), resumed.bootId());
     assertTrue(resumed.n() > atSave.n(), () -> resumed + " after " + atSave);
     b.run("end", "--discard", carrier.toString()).expect(0);
+  }
+
+  /**
+   * The host's side of an end (the forced state file, the catalog's records) cut at each of its
+   * writes: ending again always commits a generation with the guest's RAM state, and the next
+   * resume continues the guest. A cut between the saved state and QEMU's quit must not lose that
+   * state: QEMU quits only once the catalog says the state is whole.
+   */
+  @Test
+  void anEndCutAtAnyHostWriteStillCommitsTheRamState() throws Exception {
+    Path dir = Files.createDirectories(root.resolve("host-cut"));
+    TestHost a = host(dir, "hostA");
+    Path carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
+    a.resume(carrier, dir.resolve("0.log"));
+    ConsoleLog console = new ConsoleLog(dir.resolve("0.log"));
+    tickAbove(console, 1);
+    Path countFile = dir.resolve("count");
+    a.run(Map.of("CARRYON_CUT_ROOT", a.home().toString(), "CARRYON_CUT_COUNT_FILE", countFile.toString()),
+            "end", carrier.toString())
+        .expect(0);
+    int count = Integer.parseInt(Files.readString(countFile).strip());
+    // The state's force and the session's SAVED record at least, then ENDED after the commit.
+    assertTrue(count >= 3, "only " + count + " host write points in an end");
+
+    ConsoleLog.Tick before = console.lastTick().orElseThrow();
+    for (int k = 1; k <= count; k++) {
+      String when = "cut at host write point " + k + " of " + count;
+      Path log = dir.resolve(k + ".log");
+      a.resume(carrier, log);
+      console = new ConsoleLog(log);
+      ConsoleLog.Tick first = firstTick(console);
+      ConsoleLog.Tick last = before;
+      assertEquals(last.bootId(), first.bootId(), when + ": the guest rebooted");
+      assertTrue(first.n() > last.n(), () -> when + ": " + first + " after " + last);
+      tickAbove(console, first.n() + 1);
+
+      a.run(Map.of("CARRYON_CUT_ROOT", a.home().toString(), "CARRYON_CUT_AT", Integer.toString(k)),
+              "end", carrier.toString())
+          .expect(WritePoints.CUT_EXIT_CODE);
+      String ended = a.end(carrier).out();
+      assertTrue(ended.contains("committed"), when + ": " + ended);
+      assertEquals(List.of(), SessionKit.qemusUnder(dir), when + ": a QEMU was left running");
+      try (Carrier c = Carrier.open(carrier)) {
+        assertTrue(c.verify().passed(), when);
+        assertTrue(c.current().state() != null, when + ": generation without a RAM state");
+        assertEquals(null, c.manifest().lease(), when);
+      }
+      before = console.lastTick().orElseThrow();
+    }
+    a.resume(carrier, dir.resolve("last.log"));
+    ConsoleLog.Tick resumed = firstTick(new ConsoleLog(dir.resolve("last.log")));
+    ConsoleLog.Tick last = before;
+    assertEquals(last.bootId(), resumed.bootId());
+    assertTrue(resumed.n() > last.n(), () -> resumed + " after " + last);
+    a.run("end", "--discard", carrier.toString()).expect(0);
   }
 
   /**
