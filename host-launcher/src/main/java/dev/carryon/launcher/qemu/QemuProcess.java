@@ -262,11 +262,7 @@ public final class QemuProcess implements AutoCloseable {
         try {
           return QmpClient.connect(socket, Duration.ofNanos(deadline - System.nanoTime()));
         } catch (IOException e) {
-          last = e;
-          Spawner.waitFor(process, Duration.ofMillis(500));
-          if (!process.isAlive()) {
-            throw exitedAtStart();
-          }
+          last = e; // the socket is bound but QEMU does not listen yet: try again shortly
         }
       }
       Spawner.waitFor(process, Duration.ofMillis(10));
