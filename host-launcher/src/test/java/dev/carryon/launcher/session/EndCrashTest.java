@@ -147,9 +147,7 @@ class EndCrashTest {
     Path dir = Files.createDirectories(root.resolve("kill"));
     TestHost a = host(dir, "hostA");
     Path carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
-    a.resume(carrier, dir.resolve("A.log"));
-    ConsoleLog console = new ConsoleLog(dir.resolve("A.log"));
-    tickAbove(console, 1);
+    ConsoleLog console = resumeUntilTicking(a, carrier, dir.resolve("A.log"));
 
     Process end =
         a.start(Map.of(), dir.resolve("end.out"), dir.resolve("end.err"), "end", carrier.toString());
@@ -189,9 +187,7 @@ class EndCrashTest {
     Path dir = Files.createDirectories(root.resolve("host-cut"));
     TestHost a = host(dir, "hostA");
     Path carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
-    a.resume(carrier, dir.resolve("0.log"));
-    ConsoleLog console = new ConsoleLog(dir.resolve("0.log"));
-    tickAbove(console, 1);
+    ConsoleLog console = resumeUntilTicking(a, carrier, dir.resolve("0.log"));
     Path countFile = dir.resolve("count");
     a.run(Map.of("CARRYON_CUT_ROOT", a.home().toString(), "CARRYON_CUT_COUNT_FILE", countFile.toString()),
             "end", carrier.toString())
@@ -231,6 +227,14 @@ class EndCrashTest {
     assertEquals(last.bootId(), resumed.bootId());
     assertTrue(resumed.n() > last.n(), () -> resumed + " after " + last);
     a.run("end", "--discard", carrier.toString()).expect(0);
+  }
+
+  /** Resumes {@code carrier} on {@code host} with its console in {@code log}; returns once it ticks. */
+  private static ConsoleLog resumeUntilTicking(TestHost host, Path carrier, Path log) throws Exception {
+    host.resume(carrier, log);
+    ConsoleLog console = new ConsoleLog(log);
+    tickAbove(console, 1);
+    return console;
   }
 
   /**
