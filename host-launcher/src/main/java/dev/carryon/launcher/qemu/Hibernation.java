@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -82,7 +83,11 @@ public final class Hibernation {
       receiver.start();
       try {
         qmp.execute("migrate", Map.of("uri", "unix:" + socket), COMMAND_TIMEOUT);
-        awaitMigration(qmp, "completed", deadline);
+        try {
+          awaitMigration(qmp, "completed", deadline);
+        } catch (IOException e) {
+          throw writerFailure(copied).orElse(e);
+        }
         long bytes = await(copied, deadline, "the saved state");
         state.close();
         return new Stats(bytes, Duration.ofNanos(System.nanoTime() - start));
@@ -192,6 +197,27 @@ public final class Hibernation {
       copied.complete(copy(channel, state));
     } catch (IOException | RuntimeException e) {
       copied.completeExceptionally(e);
+    }
+  }
+
+  /**
+   * Why the receiver failed, if it did. A state that cannot be written (a full disk) reaches QEMU
+   * only as a broken pipe: the receiver's own error says what happened. It closes the socket just
+   * before it records that error, so it is given a moment.
+   */
+  private static Optional<IOException> writerFailure(CompletableFuture<Long> copied) {
+    try {
+      copied.get(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      return Optional.empty();
+    } catch (ExecutionException e) {
+      return Optional.of(
+          new IOException(
+              "cannot receive the saved state: " + e.getCause().getMessage(), e.getCause()));
+    } catch (TimeoutException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
     }
   }
 

@@ -34,9 +34,10 @@ import org.junit.jupiter.api.io.TempDir;
  * made read-only. The end fails with one clear line, the carrier stays at the previous generation
  * and verifies, the session keeps its lease and the host keeps its work files; once the carrier is
  * fixed, {@code end} again commits the new generation and another host resumes the guest where it
- * was. The carrier is a tmpfs mounted by the test (tests run as root).
+ * was. And an end whose local save finds the host's own disk full: the guest runs on. The full or
+ * read-only disk is a tmpfs mounted by the test (tests run as root).
  */
-class EndOnBrokenCarrierTest {
+class EndOnBrokenDiskTest {
   /** Room for the initial carrier; the real size of each test is set after {@code init}. */
   private static final String INIT_SIZE = "100m";
   /** Room left free on the "full" carrier: far less than the guest's compressed RAM state. */
@@ -75,7 +76,7 @@ class EndOnBrokenCarrierTest {
     long usedMib = usedMib(carrier);
     String full = (usedMib + SPARE_MIB) + "m";
     remount(carrier, "size=" + full);
-    System.err.printf("EndOnBrokenCarrierTest: carrier uses %d MiB after init; tmpfs size %s%n", usedMib, full);
+    System.err.printf("EndOnBrokenDiskTest: carrier uses %d MiB after init; tmpfs size %s%n", usedMib, full);
 
     Session s = startSession(a, carrier, dir.resolve("A.log"));
     Map<String, String> before = SessionKit.fingerprint(carrier);
@@ -84,7 +85,7 @@ class EndOnBrokenCarrierTest {
     String line = failed.errorLine();
     assertTrue(line.contains("No space left on device"), line);
     assertTrue(line.contains(carrier.toString()), () -> "the message names no carrier file: " + line);
-    System.err.println("EndOnBrokenCarrierTest: " + line);
+    System.err.println("EndOnBrokenDiskTest: " + line);
 
     // Only tmp/ may hold the cut copy, which the next write-open clears.
     Map<String, String> after = new HashMap<>(SessionKit.fingerprint(carrier));
@@ -113,13 +114,48 @@ class EndOnBrokenCarrierTest {
     String line = failed.errorLine();
     assertTrue(line.contains("Read-only file system"), line);
     assertTrue(line.contains(carrier.toString()), () -> "the message names no carrier file: " + line);
-    System.err.println("EndOnBrokenCarrierTest: " + line);
+    System.err.println("EndOnBrokenDiskTest: " + line);
 
     assertEquals(before, SessionKit.fingerprint(carrier), "the read-only carrier changed");
     assertUnchangedButHeld(a, carrier, s);
     assertWorkKept(s);
 
     remount(carrier, "rw");
+    endAgainAndResumeElsewhere(a, carrier, s, dir);
+  }
+
+  @Test
+  void aSaveOntoAFullHostDiskLeavesTheGuestRunningAndFinishesOnceThereIsRoom() throws Exception {
+    Path dir = Files.createDirectories(root.resolve("host-full"));
+    TestHost a = host(dir, "hostA");
+    mountTmpfs(a.home(), INIT_SIZE);
+    Path carrier = dir.resolve("carrier");
+    SessionKit.initCarrier(a, carrier);
+    Session s = startSession(a, carrier, dir.resolve("A.log"));
+    // Room for the catalog and a few more COW clusters, not for the compressed RAM state.
+    String full = (usedMib(a.home()) + 2 * SPARE_MIB) + "m";
+    remount(a.home(), "size=" + full);
+    System.err.printf("EndOnBrokenDiskTest: host folder tmpfs size %s%n", full);
+
+    Map<String, String> before = SessionKit.fingerprint(carrier);
+    Run failed = a.run("end", carrier.toString());
+    assertNotEquals(0, failed.exit(), () -> "end with a full host disk: " + failed);
+    String line = failed.errorLine();
+    Path state = s.workDir().resolve(ResumeSession.LOCAL_STATE);
+    assertTrue(line.contains("No space left on device"), line);
+    assertTrue(line.contains(state.toString()), () -> "the message names no state file: " + line);
+    assertTrue(line.contains("the guest runs on"), line);
+    System.err.println("EndOnBrokenDiskTest: " + line);
+
+    assertEquals(before, SessionKit.fingerprint(carrier), "the carrier changed");
+    assertUnchangedButHeld(a, carrier, s);
+    assertFalse(Files.exists(state), "the partial state was kept");
+    assertEquals(1, SessionKit.qemusUnder(dir).size(), "the guest's QEMU is gone");
+    ConsoleLog.Tick atFailure = s.console().lastTick().orElseThrow();
+    ConsoleLog.Tick later = tickAbove(s.console(), atFailure.n() + 2);
+    assertEquals(atFailure.bootId(), later.bootId(), "the guest rebooted");
+
+    remount(a.home(), "size=300m");
     endAgainAndResumeElsewhere(a, carrier, s, dir);
   }
 
