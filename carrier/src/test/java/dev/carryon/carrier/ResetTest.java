@@ -74,6 +74,31 @@ class ResetTest {
   }
 
   @Test
+  void aResetOfAGenerationWithoutRamStateMakesOneWithoutEither() throws IOException {
+    CarrierInit withState = Fixtures.init(dir.resolve("src"), 3);
+    CarrierInit cold =
+        new CarrierInit(
+            withState.vm(), withState.base(), null, withState.kernel(), withState.initrd(), null,
+            Fixtures.HOME, "s1", "init", 3);
+    try (Carrier c =
+        Carrier.create(
+            dir.resolve("carrier"), cold, Progress.NONE,
+            new TestClock(Instant.parse("2025-03-01T10:00:00Z")))) {
+      assertNull(c.current().state());
+      byte[] before = Images.read(c.file(c.current().top()));
+      ResetResult r = c.reset();
+      assertEquals(2, r.generation().number());
+      assertNull(r.generation().state(), "a reset cannot make up a RAM state");
+      assertEquals(List.of(1L), r.dropped());
+      assertEquals(r.generation(), c.current());
+      assertEquals(Set.of(), CarrierTest.filesIn(c, "states"));
+      assertEquals(List.of(), c.verify().problems());
+      assertArrayEquals(before, Images.read(c.file(c.current().top())));
+      assertArrayEquals(before, Images.qemuRead(c.file(c.current().top()), dir.resolve("scratch")));
+    }
+  }
+
+  @Test
   void aCutResetIsRedoneAndALeftoverStateIsMadeAgain() throws IOException {
     byte[] before;
     byte[] state;
