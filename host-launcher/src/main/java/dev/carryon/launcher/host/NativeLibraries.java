@@ -17,8 +17,9 @@ import java.util.UUID;
  * temporary folder for stale copies: together a few hundred milliseconds of every {@code resume}
  * and {@code end}.
  *
- * <p>Only an optimisation: when a library is not found in the jar for this platform, or its folder
- * cannot be written, nothing is set and the library unpacks itself as usual.
+ * <p>Only an optimisation: when a library is not found in the jar for this platform, its folder
+ * cannot be written or a library there cannot be loaded, nothing is set for it and it unpacks
+ * itself as usual.
  */
 public final class NativeLibraries {
   private NativeLibraries() {}
@@ -33,7 +34,8 @@ public final class NativeLibraries {
     Path folder = home.root().resolve("native");
     String sqliteVersion = org.sqlite.SQLiteJDBCLoader.getVersion();
     Path sqlite = folder.resolve("sqlite-jdbc-" + sqliteVersion + "-" + arch).resolve("libsqlitejdbc.so");
-    if (unpacked(sqlite, "/org/sqlite/native/Linux/" + sqliteArch(arch) + "/libsqlitejdbc.so")) {
+    if (unpacked(sqlite, "/org/sqlite/native/Linux/" + sqliteArch(arch) + "/libsqlitejdbc.so")
+        && loads(sqlite)) {
       System.setProperty("org.sqlite.lib.path", sqlite.getParent().toString());
       System.setProperty("org.sqlite.lib.name", sqlite.getFileName().toString());
       // sqlite-jdbc sweeps this folder for stale copies on every start: keep it small.
@@ -41,7 +43,7 @@ public final class NativeLibraries {
     }
     String zstdName = "libzstd-jni-" + com.github.luben.zstd.util.ZstdVersion.VERSION + ".so";
     Path zstd = folder.resolve(arch).resolve(zstdName);
-    if (unpacked(zstd, "/linux/" + arch + "/" + zstdName)) {
+    if (unpacked(zstd, "/linux/" + arch + "/" + zstdName) && loads(zstd)) {
       System.setProperty("ZstdNativePath", zstd.toString());
     }
   }
@@ -51,6 +53,26 @@ public final class NativeLibraries {
       case "amd64", "x86_64" -> "x86_64";
       default -> javaArch;
     };
+  }
+
+  /**
+   * True when {@code library} can be loaded from where it is: not, for one, from a file system
+   * mounted {@code noexec}, as some home folders are. The libraries then unpack into the temporary
+   * folder as usual. Loading it here binds it for the library's own classes too: they share this
+   * class loader.
+   */
+  private static boolean loads(Path library) {
+    try {
+      System.load(library.toString());
+      return true;
+    } catch (UnsatisfiedLinkError e) {
+      try {
+        Files.deleteIfExists(library); // a damaged copy is unpacked again next time
+      } catch (IOException ignored) {
+        // then the library keeps unpacking itself
+      }
+      return false;
+    }
   }
 
   /** True once {@code target} holds the jar's {@code resource}, copied now if missing. */

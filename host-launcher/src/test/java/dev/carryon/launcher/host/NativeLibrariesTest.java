@@ -2,6 +2,7 @@ package dev.carryon.launcher.host;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
@@ -64,6 +65,32 @@ class NativeLibrariesTest {
     try (var files = Files.walk(dir.resolve("native"))) {
       assertEquals(2, files.filter(Files::isRegularFile).count(), "no temporary copy left behind");
     }
+  }
+
+  @Test
+  void aHostFolderThatCannotHoldCodeLeavesTheLibrariesToThemselves(@TempDir Path dir)
+      throws Exception {
+    PROPERTIES.forEach(System::clearProperty);
+    Path home = dir.resolve("home");
+    Files.createDirectories(home);
+    // Some home folders are mounted noexec: a library there cannot be loaded (tests run as root).
+    assertEquals(0, run("mount", "-t", "tmpfs", "-o", "noexec,size=16m", "tmpfs", home.toString()));
+    try {
+      NativeLibraries.useCacheIn(HostHome.at(home));
+      for (String p : PROPERTIES) {
+        assertNull(System.getProperty(p), p);
+      }
+      try (var files = Files.walk(home.resolve("native"))) {
+        assertEquals(0, files.filter(Files::isRegularFile).count(), "unloadable copies were kept");
+      }
+    } finally {
+      assertEquals(0, run("umount", home.toString()));
+    }
+  }
+
+  private static int run(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).inheritIO().start();
+    return p.waitFor();
   }
 
   private static byte[] resource(String name) throws Exception {
