@@ -1,13 +1,16 @@
 package dev.carryon.launcher.qemu;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -47,9 +50,6 @@ final class AccelProbeCache {
    */
   record Key(String bootId, String qemu, long qemuSize, String qemuModified, String kvmNode) {}
 
-  /** A cached result as stored. */
-  record Entry(Key key, String accel, String reason, String probedAt) {}
-
   /** The key for probing {@code qemu} with {@code devKvm} now. */
   Key keyFor(Path qemu, Path devKvm) throws IOException {
     Path binary = qemu.toAbsolutePath().toRealPath();
@@ -63,23 +63,46 @@ final class AccelProbeCache {
         kvmNode);
   }
 
-  /** The stored choice when it was made under {@code key}, else empty. */
+  /**
+   * The stored choice when it was made under {@code key}, else empty. Read as a JSON tree, field by
+   * field: binding it to records costs Jackson a tenth of a second of introspection on every
+   * resume.
+   */
   Optional<AccelChoice> lookup(Key key) {
-    Entry entry;
+    JsonNode entry;
     try {
-      entry = JSON.readValue(Files.readString(file, StandardCharsets.UTF_8), Entry.class);
+      entry = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
     } catch (IOException e) {
       return Optional.empty(); // none yet, or torn or foreign: probe again and overwrite it
     }
-    if (entry == null || !key.equals(entry.key()) || entry.reason() == null) {
+    if (entry == null || !entry.isObject() || !key.equals(keyOf(entry.path("key")))) {
       return Optional.empty();
     }
+    JsonNode reason = entry.path("reason");
     for (Accel accel : Accel.values()) {
-      if (accel.qemuName().equals(entry.accel())) {
-        return Optional.of(new AccelChoice(accel, entry.reason()));
+      if (reason.isTextual() && accel.qemuName().equals(entry.path("accel").asText())) {
+        return Optional.of(new AccelChoice(accel, reason.asText()));
       }
     }
     return Optional.empty();
+  }
+
+  /** The key stored in {@code node}, or null when it is not one. */
+  private static Key keyOf(JsonNode node) {
+    for (String field : List.of("bootId", "qemu", "qemuModified", "kvmNode")) {
+      if (!node.path(field).isTextual()) {
+        return null;
+      }
+    }
+    if (!node.path("qemuSize").canConvertToLong()) {
+      return null;
+    }
+    return new Key(
+        node.get("bootId").asText(),
+        node.get("qemu").asText(),
+        node.get("qemuSize").asLong(),
+        node.get("qemuModified").asText(),
+        node.get("kvmNode").asText());
   }
 
   /**
@@ -87,13 +110,21 @@ final class AccelProbeCache {
    * a reader never sees half of it. Not forced: a cache lost in a power cut costs one probe.
    */
   void store(Key key, AccelChoice choice) throws IOException {
-    Entry entry =
-        new Entry(key, choice.accel().qemuName(), choice.reason(), Instant.now().toString());
+    ObjectNode entry = JSON.createObjectNode();
+    ObjectNode k = entry.putObject("key");
+    k.put("bootId", key.bootId());
+    k.put("qemu", key.qemu());
+    k.put("qemuSize", key.qemuSize());
+    k.put("qemuModified", key.qemuModified());
+    k.put("kvmNode", key.kvmNode());
+    entry.put("accel", choice.accel().qemuName());
+    entry.put("reason", choice.reason());
+    entry.put("probedAt", Instant.now().toString());
     String text;
     try {
       text = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(entry) + "\n";
     } catch (JsonProcessingException e) {
-      throw new IOException("cannot encode " + entry, e);
+      throw new IOException("cannot encode the probe's result for " + file, e);
     }
     Path temp =
         Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName() + ".", ".tmp");
