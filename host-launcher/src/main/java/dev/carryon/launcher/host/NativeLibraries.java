@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 
@@ -17,11 +18,13 @@ import java.util.UUID;
  * temporary folder for stale copies: together a few hundred milliseconds of every {@code resume}
  * and {@code end}.
  *
- * <p>Only an optimisation: when a library is not found in the jar for this platform, its folder
- * cannot be written or a library there cannot be loaded, nothing is set for it and it unpacks
- * itself as usual.
+ * <p>Only an optimisation: when a library is not found in the jar for this platform, or the host
+ * folder cannot be written or is on a file system mounted {@code noexec}, nothing is set and each
+ * library unpacks itself as usual.
  */
 public final class NativeLibraries {
+  private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
+
   private NativeLibraries() {}
 
   /** Points both libraries at copies under {@code home}; call before either is first used. */
@@ -32,10 +35,12 @@ public final class NativeLibraries {
       return;
     }
     Path folder = home.root().resolve("native");
+    if (!canHoldCode(home.root(), MOUNTINFO)) {
+      return;
+    }
     String sqliteVersion = org.sqlite.SQLiteJDBCLoader.getVersion();
     Path sqlite = folder.resolve("sqlite-jdbc-" + sqliteVersion + "-" + arch).resolve("libsqlitejdbc.so");
-    if (unpacked(sqlite, "/org/sqlite/native/Linux/" + sqliteArch(arch) + "/libsqlitejdbc.so")
-        && loads(sqlite)) {
+    if (unpacked(sqlite, "/org/sqlite/native/Linux/" + sqliteArch(arch) + "/libsqlitejdbc.so")) {
       System.setProperty("org.sqlite.lib.path", sqlite.getParent().toString());
       System.setProperty("org.sqlite.lib.name", sqlite.getFileName().toString());
       // sqlite-jdbc sweeps this folder for stale copies on every start: keep it small.
@@ -43,7 +48,7 @@ public final class NativeLibraries {
     }
     String zstdName = "libzstd-jni-" + com.github.luben.zstd.util.ZstdVersion.VERSION + ".so";
     Path zstd = folder.resolve(arch).resolve(zstdName);
-    if (unpacked(zstd, "/linux/" + arch + "/" + zstdName) && loads(zstd)) {
+    if (unpacked(zstd, "/linux/" + arch + "/" + zstdName)) {
       System.setProperty("ZstdNativePath", zstd.toString());
     }
   }
@@ -56,23 +61,36 @@ public final class NativeLibraries {
   }
 
   /**
-   * True when {@code library} can be loaded from where it is: not, for one, from a file system
-   * mounted {@code noexec}, as some home folders are. The libraries then unpack into the temporary
-   * folder as usual. Loading it here binds it for the library's own classes too: they share this
-   * class loader.
+   * False when {@code folder} lies on a file system mounted {@code noexec}, as some home folders
+   * are: no library there could be loaded. Told by /proc/self/mountinfo (the innermost mount
+   * holding the folder), so nothing is loaded to find out: a JVM must never load two copies of one
+   * library. True when that cannot be read.
    */
-  private static boolean loads(Path library) {
+  static boolean canHoldCode(Path folder, Path mountinfo) {
+    List<String> lines;
+    Path real;
     try {
-      System.load(library.toString());
+      lines = Files.readAllLines(mountinfo);
+      real = folder.toRealPath();
+    } catch (IOException e) {
       return true;
-    } catch (UnsatisfiedLinkError e) {
-      try {
-        Files.deleteIfExists(library); // a damaged copy is unpacked again next time
-      } catch (IOException ignored) {
-        // then the library keeps unpacking itself
-      }
-      return false;
     }
+    Path innermost = null;
+    boolean noexec = false;
+    for (String line : lines) {
+      String[] fields = line.split(" ");
+      if (fields.length < 6) {
+        continue;
+      }
+      Path mountPoint = Path.of(fields[4].replace("\\040", " "));
+      // Of equal mount points the later one is mounted on top.
+      if (real.startsWith(mountPoint)
+          && (innermost == null || mountPoint.getNameCount() >= innermost.getNameCount())) {
+        innermost = mountPoint;
+        noexec = List.of(fields[5].split(",")).contains("noexec");
+      }
+    }
+    return !noexec;
   }
 
   /** True once {@code target} holds the jar's {@code resource}, copied now if missing. */
