@@ -103,7 +103,7 @@ class NativeLibrariesTest {
     assertTrue(NativeLibraries.canHoldCode(home, dir.resolve("missing")), "unknown: try");
   }
 
-  /** A mountinfo line for a tmpfs at {@code at} (a space written as \\040, as the kernel does). */
+  /** A mountinfo line for a tmpfs at {@code at} (a space written as \040, as the kernel does). */
   private static String mount(Path at, String options) throws Exception {
     return "30 22 0:9 / " + at.toRealPath().toString().replace(" ", "\\040") + " " + options
         + " shared:9 - tmpfs tmpfs rw\n";
