@@ -80,12 +80,7 @@ class EndOnBrokenDiskTest {
 
     Session s = startSession(a, carrier, dir.resolve("A.log"));
     Map<String, String> before = SessionKit.fingerprint(carrier);
-    Run failed = a.run("end", carrier.toString());
-    assertNotEquals(0, failed.exit(), () -> "end onto a full carrier: " + failed);
-    String line = failed.errorLine();
-    assertTrue(line.contains("No space left on device"), line);
-    assertTrue(line.contains(carrier.toString()), () -> "the message names no carrier file: " + line);
-    System.err.println("EndOnBrokenDiskTest: " + line);
+    failingEnd(a, carrier, "No space left on device", carrier);
 
     // Only tmp/ may hold the cut copy, which the next write-open clears.
     Map<String, String> after = new HashMap<>(SessionKit.fingerprint(carrier));
@@ -109,12 +104,7 @@ class EndOnBrokenDiskTest {
     Session s = startSession(a, carrier, dir.resolve("A.log"));
     Map<String, String> before = SessionKit.fingerprint(carrier);
     remount(carrier, "ro");
-    Run failed = a.run("end", carrier.toString());
-    assertNotEquals(0, failed.exit(), () -> "end onto a read-only carrier: " + failed);
-    String line = failed.errorLine();
-    assertTrue(line.contains("Read-only file system"), line);
-    assertTrue(line.contains(carrier.toString()), () -> "the message names no carrier file: " + line);
-    System.err.println("EndOnBrokenDiskTest: " + line);
+    failingEnd(a, carrier, "Read-only file system", carrier);
 
     assertEquals(before, SessionKit.fingerprint(carrier), "the read-only carrier changed");
     assertUnchangedButHeld(a, carrier, s);
@@ -138,14 +128,9 @@ class EndOnBrokenDiskTest {
     System.err.printf("EndOnBrokenDiskTest: host folder tmpfs size %s%n", full);
 
     Map<String, String> before = SessionKit.fingerprint(carrier);
-    Run failed = a.run("end", carrier.toString());
-    assertNotEquals(0, failed.exit(), () -> "end with a full host disk: " + failed);
-    String line = failed.errorLine();
     Path state = s.workDir().resolve(ResumeSession.LOCAL_STATE);
-    assertTrue(line.contains("No space left on device"), line);
-    assertTrue(line.contains(state.toString()), () -> "the message names no state file: " + line);
+    String line = failingEnd(a, carrier, "No space left on device", state);
     assertTrue(line.contains("the guest runs on"), line);
-    System.err.println("EndOnBrokenDiskTest: " + line);
 
     assertEquals(before, SessionKit.fingerprint(carrier), "the carrier changed");
     assertUnchangedButHeld(a, carrier, s);
@@ -157,6 +142,18 @@ class EndOnBrokenDiskTest {
 
     remount(a.home(), "size=300m");
     endAgainAndResumeElsewhere(a, carrier, s, dir);
+  }
+
+  /** Runs {@code end}, which must fail with one line naming {@code where} and {@code reason}. */
+  private static String failingEnd(TestHost a, Path carrier, String reason, Path where)
+      throws Exception {
+    Run failed = a.run("end", carrier.toString());
+    assertNotEquals(0, failed.exit(), () -> "end should have failed: " + failed);
+    String line = failed.errorLine();
+    assertTrue(line.contains(reason), line);
+    assertTrue(line.contains(where.toString()), () -> "the message does not name " + where + ": " + line);
+    System.err.println("EndOnBrokenDiskTest: " + line);
+    return line;
   }
 
   /** A running session: its id, work folder and console. */
