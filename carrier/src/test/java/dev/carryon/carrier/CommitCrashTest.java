@@ -1,5 +1,7 @@
 package dev.carryon.carrier;
 
+import static dev.carryon.testdata.FileTrees.copyTree;
+import static dev.carryon.testdata.FileTrees.deleteTree;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -12,11 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,7 +60,7 @@ class CommitCrashTest {
     Path template = template(keep, 1);
     Snapshot before = Snapshot.of(template);
 
-    Path reference = copy(template, dir.resolve("reference"));
+    Path reference = copyTree(template, dir.resolve("reference"));
     WritePoints.watch(reference);
     EndResult result = endSession(reference, dir.resolve("work-reference"), resumed);
     long points = WritePoints.reached();
@@ -76,7 +76,7 @@ class CommitCrashTest {
     // Backing names L3 was found recording while the merge of L2 was pending, over all cuts.
     Set<String> pendingLinks = new TreeSet<>();
     for (long k = 1; k <= points + 1; k++) {
-      Path carrier = copy(template, dir.resolve("cut-" + k));
+      Path carrier = copyTree(template, dir.resolve("cut-" + k));
       int exit = runChild(carrier, dir.resolve("work-" + k), resumed, k);
       assertEquals(k <= points ? WritePoints.CUT_EXIT_CODE : 0, exit, "child cut at " + k);
 
@@ -230,25 +230,4 @@ class CommitCrashTest {
     }
   }
 
-  private static Path copy(Path from, Path to) throws IOException {
-    try (Stream<Path> s = Files.walk(from)) {
-      for (Path p : s.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
-    }
-    return to;
-  }
-
-  private static void deleteTree(Path p) throws IOException {
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
-      }
-    }
-  }
 }

@@ -1,7 +1,7 @@
 package dev.carryon.launcher.session;
 
-import static dev.carryon.launcher.session.SessionKit.copyTree;
-import static dev.carryon.launcher.session.SessionKit.deleteTree;
+import static dev.carryon.testdata.FileTrees.copyTree;
+import static dev.carryon.testdata.FileTrees.deleteTree;
 import static dev.carryon.launcher.session.SessionKit.firstTick;
 import static dev.carryon.launcher.session.SessionKit.host;
 import static dev.carryon.launcher.session.SessionKit.qemuImg;

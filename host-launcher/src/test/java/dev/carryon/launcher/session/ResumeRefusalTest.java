@@ -14,6 +14,7 @@ import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.SessionKit.Run;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
+import dev.carryon.testdata.FileTrees;
 import java.nio.channels.FileChannel;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -57,7 +58,7 @@ class ResumeRefusalTest {
 
   private static Path copy(String name) throws Exception {
     Path carrier = root.resolve(name);
-    SessionKit.copyTree(made, carrier);
+    FileTrees.copyTree(made, carrier);
     return carrier;
   }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.carryon.carrier.Carrier;
 import dev.carryon.cow.io.WritePoints;
+import dev.carryon.testdata.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +51,7 @@ class SyncCrashTest {
         carrier, t.resolve("work"), "write -P 11 0 192k", "write -P 12 1M 8k", "write -P 16 1344k 320k");
     Disks.session(carrier, t.resolve("work"), "write -P 13 64k 64k", "write -z 2M 128k");
     Disks.session(carrier, t.resolve("work"), "write -P 14 3M 512", "write -P 15 4032k 64k");
-    Disks.deleteTree(t.resolve("work"));
+    FileTrees.deleteTree(t.resolve("work"));
     return t;
   }
 
@@ -61,7 +62,7 @@ class SyncCrashTest {
     byte[] oldContent = Disks.read(template.resolve("host/host.qcow2"));
     byte[] newContent = Disks.read(top(template.resolve("carrier")));
 
-    Path reference = Disks.copyTree(template, dir.resolve("reference"));
+    Path reference = FileTrees.copyTree(template, dir.resolve("reference"));
     WritePoints.watch(reference.resolve("host"));
     HostSync.sync(reference.resolve("carrier"), reference.resolve("host/host.qcow2"), "h", -1);
     long points = WritePoints.reached();
@@ -70,7 +71,7 @@ class SyncCrashTest {
     System.out.println("sync: " + points + " write points, each cut");
 
     for (long k : cutPoints(points)) {
-      Path t = Disks.copyTree(template, dir.resolve("cut-" + k));
+      Path t = FileTrees.copyTree(template, dir.resolve("cut-" + k));
       Path carrier = t.resolve("carrier");
       Path host = t.resolve("host/host.qcow2");
       runChild(t.resolve("host"), k, carrier, host, -1);
@@ -84,7 +85,7 @@ class SyncCrashTest {
       assertEquals(SyncMode.FIRST, again.mode(), at);
       assertArrayEquals(newContent, Disks.read(host), "after the rerun " + at);
       assertEquals(0, Disks.compare(host, top(carrier)), at);
-      Disks.deleteTree(t);
+      FileTrees.deleteTree(t);
     }
   }
 
@@ -95,7 +96,7 @@ class SyncCrashTest {
     HostSync.sync(template.resolve("carrier"), template.resolve("host/host.qcow2"), "h", -1);
     byte[] content = Disks.read(top(template.resolve("carrier")));
 
-    Path reference = Disks.copyTree(template, dir.resolve("reference"));
+    Path reference = FileTrees.copyTree(template, dir.resolve("reference"));
     WritePoints.watch(reference.resolve("carrier"));
     SyncResult done =
         HostSync.sync(reference.resolve("carrier"), reference.resolve("host/host.qcow2"), "h", 0);
@@ -107,7 +108,7 @@ class SyncCrashTest {
 
     TreeSet<String> chainsSeen = new TreeSet<>();
     for (long k : cutPoints(points)) {
-      Path t = Disks.copyTree(template, dir.resolve("cut-" + k));
+      Path t = FileTrees.copyTree(template, dir.resolve("cut-" + k));
       Path carrier = t.resolve("carrier");
       Path host = t.resolve("host/host.qcow2");
       runChild(carrier, k, carrier, host, 0);
@@ -140,7 +141,7 @@ class SyncCrashTest {
           at);
       assertArrayEquals(content, Disks.read(top(carrier)), "content after the rerun " + at);
       assertEquals(List.of(), after.verify().problems(), at);
-      Disks.deleteTree(t);
+      FileTrees.deleteTree(t);
     }
     // Cuts fell before the reset was recorded, while it was pending, and after it was done.
     assertEquals(
