@@ -8,6 +8,8 @@ import dev.carryon.cow.ImageException;
 import dev.carryon.cow.ImageFormat;
 import dev.carryon.cow.ImageFormatException;
 import dev.carryon.cow.UnsupportedImageException;
+import dev.carryon.cow.io.Buffers;
+import dev.carryon.cow.io.CountingStorage;
 import dev.carryon.cow.io.Storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,7 +27,8 @@ final class Qcow2Image implements DiskImage {
   /** Flush metadata in the middle of a long write once this much of it is held in memory. */
   private static final long MAX_DIRTY_BYTES = 64L << 20;
 
-  private final Storage storage;
+  /** The image's bytes, counting what is written to them. */
+  private final CountingStorage storage;
   private final Header header;
   private final long clusterSize;
   private final int clusterBits;
@@ -49,7 +52,7 @@ final class Qcow2Image implements DiskImage {
   record Run(ClusterType type, long length, long host) {}
 
   Qcow2Image(Storage storage) throws IOException {
-    this.storage = storage;
+    this.storage = new CountingStorage(storage);
     this.header = Header.read(storage);
     this.clusterSize = header.clusterSize();
     this.clusterBits = header.clusterBits;
@@ -112,6 +115,11 @@ final class Qcow2Image implements DiskImage {
   @Override
   public void attachBacking(DiskImage backing) {
     this.backing = backing;
+  }
+
+  @Override
+  public long bytesWritten() {
+    return storage.written();
   }
 
   // ---- mapping ----
@@ -215,7 +223,7 @@ final class Qcow2Image implements DiskImage {
     while (dst.hasRemaining()) {
       Run r = status(at, dst.remaining());
       int n = (int) r.length;
-      ByteBuffer part = dst.slice(dst.position(), n);
+      ByteBuffer part = Buffers.slice(dst, dst.position(), n);
       switch (r.type) {
         case DATA:
           readHost(part, r.host);
@@ -229,7 +237,7 @@ final class Qcow2Image implements DiskImage {
         default:
           readBacking(part, at);
       }
-      dst.position(dst.position() + n);
+      Buffers.position(dst, dst.position() + n);
       at += n;
     }
   }
@@ -249,9 +257,9 @@ final class Qcow2Image implements DiskImage {
   private void readBacking(ByteBuffer part, long guestOffset) throws IOException {
     long inBacking = backing == null ? 0 : Math.max(0, Math.min(part.remaining(), backing.virtualSize() - guestOffset));
     if (inBacking > 0) {
-      ByteBuffer b = part.slice(part.position(), (int) inBacking);
+      ByteBuffer b = Buffers.slice(part, part.position(), (int) inBacking);
       backing.read(b, guestOffset);
-      part.position(part.position() + (int) inBacking);
+      Buffers.position(part, part.position() + (int) inBacking);
     }
     fillZeros(part);
   }
@@ -314,7 +322,7 @@ final class Qcow2Image implements DiskImage {
   }
 
   private void writeHeaderField(int offset, int length) throws IOException {
-    storage.write(header.encode().slice(offset, length), offset);
+    storage.write(Buffers.slice(header.encode(), offset, length), offset);
   }
 
   @Override
@@ -338,7 +346,7 @@ final class Qcow2Image implements DiskImage {
       int inCluster = (int) (at & (clusterSize - 1));
       int n = (int) Math.min(clusterSize - inCluster, src.remaining());
       writeCluster(at >>> clusterBits, inCluster, src, src.position(), n, run);
-      src.position(src.position() + n);
+      Buffers.position(src, src.position() + n);
       at += n;
       if (tables.dirtyBytes() + refcounts.dirtyBytes() > MAX_DIRTY_BYTES) {
         run.write();
@@ -369,7 +377,7 @@ final class Qcow2Image implements DiskImage {
 
     void write() throws IOException {
       if (source != null) {
-        storage.write(source.slice(from, length), host);
+        storage.write(Buffers.slice(source, from, length), host);
         source = null;
       }
     }
@@ -399,7 +407,7 @@ final class Qcow2Image implements DiskImage {
       // Part of the cluster: the rest keeps what the guest sees now (backing data, zeros).
       byte[] whole = new byte[visible];
       read(ByteBuffer.wrap(whole), guestStart);
-      src.get(index, whole, inCluster, n);
+      Buffers.get(src, index, whole, inCluster, n);
       run.write();
       storage.write(ByteBuffer.wrap(whole), target);
     }
@@ -453,7 +461,7 @@ final class Qcow2Image implements DiskImage {
         if (zeros == null) {
           zeros = ByteBuffer.allocate((int) clusterSize);
         }
-        write(zeros.clear().limit(n), at);
+        write(Buffers.first(zeros, n), at);
       }
       at += n;
     }

@@ -3,6 +3,7 @@ package dev.carryon.cow.qcow2;
 import static dev.carryon.cow.qcow2.Qcow2Format.OFFSET_MASK;
 
 import dev.carryon.cow.ImageFormatException;
+import dev.carryon.cow.io.Buffers;
 import dev.carryon.cow.io.Storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -255,7 +256,7 @@ final class Refcounts {
     for (int i = dirtyEntries.nextSetBit(0); i >= 0; i = dirtyEntries.nextSetBit(i)) {
       int first = i / perCluster * perCluster;
       int end = Math.min(table.length, first + perCluster);
-      storage.write(b.slice(first * 8, (end - first) * 8), header.refcountTableOffset + first * 8L);
+      storage.write(Buffers.slice(b, first * 8, (end - first) * 8), header.refcountTableOffset + first * 8L);
       i = end;
     }
     dirtyEntries.clear();
