@@ -13,6 +13,8 @@ import java.util.List;
  * commit} restricted to one layer. Only the top's L1/L2 tables are walked, so the cost follows
  * the changed data, not the disk size. Both images are validated before the first byte is
  * written; the target is forced once at the end (and at the ordering points of qcow2 metadata).
+ * A merge stopped by an error leaves the target as a crash at that point would: every cluster
+ * old or new, at worst leaked clusters.
  */
 public final class Merger {
   /** Data moves in pieces of at most this size. */

@@ -42,6 +42,13 @@ final class Qcow2Image implements DiskImage {
   private boolean writing;
   /** Whether anything was written since the last flush. */
   private boolean unflushed;
+  /**
+   * The error that stopped a change half way, or null. From then on the image takes no more
+   * changes and {@link #close} does not flush: the file stays as a crash at that point would leave
+   * it (the ordering of every earlier write keeps that consistent, at worst leaking clusters),
+   * whereas writing the rest of the metadata out of its order could corrupt it.
+   */
+  private IOException failed;
   /** Host ranges (offset, bytes) to give back once the mapping that dropped them is durable. */
   private final List<long[]> frees = new ArrayList<>();
   /** Guest cluster index of {@link #inflated}, -1 for none. */
@@ -308,6 +315,11 @@ final class Qcow2Image implements DiskImage {
 
   /** Before the first change: the checks, then the autoclear bits cleared as the spec demands. */
   private void beginWriting() throws IOException {
+    if (failed != null) {
+      throw new ImageException(
+          path(), "an earlier change failed (" + failed.getMessage() + "); the image was left as a crash"
+              + " would leave it and takes no more writes", failed);
+    }
     if (writing) {
       return;
     }
@@ -335,10 +347,32 @@ final class Qcow2Image implements DiskImage {
     }
   }
 
+  /** A change to the image; see {@link #changing}. */
+  private interface Change {
+    void run() throws IOException;
+  }
+
+  /** Runs {@code change}; if it fails, the image is {@link #failed} from then on. */
+  private void changing(Change change) throws IOException {
+    beginWriting();
+    try {
+      change.run();
+    } catch (IOException e) {
+      failed = e;
+      throw e;
+    } catch (RuntimeException | Error e) {
+      failed = new IOException(e.toString(), e);
+      throw e;
+    }
+  }
+
   @Override
   public void write(ByteBuffer src, long guestOffset) throws IOException {
     checkRange(guestOffset, src.remaining());
-    beginWriting();
+    changing(() -> writeData(src, guestOffset));
+  }
+
+  private void writeData(ByteBuffer src, long guestOffset) throws IOException {
     unflushed = true;
     HostRun run = new HostRun();
     long at = guestOffset;
@@ -350,7 +384,9 @@ final class Qcow2Image implements DiskImage {
       at += n;
       if (tables.dirtyBytes() + refcounts.dirtyBytes() > MAX_DIRTY_BYTES) {
         run.write();
-        flush();
+        writeMetadata();
+        // The rest of this write changes metadata again.
+        unflushed = true;
       }
     }
     run.write();
@@ -428,9 +464,10 @@ final class Qcow2Image implements DiskImage {
 
   /** Adds {@code delta} to a host cluster's refcount (repairs); written by the next flush. */
   void changeRefcount(long hostCluster, long delta) throws IOException {
-    beginWriting();
-    unflushed = true;
-    refcounts.change(hostCluster, delta);
+    changing(() -> {
+      unflushed = true;
+      refcounts.change(hostCluster, delta);
+    });
   }
 
   /** Schedules the host clusters a dropped L2 entry held to be freed after the next mapping write. */
@@ -445,7 +482,10 @@ final class Qcow2Image implements DiskImage {
   @Override
   public void writeZeroes(long guestOffset, long length) throws IOException {
     checkRange(guestOffset, length);
-    beginWriting();
+    changing(() -> zeroRange(guestOffset, length));
+  }
+
+  private void zeroRange(long guestOffset, long length) throws IOException {
     unflushed = true;
     long at = guestOffset;
     long end = guestOffset + length;
@@ -461,7 +501,7 @@ final class Qcow2Image implements DiskImage {
         if (zeros == null) {
           zeros = ByteBuffer.allocate((int) clusterSize);
         }
-        write(Buffers.first(zeros, n), at);
+        writeData(Buffers.first(zeros, n), at);
       }
       at += n;
     }
@@ -492,9 +532,12 @@ final class Qcow2Image implements DiskImage {
    */
   @Override
   public void flush() throws IOException {
-    if (!unflushed) {
-      return;
+    if (unflushed) {
+      changing(this::writeMetadata);
     }
+  }
+
+  private void writeMetadata() throws IOException {
     if (refcounts.isDirty()) {
       refcounts.writeBlocks();
       if (refcounts.tableChanged()) {
@@ -543,7 +586,9 @@ final class Qcow2Image implements DiskImage {
   @Override
   public void close() throws IOException {
     try {
-      flush();
+      if (failed == null) {
+        flush();
+      }
     } finally {
       storage.close();
     }
