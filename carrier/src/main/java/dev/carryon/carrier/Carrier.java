@@ -389,7 +389,8 @@ public final class Carrier implements AutoCloseable {
             end.sessionId(),
             chain,
             state == null ? null : CarrierFiles.state(number),
-            note);
+            note,
+            end.qemu());
     Durable.move(end.layerFile(), file(made.top()));
     Durable.syncFolder(file(CarrierFiles.LAYERS));
     if (state != null) {
@@ -459,7 +460,8 @@ public final class Carrier implements AutoCloseable {
             g.sessionId(),
             List.of(r.into(), CarrierFiles.COW),
             state,
-            g.note());
+            g.note(),
+            g.qemu());
     commit(
         manifest
             .withReset(null)
@@ -616,7 +618,8 @@ public final class Carrier implements AutoCloseable {
             init.sessionId(),
             List.of(base, CarrierFiles.COW),
             state,
-            init.note());
+            init.note(),
+            null);
     return new Manifest(
         UUID.randomUUID(), now, 1, vm, init.keep(), List.of(first), records, null, null);
   }

@@ -48,6 +48,9 @@ public final class SessionEnd {
   /** True when the guest was shut down and the new generation boots cold. */
   private boolean cold;
 
+  /** The QEMU the session ran under, recorded with the new generation; null when unknown. */
+  private QemuRun qemu;
+
   SessionEnd(HostIdentity host, String sessionId, Generation resumed, long number, Path carrier) {
     this.host = host;
     this.sessionId = sessionId;
@@ -128,6 +131,15 @@ public final class SessionEnd {
       throw new IllegalStateException("a state was already written to " + stateFile);
     }
     cold = true;
+  }
+
+  /** Records {@code run} as the QEMU the session ran under, with the new generation. */
+  public void ranUnder(QemuRun run) {
+    qemu = run;
+  }
+
+  QemuRun qemu() {
+    return qemu;
   }
 
   HostIdentity host() {

@@ -50,18 +50,25 @@ final class InitCommand implements Callable<Integer> {
   @Option(names = "--cpus", paramLabel = "N", defaultValue = "1", description = "Virtual CPUs (default: ${DEFAULT-VALUE}).")
   int cpus;
 
-  @Option(names = "--machine", paramLabel = "TYPE", defaultValue = "pc-q35-7.2", description = "QEMU machine type, pinned to a versioned name (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--machine", paramLabel = "TYPE", description = "QEMU machine type, pinned to a versioned name (default: " + HostCapabilities.PORTABLE_MACHINE + ", which QEMU 7.2 and every newer QEMU run, where this host has it).")
   String machine;
 
-  @Option(names = "--cpu", paramLabel = "MODEL", defaultValue = "qemu64", description = "QEMU CPU model (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--cpu", paramLabel = "MODEL", defaultValue = "qemu64", description = "QEMU CPU model (default: ${DEFAULT-VALUE}). One that is not portable across hosts and QEMU versions (max, host, or one this QEMU cannot give in full) needs --cpu-unportable.")
   String cpu;
+
+  @Option(names = "--cpu-unportable", description = "Take a CPU model that is not portable (max, host): the guest sees the features of whichever host runs it, and can fault after a carry to a host that lacks one it used.")
+  boolean cpuUnportable;
 
   @Option(names = "--keep", paramLabel = "N", defaultValue = "" + CarrierFiles.DEFAULT_KEEP, description = "Hibernation checkpoints kept (default: ${DEFAULT-VALUE}).")
   int keep;
 
-  private String pinnedMachine() throws java.io.IOException {
+  /** The machine type the carrier gets, and why (printed: the user did not choose it). */
+  private HostCapabilities.Choice machine(HostCapabilities here) {
+    if (machine == null) {
+      return here.defaultMachine();
+    }
     try {
-      return HostCapabilities.probe(QemuTool.SYSTEM.locate()).pinnedMachine(machine);
+      return new HostCapabilities.Choice(here.pinnedMachine(machine), "as --machine " + machine + " asked");
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--machine: " + e.getMessage());
     }
@@ -78,16 +85,29 @@ final class InitCommand implements Callable<Integer> {
     if (initrd != null && kernel == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--initrd needs --kernel");
     }
-    VmConfig vm =
-        new VmConfig(
-            pinnedMachine(), cpu, memoryMiB, cpus, "virtio-blk",
-            kernel == null ? null : CarrierFiles.KERNEL,
-            initrd == null ? null : CarrierFiles.INITRD,
-            append, List.of());
     PrintWriter err = spec.commandLine().getErr();
-    ProgressBar bar = ProgressBar.on(err, "copying");
     Generation g;
+    VmConfig vm;
+    HostCapabilities.Choice machineType;
     try (Host host = Host.open()) {
+      HostCapabilities here =
+          HostCapabilities.probe(QemuTool.SYSTEM.locate(), host.home().qemuFactsCache());
+      machineType = machine(here);
+      String cpuProblem = here.cpuProblem(cpu, cpuUnportable);
+      if (cpuProblem != null) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--cpu: " + cpuProblem);
+      }
+      try {
+        vm =
+            new VmConfig(
+                machineType.value(), cpu, memoryMiB, cpus, VmConfig.VIRTIO_BLK,
+                kernel == null ? null : CarrierFiles.KERNEL,
+                initrd == null ? null : CarrierFiles.INITRD,
+                append, List.of());
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      ProgressBar bar = ProgressBar.on(err, "copying");
       CarrierInit init =
           new CarrierInit(
               vm, image, null, kernel, initrd, null, host.identity(),
@@ -99,9 +119,16 @@ final class InitCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     out.printf(
-        "made carrier %s: generation %d, %s, %d MiB RAM, %d CPU(s), %s; the first resume"
+        "made carrier %s: generation %d, %s, cpu %s, %d MiB RAM, %d CPU(s), %s; the first resume"
             + " cold-boots%n",
-        carrier, g.number(), vm.machineType(), vm.memoryMiB(), vm.cpus(), String.join(" + ", g.chain()));
+        carrier, g.number(), vm.machineType(), vm.cpuModel(), vm.memoryMiB(), vm.cpus(),
+        String.join(" + ", g.chain()));
+    out.printf("machine type %s: %s%n", vm.machineType(), machineType.why());
+    if (!vm.cpuPortable()) {
+      out.printf(
+          "cpu %s is not portable (--cpu-unportable): the guest sees each host's CPU features%n",
+          vm.cpuModel());
+    }
     out.flush();
     return ExitCodes.OK;
   }

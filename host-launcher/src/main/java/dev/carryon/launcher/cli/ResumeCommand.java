@@ -50,6 +50,9 @@ final class ResumeCommand implements Callable<Integer> {
   @Option(names = "--display", description = "Show the VM's screen in a window (QEMU's gtk display).")
   boolean display;
 
+  @Option(names = "--machine", paramLabel = "TYPE", description = "Boot under this QEMU machine type instead of the generation's, for a host whose QEMU lacks that type. Only without a RAM state: with --cold-boot, or for a generation that has none.")
+  String machine;
+
   @Override
   public Integer call() throws Exception {
     Long generation = null;
@@ -71,7 +74,7 @@ final class ResumeCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     ResumeSession.Request request =
         new ResumeSession.Request(
-            carrier, generation, at, coldBoot, detach, console, display ? "gtk" : null);
+            carrier, generation, at, coldBoot, detach, console, display ? "gtk" : null, machine);
     try (Host host = Host.open()) {
       CountDownLatch interrupted = new CountDownLatch(1);
       if (!detach) {
@@ -80,10 +83,10 @@ final class ResumeCommand implements Callable<Integer> {
       ResumeSession.Started s = ResumeSession.start(host, request, err);
       Steps.print(s.steps(), out);
       out.printf(
-          "%s generation %d of %s in %.2f s (session %s, %s)%n",
+          "%s generation %d of %s in %.2f s (session %s, QEMU %s, %s, %s)%n",
           s.restored() ? "resumed" : "cold-booted",
           s.generation().number(), carrier, s.elapsed().toNanos() / 1e9,
-          s.record().sessionId(), s.accel().accel().qemuName());
+          s.record().sessionId(), s.ranUnder().version(), s.ranUnder().accel(), s.ranUnder().machineType());
       out.printf("console: %s%n", s.console() == null ? "this terminal" : s.console());
       out.flush();
       if (detach) {

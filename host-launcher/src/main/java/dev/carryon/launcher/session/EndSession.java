@@ -185,6 +185,7 @@ public final class EndSession {
       }
       SessionEnd end =
           carrier.beginEnd(host.identity, session.sessionId(), session.fromGeneration());
+      end.ranUnder(SessionQemu.read(session.workDir()));
       long t = System.nanoTime();
       ProgressBar bar = ProgressBar.on(log, "writing layer");
       end.copyLayer(session.workDir().resolve(ResumeSession.LOCAL_COW), bar::update);

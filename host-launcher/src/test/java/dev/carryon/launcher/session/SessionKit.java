@@ -64,8 +64,15 @@ public final class SessionKit {
     }
   }
 
-  /** One host: its carryon folder and the host name its leases carry. */
-  public record TestHost(Path home, String name) {
+  /**
+   * One host: its carryon folder, the host name its leases carry, and environment variables of
+   * every command run from it (e.g. {@code CARRYON_QEMU} for a host with another QEMU).
+   */
+  public record TestHost(Path home, String name, Map<String, String> env) {
+    public TestHost(Path home, String name) {
+      this(home, name, Map.of());
+    }
+
     /** Runs {@code carryon args...} from this host and waits for it. */
     public Run run(String... args) throws IOException, InterruptedException {
       return run(Map.of(), args);
@@ -106,6 +113,7 @@ public final class SessionKit {
       e.put("CARRYON_HOME", home.toString());
       e.put("CARRYON_ACCEL", "tcg"); // the KVM of these machines can hang a guest
       e.put("HOSTNAME", name);
+      e.putAll(this.env);
       e.putAll(env);
       return pb.start();
     }
@@ -140,6 +148,13 @@ public final class SessionKit {
    */
   public static Path initCarrier(TestHost host, Path carrier, String... extra)
       throws IOException, InterruptedException {
+    init(host, carrier, extra);
+    return carrier;
+  }
+
+  /** Like {@link #initCarrier}, returning what init printed. */
+  public static Run init(TestHost host, Path carrier, String... extra)
+      throws IOException, InterruptedException {
     QemuTool.SYSTEM.locate(); // fail, not skip, without QEMU
     TestGuest guest = TestGuest.get();
     List<String> args =
@@ -154,8 +169,7 @@ public final class SessionKit {
       args.addAll(List.of("--append", APPEND));
     }
     args.addAll(List.of(extra));
-    host.run(args.toArray(String[]::new)).expect(0);
-    return carrier;
+    return host.run(args.toArray(String[]::new)).expect(0);
   }
 
   /** Waits for a tick numbered above {@code n} and returns the last tick seen. */
