@@ -19,6 +19,8 @@ import java.util.Objects;
  * @param note free text for people, may be empty
  * @param qemu the QEMU its session ran under, or null when not recorded (made by init, or by a
  *     carryon that did not record it): then the carrier's machine type applies
+ * @param screenshot carrier name of a small picture of the screen as the state was saved, or null
+ *     (no display adapter, no state, or made before screenshots were kept)
  */
 public record Generation(
     long number,
@@ -29,7 +31,8 @@ public record Generation(
     List<String> chain,
     String state,
     String note,
-    QemuRun qemu) {
+    QemuRun qemu,
+    String screenshot) {
 
   public Generation {
     Objects.requireNonNull(created, "created");
@@ -62,6 +65,7 @@ public record Generation(
   }
 
   Generation withChain(List<String> newChain) {
-    return new Generation(number, parent, created, hostId, sessionId, newChain, state, note, qemu);
+    return new Generation(
+        number, parent, created, hostId, sessionId, newChain, state, note, qemu, screenshot);
   }
 }

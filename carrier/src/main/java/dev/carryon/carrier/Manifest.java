@@ -111,6 +111,9 @@ public record Manifest(
       if (g.state() != null) {
         names.add(g.state());
       }
+      if (g.screenshot() != null) {
+        names.add(g.screenshot());
+      }
     }
     if (vm.kernel() != null) {
       names.add(vm.kernel());

@@ -36,7 +36,8 @@ import java.util.TreeMap;
  *                    "sessionId": "s3", "chain": ["base.qcow2", "cow.qcow2", "layers/L3.qcow2"],
  *                    "state": "states/S3.zst", "note": "",
  *                    "qemu": null | {"version": "7.2.22 (Debian ...)", "accel": "tcg",
- *                                    "machineType": "pc-q35-7.2"}}],
+ *                                    "machineType": "pc-q35-7.2"},
+ *                    "screenshot": null | "states/S3.png"}],
  *   "files": {"base.qcow2": {"size": 1048576, "sha256": "<64 hex>"}, ...},
  *   "lease": null | {"hostId": "h1", "hostName": "desk", "sessionId": "s4", "since": "<instant>"},
  *   "pending": null | {"op": "merge-layer", "layer": "layers/L2.qcow2", "into": "cow.qcow2",
@@ -48,9 +49,9 @@ import java.util.TreeMap;
  * }</pre>
  *
  * {@code "syncs"} (see {@link SyncRecord}), {@code "reset"} (see {@link PendingReset}) and each
- * generation's {@code "qemu"} (see {@link QemuRun}) came later within version 1: they are always
- * written, and a manifest without them reads as one with no sync recorded, no reset pending and no
- * QEMU recorded. When present they are as strict as every other field.
+ * generation's {@code "qemu"} (see {@link QemuRun}) and {@code "screenshot"} came later within
+ * version 1: they are always written, and a manifest without them reads as one with no sync
+ * recorded, no reset pending, no QEMU recorded and no screenshot. When present they are as strict as every other field.
  */
 public final class ManifestCodec {
   private static final ObjectMapper MAPPER =
@@ -163,6 +164,7 @@ public final class ManifestCodec {
             .put("accel", g.qemu().accel())
             .put("machineType", g.qemu().machineType());
       }
+      go.put("screenshot", g.screenshot());
     }
     ObjectNode files = o.putObject("files");
     m.files()
@@ -298,7 +300,8 @@ public final class ManifestCodec {
               g.texts("chain"),
               g.textOrNull("state"),
               g.text("note"),
-              g.has("qemu") ? readQemuRun(g.objectOrNull("qemu")) : null);
+              g.has("qemu") ? readQemuRun(g.objectOrNull("qemu")) : null,
+              g.has("screenshot") ? g.textOrNull("screenshot") : null);
     } catch (IllegalArgumentException e) {
       throw g.invalid(e.getMessage());
     }

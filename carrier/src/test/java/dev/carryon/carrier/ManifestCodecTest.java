@@ -57,6 +57,7 @@ class ManifestCodecTest {
             List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2"),
             null,
             "cold",
+            null,
             null);
     Generation g2 =
         new Generation(
@@ -68,10 +69,12 @@ class ManifestCodecTest {
             List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2", "layers/L5.qcow2"),
             "states/S5.zst",
             "with \"quotes\" and ünïcode",
-            new QemuRun("10.0.13 (Debian 1:10.0.13+ds-0+deb13u1)", "kvm", "pc-q35-7.1"));
+            new QemuRun("10.0.13 (Debian 1:10.0.13+ds-0+deb13u1)", "kvm", "pc-q35-7.1"),
+            "states/S5.png");
     Map<String, FileRecord> files = new TreeMap<>();
     for (String name :
-        List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2", "layers/L5.qcow2", "states/S5.zst")) {
+        List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2", "layers/L5.qcow2", "states/S5.zst",
+            "states/S5.png")) {
       files.put(name, new FileRecord(name.length() * 1000L, name.contains("L") ? SHA_A : SHA_B));
     }
     Manifest m =

@@ -5,12 +5,16 @@ import dev.carryon.carrier.CarrierFiles;
 import dev.carryon.carrier.CarrierInit;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.carrier.VmDevice;
 import dev.carryon.launcher.qemu.QemuTool;
 import dev.carryon.launcher.session.Host;
 import dev.carryon.launcher.session.HostCapabilities;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -59,8 +63,61 @@ final class InitCommand implements Callable<Integer> {
   @Option(names = "--cpu-unportable", description = "Take a CPU model that is not portable (max, host): the guest sees the features of whichever host runs it, and can fault after a carry to a host that lacks one it used.")
   boolean cpuUnportable;
 
+  @Option(names = "--display-adapter", paramLabel = "TYPE", defaultValue = "virtio-vga", description = "The VM's display adapter: virtio-vga, VGA (for guests without a virtio-gpu driver) or none (default: ${DEFAULT-VALUE}).")
+  String displayAdapter;
+
+  @Option(names = "--input", paramLabel = "KIND", description = "Keyboard and pointer for a window: usb (a tablet and a keyboard on an xHCI controller), virtio, or none (default: usb with a display adapter, none without).")
+  String input;
+
+  @Option(names = "--no-nic", description = "No network card (by default the VM gets a virtio-net card, whose MAC address is fixed here so the guest's network config survives every carry).")
+  boolean noNic;
+
+  @Option(names = "--mac", paramLabel = "MAC", description = "The network card's MAC address (default: 52:54:00 and three random bytes).")
+  String mac;
+
   @Option(names = "--keep", paramLabel = "N", defaultValue = "" + CarrierFiles.DEFAULT_KEEP, description = "Hibernation checkpoints kept (default: ${DEFAULT-VALUE}).")
   int keep;
+
+  /** The devices beyond the disk that the options ask for, as the carrier records them. */
+  private List<String> devices() {
+    List<VmDevice> devices = new ArrayList<>();
+    switch (displayAdapter) {
+      case "virtio-vga" -> devices.add(VmDevice.of(VmDevice.Type.VIRTIO_VGA));
+      case "VGA" -> devices.add(VmDevice.of(VmDevice.Type.VGA));
+      case "none" -> { }
+      default -> throw new CommandLine.ParameterException(
+          spec.commandLine(), "--display-adapter (" + displayAdapter + ") must be virtio-vga, VGA or none");
+    }
+    String kind = input != null ? input : devices.isEmpty() ? "none" : "usb";
+    switch (kind) {
+      case "usb" -> devices.addAll(
+          List.of(VmDevice.of(VmDevice.Type.XHCI), VmDevice.of(VmDevice.Type.USB_TABLET),
+              VmDevice.of(VmDevice.Type.USB_KBD)));
+      case "virtio" -> devices.addAll(
+          List.of(VmDevice.of(VmDevice.Type.VIRTIO_KEYBOARD), VmDevice.of(VmDevice.Type.VIRTIO_TABLET)));
+      case "none" -> { }
+      default -> throw new CommandLine.ParameterException(
+          spec.commandLine(), "--input (" + input + ") must be usb, virtio or none");
+    }
+    if (noNic && mac != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--mac needs a network card (no --no-nic)");
+    }
+    if (!noNic) {
+      try {
+        devices.add(VmDevice.nic(mac != null ? mac.toLowerCase(Locale.ROOT) : randomMac()));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--mac: " + e.getMessage());
+      }
+    }
+    return devices.stream().map(VmDevice::spec).toList();
+  }
+
+  /** A MAC in QEMU's own locally administered range 52:54:00, the rest random. */
+  private static String randomMac() {
+    byte[] tail = new byte[3];
+    new SecureRandom().nextBytes(tail);
+    return String.format("52:54:00:%02x:%02x:%02x", tail[0], tail[1], tail[2]);
+  }
 
   /** The machine type the carrier gets, and why (printed: the user did not choose it). */
   private HostCapabilities.Choice machine(HostCapabilities here) {
@@ -85,6 +142,7 @@ final class InitCommand implements Callable<Integer> {
     if (initrd != null && kernel == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--initrd needs --kernel");
     }
+    List<String> devices = devices();
     PrintWriter err = spec.commandLine().getErr();
     Generation g;
     VmConfig vm;
@@ -103,7 +161,7 @@ final class InitCommand implements Callable<Integer> {
                 machineType.value(), cpu, memoryMiB, cpus, VmConfig.VIRTIO_BLK,
                 kernel == null ? null : CarrierFiles.KERNEL,
                 initrd == null ? null : CarrierFiles.INITRD,
-                append, List.of());
+                append, devices);
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
       }
@@ -124,6 +182,8 @@ final class InitCommand implements Callable<Integer> {
         carrier, g.number(), vm.machineType(), vm.cpuModel(), vm.memoryMiB(), vm.cpus(),
         String.join(" + ", g.chain()));
     out.printf("machine type %s: %s%n", vm.machineType(), machineType.why());
+    out.printf(
+        "devices: %s%n", vm.extraDevices().isEmpty() ? "none (headless, no network)" : String.join(", ", vm.extraDevices()));
     if (!vm.cpuPortable()) {
       out.printf(
           "cpu %s is not portable (--cpu-unportable): the guest sees each host's CPU features%n",

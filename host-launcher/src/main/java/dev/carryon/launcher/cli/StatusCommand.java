@@ -30,7 +30,7 @@ final class StatusCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
   Path carrier;
 
-  @Option(names = "--json", description = "Print JSON: generation, session (null when none), disk (the current chain's top image), cpu_portable, cow_bytes, checkpoints (each with its machine_type and the qemu version and accel that made it, null when not recorded).")
+  @Option(names = "--json", description = "Print JSON: generation, session (null when none), disk (the current chain's top image), cpu_portable, devices, cow_bytes, checkpoints (each with its machine_type, the qemu version and accel that made it, null when not recorded, and its screenshot, null when none).")
   boolean json;
 
   @Override
@@ -69,6 +69,9 @@ final class StatusCommand implements Callable<Integer> {
               g.qemu() == null
                   ? g.machineType(m.vm()) + ", QEMU not recorded"
                   : g.qemu().machineType() + ", QEMU " + g.qemu().version() + ", " + g.qemu().accel());
+          if (g.screenshot() != null) {
+            out.printf("          screen as saved: %s%n", c.file(g.screenshot()));
+          }
         }
       }
     }
@@ -101,6 +104,11 @@ final class StatusCommand implements Callable<Integer> {
       }
       g.writeStringField("disk", top.toString());
       g.writeBooleanField("cpu_portable", m.vm().cpuPortable());
+      g.writeArrayFieldStart("devices");
+      for (String d : m.vm().extraDevices()) {
+        g.writeString(d);
+      }
+      g.writeEndArray();
       g.writeNumberField("cow_bytes", cowBytes);
       g.writeNumberField("base_bytes", Files.size(c.chainFiles(c.current()).get(0)));
       g.writeArrayFieldStart("checkpoints");
@@ -115,6 +123,11 @@ final class StatusCommand implements Callable<Integer> {
         g.writeStringField("created", gen.created().toString());
         g.writeBooleanField("current", gen.number() == m.currentGeneration());
         g.writeStringField("machine_type", gen.machineType(m.vm()));
+        if (gen.screenshot() == null) {
+          g.writeNullField("screenshot");
+        } else {
+          g.writeStringField("screenshot", c.file(gen.screenshot()).toString());
+        }
         if (gen.qemu() == null) {
           g.writeNullField("qemu");
         } else {

@@ -72,7 +72,7 @@ public final class QemuCommandLine {
       addDisk(args, launch);
     }
     for (VmDevice device : config.devices()) {
-      addDevice(args, device);
+      addDevice(args, device, launch.forwards());
     }
     if (launch.consoleFile() == null) {
       // signal=off: a Ctrl-C typed into the console must reach carryon, not kill QEMU.
@@ -155,17 +155,20 @@ public final class QemuCommandLine {
 
   /**
    * One allow-listed device, written from its type: what plugs it in (the USB bus, the NIC's
-   * host side) is the host's. The NIC has no option ROM ({@code romfile=}): carryon boots kernels
-   * directly or from the disk, and a ROM is RAM that a restore would need the same on every host.
+   * host side: user-mode NAT with the launch's port forwards) is the host's. The NIC has no option
+   * ROM ({@code romfile=}): carryon boots kernels directly or from the disk, and a ROM is RAM that a
+   * restore would need the same on every host.
    */
-  private static void addDevice(List<String> args, VmDevice device) {
+  private static void addDevice(List<String> args, VmDevice device, List<HostForward> forwards) {
     String driver = device.type().driver();
     String spec =
         switch (device.type()) {
           case XHCI -> driver + ",id=" + XHCI_ID;
           case USB_TABLET, USB_KBD -> driver + ",bus=" + XHCI_ID + ".0";
           case VIRTIO_NET -> {
-            args.addAll(List.of("-netdev", "user,id=" + NETDEV_ID));
+            StringBuilder netdev = new StringBuilder("user,id=" + NETDEV_ID);
+            forwards.forEach(f -> netdev.append(",hostfwd=").append(f.spec()));
+            args.addAll(List.of("-netdev", netdev.toString()));
             yield driver + ",netdev=" + NETDEV_ID + ",mac=" + device.mac() + ",romfile=";
           }
           case VIRTIO_VGA, VGA, VIRTIO_KEYBOARD, VIRTIO_TABLET -> driver;

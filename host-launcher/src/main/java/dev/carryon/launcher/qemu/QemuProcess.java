@@ -135,6 +135,9 @@ public final class QemuProcess implements AutoCloseable {
     ProcessBuilder builder = new ProcessBuilder(commandLine);
     builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     builder.redirectError(workDir.resolve("qemu.log").toFile());
+    // GTK starts the accessibility bus's launcher, a program the sandbox (spawn=deny) kills QEMU for.
+    builder.environment().put("NO_AT_BRIDGE", "1");
+    builder.environment().put("GTK_A11Y", "none");
     if (launch == null || launch.consoleFile() != null) {
       builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
     } else if (detached) {

@@ -17,10 +17,13 @@ import dev.carryon.launcher.host.SessionState;
 import dev.carryon.launcher.qemu.AccelChoice;
 import dev.carryon.launcher.qemu.AccelProbe;
 import dev.carryon.launcher.qemu.DiskFormat;
+import dev.carryon.launcher.qemu.HostForward;
 import dev.carryon.launcher.qemu.Hibernation;
 import dev.carryon.launcher.qemu.QemuLaunch;
+import dev.carryon.launcher.qemu.QemuDisplay;
 import dev.carryon.launcher.qemu.QemuProcess;
 import dev.carryon.launcher.qemu.QemuTool;
+import dev.carryon.launcher.qemu.Screens;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.channels.ReadableByteChannel;
@@ -48,6 +51,8 @@ public final class ResumeSession {
   static final String LOCAL_COW = "local.qcow2";
   /** Name of the saved state in the session's work folder. */
   static final String LOCAL_STATE = "state.zst";
+  /** The screen as restored (small, as generations keep it), in the session's work folder. */
+  static final String RESTORED_SCREEN = "restored-screen.png";
   /** Name of the console log in a detached session's work folder. */
   static final String CONSOLE = "console.log";
 
@@ -61,7 +66,8 @@ public final class ResumeSession {
    * @param detach leave QEMU running when this command returns
    * @param console file for the serial console, or null (stdout in the foreground, a file in the
    *     work folder when detached)
-   * @param display a QEMU display type, or null for none
+   * @param display a QEMU {@code -display} value, or null for the default ({@link
+   *     QemuDisplay#byDefault})
    * @param machine boot under this machine type instead of the generation's (only without a RAM
    *     state: a cold boot), or null
    */
@@ -73,7 +79,8 @@ public final class ResumeSession {
       boolean detach,
       Path console,
       String display,
-      String machine) {}
+      String machine,
+      List<HostForward> forwards) {}
 
   /**
    * A session that runs.
@@ -85,6 +92,7 @@ public final class ResumeSession {
    * @param accel the accelerator chosen and why
    * @param ranUnder the QEMU it runs under, as the new generation will record it
    * @param console where the serial console goes, or null for stdout
+   * @param screen how the VM's screen is shown, for people; null for a VM without a display adapter
    * @param elapsed from the command's start to the guest running
    * @param steps what it took to get there, step by step
    */
@@ -96,6 +104,7 @@ public final class ResumeSession {
       AccelChoice accel,
       QemuRun ranUnder,
       Path console,
+      String screen,
       Duration elapsed,
       List<Step> steps) {}
 
@@ -151,12 +160,15 @@ public final class ResumeSession {
               ? request.console().toAbsolutePath()
               : request.detach() ? workDir.resolve(CONSOLE) : null;
       boolean restore = checked.state != null && !request.coldBoot();
+      String display =
+          request.display() != null ? request.display() : QemuDisplay.byDefault(System.getenv());
       QemuLaunch launch =
           QemuLaunch.of(checked.vm, request.carrier().toAbsolutePath())
               .withDisk(localCow, DiskFormat.QCOW2, checked.chain)
               .withAccel(accel.accel())
               .withConsole(console)
-              .withDisplay(request.display())
+              .withDisplay(hasScreen(checked.vm) ? display : "none")
+              .withForwards(request.forwards())
               .withIncoming(restore);
       qemu = request.detach() ? QemuProcess.startDetached(launch) : QemuProcess.start(launch);
       record = record.withQemu(qemu.pid(), qemu.workDir(), accel.accel().qemuName());
@@ -164,8 +176,10 @@ public final class ResumeSession {
       steps.add(Step.since("make the local COW and start QEMU", t, -1));
       t = System.nanoTime();
       if (restore) {
+        QemuProcess restored = qemu;
         try (ReadableByteChannel state = StateFile.open(checked.state)) {
-          Hibernation.restore(qemu, state, RESTORE_TIMEOUT);
+          Hibernation.restore(
+              qemu, state, RESTORE_TIMEOUT, () -> compareScreen(restored, checked, workDir, log));
         } catch (IOException e) {
           throw new CarryonException(
               ExitCodes.REFUSED,
@@ -191,11 +205,56 @@ public final class ResumeSession {
           accel,
           run,
           console,
+          screen(checked.vm, display, request.carrier()),
           Duration.ofNanos(System.nanoTime() - start),
           List.copyOf(steps));
     } catch (IOException | RuntimeException e) {
       abandon(host, record, qemu);
       throw e;
+    }
+  }
+
+  /** True when the VM has a display adapter. */
+  private static boolean hasScreen(VmConfig vm) {
+    return vm.devices().stream().anyMatch(d -> d.type().isDisplay());
+  }
+
+  /** How the screen is shown, for people; null without a display adapter. */
+  private static String screen(VmConfig vm, String display, Path carrier) {
+    if (!hasScreen(vm)) {
+      return null;
+    }
+    int vnc = QemuDisplay.vncPort(display);
+    return switch (display) {
+      case "gtk", "sdl" -> "in a window (" + display + ")";
+      case "none" -> "not shown (no desktop session here); to see it: resume with --display"
+          + " vnc=127.0.0.1:0 and a VNC viewer on 127.0.0.1:5900, or carryon screenshot " + carrier
+          + " FILE.png";
+      default -> "VNC server on " + display.substring(4) + " (port " + vnc + ")";
+    };
+  }
+
+  /**
+   * While the restored guest is paused: its screen, shrunk as {@code end} shrank the one it saved,
+   * against that one. They match unless the state and the picture do not belong together.
+   */
+  private static void compareScreen(QemuProcess qemu, Checked checked, Path workDir, PrintWriter log) {
+    if (checked.screenshot == null || !hasScreen(checked.vm)) {
+      return;
+    }
+    try {
+      Path full = workDir.resolve("restored-screen-full.png");
+      Path small = workDir.resolve(RESTORED_SCREEN);
+      Screens.dump(qemu, full);
+      Screens.shrink(full, small);
+      Files.delete(full);
+      log.println(
+          Screens.samePixels(small, checked.screenshot)
+              ? "the screen as restored is the one saved with generation " + checked.generation.number()
+              : "warning: the screen as restored differs from the one saved with generation "
+                  + checked.generation.number());
+    } catch (IOException e) {
+      log.println("warning: could not compare the restored screen: " + e.getMessage());
     }
   }
 
@@ -223,6 +282,7 @@ public final class ResumeSession {
    * What validation found out, before anything was written.
    *
    * @param chain the generation's disk chain, top first: exactly what QEMU opens below the COW
+   * @param screenshot the generation's picture of its screen as saved, or null
    * @param host what this host's QEMU offers
    */
   private record Checked(
@@ -231,6 +291,7 @@ public final class ResumeSession {
       VmConfig vm,
       List<QemuLaunch.Image> chain,
       Path state,
+      Path screenshot,
       HostCapabilities host) {}
 
   /** Every check that needs no write: refuses with a clear message when one fails. */
@@ -296,7 +357,8 @@ public final class ResumeSession {
       QemuLaunch launch = QemuLaunch.of(vm, request.carrier());
       Stream.of(launch.kernelPath(), launch.initrdPath()).filter(f -> f != null).forEach(files::add);
       QemuLaunch.requireInside(request.carrier(), files);
-      return new Checked(carrierId, g, vm, chain, state, here);
+      Path screenshot = g.screenshot() == null ? null : carrier.file(g.screenshot());
+      return new Checked(carrierId, g, vm, chain, state, screenshot, here);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.carryon.launcher.session;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.carryon.carrier.QemuRun;
+import dev.carryon.cow.io.WritePoints;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -44,6 +45,7 @@ final class SessionQemu {
             StandardOpenOption.TRUNCATE_EXISTING,
             StandardOpenOption.WRITE)) {
       out.write(ByteBuffer.wrap(json));
+      WritePoints.reach(workDir.resolve(FILE), "force the session's QEMU record");
       out.force(true);
     }
   }

@@ -13,7 +13,6 @@ import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.SessionKit.Run;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
-import dev.carryon.testdata.FileTrees;
 import java.nio.channels.FileChannel;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -56,9 +55,7 @@ class ResumeRefusalTest {
   }
 
   private static Path copy(String name) throws Exception {
-    Path carrier = root.resolve(name);
-    FileTrees.copyTree(made, carrier);
-    return carrier;
+    return SessionKit.copyCarrier(made, name);
   }
 
   @Test

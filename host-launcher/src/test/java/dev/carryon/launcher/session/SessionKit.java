@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.carryon.launcher.qemu.QemuTool;
 import dev.carryon.testdata.ConsoleLog;
+import dev.carryon.testdata.FileTrees;
 import dev.carryon.testdata.TestGuest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -170,6 +171,13 @@ public final class SessionKit {
     }
     args.addAll(List.of(extra));
     return host.run(args.toArray(String[]::new)).expect(0);
+  }
+
+  /** A copy of the carrier {@code made}, beside it and named {@code name}, for a test to change. */
+  public static Path copyCarrier(Path made, String name) throws IOException {
+    Path carrier = made.resolveSibling(name);
+    FileTrees.copyTree(made, carrier);
+    return carrier;
   }
 
   /** Waits for a tick numbered above {@code n} and returns the last tick seen. */
