@@ -12,10 +12,9 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "screenshot",
     mixinStandardHelpOptions = true,
-    description = {
-      "Write the screen of the carrier's VM to FILE as a PNG: the running session's, when this host",
-      "runs it, else the small picture kept with the current generation."
-    })
+    description =
+        "Write the screen of the carrier's VM to FILE as a PNG: the running session's, when this"
+            + " host runs it, else the small picture kept with the current generation.")
 final class ScreenshotCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
