@@ -1,6 +1,5 @@
 package dev.carryon.sync.export;
 
-import dev.carryon.sync.ext4.Ext4File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -53,7 +52,7 @@ final class FolderSink implements ExportSink {
   }
 
   @Override
-  public void directory(List<String> path, Ext4File dir) throws IOException {
+  public void directory(List<String> path, GuestFile dir) throws IOException {
     Path p = resolve(path);
     if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
       if (!replace && !path.isEmpty()) {
@@ -67,7 +66,7 @@ final class FolderSink implements ExportSink {
   }
 
   @Override
-  public void endDirectory(List<String> path, Ext4File dir) throws IOException {
+  public void endDirectory(List<String> path, GuestFile dir) throws IOException {
     // Set last: writing the entries changed the time, and read-only bits could have blocked them.
     Path p = resolve(path);
     if (!path.isEmpty()) {
@@ -76,7 +75,7 @@ final class FolderSink implements ExportSink {
   }
 
   @Override
-  public void file(List<String> path, Ext4File file, InputStream data) throws IOException {
+  public void file(List<String> path, GuestFile file, InputStream data) throws IOException {
     Path p = resolve(path);
     clear(p);
     try (FileChannel out = FileChannel.open(p, StandardOpenOption.CREATE_NEW,
@@ -101,7 +100,7 @@ final class FolderSink implements ExportSink {
   }
 
   @Override
-  public void symlink(List<String> path, Ext4File link, String target) throws IOException {
+  public void symlink(List<String> path, GuestFile link, String target) throws IOException {
     Path p = resolve(path);
     clear(p);
     Path to;
@@ -113,7 +112,7 @@ final class FolderSink implements ExportSink {
     }
     Files.createSymbolicLink(p, to);
     Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-        .setTimes(FileTime.from(link.lastModified()), null, null);
+        .setTimes(FileTime.from(link.modified()), null, null);
   }
 
   @Override
@@ -167,7 +166,7 @@ final class FolderSink implements ExportSink {
     return p;
   }
 
-  private static void setMetadata(Path p, Ext4File f) throws IOException {
+  private static void setMetadata(Path p, GuestFile f) throws IOException {
     PosixFileAttributeView posix = Files.getFileAttributeView(p, PosixFileAttributeView.class,
         LinkOption.NOFOLLOW_LINKS);
     if (posix != null) {
@@ -179,7 +178,7 @@ final class FolderSink implements ExportSink {
       }
       posix.setPermissions(perms);
     }
-    Files.setLastModifiedTime(p, FileTime.from(f.lastModified()));
+    Files.setLastModifiedTime(p, FileTime.from(f.modified()));
   }
 
   private static boolean isZero(byte[] b, int n) {
