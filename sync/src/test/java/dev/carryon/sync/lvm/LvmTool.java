@@ -1,5 +1,6 @@
 package dev.carryon.sync.lvm;
 
+import dev.carryon.testdata.AsRoot;
 import dev.carryon.testdata.FileTrees;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -28,10 +29,6 @@ import java.util.function.UnaryOperator;
  * copies a file system image there by what {@code lvs} reports, for the reader to find again.
  */
 public final class LvmTool implements AutoCloseable {
-  /** Runs the tools as root: directly, or through sudo. */
-  private static final List<String> ROOT =
-      "root".equals(System.getProperty("user.name")) ? List.of() : List.of("sudo", "-n");
-
   /** The disk image. */
   private final Path image;
   /** Loop device of each part, e.g. /dev/loop3. */
@@ -53,10 +50,9 @@ public final class LvmTool implements AutoCloseable {
     LvmTool t = new LvmTool(image, Files.createTempDirectory("carryon-lvm"));
     try {
       for (int i = 0; i < offsetsAndLengths.length; i += 2) {
-        List<String> cmd = new ArrayList<>(ROOT);
-        cmd.addAll(List.of("losetup", "--show", "-f", "-o", Long.toString(offsetsAndLengths[i]),
-            "--sizelimit", Long.toString(offsetsAndLengths[i + 1]), image.toString()));
-        t.loops.add(exec(cmd, Map.of()).trim());
+        t.loops.add(exec(AsRoot.command("losetup", "--show", "-f", "-o",
+            Long.toString(offsetsAndLengths[i]), "--sizelimit",
+            Long.toString(offsetsAndLengths[i + 1]), image.toString())).trim());
         t.offsets.add(offsetsAndLengths[i]);
       }
       StringBuilder filter = new StringBuilder();
@@ -81,10 +77,10 @@ public final class LvmTool implements AutoCloseable {
 
   /** Runs an LVM command (e.g. "lvcreate", "-n", "root", ...) and returns its output. */
   public String run(String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(ROOT); // sudo resets the environment: env sets it after
-    cmd.addAll(List.of("env", "LVM_SYSTEM_DIR=" + system, "LVM_SUPPRESS_FD_WARNINGS=1"));
+    List<String> cmd = AsRoot.command("env", "LVM_SYSTEM_DIR=" + system, // sudo resets the env
+        "LVM_SUPPRESS_FD_WARNINGS=1");
     cmd.addAll(List.of(args));
-    return exec(cmd, Map.of());
+    return exec(cmd);
   }
 
   /** Creates a linear volume of {@code extents} extents without touching its data. */
@@ -192,10 +188,8 @@ public final class LvmTool implements AutoCloseable {
   public void close() throws IOException {
     IOException failed = null;
     for (String loop : loops) {
-      List<String> cmd = new ArrayList<>(ROOT);
-      cmd.addAll(List.of("losetup", "-d", loop));
       try {
-        exec(cmd, Map.of());
+        exec(AsRoot.command("losetup", "-d", loop));
       } catch (IOException e) {
         failed = e;
       }
@@ -219,9 +213,8 @@ public final class LvmTool implements AutoCloseable {
     return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
   }
 
-  private static String exec(List<String> cmd, Map<String, String> env) throws IOException {
+  private static String exec(List<String> cmd) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().putAll(env);
     Path err = Files.createTempFile("lvm", ".err");
     try {
       Process p = pb.redirectError(err.toFile()).start();

@@ -1,0 +1,50 @@
+package dev.carryon.sync.export;
+
+import dev.carryon.testdata.AsRoot;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Changes an ext4 image the way a guest does: mounted through a loop device and edited by shell
+ * commands, so that Linux's own ext4 sets inode generations, nanosecond change times and links as
+ * in a real guest. Needs root (or sudo without a password); always unmounts and detaches.
+ */
+final class KernelEdits {
+  private KernelEdits() {}
+
+  /** Runs {@code script} with sh, in the root of the file system on {@code image}. */
+  static void edit(Path image, String script) throws IOException {
+    Path mnt = Files.createTempDirectory("carryon-mnt");
+    String loop = run(AsRoot.command("losetup", "--show", "-f", image.toString())).strip();
+    try {
+      run(AsRoot.command("mount", "-t", "ext4", loop, mnt.toString()));
+      try {
+        run(AsRoot.command("sh", "-euc", "cd \"$0\"\n" + script, mnt.toString()));
+      } finally {
+        run(AsRoot.command("umount", mnt.toString()));
+      }
+    } finally {
+      run(AsRoot.command("losetup", "-d", loop));
+      Files.delete(mnt);
+    }
+  }
+
+  private static String run(List<String> cmd) throws IOException {
+    Process p = new ProcessBuilder(new ArrayList<>(cmd)).redirectErrorStream(true).start();
+    try {
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IOException(cmd + " failed (edits need root, loop devices and mount): " + out);
+      }
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
+  }
+}
