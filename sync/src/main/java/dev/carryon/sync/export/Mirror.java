@@ -15,6 +15,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -59,6 +60,13 @@ public final class Mirror implements ExportSink {
   private final Set<String> seen = new HashSet<>();
   /** Host folders whose entries changed (created, renamed, deleted): forced at the end. */
   private final Set<Path> dirty = new LinkedHashSet<>();
+  /** Guest folders met, by export-relative path: their metadata is set again at the end. */
+  private final Map<String, GuestFile> folders = new HashMap<>();
+  /**
+   * Host entries the guest lacks, deleted at the end: until then a file among them may turn out
+   * to be the old name of a file renamed elsewhere in the guest, and be moved instead.
+   */
+  private final List<Path> unseen = new ArrayList<>();
   /** Counters. */
   private long files;
   private long written;
@@ -137,18 +145,15 @@ public final class Mirror implements ExportSink {
   public void endDirectory(List<String> path, GuestFile dir) throws IOException {
     Path p = HostFiles.resolve(root, path);
     String prefix = path.isEmpty() ? "" : key(path) + "/";
-    List<Path> gone = new ArrayList<>();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(p)) {
       for (Path child : entries) {
         if (!seen.contains(prefix + child.getFileName())) {
-          gone.add(child);
+          unseen.add(child);
         }
       }
     }
-    for (Path child : gone) {
-      remove(child);
-    }
     if (!path.isEmpty()) { // the mirror folder itself is the user's: its mode and time stay
+      folders.put(key(path), dir);
       setMetadataIfDifferent(p, dir);
     }
   }
@@ -317,9 +322,22 @@ public final class Mirror implements ExportSink {
     symlinks++;
   }
 
+  /**
+   * Deletes what the guest lacks, sets again the times of folders whose entries changed after
+   * they were ended, forces every changed folder, and saves the record last.
+   */
   @Override
   public void commit() throws IOException {
+    for (Path p : unseen) {
+      if (!seen.contains(key(root.relativize(p))) && lstat(p) != null) {
+        remove(p);
+      }
+    }
     for (Path dir : dirty) {
+      GuestFile meta = dir.equals(root) ? null : folders.get(key(root.relativize(dir)));
+      if (meta != null) {
+        setMetadataIfDifferent(dir, meta);
+      }
       forceFolder(dir);
     }
     next.save(recordFile);
@@ -397,6 +415,10 @@ public final class Mirror implements ExportSink {
 
   private static String key(List<String> path) {
     return String.join("/", path);
+  }
+
+  private static String key(Path relative) {
+    return relative.toString();
   }
 
 }

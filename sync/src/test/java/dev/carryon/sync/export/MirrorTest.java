@@ -160,7 +160,7 @@ class MirrorTest {
   static MirrorSummary mirror(Path image, Path mirror, Path record) throws IOException {
     try (RawFileDevice d = RawFileDevice.open(image)) {
       Ext4Tree tree = new Ext4Tree(Ext4Filesystem.open(d, image.toString()));
-      return Mirror.run(tree, "/", mirror, record, "test image " + image);
+      return Mirror.run(tree, "/", mirror, record, "test image"); // the same for its copies
     }
   }
 
