@@ -19,6 +19,8 @@ import java.util.List;
 public final class Exporter implements TreeVisitor {
   /** Where entries are written. */
   private final ExportSink sink;
+  /** Told after each file. */
+  private final ExportProgress progress;
   /** Counters for the summary. */
   private long files;
   private long directories;
@@ -26,8 +28,9 @@ public final class Exporter implements TreeVisitor {
   private long bytes;
   private final List<String> skipped = new ArrayList<>();
 
-  private Exporter(ExportSink sink) {
+  private Exporter(ExportSink sink, ExportProgress progress) {
     this.sink = sink;
+    this.progress = progress;
   }
 
   /** Exports {@code guestPath} into {@code hostDir}, refusing to replace anything there. */
@@ -47,7 +50,7 @@ public final class Exporter implements TreeVisitor {
       Ext4Filesystem fs, String guestPath, Path hostDir, boolean replaceExisting)
       throws IOException {
     return run(new Ext4Tree(fs), guestPath, topName(guestPath),
-        FolderSink.open(hostDir, replaceExisting));
+        FolderSink.open(hostDir, replaceExisting), ExportProgress.NONE);
   }
 
   /** Exports {@code guestPath} into a new tar file, refusing to replace an existing one. */
@@ -67,28 +70,28 @@ public final class Exporter implements TreeVisitor {
       Ext4Filesystem fs, String guestPath, Path tarFile, boolean replaceExisting)
       throws IOException {
     return run(new Ext4Tree(fs), guestPath, topName(guestPath),
-        TarSink.open(tarFile, replaceExisting));
+        TarSink.open(tarFile, replaceExisting), ExportProgress.NONE);
   }
 
   /** As {@link #toFolder(Ext4Filesystem, String, Path, boolean)}, from a chosen volume. */
-  public static ExportSummary toFolder(GuestSource source, Path hostDir, boolean replaceExisting)
-      throws IOException {
+  public static ExportSummary toFolder(GuestSource source, Path hostDir, boolean replaceExisting,
+      ExportProgress progress) throws IOException {
     return run(source.tree(), source.path(), source.topName(),
-        FolderSink.open(hostDir, replaceExisting));
+        FolderSink.open(hostDir, replaceExisting), progress);
   }
 
   /** As {@link #toTar(Ext4Filesystem, String, Path, boolean)}, from a chosen volume. */
-  public static ExportSummary toTar(GuestSource source, Path tarFile, boolean replaceExisting)
-      throws IOException {
+  public static ExportSummary toTar(GuestSource source, Path tarFile, boolean replaceExisting,
+      ExportProgress progress) throws IOException {
     return run(source.tree(), source.path(), source.topName(),
-        TarSink.open(tarFile, replaceExisting));
+        TarSink.open(tarFile, replaceExisting), progress);
   }
 
   /** Walks {@code path} of {@code tree} into {@code sink}, naming it {@code top}, and commits. */
-  static ExportSummary run(GuestTree tree, String path, List<String> top, ExportSink sink)
-      throws IOException {
+  static ExportSummary run(GuestTree tree, String path, List<String> top, ExportSink sink,
+      ExportProgress progress) throws IOException {
     try (sink) {
-      Exporter exporter = new Exporter(sink);
+      Exporter exporter = new Exporter(sink, progress);
       tree.walk(path, top, exporter);
       sink.commit();
       return new ExportSummary(exporter.files, exporter.directories, exporter.symlinks,
@@ -128,6 +131,7 @@ public final class Exporter implements TreeVisitor {
     sink.file(path, file, data);
     files++;
     bytes += file.size();
+    progress.handled(files, bytes);
   }
 
   @Override

@@ -94,12 +94,12 @@ public final class Mirror implements ExportSink {
    *     record of another source is not used
    */
   public static MirrorSummary run(GuestSource source, Path hostDir, Path recordFile,
-      String sourceName) throws IOException {
-    return run(source.tree(), source.path(), hostDir, recordFile, sourceName);
+      String sourceName, ExportProgress progress) throws IOException {
+    return run(source.tree(), source.path(), hostDir, recordFile, sourceName, progress);
   }
 
   static MirrorSummary run(GuestTree tree, String path, Path hostDir, Path recordFile,
-      String sourceName) throws IOException {
+      String sourceName, ExportProgress progress) throws IOException {
     Path root = hostDir.toAbsolutePath().normalize();
     Files.createDirectories(recordFile.toAbsolutePath().getParent());
     Path lockFile = recordFile.resolveSibling(recordFile.getFileName() + ".lock");
@@ -118,7 +118,7 @@ public final class Mirror implements ExportSink {
       }
       Mirror m = new Mirror(root, MirrorRecord.load(recordFile, sourceName),
           MirrorRecord.empty(sourceName), recordFile);
-      ExportSummary walked = Exporter.run(tree, path, List.of(), m);
+      ExportSummary walked = Exporter.run(tree, path, List.of(), m, progress);
       return new MirrorSummary(m.files, m.written, m.bytesWritten, m.renamed, m.unchanged,
           m.symlinks, m.directories, m.deleted, walked.skipped());
     }

@@ -40,7 +40,7 @@ class CarrierDiskTest {
       assertEquals(2, d.generation().number());
       assertEquals("the only file system on the disk", src.choice().reason());
       assertEquals("the whole disk", src.choice().volume().id());
-      ExportSummary s = Exporter.toFolder(src, dir.resolve("out"), false);
+      ExportSummary s = Exporter.toFolder(src, dir.resolve("out"), false, ExportProgress.NONE);
       assertEquals(1, s.files());
       assertEquals(expected.length, s.bytes());
     }
@@ -48,7 +48,8 @@ class CarrierDiskTest {
         GuestSource src = GuestSource.open(d.device(), d.name(), "/no/such",
             GuestSource.Selection.DEFAULT)) {
       Ext4Exception e = assertThrows(Ext4Exception.class,
-          () -> Exporter.toFolder(src, dir.resolve("out2"), false));
+          () -> Exporter.toFolder(src, dir.resolve("out2"), false,
+          ExportProgress.NONE));
       assertEquals(Ext4Exception.Kind.NOT_FOUND, e.kind());
     }
     assertArrayEquals(expected, Files.readAllBytes(dir.resolve("out/README")));

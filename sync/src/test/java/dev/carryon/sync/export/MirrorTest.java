@@ -150,7 +150,7 @@ class MirrorTest {
     try (RawFileDevice d = RawFileDevice.open(image)) {
       Ext4Tree tree = new Ext4Tree(Ext4Filesystem.open(d, image.toString()));
       IOException e = assertThrows(IOException.class, () -> Mirror.run(tree, "/hello.txt",
-          dir.resolve("m"), dir.resolve("r"), "test"));
+          dir.resolve("m"), dir.resolve("r"), "test", ExportProgress.NONE));
       assertEquals("the guest path is a file, not a directory: --mirror keeps a host folder in"
           + " step with a guest directory", e.getMessage());
     }
@@ -160,7 +160,8 @@ class MirrorTest {
   static MirrorSummary mirror(Path image, Path mirror, Path record) throws IOException {
     try (RawFileDevice d = RawFileDevice.open(image)) {
       Ext4Tree tree = new Ext4Tree(Ext4Filesystem.open(d, image.toString()));
-      return Mirror.run(tree, "/", mirror, record, "test image"); // the same for its copies
+      return Mirror.run(tree, "/", mirror, record, "test image", // the same for its copies
+          ExportProgress.NONE);
     }
   }
 
