@@ -104,10 +104,10 @@ public final class Guestfish implements Closeable {
       Map<String, String> env = pb.environment();
       env.putIfAbsent("LIBGUESTFS_BACKEND", "direct");
       env.putIfAbsent("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg");
-      env.put("TMPDIR", work.toString()); // the appliance's overlay stays in the private folder
       process = pb.start();
       Guestfish g = new Guestfish(work, nbd, process, name);
-      g.command("add-drive \"\" protocol:nbd server:" + quote("unix:" + nbd.socket())
+      // The socket's path is our own temporary folder's: no space or quote to escape.
+      g.command("add-drive \"\" protocol:nbd server:unix:" + nbd.socket()
           + " format:raw readonly:true", START_SECONDS);
       g.command("run", START_SECONDS);
       g.command("mount-ro /dev/sda /", START_SECONDS);
@@ -282,7 +282,7 @@ public final class Guestfish implements Closeable {
     String last = err.isEmpty() ? "(it printed nothing)" : err.lines().reduce((a, b) -> b)
         .orElse(err);
     return new GuestfsException(name + ": libguestfs failed" + (process.isAlive() ? "" : " (exit "
-        + process.exitValue() + ")") + ": " + last.replace("*stdin*:", "").strip()
+        + process.exitValue() + ")") + ": " + last.replaceFirst("^\\*stdin\\*:\\d+: ", "").strip()
         + (during.startsWith("@@") ? "" : " [" + during + "]"), false);
   }
 
@@ -334,6 +334,7 @@ public final class Guestfish implements Closeable {
     }
   }
 
+  /** Deletes the private folder: sockets, FIFOs and the stderr log, nothing nested. */
   private static void deleteWork(Path work) throws IOException {
     try (var files = Files.list(work)) {
       for (Path p : files.toList()) {
