@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The project's test command, as README.md gives it: installs what the tests need (QEMU via
-# apt-get; the test guest's packages are installed by testdata/build-guest.sh), then runs every
-# module's tests. Fails when any test fails or when no test ran at all.
+# apt-get; the test guest's packages are installed by testdata/build-guest.sh; sfdisk, LVM2,
+# xfsprogs and libguestfs for the export tests, with a kernel for libguestfs' appliance), then
+# runs every module's tests. Fails when any test fails or when no test ran at all.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
-scripts/ensure-packages.sh qemu-system-x86 qemu-utils
+scripts/ensure-packages.sh qemu-system-x86 qemu-utils fdisk lvm2 xfsprogs libguestfs-tools
+# supermin builds libguestfs' appliance from the host's kernel: a container may have none.
+ls /boot/vmlinuz-* >/dev/null 2>&1 || scripts/ensure-packages.sh linux-image-amd64
 ./mvnw -B verify "$@"
 ran=$(cat ./*/target/surefire-reports/*.txt 2>/dev/null \
   | sed -n 's/^Tests run: \([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')
