@@ -164,9 +164,9 @@ public final class VolumeChooser {
   /** {@code v} if it holds a file system carryon can read, with or without libguestfs. */
   private static DiskVolume checked(DiskLayout layout, DiskVolume v) throws VolumeException {
     if (v.unsupported() != null) {
+      boolean damaged = v.unsupported().startsWith("unreadable");
       throw new VolumeException(layout.name() + ": " + v.id() + " is " + v.unsupported()
-          + (v.lv() != null && v.unsupported().startsWith("a") ? "; only linear logical volumes"
-              + " are read" : ""));
+          + (damaged ? "" : "; only linear logical volumes are read"));
     }
     if (v.fs().type() == FsType.LVM_PV) {
       List<String> lvs = new ArrayList<>();

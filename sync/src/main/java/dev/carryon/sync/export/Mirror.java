@@ -365,29 +365,22 @@ public final class Mirror implements ExportSink {
     return HostFiles.resolve(root, path);
   }
 
-  /** Removes a host entry the guest no longer has: a file, a symlink, or a whole folder. */
+  /**
+   * Removes a host entry the guest no longer has: a file, a symlink, or a whole folder (which
+   * counts once).
+   */
   private void remove(Path p) throws IOException {
-    BasicFileAttributes a = lstat(p);
-    if (a != null && a.isDirectory()) {
-      try (DirectoryStream<Path> entries = Files.newDirectoryStream(p)) {
-        for (Path child : entries) {
-          removeQuietly(child);
-        }
-      }
-    }
-    WritePoints.reach(p, "delete from mirror");
-    Files.deleteIfExists(p);
+    removeTree(p);
     dirty.add(p.getParent());
     deleted++;
   }
 
-  /** Removes a folder's contents without counting them: the folder counts once. */
-  private void removeQuietly(Path p) throws IOException {
+  private static void removeTree(Path p) throws IOException {
     BasicFileAttributes a = lstat(p);
     if (a != null && a.isDirectory()) {
       try (DirectoryStream<Path> entries = Files.newDirectoryStream(p)) {
         for (Path child : entries) {
-          removeQuietly(child);
+          removeTree(child);
         }
       }
     }

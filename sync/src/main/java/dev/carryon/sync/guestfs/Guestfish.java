@@ -126,11 +126,11 @@ public final class Guestfish implements Closeable {
 
   /** The kind of {@code path}, not following a final symlink; null when nothing is there. */
   public String kind(String path) throws IOException {
-    if (!bool("exists " + quote(path)) && !bool("is-symlink " + quote(path))) {
-      return null;
-    }
     if (bool("is-symlink " + quote(path))) {
       return "symlink";
+    }
+    if (!bool("exists " + quote(path))) {
+      return null;
     }
     if (bool("is-dir " + quote(path))) {
       return "directory";

@@ -1,13 +1,11 @@
 package dev.carryon.sync.export;
 
+import dev.carryon.sync.ext4.E2fs;
 import dev.carryon.testdata.AsRoot;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Changes a file system image the way a guest does: mounted through a loop device and edited by shell
@@ -40,16 +38,6 @@ final class KernelEdits {
   }
 
   private static String run(List<String> cmd) throws IOException {
-    Process p = new ProcessBuilder(new ArrayList<>(cmd)).redirectErrorStream(true).start();
-    try {
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IOException(cmd + " failed (edits need root, loop devices and mount): " + out);
-      }
-      return out;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException(e);
-    }
+    return E2fs.run(cmd);
   }
 }

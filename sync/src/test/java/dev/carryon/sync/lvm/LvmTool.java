@@ -1,5 +1,6 @@
 package dev.carryon.sync.lvm;
 
+import dev.carryon.sync.ext4.E2fs;
 import dev.carryon.testdata.AsRoot;
 import dev.carryon.testdata.FileTrees;
 import java.io.IOException;
@@ -15,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
 /**
@@ -186,11 +186,11 @@ public final class LvmTool implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    IOException failed = null;
+    AssertionError failed = null;
     for (String loop : loops) {
       try {
         exec(AsRoot.command("losetup", "-d", loop));
-      } catch (IOException e) {
+      } catch (AssertionError e) { // detach the others all the same
         failed = e;
       }
     }
@@ -213,27 +213,8 @@ public final class LvmTool implements AutoCloseable {
     return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
   }
 
+  /** Runs a command, failing the test with its output when it fails (root is needed). */
   private static String exec(List<String> cmd) throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    Path err = Files.createTempFile("lvm", ".err");
-    try {
-      Process p = pb.redirectError(err.toFile()).start();
-      p.getOutputStream().close();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(120, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IOException(cmd + " did not finish in 120 s");
-      }
-      if (p.exitValue() != 0) {
-        throw new IOException(cmd + " exited " + p.exitValue() + " (LVM tests need root and"
-            + " loop devices): " + Files.readString(err) + out);
-      }
-      return out;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException(e);
-    } finally {
-      Files.delete(err);
-    }
+    return E2fs.run(cmd);
   }
 }

@@ -12,7 +12,6 @@ import dev.carryon.launcher.session.SessionKit.Run;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
 import dev.carryon.testdata.FileTrees;
-import dev.carryon.testdata.TestGuest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,16 +41,9 @@ class ExportMirrorSessionTest {
   @Test
   void aSecondMirrorWritesOnlyWhatTheSessionChanged() throws Exception {
     QemuTool.SYSTEM.locate(); // fail, not skip, without QEMU
-    TestGuest guest = TestGuest.get();
     TestHost host = SessionKit.host(dir, "pc");
     Path carrier = dir.resolve("carrier");
-    host.run("init", carrier.toString(),
-            "--image", guest.disk().toString(),
-            "--kernel", guest.kernel().toString(),
-            "--initrd", guest.initrd().toString(),
-            "--append", guest.append("synctick=1"),
-            "--memory", TestGuest.MEMORY_MIB + "M")
-        .expect(0);
+    host.initTestGuest(carrier, "synctick=1");
     session(host, carrier, false);
     Path mirror = dir.resolve("mirror");
     JsonNode first = mirror(host, carrier, mirror);
