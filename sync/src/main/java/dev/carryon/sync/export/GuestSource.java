@@ -11,6 +11,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * The guest file system an export reads a guest path from: the disk's layout scanned, the volume
@@ -73,6 +74,15 @@ public final class GuestSource implements Closeable {
    */
   public static GuestSource open(BlockDevice disk, String name, String guestPath,
       Selection selection) throws IOException {
+    return open(disk, name, guestPath, selection, notice -> { });
+  }
+
+  /**
+   * As {@link #open(BlockDevice, String, String, Selection)}; {@code notices} hears before a slow
+   * step starts (libguestfs' appliance), e.g. to tell a user at a terminal.
+   */
+  public static GuestSource open(BlockDevice disk, String name, String guestPath,
+      Selection selection, Consumer<String> notices) throws IOException {
     DiskLayout layout = DiskLayout.scan(disk, name);
     VolumeChooser.Choice choice =
         VolumeChooser.choose(layout, selection.partition(), selection.lv(), guestPath);
@@ -94,6 +104,8 @@ public final class GuestSource implements Closeable {
       return new GuestSource(layout, choice, guestPath, new Ext4Tree(fs), "carryon's ext2/3/4"
           + " reader", warnings);
     }
+    notices.accept("reading " + v.id() + " (" + v.fs().type().display() + ") through libguestfs;"
+        + " its appliance takes 10-60 s to start");
     Guestfish fish = Guestfish.start(v.device(), v.name(), v.fs().type().display());
     return new GuestSource(layout, choice, guestPath, new GuestfsTree(fish, v.name()),
         "libguestfs", warnings);

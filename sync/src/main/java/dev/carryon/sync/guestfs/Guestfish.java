@@ -54,6 +54,8 @@ public final class Guestfish implements Closeable {
   private final String name;
   /** Numbers markers and FIFOs. */
   private int sequence;
+  /** Set once the session is closing: no FIFO needs unblocking any more. */
+  private volatile boolean closing;
 
   private Guestfish(Path work, NbdServer nbd, Process process, String name) {
     this.work = work;
@@ -197,6 +199,9 @@ public final class Guestfish implements Closeable {
     commands.flush();
     // Opening a FIFO blocks until guestfish opens it; if guestfish dies first, unblock it.
     process.onExit().thenRun(() -> {
+      if (closing || !Files.exists(fifo)) {
+        return; // read and deleted long ago, or the session ended it
+      }
       try (FileOutputStream unblock = new FileOutputStream(fifo.toFile())) {
         unblock.flush();
       } catch (IOException e) {
@@ -316,6 +321,7 @@ public final class Guestfish implements Closeable {
 
   @Override
   public void close() throws IOException {
+    closing = true;
     try {
       commands.write("exit\n");
       commands.flush();

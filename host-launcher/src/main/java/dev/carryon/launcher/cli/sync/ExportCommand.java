@@ -141,9 +141,11 @@ public final class ExportCommand implements Callable<Integer> {
       GuestExport.Done<MirrorSummary> d = SyncErrors.call(() -> GuestExport.mirror(carrier,
           guestPath, selection, target.mirror, err));
       double seconds = seconds(start);
+      if (!json) {
+        printSkipped(err, d.result().skipped());
+      }
       out.println(json ? mirrorJson(d, seconds)
           : GuestExport.describe(d, carrier, guestPath, target.mirror, seconds));
-      printSkipped(err, d.result().skipped());
       out.flush();
       return ExitCodes.OK;
     }

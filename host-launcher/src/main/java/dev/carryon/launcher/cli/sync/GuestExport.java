@@ -41,11 +41,13 @@ final class GuestExport {
       PrintWriter err, Action<T> a) throws IOException {
     boolean terminal = System.console() != null;
     try (CarrierDisk disk = CarrierDisk.open(carrier)) {
-      if (terminal && selection.reader() == GuestSource.Reader.LIBGUESTFS) {
-        note(err, "starting libguestfs (its appliance takes 10-60 s)");
-      }
       try (GuestSource source = GuestSource.open(disk.device(), disk.name(), guestPath,
-          selection)) {
+          selection, notice -> {
+            if (terminal) {
+              err.println("carryon: " + notice);
+              err.flush();
+            }
+          })) {
         for (String w : source.warnings()) {
           err.println("carryon: warning: " + w);
         }
@@ -76,11 +78,6 @@ final class GuestExport {
         + " files, %d written (%s), %d renamed, %d unchanged, %d deleted in %.2f s", guestPath,
         d.generation(), carrier, d.volume(), mirror, s.files(), s.written(),
         SyncCommand.size(s.bytesWritten()), s.renamed(), s.unchanged(), s.deleted(), seconds);
-  }
-
-  private static void note(PrintWriter err, String text) {
-    err.println("carryon: " + text);
-    err.flush();
   }
 
   /** "exporting: 120 files, 3.4 MiB" redrawn in place on a terminal, at most 5 times a second. */
