@@ -23,11 +23,15 @@ public final class DiskLayout {
   private final PartitionTable table;
   /** Its volumes: partitions in table order, then logical volumes. */
   private final List<DiskVolume> volumes;
+  /** Damage read around: the partition table's, LVM metadata that could not be read. */
+  private final List<String> warnings;
 
-  private DiskLayout(String name, PartitionTable table, List<DiskVolume> volumes) {
+  private DiskLayout(String name, PartitionTable table, List<DiskVolume> volumes,
+      List<String> warnings) {
     this.name = name;
     this.table = table;
     this.volumes = List.copyOf(volumes);
+    this.warnings = List.copyOf(warnings);
   }
 
   /** Reads the partition table, the LVM metadata and every volume's superblock. */
@@ -41,16 +45,22 @@ public final class DiskLayout {
     for (Partition p : table.partitions()) {
       add(volumes, pvs, p, disk.slice(p.start(), p.size()), name + ", partition " + p.number());
     }
+    List<String> warnings = new ArrayList<>(table.warnings());
     if (!pvs.isEmpty()) {
-      for (VolumeGroup vg : Lvm.scan(pvs)) {
-        for (LogicalVolume lv : vg.logicalVolumes()) {
-          if (lv.visible() || lv.unsupported() == null) {
-            volumes.add(logical(lv, name + ", LV " + lv.fullName()));
+      try {
+        for (VolumeGroup vg : Lvm.scan(pvs)) {
+          for (LogicalVolume lv : vg.logicalVolumes()) {
+            if (lv.visible() || lv.unsupported() == null) {
+              volumes.add(logical(lv, name + ", LV " + lv.fullName()));
+            }
           }
         }
+      } catch (LvmException e) {
+        // The other volumes stay readable; the logical volumes are named nowhere else.
+        warnings.add("LVM metadata unreadable, no logical volume listed: " + e.getMessage());
       }
     }
-    return new DiskLayout(name, table, volumes);
+    return new DiskLayout(name, table, volumes, warnings);
   }
 
   private static void add(List<DiskVolume> volumes, List<Lvm.Device> pvs, Partition p,
@@ -84,6 +94,11 @@ public final class DiskLayout {
   /** The partition table, with any warning about damage read around. */
   public PartitionTable table() {
     return table;
+  }
+
+  /** Damage read around: a GPT's backup used, LVM metadata that could not be read. */
+  public List<String> warnings() {
+    return warnings;
   }
 
   /** Every volume: the whole disk or its partitions in table order, then logical volumes. */

@@ -237,6 +237,7 @@ public final class VolumeChooser {
 
   private static VolumeException refuse(DiskLayout layout, String problem) {
     return new VolumeException(layout.name() + " " + problem + ". It holds: "
-        + String.join("; ", layout.describe()));
+        + String.join("; ", layout.describe())
+        + (layout.warnings().isEmpty() ? "" : ". " + String.join("; ", layout.warnings())));
   }
 }

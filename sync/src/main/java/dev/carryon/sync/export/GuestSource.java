@@ -87,7 +87,7 @@ public final class GuestSource implements Closeable {
     VolumeChooser.Choice choice =
         VolumeChooser.choose(layout, selection.partition(), selection.lv(), guestPath);
     DiskVolume v = choice.volume();
-    List<String> warnings = new ArrayList<>(layout.table().warnings());
+    List<String> warnings = new ArrayList<>(layout.warnings());
     boolean java = selection.reader() == Reader.JAVA
         || (selection.reader() == Reader.AUTO && v.fs().type().readInJava());
     if (java) {
@@ -96,11 +96,9 @@ public final class GuestSource implements Closeable {
             + " carryon's own reader does not read (ext2/3/4 only); read it through libguestfs"
             + " (--reader libguestfs, the default for it)");
       }
+      // A hibernated guest's journal is replayed in memory, as a mount would: the normal case
+      // for a carrier's disk, so no warning.
       Ext4Filesystem fs = Ext4Filesystem.open(v.device(), v.name());
-      if (fs.needsRecovery()) {
-        warnings.add(v.name() + ": the file system was in use when the disk was last written;"
-            + " its journal was replayed in memory");
-      }
       return new GuestSource(layout, choice, guestPath, new Ext4Tree(fs), "carryon's ext2/3/4"
           + " reader", warnings);
     }
@@ -126,7 +124,7 @@ public final class GuestSource implements Closeable {
     return readerName;
   }
 
-  /** Lines to show the user: damage read around, a journal replayed in memory. */
+  /** Lines to show the user: damage read around (a GPT backup used, LVM metadata unreadable). */
   public List<String> warnings() {
     return warnings;
   }

@@ -138,6 +138,37 @@ class DiskExportTest {
   }
 
   @Test
+  void damagedLvmMetadataLeavesTheOtherPartitionsReadable() throws IOException {
+    Path disk = Sfdisk.create(dir.resolve("lvm.img"), 32 * MIB, "label: gpt\n"
+        + "start=1MiB, size=15MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n"
+        + "start=16MiB, type=E6D6D379-F507-44C2-A23C-238F2A3DF928\n");
+    mkfs(disk, 1 * MIB, "15M", root("LABEL=root / ext4 defaults 0 1\n"), "-L", "root");
+    String vg = "carryon" + Long.toHexString(new Random().nextLong() & 0xFFFFFFL);
+    try (LvmTool lvm = LvmTool.attach(disk, 16 * MIB, 15 * MIB)) {
+      lvm.run("pvcreate", "-q", lvm.loop(0));
+      lvm.run("vgcreate", "-q", "-s", "1M", vg, lvm.loop(0));
+      lvm.lvcreate(vg, "data", 4);
+    }
+    Sfdisk.patch(disk, 16 * MIB + 4096 + 4, (byte) 'X'); // the metadata area header's magic
+    Path carrier = Disks.carrier(dir.resolve("carrier"), disk, 2);
+    assertExport(carrier, "/etc", null, null, disk, 1 * MIB, "/etc",
+        "partition 1 (Linux filesystem): ext2/3/4 'root'", "the only file system on the disk");
+    String damage = "LVM metadata unreadable, no logical volume listed: " + carrier
+        + " (generation 1), partition 2: metadata area at byte 4096: no metadata area header"
+        + " (bad magic)";
+    try (CarrierDisk d = CarrierDisk.open(carrier);
+        GuestSource src = GuestSource.open(d.device(), d.name(), "/etc",
+            GuestSource.Selection.DEFAULT)) {
+      assertEquals(List.of(damage), src.warnings());
+    }
+    VolumeException e = assertThrows(VolumeException.class,
+        () -> export(carrier, "/", null, vg + "/data", dir.resolve("x")));
+    assertEquals(carrier + " (generation 1) has no logical volume " + vg + "/data. It holds:"
+        + " partition 1 (Linux filesystem): ext2/3/4 'root'; partition 2 (Linux LVM): LVM2"
+        + " physical volume. " + damage, e.getMessage());
+  }
+
+  @Test
   void aGptWithItsPrimaryHeaderDamagedIsReadFromTheBackup() throws IOException {
     Path disk = Sfdisk.create(dir.resolve("gpt.img"), 32 * MIB, "label: gpt\n"
         + "start=1MiB, size=4MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n"

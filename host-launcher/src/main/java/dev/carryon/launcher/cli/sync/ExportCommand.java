@@ -229,7 +229,7 @@ public final class ExportCommand implements Callable<Integer> {
         }
         g.writeEndArray();
         g.writeArrayFieldStart("warnings");
-        for (String w : layout.table().warnings()) {
+        for (String w : layout.warnings()) {
           g.writeString(w);
         }
         g.writeEndArray();
@@ -241,7 +241,7 @@ public final class ExportCommand implements Callable<Integer> {
       for (String line : layout.describe()) {
         out.println("  " + line);
       }
-      for (String w : layout.table().warnings()) {
+      for (String w : layout.warnings()) {
         spec.commandLine().getErr().println("carryon: warning: " + w);
       }
     }
