@@ -31,15 +31,15 @@ public record ByteRange(long offset, long length, long total, boolean partial) {
     long from = number(name, header, h.substring("bytes=".length(), dash));
     String toText = h.substring(dash + 1);
     long to = toText.isEmpty() ? total - 1 : number(name, header, toText);
-    if (to < from) {
-      throw new ProtocolException(
-          ErrorCode.BAD_REQUEST, name + ": range '" + header + "' ends before it starts");
-    }
     if (from >= total) {
       throw new ProtocolException(
           ErrorCode.RANGE_NOT_SATISFIABLE,
           name + ": range starts at byte " + from + ", past the end of the file (" + total
               + " bytes)");
+    }
+    if (to < from) {
+      throw new ProtocolException(
+          ErrorCode.BAD_REQUEST, name + ": range '" + header + "' ends before it starts");
     }
     long end = Math.min(to, total - 1);
     return new ByteRange(from, end - from + 1, total, true);
