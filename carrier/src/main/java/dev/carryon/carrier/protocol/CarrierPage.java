@@ -34,7 +34,7 @@ final class CarrierPage {
     h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
         .append("<title>carryon: ").append(esc(title)).append("</title>")
         .append("<style>body{font-family:sans-serif;margin:2em;color:#222}")
-        .append("table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:right}")
+        .append("table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:right;white-space:nowrap}")
         .append("th{border-bottom:1px solid #888}td.l,th.l{text-align:left}")
         .append("tr.cur{font-weight:bold}</style></head><body>\n")
         .append("<h1>carrier ").append(esc(title)).append("</h1>\n");
@@ -135,14 +135,15 @@ final class CarrierPage {
       max = Math.max(max, r.cowBytes());
     }
     int bars = Math.max(rows.size(), 1);
-    int slot = (WIDTH - 60) / bars;
-    int plot = HEIGHT - 40;
+    int slot = Math.min((WIDTH - 60) / bars, 90);
+    int plot = HEIGHT - 50;
     h.append("<h2>COW growth over the generations</h2>\n<svg id=\"growth\" xmlns=\"http://www.w3.org/2000/svg\" width=\"")
         .append(WIDTH).append("\" height=\"").append(HEIGHT).append("\" role=\"img\">")
         .append("<title>bytes of COW and layers per generation</title>")
         .append("<line x1=\"50\" y1=\"").append(plot + 10).append("\" x2=\"").append(WIDTH)
         .append("\" y2=\"").append(plot + 10).append("\" stroke=\"#888\"/>")
-        .append("<text x=\"0\" y=\"20\" font-size=\"11\">").append(bytes(max)).append("</text>");
+        .append("<text x=\"5\" y=\"").append(HEIGHT - 12)
+        .append("\" font-size=\"11\">gen.</text>");
     for (int i = 0; i < rows.size(); i++) {
       Row r = rows.get(i);
       int barHeight = (int) Math.round((double) plot * r.cowBytes() / max);
@@ -153,7 +154,9 @@ final class CarrierPage {
           .append(Math.max(slot - 10, 2)).append("\" height=\"").append(barHeight)
           .append("\" fill=\"").append(r.current() ? "#2a6fb0" : "#8fb3d9").append("\"/>")
           .append("<text x=\"").append(x).append("\" y=\"").append(HEIGHT - 12)
-          .append("\" font-size=\"11\">").append(r.number()).append("</text>");
+          .append("\" font-size=\"11\">").append(r.number()).append("</text>")
+          .append("<text x=\"").append(x).append("\" y=\"").append(plot + 6 - barHeight)
+          .append("\" font-size=\"10\">").append(bytes(r.cowBytes())).append("</text>");
     }
     h.append("</svg>\n");
   }

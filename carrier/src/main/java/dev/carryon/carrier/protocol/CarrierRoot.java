@@ -131,7 +131,11 @@ public final class CarrierRoot implements Closeable {
                 n.isEmpty() ? null : n, n.isEmpty() ? folder : folder.resolve(n), server, clock));
   }
 
-  private void expireLocks() {
+  /**
+   * Releases the write locks whose time is up and whose holders run no request, with their
+   * folders' own locks. The root does this every second by itself.
+   */
+  public void expireLocks() {
     for (ServedCarrier c : carriers.values()) {
       try {
         c.expireLocks();
