@@ -80,7 +80,12 @@ final class ServeCommand implements Callable<Integer> {
     }
     Listen at = Listen.parse(spec.commandLine(), listen);
     Path tokens = tokenFile != null ? tokenFile : HostHome.locate().root().resolve("serve.token");
-    String token = Tokens.readOrCreate(tokens);
+    String token;
+    try {
+      token = Tokens.readOrCreate(tokens);
+    } catch (Tokens.TokenFileException e) {
+      throw new CarryonException(ExitCodes.BAD_INPUT, e.getMessage(), e);
+    }
     CarrierServer.Tls tls = null;
     if (tlsKeyStore != null) {
       if (tlsPasswordFile == null) {
