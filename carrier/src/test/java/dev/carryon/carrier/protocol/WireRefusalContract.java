@@ -135,12 +135,17 @@ public abstract class WireRefusalContract {
               Protocol.FILES + "/layers/%2E%2E/carryon.json",
               Protocol.FILES + "//etc/passwd",
               Protocol.FILES + "/layers/L2.qcow2/x",
-              Protocol.FILES + "/.hidden",
-              Protocol.FILES + "/layers\\L2.qcow2")) {
+              Protocol.FILES + "/.hidden")) {
         RawHttp.Answer a = request("PUT", path + "?offset=0&length=3", token(), lock, "ABC");
         assertEquals(400, a.status(), path + ": " + a.text());
         assertEquals("bad-name", json(a).path("error").asText(), path + ": " + a.text());
       }
+      // Not a character a URI may hold: the server's HTTP parser may refuse it before the protocol
+      // sees it, so only the status is the protocol's.
+      RawHttp.Answer backslash =
+          request(
+              "PUT", Protocol.FILES + "/layers\\L2.qcow2?offset=0&length=3", token(), lock, "ABC");
+      assertEquals(400, backslash.status(), backslash.text());
       for (String op :
           List.of(
               "{\"op\":\"delete\",\"name\":\"../carryon.json\"}",
