@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The project's test command, as README.md gives it: installs what the tests need (QEMU via
-# apt-get; the test guest's packages are installed by testdata/build-guest.sh), then runs every
+# The project's test command, as README.md gives it: installs what the tests need (QEMU, and
+# Chromium for the carrier page's browser test, via apt-get; the test guest's packages are
+# installed by testdata/build-guest.sh), then runs every
 # module's tests. Fails when any test fails or when no test ran at all.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
-scripts/ensure-packages.sh qemu-system-x86 qemu-utils
+scripts/ensure-packages.sh qemu-system-x86 qemu-utils chromium
 ./mvnw -B verify "$@"
 ran=$(cat ./*/target/surefire-reports/*.txt 2>/dev/null \
   | sed -n 's/^Tests run: \([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')
