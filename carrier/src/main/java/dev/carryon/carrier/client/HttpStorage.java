@@ -443,25 +443,9 @@ public final class HttpStorage implements CarrierStorage {
   }
 
   private Digest hashHere(String name, long length) throws IOException {
-    java.security.MessageDigest sha = dev.carryon.carrier.storage.Hex.newSha256();
-    long done = 0;
-    byte[] buffer = new byte[1 << 20];
     try (InputStream in = openRead(name, 0)) {
-      while (length < 0 || done < length) {
-        int want = length < 0 ? buffer.length : (int) Math.min(buffer.length, length - done);
-        int n = in.read(buffer, 0, want);
-        if (n < 0) {
-          break;
-        }
-        sha.update(buffer, 0, n);
-        done += n;
-      }
+      return Digest.of(in, length, url(file(name)));
     }
-    if (length >= 0 && done < length) {
-      throw new IOException(url(file(name)) + ": " + done + " bytes, shorter than the " + length
-          + " asked to hash");
-    }
-    return new Digest(done, dev.carryon.carrier.storage.Hex.of(sha.digest()));
   }
 
   private ObjectNode op(String name) {

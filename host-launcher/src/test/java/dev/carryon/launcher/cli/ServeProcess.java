@@ -2,6 +2,7 @@ package dev.carryon.launcher.cli;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.carryon.launcher.session.SessionKit;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -43,18 +45,11 @@ final class ServeProcess implements Closeable {
     Files.createDirectories(work);
     Path out = Files.createTempFile(work, "serve", ".out");
     Path err = Files.createTempFile(work, "serve", ".err");
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-XX:+UseSerialGC");
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add("dev.carryon.launcher.cli.Main");
-    command.add("serve");
+    List<String> command = new ArrayList<>(List.of("serve"));
     command.addAll(List.of(args));
-    ProcessBuilder pb =
-        new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-    pb.environment().put("CARRYON_HOME", work.resolve("home").toString());
-    Process p = pb.start();
+    Process p =
+        new SessionKit.TestHost(work.resolve("home"), "server")
+            .start(Map.of(), out, err, command.toArray(new String[0]));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_SECONDS);
     while (System.nanoTime() < deadline) {
       String text = Files.readString(out);
