@@ -454,9 +454,18 @@ public final class HttpStorage implements CarrierStorage {
     return o;
   }
 
-  /** Runs an operation; its answer's JSON, or null for none. */
+  /**
+   * Runs an operation; its answer's JSON, or null for none. Hashing, forcing and merging work
+   * through whole files where the bytes are and may take minutes: they get no timeout.
+   */
   private JsonNode runOp(ObjectNode op) throws IOException {
-    HttpResponse<byte[]> r = small(request(Protocol.OPS).POST(json(op)), Protocol.OPS);
+    HttpRequest.Builder b = request(Protocol.OPS).POST(json(op));
+    String name = op.path("op").asText();
+    if (!name.equals("hash") && !name.equals("force") && !name.equals("merge")) {
+      b.timeout(SMALL_TIMEOUT);
+    }
+    HttpResponse<byte[]> r = send(b, Protocol.OPS);
+    check(r, Protocol.OPS);
     return r.statusCode() == 204 ? null : MAPPER.readTree(r.body());
   }
 
