@@ -527,16 +527,15 @@ public final class HttpStorage implements CarrierStorage {
               + " (is this a carryon server?)");
     }
     if (code == ErrorCode.NOT_FOUND) {
-      NoSuchFileException n = new NoSuchFileException(where, null, message);
-      return n;
+      return new NoSuchFileException(where, null, message);
     }
     return new ProtocolException(code, message + " (" + where + ")");
   }
 
   private IOException unreachable(String path, IOException e) {
     String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    IOException io = new IOException("cannot reach the carrier server at " + url(path) + ": " + why, e);
-    return io;
+    return new ServerUnreachableException(
+        "cannot reach the carrier server at " + url(path) + ": " + why, e);
   }
 
   private String url(String path) {
