@@ -74,11 +74,16 @@ public final class HttpStorage implements CarrierStorage {
   /** The id of the write lock held, or null. */
   private volatile String lockId;
 
-  private HttpStorage(URI base, String token, HttpClient http, Set<String> features) {
+  /** Seconds the write lock is asked for; it is renewed every third of that. */
+  private final int lockSeconds;
+
+  private HttpStorage(
+      URI base, String token, HttpClient http, Set<String> features, int lockSeconds) {
     this.base = base;
     this.token = token;
     this.http = http;
     this.features = features;
+    this.lockSeconds = lockSeconds;
     this.renewer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -94,6 +99,11 @@ public final class HttpStorage implements CarrierStorage {
    * carrier server or one of another protocol version fails here, clearly.
    */
   public static HttpStorage open(URI url, String token) throws IOException {
+    return open(url, token, Protocol.DEFAULT_LOCK_SECONDS);
+  }
+
+  /** As {@link #open(URI, String)}, asking for the write lock for {@code lockSeconds} at a time. */
+  static HttpStorage open(URI url, String token, int lockSeconds) throws IOException {
     String s = url.toString();
     URI base = URI.create(s.endsWith("/") ? s : s + "/");
     if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
@@ -105,7 +115,7 @@ public final class HttpStorage implements CarrierStorage {
             .connectTimeout(Duration.ofSeconds(10))
             .followRedirects(HttpClient.Redirect.NEVER)
             .build();
-    HttpStorage probe = new HttpStorage(base, token, http, new HashSet<>());
+    HttpStorage probe = new HttpStorage(base, token, http, new HashSet<>(), lockSeconds);
     JsonNode info;
     try {
       info = MAPPER.readTree(probe.small(probe.request(Protocol.INFO).GET(), Protocol.INFO).body());
@@ -124,7 +134,7 @@ public final class HttpStorage implements CarrierStorage {
     for (JsonNode f : info.path("features")) {
       features.add(f.asText());
     }
-    return new HttpStorage(base, token, http, features);
+    return new HttpStorage(base, token, http, features, lockSeconds);
   }
 
   @Override
@@ -327,7 +337,7 @@ public final class HttpStorage implements CarrierStorage {
   public StorageLock lock(String owner) throws IOException {
     ObjectNode body = WireJson.object();
     body.put("owner", owner);
-    body.put("ttlSeconds", Protocol.DEFAULT_LOCK_SECONDS);
+    body.put("ttlSeconds", lockSeconds);
     HttpResponse<byte[]> r = send(request(Protocol.LOCK).POST(json(body)), Protocol.LOCK);
     if (r.statusCode() == ErrorCode.LOCKED.status()) {
       JsonNode e = parse(r.body());
@@ -338,7 +348,7 @@ public final class HttpStorage implements CarrierStorage {
     check(r, Protocol.LOCK);
     String id = MAPPER.readTree(r.body()).path("lock").asText();
     lockId = id;
-    long every = Protocol.DEFAULT_LOCK_SECONDS * 1000L / 3;
+    long every = lockSeconds * 1000L / 3;
     ScheduledFuture<?> renewal =
         renewer.scheduleWithFixedDelay(() -> renew(id), every, every, TimeUnit.MILLISECONDS);
     return new StorageLock() {
