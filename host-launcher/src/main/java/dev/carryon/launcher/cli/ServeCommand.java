@@ -24,10 +24,10 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "Serve a carrier folder over HTTP, to carryon commands on other hosts.",
-      "They use it by its URL http://ADDR:PORT/ (the carrier protocol, carrier/PROTOCOL.md).",
+      "They name it by its URL, http://ADDR:PORT/ (protocol: carrier/PROTOCOL.md).",
       "Prints 'serving CARRIER at http://ADDR:PORT/' when ready; stops on Ctrl-C or SIGTERM.",
-      "Every request must carry the token of the token file; a browser opening the URL with",
-      "?token=TOKEN sees the carrier's generations, lease, sizes and growth."
+      "Every request must carry the token of the token file. A browser opening",
+      "http://ADDR:PORT/?token=TOKEN sees the carrier's generations, lease, sizes and growth."
     })
 final class ServeCommand implements Callable<Integer> {
   /** Where the server listens unless told. */
