@@ -25,9 +25,9 @@ import picocli.CommandLine.Parameters;
     description = {
       "Serve a carrier folder over HTTP, to carryon commands on other hosts.",
       "They name it by its URL, http://ADDR:PORT/ (protocol: carrier/PROTOCOL.md).",
-      "Prints 'serving CARRIER at http://ADDR:PORT/' when ready; stops on Ctrl-C or SIGTERM.",
-      "Every request must carry the token of the token file. A browser opening",
-      "http://ADDR:PORT/?token=TOKEN sees the carrier's generations, lease, sizes and growth."
+      "Prints 'serving CARRIER at http://ADDR:PORT/' when ready; stops on Ctrl-C",
+      "or SIGTERM. Every request must carry the token of the token file. A browser",
+      "at http://ADDR:PORT/?token=TOKEN sees the generations, lease, sizes, growth."
     })
 final class ServeCommand implements Callable<Integer> {
   /** Where the server listens unless told. */
