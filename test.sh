@@ -5,10 +5,10 @@
 # module's tests. Fails when any test fails or when no test ran at all.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
-# qemu-system-gui: QEMU's gtk window; xvfb and imagemagick: the tests' X screen and its pictures.
+# chromium: the carrier page's browser test; qemu-system-gui: QEMU's gtk window; xvfb and imagemagick: the tests' X screen and its pictures.
 # (testdata/build-qemu-root.sh installs debootstrap for the second QEMU version.)
 # fdisk, lvm2, xfsprogs, libguestfs-tools: the export tests' partitioned disks and the other reader.
-scripts/ensure-packages.sh qemu-system-x86 qemu-utils qemu-system-gui xvfb imagemagick \
+scripts/ensure-packages.sh qemu-system-x86 qemu-utils qemu-system-gui xvfb imagemagick chromium \
   fdisk lvm2 xfsprogs libguestfs-tools
 # supermin builds libguestfs' appliance from the host's kernel: a container may have none.
 ls /boot/vmlinuz-* >/dev/null 2>&1 || scripts/ensure-packages.sh linux-image-amd64
