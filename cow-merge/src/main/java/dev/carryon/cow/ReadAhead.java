@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Reads of one image kept in flight on a few threads and handed back in the order they were asked
- * for: a disk (or a link) that serves several requests at once is busy while the caller writes.
- * Each read fills one buffer with consecutive pieces (guest ranges) of the image.
+ * Reads of one image run ahead on a few threads and handed back in the order they were asked for:
+ * a disk (or a link) that serves several requests at once is busy while the caller writes. Each
+ * read fills one buffer with consecutive pieces (guest ranges) of the image.
  */
 final class ReadAhead implements Closeable {
   /** Names the reader threads. */
@@ -25,7 +25,7 @@ final class ReadAhead implements Closeable {
   private final DiskImage image;
   /** Bytes each buffer holds. */
   private final int bufferBytes;
-  /** Reads at most in flight; as many threads and buffers. */
+  /** Reads at most asked for and not yet taken (each with its buffer); threads read them in turn. */
   private final int depth;
   private final ExecutorService pool;
   /** Buffers not in use (at most {@link #depth} + 1 are ever made: one is with the caller). */
@@ -33,14 +33,14 @@ final class ReadAhead implements Closeable {
   /** Reads asked for and not yet taken, oldest first. */
   private final ArrayDeque<Future<ByteBuffer>> inFlight = new ArrayDeque<>();
 
-  ReadAhead(DiskImage image, int depth, int bufferBytes) {
+  ReadAhead(DiskImage image, int threads, int depth, int bufferBytes) {
     this.image = image;
     this.depth = depth;
     this.bufferBytes = bufferBytes;
     int id = POOLS.incrementAndGet();
-    AtomicInteger threads = new AtomicInteger();
-    this.pool = Executors.newFixedThreadPool(depth, r -> {
-      Thread t = new Thread(r, "carryon-read-" + id + "-" + threads.incrementAndGet());
+    AtomicInteger started = new AtomicInteger();
+    this.pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "carryon-read-" + id + "-" + started.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
