@@ -17,20 +17,21 @@ import java.util.List;
  * old or new, at worst leaked clusters.
  *
  * <p>The target is written in guest order, so its new clusters lie in guest order as QEMU's
- * commit lays them out, while {@link #READ_THREADS} threads read the top up to {@link
- * #READS_AHEAD} pieces ahead: disks and links serve parallel reads several times faster than one
- * at a time (here 1 GiB of scattered 64 KiB clusters, cold: 5-7 s one at a time, 1.2-1.4 s
- * sixteen at a time), and reads queued beyond the threads keep them busy while the oldest read,
- * which the writer waits for, is slow. Consecutive pieces
+ * commit lays them out, while up to {@link #READ_THREADS} threads read the top up to {@link
+ * #READS_AHEAD} pieces ahead (more of both each time the writer has to wait, see {@link
+ * ReadAhead}): disks and links serve parallel reads several times faster than one at a time
+ * (here 1 GiB of scattered 64 KiB clusters, cold: 5-7 s one at a time, 1.2-1.4 s sixteen at a
+ * time), and reads queued beyond the threads keep them busy while the oldest read, which the
+ * writer waits for, is slow. Consecutive pieces
  * travel together, up to {@link #GROUP_BYTES}, so that the target can write those that land side
  * by side in its file as one. Only the calling thread writes, in the same order as before, so the
  * ordering of data and metadata (and every write point) is what it would be without the reads
  * ahead.
  */
 public final class Merger {
-  /** Threads reading the top. */
+  /** Threads reading the top, at most. */
   static final int READ_THREADS = 16;
-  /** Reads of the top asked for ahead of the writer (each holds a buffer of {@link #GROUP_BYTES}). */
+  /** Reads of the top asked for ahead of the writer, at most (each holds {@link #GROUP_BYTES}). */
   static final int READS_AHEAD = 64;
   /**
    * Most bytes one read of the top (and one call to write the target) carries. Not more: a

@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.carryon.cow.io.FailingStorage;
 import dev.carryon.cow.io.FileStorage;
+import dev.carryon.cow.io.ForwardingStorage;
+import dev.carryon.cow.io.Storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,6 +85,62 @@ class ReadAheadTest {
         assertEquals(c + 1, b.get(0));
         reads.recycle(b);
       }
+    }
+  }
+
+  @Test
+  void startsWithOneThreadAndGrowsWhenTheCallerWaits() throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    // Reads of data wait at the gate: the mapping is loaded first, through the gate left open.
+    GatedStorage storage = new GatedStorage(FileStorage.openReadOnly(image), gate);
+    try (DiskImage d = DiskImage.open(storage, null); ReadAhead reads = new ReadAhead(d, 3, 64, 65536)) {
+      d.mapLayer(0, d.virtualSize());
+      storage.closed = true;
+      assertEquals(1, reads.threads());
+      int asked = 0;
+      while (reads.hasRoom()) {
+        reads.submit(new long[] {asked * 65536L}, new int[] {65536});
+        asked++;
+      }
+      assertEquals(ReadAhead.AHEAD_PER_THREAD, asked, "one thread, reads asked ahead for it");
+      Thread opener = new Thread(() -> {
+        // Opens the gate once the caller below has waited and the reads have grown (or after
+        // 10 s, so that a failure shows as the assertion below rather than a hang).
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (reads.threads() < 2 && System.nanoTime() < deadline) {
+          Thread.onSpinWait();
+        }
+        gate.countDown();
+      });
+      opener.start();
+      ByteBuffer b = reads.next();
+      opener.join();
+      assertEquals(1, b.get(0));
+      assertEquals(2, reads.threads(), "a wait adds a thread");
+      assertTrue(reads.hasRoom(), "and room for more reads ahead");
+    }
+  }
+
+  /** Reads through {@code inner}; once {@link #closed}, each waits for the gate to open. */
+  private static final class GatedStorage extends ForwardingStorage {
+    private final CountDownLatch gate;
+    volatile boolean closed;
+
+    GatedStorage(Storage inner, CountDownLatch gate) {
+      super(inner);
+      this.gate = gate;
+    }
+
+    @Override
+    public int read(ByteBuffer dst, long position) throws IOException {
+      if (closed) {
+        try {
+          gate.await();
+        } catch (InterruptedException e) {
+          throw new java.io.InterruptedIOException();
+        }
+      }
+      return inner.read(dst, position);
     }
   }
 
