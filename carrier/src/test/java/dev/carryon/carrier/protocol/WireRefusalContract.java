@@ -141,10 +141,11 @@ public abstract class WireRefusalContract {
         assertEquals("bad-name", json(a).path("error").asText(), path + ": " + a.text());
       }
       // Not a character a URI may hold: the server's HTTP parser may refuse it before the protocol
-      // sees it, so only the status is the protocol's.
+      // sees it, so only the status is the protocol's. No body: a parser that answers and closes
+      // at once would reset the connection over unread bytes before the answer is read.
       RawHttp.Answer backslash =
           request(
-              "PUT", Protocol.FILES + "/layers\\L2.qcow2?offset=0&length=3", token(), lock, "ABC");
+              "PUT", Protocol.FILES + "/layers\\L2.qcow2?offset=0&length=0", token(), lock, "");
       assertEquals(400, backslash.status(), backslash.text());
       for (String op :
           List.of(
