@@ -25,7 +25,8 @@ public final class Main implements Runnable {
           LeaseCommand.class,
           dev.carryon.launcher.cli.cow.CowCommand.class,
           dev.carryon.launcher.cli.sync.SyncCommand.class,
-          dev.carryon.launcher.cli.sync.ExportCommand.class);
+          dev.carryon.launcher.cli.sync.ExportCommand.class,
+          WatchCommand.class);
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
