@@ -6,6 +6,7 @@ import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.Manifest;
+import dev.carryon.launcher.watch.UnplugAdvice;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -29,7 +30,7 @@ final class StatusCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
   Path carrier;
 
-  @Option(names = "--json", description = "Print JSON: generation, session (null when none), disk (the current chain's top image), cow_bytes, checkpoints.")
+  @Option(names = "--json", description = "Print JSON: generation, session (null when none), unplug ({safe, why}: may the carrier be unplugged now), disk (the current chain's top image), cow_bytes, checkpoints.")
   boolean json;
 
   @Override
@@ -43,14 +44,16 @@ final class StatusCommand implements Callable<Integer> {
       for (Path image : chain.subList(1, chain.size())) {
         cowBytes += Files.size(image);
       }
+      UnplugAdvice unplug = UnplugAdvice.of(carrier, m.carrierId().toString(), m.lease());
       if (json) {
-        out.println(json(c, m, top, cowBytes));
+        out.println(json(c, m, top, cowBytes, unplug));
       } else {
         out.printf("carrier %s (%s)%n", carrier, m.carrierId());
         out.printf("  vm: %s, cpu %s, %d MiB, %d CPU(s)%n", m.vm().machineType(), m.vm().cpuModel(), m.vm().memoryMiB(), m.vm().cpus());
         out.printf("  generation %d; disk %s; COW and layers %,d bytes%n", m.currentGeneration(), top, cowBytes);
         Lease lease = m.lease();
         out.printf("  session: %s%n", lease == null ? "none" : lease.describe());
+        out.printf("  unplug: %s: %s%n", unplug.safe() ? "yes" : "not now", unplug.why());
         if (m.pending() != null) {
           out.printf("  pending: merge %s into %s (finished by the next command that writes)%n", m.pending().layer(), m.pending().into());
         }
@@ -72,7 +75,8 @@ final class StatusCommand implements Callable<Integer> {
     return String.format("%,d", Files.size(c.stateFile(g)));
   }
 
-  private static String json(Carrier c, Manifest m, Path top, long cowBytes) throws IOException {
+  private static String json(Carrier c, Manifest m, Path top, long cowBytes, UnplugAdvice unplug)
+      throws IOException {
     StringWriter text = new StringWriter();
     try (JsonGenerator g = new JsonFactory().createGenerator(text)) {
       g.useDefaultPrettyPrinter();
@@ -91,6 +95,10 @@ final class StatusCommand implements Callable<Integer> {
         g.writeStringField("since", lease.since().toString());
         g.writeEndObject();
       }
+      g.writeObjectFieldStart("unplug");
+      g.writeBooleanField("safe", unplug.safe());
+      g.writeStringField("why", unplug.why());
+      g.writeEndObject();
       g.writeStringField("disk", top.toString());
       g.writeNumberField("cow_bytes", cowBytes);
       g.writeNumberField("base_bytes", Files.size(c.chainFiles(c.current()).get(0)));
