@@ -39,6 +39,11 @@ public final class Main implements Runnable {
     return newCommandLine(args).execute(args);
   }
 
+  /** The whole command line with every subcommand: for generated docs (man pages, completion). */
+  public static CommandLine commandLine() {
+    return newCommandLine();
+  }
+
   /**
    * The command line that parses {@code args}. Picocli builds a command's model from its
    * annotations by reflection, a good part of every start-up: so when {@code args} name a
