@@ -3,8 +3,8 @@
 # apt-get; the test guest's packages are installed by testdata/build-guest.sh; man and
 # systemd-analyze check the Debian package's man pages and units; Xvfb, a session bus, dunst and
 # notify-send make the desktop that carryon watch's notifications are tested on), then runs every
-# module's tests
-# and the package's integration test (failsafe). Fails when any test fails or when no test ran.
+# module's tests and the package's integration test (failsafe). Fails when any test fails or when
+# no test ran at all.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 scripts/ensure-packages.sh qemu-system-x86 qemu-utils man-db systemd \
