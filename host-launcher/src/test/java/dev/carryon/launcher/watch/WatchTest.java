@@ -52,7 +52,9 @@ class WatchTest {
         };
     StringWriter log = new StringWriter();
     AtomicReference<Exception> failed = new AtomicReference<>();
-    try (Host host = Host.open(HostHome.at(root.resolve("home")));
+    // Not under @TempDir: opening a host points this JVM's JNI loading (zstd, SQLite) into its
+    // folder (NativeLibraries), and later tests in this JVM load zstd from there.
+    try (Host host = Host.open(HostHome.at(Path.of("target", "watch-test-home").toAbsolutePath()));
         Watch watch =
             new Watch(
                 host, new Watch.Settings(List.of(root), true), events::add, new PrintWriter(log),
