@@ -29,12 +29,13 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Notice carriers being plugged in and out, until stopped (Ctrl-C or SIGTERM).",
-      "Looks for a carrier at the root, or one folder down, of every file system mounted (a USB",
-      "drive), and for phones with USB debugging (libusb hotplug). Prints one line per event and,",
-      "in a desktop session, shows a notification. With --auto-resume a free carrier is resumed",
-      "at once (as resume --detach); a carrier leased by another host never is.",
-      "A carrier unplugged while its session runs here is reported at once: the guest keeps",
-      "running, and the session ends once the carrier is back (carryon end --wait)."
+      "Looks for a carrier at the root, or one folder down, of every file system",
+      "mounted (a USB drive), and for phones with USB debugging (libusb hotplug).",
+      "Prints one line per event and, in a desktop session, shows a notification.",
+      "With --auto-resume a free carrier is resumed at once (as resume --detach);",
+      "a carrier leased by another host never is. A carrier unplugged while its",
+      "session runs here is reported at once: the guest keeps running, and the",
+      "session ends once the carrier is back (carryon end --wait)."
     })
 final class WatchCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
