@@ -113,9 +113,10 @@ public sealed interface WatchEvent {
         return "detached " + carrier;
       }
       return "detached " + carrier + " while its session " + sessionHere + " runs on this host:"
-          + " the guest keeps running and nothing is lost; the session can only end once the"
-          + " carrier is back: plug it in at " + carrier + " again, then run carryon end " + carrier
-          + " (carryon end --wait " + carrier + " waits for it)";
+          + " the guest keeps running and nothing of the session is lost (disk reads the guest"
+          + " makes from the carrier may fail while it is away); the session can only end once"
+          + " the carrier is back: plug it in at " + carrier + " again, then run carryon end "
+          + carrier + " (carryon end --wait " + carrier + " waits for it)";
     }
 
     @Override
