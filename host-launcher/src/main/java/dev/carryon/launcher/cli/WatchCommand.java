@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -66,15 +67,17 @@ final class WatchCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     Optional<DesktopNotifier> notifier =
         noNotify ? Optional.empty() : DesktopNotifier.find(System.getenv());
+    AtomicReference<Watch> running = new AtomicReference<>();
     try (Host host = Host.open();
         Watch watch =
             new Watch(
                 host,
                 new Watch.Settings(roots, autoResume),
                 event -> {
-                  synchronized (out) {
-                    out.println(json ? json(event) : event.text());
-                    out.flush();
+                  out.println(json ? json(event) : event.text());
+                  out.flush();
+                  if (out.checkError()) {
+                    running.get().stop(); // the reader of the events is gone (a closed pipe)
                   }
                   WatchEvent.Notification n = event.notification();
                   if (n != null) {
@@ -84,6 +87,7 @@ final class WatchCommand implements Callable<Integer> {
                 err,
                 new UsbHotplug(),
                 PhoneCarriers.NONE)) {
+      running.set(watch);
       Interrupts.onInterrupt(watch::stop);
       try {
         watch.run();
