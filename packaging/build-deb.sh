@@ -9,6 +9,9 @@ version=${maven_version/-SNAPSHOT/\~snapshot} # a snapshot sorts before its rele
 root="$out/deb-root"
 rm -rf "$root"
 install -D -m 0644 "$jar" "$root/usr/share/carryon/carryon.jar"
+# The classes the commands load; postinst dumps them into an archive with the Java installed there.
+"$here/../scripts/cds-classlist.sh" "$jar" "$root/usr/share/carryon/carryon.classlist"
+chmod 0644 "$root/usr/share/carryon/carryon.classlist"
 install -D -m 0755 "$here/debian/usr/bin/carryon" "$root/usr/bin/carryon"
 for page in "$docs"/man/*.1; do
   install -d "$root/usr/share/man/man1"
@@ -21,6 +24,8 @@ done
 install -D -m 0644 "$here/debian/udev/70-carryon-adb.rules" "$root/usr/lib/udev/rules.d/70-carryon-adb.rules"
 install -D -m 0644 "$here/debian/copyright" "$root/usr/share/doc/carryon/copyright"
 install -d "$root/DEBIAN"
+install -m 0755 "$here/debian/DEBIAN/postinst" "$here/debian/DEBIAN/postrm" "$root/DEBIAN/"
+install -m 0644 "$here/debian/DEBIAN/triggers" "$root/DEBIAN/"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@SIZE@/$size/" "$here/debian/control.in" >"$root/DEBIAN/control"
 deb="$out/carryon_${version}_amd64.deb"

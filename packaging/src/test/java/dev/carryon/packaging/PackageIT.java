@@ -73,6 +73,9 @@ class PackageIT {
         check(plus(APT, "install", "--no-install-recommends", deb.toString()));
         assertEquals("/usr/bin/carryon\n", check(List.of("bash", "-c", "command -v carryon")));
         assertTrue(check(List.of("carryon", "--version")).startsWith("carryon 0.1"), "version");
+        // -Xshare:on: the JVM fails rather than start without the archive postinst made.
+        Result shared = run(Map.of("CARRYON_JAVA_OPTS", "-Xshare:on"), CHECKOUT, 1, List.of("carryon", "status", "--help"));
+        assertEquals(0, shared.exit(), shared.out());
         assertTrue(check(List.of("carryon", "watch", "--help")).contains("--auto-resume"));
         Result man = run(Map.of("MANWIDTH", "100"), CHECKOUT, 1, List.of("man", "-P", "cat", "carryon-resume"));
         assertEquals(0, man.exit(), man.out());
@@ -94,6 +97,7 @@ class PackageIT {
         check(plus(APT, "remove", "--purge", "carryon"));
       }
       assertFalse(Files.exists(Path.of("/usr/bin/carryon")));
+      assertFalse(Files.exists(Path.of("/var/cache/carryon")));
       assertFalse(Files.exists(Path.of("/usr/share/man/man1/carryon-resume.1.gz")));
     }
   }
