@@ -3,12 +3,12 @@ package dev.carryon.launcher.session;
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
-import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.Verification;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.launcher.cli.ProgressBar;
 import dev.carryon.launcher.host.Folders;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.host.SessionState;
@@ -229,7 +229,9 @@ public final class ResumeSession {
       Generation g = choose(carrier, request);
       // QEMU answers while the files are hashed.
       HostCapabilities.Asking capabilities = HostCapabilities.ask(QemuTool.SYSTEM.locate());
-      Verification v = carrier.verify(g, Progress.NONE);
+      ProgressBar bar = ProgressBar.on(log, "checking");
+      Verification v = carrier.verify(g, bar::update);
+      bar.finish();
       if (!v.passed()) {
         throw new CarryonException(
             ExitCodes.BAD_INPUT,
