@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The project's test command, as README.md gives it: installs what the tests need (QEMU via
-# apt-get; the test guest's packages are installed by testdata/build-guest.sh; man and
-# systemd-analyze check the Debian package's man pages and units; Xvfb, a session bus, dunst and
-# notify-send make the desktop that carryon watch's notifications are tested on), then runs every
-# module's tests and the package's integration test (failsafe). Fails when any test fails or when
-# no test ran at all.
+# apt-get; the test guest's packages are installed by testdata/build-guest.sh, Debian 13's QEMU by
+# testdata/build-qemu-root.sh, each once and cached under testdata/target), then runs every
+# module's tests and the Debian package's integration test (failsafe). Fails when any test fails
+# or when no test ran at all.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
-scripts/ensure-packages.sh qemu-system-x86 qemu-utils man-db systemd \
-  xvfb dbus-daemon dunst libnotify-bin
+# qemu-system-gui: QEMU's gtk window; xvfb and imagemagick: the tests' X screen and its pictures.
+# (testdata/build-qemu-root.sh installs debootstrap for the second QEMU version.) man-db and
+# systemd: man and systemd-analyze check the package's man pages and units; dbus-daemon, dunst and
+# libnotify-bin (with xvfb): the desktop that carryon watch's notifications are tested on.
+scripts/ensure-packages.sh qemu-system-x86 qemu-utils qemu-system-gui xvfb imagemagick \
+  man-db systemd dbus-daemon dunst libnotify-bin
 ./mvnw -B verify "$@"
 ran=$(cat ./*/target/surefire-reports/*.txt ./*/target/failsafe-reports/*.txt 2>/dev/null \
   | sed -n 's/^Tests run: \([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')

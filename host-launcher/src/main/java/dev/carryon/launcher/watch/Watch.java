@@ -329,8 +329,9 @@ public final class Watch implements AutoCloseable {
       s =
           ResumeSession.start(
               host,
+              // The display is the default one: a window in a desktop session, none elsewhere.
               new ResumeSession.Request(
-                  Path.of(look.location()), null, null, false, true, null, null),
+                  Path.of(look.location()), null, null, false, true, null, null, null, List.of()),
               log);
     } catch (IOException | RuntimeException e) {
       sink.accept(new WatchEvent.NotResumed(look.location(), String.valueOf(e.getMessage())));
