@@ -6,12 +6,12 @@
 # or when no test ran at all.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
-# qemu-system-gui: QEMU's gtk window; xvfb and imagemagick: the tests' X screen and its pictures.
+# chromium: the carrier page's browser test; qemu-system-gui: QEMU's gtk window; xvfb and imagemagick: the tests' X screen and its pictures.
 # (testdata/build-qemu-root.sh installs debootstrap for the second QEMU version.)
 # fdisk, lvm2, xfsprogs, libguestfs-tools: the export tests' partitioned disks and the other reader.
 # man-db and systemd: man and systemd-analyze check the Debian package's man pages and units;
 # dbus-daemon, dunst and libnotify-bin (with xvfb): the desktop carryon watch notifies on.
-scripts/ensure-packages.sh qemu-system-x86 qemu-utils qemu-system-gui xvfb imagemagick \
+scripts/ensure-packages.sh qemu-system-x86 qemu-utils qemu-system-gui xvfb imagemagick chromium \
   fdisk lvm2 xfsprogs libguestfs-tools man-db systemd dbus-daemon dunst libnotify-bin
 # supermin builds libguestfs' appliance from the host's kernel: a container may have none.
 ls /boot/vmlinuz-* >/dev/null 2>&1 || scripts/ensure-packages.sh linux-image-amd64

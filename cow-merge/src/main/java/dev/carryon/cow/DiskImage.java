@@ -1,5 +1,6 @@
 package dev.carryon.cow;
 
+import dev.carryon.cow.io.Buffers;
 import dev.carryon.cow.io.FileStorage;
 import dev.carryon.cow.io.Storage;
 import dev.carryon.cow.qcow2.Qcow2;
@@ -69,11 +70,27 @@ public interface DiskImage extends Closeable {
   /** Reads of bytes this layer does not define go to {@code backing} from now on. */
   void attachBacking(DiskImage backing);
 
-  /** Reads {@code dst.remaining()} guest bytes at {@code guestOffset} (within the virtual size). */
+  /**
+   * Reads {@code dst.remaining()} guest bytes at {@code guestOffset} (within the virtual size).
+   * Several threads may read at once, while nothing writes to the image.
+   */
   void read(ByteBuffer dst, long guestOffset) throws IOException;
 
   /** Writes guest bytes at {@code guestOffset}; bytes past the virtual size are refused. */
   void write(ByteBuffer src, long guestOffset) throws IOException;
+
+  /**
+   * Writes consecutive pieces of {@code src}, from its position, {@code lengths[i]} bytes at guest
+   * offset {@code guestOffsets[i]} for each i in turn, as one call: pieces that land next to each
+   * other in the image's file may go out as one write.
+   */
+  default void write(ByteBuffer src, long[] guestOffsets, int[] lengths) throws IOException {
+    int at = src.position();
+    for (int i = 0; i < guestOffsets.length; i++) {
+      write(Buffers.slice(src, at, lengths[i]), guestOffsets[i]);
+      at += lengths[i];
+    }
+  }
 
   /** Makes {@code length} guest bytes at {@code guestOffset} read as zeros. */
   void writeZeroes(long guestOffset, long length) throws IOException;

@@ -75,7 +75,8 @@ class MergeCrashTest {
     }
     byte[] merged = MergeOracleTest.qemuRaw(full.resolve(GrowingMerge.BASE));
     System.out.println("merge write points: " + points);
-    assertTrue(points >= 50, "the merge has many write points: " + points);
+    // Pieces that land side by side in the target go out as one write: fewer points, same steps.
+    assertTrue(points >= 40, "the merge has many write points: " + points);
     assertFalse(Arrays.equals(old, merged));
 
     for (long k : sample(points)) {

@@ -194,13 +194,15 @@ final class L2Tables {
     return !dirty.isEmpty();
   }
 
-  /** Writes the changed L2 tables, in L1 order. */
+  /** Writes the changed L2 tables, in file order. */
   void writeL2() throws IOException {
+    ClusterWrites writes = new ClusterWrites(clusterSize);
     for (Table t : dirty.values()) {
       ByteBuffer b = ByteBuffer.allocate((int) clusterSize);
       b.asLongBuffer().put(t.entries);
-      storage.write(b, t.offset);
+      writes.add(t.offset, b.array());
     }
+    writes.writeTo(storage);
     dirty.clear();
     evictClean();
   }

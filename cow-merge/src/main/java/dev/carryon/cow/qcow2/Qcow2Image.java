@@ -51,6 +51,12 @@ final class Qcow2Image implements DiskImage {
   private IOException failed;
   /** Host ranges (offset, bytes) to give back once the mapping that dropped them is durable. */
   private final List<long[]> frees = new ArrayList<>();
+  /**
+   * Held while reads look up the mapping and inflate compressed clusters (the L2 cache and the
+   * inflated cluster are shared), so that several threads may read at once; the data itself is
+   * read outside it.
+   */
+  private final Object readLock = new Object();
   /** Guest cluster index of {@link #inflated}, -1 for none. */
   private long inflatedCluster = -1;
   private byte[] inflated;
@@ -58,8 +64,9 @@ final class Qcow2Image implements DiskImage {
   /** A run of guest bytes with one state; {@code host} is the host offset (DATA) or L2 entry. */
   record Run(ClusterType type, long length, long host) {}
 
-  Qcow2Image(Storage storage) throws IOException {
-    this.storage = new CountingStorage(storage);
+  Qcow2Image(Storage file) throws IOException {
+    // Everything goes through the counting storage, metadata included.
+    this.storage = new CountingStorage(file);
     this.header = Header.read(storage);
     this.clusterSize = header.clusterSize();
     this.clusterBits = header.clusterBits;
@@ -228,7 +235,10 @@ final class Qcow2Image implements DiskImage {
     checkRange(guestOffset, dst.remaining());
     long at = guestOffset;
     while (dst.hasRemaining()) {
-      Run r = status(at, dst.remaining());
+      Run r;
+      synchronized (readLock) {
+        r = status(at, dst.remaining());
+      }
       int n = (int) r.length;
       ByteBuffer part = Buffers.slice(dst, dst.position(), n);
       switch (r.type) {
@@ -236,7 +246,9 @@ final class Qcow2Image implements DiskImage {
           readHost(part, r.host);
           break;
         case COMPRESSED:
-          part.put(inflate(at >>> clusterBits, r.host), (int) (at & (clusterSize - 1)), n);
+          synchronized (readLock) {
+            part.put(inflate(at >>> clusterBits, r.host), (int) (at & (clusterSize - 1)), n);
+          }
           break;
         case ZERO:
           fillZeros(part);
@@ -368,28 +380,49 @@ final class Qcow2Image implements DiskImage {
 
   @Override
   public void write(ByteBuffer src, long guestOffset) throws IOException {
-    checkRange(guestOffset, src.remaining());
-    changing(() -> writeData(src, guestOffset));
+    write(src, new long[] {guestOffset}, new int[] {src.remaining()});
   }
 
-  private void writeData(ByteBuffer src, long guestOffset) throws IOException {
+  @Override
+  public void write(ByteBuffer src, long[] guestOffsets, int[] lengths) throws IOException {
+    long total = 0;
+    for (int i = 0; i < guestOffsets.length; i++) {
+      checkRange(guestOffsets[i], lengths[i]);
+      total += lengths[i];
+    }
+    if (total > src.remaining()) {
+      throw new IllegalArgumentException(path() + ": pieces of " + total + " bytes from a buffer of " + src.remaining());
+    }
+    changing(() -> {
+      HostRun run = new HostRun();
+      int at = src.position();
+      for (int i = 0; i < guestOffsets.length; i++) {
+        writeData(src, at, lengths[i], guestOffsets[i], run);
+        at += lengths[i];
+      }
+      run.write();
+      Buffers.position(src, at);
+    });
+  }
+
+  /** Writes {@code length} bytes of {@code src} from {@code from} at {@code guestOffset}. */
+  private void writeData(ByteBuffer src, int from, int length, long guestOffset, HostRun run) throws IOException {
     unflushed = true;
-    HostRun run = new HostRun();
     long at = guestOffset;
-    while (src.hasRemaining()) {
+    for (int index = from; index < from + length; ) {
       int inCluster = (int) (at & (clusterSize - 1));
-      int n = (int) Math.min(clusterSize - inCluster, src.remaining());
-      writeCluster(at >>> clusterBits, inCluster, src, src.position(), n, run);
-      Buffers.position(src, src.position() + n);
+      int n = (int) Math.min(clusterSize - inCluster, from + length - index);
+      writeCluster(at >>> clusterBits, inCluster, src, index, n, run);
+      index += n;
       at += n;
       if (tables.dirtyBytes() + refcounts.dirtyBytes() > MAX_DIRTY_BYTES) {
+        // Data first: the metadata written next may point at it.
         run.write();
         writeMetadata();
         // The rest of this write changes metadata again.
         unflushed = true;
       }
     }
-    run.write();
   }
 
   /** Consecutive pieces of the caller's buffer bound for consecutive host bytes: one write. */
@@ -501,7 +534,9 @@ final class Qcow2Image implements DiskImage {
         if (zeros == null) {
           zeros = ByteBuffer.allocate((int) clusterSize);
         }
-        writeData(Buffers.first(zeros, n), at);
+        HostRun run = new HostRun();
+        writeData(zeros, 0, n, at, run);
+        run.write();
       }
       at += n;
     }

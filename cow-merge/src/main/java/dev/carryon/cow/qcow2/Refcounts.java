@@ -294,11 +294,13 @@ final class Refcounts {
     return oldTableOffset >= 0;
   }
 
-  /** Writes the changed blocks, in offset order (a batch of sequential writes). */
+  /** Writes the changed blocks, in file order, neighbours joined. */
   void writeBlocks() throws IOException {
+    ClusterWrites writes = new ClusterWrites(clusterSize);
     for (long index : dirtyBlocks) {
-      storage.write(ByteBuffer.wrap(blocks.get(index)), table[(int) index]);
+      writes.add(table[(int) index], blocks.get(index));
     }
+    writes.writeTo(storage);
     dirtyBlocks.clear();
   }
 

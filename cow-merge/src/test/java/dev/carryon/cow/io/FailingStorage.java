@@ -2,6 +2,7 @@ package dev.carryon.cow.io;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A real {@link Storage} whose Nth change (write, force or truncate, counted together from 1) or
@@ -14,8 +15,9 @@ public final class FailingStorage extends ForwardingStorage {
   private final long failChange;
   /** 1-based read that fails; 0 never. */
   private final long failRead;
-  private long changes;
-  private long reads;
+  private final AtomicLong changes = new AtomicLong();
+  /** Reads may come from several threads at once. */
+  private final AtomicLong reads = new AtomicLong();
 
   private FailingStorage(Storage inner, long failChange, long failRead) {
     super(inner);
@@ -35,24 +37,26 @@ public final class FailingStorage extends ForwardingStorage {
 
   /** Changes tried so far, the failed one included. */
   public long changes() {
-    return changes;
+    return changes.get();
   }
 
   /** Reads tried so far, the failed one included. */
   public long reads() {
-    return reads;
+    return reads.get();
   }
 
   private void change(String what) throws IOException {
-    if (++changes == failChange) {
-      throw new IOException(path() + ": injected failure of change " + changes + " (" + what + ")");
+    long n = changes.incrementAndGet();
+    if (n == failChange) {
+      throw new IOException(path() + ": injected failure of change " + n + " (" + what + ")");
     }
   }
 
   @Override
   public int read(ByteBuffer dst, long position) throws IOException {
-    if (++reads == failRead) {
-      throw new IOException(path() + ": injected failure of read " + reads + " at " + position);
+    long n = reads.incrementAndGet();
+    if (n == failRead) {
+      throw new IOException(path() + ": injected failure of read " + n + " at " + position);
     }
     return inner.read(dst, position);
   }
