@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The README's demo: carry a live session of the built-in test guest from one host to another.
 # Two "hosts" on this machine are two CARRYON_HOME folders; the carrier is a plain folder.
+# CARRYON=/usr/bin/carryon ./demo.sh runs it with an installed carryon instead of this checkout's.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 scripts/ensure-packages.sh qemu-system-x86 qemu-utils
+carryon=${CARRYON:-./carryon}
 guest=testdata/target/guest
 testdata/build-guest.sh "$guest"
 work=$(mktemp -d /tmp/carryon-demo.XXXXXX)
@@ -11,7 +13,7 @@ carrier="$work/carrier"
 cleanup() {
   # Never leave a guest running: end whatever session is still open, then drop the work folder.
   for home in "$work/hostA" "$work/hostB"; do
-    CARRYON_HOME="$home" ./carryon end --discard "$carrier" >/dev/null 2>&1 || true
+    CARRYON_HOME="$home" "$carryon" end --discard "$carrier" >/dev/null 2>&1 || true
   done
   rm -rf "$work"
 }
@@ -34,24 +36,25 @@ wait_ticks() {
   return 1
 }
 
+echo "demo: running $carryon"
 say "init: a carrier from the test guest's disk, kernel and initrd"
-./carryon init "$carrier" --image "$guest/disk.qcow2" --kernel "$guest/vmlinuz" \
+"$carryon" init "$carrier" --image "$guest/disk.qcow2" --kernel "$guest/vmlinuz" \
   --initrd "$guest/initramfs.img" --append "console=ttyS0 panic=-1 quiet tick=0.5" --memory 256M
 
 say "host A: resume (the first resume cold-boots) and let the guest work"
 export CARRYON_HOME="$work/hostA"
-./carryon resume "$carrier" --detach --console "$work/A.log"
+"$carryon" resume "$carrier" --detach --console "$work/A.log"
 grep -m1 CARRYON-BOOT "$work/A.log" || true
 last_a=$(wait_ticks "$work/A.log" 8)
 echo "host A's guest is at: $last_a"
 
 say "host A: end (hibernate, write the changes onto the carrier, release it)"
-./carryon end "$carrier"
+"$carryon" end "$carrier"
 last_a=$(grep '^TICK' "$work/A.log" | tail -n 1)
 
 say "host B: resume the same session elsewhere (another CARRYON_HOME, another local COW)"
 export CARRYON_HOME="$work/hostB"
-./carryon resume "$carrier" --detach --console "$work/B.log"
+"$carryon" resume "$carrier" --detach --console "$work/B.log"
 first_b=$(wait_ticks "$work/B.log" 1)
 wait_ticks "$work/B.log" 4 >/dev/null
 echo "host A's last tick:  $last_a"
@@ -70,8 +73,8 @@ else
 fi
 
 say "host B: end"
-./carryon end "$carrier"
+"$carryon" end "$carrier"
 
 say "the carrier's generations"
-./carryon status "$carrier"
-./carryon verify "$carrier"
+"$carryon" status "$carrier"
+"$carryon" verify "$carrier"

@@ -2,9 +2,12 @@ package dev.carryon.launcher.cli;
 
 import dev.carryon.carrier.EndResult;
 import dev.carryon.launcher.session.EndSession;
+import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.session.Host;
+import dev.carryon.launcher.watch.Unplugged;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -31,6 +34,9 @@ final class EndCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true)
   Special special;
 
+  @Option(names = "--wait", description = "If the carrier is not there (unplugged during the session), wait until it is plugged back in, instead of failing.")
+  boolean waitForCarrier;
+
   static final class Special {
     @Option(names = "--commit-disk", description = "Commit the disk without a RAM state (a cold-boot generation): for a guest that was shut down, or whose QEMU is gone.")
     boolean commitDisk;
@@ -47,6 +53,15 @@ final class EndCommand implements Callable<Integer> {
             : special.discard ? EndSession.Mode.DISCARD : EndSession.Mode.COMMIT_DISK;
     PrintWriter out = spec.commandLine().getOut();
     try (Host host = Host.open()) {
+      Optional<SessionRecord> away = Unplugged.sessionAwayFrom(host, carrier);
+      if (away.isPresent()) {
+        if (!waitForCarrier) {
+          throw new CarryonException(ExitCodes.BAD_INPUT, Unplugged.describe(away.get(), carrier));
+        }
+        spec.commandLine().getErr().println("waiting for " + carrier + " to be plugged back in (Ctrl-C stops waiting; nothing is lost)");
+        spec.commandLine().getErr().flush();
+        Unplugged.awaitReturn(carrier);
+      }
       EndSession.Ended ended = EndSession.end(host, carrier, mode, spec.commandLine().getErr());
       print(ended, out);
     }

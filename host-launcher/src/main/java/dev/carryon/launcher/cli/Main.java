@@ -27,7 +27,8 @@ public final class Main implements Runnable {
           ServeCommand.class,
           dev.carryon.launcher.cli.cow.CowCommand.class,
           dev.carryon.launcher.cli.sync.SyncCommand.class,
-          dev.carryon.launcher.cli.sync.ExportCommand.class);
+          dev.carryon.launcher.cli.sync.ExportCommand.class,
+          WatchCommand.class);
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -38,6 +39,11 @@ public final class Main implements Runnable {
   /** Runs the CLI and returns its exit code; see {@link ExitCodes}. */
   public static int execute(String... args) {
     return newCommandLine(args).execute(args);
+  }
+
+  /** The whole command line with every subcommand: for generated docs (man pages, completion). */
+  public static CommandLine commandLine() {
+    return newCommandLine();
   }
 
   /**

@@ -7,6 +7,7 @@ import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.Manifest;
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.launcher.watch.UnplugAdvice;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -30,7 +31,7 @@ final class StatusCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
   Path carrier;
 
-  @Option(names = "--json", description = "Print JSON: generation, session (null when none), disk (the current chain's top image), cpu_portable, devices, cow_bytes, checkpoints (each with its machine_type, the qemu version and accel that made it, null when not recorded, and its screenshot, null when none).")
+  @Option(names = "--json", description = "Print JSON: generation, session (null when none), unplug ({safe, why}: may the carrier be unplugged now), disk (the current chain's top image), cpu_portable, devices, cow_bytes, checkpoints (each with its machine_type, the qemu version and accel that made it, null when not recorded, and its screenshot, null when none).")
   boolean json;
 
   @Override
@@ -44,8 +45,9 @@ final class StatusCommand implements Callable<Integer> {
       for (Path image : chain.subList(1, chain.size())) {
         cowBytes += Files.size(image);
       }
+      UnplugAdvice unplug = UnplugAdvice.of(carrier, m.carrierId().toString(), m.lease());
       if (json) {
-        out.println(json(c, m, top, cowBytes));
+        out.println(json(c, m, top, cowBytes, unplug));
       } else {
         out.printf("carrier %s (%s)%n", carrier, m.carrierId());
         VmConfig vm = m.vmOf(c.current());
@@ -56,6 +58,7 @@ final class StatusCommand implements Callable<Integer> {
         out.printf("  generation %d; disk %s; COW and layers %,d bytes%n", m.currentGeneration(), top, cowBytes);
         Lease lease = m.lease();
         out.printf("  session: %s%n", lease == null ? "none" : lease.describe());
+        out.printf("  unplug: %s: %s%n", unplug.safe() ? "yes" : "not now", unplug.why());
         if (m.pending() != null) {
           out.printf("  pending: merge %s into %s (finished by the next command that writes)%n", m.pending().layer(), m.pending().into());
         }
@@ -83,7 +86,8 @@ final class StatusCommand implements Callable<Integer> {
     return String.format("%,d", Files.size(c.stateFile(g)));
   }
 
-  private static String json(Carrier c, Manifest m, Path top, long cowBytes) throws IOException {
+  private static String json(Carrier c, Manifest m, Path top, long cowBytes, UnplugAdvice unplug)
+      throws IOException {
     StringWriter text = new StringWriter();
     try (JsonGenerator g = new JsonFactory().createGenerator(text)) {
       g.useDefaultPrettyPrinter();
@@ -102,6 +106,10 @@ final class StatusCommand implements Callable<Integer> {
         g.writeStringField("since", lease.since().toString());
         g.writeEndObject();
       }
+      g.writeObjectFieldStart("unplug");
+      g.writeBooleanField("safe", unplug.safe());
+      g.writeStringField("why", unplug.why());
+      g.writeEndObject();
       g.writeStringField("disk", top.toString());
       g.writeBooleanField("cpu_portable", m.vm().cpuPortable());
       g.writeArrayFieldStart("devices");

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Optional;
 
 /**
  * This host's own carryon folder: the host catalog, per-session work files and caches. Two
@@ -34,15 +35,23 @@ public final class HostHome {
    * {@code ~/.local/share/carryon}; created if missing.
    */
   public static HostHome locate() throws IOException {
+    return at(configuredRoot());
+  }
+
+  /** The folder {@link #locate()} would use, when it exists already; nothing is created. */
+  public static Optional<HostHome> existing() {
+    Path root = configuredRoot();
+    return Files.isDirectory(root) ? Optional.of(new HostHome(root)) : Optional.empty();
+  }
+
+  private static Path configuredRoot() {
     String configured = System.getProperty("carryon.home");
     if (configured == null || configured.isEmpty()) {
       configured = System.getenv("CARRYON_HOME");
     }
-    Path root =
-        configured == null || configured.isEmpty()
-            ? Path.of(System.getProperty("user.home"), ".local", "share", "carryon")
-            : Path.of(configured);
-    return at(root);
+    return configured == null || configured.isEmpty()
+        ? Path.of(System.getProperty("user.home"), ".local", "share", "carryon")
+        : Path.of(configured);
   }
 
   /** The given folder, created if missing. */

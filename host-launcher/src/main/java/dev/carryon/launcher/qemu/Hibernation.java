@@ -1,6 +1,7 @@
 package dev.carryon.launcher.qemu;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.carryon.carrier.Progress;
 import dev.carryon.launcher.qmp.QmpClient;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -66,6 +67,16 @@ public final class Hibernation {
    */
   public static Stats save(QemuProcess vm, WritableByteChannel state, Duration timeout)
       throws IOException {
+    return save(vm, state, timeout, Progress.NONE);
+  }
+
+  /**
+   * Like {@link #save(QemuProcess, WritableByteChannel, Duration)}, telling {@code progress} how
+   * much of the guest's RAM QEMU has sent, as its {@code query-migrate} counts it.
+   */
+  public static Stats save(
+      QemuProcess vm, WritableByteChannel state, Duration timeout, Progress progress)
+      throws IOException {
     QmpClient qmp = vm.qmp();
     Path socket = vm.workDir().resolve("save.sock");
     long start = System.nanoTime();
@@ -84,7 +95,7 @@ public final class Hibernation {
       try {
         qmp.execute("migrate", Map.of("uri", "unix:" + socket), COMMAND_TIMEOUT);
         try {
-          awaitMigration(qmp, "completed", deadline);
+          awaitMigration(qmp, "completed", deadline, progress);
         } catch (IOException e) {
           throw writerFailure(copied).orElse(e);
         }
@@ -152,7 +163,7 @@ public final class Hibernation {
     qmp.execute("migrate-incoming", Map.of("uri", "unix:" + socket), COMMAND_TIMEOUT);
     try {
       long bytes = feed(socket, state);
-      awaitMigration(qmp, "completed", deadline);
+      awaitMigration(qmp, "completed", deadline, Progress.NONE);
       awaitPaused(qmp, deadline);
       whilePaused.run();
       qmp.execute("cont", COMMAND_TIMEOUT);
@@ -238,11 +249,20 @@ public final class Hibernation {
     }
   }
 
-  /** Polls {@code query-migrate} until {@code status}; fails on {@code failed} or {@code cancelled}. */
-  private static void awaitMigration(QmpClient qmp, String status, long deadline) throws IOException {
+  /**
+   * Polls {@code query-migrate} until {@code status}, telling {@code progress} how much RAM is sent;
+   * fails on {@code failed} or {@code cancelled}.
+   */
+  private static void awaitMigration(QmpClient qmp, String status, long deadline, Progress progress)
+      throws IOException {
     while (true) {
       JsonNode info = qmp.execute("query-migrate", COMMAND_TIMEOUT);
       String now = info.path("status").asText("none");
+      JsonNode ram = info.path("ram");
+      if (ram.has("total")) {
+        long total = ram.path("total").asLong();
+        progress.advanced(now.equals("completed") ? total : total - ram.path("remaining").asLong(), total);
+      }
       if (now.equals(status)) {
         return;
       }

@@ -109,10 +109,13 @@ public final class EndSession {
         keepScreen(qemu, vm, session.workDir(), log);
         long t = System.nanoTime();
         Hibernation.Stats stats;
+        ProgressBar bar = ProgressBar.on(log, "saving RAM");
         try (WritableByteChannel out = StateFile.create(localState)) {
-          stats = Hibernation.save(qemu, out, SAVE_TIMEOUT);
+          stats = Hibernation.save(qemu, out, SAVE_TIMEOUT, bar::update);
         } catch (IOException | RuntimeException e) {
           throw saveFailed(qemu, localState, e);
+        } finally {
+          bar.finish();
         }
         rawState = stats.stateBytes();
         steps.add(Step.since("save RAM state (zstd) to " + localState, t, Files.size(localState)));

@@ -4,13 +4,13 @@ import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.CarrierFiles;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
-import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.QemuRun;
 import dev.carryon.carrier.Verification;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.launcher.cli.ProgressBar;
 import dev.carryon.launcher.host.Folders;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.host.SessionState;
@@ -314,7 +314,9 @@ public final class ResumeSession {
       // QEMU answers (unless its answers are cached) while the files are hashed.
       HostCapabilities.Asking capabilities =
           HostCapabilities.ask(QemuTool.SYSTEM.locate(), host.home.qemuFactsCache());
-      Verification v = carrier.verify(g, Progress.NONE);
+      ProgressBar bar = ProgressBar.on(log, "checking");
+      Verification v = carrier.verify(g, bar::update);
+      bar.finish();
       if (!v.passed()) {
         throw new CarryonException(
             ExitCodes.BAD_INPUT,

@@ -13,6 +13,8 @@ import java.nio.channels.Channels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,7 +65,10 @@ class HibernationTest {
     ByteArrayOutputStream state = new ByteArrayOutputStream();
     Hibernation.Stats saved;
     try (QemuProcess vm = QemuProcess.start(TestQemu.tinyLaunch(dir))) {
-      saved = Hibernation.save(vm, Channels.newChannel(state), T);
+      List<long[]> progress = new ArrayList<>();
+      saved = Hibernation.save(vm, Channels.newChannel(state), T, (done, total) -> progress.add(new long[] {done, total}));
+      long[] last = progress.get(progress.size() - 1);
+      assertTrue(last[1] > 0 && last[0] == last[1], "the progress ends at the RAM's size: " + last[0] + " of " + last[1]);
       // Paused with the guest's memory until the caller has recorded the state and quits it.
       assertEquals("postmigrate", vm.qmp().execute("query-status", T).path("status").asText());
     }

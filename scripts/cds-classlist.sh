@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Lists the classes carryon's commands load, for a class-data archive (AppCDS: classes parsed and
+# verified once, mapped at start-up, which roughly halves the JVM's start). The commands run on
+# throwaway images, a throwaway carrier and host folder; those that would need a guest run until
+# they fail for want of QEMU: by then they have loaded what validation needs (JSON, SQLite,
+# hashing). Used by ./carryon (its own archive) and by the Debian package (dumped at install).
+# Usage: scripts/cds-classlist.sh JAR OUT
+set -euo pipefail
+jar="$(readlink -f "$1")"
+out="$2"
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/carryon-cds.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+export CARRYON_HOME="$tmp/home"
+train() { java -XX:DumpLoadedClassList="$tmp/$1.classes" -jar "$jar" "${@:2}" >/dev/null 2>&1 || true; }
+truncate -s 1M base.raw
+train 1 --version
+train 2 cow create --backing base.raw --backing-format raw top.qcow2
+train 3 cow map --json top.qcow2
+train 4 cow check --json top.qcow2
+train 5 cow merge --top top.qcow2 --into base.raw
+train 6 cow merge --top top.qcow2 --into base.raw --json
+train 7 init carrier --image base.raw --memory 64M
+train 8 status carrier
+train 9 status --json carrier
+train 10 verify carrier
+train 11 lease show carrier
+CARRYON_QEMU="$tmp/no-qemu" train 12 resume carrier --detach
+train 13 end carrier
+cd - >/dev/null
+cat "$tmp"/*.classes | sort -u >"$out"
