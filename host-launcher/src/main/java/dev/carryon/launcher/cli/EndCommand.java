@@ -1,16 +1,16 @@
 package dev.carryon.launcher.cli;
 
 import dev.carryon.carrier.EndResult;
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.session.EndSession;
 import dev.carryon.launcher.session.Host;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code carryon end}: hibernate this host's session and commit it to the carrier. */
 @Command(
@@ -25,8 +25,7 @@ import picocli.CommandLine.Parameters;
 final class EndCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
-  Path carrier;
+  @Mixin CarrierArg carrier;
 
   @ArgGroup(exclusive = true)
   Special special;
@@ -46,8 +45,9 @@ final class EndCommand implements Callable<Integer> {
             ? EndSession.Mode.HIBERNATE
             : special.discard ? EndSession.Mode.DISCARD : EndSession.Mode.COMMIT_DISK;
     PrintWriter out = spec.commandLine().getOut();
-    try (Host host = Host.open()) {
-      EndSession.Ended ended = EndSession.end(host, carrier, mode, spec.commandLine().getErr());
+    try (Host host = Host.open();
+        CarrierStorage storage = carrier.open()) {
+      EndSession.Ended ended = EndSession.end(host, storage, mode, spec.commandLine().getErr());
       print(ended, out);
     }
     return ExitCodes.OK;

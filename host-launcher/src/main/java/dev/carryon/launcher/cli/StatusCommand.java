@@ -6,17 +6,16 @@ import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.Manifest;
+import dev.carryon.carrier.storage.CarrierStorage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code carryon status}: what a carrier holds, read without writing anything. */
 @Command(
@@ -26,8 +25,7 @@ import picocli.CommandLine.Parameters;
 final class StatusCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
-  Path carrier;
+  @Mixin CarrierArg carrier;
 
   @Option(names = "--json", description = "Print JSON: generation, session (null when none), disk (the current chain's top image), cow_bytes, checkpoints.")
   boolean json;
@@ -35,13 +33,14 @@ final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    try (Carrier c = Carrier.open(carrier)) {
+    try (CarrierStorage storage = carrier.open();
+        Carrier c = Carrier.open(storage)) {
       Manifest m = c.manifest();
-      List<Path> chain = c.chainFiles(c.current());
-      Path top = chain.get(chain.size() - 1);
+      List<String> chain = c.current().chain();
+      String top = c.describe(c.current().top());
       long cowBytes = 0;
-      for (Path image : chain.subList(1, chain.size())) {
-        cowBytes += Files.size(image);
+      for (String image : chain.subList(1, chain.size())) {
+        cowBytes += bytesOf(m, image);
       }
       if (json) {
         out.println(json(c, m, top, cowBytes));
@@ -51,15 +50,17 @@ final class StatusCommand implements Callable<Integer> {
         out.printf("  generation %d; disk %s; COW and layers %,d bytes%n", m.currentGeneration(), top, cowBytes);
         Lease lease = m.lease();
         out.printf("  session: %s%n", lease == null ? "none" : lease.describe());
-        if (m.pending() != null) {
-          out.printf("  pending: merge %s into %s (finished by the next command that writes)%n", m.pending().layer(), m.pending().into());
+        if (m.unfinishedWork() != null) {
+          out.printf("  pending: %s (finished by the next command that writes)%n", m.unfinishedWork());
         }
         out.println("  checkpoints:");
         for (Generation g : c.checkpoints()) {
           out.printf(
               "    %s%-4d %s  %s%s%n",
               g.number() == m.currentGeneration() ? "*" : " ", g.number(), g.created(),
-              g.coldBoot() ? "no RAM state (cold boot)" : "RAM state " + sizeOf(c, g) + " bytes",
+              g.coldBoot()
+                  ? "no RAM state (cold boot)"
+                  : String.format("RAM state %,d bytes", bytesOf(m, g.state())),
               g.parent() == null ? "" : ", from " + g.parent());
         }
       }
@@ -68,16 +69,17 @@ final class StatusCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  private static String sizeOf(Carrier c, Generation g) throws IOException {
-    return String.format("%,d", Files.size(c.stateFile(g)));
+  /** The size of carrier file {@code name} as the manifest records it. */
+  private static long bytesOf(Manifest m, String name) {
+    return m.files().get(name).size();
   }
 
-  private static String json(Carrier c, Manifest m, Path top, long cowBytes) throws IOException {
+  private static String json(Carrier c, Manifest m, String top, long cowBytes) throws IOException {
     StringWriter text = new StringWriter();
     try (JsonGenerator g = new JsonFactory().createGenerator(text)) {
       g.useDefaultPrettyPrinter();
       g.writeStartObject();
-      g.writeStringField("carrier", c.folder().toString());
+      g.writeStringField("carrier", c.location());
       g.writeStringField("carrier_id", m.carrierId().toString());
       g.writeNumberField("generation", m.currentGeneration());
       Lease lease = m.lease();
@@ -91,9 +93,9 @@ final class StatusCommand implements Callable<Integer> {
         g.writeStringField("since", lease.since().toString());
         g.writeEndObject();
       }
-      g.writeStringField("disk", top.toString());
+      g.writeStringField("disk", top);
       g.writeNumberField("cow_bytes", cowBytes);
-      g.writeNumberField("base_bytes", Files.size(c.chainFiles(c.current()).get(0)));
+      g.writeNumberField("base_bytes", bytesOf(m, c.current().chain().get(0)));
       g.writeArrayFieldStart("checkpoints");
       for (Generation gen : c.checkpoints()) {
         g.writeStartObject();
@@ -108,8 +110,8 @@ final class StatusCommand implements Callable<Integer> {
         if (gen.coldBoot()) {
           g.writeNullField("state");
         } else {
-          g.writeStringField("state", c.stateFile(gen).toString());
-          g.writeNumberField("state_bytes", Files.size(c.stateFile(gen)));
+          g.writeStringField("state", c.describe(gen.state()));
+          g.writeNumberField("state_bytes", bytesOf(m, gen.state()));
         }
         g.writeArrayFieldStart("chain");
         for (String name : gen.chain()) {
@@ -119,7 +121,7 @@ final class StatusCommand implements Callable<Integer> {
         g.writeEndObject();
       }
       g.writeEndArray();
-      g.writeBooleanField("pending", m.pending() != null);
+      g.writeBooleanField("pending", m.unfinishedWork() != null);
       g.writeEndObject();
     }
     return text.toString();

@@ -10,7 +10,8 @@ import java.util.Objects;
  * #of} and the {@code with...} methods.
  *
  * @param config the VM configuration; the command line is rebuilt from it and nothing else
- * @param fileRoot folder that the config's relative kernel and initrd names resolve against
+ * @param kernelPath the kernel file on this host, or null when the config boots none
+ * @param initrdPath the initrd file on this host, or null
  * @param disk the top image of the disk chain (QEMU opens its backing files itself), or null for a
  *     VM without a disk
  * @param diskFormat format of {@code disk}; null exactly when {@code disk} is null
@@ -21,7 +22,8 @@ import java.util.Objects;
  */
 public record QemuLaunch(
     VmConfig config,
-    Path fileRoot,
+    Path kernelPath,
+    Path initrdPath,
     Path disk,
     DiskFormat diskFormat,
     Accel accel,
@@ -31,7 +33,12 @@ public record QemuLaunch(
 
   public QemuLaunch {
     Objects.requireNonNull(config, "config");
-    Objects.requireNonNull(fileRoot, "fileRoot");
+    if ((config.kernel() == null) != (kernelPath == null)
+        || (config.initrd() == null) != (initrdPath == null)) {
+      throw new IllegalArgumentException(
+          "kernel and initrd files (" + kernelPath + ", " + initrdPath + ") must be given exactly"
+              + " when the config names them (" + config.kernel() + ", " + config.initrd() + ")");
+    }
     Objects.requireNonNull(accel, "accel");
     if ((disk == null) != (diskFormat == null)) {
       throw new IllegalArgumentException(
@@ -39,38 +46,46 @@ public record QemuLaunch(
     }
   }
 
-  /** A launch of {@code config} without a disk, under TCG, console on stdout, no display. */
+  /**
+   * A launch of {@code config} without a disk, under TCG, console on stdout, no display; the
+   * config's kernel and initrd names are resolved against {@code fileRoot}.
+   */
   public static QemuLaunch of(VmConfig config, Path fileRoot) {
-    return new QemuLaunch(config, fileRoot, null, null, Accel.TCG, null, null, false);
+    return new QemuLaunch(
+        config,
+        config.kernel() == null ? null : fileRoot.resolve(config.kernel()),
+        config.initrd() == null ? null : fileRoot.resolve(config.initrd()),
+        null,
+        null,
+        Accel.TCG,
+        null,
+        null,
+        false);
+  }
+
+  /** This launch with the config's kernel and initrd in these files (null where it names none). */
+  public QemuLaunch withBootFiles(Path kernel, Path initrd) {
+    return new QemuLaunch(
+        config, kernel, initrd, disk, diskFormat, accel, consoleFile, display, incoming);
   }
 
   public QemuLaunch withDisk(Path disk, DiskFormat format) {
-    return new QemuLaunch(config, fileRoot, disk, format, accel, consoleFile, display, incoming);
+    return new QemuLaunch(config, kernelPath, initrdPath, disk, format, accel, consoleFile, display, incoming);
   }
 
   public QemuLaunch withAccel(Accel accel) {
-    return new QemuLaunch(config, fileRoot, disk, diskFormat, accel, consoleFile, display, incoming);
+    return new QemuLaunch(config, kernelPath, initrdPath, disk, diskFormat, accel, consoleFile, display, incoming);
   }
 
   public QemuLaunch withConsole(Path consoleFile) {
-    return new QemuLaunch(config, fileRoot, disk, diskFormat, accel, consoleFile, display, incoming);
+    return new QemuLaunch(config, kernelPath, initrdPath, disk, diskFormat, accel, consoleFile, display, incoming);
   }
 
   public QemuLaunch withDisplay(String display) {
-    return new QemuLaunch(config, fileRoot, disk, diskFormat, accel, consoleFile, display, incoming);
+    return new QemuLaunch(config, kernelPath, initrdPath, disk, diskFormat, accel, consoleFile, display, incoming);
   }
 
   public QemuLaunch withIncoming(boolean incoming) {
-    return new QemuLaunch(config, fileRoot, disk, diskFormat, accel, consoleFile, display, incoming);
-  }
-
-  /** The kernel file on this host, or null. */
-  public Path kernelPath() {
-    return config.kernel() == null ? null : fileRoot.resolve(config.kernel());
-  }
-
-  /** The initrd file on this host, or null. */
-  public Path initrdPath() {
-    return config.initrd() == null ? null : fileRoot.resolve(config.initrd());
+    return new QemuLaunch(config, kernelPath, initrdPath, disk, diskFormat, accel, consoleFile, display, incoming);
   }
 }

@@ -3,10 +3,12 @@ package dev.carryon.launcher.session;
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.CarrierException;
 import dev.carryon.carrier.EndResult;
+import dev.carryon.carrier.FileRecord;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.SessionEnd;
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.cow.ImageException;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
@@ -67,37 +69,38 @@ public final class EndSession {
 
   private EndSession() {}
 
-  /** Ends this host's session on {@code carrierPath}; see the class doc. */
-  public static Ended end(Host host, Path carrierPath, Mode mode, PrintWriter log)
+  /** Ends this host's session on the carrier of {@code storage}; see the class doc. */
+  public static Ended end(Host host, CarrierStorage storage, Mode mode, PrintWriter log)
       throws IOException {
-    return end(host, carrierPath, mode, log, null);
+    return end(host, storage, mode, log, null);
   }
 
   /**
-   * Like {@link #end(Host, Path, Mode, PrintWriter)}, for a session whose QEMU this process runs
+   * Like {@link #end(Host, CarrierStorage, Mode, PrintWriter)}, for a session whose QEMU this process runs
    * (a foreground {@code resume}): {@code running} is used instead of attaching to it.
    */
   public static Ended end(
-      Host host, Path carrierPath, Mode mode, PrintWriter log, QemuProcess running)
+      Host host, CarrierStorage storage, Mode mode, PrintWriter log, QemuProcess running)
       throws IOException {
-    SessionRecord session = openSession(host, carrierPath);
+    String where = storage.location();
+    SessionRecord session = openSession(host, storage);
     List<Step> steps = new ArrayList<>();
     long rawState = -1;
     if (mode == Mode.DISCARD) {
       if (running != null) {
         running.close();
       }
-      discard(host, session);
+      discard(host, storage, session);
       return new Ended(session, null, -1, steps);
     }
     Path localState = session.workDir().resolve(ResumeSession.LOCAL_STATE);
     if (session.state() != SessionState.SAVED) {
       VmConfig vm;
-      try (Carrier carrier = Carrier.open(carrierPath)) {
+      try (Carrier carrier = Carrier.open(storage)) {
         vm = carrier.manifest().vm();
       }
       QemuProcess qemu =
-          running != null && running.isAlive() ? running : attach(session, vm, carrierPath, mode);
+          running != null && running.isAlive() ? running : attach(session, vm, mode);
       // A save cut earlier may have left part of a state, or a whole one never recorded: either
       // is dropped, and the guest (still in QEMU, running or paused) is saved anew.
       Files.deleteIfExists(localState);
@@ -127,7 +130,7 @@ public final class EndSession {
     }
     EndResult result;
     try {
-      result = commit(host, session, localState, steps, log);
+      result = commit(host, storage, session, localState, steps, log);
     } catch (CarrierException | ImageException e) {
       throw e; // the carrier or an image is wrong: its message says what
     } catch (IOException e) {
@@ -137,12 +140,10 @@ public final class EndSession {
           ExitCodes.FAILURE,
           e.getMessage() + "; the session is kept in " + session.workDir() + ": make room on the"
               + " carrier (or make it writable, or plug it back in) and run carryon end "
-              + carrierPath + " again",
+              + where + " again",
           e);
     }
-    host.catalog.recordCarrier(
-        session.carrierId(), carrierPath.toAbsolutePath().normalize(),
-        result.generation().number());
+    host.catalog.recordCarrier(session.carrierId(), where, result.generation().number());
     // The session's record closes last: an end cut before it finds the session open, sees the
     // generation committed and finishes the cleanup.
     Folders.deleteTree(session.workDir());
@@ -173,9 +174,14 @@ public final class EndSession {
 
   /** Writes the local COW and state onto the carrier and commits them. */
   private static EndResult commit(
-      Host host, SessionRecord session, Path localState, List<Step> steps, PrintWriter log)
+      Host host,
+      CarrierStorage storage,
+      SessionRecord session,
+      Path localState,
+      List<Step> steps,
+      PrintWriter log)
       throws IOException {
-    try (Carrier carrier = Carrier.openForWrite(session.carrierPath())) {
+    try (Carrier carrier = Carrier.openForWrite(storage, "carryon end")) {
       Generation done = committedBy(carrier, session);
       if (done != null) {
         // An earlier end was cut after its commit (opening for write finished its merge): the
@@ -187,15 +193,18 @@ public final class EndSession {
           carrier.beginEnd(host.identity, session.sessionId(), session.fromGeneration());
       long t = System.nanoTime();
       ProgressBar bar = ProgressBar.on(log, "writing layer");
-      end.copyLayer(session.workDir().resolve(ResumeSession.LOCAL_COW), bar::update);
+      FileRecord layer =
+          end.copyLayer(session.workDir().resolve(ResumeSession.LOCAL_COW), bar::update);
       bar.finish();
-      steps.add(Step.since("write layer " + end.layerFile().getFileName(), t, Files.size(end.layerFile())));
+      steps.add(
+          Step.since("write the layer of generation " + end.generation(), t, layer.size()));
       if (Files.exists(localState)) {
         t = System.nanoTime();
         bar = ProgressBar.on(log, "writing state");
-        end.copyState(localState, bar::update);
+        FileRecord state = end.copyState(localState, bar::update);
         bar.finish();
-        steps.add(Step.since("write state " + end.stateFile().getFileName(), t, Files.size(end.stateFile())));
+        steps.add(
+            Step.since("write the state of generation " + end.generation(), t, state.size()));
       } else {
         end.coldBoot();
       }
@@ -217,14 +226,14 @@ public final class EndSession {
     return null;
   }
 
-  private static QemuProcess attach(SessionRecord session, VmConfig vm, Path carrierPath, Mode mode)
+  private static QemuProcess attach(SessionRecord session, VmConfig vm, Mode mode)
       throws IOException {
     if (session.qemuPid() <= 0 || session.qemuDir() == null) {
       return missingQemu(session, mode, "it never started");
     }
     try {
       return QemuProcess.attach(
-          QemuLaunch.of(vm, carrierPath.toAbsolutePath()), session.qemuPid(), session.qemuDir());
+          QemuLaunch.of(vm, session.workDir()), session.qemuPid(), session.qemuDir());
     } catch (IOException e) {
       return missingQemu(session, mode, e.getMessage());
     }
@@ -247,15 +256,16 @@ public final class EndSession {
           ExitCodes.REFUSED,
           "cannot hibernate session " + session.sessionId() + ": its QEMU is gone (" + why
               + "). Its disk changes are kept in " + session.workDir() + ". If the guest was shut"
-              + " down cleanly, commit them with: carryon end --commit-disk " + session.carrierPath()
-              + "; to drop them: carryon end --discard " + session.carrierPath());
+              + " down cleanly, commit them with: carryon end --commit-disk " + session.carrier()
+              + "; to drop them: carryon end --discard " + session.carrier());
     }
     return null;
   }
 
-  private static void discard(Host host, SessionRecord session) throws IOException {
+  private static void discard(Host host, CarrierStorage storage, SessionRecord session)
+      throws IOException {
     stopLeftoverQemu(session);
-    try (Carrier carrier = Carrier.openForWrite(session.carrierPath())) {
+    try (Carrier carrier = Carrier.openForWrite(storage, "carryon end")) {
       Lease held = carrier.manifest().lease();
       // After a lease break another session may hold it: that lease is not ours to release.
       if (held != null && held.heldBy(host.identity, session.sessionId())) {
@@ -267,10 +277,10 @@ public final class EndSession {
   }
 
   /** This host's open session on the carrier, or a clear refusal. */
-  private static SessionRecord openSession(Host host, Path carrierPath) throws IOException {
+  private static SessionRecord openSession(Host host, CarrierStorage storage) throws IOException {
     String carrierId;
     Lease lease;
-    try (Carrier carrier = Carrier.open(carrierPath)) {
+    try (Carrier carrier = Carrier.open(storage)) {
       carrierId = carrier.manifest().carrierId().toString();
       lease = carrier.manifest().lease();
     }
@@ -280,7 +290,7 @@ public final class EndSession {
             () ->
                 new CarryonException(
                     ExitCodes.REFUSED,
-                    "this host has no session on " + carrierPath
+                    "this host has no session on " + storage.location()
                         + (lease == null
                             ? " (nobody holds it)"
                             : "; it is leased by " + lease.describe())));

@@ -3,9 +3,12 @@ package dev.carryon.launcher.session;
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
+import dev.carryon.carrier.LocalCopies;
+import dev.carryon.carrier.LocalFiles;
 import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.Verification;
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
@@ -51,7 +54,7 @@ public final class ResumeSession {
   /**
    * What the user asked for.
    *
-   * @param carrier the carrier folder
+   * @param carrier the carrier's storage (the caller's to close)
    * @param checkpoint generation to resume, or null
    * @param checkpointAt resume the newest generation made at or before this time, or null
    * @param coldBoot boot the disk without the RAM state
@@ -61,7 +64,7 @@ public final class ResumeSession {
    * @param display a QEMU display type, or null for none
    */
   public record Request(
-      Path carrier,
+      CarrierStorage carrier,
       Long checkpoint,
       Instant checkpointAt,
       boolean coldBoot,
@@ -103,19 +106,20 @@ public final class ResumeSession {
             "check generation " + checked.generation.number() + " and this host's QEMU", start, -1));
     String sessionId = UUID.randomUUID().toString();
     long t = System.nanoTime();
-    try (Carrier carrier = Carrier.openForWrite(request.carrier())) {
+    String where = request.carrier().location();
+    try (Carrier carrier = Carrier.openForWrite(request.carrier(), "carryon resume")) {
       // Chosen again under the lock: the generation must still be there after recovery.
       carrier.checkpoint(checked.generation.number());
       carrier.takeLease(host.identity, sessionId);
     } catch (dev.carryon.carrier.LeaseException e) {
-      throw new CarryonException(ExitCodes.REFUSED, leaseMessage(request.carrier(), e.holder()), e);
+      throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, e.holder()), e);
     }
     Path workDir = host.home.sessionDir(sessionId);
     SessionRecord record =
         new SessionRecord(
             sessionId,
             checked.carrierId,
-            request.carrier().toAbsolutePath().normalize(),
+            where,
             workDir,
             SessionState.STARTING,
             checked.generation.number(),
@@ -131,16 +135,17 @@ public final class ResumeSession {
       t = System.nanoTime();
       Files.createDirectories(workDir);
       Path localCow = workDir.resolve(LOCAL_COW);
-      Qcow2Creator.create(localCow, -1, checked.top.toString(), "qcow2");
+      Qcow2Creator.create(localCow, -1, checked.files.top().toString(), "qcow2");
       AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache());
       log.println(accel.describe());
       Path console =
           request.console() != null
               ? request.console().toAbsolutePath()
               : request.detach() ? workDir.resolve(CONSOLE) : null;
-      boolean restore = checked.state != null && !request.coldBoot();
+      boolean restore = !checked.generation.coldBoot() && !request.coldBoot();
       QemuLaunch launch =
-          QemuLaunch.of(checked.vm, request.carrier().toAbsolutePath())
+          QemuLaunch.of(checked.vm, workDir)
+              .withBootFiles(checked.files.kernel(), checked.files.initrd())
               .withDisk(localCow, DiskFormat.QCOW2)
               .withAccel(accel.accel())
               .withConsole(console)
@@ -152,25 +157,29 @@ public final class ResumeSession {
       steps.add(Step.since("make the local COW and start QEMU", t, -1));
       t = System.nanoTime();
       if (restore) {
-        try (ReadableByteChannel state = StateFile.open(checked.state)) {
+        String stateName = checked.generation.state();
+        try (Carrier carrier = Carrier.open(request.carrier());
+            ReadableByteChannel state =
+                StateFile.open(
+                    carrier.openState(checked.generation), carrier.describe(stateName))) {
           Hibernation.restore(qemu, state, RESTORE_TIMEOUT);
         } catch (IOException e) {
           throw new CarryonException(
               ExitCodes.REFUSED,
               "this host's QEMU could not restore generation " + checked.generation.number()
-                  + " of " + request.carrier() + ": " + e.getMessage()
+                  + " of " + where + ": " + e.getMessage()
                   + "; nothing was changed on the carrier. Resume with --cold-boot to boot its disk"
                   + " without the saved RAM state (guest writes not yet flushed are lost)",
               e);
         }
-        steps.add(Step.since("restore the RAM state " + checked.state.getFileName(), t, -1));
+        steps.add(Step.since("restore the RAM state " + stateName, t, -1));
       } else {
         qemu.qmp().execute("cont", Duration.ofSeconds(10));
         steps.add(Step.since("start the guest (cold boot)", t, -1));
       }
       record = record.withState(SessionState.RUNNING, Instant.now());
       host.catalog.saveSession(record);
-      host.catalog.recordCarrier(checked.carrierId, record.carrierPath(), checked.generation.number());
+      host.catalog.recordCarrier(checked.carrierId, where, checked.generation.number());
       return new Started(
           record,
           qemu,
@@ -181,21 +190,22 @@ public final class ResumeSession {
           Duration.ofNanos(System.nanoTime() - start),
           List.copyOf(steps));
     } catch (IOException | RuntimeException e) {
-      abandon(host, record, qemu);
+      abandon(host, request.carrier(), record, qemu);
       throw e;
     }
   }
 
   /** Undoes a start that failed: QEMU stopped, lease released, work files gone. */
-  private static void abandon(Host host, SessionRecord record, QemuProcess qemu) {
+  private static void abandon(
+      Host host, CarrierStorage storage, SessionRecord record, QemuProcess qemu) {
     if (qemu != null) {
       qemu.close();
     }
-    try (Carrier carrier = Carrier.openForWrite(record.carrierPath())) {
+    try (Carrier carrier = Carrier.openForWrite(storage, "carryon resume")) {
       carrier.releaseLease(host.identity, record.sessionId());
     } catch (IOException | RuntimeException e) {
       System.err.println(
-          "carryon: could not release the lease on " + record.carrierPath() + ": " + e.getMessage()
+          "carryon: could not release the lease on " + record.carrier() + ": " + e.getMessage()
               + " (carryon lease break frees it)");
     }
     try {
@@ -208,10 +218,11 @@ public final class ResumeSession {
 
   /** What validation found out, before anything was written. */
   private record Checked(
-      String carrierId, Generation generation, VmConfig vm, Path top, Path state) {}
+      String carrierId, Generation generation, VmConfig vm, LocalFiles files) {}
 
   /** Every check that needs no write: refuses with a clear message when one fails. */
   private static Checked check(Host host, Request request, PrintWriter log) throws IOException {
+    String where = request.carrier().location();
     try (Carrier carrier = Carrier.open(request.carrier())) {
       String carrierId = carrier.manifest().carrierId().toString();
       Optional<SessionRecord> mine = host.catalog.openSession(carrierId);
@@ -219,12 +230,12 @@ public final class ResumeSession {
         throw new CarryonException(
             ExitCodes.REFUSED,
             "this host already has session " + mine.get().sessionId() + " ("
-                + mine.get().state().name().toLowerCase() + ") on " + request.carrier()
-                + "; end it with: carryon end " + request.carrier());
+                + mine.get().state().name().toLowerCase() + ") on " + where
+                + "; end it with: carryon end " + where);
       }
       Lease lease = carrier.manifest().lease();
       if (lease != null) {
-        throw new CarryonException(ExitCodes.REFUSED, leaseMessage(request.carrier(), lease));
+        throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, lease));
       }
       Generation g = choose(carrier, request);
       // QEMU answers while the files are hashed.
@@ -233,28 +244,27 @@ public final class ResumeSession {
       if (!v.passed()) {
         throw new CarryonException(
             ExitCodes.BAD_INPUT,
-            request.carrier() + " failed validation and was not resumed: "
+            where + " failed validation and was not resumed: "
                 + v.problems().stream().map(Object::toString).collect(Collectors.joining("; ")));
       }
       VmConfig vm = carrier.manifest().vm();
-      Path state = carrier.stateFile(g);
       // A cold boot needs the machine type, CPU model and RAM as much as a restore does, so
       // --cold-boot is no way around these.
       List<String> problems = capabilities.answer().problems(vm);
       if (!problems.isEmpty()) {
         throw new CarryonException(
             ExitCodes.REFUSED,
-            "generation " + g.number() + " of " + request.carrier()
+            "generation " + g.number() + " of " + where
                 + " cannot run on this host: " + String.join("; ", problems)
                 + ". Nothing was changed; resume it on a host whose QEMU offers its configuration");
       }
-      if (state != null && request.coldBoot()) {
+      if (!g.coldBoot() && request.coldBoot()) {
         log.println(
             "warning: cold boot of generation " + g.number() + ": its saved RAM state is not used;"
                 + " guest writes that were still in the guest's memory are lost");
       }
-      List<Path> chain = carrier.chainFiles(g);
-      return new Checked(carrierId, g, vm, chain.get(chain.size() - 1), state);
+      LocalFiles files = carrier.localFiles(g, LocalCopies.NONE, Progress.NONE);
+      return new Checked(carrierId, g, vm, files);
     }
   }
 
@@ -268,7 +278,7 @@ public final class ResumeSession {
     return carrier.current();
   }
 
-  static String leaseMessage(Path carrier, Lease lease) {
+  static String leaseMessage(String carrier, Lease lease) {
     return carrier + " is in use: leased by " + lease.describe()
         + ". If that session is gone for good, free it with: carryon lease break " + carrier;
   }

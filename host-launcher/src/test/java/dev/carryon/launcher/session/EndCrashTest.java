@@ -95,7 +95,7 @@ class EndCrashTest {
         .expect(0);
     int count = Integer.parseInt(Files.readString(countFile).strip());
     Manifest reference;
-    try (Carrier c = Carrier.open(carrier)) {
+    try (Carrier c = SessionKit.open(carrier)) {
       reference = c.manifest();
     }
     assertEquals(3, reference.currentGeneration());
@@ -214,7 +214,7 @@ class EndCrashTest {
       String ended = a.end(carrier).out();
       assertTrue(ended.contains("committed"), when + ": " + ended);
       assertEquals(List.of(), SessionKit.qemusUnder(dir), when + ": a QEMU was left running");
-      try (Carrier c = Carrier.open(carrier)) {
+      try (Carrier c = SessionKit.open(carrier)) {
         assertTrue(c.verify().passed(), when);
         assertTrue(c.current().state() != null, when + ": generation without a RAM state");
         assertEquals(null, c.manifest().lease(), when);
@@ -243,14 +243,13 @@ class EndCrashTest {
    */
   private static long checkCarrier(Path carrier, Path oldRaw, Path newRaw, String when)
       throws Exception {
-    try (Carrier c = Carrier.open(carrier)) {
+    try (Carrier c = SessionKit.open(carrier)) {
       Verification v = c.verify();
       assertTrue(v.passed(), () -> when + ": " + v.problems());
       long g = c.manifest().currentGeneration();
       assertTrue(g == 2 || g == 3, when + ": generation " + g);
-      List<Path> chain = c.chainFiles(c.current());
       assertTrue(
-          sameContent(chain.get(chain.size() - 1), g == 2 ? oldRaw : newRaw),
+          sameContent(SessionKit.file(c, c.current().top()), g == 2 ? oldRaw : newRaw),
           when + ": generation " + g + " does not read its own content");
       return g;
     }
@@ -261,20 +260,19 @@ class EndCrashTest {
       TestHost a, Path carrier, Path newRaw, Manifest reference, String when) throws Exception {
     StringWriter log = new StringWriter();
     try (Host host = Host.open(HostHome.at(a.home()))) {
-      EndSession.end(host, carrier, EndSession.Mode.HIBERNATE, new PrintWriter(log));
+      EndSession.end(host, SessionKit.storage(carrier), EndSession.Mode.HIBERNATE, new PrintWriter(log));
     }
-    try (Carrier c = Carrier.open(carrier)) {
+    try (Carrier c = SessionKit.open(carrier)) {
       Manifest m = c.manifest();
       assertEquals(3, m.currentGeneration(), when);
       assertEquals(null, m.lease(), when);
-      assertEquals(null, m.pending(), when);
+      assertEquals(null, m.unfinishedWork(), when);
       Generation g = c.current();
       assertEquals(reference.current().chain(), g.chain(), when);
       FileRecord state = m.files().get(g.state());
       assertEquals(reference.files().get(reference.current().state()), state, when);
       assertTrue(c.verify().passed(), when);
-      List<Path> chain = c.chainFiles(g);
-      assertTrue(sameContent(chain.get(chain.size() - 1), newRaw), when + ": not the new content");
+      assertTrue(sameContent(SessionKit.file(c, g.top()), newRaw), when + ": not the new content");
     }
     assertEquals(Optional.empty(), openSession(a, carrier), when);
   }
@@ -307,16 +305,16 @@ class EndCrashTest {
 
   /** The current chain of {@code carrier} converted to a raw image. */
   private static Path toRaw(Path carrier, Path raw) throws Exception {
-    try (Carrier c = Carrier.open(carrier)) {
-      List<Path> chain = c.chainFiles(c.current());
-      qemuImg(0, "convert", "-O", "raw", chain.get(chain.size() - 1).toString(), raw.toString());
+    try (Carrier c = SessionKit.open(carrier)) {
+      qemuImg(0, "convert", "-O", "raw", SessionKit.file(c, c.current().top()).toString(),
+          raw.toString());
     }
     return raw;
   }
 
   private static Optional<SessionRecord> openSession(TestHost host, Path carrier) throws Exception {
     String id;
-    try (Carrier c = Carrier.open(carrier)) {
+    try (Carrier c = SessionKit.open(carrier)) {
       id = c.manifest().carrierId().toString();
     }
     try (Host h = Host.open(HostHome.at(host.home()))) {

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.carrier.storage.FolderStorage;
 import dev.carryon.launcher.qemu.QemuTool;
 import dev.carryon.testdata.ConsoleLog;
 import dev.carryon.testdata.TestGuest;
@@ -129,6 +132,26 @@ public final class SessionKit {
     }
   }
 
+  /** The storage of the carrier in folder {@code folder}: the one place tests make one. */
+  public static CarrierStorage storage(Path folder) {
+    return FolderStorage.of(folder);
+  }
+
+  /** Opens the carrier in {@code folder} read-only. */
+  public static Carrier open(Path folder) throws IOException {
+    return Carrier.open(storage(folder));
+  }
+
+  /** Opens the carrier in {@code folder} to write it, as a test command. */
+  public static Carrier openForWrite(Path folder) throws IOException {
+    return Carrier.openForWrite(storage(folder), "session test");
+  }
+
+  /** The local file of carrier file {@code name} of a carrier in a folder. */
+  public static Path file(Carrier c, String name) {
+    return Path.of(c.describe(name));
+  }
+
   /** A host named {@code name} whose folder is {@code dir/name}. */
   public static TestHost host(Path dir, String name) {
     return new TestHost(dir.resolve(name), name);
@@ -218,11 +241,18 @@ public final class SessionKit {
     return p.exitValue() == 0;
   }
 
-  /** Every file under {@code dir} with its bytes' SHA-256 (relative name to hash). */
+  /**
+   * Every file under {@code dir} with its bytes' SHA-256 (relative name to hash), but a carrier's
+   * lock file, which names whoever last took the lock (a reader's refused write too) and holds no
+   * carrier data.
+   */
   public static Map<String, String> fingerprint(Path dir) throws IOException {
     Map<String, String> all = new HashMap<>();
     try (Stream<Path> s = Files.walk(dir)) {
       for (Path p : s.filter(Files::isRegularFile).toList()) {
+        if (p.equals(dir.resolve(FolderStorage.LOCK_FILE))) {
+          continue;
+        }
         all.put(dir.relativize(p).toString(), sha256(p));
       }
     }

@@ -55,7 +55,7 @@ class SessionStoryTest {
     // Each step on a line of its own, with its time.
     for (String step :
         List.of("check generation 2 and this host's QEMU", "take the lease",
-            "make the local COW and start QEMU", "restore the RAM state S2.zst")) {
+            "make the local COW and start QEMU", "restore the RAM state states/S2.zst")) {
       assertTrue(
           Pattern.compile("(?m)^  " + Pattern.quote(step) + " +\\d+\\.\\d\\d s$").matcher(resumedOnB).find(),
           () -> step + " missing from:\n" + resumedOnB);

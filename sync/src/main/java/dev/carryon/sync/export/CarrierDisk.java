@@ -2,12 +2,12 @@ package dev.carryon.sync.export;
 
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.Generation;
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.cow.ImageChain;
 import dev.carryon.sync.ext4.BlockDevice;
 import dev.carryon.sync.ext4.Ext4Filesystem;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.file.Path;
 
 /**
  * The guest's filesystem as of a carrier's current generation: the generation's disk chain read
@@ -31,16 +31,16 @@ public final class CarrierDisk implements Closeable {
   }
 
   /**
-   * Opens the current generation of the carrier in {@code carrierFolder} and the filesystem on its
-   * disk; an {@link dev.carryon.sync.ext4.Ext4Exception} says why there is none.
+   * Opens the current generation of the carrier in {@code storage} and the filesystem on its disk;
+   * an {@link dev.carryon.sync.ext4.Ext4Exception} says why there is none.
    */
-  public static CarrierDisk open(Path carrierFolder) throws IOException {
-    Carrier c = Carrier.open(carrierFolder);
+  public static CarrierDisk open(CarrierStorage storage) throws IOException {
+    Carrier c = Carrier.open(storage);
     Generation g = c.current();
-    ImageChain chain = ImageChain.open(c.file(g.top()));
+    ImageChain chain = c.openChain(g.chain());
     try {
       BlockDevice device = BlockDevice.of(chain.virtualSize(), chain::read);
-      String name = c.folder() + " (generation " + g.number() + ")";
+      String name = c.location() + " (generation " + g.number() + ")";
       return new CarrierDisk(g, chain, Ext4Filesystem.open(device, name));
     } catch (IOException | RuntimeException e) {
       chain.close();

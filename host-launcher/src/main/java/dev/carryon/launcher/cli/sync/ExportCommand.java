@@ -1,5 +1,7 @@
 package dev.carryon.launcher.cli.sync;
 
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.launcher.cli.CarrierArg;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.sync.export.CarrierDisk;
 import dev.carryon.sync.export.ExportSummary;
@@ -11,8 +13,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code carryon export}: copy guest files out of a carrier's current disk. */
 @Command(
@@ -24,8 +26,7 @@ import picocli.CommandLine.Parameters;
 public final class ExportCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
-  Path carrier;
+  @Mixin CarrierArg carrier;
 
   @Option(
       names = "--guest-path",
@@ -71,7 +72,8 @@ public final class ExportCommand implements Callable<Integer> {
     ExportSummary s =
         SyncErrors.call(
             () -> {
-              try (CarrierDisk disk = CarrierDisk.open(carrier)) {
+              try (CarrierStorage storage = carrier.open();
+                  CarrierDisk disk = CarrierDisk.open(storage)) {
                 generation[0] = disk.generation().number();
                 return target.folder != null
                     ? Exporter.toFolder(disk.filesystem(), guestPath, target.folder, replace)
