@@ -5,6 +5,7 @@ import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.session.EndSession;
 import dev.carryon.launcher.session.Host;
 import java.io.PrintWriter;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -47,21 +48,32 @@ final class EndCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     try (Host host = Host.open();
         CarrierStorage storage = carrier.open()) {
-      EndSession.Ended ended = EndSession.end(host, storage, mode, spec.commandLine().getErr());
+      EndSession.Ended ended =
+          EndSession.end(host, storage, mode, spec.commandLine().getErr(), Steps.printer(out));
       print(ended, out);
     }
     return ExitCodes.OK;
   }
 
-  /** The report of an end: each step with its time and bytes, then what the carrier did. */
+  /** The report of an end, after its steps: what the carrier did. */
   static void print(EndSession.Ended ended, PrintWriter out) {
     EndResult r = ended.carrier();
+    if (ended.earlier()) {
+      out.printf(
+          "session %s already ended%s; nothing to do%n",
+          ended.session().sessionId(),
+          r != null
+              ? ": generation " + r.generation().number() + " was committed"
+              : " (" + ended.session().state().name().toLowerCase(Locale.ROOT) + " at "
+                  + ended.session().endedAt() + ")");
+      out.flush();
+      return;
+    }
     if (r == null) {
       out.printf("discarded session %s; the carrier is unchanged and free%n", ended.session().sessionId());
       out.flush();
       return;
     }
-    Steps.print(ended.steps(), out);
     if (ended.stateRawBytes() >= 0) {
       out.printf("  RAM state: %,d bytes before compression%n", ended.stateRawBytes());
     }

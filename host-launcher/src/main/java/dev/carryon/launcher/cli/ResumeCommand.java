@@ -78,8 +78,7 @@ final class ResumeCommand implements Callable<Integer> {
       if (!detach) {
         Interrupts.onInterrupt(interrupted::countDown);
       }
-      ResumeSession.Started s = ResumeSession.start(host, request, err);
-      Steps.print(s.steps(), out);
+      ResumeSession.Started s = ResumeSession.start(host, request, err, Steps.printer(out));
       out.printf(
           "%s generation %d of %s in %.2f s (session %s, %s)%n",
           s.restored() ? "resumed" : "cold-booted",
@@ -133,7 +132,7 @@ final class ResumeCommand implements Callable<Integer> {
               + " kept on this host. Commit them with: carryon end --commit-disk " + carrier
               + ", or drop them with: carryon end --discard " + carrier);
     }
-    EndSession.Ended ended = EndSession.end(host, storage, mode, err, qemu);
+    EndSession.Ended ended = EndSession.end(host, storage, mode, err, Steps.printer(out), qemu);
     EndCommand.print(ended, out);
     return ExitCodes.OK;
   }

@@ -152,6 +152,16 @@ public final class HostCatalog implements AutoCloseable {
     return found.stream().findFirst();
   }
 
+  /** The session of this host on the given carrier that began last, open or over, if any. */
+  public Optional<SessionRecord> lastSession(String carrierId) throws IOException {
+    List<SessionRecord> found =
+        query(
+            "find the last session of carrier " + carrierId,
+            "WHERE carrier_id = ? ORDER BY started_at DESC LIMIT 1",
+            carrierId);
+    return found.stream().findFirst();
+  }
+
   /** Every session of this host, newest first. */
   public List<SessionRecord> sessions() throws IOException {
     return query("list sessions", "ORDER BY started_at DESC");

@@ -6,6 +6,7 @@ import dev.carryon.carrier.EndResult;
 import dev.carryon.carrier.FileRecord;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
+import dev.carryon.carrier.Manifest;
 import dev.carryon.carrier.SessionEnd;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.carrier.storage.CarrierStorage;
@@ -26,8 +27,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * {@code end}: saves the guest's RAM state, quits QEMU, writes the session's disk changes and state
@@ -59,39 +61,54 @@ public final class EndSession {
    * What an end did.
    *
    * @param session the session ended
-   * @param carrier what the carrier committed, or null for a discarded session
+   * @param carrier what the carrier committed, or null for a discarded session (or one that ended
+   *     earlier and whose generation is no longer kept)
    * @param stateRawBytes size of the saved RAM state before compression, or -1 when none was
    *     saved by this run
-   * @param steps each step with its time and the bytes it wrote
+   * @param earlier true when an earlier run had already ended the session and this one did nothing
    */
   public record Ended(
-      SessionRecord session, EndResult carrier, long stateRawBytes, List<Step> steps) {}
+      SessionRecord session, EndResult carrier, long stateRawBytes, boolean earlier) {}
 
   private EndSession() {}
 
-  /** Ends this host's session on the carrier of {@code storage}; see the class doc. */
-  public static Ended end(Host host, CarrierStorage storage, Mode mode, PrintWriter log)
+  /**
+   * Ends this host's session on the carrier of {@code storage}; see the class doc. {@code onStep}
+   * is told each step as it completes, so that an interrupted end has shown how far it got. When
+   * this host's last session on the carrier has already ended, says so and does nothing.
+   */
+  public static Ended end(
+      Host host, CarrierStorage storage, Mode mode, PrintWriter log, Consumer<Step> onStep)
       throws IOException {
-    return end(host, storage, mode, log, null);
+    return end(host, storage, mode, log, onStep, null);
   }
 
   /**
-   * Like {@link #end(Host, CarrierStorage, Mode, PrintWriter)}, for a session whose QEMU this process runs
+   * Like {@link #end(Host, CarrierStorage, Mode, PrintWriter, Consumer)}, for a session whose QEMU
+   * this process runs
    * (a foreground {@code resume}): {@code running} is used instead of attaching to it.
    */
   public static Ended end(
-      Host host, CarrierStorage storage, Mode mode, PrintWriter log, QemuProcess running)
+      Host host,
+      CarrierStorage storage,
+      Mode mode,
+      PrintWriter log,
+      Consumer<Step> onStep,
+      QemuProcess running)
       throws IOException {
     String where = storage.location();
-    SessionRecord session = openSession(host, storage);
-    List<Step> steps = new ArrayList<>();
+    Found found = findSession(host, storage);
+    if (found.earlier != null) {
+      return found.earlier;
+    }
+    SessionRecord session = found.open;
     long rawState = -1;
     if (mode == Mode.DISCARD) {
       if (running != null) {
         running.close();
       }
       discard(host, storage, session);
-      return new Ended(session, null, -1, steps);
+      return new Ended(session, null, -1, false);
     }
     Path localState = session.workDir().resolve(ResumeSession.LOCAL_STATE);
     if (session.state() != SessionState.SAVED) {
@@ -114,7 +131,7 @@ public final class EndSession {
           throw saveFailed(qemu, localState, e);
         }
         rawState = stats.stateBytes();
-        steps.add(Step.since("save RAM state (zstd) to " + localState, t, Files.size(localState)));
+        onStep.accept(Step.since("save RAM state (zstd) to " + localState, t, Files.size(localState)));
       }
       // Recorded while QEMU still holds the guest: an end cut before this record saves again from
       // the paused QEMU; one cut after it finds the state whole (forced above) and goes on with it.
@@ -130,7 +147,7 @@ public final class EndSession {
     }
     EndResult result;
     try {
-      result = commit(host, storage, session, localState, steps, log);
+      result = commit(host, storage, session, localState, onStep, log);
     } catch (CarrierException | ImageException e) {
       throw e; // the carrier or an image is wrong: its message says what
     } catch (IOException e) {
@@ -148,7 +165,7 @@ public final class EndSession {
     // generation committed and finishes the cleanup.
     Folders.deleteTree(session.workDir());
     host.catalog.saveSession(session.withState(SessionState.ENDED, Instant.now()));
-    return new Ended(session, result, rawState, steps);
+    return new Ended(session, result, rawState, false);
   }
 
   /**
@@ -178,7 +195,7 @@ public final class EndSession {
       CarrierStorage storage,
       SessionRecord session,
       Path localState,
-      List<Step> steps,
+      Consumer<Step> onStep,
       PrintWriter log)
       throws IOException {
     try (Carrier carrier = Carrier.openForWrite(storage, "carryon end")) {
@@ -186,7 +203,7 @@ public final class EndSession {
       if (done != null) {
         // An earlier end was cut after its commit (opening for write finished its merge): the
         // lease is gone with it, so beginning the end again would be refused.
-        steps.add(new Step("generation " + done.number() + " was already committed", 0, -1));
+        onStep.accept(new Step("generation " + done.number() + " was already committed", 0, -1));
         return new EndResult(done, List.of(), List.of(), List.of());
       }
       SessionEnd end =
@@ -196,14 +213,14 @@ public final class EndSession {
       FileRecord layer =
           end.copyLayer(session.workDir().resolve(ResumeSession.LOCAL_COW), bar::update);
       bar.finish();
-      steps.add(
+      onStep.accept(
           Step.since("write the layer of generation " + end.generation(), t, layer.size()));
       if (Files.exists(localState)) {
         t = System.nanoTime();
         bar = ProgressBar.on(log, "writing state");
         FileRecord state = end.copyState(localState, bar::update);
         bar.finish();
-        steps.add(
+        onStep.accept(
             Step.since("write the state of generation " + end.generation(), t, state.size()));
       } else {
         end.coldBoot();
@@ -211,7 +228,7 @@ public final class EndSession {
       t = System.nanoTime();
       EndResult result =
           carrier.commitGeneration(end, "session " + session.sessionId() + " on " + host.identity.hostName());
-      steps.add(Step.since("commit generation " + result.generation().number() + " and merge", t, -1));
+      onStep.accept(Step.since("commit generation " + result.generation().number() + " and merge", t, -1));
       return result;
     }
   }
@@ -276,23 +293,44 @@ public final class EndSession {
     Folders.deleteTree(session.workDir());
   }
 
-  /** This host's open session on the carrier, or a clear refusal. */
-  private static SessionRecord openSession(Host host, CarrierStorage storage) throws IOException {
-    String carrierId;
-    Lease lease;
+  /**
+   * This host's session to end on the carrier.
+   *
+   * @param open the session still open, or null
+   * @param earlier when none is open but the last one has already ended: what ended it
+   */
+  private record Found(SessionRecord open, Ended earlier) {}
+
+  /**
+   * This host's open session on the carrier; or, when its last session there has already ended
+   * (an end that finished, a rerun after a cut past the end's last step, a discard), what ended it;
+   * else a clear refusal.
+   */
+  private static Found findSession(Host host, CarrierStorage storage) throws IOException {
+    Manifest m;
     try (Carrier carrier = Carrier.open(storage)) {
-      carrierId = carrier.manifest().carrierId().toString();
-      lease = carrier.manifest().lease();
+      m = carrier.manifest();
     }
-    return host.catalog
-        .openSession(carrierId)
-        .orElseThrow(
-            () ->
-                new CarryonException(
-                    ExitCodes.REFUSED,
-                    "this host has no session on " + storage.location()
-                        + (lease == null
-                            ? " (nobody holds it)"
-                            : "; it is leased by " + lease.describe())));
+    String carrierId = m.carrierId().toString();
+    Optional<SessionRecord> open = host.catalog.openSession(carrierId);
+    if (open.isPresent()) {
+      return new Found(open.get(), null);
+    }
+    Optional<SessionRecord> last = host.catalog.lastSession(carrierId);
+    if (last.isPresent()) {
+      SessionRecord s = last.get();
+      EndResult made = null;
+      for (Generation g : m.generations()) {
+        if (s.state() == SessionState.ENDED && g.sessionId().equals(s.sessionId())) {
+          made = new EndResult(g, List.of(), List.of(), List.of());
+        }
+      }
+      return new Found(null, new Ended(s, made, -1, true));
+    }
+    Lease lease = m.lease();
+    throw new CarryonException(
+        ExitCodes.REFUSED,
+        "this host has no session on " + storage.location()
+            + (lease == null ? " (nobody holds it)" : "; it is leased by " + lease.describe()));
   }
 }

@@ -29,10 +29,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -82,7 +82,6 @@ public final class ResumeSession {
    * @param accel the accelerator chosen and why
    * @param console where the serial console goes, or null for stdout
    * @param elapsed from the command's start to the guest running
-   * @param steps what it took to get there, step by step
    */
   public record Started(
       SessionRecord record,
@@ -91,17 +90,19 @@ public final class ResumeSession {
       boolean restored,
       AccelChoice accel,
       Path console,
-      Duration elapsed,
-      List<Step> steps) {}
+      Duration elapsed) {}
 
   private ResumeSession() {}
 
-  /** Resumes {@code request.carrier()} on {@code host}; see the class doc. */
-  public static Started start(Host host, Request request, PrintWriter log) throws IOException {
+  /**
+   * Resumes {@code request.carrier()} on {@code host}; see the class doc. {@code onStep} is told
+   * each step as it completes, so that an interrupted resume has shown how far it got.
+   */
+  public static Started start(Host host, Request request, PrintWriter log, Consumer<Step> onStep)
+      throws IOException {
     long start = System.nanoTime();
-    List<Step> steps = new ArrayList<>();
     Checked checked = check(host, request, log);
-    steps.add(
+    onStep.accept(
         Step.since(
             "check generation " + checked.generation.number() + " and this host's QEMU", start, -1));
     String sessionId = UUID.randomUUID().toString();
@@ -129,7 +130,7 @@ public final class ResumeSession {
             Instant.now(),
             null);
     host.catalog.saveSession(record);
-    steps.add(Step.since("take the lease", t, -1));
+    onStep.accept(Step.since("take the lease", t, -1));
     QemuProcess qemu = null;
     try {
       t = System.nanoTime();
@@ -154,7 +155,7 @@ public final class ResumeSession {
       qemu = request.detach() ? QemuProcess.startDetached(launch) : QemuProcess.start(launch);
       record = record.withQemu(qemu.pid(), qemu.workDir(), accel.accel().qemuName());
       host.catalog.saveSession(record);
-      steps.add(Step.since("make the local COW and start QEMU", t, -1));
+      onStep.accept(Step.since("make the local COW and start QEMU", t, -1));
       t = System.nanoTime();
       if (restore) {
         String stateName = checked.generation.state();
@@ -172,10 +173,10 @@ public final class ResumeSession {
                   + " without the saved RAM state (guest writes not yet flushed are lost)",
               e);
         }
-        steps.add(Step.since("restore the RAM state " + stateName, t, -1));
+        onStep.accept(Step.since("restore the RAM state " + stateName, t, -1));
       } else {
         qemu.qmp().execute("cont", Duration.ofSeconds(10));
-        steps.add(Step.since("start the guest (cold boot)", t, -1));
+        onStep.accept(Step.since("start the guest (cold boot)", t, -1));
       }
       record = record.withState(SessionState.RUNNING, Instant.now());
       host.catalog.saveSession(record);
@@ -187,8 +188,7 @@ public final class ResumeSession {
           restore,
           accel,
           console,
-          Duration.ofNanos(System.nanoTime() - start),
-          List.copyOf(steps));
+          Duration.ofNanos(System.nanoTime() - start));
     } catch (IOException | RuntimeException e) {
       abandon(host, request.carrier(), record, qemu);
       throw e;

@@ -20,6 +20,7 @@ import dev.carryon.cow.io.WritePoints;
 import dev.carryon.launcher.host.HostHome;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.host.SessionState;
+import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
 import java.io.PrintWriter;
@@ -64,7 +65,7 @@ class EndCrashTest {
     // L3 onto it, so every step of the commit protocol is cut.
     // synctick: the guest syncs every tick, so each session surely changes the disk (its ticks
     // would otherwise sit in its page cache, and a short session could change nothing).
-    Path carrier =
+    TestCarrier carrier =
         SessionKit.initCarrier(
             a, dir.resolve("carrier"), "--keep", "2", "--append", SessionKit.APPEND + " synctick=1");
     a.resume(carrier, dir.resolve("1.log"));
@@ -84,13 +85,13 @@ class EndCrashTest {
     Path snapshots = Files.createDirectories(root.resolve("snapshots"));
     Path carrierSnap = snapshots.resolve("carrier");
     Path homeSnap = snapshots.resolve("home");
-    copyTree(carrier, carrierSnap);
+    copyTree(carrier.folder(), carrierSnap);
     copyTree(a.home(), homeSnap);
     Path oldRaw = toRaw(carrier, snapshots.resolve("old.raw"));
 
     restore(carrierSnap, carrier, homeSnap, a.home());
     Path countFile = dir.resolve("count");
-    a.run(Map.of("CARRYON_CUT_ROOT", carrier.toString(), "CARRYON_CUT_COUNT_FILE", countFile.toString()),
+    a.run(Map.of("CARRYON_CUT_ROOT", carrier.folder().toString(), "CARRYON_CUT_COUNT_FILE", countFile.toString()),
             "end", carrier.toString())
         .expect(0);
     int count = Integer.parseInt(Files.readString(countFile).strip());
@@ -107,7 +108,15 @@ class EndCrashTest {
     Map<Integer, Long> generationAfterCut = new TreeMap<>();
     for (int k : points) {
       restore(carrierSnap, carrier, homeSnap, a.home());
-      a.run(cut(carrier, k), "end", carrier.toString()).expect(WritePoints.CUT_EXIT_CODE);
+      String shown =
+          a.run(cut(carrier, k), "end", carrier.toString()).expect(WritePoints.CUT_EXIT_CODE).out();
+      if (k == points.get(points.size() - 1)) {
+        // Each step is printed as it completes: a killed end has shown how far it got.
+        assertTrue(shown.contains("write the layer of generation 3"), shown);
+        assertTrue(shown.contains("write the state of generation 3"), shown);
+      } else if (k == 1) {
+        assertFalse(shown.contains("write the"), shown);
+      }
       long g = checkCarrier(carrier, oldRaw, newRaw, "after a cut at write point " + k);
       generationAfterCut.put(k, g);
       endAgain(a, carrier, newRaw, reference, "after a cut at write point " + k);
@@ -146,7 +155,7 @@ class EndCrashTest {
   void anEndKilledDuringTheSaveIsFinishedByEndingAgain() throws Exception {
     Path dir = Files.createDirectories(root.resolve("kill"));
     TestHost a = host(dir, "hostA");
-    Path carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
+    TestCarrier carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
     ConsoleLog console = resumeUntilTicking(a, carrier, dir.resolve("A.log"));
 
     Process end =
@@ -186,7 +195,7 @@ class EndCrashTest {
   void anEndCutAtAnyHostWriteStillCommitsTheRamState() throws Exception {
     Path dir = Files.createDirectories(root.resolve("host-cut"));
     TestHost a = host(dir, "hostA");
-    Path carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
+    TestCarrier carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
     ConsoleLog console = resumeUntilTicking(a, carrier, dir.resolve("0.log"));
     Path countFile = dir.resolve("count");
     a.run(Map.of("CARRYON_CUT_ROOT", a.home().toString(), "CARRYON_CUT_COUNT_FILE", countFile.toString()),
@@ -230,7 +239,7 @@ class EndCrashTest {
   }
 
   /** Resumes {@code carrier} on {@code host} with its console in {@code log}; returns once it ticks. */
-  private static ConsoleLog resumeUntilTicking(TestHost host, Path carrier, Path log) throws Exception {
+  private static ConsoleLog resumeUntilTicking(TestHost host, TestCarrier carrier, Path log) throws Exception {
     host.resume(carrier, log);
     ConsoleLog console = new ConsoleLog(log);
     tickAbove(console, 1);
@@ -241,7 +250,7 @@ class EndCrashTest {
    * Checks a carrier after a cut, read-only: it verifies, and its current chain reads exactly the
    * content of its generation. Returns that generation.
    */
-  private static long checkCarrier(Path carrier, Path oldRaw, Path newRaw, String when)
+  private static long checkCarrier(TestCarrier carrier, Path oldRaw, Path newRaw, String when)
       throws Exception {
     try (Carrier c = SessionKit.open(carrier)) {
       Verification v = c.verify();
@@ -257,10 +266,12 @@ class EndCrashTest {
 
   /** Runs {@code end} again, uncut (in this JVM), and checks it made exactly the new generation. */
   private static void endAgain(
-      TestHost a, Path carrier, Path newRaw, Manifest reference, String when) throws Exception {
+      TestHost a, TestCarrier carrier, Path newRaw, Manifest reference, String when) throws Exception {
     StringWriter log = new StringWriter();
     try (Host host = Host.open(HostHome.at(a.home()))) {
-      EndSession.end(host, SessionKit.storage(carrier), EndSession.Mode.HIBERNATE, new PrintWriter(log));
+      EndSession.end(
+          host, SessionKit.storage(carrier.folder()), EndSession.Mode.HIBERNATE, new PrintWriter(log),
+          step -> {});
     }
     try (Carrier c = SessionKit.open(carrier)) {
       Manifest m = c.manifest();
@@ -290,21 +301,22 @@ class EndCrashTest {
     return points;
   }
 
-  private static Map<String, String> cut(Path carrier, int k) {
-    return Map.of("CARRYON_CUT_ROOT", carrier.toString(), "CARRYON_CUT_AT", Integer.toString(k));
+  private static Map<String, String> cut(TestCarrier carrier, int k) {
+    return Map.of(
+        "CARRYON_CUT_ROOT", carrier.folder().toString(), "CARRYON_CUT_AT", Integer.toString(k));
   }
 
   /** Puts the carrier and the host folder back as they were right after the local save. */
-  private static void restore(Path carrierSnap, Path carrier, Path homeSnap, Path home)
+  private static void restore(Path carrierSnap, TestCarrier carrier, Path homeSnap, Path home)
       throws Exception {
-    deleteTree(carrier);
+    deleteTree(carrier.folder());
     deleteTree(home);
-    copyTree(carrierSnap, carrier);
+    copyTree(carrierSnap, carrier.folder());
     copyTree(homeSnap, home);
   }
 
   /** The current chain of {@code carrier} converted to a raw image. */
-  private static Path toRaw(Path carrier, Path raw) throws Exception {
+  private static Path toRaw(TestCarrier carrier, Path raw) throws Exception {
     try (Carrier c = SessionKit.open(carrier)) {
       qemuImg(0, "convert", "-O", "raw", SessionKit.file(c, c.current().top()).toString(),
           raw.toString());
@@ -312,7 +324,7 @@ class EndCrashTest {
     return raw;
   }
 
-  private static Optional<SessionRecord> openSession(TestHost host, Path carrier) throws Exception {
+  private static Optional<SessionRecord> openSession(TestHost host, TestCarrier carrier) throws Exception {
     String id;
     try (Carrier c = SessionKit.open(carrier)) {
       id = c.manifest().carrierId().toString();
