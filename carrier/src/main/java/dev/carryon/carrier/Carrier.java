@@ -6,6 +6,8 @@ import dev.carryon.carrier.storage.StorageLockedException;
 import dev.carryon.cow.ImageChain;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -327,8 +329,32 @@ public final class Carrier implements AutoCloseable {
   private Path localCopy(String name, LocalCopies copies, Progress progress) throws IOException {
     Optional<Path> local = store.storage().localFile(name);
     return local.isPresent()
-        ? local.get()
+        ? ownFile(local.get(), name)
         : copies.copyOf(store.storage(), name, manifest().files().get(name), progress);
+  }
+
+  /**
+   * Refuses the local file of carrier file {@code name} unless it is a regular file inside the
+   * carrier's folder (by its real path): carryon never makes links, and a link in a crafted carrier
+   * would have QEMU open whatever it points at (its checksum limits that to files whose content the
+   * carrier's maker knows, but a device or FIFO would still be opened).
+   */
+  private static Path ownFile(Path file, String name) throws IOException {
+    Path folder = file;
+    for (int i = name.split("/").length; i > 0; i--) {
+      folder = folder.getParent();
+    }
+    Path real = file.toRealPath();
+    String problem =
+        !real.startsWith(folder.toRealPath())
+            ? "leads out of the carrier, to " + real
+            : Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS) ? null : "not a regular file";
+    if (problem != null) {
+      throw new CarrierException(
+          file + " " + problem + ": a carrier holds its own files only, and QEMU would open this"
+              + " one");
+    }
+    return file;
   }
 
   private void requireWritable() {

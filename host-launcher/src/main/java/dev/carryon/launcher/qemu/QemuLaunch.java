@@ -2,6 +2,7 @@ package dev.carryon.launcher.qemu;
 
 import dev.carryon.carrier.VmConfig;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -12,9 +13,11 @@ import java.util.Objects;
  * @param config the VM configuration; the command line is rebuilt from it and nothing else
  * @param kernelPath the kernel file on this host, or null when the config boots none
  * @param initrdPath the initrd file on this host, or null
- * @param disk the top image of the disk chain (QEMU opens its backing files itself), or null for a
- *     VM without a disk
+ * @param disk the top image of the disk chain, or null for a VM without a disk
  * @param diskFormat format of {@code disk}; null exactly when {@code disk} is null
+ * @param backing the images below {@code disk}, top first, the last with no backing image: QEMU
+ *     opens exactly these and never follows a backing file name an image's header records (a
+ *     carrier's headers are untrusted); null to let QEMU follow the headers (a user's own disk)
  * @param accel the accelerator to run under
  * @param consoleFile file the serial console is written to, or null for QEMU's stdout
  * @param display a QEMU {@code -display} type such as {@code gtk}, or null for none
@@ -26,6 +29,7 @@ public record QemuLaunch(
     Path initrdPath,
     Path disk,
     DiskFormat diskFormat,
+    List<Image> backing,
     Accel accel,
     Path consoleFile,
     String display,
@@ -44,6 +48,26 @@ public record QemuLaunch(
       throw new IllegalArgumentException(
           "disk (" + disk + ") and diskFormat (" + diskFormat + ") must be given together");
     }
+    if (backing != null) {
+      if (disk == null) {
+        throw new IllegalArgumentException("backing (" + backing + ") given without a disk");
+      }
+      backing = List.copyOf(backing);
+      for (int i = 0; i < backing.size() - 1; i++) {
+        if (backing.get(i).format() != DiskFormat.QCOW2) {
+          throw new IllegalArgumentException(
+              "backing (" + backing + "): only the lowest image may be raw");
+        }
+      }
+    }
+  }
+
+  /** One image of a disk chain and its format. */
+  public record Image(Path path, DiskFormat format) {
+    public Image {
+      Objects.requireNonNull(path, "path");
+      Objects.requireNonNull(format, "format");
+    }
   }
 
   /**
@@ -57,6 +81,7 @@ public record QemuLaunch(
         config.initrd() == null ? null : fileRoot.resolve(config.initrd()),
         null,
         null,
+        null,
         Accel.TCG,
         null,
         null,
@@ -66,26 +91,43 @@ public record QemuLaunch(
   /** This launch with the config's kernel and initrd in these files (null where it names none). */
   public QemuLaunch withBootFiles(Path kernel, Path initrd) {
     return new QemuLaunch(
-        config, kernel, initrd, disk, diskFormat, accel, consoleFile, display, incoming);
+        config, kernel, initrd, disk, diskFormat, backing, accel, consoleFile, display, incoming);
   }
 
+  /** This launch with {@code disk} on top of a chain QEMU follows by the images' headers. */
   public QemuLaunch withDisk(Path disk, DiskFormat format) {
-    return new QemuLaunch(config, kernelPath, initrdPath, disk, format, accel, consoleFile, display, incoming);
+    return new QemuLaunch(
+        config, kernelPath, initrdPath, disk, format, null, accel, consoleFile, display, incoming);
+  }
+
+  /** This launch with {@code disk} on top of exactly the images {@code backing}, top first. */
+  public QemuLaunch withDisk(Path disk, DiskFormat format, List<Image> backing) {
+    return new QemuLaunch(
+        config, kernelPath, initrdPath, disk, format, backing, accel, consoleFile, display,
+        incoming);
   }
 
   public QemuLaunch withAccel(Accel accel) {
-    return new QemuLaunch(config, kernelPath, initrdPath, disk, diskFormat, accel, consoleFile, display, incoming);
+    return new QemuLaunch(
+        config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
+        incoming);
   }
 
   public QemuLaunch withConsole(Path consoleFile) {
-    return new QemuLaunch(config, kernelPath, initrdPath, disk, diskFormat, accel, consoleFile, display, incoming);
+    return new QemuLaunch(
+        config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
+        incoming);
   }
 
   public QemuLaunch withDisplay(String display) {
-    return new QemuLaunch(config, kernelPath, initrdPath, disk, diskFormat, accel, consoleFile, display, incoming);
+    return new QemuLaunch(
+        config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
+        incoming);
   }
 
   public QemuLaunch withIncoming(boolean incoming) {
-    return new QemuLaunch(config, kernelPath, initrdPath, disk, diskFormat, accel, consoleFile, display, incoming);
+    return new QemuLaunch(
+        config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
+        incoming);
   }
 }

@@ -1,6 +1,7 @@
 package dev.carryon.launcher.session;
 
 import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.CarrierFiles;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.LocalCopies;
@@ -29,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -147,7 +149,7 @@ public final class ResumeSession {
       QemuLaunch launch =
           QemuLaunch.of(checked.vm, workDir)
               .withBootFiles(checked.files.kernel(), checked.files.initrd())
-              .withDisk(localCow, DiskFormat.QCOW2)
+              .withDisk(localCow, DiskFormat.QCOW2, chainOf(checked.generation, checked.files))
               .withAccel(accel.accel())
               .withConsole(console)
               .withDisplay(request.display())
@@ -216,7 +218,11 @@ public final class ResumeSession {
     }
   }
 
-  /** What validation found out, before anything was written. */
+  /**
+   * What validation found out, before anything was written.
+   *
+   * @param files the local files the generation runs from
+   */
   private record Checked(
       String carrierId, Generation generation, VmConfig vm, LocalFiles files) {}
 
@@ -266,6 +272,20 @@ public final class ResumeSession {
       LocalFiles files = carrier.localFiles(g, LocalCopies.NONE, Progress.NONE);
       return new Checked(carrierId, g, vm, files);
     }
+  }
+
+  /**
+   * The disk chain of {@code g} as QEMU opens it below the local COW, top first: exactly these
+   * files, never the backing names their headers record (a carrier's headers are untrusted).
+   */
+  private static List<QemuLaunch.Image> chainOf(Generation g, LocalFiles files) {
+    List<QemuLaunch.Image> chain = new ArrayList<>();
+    for (int i = 0; i < g.chain().size(); i++) {
+      DiskFormat format =
+          g.chain().get(i).equals(CarrierFiles.BASE_RAW) ? DiskFormat.RAW : DiskFormat.QCOW2;
+      chain.add(0, new QemuLaunch.Image(files.chain().get(i), format));
+    }
+    return chain;
   }
 
   private static Generation choose(Carrier carrier, Request request) throws IOException {
