@@ -3,6 +3,7 @@ package dev.carryon.carrier;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.ServerSideImages;
 import dev.carryon.cow.CheckReport;
+import dev.carryon.cow.Checker;
 import dev.carryon.cow.DiskImage;
 import dev.carryon.cow.ImageChain;
 import dev.carryon.cow.ImageFormat;
@@ -11,9 +12,10 @@ import dev.carryon.cow.ProgressListener;
 import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.cow.io.FileStorage;
 import dev.carryon.cow.io.Storage;
-import dev.carryon.cow.qcow2.Qcow2;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 
@@ -57,7 +59,7 @@ final class CarrierImages {
       CarrierStorage storage, String name, long size, String backing, String backingFormat)
       throws IOException {
     try (Storage bytes = CarrierFileStorage.create(storage, name)) {
-      Qcow2.create(bytes, size, backing, backingFormat, CLUSTER_SIZE, 3);
+      Qcow2Creator.create(bytes, size, backing, backingFormat, CLUSTER_SIZE, 3);
     }
   }
 
@@ -68,14 +70,14 @@ final class CarrierImages {
   static void rebase(CarrierStorage storage, String name, String backing, String backingFormat)
       throws IOException {
     try (Storage bytes = bytesOf(storage, name, true)) {
-      Qcow2.rebaseUnsafe(bytes, backing, backingFormat);
+      Qcow2Creator.rebaseUnsafe(bytes, backing, backingFormat);
     }
   }
 
-  /** The structure check of qcow2 image {@code name}, as {@code qemu-img check} does it. */
+  /** The structure check of image {@code name}, as {@code qemu-img check} does it. */
   static CheckReport check(CarrierStorage storage, String name) throws IOException {
     try (Storage bytes = bytesOf(storage, name, false)) {
-      return Qcow2.check(bytes, false);
+      return Checker.check(bytes, false);
     }
   }
 
@@ -84,16 +86,13 @@ final class CarrierImages {
    * one before it in the list.
    */
   static ImageChain openChain(CarrierStorage storage, List<String> chain) throws IOException {
-    // TODO(cow): ImageChain.of(images) once cow-merge has it; until then the top's headers are
-    // followed, which only a local folder allows.
-    String top = chain.get(chain.size() - 1);
-    return ImageChain.open(local(storage, top, "reading a disk chain"), formatOf(top));
+    return chainOf(storage, chain, false);
   }
 
   /**
    * Merges what image {@code top} defines into image {@code into}, whose own chain below it is
-   * {@code below} (top first), and forces {@code into}: where the bytes are when the storage
-   * offers it, else here through cow-merge. Merging again writes what {@code into} already holds.
+   * {@code below} (top first), and forces {@code into}: where the bytes are when the storage offers
+   * it, else here through cow-merge. Merging again writes what {@code into} already holds.
    */
   static void merge(CarrierStorage storage, String top, String into, List<String> below)
       throws IOException {
@@ -102,14 +101,39 @@ final class CarrierImages {
       server.get().merge(top, into, below);
       return;
     }
-    // TODO(cow): Merger.merge(DiskImage, ImageChain, ...) once cow-merge has it.
-    Merger.merge(
-        local(storage, top, "merging"), local(storage, into, "merging"), ProgressListener.NONE);
+    List<String> target = new ArrayList<>(below);
+    Collections.reverse(target);
+    target.add(into);
+    try (DiskImage source = open(storage, top, false);
+        ImageChain sink = chainOf(storage, target, true)) {
+      // Flushes, so forces, the target before it returns.
+      Merger.merge(source, sink, ProgressListener.NONE);
+    }
   }
 
   /** The image format of carrier image {@code name}. */
   static ImageFormat formatOf(String name) {
     return ImageFormat.fromId(CarrierFiles.formatOf(name));
+  }
+
+  /**
+   * {@code chain} (base first) as one open chain, each image backed by the one before it; with
+   * {@code topWritable} its top is open for writing, the rest only read.
+   */
+  private static ImageChain chainOf(CarrierStorage storage, List<String> chain, boolean topWritable)
+      throws IOException {
+    List<DiskImage> topFirst = new ArrayList<>();
+    try {
+      for (int i = 0; i < chain.size(); i++) {
+        topFirst.add(0, open(storage, chain.get(i), topWritable && i == chain.size() - 1));
+      }
+      return ImageChain.of(topFirst);
+    } catch (IOException | RuntimeException e) {
+      for (DiskImage d : topFirst) {
+        d.close();
+      }
+      throw e;
+    }
   }
 
   private static Storage bytesOf(CarrierStorage storage, String name, boolean writable)
@@ -119,16 +143,5 @@ final class CarrierImages {
       return writable ? FileStorage.openReadWrite(local.get()) : FileStorage.openReadOnly(local.get());
     }
     return CarrierFileStorage.open(storage, name, writable);
-  }
-
-  private static Path local(CarrierStorage storage, String name, String what)
-      throws CarrierException {
-    return storage
-        .localFile(name)
-        .orElseThrow(
-            () ->
-                new CarrierException(
-                    storage.location() + ": " + what + " of a carrier that is not a local folder"
-                        + " needs a newer cow-merge"));
   }
 }

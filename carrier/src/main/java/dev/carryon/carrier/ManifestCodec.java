@@ -46,7 +46,7 @@ import java.util.TreeMap;
  * later within version 1: they are always written, and a manifest without them reads as one with
  * no sync recorded and no reset pending. When present they are as strict as every other field.
  */
-public final class ManifestCodec {
+final class ManifestCodec {
   private static final ObjectMapper MAPPER =
       new ObjectMapper()
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -56,7 +56,7 @@ public final class ManifestCodec {
   private ManifestCodec() {}
 
   /** Parses a manifest; {@code source} names it in error messages. */
-  public static Manifest parse(byte[] json, String source) throws CarrierFormatException {
+  static Manifest parse(byte[] json, String source) throws CarrierFormatException {
     JsonNode root;
     try {
       root = MAPPER.readTree(json);
@@ -89,7 +89,7 @@ public final class ManifestCodec {
   }
 
   /** The manifest as UTF-8 JSON text; refuses a manifest that breaks {@link ManifestRules}. */
-  public static byte[] encode(Manifest m) {
+  static byte[] encode(Manifest m) {
     String broken = ManifestRules.firstBroken(m);
     if (broken != null) {
       throw new IllegalStateException("refusing to write an inconsistent manifest: " + broken);

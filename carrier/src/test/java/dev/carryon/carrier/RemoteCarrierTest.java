@@ -8,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.FolderStorage;
 import dev.carryon.carrier.storage.Hex;
+import dev.carryon.cow.ImageChain;
 import dev.carryon.cow.Qcow2Creator;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -43,12 +45,17 @@ class RemoteCarrierTest {
     };
   }
 
+  /**
+   * Keeping one generation, the end merges its layer into the COW at once (cow-merge over the
+   * storage's primitives), and a reset folds the COW into the base the same way.
+   */
   @Test
-  void aCarrierWithoutLocalFilesIsMadeCheckedRunFromCopiesAndEnded() throws IOException {
+  void aCarrierWithoutLocalFilesIsMadeCheckedRunFromCopiesEndedAndReset() throws IOException {
     CarrierStorage remote = new WithoutLocalFiles(FolderStorage.of(dir.resolve("carrier")));
     TestClock clock = new TestClock(Instant.parse("2025-03-01T10:00:00Z"));
+    byte[] disk = Fixtures.apply(Fixtures.baseContent(), 2);
     try (Carrier c =
-        Carrier.create(remote, Fixtures.init(dir.resolve("src"), 3), Progress.NONE, clock)) {
+        Carrier.create(remote, Fixtures.init(dir.resolve("src"), 1), Progress.NONE, clock)) {
       assertEquals(List.of(), c.verify().problems());
       CarrierException e =
           assertThrows(
@@ -68,15 +75,36 @@ class RemoteCarrierTest {
       end.copyState(Files.write(dir.resolve("state"), Fixtures.stateBytes(2)), Progress.NONE);
       EndResult r = c.commitGeneration(end, "");
       assertEquals(2, r.generation().number());
+      assertEquals(List.of("layers/L2.qcow2"), r.merged());
+      assertEquals(List.of("base.raw", "cow.qcow2"), r.generation().chain());
       assertEquals(List.of(), c.verify().problems());
+      assertArrayEquals(disk, read(c, r.generation().chain()));
 
       LocalFiles next = c.localFiles(r.generation(), copiesIn(dir.resolve("cache2")), Progress.NONE);
-      assertArrayEquals(
-          Fixtures.apply(Fixtures.baseContent(), 2),
-          Images.qemuRead(next.top(), dir.resolve("scratch")));
+      assertArrayEquals(disk, Images.qemuRead(next.top(), dir.resolve("scratch")));
       try (InputStream state = c.openState(r.generation())) {
         assertArrayEquals(Fixtures.stateBytes(2), state.readAllBytes());
       }
+
+      ResetResult reset = c.reset();
+      assertEquals(3, reset.generation().number());
+      assertEquals(List.of("cow.qcow2"), reset.merged());
+      assertEquals(List.of(), c.verify().problems());
+      assertArrayEquals(disk, read(c, List.of("base.raw")));
+      assertArrayEquals(disk, read(c, reset.generation().chain()));
+    }
+    // What was written through the primitives is what qemu-img reads from the files.
+    Path folder = dir.resolve("carrier");
+    assertArrayEquals(disk, Files.readAllBytes(folder.resolve("base.raw")));
+    Images.run(0, "qemu-img", "check", folder.resolve("cow.qcow2").toString());
+  }
+
+  /** The guest-visible disk of {@code chain} read through {@link Carrier#openChain}. */
+  private static byte[] read(Carrier c, List<String> chain) throws IOException {
+    try (ImageChain images = c.openChain(chain)) {
+      ByteBuffer b = ByteBuffer.allocate(Math.toIntExact(images.virtualSize()));
+      images.read(b, 0);
+      return b.array();
     }
   }
 }
