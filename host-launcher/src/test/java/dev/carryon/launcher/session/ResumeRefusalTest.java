@@ -15,7 +15,6 @@ import dev.carryon.launcher.session.SessionKit.Run;
 import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
-import dev.carryon.testdata.FileTrees;
 import java.nio.channels.FileChannel;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -58,9 +57,7 @@ class ResumeRefusalTest {
   }
 
   private static TestCarrier copy(String name) throws Exception {
-    Path folder = root.resolve(name);
-    FileTrees.copyTree(made.folder(), folder);
-    return SessionKit.carrierAt(folder);
+    return made.copyTo(root.resolve(name));
   }
 
   @Test

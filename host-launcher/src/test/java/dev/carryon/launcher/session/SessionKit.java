@@ -11,6 +11,7 @@ import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.FolderStorage;
 import dev.carryon.launcher.qemu.QemuTool;
 import dev.carryon.testdata.ConsoleLog;
+import dev.carryon.testdata.FileTrees;
 import dev.carryon.testdata.TestGuest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -143,6 +144,12 @@ public final class SessionKit {
     /** The file of carrier file {@code name}. */
     public Path resolve(String name) {
       return folder.resolve(name);
+    }
+
+    /** A copy of this carrier's files in {@code copy}, reached the same way. */
+    public TestCarrier copyTo(Path copy) throws IOException {
+      FileTrees.copyTree(folder, copy);
+      return carrierAt(copy);
     }
 
     /** The CLI's argument, so that {@code carrier.toString()} is what a command is given. */

@@ -12,7 +12,6 @@ import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
-import dev.carryon.testdata.FileTrees;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -47,9 +46,7 @@ class UntrustedCarrierTest {
   }
 
   private static TestCarrier copy(String name) throws Exception {
-    Path folder = root.resolve(name);
-    FileTrees.copyTree(made.folder(), folder);
-    return SessionKit.carrierAt(folder);
+    return made.copyTo(root.resolve(name));
   }
 
   @Test
