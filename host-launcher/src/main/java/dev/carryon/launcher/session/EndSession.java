@@ -85,8 +85,8 @@ public final class EndSession {
 
   /**
    * Like {@link #end(Host, CarrierStorage, Mode, PrintWriter, Consumer)}, for a session whose QEMU
-   * this process runs
-   * (a foreground {@code resume}): {@code running} is used instead of attaching to it.
+   * this process runs (a foreground {@code resume}): {@code running} is used instead of attaching
+   * to it.
    */
   public static Ended end(
       Host host,
@@ -131,7 +131,8 @@ public final class EndSession {
           throw saveFailed(qemu, localState, e);
         }
         rawState = stats.stateBytes();
-        onStep.accept(Step.since("save RAM state (zstd) to " + localState, t, Files.size(localState)));
+        onStep.accept(
+            Step.since("save RAM state (zstd) to " + localState, t, Files.size(localState)));
       }
       // Recorded while QEMU still holds the guest: an end cut before this record saves again from
       // the paused QEMU; one cut after it finds the state whole (forced above) and goes on with it.
@@ -228,7 +229,8 @@ public final class EndSession {
       t = System.nanoTime();
       EndResult result =
           carrier.commitGeneration(end, "session " + session.sessionId() + " on " + host.identity.hostName());
-      onStep.accept(Step.since("commit generation " + result.generation().number() + " and merge", t, -1));
+      onStep.accept(
+          Step.since("commit generation " + result.generation().number() + " and merge", t, -1));
       return result;
     }
   }
