@@ -179,6 +179,21 @@ class CarrierTest {
   }
 
   @Test
+  void aCommitOverAManifestChangedMeanwhileIsRefusedAndOverwritesNothing() throws IOException {
+    Fixtures.create(dir, 3, clock).close();
+    Path carrier = dir.resolve("carrier");
+    try (Carrier stale = Fixtures.openForWrite(carrier)) {
+      // Another host committed while this one held the lock (a remote lock that expired).
+      Manifest other = stale.manifest().withLease(new Lease("h9", "other-pc", "s9", T0));
+      Fixtures.commit(carrier, other);
+      CarrierBusyException e =
+          assertThrows(CarrierBusyException.class, () -> stale.takeLease(Fixtures.HOME, "s2"));
+      assertTrue(e.getMessage().contains("another command committed"), e.getMessage());
+      assertEquals(other, Fixtures.open(carrier).manifest());
+    }
+  }
+
+  @Test
   void keepsTheNewestCheckpointsAndMergesTheOldestLayer() throws IOException {
     try (Carrier c = Fixtures.create(dir, 3, clock)) {
       for (long g = 2; g <= 5; g++) {
