@@ -177,15 +177,19 @@ public final class Carrier implements AutoCloseable {
     return new LocalFiles(
         chain,
         vm.kernel() == null ? null : localCopy(vm.kernel(), copies, progress),
-        vm.initrd() == null ? null : localCopy(vm.initrd(), copies, progress));
+        vm.initrd() == null ? null : localCopy(vm.initrd(), copies, progress),
+        g.screenshot() == null ? null : localCopy(g.screenshot(), copies, progress));
   }
 
-  /** The bytes of generation {@code g}'s hibernation state (zstd); {@code g} must not boot cold. */
-  public InputStream openState(Generation g) throws IOException {
-    if (g.state() == null) {
-      throw new IllegalArgumentException("generation " + g.number() + " boots cold: no state");
+  /**
+   * The bytes of carrier file {@code name}, one the manifest references (a generation's state or
+   * screenshot, say), as a stream the caller closes.
+   */
+  public InputStream openFile(String name) throws IOException {
+    if (!manifest().files().containsKey(name)) {
+      throw new IllegalArgumentException(name + " is not a file of " + location());
     }
-    return store.storage().openRead(g.state(), 0);
+    return store.storage().openRead(name, 0);
   }
 
   /**
@@ -303,6 +307,9 @@ public final class Carrier implements AutoCloseable {
     List<String> names = new ArrayList<>(g.chain());
     if (g.state() != null) {
       names.add(g.state());
+    }
+    if (g.screenshot() != null) {
+      names.add(g.screenshot());
     }
     VmConfig vm = manifest().vm();
     if (vm.kernel() != null) {

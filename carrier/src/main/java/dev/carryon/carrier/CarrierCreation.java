@@ -101,7 +101,9 @@ final class CarrierCreation {
             init.sessionId(),
             List.of(base, CarrierFiles.COW),
             state,
-            init.note());
+            init.note(),
+            null,
+            null);
     return new Manifest(
         UUID.randomUUID(), now, 1, vm, init.keep(), List.of(first), records, null, null);
   }

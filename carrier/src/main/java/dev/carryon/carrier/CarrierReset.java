@@ -71,6 +71,12 @@ final class CarrierReset {
       sameState(storage, g.state(), state, record);
       known.put(state, record);
     }
+    String screenshot = g.screenshot() == null ? null : CarrierFiles.screenshot(number);
+    if (screenshot != null) {
+      FileRecord record = m.files().get(g.screenshot());
+      sameState(storage, g.screenshot(), screenshot, record);
+      known.put(screenshot, record);
+    }
     // The same disk content and RAM state under a new number: the next resume continues it.
     Generation made =
         new Generation(
@@ -81,7 +87,9 @@ final class CarrierReset {
             g.sessionId(),
             List.of(r.into(), CarrierFiles.COW),
             state,
-            g.note());
+            g.note(),
+            g.qemu(),
+            screenshot);
     store.commit(
         m.withReset(null)
             .withGenerations(number, List.of(made), known)
@@ -89,9 +97,9 @@ final class CarrierReset {
   }
 
   /**
-   * Makes the state file {@code target} hold the committed state {@code source}: a hard link where
-   * the storage has them, else a durable copy through {@value CarrierFiles#TMP}, checked against
-   * {@code record}. Forced before the manifest naming it is committed.
+   * Makes the state file (or screenshot) {@code target} hold the committed one {@code source}: a
+   * hard link where the storage has them, else a durable copy through {@value CarrierFiles#TMP},
+   * checked against {@code record}. Forced before the manifest naming it is committed.
    */
   private static void sameState(
       CarrierStorage storage, String source, String target, FileRecord record) throws IOException {

@@ -35,6 +35,7 @@ final class EndCommit {
     Generation parent = Generations.kept(m, storage.location(), end.resumed().number());
     FileRecord layer = end.layerRecord();
     FileRecord state = end.stateRecord();
+    FileRecord screenshot = end.screenshotRecord();
     // The copy was written through the storage: check that what is there is what the manifest
     // will say before committing it.
     String link =
@@ -59,14 +60,21 @@ final class EndCommit {
             end.sessionId(),
             chain,
             state == null ? null : CarrierFiles.state(number),
-            note);
+            note,
+            end.qemu(),
+            screenshot == null ? null : CarrierFiles.screenshot(number));
     storage.rename(end.layerName(), made.top());
     storage.forceFolder(CarrierFiles.LAYERS);
     if (state != null) {
       storage.rename(end.stateName(), made.state());
+    }
+    if (screenshot != null) {
+      storage.rename(end.screenshotName(), made.screenshot());
+    }
+    if (state != null || screenshot != null) {
       storage.forceFolder(CarrierFiles.STATES);
     }
-    Generations.EndPlan plan = Generations.afterEnd(m, made, layer, state);
+    Generations.EndPlan plan = Generations.afterEnd(m, made, layer, state, screenshot);
     store.commit(plan.manifest());
     List<String> merged = LayerMerges.finish(store);
     Recovery.deleteUnreferenced(store);

@@ -10,8 +10,10 @@ import java.util.List;
  *     folder, else copies
  * @param kernel the kernel for direct boot, or null
  * @param initrd the initrd for direct boot, or null
+ * @param screenshot the picture of the screen as the generation's state was saved (a restore is
+ *     compared with it), or null
  */
-public record LocalFiles(List<Path> chain, Path kernel, Path initrd) {
+public record LocalFiles(List<Path> chain, Path kernel, Path initrd, Path screenshot) {
   public LocalFiles {
     chain = List.copyOf(chain);
     if (chain.isEmpty()) {

@@ -31,14 +31,23 @@ public final class SessionEnd {
   /** Carrier name the new state is written to until the commit. */
   private final String stateName;
 
+  /** Carrier name the new screenshot is written to until the commit. */
+  private final String screenshotName;
+
   /** Size and checksum of the layer, once copied in. */
   private FileRecord layer;
 
   /** Size and checksum of the state, once copied in. */
   private FileRecord state;
 
+  /** Size and checksum of the screenshot, once copied in; null when none was. */
+  private FileRecord screenshot;
+
   /** True when the guest was shut down and the new generation boots cold. */
   private boolean cold;
+
+  /** The QEMU the session ran under, recorded with the new generation; null when unknown. */
+  private QemuRun qemu;
 
   SessionEnd(
       CarrierStorage storage, HostIdentity host, String sessionId, Generation resumed, long number) {
@@ -49,6 +58,7 @@ public final class SessionEnd {
     this.number = number;
     this.layerName = CarrierFiles.TMP + "/L" + number + ".qcow2";
     this.stateName = CarrierFiles.TMP + "/S" + number + ".zst";
+    this.screenshotName = CarrierFiles.TMP + "/S" + number + ".png";
   }
 
   /** Number of the generation this end will commit. */
@@ -111,6 +121,23 @@ public final class SessionEnd {
   }
 
   /**
+   * Copies a small PNG of the screen as the state was saved onto the carrier durably, to be kept
+   * with the new generation ({@link CarrierFiles#screenshot}).
+   *
+   * @return size and SHA-256 of the carrier's copy
+   */
+  public FileRecord copyScreenshot(Path png, Progress progress) throws IOException {
+    screenshot = null;
+    screenshot = Durable.copyIn(storage, png, screenshotName, progress);
+    return screenshot;
+  }
+
+  /** Records {@code run} as the QEMU the session ran under, with the new generation. */
+  public void ranUnder(QemuRun run) {
+    qemu = run;
+  }
+
+  /**
    * The backing file name the new layer records: the resumed chain's top relative to the layer's
    * folder, e.g. {@code ../cow.qcow2} or {@code ../layers/L4.qcow2}. It resolves the same in
    * {@value CarrierFiles#TMP}/ and, once moved, in {@value CarrierFiles#LAYERS}/ (both sit one
@@ -128,6 +155,21 @@ public final class SessionEnd {
   /** Carrier name of the new state until the commit. */
   String stateName() {
     return stateName;
+  }
+
+  /** Carrier name of the new screenshot until the commit. */
+  String screenshotName() {
+    return screenshotName;
+  }
+
+  /** Size and checksum of the copied screenshot, or null when none was copied. */
+  FileRecord screenshotRecord() {
+    return screenshot;
+  }
+
+  /** The QEMU the session ran under, or null when unknown. */
+  QemuRun qemu() {
+    return qemu;
   }
 
   CarrierStorage storage() {

@@ -82,7 +82,7 @@ class RemoteCarrierTest {
 
       LocalFiles next = c.localFiles(r.generation(), copiesIn(dir.resolve("cache2")), Progress.NONE);
       assertArrayEquals(disk, Images.qemuRead(next.top(), dir.resolve("scratch")));
-      try (InputStream state = c.openState(r.generation())) {
+      try (InputStream state = c.openFile(r.generation().state())) {
         assertArrayEquals(Fixtures.stateBytes(2), state.readAllBytes());
       }
 

@@ -20,7 +20,9 @@ import java.util.Objects;
  *     carrier's headers are untrusted); null to let QEMU follow the headers (a user's own disk)
  * @param accel the accelerator to run under
  * @param consoleFile file the serial console is written to, or null for QEMU's stdout
- * @param display a QEMU {@code -display} type such as {@code gtk}, or null for none
+ * @param display a QEMU {@code -display} value such as {@code gtk} ({@link QemuDisplay}), or null
+ *     for none
+ * @param forwards ports of this host forwarded to the guest's NIC, if it has one
  * @param incoming start paused and waiting for {@code migrate-incoming} (a restore)
  */
 public record QemuLaunch(
@@ -33,6 +35,7 @@ public record QemuLaunch(
     Accel accel,
     Path consoleFile,
     String display,
+    List<HostForward> forwards,
     boolean incoming) {
 
   public QemuLaunch {
@@ -44,6 +47,7 @@ public record QemuLaunch(
               + " when the config names them (" + config.kernel() + ", " + config.initrd() + ")");
     }
     Objects.requireNonNull(accel, "accel");
+    forwards = List.copyOf(forwards);
     if ((disk == null) != (diskFormat == null)) {
       throw new IllegalArgumentException(
           "disk (" + disk + ") and diskFormat (" + diskFormat + ") must be given together");
@@ -85,49 +89,58 @@ public record QemuLaunch(
         Accel.TCG,
         null,
         null,
+        List.of(),
         false);
   }
 
   /** This launch with the config's kernel and initrd in these files (null where it names none). */
   public QemuLaunch withBootFiles(Path kernel, Path initrd) {
     return new QemuLaunch(
-        config, kernel, initrd, disk, diskFormat, backing, accel, consoleFile, display, incoming);
+        config, kernel, initrd, disk, diskFormat, backing, accel, consoleFile, display, forwards,
+        incoming);
   }
 
   /** This launch with {@code disk} on top of a chain QEMU follows by the images' headers. */
   public QemuLaunch withDisk(Path disk, DiskFormat format) {
     return new QemuLaunch(
-        config, kernelPath, initrdPath, disk, format, null, accel, consoleFile, display, incoming);
+        config, kernelPath, initrdPath, disk, format, null, accel, consoleFile, display, forwards,
+        incoming);
   }
 
   /** This launch with {@code disk} on top of exactly the images {@code backing}, top first. */
   public QemuLaunch withDisk(Path disk, DiskFormat format, List<Image> backing) {
     return new QemuLaunch(
         config, kernelPath, initrdPath, disk, format, backing, accel, consoleFile, display,
-        incoming);
+        forwards, incoming);
   }
 
   public QemuLaunch withAccel(Accel accel) {
     return new QemuLaunch(
         config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
-        incoming);
+        forwards, incoming);
   }
 
   public QemuLaunch withConsole(Path consoleFile) {
     return new QemuLaunch(
         config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
-        incoming);
+        forwards, incoming);
   }
 
   public QemuLaunch withDisplay(String display) {
     return new QemuLaunch(
         config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
-        incoming);
+        forwards, incoming);
+  }
+
+  public QemuLaunch withForwards(List<HostForward> forwards) {
+    return new QemuLaunch(
+        config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
+        forwards, incoming);
   }
 
   public QemuLaunch withIncoming(boolean incoming) {
     return new QemuLaunch(
         config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
-        incoming);
+        forwards, incoming);
   }
 }

@@ -7,6 +7,7 @@ import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.LocalCopies;
 import dev.carryon.carrier.LocalFiles;
 import dev.carryon.carrier.Progress;
+import dev.carryon.carrier.QemuRun;
 import dev.carryon.carrier.Verification;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.carrier.storage.CarrierStorage;
@@ -19,10 +20,13 @@ import dev.carryon.launcher.host.SessionState;
 import dev.carryon.launcher.qemu.AccelChoice;
 import dev.carryon.launcher.qemu.AccelProbe;
 import dev.carryon.launcher.qemu.DiskFormat;
+import dev.carryon.launcher.qemu.HostForward;
 import dev.carryon.launcher.qemu.Hibernation;
 import dev.carryon.launcher.qemu.QemuLaunch;
+import dev.carryon.launcher.qemu.QemuDisplay;
 import dev.carryon.launcher.qemu.QemuProcess;
 import dev.carryon.launcher.qemu.QemuTool;
+import dev.carryon.launcher.qemu.Screens;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.channels.ReadableByteChannel;
@@ -50,6 +54,8 @@ public final class ResumeSession {
   static final String LOCAL_COW = "local.qcow2";
   /** Name of the saved state in the session's work folder. */
   static final String LOCAL_STATE = "state.zst";
+  /** The screen as restored (small, as generations keep it), in the session's work folder. */
+  static final String RESTORED_SCREEN = "restored-screen.png";
   /** Name of the console log in a detached session's work folder. */
   static final String CONSOLE = "console.log";
 
@@ -63,7 +69,10 @@ public final class ResumeSession {
    * @param detach leave QEMU running when this command returns
    * @param console file for the serial console, or null (stdout in the foreground, a file in the
    *     work folder when detached)
-   * @param display a QEMU display type, or null for none
+   * @param display a QEMU {@code -display} value, or null for the default ({@link
+   *     QemuDisplay#byDefault})
+   * @param machine boot under this machine type instead of the generation's (only without a RAM
+   *     state: a cold boot), or null
    */
   public record Request(
       CarrierStorage carrier,
@@ -72,7 +81,9 @@ public final class ResumeSession {
       boolean coldBoot,
       boolean detach,
       Path console,
-      String display) {}
+      String display,
+      String machine,
+      List<HostForward> forwards) {}
 
   /**
    * A session that runs.
@@ -82,7 +93,9 @@ public final class ResumeSession {
    * @param generation the generation resumed
    * @param restored true when the RAM state was restored, false for a cold boot
    * @param accel the accelerator chosen and why
+   * @param ranUnder the QEMU it runs under, as the new generation will record it
    * @param console where the serial console goes, or null for stdout
+   * @param screen how the VM's screen is shown, for people; null for a VM without a display adapter
    * @param elapsed from the command's start to the guest running
    */
   public record Started(
@@ -91,7 +104,9 @@ public final class ResumeSession {
       Generation generation,
       boolean restored,
       AccelChoice accel,
+      QemuRun ranUnder,
       Path console,
+      String screen,
       Duration elapsed) {}
 
   private ResumeSession() {}
@@ -139,20 +154,27 @@ public final class ResumeSession {
       Files.createDirectories(workDir);
       Path localCow = workDir.resolve(LOCAL_COW);
       Qcow2Creator.create(localCow, -1, checked.files.top().toString(), "qcow2");
-      AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache());
+      AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache(), checked.host.qemu());
       log.println(accel.describe());
+      QemuRun run =
+          new QemuRun(
+              checked.host.qemu().describe(), accel.accel().qemuName(), checked.vm.machineType());
+      SessionQemu.write(workDir, run);
       Path console =
           request.console() != null
               ? request.console().toAbsolutePath()
               : request.detach() ? workDir.resolve(CONSOLE) : null;
       boolean restore = !checked.generation.coldBoot() && !request.coldBoot();
+      String display =
+          request.display() != null ? request.display() : QemuDisplay.byDefault(System.getenv());
       QemuLaunch launch =
           QemuLaunch.of(checked.vm, workDir)
               .withBootFiles(checked.files.kernel(), checked.files.initrd())
               .withDisk(localCow, DiskFormat.QCOW2, chainOf(checked.generation, checked.files))
               .withAccel(accel.accel())
               .withConsole(console)
-              .withDisplay(request.display())
+              .withDisplay(hasScreen(checked.vm) ? display : "none")
+              .withForwards(request.forwards())
               .withIncoming(restore);
       qemu = request.detach() ? QemuProcess.startDetached(launch) : QemuProcess.start(launch);
       record = record.withQemu(qemu.pid(), qemu.workDir(), accel.accel().qemuName());
@@ -160,12 +182,13 @@ public final class ResumeSession {
       onStep.accept(Step.since("make the local COW and start QEMU", t, -1));
       t = System.nanoTime();
       if (restore) {
+        QemuProcess restored = qemu;
         String stateName = checked.generation.state();
         try (Carrier carrier = Carrier.open(request.carrier());
             ReadableByteChannel state =
-                StateFile.open(
-                    carrier.openState(checked.generation), carrier.describe(stateName))) {
-          Hibernation.restore(qemu, state, RESTORE_TIMEOUT);
+                StateFile.open(carrier.openFile(stateName), carrier.describe(stateName))) {
+          Hibernation.restore(
+              qemu, state, RESTORE_TIMEOUT, () -> compareScreen(restored, checked, workDir, log));
         } catch (IOException e) {
           throw new CarryonException(
               ExitCodes.REFUSED,
@@ -189,11 +212,57 @@ public final class ResumeSession {
           checked.generation,
           restore,
           accel,
+          run,
           console,
+          screen(checked.vm, display, where),
           Duration.ofNanos(System.nanoTime() - start));
     } catch (IOException | RuntimeException e) {
       abandon(host, request.carrier(), record, qemu);
       throw e;
+    }
+  }
+
+  /** True when the VM has a display adapter. */
+  private static boolean hasScreen(VmConfig vm) {
+    return vm.devices().stream().anyMatch(d -> d.type().isDisplay());
+  }
+
+  /** How the screen is shown, for people; null without a display adapter. */
+  private static String screen(VmConfig vm, String display, String carrier) {
+    if (!hasScreen(vm)) {
+      return null;
+    }
+    int vnc = QemuDisplay.vncPort(display);
+    return switch (display) {
+      case "gtk", "sdl" -> "in a window (" + display + ")";
+      case "none" -> "not shown (no desktop session here); to see it: resume with --display"
+          + " vnc=127.0.0.1:0 and a VNC viewer on 127.0.0.1:5900, or carryon screenshot " + carrier
+          + " FILE.png";
+      default -> "VNC server on " + display.substring(4) + " (port " + vnc + ")";
+    };
+  }
+
+  /**
+   * While the restored guest is paused: its screen, shrunk as {@code end} shrank the one it saved,
+   * against that one. They match unless the state and the picture do not belong together.
+   */
+  private static void compareScreen(QemuProcess qemu, Checked checked, Path workDir, PrintWriter log) {
+    if (checked.files.screenshot() == null || !hasScreen(checked.vm)) {
+      return;
+    }
+    try {
+      Path full = workDir.resolve("restored-screen-full.png");
+      Path small = workDir.resolve(RESTORED_SCREEN);
+      Screens.dump(qemu, full);
+      Screens.shrink(full, small);
+      Files.delete(full);
+      log.println(
+          Screens.samePixels(small, checked.files.screenshot())
+              ? "the screen as restored is the one saved with generation " + checked.generation.number()
+              : "warning: the screen as restored differs from the one saved with generation "
+                  + checked.generation.number());
+    } catch (IOException e) {
+      log.println("warning: could not compare the restored screen: " + e.getMessage());
     }
   }
 
@@ -222,9 +291,14 @@ public final class ResumeSession {
    * What validation found out, before anything was written.
    *
    * @param files the local files the generation runs from
+   * @param host what this host's QEMU offers
    */
   private record Checked(
-      String carrierId, Generation generation, VmConfig vm, LocalFiles files) {}
+      String carrierId,
+      Generation generation,
+      VmConfig vm,
+      LocalFiles files,
+      HostCapabilities host) {}
 
   /** Every check that needs no write: refuses with a clear message when one fails. */
   private static Checked check(Host host, Request request, PrintWriter log) throws IOException {
@@ -244,8 +318,9 @@ public final class ResumeSession {
         throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, lease));
       }
       Generation g = choose(carrier, request);
-      // QEMU answers while the files are hashed.
-      HostCapabilities.Asking capabilities = HostCapabilities.ask(QemuTool.SYSTEM.locate());
+      // QEMU answers (unless its answers are cached) while the files are hashed.
+      HostCapabilities.Asking capabilities =
+          HostCapabilities.ask(QemuTool.SYSTEM.locate(), host.home.qemuFactsCache());
       Verification v = carrier.verify(g, Progress.NONE);
       if (!v.passed()) {
         throw new CarryonException(
@@ -253,16 +328,25 @@ public final class ResumeSession {
             where + " failed validation and was not resumed: "
                 + v.problems().stream().map(Object::toString).collect(Collectors.joining("; ")));
       }
-      VmConfig vm = carrier.manifest().vm();
+      HostCapabilities here = capabilities.answer();
+      VmConfig vm = machineFor(carrier.manifest().vmOf(g), g, request, here);
       // A cold boot needs the machine type, CPU model and RAM as much as a restore does, so
-      // --cold-boot is no way around these.
-      List<String> problems = capabilities.answer().problems(vm);
+      // --cold-boot alone is no way around these.
+      List<String> problems = here.problems(vm);
       if (!problems.isEmpty()) {
         throw new CarryonException(
             ExitCodes.REFUSED,
             "generation " + g.number() + " of " + where
                 + " cannot run on this host: " + String.join("; ", problems)
-                + ". Nothing was changed; resume it on a host whose QEMU offers its configuration");
+                + ". Nothing was changed; " + wayOut(carrier.manifest().vmOf(g), g, where, request, here));
+      }
+      here.warnings(vm).forEach(w -> log.println("warning: " + w));
+      if (!vm.cpuPortable() && g.qemu() != null && !g.qemu().version().equals(here.qemu().describe())) {
+        log.println(
+            "warning: CPU model " + vm.cpuModel() + " is not portable: generation " + g.number()
+                + " was saved by QEMU " + g.qemu().version() + " and this host's QEMU "
+                + here.qemu().describe() + " may give the guest other CPU features; a guest that"
+                + " uses one that is gone can fault");
       }
       if (!g.coldBoot() && request.coldBoot()) {
         log.println(
@@ -270,7 +354,7 @@ public final class ResumeSession {
                 + " guest writes that were still in the guest's memory are lost");
       }
       LocalFiles files = carrier.localFiles(g, LocalCopies.NONE, Progress.NONE);
-      return new Checked(carrierId, g, vm, files);
+      return new Checked(carrierId, g, vm, files, here);
     }
   }
 
@@ -286,6 +370,42 @@ public final class ResumeSession {
       chain.add(0, new QemuLaunch.Image(files.chain().get(i), format));
     }
     return chain;
+  }
+
+  /** The generation's VM, under the machine type the user chose if any (only for a cold boot). */
+  private static VmConfig machineFor(
+      VmConfig vm, Generation g, Request request, HostCapabilities here) {
+    if (request.machine() == null) {
+      return vm;
+    }
+    if (!g.coldBoot() && !request.coldBoot()) {
+      throw new CarryonException(
+          ExitCodes.USAGE,
+          "--machine needs --cold-boot: generation " + g.number() + "'s RAM state was saved under "
+              + vm.machineType() + " and restores only into that machine type");
+    }
+    try {
+      return vm.withMachineType(here.pinnedMachine(request.machine()));
+    } catch (IllegalArgumentException e) {
+      throw new CarryonException(ExitCodes.REFUSED, "--machine: " + e.getMessage(), e);
+    }
+  }
+
+  /** What the user can do when this host cannot run the generation's VM. */
+  private static String wayOut(
+      VmConfig vm, Generation g, String where, Request request, HostCapabilities here) {
+    String other = here.defaultMachine().value();
+    if (request.machine() != null || here.qemu().machines().containsKey(vm.machineType())) {
+      return "resume it on a host whose QEMU offers its configuration";
+    }
+    String command = "carryon resume " + where + " --cold-boot --machine " + other;
+    return g.coldBoot()
+        ? "generation " + g.number() + " has no RAM state: its disk last ran under "
+            + vm.machineType() + ", and can boot under a machine type this host has: " + command
+        : "its RAM state was saved under " + vm.machineType() + " and restores only into that"
+            + " type; resume it on a host that has it, or boot its disk without the RAM state"
+            + " (guest writes not yet flushed in it are lost) under a type this host has: "
+            + command;
   }
 
   private static Generation choose(Carrier carrier, Request request) throws IOException {

@@ -68,8 +68,15 @@ public final class SessionKit {
     }
   }
 
-  /** One host: its carryon folder and the host name its leases carry. */
-  public record TestHost(Path home, String name) {
+  /**
+   * One host: its carryon folder, the host name its leases carry, and environment variables of
+   * every command run from it (e.g. {@code CARRYON_QEMU} for a host with another QEMU).
+   */
+  public record TestHost(Path home, String name, Map<String, String> env) {
+    public TestHost(Path home, String name) {
+      this(home, name, Map.of());
+    }
+
     /** Runs {@code carryon args...} from this host and waits for it. */
     public Run run(String... args) throws IOException, InterruptedException {
       return run(Map.of(), args);
@@ -110,6 +117,7 @@ public final class SessionKit {
       e.put("CARRYON_HOME", home.toString());
       e.put("CARRYON_ACCEL", "tcg"); // the KVM of these machines can hang a guest
       e.put("HOSTNAME", name);
+      e.putAll(this.env);
       e.putAll(env);
       return pb.start();
     }
@@ -144,12 +152,6 @@ public final class SessionKit {
     /** The file of carrier file {@code name}. */
     public Path resolve(String name) {
       return folder.resolve(name);
-    }
-
-    /** A copy of this carrier's files in {@code copy}, reached the same way. */
-    public TestCarrier copyTo(Path copy) throws IOException {
-      FileTrees.copyTree(folder, copy);
-      return carrierAt(copy);
     }
 
     /** The CLI's argument, so that {@code carrier.toString()} is what a command is given. */
@@ -205,6 +207,13 @@ public final class SessionKit {
   public static TestCarrier initCarrier(TestHost host, Path folder, String... extra)
       throws IOException, InterruptedException {
     TestCarrier carrier = carrierAt(folder);
+    init(host, carrier, extra);
+    return carrier;
+  }
+
+  /** Like {@link #initCarrier}, returning what init printed. */
+  public static Run init(TestHost host, TestCarrier carrier, String... extra)
+      throws IOException, InterruptedException {
     QemuTool.SYSTEM.locate(); // fail, not skip, without QEMU
     TestGuest guest = TestGuest.get();
     List<String> args =
@@ -219,8 +228,14 @@ public final class SessionKit {
       args.addAll(List.of("--append", APPEND));
     }
     args.addAll(List.of(extra));
-    host.run(args.toArray(String[]::new)).expect(0);
-    return carrier;
+    return host.run(args.toArray(String[]::new)).expect(0);
+  }
+
+  /** A copy of the carrier {@code made}, beside it and named {@code name}, for a test to change. */
+  public static TestCarrier copyCarrier(TestCarrier made, String name) throws IOException {
+    Path copy = made.folder().resolveSibling(name);
+    FileTrees.copyTree(made.folder(), copy);
+    return carrierAt(copy);
   }
 
   /** Waits for a tick numbered above {@code n} and returns the last tick seen. */

@@ -46,7 +46,7 @@ class UntrustedCarrierTest {
   }
 
   private static TestCarrier copy(String name) throws Exception {
-    return made.copyTo(root.resolve(name));
+    return SessionKit.copyCarrier(made, name);
   }
 
   @Test
@@ -60,10 +60,7 @@ class UntrustedCarrierTest {
     Files.writeString(manifest, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o));
     Map<String, String> before = fingerprint(carrier);
 
-    String refusal =
-        host.run("resume", carrier.toString(), "--detach")
-            .expect(ExitCodes.BAD_INPUT)
-            .errorLine();
+    String refusal = badInputRefusal(carrier);
     assertTrue(
         refusal.contains(manifest + ": vm: extraDevices[0] (loader,file=/etc/shadow,"),
         refusal);
@@ -81,16 +78,18 @@ class UntrustedCarrierTest {
     Files.createSymbolicLink(carrier.resolve(CarrierFiles.KERNEL), outside);
     Map<String, String> before = fingerprint(carrier);
 
-    String refusal =
-        host.run("resume", carrier.toString(), "--detach")
-            .expect(ExitCodes.BAD_INPUT)
-            .errorLine();
+    String refusal = badInputRefusal(carrier);
     assertTrue(
         refusal.contains(carrier.resolve(CarrierFiles.KERNEL) + " leads out of the carrier, to "
             + outside.toRealPath()),
         refusal);
     assertEquals(before, fingerprint(carrier));
     assertEquals("none", host.status(carrier).path("session").asText("none"), "no lease left");
+  }
+
+  /** The one line of a resume of {@code carrier} refused as bad input (exit 3). */
+  private static String badInputRefusal(TestCarrier carrier) throws Exception {
+    return host.run("resume", carrier.toString(), "--detach").expect(ExitCodes.BAD_INPUT).errorLine();
   }
 
   @Test
