@@ -1,10 +1,10 @@
 package dev.carryon.carrier;
 
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.cow.DiskImage;
 import dev.carryon.cow.ImageChain;
 import dev.carryon.cow.ImageException;
 import dev.carryon.cow.ImageFormat;
-import dev.carryon.cow.Qcow2Creator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,15 +20,14 @@ final class BackingLinks {
   private BackingLinks() {}
 
   /**
-   * What is wrong with the header of {@code image}, or null: it must be a qcow2 image of virtual
-   * size {@code size} whose backing file is one of {@code accepted}, of format {@code format}.
+   * What is wrong with the header of carrier image {@code name}, or null: it must be a qcow2 image
+   * of virtual size {@code size} whose backing file is one of {@code accepted}, of format {@code
+   * format}.
    */
-  static String problem(Path image, long size, List<String> accepted, String format)
+  static String problem(
+      CarrierStorage storage, String name, long size, List<String> accepted, String format)
       throws IOException {
-    try (DiskImage d = DiskImage.open(image, false)) {
-      if (d.format() != ImageFormat.QCOW2) {
-        return "not a qcow2 image";
-      }
+    try (DiskImage d = CarrierImages.open(storage, name, false)) {
       if (d.virtualSize() != size) {
         return "virtual size " + d.virtualSize() + ", the chain's is " + size;
       }
@@ -48,69 +47,61 @@ final class BackingLinks {
     }
   }
 
-  /** Virtual size of the image at {@code image}. */
-  static long virtualSize(Path image) throws IOException {
-    try (DiskImage d = DiskImage.open(image, false)) {
-      return d.virtualSize();
-    }
-  }
-
   /**
-   * Copies {@code overlay}, a qcow2 image whose backing file is {@code backing}, to {@code target},
-   * records {@code backingName} (format {@code backingFormat}) as the copy's backing file, and
-   * returns the size and SHA-256 of the copy's final bytes. {@code overlay} is only read; the copy
-   * is forced before this returns. Refuses an overlay of another image or of another size.
+   * Copies {@code overlay}, a local qcow2 image, to carrier file {@code target}, records {@code
+   * backingName} (format {@code backingFormat}) as the copy's backing file, and returns the size
+   * and SHA-256 of the copy's final bytes. {@code overlay} is only read; the copy is forced before
+   * this returns. Refuses an overlay that is not of virtual size {@code size}, and, when {@code
+   * backing} is given, one whose backing file is not that file.
    */
   static FileRecord copyOverlay(
       Path overlay,
       Path backing,
-      Path target,
+      long size,
+      CarrierStorage storage,
+      String target,
       String backingName,
       String backingFormat,
       Progress progress)
       throws IOException {
-    requireOverlayOf(overlay, backing);
-    Durable.copy(overlay, target, progress);
+    requireOverlay(overlay, backing, size);
+    Durable.copyIn(storage, overlay, target, progress);
     // Header only: the copy's clusters are the overlay's, read through the same backing image,
     // now named as seen from the carrier. The rebase forces the header it writes.
-    Qcow2Creator.rebaseUnsafe(target, backingName, backingFormat);
-    return Durable.hash(target, Progress.NONE);
+    CarrierImages.rebase(storage, target, backingName, backingFormat);
+    return Durable.hash(storage, target);
   }
 
-  private static void requireOverlayOf(Path overlay, Path backing) throws IOException {
+  private static void requireOverlay(Path overlay, Path backing, long size) throws IOException {
+    String of = backing == null ? "the resumed disk" : backing.toString();
     if (!Files.isRegularFile(overlay)) {
-      throw new CarrierException(overlay + ": no such file (the overlay of " + backing + ")");
+      throw new CarrierException(overlay + ": no such file (the overlay of " + of + ")");
     }
-    long size = virtualSize(backing);
     try (DiskImage d = DiskImage.open(overlay, false)) {
       if (d.format() != ImageFormat.QCOW2) {
         throw new CarrierException(
-            overlay + ": not a qcow2 image; expected a qcow2 overlay of " + backing);
+            overlay + ": not a qcow2 image; expected a qcow2 overlay of " + of);
       }
       if (d.backingFileName() == null) {
         throw new CarrierException(
-            overlay + ": has no backing file; expected a qcow2 overlay of " + backing);
+            overlay + ": has no backing file; expected a qcow2 overlay of " + of);
       }
-      Path named = ImageChain.resolveBacking(overlay, d.backingFileName());
-      if (!Files.exists(named) || !Files.isSameFile(named, backing)) {
-        throw new CarrierException(
-            overlay
-                + ": its backing file is "
-                + named
-                + ", not "
-                + backing
-                + " (the image it must be an overlay of)");
+      if (backing != null) {
+        Path named = ImageChain.resolveBacking(overlay, d.backingFileName());
+        if (!Files.exists(named) || !Files.isSameFile(named, backing)) {
+          throw new CarrierException(
+              overlay
+                  + ": its backing file is "
+                  + named
+                  + ", not "
+                  + backing
+                  + " (the image it must be an overlay of)");
+        }
       }
       if (d.virtualSize() != size) {
         throw new CarrierException(
-            overlay
-                + ": virtual size "
-                + d.virtualSize()
-                + " differs from that of "
-                + backing
-                + " ("
-                + size
-                + ")");
+            overlay + ": virtual size " + d.virtualSize() + " differs from that of " + of + " ("
+                + size + ")");
       }
     }
   }

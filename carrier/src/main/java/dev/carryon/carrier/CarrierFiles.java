@@ -1,22 +1,23 @@
 package dev.carryon.carrier;
 
+import dev.carryon.carrier.storage.CarrierStorage;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Names of everything in a carrier folder, relative to the folder, with {@code /} as separator. The
- * manifest refers to files only by these names; nothing else is ever referenced, so a manifest
- * cannot point outside its folder.
+ * Names of everything on a carrier, relative to the carrier, with {@code /} as separator (as its
+ * {@link CarrierStorage} names files). The manifest refers to files only by these names; nothing
+ * else is ever referenced, so a manifest cannot point outside its carrier.
  */
 public final class CarrierFiles {
-  /** The manifest: replacing it is the one commit point of every change. */
+  /**
+   * The manifest's name as people know it: replacing the manifest is the one commit point of every
+   * change. A storage keeps it apart from the files ({@link CarrierStorage#readManifest}); a folder
+   * as this file.
+   */
   public static final String MANIFEST = "carryon.json";
-
-  /** The next manifest while it is being written; renamed over {@link #MANIFEST} to commit. */
-  public static final String MANIFEST_NEW = "tmp/carryon.json.new";
-
-  /** Held locked (never written) by the one process that may write the carrier. */
-  public static final String LOCK = "carryon.lock";
 
   /** The base image when it is a qcow2 file. */
   public static final String BASE_QCOW2 = "base.qcow2";
@@ -118,6 +119,19 @@ public final class CarrierFiles {
         || layerGeneration(name) > 0
         || stateGeneration(name) > 0
         || numberIn(SCREENSHOT.matcher(name)) > 0;
+  }
+
+  /**
+   * Where carrier file {@code name} lives, for messages: its local file, or its name under the
+   * carrier's URL.
+   */
+  static String where(CarrierStorage storage, String name) {
+    Optional<Path> local = storage.localFile(name);
+    if (local.isPresent()) {
+      return local.get().toString();
+    }
+    String location = storage.location();
+    return location.endsWith("/") ? location + name : location + "/" + name;
   }
 
   private static long numberIn(Matcher m) {

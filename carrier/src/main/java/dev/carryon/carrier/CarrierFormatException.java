@@ -1,8 +1,6 @@
 package dev.carryon.carrier;
 
-import java.nio.file.Path;
-
-/** A manifest cannot be read: the message names the file and the problem. */
+/** A manifest cannot be read: the message names the manifest (where it lives) and the problem. */
 public final class CarrierFormatException extends CarrierException {
   /** What is wrong with the manifest. */
   public enum Kind {
@@ -25,12 +23,12 @@ public final class CarrierFormatException extends CarrierException {
   /** What is wrong. */
   private final Kind kind;
 
-  CarrierFormatException(Kind kind, Path file, String problem) {
-    this(kind, file, problem, null);
+  CarrierFormatException(Kind kind, String source, String problem) {
+    this(kind, source, problem, null);
   }
 
-  CarrierFormatException(Kind kind, Path file, String problem, Throwable cause) {
-    super(file + ": " + problem, cause);
+  CarrierFormatException(Kind kind, String source, String problem, Throwable cause) {
+    super(source + ": " + problem, cause);
     this.kind = kind;
   }
 

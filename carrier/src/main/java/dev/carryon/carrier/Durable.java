@@ -1,106 +1,79 @@
 package dev.carryon.carrier;
 
-import dev.carryon.cow.io.WritePoints;
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.carrier.storage.Digest;
+import dev.carryon.carrier.storage.Hex;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.FileChannel;
-import java.nio.file.FileSystemException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.util.HexFormat;
 
 /**
- * The storage steps of the commit protocol, each behind a write point: copy in (hashing in the same
- * pass), move into place, force a file or a folder, delete. Nothing here decides what is committed;
- * {@link ManifestStore} and {@link Carrier} do.
+ * Bringing whole files onto a carrier durably: each is written in chunks of {@value #CHUNK} bytes
+ * (every chunk a write point of the storage), hashed in the same pass, and forced before its record
+ * is returned, since a manifest will soon reference it. Nothing here decides what is committed.
  */
 final class Durable {
+  /** Bytes gathered before one write to the storage. */
+  static final int CHUNK = 1 << 20;
+
   private Durable() {}
 
-  /** Copies {@code source} to {@code target} durably; returns the copy's size and SHA-256. */
-  static FileRecord copy(Path source, Path target, Progress progress) throws IOException {
-    long total = Files.size(source);
-    byte[] buffer = new byte[DurableOutput.CHUNK];
-    DurableOutput out = new DurableOutput(target);
-    try (out;
-        InputStream in = Files.newInputStream(source)) {
-      int n;
-      while ((n = in.readNBytes(buffer, 0, buffer.length)) > 0) {
-        out.write(buffer, 0, n);
-        progress.advanced(out.size(), total);
-      }
-    }
-    return out.record();
-  }
-
-  /** Writes {@code bytes} as the whole of {@code target} and forces it. */
-  static void write(Path target, byte[] bytes) throws IOException {
-    try (DurableOutput out = new DurableOutput(target)) {
-      out.write(bytes);
+  /** Copies the local file {@code source} to carrier file {@code target} and forces it. */
+  static FileRecord copyIn(CarrierStorage storage, Path source, String target, Progress progress)
+      throws IOException {
+    try (InputStream in = Files.newInputStream(source)) {
+      return write(storage, in, Files.size(source), target, progress);
     }
   }
 
-  /** Renames {@code from} to {@code to} in one step, replacing {@code to}. */
-  static void move(Path from, Path to) throws IOException {
-    WritePoints.reach(to, "rename " + from.getFileName() + " to");
-    Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  /** Copies carrier file {@code source} to carrier file {@code target} and forces the copy. */
+  static FileRecord copyWithin(CarrierStorage storage, String source, String target)
+      throws IOException {
+    long size = storage.size(source).orElseThrow(() -> missing(storage, source));
+    try (InputStream in = storage.openRead(source, 0)) {
+      return write(storage, in, size, target, Progress.NONE);
+    }
+  }
+
+  /** Size and SHA-256 of carrier file {@code name} as the storage holds it now. */
+  static FileRecord hash(CarrierStorage storage, String name) throws IOException {
+    if (storage.size(name).isEmpty()) {
+      throw missing(storage, name);
+    }
+    Digest d = storage.hash(name, -1);
+    return new FileRecord(d.size(), d.sha256());
   }
 
   /**
-   * Links {@code target} to the file {@code source}; false when the file system has no hard links
-   * (FAT, exFAT), and nothing was made. The caller forces the folder.
+   * Writes {@code in} (of {@code total} bytes, -1 when unknown) as the whole of {@code target},
+   * made empty first, and forces it.
    */
-  static boolean link(Path source, Path target) throws IOException {
-    WritePoints.reach(target, "link " + source.getFileName() + " as");
-    try {
-      Files.createLink(target, source);
-      return true;
-    } catch (UnsupportedOperationException | FileSystemException e) {
-      return false;
-    }
-  }
-
-  /** Forces a folder, so the names created or renamed in it survive a power cut. */
-  static void syncFolder(Path folder) throws IOException {
-    WritePoints.reach(folder, "fsync folder");
-    // Opening a folder for reading and forcing it is an fsync of the directory on Linux; without
-    // it a rename can be lost in a power cut even though the file's data was forced.
-    try (FileChannel dir = FileChannel.open(folder, StandardOpenOption.READ)) {
-      dir.force(true);
-    }
-  }
-
-  /** Forces a file someone else has written (a merge target) to stable storage. */
-  static void force(Path file) throws IOException {
-    WritePoints.reach(file, "force");
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-      ch.force(true);
-    }
-  }
-
-  /** Deletes {@code file} if it exists. */
-  static void delete(Path file) throws IOException {
-    WritePoints.reach(file, "delete");
-    Files.deleteIfExists(file);
-  }
-
-  /** Size and SHA-256 of {@code file}, read in one pass. */
-  static FileRecord hash(Path file, Progress progress) throws IOException {
-    long total = Files.size(file);
-    MessageDigest sha256 = DurableOutput.newSha256();
-    byte[] buffer = new byte[DurableOutput.CHUNK];
+  private static FileRecord write(
+      CarrierStorage storage, InputStream in, long total, String target, Progress progress)
+      throws IOException {
+    MessageDigest sha256 = Hex.newSha256();
+    byte[] chunk = new byte[CHUNK];
     long size = 0;
-    try (InputStream in = Files.newInputStream(file)) {
+    storage.truncate(target, 0);
+    try (OutputStream out = storage.openWrite(target, 0)) {
       int n;
-      while ((n = in.readNBytes(buffer, 0, buffer.length)) > 0) {
-        sha256.update(buffer, 0, n);
+      while ((n = in.readNBytes(chunk, 0, chunk.length)) > 0) {
+        out.write(chunk, 0, n);
+        sha256.update(chunk, 0, n);
         size += n;
         progress.advanced(size, total);
       }
     }
-    return new FileRecord(size, HexFormat.of().formatHex(sha256.digest()));
+    // The manifest will soon reference this file: its bytes must be on the medium first.
+    storage.force(target);
+    return new FileRecord(size, Hex.of(sha256.digest()));
+  }
+
+  private static CarrierException missing(CarrierStorage storage, String name) {
+    return new CarrierException(
+        CarrierFiles.where(storage, name) + ": does not exist on the carrier");
   }
 }

@@ -1,14 +1,18 @@
 package dev.carryon.carrier;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * How the kept generations change: a session end adds one on top of the generation it resumed,
  * keeps the newest {@code keep} of that line and drops the rest; a merge folds the lowest shared
- * layer into the COW. Pure functions of manifests; nothing here touches storage.
+ * layer into the COW; and which kept generation a resume asks for. Pure functions of manifests;
+ * nothing here touches storage.
  */
 final class Generations {
   private Generations() {}
@@ -104,6 +108,39 @@ final class Generations {
     }
     Manifest next = m.withGenerations(m.currentGeneration(), generations, known);
     return next.withPending(nextMerge(next));
+  }
+
+  /** The kept generation numbered {@code number}; refuses naming those kept. */
+  static Generation kept(Manifest m, String location, long number) throws CarrierException {
+    Optional<Generation> g = m.generation(number);
+    if (g.isEmpty()) {
+      throw new CarrierException(
+          location + ": generation " + number + " is not kept (kept: " + keptNumbers(m) + ")");
+    }
+    return g.get();
+  }
+
+  /** The newest kept generation committed at or before {@code time}; refuses when none was. */
+  static Generation keptAt(Manifest m, String location, Instant time) throws CarrierException {
+    Generation found = null;
+    for (Generation g : m.generations()) {
+      if (!g.created().isAfter(time)) {
+        found = g;
+      }
+    }
+    if (found == null) {
+      Generation oldest = m.generations().get(0);
+      throw new CarrierException(
+          location + ": no checkpoint at or before " + time + " (the oldest kept, generation "
+              + oldest.number() + ", is from " + oldest.created() + ")");
+    }
+    return found;
+  }
+
+  private static String keptNumbers(Manifest m) {
+    return m.generations().stream()
+        .map(g -> Long.toString(g.number()))
+        .collect(Collectors.joining(", "));
   }
 
   private static boolean isAncestor(Manifest m, long number, Generation of) {

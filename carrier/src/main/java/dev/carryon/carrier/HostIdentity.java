@@ -15,4 +15,17 @@ public record HostIdentity(String hostId, String hostName) {
       throw new IllegalArgumentException("hostName (" + hostName + ") must not be blank");
     }
   }
+
+  /** This machine's name, for people reading a lease or a lock holder. */
+  public static String localHostName() {
+    String name = System.getenv("HOSTNAME");
+    if (name == null || name.isEmpty()) {
+      try {
+        name = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.net.UnknownHostException e) {
+        name = "unknown-host";
+      }
+    }
+    return name;
+  }
 }

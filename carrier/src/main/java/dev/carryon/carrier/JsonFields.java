@@ -2,7 +2,6 @@ package dev.carryon.carrier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -20,8 +19,8 @@ import java.util.UUID;
  * the manifest file and the field's path, e.g. {@code generations[2].chain[0]}.
  */
 final class JsonFields {
-  /** The manifest being read, for messages. */
-  private final Path source;
+  /** The manifest being read (where it lives), for messages. */
+  private final String source;
 
   /** Path of this object in the document, empty for the root. */
   private final String where;
@@ -32,7 +31,7 @@ final class JsonFields {
   /** Fields asked for so far. */
   private final Set<String> seen = new HashSet<>();
 
-  JsonFields(Path source, String where, ObjectNode node) {
+  JsonFields(String source, String where, ObjectNode node) {
     this.source = source;
     this.where = where;
     this.node = node;

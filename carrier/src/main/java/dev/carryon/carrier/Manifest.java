@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedSet;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -16,49 +17,75 @@ import java.util.UUID;
 /**
  * Everything a carrier's {@code carryon.json} says (schema {@value CarrierFiles#FORMAT}, version
  * {@value CarrierFiles#VERSION}). Immutable; a change is a new manifest, committed whole. {@link
- * ManifestCodec} reads and writes it; {@link ManifestRules} states what makes one consistent.
- *
- * @param carrierId id of the carrier, fixed at init
- * @param created when the carrier was made
- * @param currentGeneration the generation a plain resume continues from
- * @param vm the exact VM configuration every generation runs under
- * @param keep how many generations (checkpoints) are kept, at least 1
- * @param generations the kept generations, oldest first; each is an ancestor of the current one
- * @param files size and SHA-256 of every file the manifest references, by carrier name, sorted
- * @param lease the session holding the carrier, or null when free
- * @param pending a merge committed but possibly not finished, or null
- * @param syncs what each host image synced from this carrier was last synced to, one record per
- *     image
- * @param reset a reset committed but possibly not finished, or null
+ * ManifestCodec} reads and writes it; {@link ManifestRules} states what makes one consistent. The
+ * work it records as committed but maybe unfinished (a merge, a reset) is this package's business:
+ * others see only {@link #unfinishedWork}.
  */
-public record Manifest(
-    UUID carrierId,
-    Instant created,
-    long currentGeneration,
-    VmConfig vm,
-    int keep,
-    List<Generation> generations,
-    Map<String, FileRecord> files,
-    Lease lease,
-    PendingMerge pending,
-    List<SyncRecord> syncs,
-    PendingReset reset) {
+public final class Manifest {
+  /** Id of the carrier, fixed at init. */
+  private final UUID carrierId;
 
-  public Manifest {
-    Objects.requireNonNull(carrierId, "carrierId");
-    Objects.requireNonNull(created, "created");
-    Objects.requireNonNull(vm, "vm");
+  /** When the carrier was made. */
+  private final Instant created;
+
+  /** The generation a plain resume continues from. */
+  private final long currentGeneration;
+
+  /** The exact VM configuration every generation runs under. */
+  private final VmConfig vm;
+
+  /** How many generations (checkpoints) are kept, at least 1. */
+  private final int keep;
+
+  /** The kept generations, oldest first; each is an ancestor of the current one. */
+  private final List<Generation> generations;
+
+  /** Size and SHA-256 of every file the manifest references, by carrier name, sorted. */
+  private final Map<String, FileRecord> files;
+
+  /** The session holding the carrier, or null when free. */
+  private final Lease lease;
+
+  /** A merge committed but possibly not finished, or null. */
+  private final PendingMerge pending;
+
+  /** What each host image synced from this carrier was last synced to, one record per image. */
+  private final List<SyncRecord> syncs;
+
+  /** A reset committed but possibly not finished, or null. */
+  private final PendingReset reset;
+
+  Manifest(
+      UUID carrierId,
+      Instant created,
+      long currentGeneration,
+      VmConfig vm,
+      int keep,
+      List<Generation> generations,
+      Map<String, FileRecord> files,
+      Lease lease,
+      PendingMerge pending,
+      List<SyncRecord> syncs,
+      PendingReset reset) {
+    this.carrierId = Objects.requireNonNull(carrierId, "carrierId");
+    this.created = Objects.requireNonNull(created, "created");
+    this.vm = Objects.requireNonNull(vm, "vm");
     if (keep < 1) {
       throw new IllegalArgumentException("keep (" + keep + ") must be at least 1");
     }
-    generations =
+    this.currentGeneration = currentGeneration;
+    this.keep = keep;
+    this.generations =
         generations.stream().sorted(Comparator.comparingLong(Generation::number)).toList();
-    files = Collections.unmodifiableSortedMap(new TreeMap<>(files));
-    syncs = List.copyOf(syncs);
+    this.files = Collections.unmodifiableSortedMap(new TreeMap<>(files));
+    this.lease = lease;
+    this.pending = pending;
+    this.syncs = List.copyOf(syncs);
+    this.reset = reset;
   }
 
   /** A manifest no host image was synced from and with no reset pending. */
-  public Manifest(
+  Manifest(
       UUID carrierId,
       Instant created,
       long currentGeneration,
@@ -80,6 +107,72 @@ public record Manifest(
         pending,
         List.of(),
         null);
+  }
+
+  /** Id of the carrier, fixed at init. */
+  public UUID carrierId() {
+    return carrierId;
+  }
+
+  /** When the carrier was made. */
+  public Instant created() {
+    return created;
+  }
+
+  /** The generation a plain resume continues from. */
+  public long currentGeneration() {
+    return currentGeneration;
+  }
+
+  /** The exact VM configuration every generation runs under. */
+  public VmConfig vm() {
+    return vm;
+  }
+
+  /** How many generations (checkpoints) are kept. */
+  public int keep() {
+    return keep;
+  }
+
+  /** The kept generations, oldest first. */
+  public List<Generation> generations() {
+    return generations;
+  }
+
+  /** Size and SHA-256 of every file the manifest references, by carrier name, sorted. */
+  public Map<String, FileRecord> files() {
+    return files;
+  }
+
+  /** The session holding the carrier, or null when free. */
+  public Lease lease() {
+    return lease;
+  }
+
+  /** What each host image synced from this carrier was last synced to. */
+  public List<SyncRecord> syncs() {
+    return syncs;
+  }
+
+  /**
+   * Work committed but maybe not finished, for people (e.g. {@code merge layers/L2.qcow2 into
+   * cow.qcow2}), or null when there is none. The next command that writes the carrier finishes it.
+   */
+  public String unfinishedWork() {
+    if (reset != null) {
+      return "reset: merge " + String.join(", ", reset.merge()) + " into " + reset.into();
+    }
+    return pending == null ? null : "merge " + pending.layer() + " into " + pending.into();
+  }
+
+  /** A merge committed but possibly not finished, or null. */
+  PendingMerge pending() {
+    return pending;
+  }
+
+  /** A reset committed but possibly not finished, or null. */
+  PendingReset reset() {
+    return reset;
   }
 
   /** The record of the host image at {@code image} on host {@code hostId}, if it was synced. */
@@ -243,6 +336,27 @@ public record Manifest(
         lease,
         pending,
         syncs,
+        reset);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Manifest m && fields().equals(m.fields());
+  }
+
+  @Override
+  public int hashCode() {
+    return fields().hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "Manifest" + fields();
+  }
+
+  private List<Object> fields() {
+    return Arrays.asList(
+        carrierId, created, currentGeneration, vm, keep, generations, files, lease, pending, syncs,
         reset);
   }
 }

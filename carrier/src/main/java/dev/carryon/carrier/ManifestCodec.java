@@ -10,9 +10,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +50,7 @@ import java.util.TreeMap;
  * version 1: they are always written, and a manifest without them reads as one with no sync
  * recorded, no reset pending, no QEMU recorded and no screenshot. When present they are as strict as every other field.
  */
-public final class ManifestCodec {
+final class ManifestCodec {
   private static final ObjectMapper MAPPER =
       new ObjectMapper()
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -62,44 +59,8 @@ public final class ManifestCodec {
 
   private ManifestCodec() {}
 
-  /**
-   * Reads the manifest {@code manifestFile} and checks that every file it references exists beside
-   * it.
-   */
-  public static Manifest read(Path manifestFile) throws IOException {
-    return read(readBytes(manifestFile), manifestFile);
-  }
-
-  /** The bytes of the manifest file {@code manifestFile}. */
-  static byte[] readBytes(Path manifestFile) throws IOException {
-    try {
-      return Files.readAllBytes(manifestFile);
-    } catch (NoSuchFileException e) {
-      throw new CarrierFormatException(
-          CarrierFormatException.Kind.MISSING_FILE, manifestFile, "does not exist", e);
-    }
-  }
-
-  /**
-   * Parses {@code bytes}, read from {@code manifestFile}, and checks that every file it references
-   * exists beside it.
-   */
-  static Manifest read(byte[] bytes, Path manifestFile) throws IOException {
-    Manifest m = parse(bytes, manifestFile);
-    Path folder = manifestFile.toAbsolutePath().getParent();
-    for (String name : m.files().keySet()) {
-      if (!Files.isRegularFile(folder.resolve(name))) {
-        throw new CarrierFormatException(
-            CarrierFormatException.Kind.MISSING_FILE,
-            manifestFile,
-            "references " + name + ", which does not exist in " + folder);
-      }
-    }
-    return m;
-  }
-
   /** Parses a manifest; {@code source} names it in error messages. */
-  public static Manifest parse(byte[] json, Path source) throws CarrierFormatException {
+  static Manifest parse(byte[] json, String source) throws CarrierFormatException {
     JsonNode root;
     try {
       root = MAPPER.readTree(json);
@@ -132,7 +93,7 @@ public final class ManifestCodec {
   }
 
   /** The manifest as UTF-8 JSON text; refuses a manifest that breaks {@link ManifestRules}. */
-  public static byte[] encode(Manifest m) {
+  static byte[] encode(Manifest m) {
     String broken = ManifestRules.firstBroken(m);
     if (broken != null) {
       throw new IllegalStateException("refusing to write an inconsistent manifest: " + broken);
@@ -213,7 +174,7 @@ public final class ManifestCodec {
     }
   }
 
-  private static void checkFormatAndVersion(JsonFields f, JsonNode root, Path source)
+  private static void checkFormatAndVersion(JsonFields f, JsonNode root, String source)
       throws CarrierFormatException {
     JsonNode format = root.get("format");
     if (format == null || !format.isTextual()) {

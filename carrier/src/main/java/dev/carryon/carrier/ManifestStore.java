@@ -1,54 +1,149 @@
 package dev.carryon.carrier;
 
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.carrier.storage.ManifestChangedException;
+import dev.carryon.carrier.storage.StoredFile;
+import dev.carryon.carrier.storage.VersionedManifest;
 import java.io.IOException;
-import java.nio.file.Path;
-import java.util.Arrays;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
 
 /**
- * The carrier's manifest on storage. {@link #commit} is the one commit point of every change: the
- * new manifest is written whole to {@value CarrierFiles#MANIFEST_NEW} and forced, renamed over
- * {@value CarrierFiles#MANIFEST} in one step, and the folder is forced so the rename survives a
- * power cut. A cut before the rename leaves the old manifest; after it, the new one.
+ * A carrier's committed manifest, as last read or written, with the storage it lives in. {@link
+ * #commit} is the one commit point of every change: the storage replaces the manifest only if it is
+ * still the version this store read ({@link CarrierStorage#replaceManifest}, durable when it
+ * returns), so a commit never overwrites one another host or command made in between.
  */
 final class ManifestStore {
   /** Reads of a manifest that changed under the reader before one is reported as broken. */
   private static final int READ_ATTEMPTS = 5;
 
-  /** The carrier folder. */
-  private final Path folder;
+  /** The carrier's bytes. */
+  private final CarrierStorage storage;
 
-  ManifestStore(Path folder) {
-    this.folder = folder;
+  /** Source of the times commits record (generations, leases). */
+  private final Clock clock;
+
+  /** The committed manifest, as last read or written. */
+  private Manifest manifest;
+
+  /** Its version as the storage names it; null before the first commit of a new carrier. */
+  private String version;
+
+  private ManifestStore(CarrierStorage storage, Clock clock, Manifest manifest, String version) {
+    this.storage = storage;
+    this.clock = clock;
+    this.manifest = manifest;
+    this.version = version;
   }
 
   /**
-   * Reads and checks the committed manifest. A reader takes no lock: the rename makes each read see
-   * one whole manifest, but a writer may commit a newer one and delete a file the older one names
-   * between our reading it and checking its files; so a missing file is only reported when the
-   * manifest did not change meanwhile.
+   * Reads and checks the committed manifest. A reader takes no lock: each read sees one whole
+   * manifest, but a writer may commit a newer one and delete a file the older one names between our
+   * reading it and checking its files; so a missing file is only reported when the manifest did not
+   * change meanwhile.
    */
-  Manifest read() throws IOException {
-    Path file = folder.resolve(CarrierFiles.MANIFEST);
+  static ManifestStore read(CarrierStorage storage, Clock clock) throws IOException {
     for (int attempt = 1; ; attempt++) {
-      byte[] bytes = ManifestCodec.readBytes(file);
+      VersionedManifest found = storage.readManifest().orElseThrow(() -> notACarrier(storage));
       try {
-        return ManifestCodec.read(bytes, file);
+        return new ManifestStore(storage, clock, parse(storage, found.bytes()), found.version());
       } catch (CarrierFormatException e) {
         if (e.kind() != CarrierFormatException.Kind.MISSING_FILE
             || attempt == READ_ATTEMPTS
-            || Arrays.equals(bytes, ManifestCodec.readBytes(file))) {
+            || found.version().equals(versionNow(storage))) {
           throw e;
         }
       }
     }
   }
 
-  /** Makes {@code next} the committed manifest. Five write points. */
+  /** A store for a carrier that has no manifest yet; refuses when it has one. */
+  static ManifestStore empty(CarrierStorage storage, Clock clock) throws IOException {
+    if (storage.readManifest().isPresent()) {
+      throw new CarrierException(
+          storage.location() + ": already a carrier (it has a " + CarrierFiles.MANIFEST + ")");
+    }
+    return new ManifestStore(storage, clock, null, null);
+  }
+
+  /** The sizes of those of {@code names} (carrier file names) the storage holds. */
+  static Map<String, Long> stored(CarrierStorage storage, Collection<String> names)
+      throws IOException {
+    TreeSet<String> folders = new TreeSet<>();
+    for (String name : names) {
+      int slash = name.indexOf('/');
+      folders.add(slash < 0 ? "" : name.substring(0, slash));
+    }
+    Map<String, Long> sizes = new HashMap<>();
+    for (String folder : folders) {
+      for (StoredFile f : storage.list(folder)) {
+        sizes.put(f.name(), f.size());
+      }
+    }
+    sizes.keySet().retainAll(names);
+    return sizes;
+  }
+
+  CarrierStorage storage() {
+    return storage;
+  }
+
+  /** Now, as a commit records it (milliseconds, as the manifest keeps times). */
+  Instant now() {
+    return clock.instant().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  /** The committed manifest; null only for a new carrier before its first commit. */
+  Manifest manifest() {
+    return manifest;
+  }
+
+  /**
+   * Makes {@code next} the committed manifest, if the manifest is still the one this store read or
+   * last wrote; refuses with a {@link CarrierException} and commits nothing otherwise.
+   */
   void commit(Manifest next) throws IOException {
-    byte[] json = ManifestCodec.encode(next);
-    Path temp = folder.resolve(CarrierFiles.MANIFEST_NEW);
-    Durable.write(temp, json);
-    Durable.move(temp, folder.resolve(CarrierFiles.MANIFEST));
-    Durable.syncFolder(folder);
+    try {
+      version = storage.replaceManifest(ManifestCodec.encode(next), version);
+    } catch (ManifestChangedException e) {
+      throw new CarrierBusyException(
+          storage.location() + ": another command committed to the carrier while this one held its"
+              + " lock (the lock expired?); nothing more was committed by this one. Run it again",
+          e);
+    }
+    manifest = next;
+  }
+
+  /** Parses {@code bytes} and checks that every file they reference is on the carrier. */
+  private static Manifest parse(CarrierStorage storage, byte[] bytes) throws IOException {
+    String source = CarrierFiles.where(storage, CarrierFiles.MANIFEST);
+    Manifest m = ManifestCodec.parse(bytes, source);
+    Map<String, Long> present = stored(storage, m.files().keySet());
+    for (String name : m.files().keySet()) {
+      if (!present.containsKey(name)) {
+        throw new CarrierFormatException(
+            CarrierFormatException.Kind.MISSING_FILE,
+            source,
+            "references " + name + ", which does not exist in " + storage.location());
+      }
+    }
+    return m;
+  }
+
+  private static String versionNow(CarrierStorage storage) throws IOException {
+    Optional<VersionedManifest> now = storage.readManifest();
+    return now.map(VersionedManifest::version).orElse(null);
+  }
+
+  private static CarrierException notACarrier(CarrierStorage storage) {
+    return new CarrierException(
+        storage.location() + ": not a carrier (no " + CarrierFiles.MANIFEST + ")");
   }
 }

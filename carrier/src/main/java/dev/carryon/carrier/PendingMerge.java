@@ -16,11 +16,11 @@ import java.util.Objects;
  * @param rebase carrier name of the layer directly above {@code layer}, whose header is changed to
  *     name {@code into}; null when {@code layer} is the top of every chain
  */
-public record PendingMerge(String layer, String into, String rebase) {
+record PendingMerge(String layer, String into, String rebase) {
   /** The {@code "op"} of this operation in the manifest. */
   static final String OP = "merge-layer";
 
-  public PendingMerge {
+  PendingMerge {
     Objects.requireNonNull(layer, "layer");
     Objects.requireNonNull(into, "into");
   }

@@ -24,11 +24,11 @@ import java.util.Objects;
  * @param merge carrier names of the images merged into it, lowest first: the current chain above
  *     the base
  */
-public record PendingReset(String into, List<String> merge) {
+record PendingReset(String into, List<String> merge) {
   /** The {@code "op"} of this operation in the manifest. */
   static final String OP = "reset";
 
-  public PendingReset {
+  PendingReset {
     Objects.requireNonNull(into, "into");
     merge = List.copyOf(merge);
   }

@@ -1,17 +1,18 @@
 package dev.carryon.carrier;
 
+import dev.carryon.carrier.storage.CarrierStorage;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A session end under way, from {@link Carrier#beginEnd} to {@link Carrier#commitGeneration}. The
- * new layer and state are written under the carrier's {@value CarrierFiles#TMP} folder (by the copy
- * helpers here, or by anyone at {@link #layerFile} and {@link #stateFile}); nothing is visible
- * until the commit.
+ * A session end under way, from {@link Carrier#beginEnd} to {@link Carrier#commitGeneration}: the
+ * session's layer and state are copied from the host onto the carrier's {@value CarrierFiles#TMP}
+ * folder, forced and hashed; nothing is visible until the commit.
  */
 public final class SessionEnd {
+  /** The carrier's bytes. */
+  private final CarrierStorage storage;
+
   /** The host ending the session. */
   private final HostIdentity host;
 
@@ -24,26 +25,23 @@ public final class SessionEnd {
   /** Number of the generation this end makes. */
   private final long number;
 
-  /** Where the new layer is written. */
-  private final Path layerFile;
+  /** Carrier name the new layer is written to until the commit. */
+  private final String layerName;
 
-  /** The resumed chain's top on the carrier, absolute: the new layer's backing image. */
-  private final Path resumedTop;
+  /** Carrier name the new state is written to until the commit. */
+  private final String stateName;
 
-  /** The backing file name the new layer's header must record, relative to its folder. */
-  private final String backingName;
+  /** Carrier name the new screenshot is written to until the commit. */
+  private final String screenshotName;
 
-  /** Where the new state is written. */
-  private final Path stateFile;
-
-  /** Size and checksum of the layer, when copied in by {@link #copyLayer}. */
+  /** Size and checksum of the layer, once copied in. */
   private FileRecord layer;
 
-  /** Size and checksum of the state, when copied in by {@link #copyState}. */
+  /** Size and checksum of the state, once copied in. */
   private FileRecord state;
 
-  /** The state stream, when written by {@link #openState}. */
-  private DurableOutput stateOut;
+  /** Size and checksum of the screenshot, once copied in; null when none was. */
+  private FileRecord screenshot;
 
   /** True when the guest was shut down and the new generation boots cold. */
   private boolean cold;
@@ -51,23 +49,16 @@ public final class SessionEnd {
   /** The QEMU the session ran under, recorded with the new generation; null when unknown. */
   private QemuRun qemu;
 
-  /** Where the new screenshot is written. */
-  private final Path screenshotFile;
-
-  /** Size and checksum of the screenshot, when copied in by {@link #copyScreenshot}. */
-  private FileRecord screenshot;
-
-  SessionEnd(HostIdentity host, String sessionId, Generation resumed, long number, Path carrier) {
+  SessionEnd(
+      CarrierStorage storage, HostIdentity host, String sessionId, Generation resumed, long number) {
+    this.storage = storage;
     this.host = host;
     this.sessionId = sessionId;
     this.resumed = resumed;
     this.number = number;
-    Path tmp = carrier.resolve(CarrierFiles.TMP);
-    this.layerFile = tmp.resolve("L" + number + ".qcow2");
-    this.stateFile = tmp.resolve("S" + number + ".zst");
-    this.screenshotFile = tmp.resolve("S" + number + ".png");
-    this.resumedTop = carrier.resolve(resumed.top());
-    this.backingName = CarrierFiles.backingName(CarrierFiles.layer(number), resumed.top());
+    this.layerName = CarrierFiles.TMP + "/L" + number + ".qcow2";
+    this.stateName = CarrierFiles.TMP + "/S" + number + ".zst";
+    this.screenshotName = CarrierFiles.TMP + "/S" + number + ".png";
   }
 
   /** Number of the generation this end will commit. */
@@ -81,61 +72,50 @@ public final class SessionEnd {
   }
 
   /**
-   * Where the new layer (a qcow2 overlay of the resumed chain's top) is to be written by those who
-   * do not use {@link #copyLayer}. Its header must name {@link #layerBackingName()} as its backing
-   * file, format qcow2; the commit refuses it otherwise.
-   */
-  public Path layerFile() {
-    return layerFile;
-  }
-
-  /**
-   * The backing file name the new layer records: the resumed chain's top relative to the layer's
-   * folder, e.g. {@code ../cow.qcow2} or {@code ../layers/L4.qcow2}. It resolves the same in
-   * {@value CarrierFiles#TMP}/ and, once moved, in {@value CarrierFiles#LAYERS}/ (both sit one
-   * level down).
-   */
-  public String layerBackingName() {
-    return backingName;
-  }
-
-  /** Where the new zstd-compressed hibernation state is to be written. */
-  public Path stateFile() {
-    return stateFile;
-  }
-
-  /**
    * Copies the host's local COW onto the carrier as the new layer, durably, with its header naming
-   * {@link #layerBackingName()}; the local file is only read. Refuses a local COW that is not a
-   * qcow2 overlay of the resumed chain's top on this carrier (its backing file must be that file,
-   * usually by absolute path) or whose virtual size differs from the chain's.
+   * the resumed chain's top as the carrier sees it ({@link #layerBackingName}); the local file is
+   * only read. Refuses a local COW that is not a qcow2 overlay of the chain's virtual size, and,
+   * on a carrier that is a local folder, one whose backing file is not the resumed chain's top on
+   * this carrier (on a remote carrier the caller made it over its local copy of that top).
+   *
+   * @return size and SHA-256 of the carrier's copy
    */
-  public void copyLayer(Path localCow, Progress progress) throws IOException {
+  public FileRecord copyLayer(Path localCow, Progress progress) throws IOException {
     layer = null;
+    Path localTop = storage.localFile(resumed.top()).orElse(null);
+    long size = CarrierImages.virtualSize(storage, resumed.top());
     layer =
         BackingLinks.copyOverlay(
-            localCow, resumedTop, layerFile, backingName, CarrierFiles.QCOW2, progress);
+            localCow,
+            localTop,
+            size,
+            storage,
+            layerName,
+            layerBackingName(),
+            CarrierFiles.QCOW2,
+            progress);
+    return layer;
   }
 
-  /** Copies the new state onto the carrier durably, hashing it in the same pass. */
-  public void copyState(Path source, Progress progress) throws IOException {
-    requireWarm();
-    state = Durable.copy(source, stateFile, progress);
-    stateOut = null;
-  }
-
-  /** A stream that writes the new state onto the carrier; hashed as written, forced on close. */
-  public OutputStream openState() throws IOException {
-    requireWarm();
+  /**
+   * Copies the new (zstd-compressed) hibernation state onto the carrier durably, hashing it in the
+   * same pass.
+   *
+   * @return size and SHA-256 of the carrier's copy
+   */
+  public FileRecord copyState(Path source, Progress progress) throws IOException {
+    if (cold) {
+      throw new IllegalStateException("this end was marked as a cold boot; it has no state");
+    }
     state = null;
-    stateOut = new DurableOutput(stateFile);
-    return stateOut;
+    state = Durable.copyIn(storage, source, stateName, progress);
+    return state;
   }
 
   /** Marks the new generation as a cold boot: the guest was shut down, no state was saved. */
   public void coldBoot() {
-    if (state != null || stateOut != null) {
-      throw new IllegalStateException("a state was already written to " + stateFile);
+    if (state != null) {
+      throw new IllegalStateException("a state was already written to " + stateName);
     }
     cold = true;
   }
@@ -143,17 +123,12 @@ public final class SessionEnd {
   /**
    * Copies a small PNG of the screen as the state was saved onto the carrier durably, to be kept
    * with the new generation ({@link CarrierFiles#screenshot}).
+   *
+   * @return size and SHA-256 of the carrier's copy
    */
-  public void copyScreenshot(Path png, Progress progress) throws IOException {
-    screenshot = Durable.copy(png, screenshotFile, progress);
-  }
-
-  Path screenshotFile() {
-    return screenshotFile;
-  }
-
-  /** Size and checksum of the copied screenshot, or null when none was copied. */
-  FileRecord screenshotRecord() {
+  public FileRecord copyScreenshot(Path png, Progress progress) throws IOException {
+    screenshot = null;
+    screenshot = Durable.copyIn(storage, png, screenshotName, progress);
     return screenshot;
   }
 
@@ -162,8 +137,43 @@ public final class SessionEnd {
     qemu = run;
   }
 
+  /**
+   * The backing file name the new layer records: the resumed chain's top relative to the layer's
+   * folder, e.g. {@code ../cow.qcow2} or {@code ../layers/L4.qcow2}. It resolves the same in
+   * {@value CarrierFiles#TMP}/ and, once moved, in {@value CarrierFiles#LAYERS}/ (both sit one
+   * level down).
+   */
+  String layerBackingName() {
+    return CarrierFiles.backingName(CarrierFiles.layer(number), resumed.top());
+  }
+
+  /** Carrier name of the new layer until the commit. */
+  String layerName() {
+    return layerName;
+  }
+
+  /** Carrier name of the new state until the commit. */
+  String stateName() {
+    return stateName;
+  }
+
+  /** Carrier name of the new screenshot until the commit. */
+  String screenshotName() {
+    return screenshotName;
+  }
+
+  /** Size and checksum of the copied screenshot, or null when none was copied. */
+  FileRecord screenshotRecord() {
+    return screenshot;
+  }
+
+  /** The QEMU the session ran under, or null when unknown. */
   QemuRun qemu() {
     return qemu;
+  }
+
+  CarrierStorage storage() {
+    return storage;
   }
 
   HostIdentity host() {
@@ -174,40 +184,24 @@ public final class SessionEnd {
     return sessionId;
   }
 
-  /** Size and checksum of the written layer; forced and hashed here if written by others. */
-  FileRecord layerRecord() throws IOException {
+  /** Size and checksum of the copied layer; refuses when none was copied. */
+  FileRecord layerRecord() throws CarrierException {
     if (layer == null) {
-      layer = forceAndHash(layerFile, "layer");
+      throw new CarrierException(
+          CarrierFiles.where(storage, layerName) + ": the new layer was not written");
     }
     return layer;
   }
 
-  /** Size and checksum of the written state, or null for a cold boot. */
-  FileRecord stateRecord() throws IOException {
+  /** Size and checksum of the copied state, or null for a cold boot; refuses when none was copied. */
+  FileRecord stateRecord() throws CarrierException {
     if (cold) {
       return null;
     }
-    if (stateOut != null) {
-      return stateOut.record();
-    }
     if (state == null) {
-      state = forceAndHash(stateFile, "state");
+      throw new CarrierException(
+          CarrierFiles.where(storage, stateName) + ": the new state was not written");
     }
     return state;
-  }
-
-  private void requireWarm() {
-    if (cold) {
-      throw new IllegalStateException("this end was marked as a cold boot; it has no state");
-    }
-  }
-
-  private static FileRecord forceAndHash(Path file, String what) throws IOException {
-    if (!Files.isRegularFile(file)) {
-      throw new CarrierException(file + ": the new " + what + " was not written");
-    }
-    // Written by someone else, maybe not forced: it must be on the medium before the commit.
-    Durable.force(file);
-    return Durable.hash(file, Progress.NONE);
   }
 }

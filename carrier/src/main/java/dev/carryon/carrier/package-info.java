@@ -1,14 +1,37 @@
 /**
- * The carrier: a folder (a mounted USB drive, or any directory) holding a VM's disk chain,
- * hibernation states and the manifest that ties them into generations.
+ * The carrier: a VM's disk chain, hibernation states and the manifest that ties them into
+ * generations, kept by a {@link dev.carryon.carrier.storage.CarrierStorage}: a folder (a mounted USB
+ * drive, or any directory) or a server reached over HTTP ({@code carrier/PROTOCOL.md}).
+ *
+ * <h2>The storage seam</h2>
+ *
+ * All carrier logic (generations, the commit protocol below, recovery, checks) runs on the host,
+ * here, the same for every storage; a storage only keeps bytes and offers a few primitives: list,
+ * size, ranged read, write at an offset, force a file, force a folder's names, atomic rename, hard
+ * link (where it has them), delete, a SHA-256 of a file where its bytes are, an exclusive write lock
+ * naming its owner, and the manifest, read with its version and replaced only if it still has the
+ * version the writer read. That conditional replace is the commit point, so two hosts' commits
+ * cannot overwrite each other even if a lock expired under a stalled holder ({@link
+ * dev.carryon.carrier.CarrierBusyException}). Every step below that must reach stable storage is a
+ * storage force or folder force, and every change passes a {@link dev.carryon.cow.io.WritePoints}
+ * point in the folder storage, which the crash tests cut at. The images are read and written by
+ * cow-merge: a folder's in place, others through {@link dev.carryon.carrier.CarrierFileStorage};
+ * merges run where the bytes are when the storage offers it ({@link
+ * dev.carryon.carrier.storage.ServerSideImages}). Nothing outside this package sees a carrier
+ * file's path: consumers get a disk chain ({@link dev.carryon.carrier.Carrier#openChain}), local
+ * files for QEMU ({@link dev.carryon.carrier.Carrier#localFiles}, a folder's own files or a host
+ * cache's copies), the state as a stream, and sizes from the manifest's records.
  *
  * <h2>Layout</h2>
+ *
+ * As a folder stores it (a server stores the same names):
  *
  * <pre>
  * CARRIER/
  *   carryon.json           the manifest (see {@link dev.carryon.carrier.ManifestCodec}):
  *                          replacing it is THE commit point
- *   carryon.lock           locked (never written) by the one command writing the carrier
+ *   carryon.lock           locked by the one command writing the carrier (it holds the holder's
+ *                          words: command, pid, host)
  *   base.qcow2 | base.raw  the base image, copied at init
  *   vmlinuz, initrd.img    optional, copied at init (cold boot on any host)
  *   cow.qcow2              the carrier COW (backing: base.qcow2 or base.raw)
@@ -20,6 +43,7 @@
  *   states/S&lt;g&gt;.png        a small picture of the screen as generation g's state was saved
  *                          (VMs with a display adapter only)
  *   tmp/                   files being written, not yet committed; emptied by recovery
+ *                          (a folder also writes the next manifest here, tmp/carryon.json.new)
  * </pre>
  *
  * All names live in {@link dev.carryon.carrier.CarrierFiles}; a manifest can reference no other.
@@ -53,8 +77,9 @@
  *       and forced.
  *   <li>They are renamed into {@code layers/} and {@code states/}; both folders are forced.
  *   <li>The manifest naming the new generation current, with the lease released and the next merge
- *       recorded as pending, is written to {@code tmp/carryon.json.new}, forced, renamed over
- *       {@code carryon.json}, and the carrier folder is forced. This rename is the commit.
+ *       recorded as pending, replaces the one read if it is still that version (a folder writes it
+ *       to {@code tmp/carryon.json.new}, forces it, renames it over {@code carryon.json} and
+ *       forces the carrier folder). This replace is the commit.
  *   <li>The pending merge runs and the COW is forced; then the layer directly above the merged one,
  *       if any, is rebased to name {@code ../cow.qcow2} and forced. Both are hashed, and a manifest
  *       without the merged layer (and with the next pending merge, if any) is committed the same
@@ -62,8 +87,7 @@
  *   <li>Layers and states no longer referenced are deleted.
  * </ol>
  *
- * Every step that changes storage passes a {@link dev.carryon.cow.io.WritePoints} point first. A
- * cut before step 3's rename leaves the old generation; after it, the new one. Opening for write
+ * A cut before step 3's replace leaves the old generation; after it, the new one. Opening for write
  * recovers: {@code tmp/} is emptied, a pending merge and its rebase are redone (both are
  * idempotent) and committed, and unreferenced layers and states are deleted. While a merge is
  * pending, the checksums of the COW and of the rebased layer are not checked: they are in flux, and

@@ -25,14 +25,14 @@ class CarrierCreateTest {
   void anEmptyCowIsMadeOverTheBaseByItsCarrierName() throws IOException {
     CarrierInit init = Fixtures.init(dir.resolve("src"), 3);
     byte[] base = Files.readAllBytes(init.base());
-    try (Carrier c = Carrier.create(dir.resolve("carrier"), init, Progress.NONE, clock)) {
-      String info = Images.run(0, "qemu-img", "info", c.file(CarrierFiles.COW).toString());
+    try (Carrier c = Carrier.create(Fixtures.storage(dir.resolve("carrier")), init, Progress.NONE, clock)) {
+      String info = Images.run(0, "qemu-img", "info", Fixtures.file(c, CarrierFiles.COW).toString());
       assertTrue(info.contains("\nbacking file: base.raw ("), info);
       assertTrue(info.contains("\nbacking file format: raw\n"), info);
       assertTrue(info.contains("\ncluster_size: 65536\n"), info);
       assertTrue(info.contains("\n    compat: 1.1\n"), info);
-      Images.run(0, "qemu-img", "check", "-q", c.file(CarrierFiles.COW).toString());
-      assertArrayEquals(base, Images.read(c.file(CarrierFiles.COW)));
+      Images.run(0, "qemu-img", "check", "-q", Fixtures.file(c, CarrierFiles.COW).toString());
+      assertArrayEquals(base, Images.read(Fixtures.file(c, CarrierFiles.COW)));
     }
     assertArrayEquals(base, Files.readAllBytes(init.base()), "the source base is unchanged");
   }
@@ -56,10 +56,10 @@ class CarrierCreateTest {
     Images.qemuIoWrite(cow, Fixtures.writes(1));
     byte[] before = Files.readAllBytes(cow);
     try (Carrier c =
-        Carrier.create(dir.resolve("carrier"), withCow(plain, cow), Progress.NONE, clock)) {
+        Carrier.create(Fixtures.storage(dir.resolve("carrier")), withCow(plain, cow), Progress.NONE, clock)) {
       assertArrayEquals(
-          Fixtures.apply(Fixtures.baseContent(), 1), Images.read(c.file(CarrierFiles.COW)));
-      String info = Images.run(0, "qemu-img", "info", c.file(CarrierFiles.COW).toString());
+          Fixtures.apply(Fixtures.baseContent(), 1), Images.read(Fixtures.file(c, CarrierFiles.COW)));
+      String info = Images.run(0, "qemu-img", "info", Fixtures.file(c, CarrierFiles.COW).toString());
       assertTrue(info.contains("\nbacking file: base.raw ("), info);
       assertEquals(new Verification(List.of(), List.of()), c.verify());
     }
@@ -74,7 +74,7 @@ class CarrierCreateTest {
     CarrierException e =
         assertThrows(
             CarrierException.class,
-            () -> Carrier.create(dir.resolve("carrier"), withBase(plain, overlay), Progress.NONE));
+            () -> Carrier.create(Fixtures.storage(dir.resolve("carrier")), withBase(plain, overlay), Progress.NONE));
     assertEquals(
         overlay
             + ": has a backing file ('"
@@ -93,7 +93,7 @@ class CarrierCreateTest {
     CarrierException e =
         assertThrows(
             CarrierException.class,
-            () -> Carrier.create(dir.resolve("carrier"), withCow(plain, cow), Progress.NONE));
+            () -> Carrier.create(Fixtures.storage(dir.resolve("carrier")), withCow(plain, cow), Progress.NONE));
     assertEquals(
         cow
             + ": its backing file is "

@@ -48,8 +48,8 @@ class CarrierQemuTest {
     Images.run(0, "qemu-img", "convert", "-O", "qcow2", raw.base().toString(), base.toString());
     CarrierInit init = CarrierCreateTest.withBase(raw, base);
     byte[] content = Fixtures.baseContent();
-    try (Carrier c = Carrier.create(dir.resolve("carrier"), init, Progress.NONE, clock)) {
-      JsonNode cow = info(c.file(CarrierFiles.COW)).get(0);
+    try (Carrier c = Carrier.create(Fixtures.storage(dir.resolve("carrier")), init, Progress.NONE, clock)) {
+      JsonNode cow = info(Fixtures.file(c, CarrierFiles.COW)).get(0);
       assertEquals(65536, cow.get("cluster-size").asInt());
       assertEquals("1.1", cow.at("/format-specific/data/compat").asText());
       for (long g = 2; g <= 6; g++) {
@@ -75,7 +75,7 @@ class CarrierQemuTest {
     SessionEnd end = c.beginEnd(host, session, resumed);
     Path work = Files.createDirectories(dir.resolve("work"));
     Path local = work.resolve("local-" + end.generation() + ".qcow2");
-    String top = c.file(c.checkpoint(resumed).top()).toString();
+    String top = Fixtures.file(c, c.checkpoint(resumed).top()).toString();
     Images.run(0, "qemu-img", "create", "-q", "-f", "qcow2", "-b", top, "-F", "qcow2", local + "");
     Images.qemuIoWrite(local, Fixtures.writes(end.generation()));
     byte[] before = Files.readAllBytes(local);
@@ -92,13 +92,13 @@ class CarrierQemuTest {
    */
   private void assertQemuAgrees(Carrier c, byte[] expected) throws IOException {
     Path raw = Files.write(dir.resolve("expected.raw"), expected);
-    String top = c.file(c.current().top()).toString();
+    String top = Fixtures.file(c, c.current().top()).toString();
     assertTrue(
         Images.run(0, "qemu-img", "compare", "-f", "qcow2", "-F", "raw", top, raw.toString())
             .contains("Images are identical"));
     for (String name : c.manifest().files().keySet()) {
       if (name.endsWith(".qcow2")) {
-        Images.run(0, "qemu-img", "check", "-q", c.file(name).toString());
+        Images.run(0, "qemu-img", "check", "-q", Fixtures.file(c, name).toString());
       }
     }
     Verification v = c.verify();
@@ -111,11 +111,11 @@ class CarrierQemuTest {
    */
   private static void assertChainIsTheManifests(Carrier c) throws IOException {
     for (Generation g : c.checkpoints()) {
-      JsonNode chain = info(c.file(g.top()));
+      JsonNode chain = info(Fixtures.file(c, g.top()));
       List<String> followed = new ArrayList<>();
       for (JsonNode image : chain) {
         Path file = Path.of(image.get("filename").asText()).toAbsolutePath().normalize();
-        followed.add(0, c.folder().relativize(file).toString());
+        followed.add(0, Fixtures.folder(c).relativize(file).toString());
       }
       assertEquals(g.chain(), followed, "chain of generation " + g.number());
       for (int i = 0; i < chain.size(); i++) {

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.carryon.cow.Qcow2Creator;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,10 +45,10 @@ class CarrierTest {
       assertEquals(3, c.manifest().keep());
       assertNull(c.manifest().lease());
     }
-    Carrier c = Carrier.open(dir.resolve("carrier"));
+    Carrier c = Fixtures.open(dir.resolve("carrier"));
     assertEquals(new Verification(List.of(), List.of()), c.verify());
-    assertArrayEquals(Fixtures.baseContent(), Images.read(c.file(c.current().top())));
-    assertArrayEquals(Fixtures.stateBytes(1), Files.readAllBytes(c.stateFile(c.current())));
+    assertArrayEquals(Fixtures.baseContent(), Images.read(Fixtures.file(c, c.current().top())));
+    assertArrayEquals(Fixtures.stateBytes(1), Files.readAllBytes(Fixtures.stateFile(c, c.current())));
     assertEquals(Set.of(), filesIn(c, "tmp"));
   }
 
@@ -61,8 +59,7 @@ class CarrierTest {
         assertThrows(
             CarrierException.class,
             () ->
-                Carrier.create(
-                    dir.resolve("carrier"), Fixtures.init(dir.resolve("src2"), 3), Progress.NONE));
+                Carrier.create(Fixtures.storage(dir.resolve("carrier")), Fixtures.init(dir.resolve("src2"), 3), Progress.NONE));
     assertTrue(e.getMessage().contains("already a carrier"), e.getMessage());
   }
 
@@ -70,7 +67,7 @@ class CarrierTest {
   void openRefusesAFolderWithoutManifest() throws IOException {
     Files.createDirectories(dir.resolve("empty"));
     CarrierException e =
-        assertThrows(CarrierException.class, () -> Carrier.open(dir.resolve("empty")));
+        assertThrows(CarrierException.class, () -> Fixtures.open(dir.resolve("empty")));
     assertEquals(dir.resolve("empty") + ": not a carrier (no carryon.json)", e.getMessage());
   }
 
@@ -79,7 +76,7 @@ class CarrierTest {
     Fixtures.create(dir, 3, clock).close();
     Path carrier = dir.resolve("carrier");
     // Opened first: a file missing at open is refused by the manifest check (next test).
-    Carrier c = Carrier.open(carrier);
+    Carrier c = Fixtures.open(carrier);
     try (RandomAccessFile f = new RandomAccessFile(carrier.resolve("base.raw").toFile(), "rw")) {
       f.seek(100);
       int b = f.read();
@@ -110,7 +107,7 @@ class CarrierTest {
     Fixtures.create(dir, 3, clock).close();
     Files.delete(dir.resolve("carrier/vmlinuz"));
     CarrierFormatException e =
-        assertThrows(CarrierFormatException.class, () -> Carrier.open(dir.resolve("carrier")));
+        assertThrows(CarrierFormatException.class, () -> Fixtures.open(dir.resolve("carrier")));
     assertEquals(CarrierFormatException.Kind.MISSING_FILE, e.kind());
     assertEquals(
         dir.resolve("carrier/carryon.json")
@@ -127,7 +124,7 @@ class CarrierTest {
       // Taking it again for the same session is a no-op.
       c.takeLease(Fixtures.HOME, "s2");
     }
-    try (Carrier c = Carrier.openForWrite(dir.resolve("carrier"))) {
+    try (Carrier c = Fixtures.openForWrite(dir.resolve("carrier"))) {
       LeaseException e =
           assertThrows(LeaseException.class, () -> c.takeLease(Fixtures.OFFICE, "s9"));
       assertTrue(e.getMessage().contains("home-pc"), e.getMessage());
@@ -142,7 +139,7 @@ class CarrierTest {
       assertNull(c.manifest().lease());
       c.takeLease(Fixtures.OFFICE, "s9");
     }
-    Carrier reread = Carrier.open(dir.resolve("carrier"));
+    Carrier reread = Fixtures.open(dir.resolve("carrier"));
     assertEquals("office-pc", reread.manifest().lease().hostName());
   }
 
@@ -164,12 +161,35 @@ class CarrierTest {
   @Test
   void aReadOnlyCarrierRefusesWritesAndASecondWriterIsRefused() throws IOException {
     Fixtures.create(dir, 3, clock).close();
-    Carrier ro = Carrier.open(dir.resolve("carrier"));
+    Carrier ro = Fixtures.open(dir.resolve("carrier"));
     assertThrows(IllegalStateException.class, () -> ro.takeLease(Fixtures.HOME, "s"));
-    try (Carrier w = Carrier.openForWrite(dir.resolve("carrier"))) {
-      CarrierException e =
-          assertThrows(CarrierException.class, () -> Carrier.openForWrite(dir.resolve("carrier")));
-      assertTrue(e.getMessage().contains("in use by another carryon command"), e.getMessage());
+    try (Carrier w = Fixtures.openForWrite(dir.resolve("carrier"))) {
+      CarrierBusyException e =
+          assertThrows(
+              CarrierBusyException.class, () -> Fixtures.openForWrite(dir.resolve("carrier")));
+      assertTrue(
+          e.getMessage()
+              .startsWith(
+                  dir.resolve("carrier")
+                      + ": in use by another carryon command (carrier test, pid "
+                      + ProcessHandle.current().pid()
+                      + " on "),
+          e.getMessage());
+    }
+  }
+
+  @Test
+  void aCommitOverAManifestChangedMeanwhileIsRefusedAndOverwritesNothing() throws IOException {
+    Fixtures.create(dir, 3, clock).close();
+    Path carrier = dir.resolve("carrier");
+    try (Carrier stale = Fixtures.openForWrite(carrier)) {
+      // Another host committed while this one held the lock (a remote lock that expired).
+      Manifest other = stale.manifest().withLease(new Lease("h9", "other-pc", "s9", T0));
+      Fixtures.commit(carrier, other);
+      CarrierBusyException e =
+          assertThrows(CarrierBusyException.class, () -> stale.takeLease(Fixtures.HOME, "s2"));
+      assertTrue(e.getMessage().contains("another command committed"), e.getMessage());
+      assertEquals(other, Fixtures.open(carrier).manifest());
     }
   }
 
@@ -259,26 +279,11 @@ class CarrierTest {
     try (Carrier c = Fixtures.create(dir, 3, clock)) {
       c.takeLease(Fixtures.HOME, "s2");
       SessionEnd end = c.beginEnd(Fixtures.HOME, "s2", 1);
-      layerWrittenByOthers(end);
+      end.copyLayer(Fixtures.localCow(c, 1, dir.resolve("work"), 2), Progress.NONE);
       end.coldBoot();
       EndResult r = c.commitGeneration(end, "shut down");
       assertTrue(r.generation().coldBoot());
-      assertNull(c.stateFile(r.generation()));
-      assertEquals(new Verification(List.of(), List.of()), c.verify());
-    }
-  }
-
-  @Test
-  void aStateStreamedOntoTheCarrierIsHashedAsWritten() throws IOException {
-    try (Carrier c = Fixtures.create(dir, 3, clock)) {
-      c.takeLease(Fixtures.HOME, "s2");
-      SessionEnd end = c.beginEnd(Fixtures.HOME, "s2", 1);
-      layerWrittenByOthers(end);
-      try (OutputStream out = end.openState()) {
-        out.write(Fixtures.stateBytes(2));
-      }
-      c.commitGeneration(end, "");
-      assertArrayEquals(Fixtures.stateBytes(2), Files.readAllBytes(c.stateFile(c.current())));
+      assertNull(Fixtures.stateFile(c, r.generation()));
       assertEquals(new Verification(List.of(), List.of()), c.verify());
     }
   }
@@ -287,13 +292,13 @@ class CarrierTest {
   void openForWriteDeletesLeftoversOfACutEnd() throws IOException {
     Path carrier;
     try (Carrier c = Fixtures.create(dir, 3, clock)) {
-      carrier = c.folder();
+      carrier = Fixtures.folder(c);
     }
     Files.writeString(carrier.resolve("tmp/L2.qcow2"), "half a layer");
     Files.writeString(carrier.resolve("tmp/carryon.json.new"), "{\"format\"");
     Files.writeString(carrier.resolve("layers/L2.qcow2"), "moved, never committed");
     Files.writeString(carrier.resolve("states/S2.zst"), "moved, never committed");
-    try (Carrier c = Carrier.openForWrite(carrier)) {
+    try (Carrier c = Fixtures.openForWrite(carrier)) {
       assertEquals(Set.of(), filesIn(c, "tmp"));
       assertEquals(Set.of(), filesIn(c, "layers"));
       assertEquals(Set.of("states/S1.zst"), filesIn(c, "states"));
@@ -306,20 +311,20 @@ class CarrierTest {
     Path carrier;
     try (Carrier c = Fixtures.create(dir, 3, clock)) {
       Fixtures.session(c, Fixtures.HOME, 1, dir.resolve("work"));
-      carrier = c.folder();
+      carrier = Fixtures.folder(c);
       // What a cut leaves after committing "generation 1 dropped, merge L2 pending".
       Manifest m = c.manifest();
-      new ManifestStore(carrier)
-          .commit(
-              m.withGenerations(2, List.of(m.current()), m.files())
-                  .withPending(new PendingMerge("layers/L2.qcow2", "cow.qcow2", null)));
+      Fixtures.commit(
+          carrier,
+          m.withGenerations(2, List.of(m.current()), m.files())
+              .withPending(new PendingMerge("layers/L2.qcow2", "cow.qcow2", null)));
     }
     byte[] cow = Files.readAllBytes(carrier.resolve("cow.qcow2"));
     byte[] layer = Files.readAllBytes(carrier.resolve("layers/L2.qcow2"));
     byte[] damaged = layer.clone();
     damaged[damaged.length - 1] ^= 0x40;
     Files.write(carrier.resolve("layers/L2.qcow2"), damaged);
-    CarrierException e = assertThrows(CarrierException.class, () -> Carrier.openForWrite(carrier));
+    CarrierException e = assertThrows(CarrierException.class, () -> Fixtures.openForWrite(carrier));
     assertTrue(
         e.getMessage().startsWith(carrier.resolve("layers/L2.qcow2") + ": does not match"),
         e.getMessage());
@@ -327,11 +332,11 @@ class CarrierTest {
     assertArrayEquals(cow, Files.readAllBytes(carrier.resolve("cow.qcow2")));
 
     Files.write(carrier.resolve("layers/L2.qcow2"), layer);
-    try (Carrier c = Carrier.openForWrite(carrier)) {
+    try (Carrier c = Fixtures.openForWrite(carrier)) {
       assertNull(c.manifest().pending());
       assertEquals(List.of("base.raw", "cow.qcow2"), c.current().chain());
       assertArrayEquals(
-          Fixtures.apply(Fixtures.baseContent(), 2), Images.read(c.file(c.current().top())));
+          Fixtures.apply(Fixtures.baseContent(), 2), Images.read(Fixtures.file(c, c.current().top())));
       assertEquals(Set.of(), filesIn(c, "layers"));
       assertEquals(Set.of("states/S2.zst"), filesIn(c, "states"));
       assertEquals(new Verification(List.of(), List.of()), c.verify());
@@ -342,7 +347,7 @@ class CarrierTest {
   void aReaderTakesNoLockAndSeesWholeManifestsWhileAWriterCommits() throws Exception {
     Path carrier;
     try (Carrier c = Fixtures.create(dir, 1, clock)) {
-      carrier = c.folder();
+      carrier = Fixtures.folder(c);
     }
     AtomicBoolean done = new AtomicBoolean();
     List<Throwable> failures = new CopyOnWriteArrayList<>();
@@ -352,7 +357,7 @@ class CarrierTest {
             () -> {
               while (!done.get()) {
                 try {
-                  seen.add(Carrier.open(carrier).current().number());
+                  seen.add(Fixtures.open(carrier).current().number());
                 } catch (Throwable t) {
                   failures.add(t);
                 }
@@ -360,7 +365,7 @@ class CarrierTest {
             });
     reader.start();
     // keep 1: every end commits three manifests and deletes the layer and state it replaces.
-    try (Carrier c = Carrier.openForWrite(carrier)) {
+    try (Carrier c = Fixtures.openForWrite(carrier)) {
       for (long g = 2; g <= 7; g++) {
         Fixtures.session(c, Fixtures.HOME, g - 1, dir.resolve("work"));
       }
@@ -375,20 +380,14 @@ class CarrierTest {
     }
   }
 
-  /** A layer of generation 2 written at {@link SessionEnd#layerFile} without copyLayer. */
-  private static void layerWrittenByOthers(SessionEnd end) throws IOException {
-    Qcow2Creator.create(end.layerFile(), -1, end.layerBackingName(), "qcow2");
-    Images.write(end.layerFile(), Fixtures.writes(2));
-  }
-
   /** Every kept generation's chain reads as expected, and its state is its own. */
   private void assertKeptContent(Carrier c) throws IOException {
     for (Generation g : c.checkpoints()) {
       assertArrayEquals(
           content.get(g.number()),
-          Images.read(c.file(g.top())),
+          Images.read(Fixtures.file(c, g.top())),
           "content of generation " + g.number());
-      assertArrayEquals(Fixtures.stateBytes(g.number()), Files.readAllBytes(c.stateFile(g)));
+      assertArrayEquals(Fixtures.stateBytes(g.number()), Files.readAllBytes(Fixtures.stateFile(c, g)));
     }
   }
 
@@ -398,7 +397,7 @@ class CarrierTest {
 
   /** Carrier names of the files in one of its folders. */
   static Set<String> filesIn(Carrier c, String folder) throws IOException {
-    try (Stream<Path> s = Files.list(c.file(folder))) {
+    try (Stream<Path> s = Files.list(Fixtures.file(c, folder))) {
       return s.map(p -> folder + "/" + p.getFileName())
           .collect(Collectors.toCollection(TreeSet::new));
     }

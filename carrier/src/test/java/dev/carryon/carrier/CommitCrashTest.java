@@ -39,7 +39,7 @@ class CommitCrashTest {
 
   /** The end that is cut: the session that resumed {@code resumed} ends as the next generation. */
   static EndResult endSession(Path carrier, Path work, long resumed) throws IOException {
-    try (Carrier c = Carrier.openForWrite(carrier)) {
+    try (Carrier c = Fixtures.openForWrite(carrier)) {
       return Fixtures.end(c, Fixtures.OFFICE, SESSION, resumed, work);
     }
   }
@@ -82,7 +82,7 @@ class CommitCrashTest {
 
       String at = "after a cut at write point " + k;
       // As found, before any recovery: what a read-only command sees.
-      Carrier found = Carrier.open(carrier);
+      Carrier found = Fixtures.open(carrier);
       assertEquals(List.of(), found.verify().problems(), "read-only " + at);
       // A merge may be pending: the chains may still hold the layer, the content is the same.
       Snapshot raw = Snapshot.of(found);
@@ -90,12 +90,12 @@ class CommitCrashTest {
       assertQemuReads(found, raw.current == before.current ? before : after, scratch, at);
       if (found.manifest().pending() != null) {
         assertEquals("layers/L3.qcow2", found.manifest().pending().rebase(), at);
-        try (DiskImage l3 = DiskImage.open(found.file("layers/L3.qcow2"), false)) {
+        try (DiskImage l3 = DiskImage.open(Fixtures.file(found, "layers/L3.qcow2"), false)) {
           pendingLinks.add(l3.backingFileName());
         }
       }
 
-      try (Carrier c = Carrier.openForWrite(carrier)) {
+      try (Carrier c = Fixtures.openForWrite(carrier)) {
         assertEquals(List.of(), c.verify().problems(), at);
         Snapshot now = Snapshot.of(c);
         assertOnlyReferencedFiles(c, at);
@@ -129,11 +129,11 @@ class CommitCrashTest {
       throws IOException {
     assertArrayEquals(
         expected.disks.get(expected.kept.indexOf(expected.current)),
-        Images.qemuRead(c.file(c.current().top()), scratch),
+        Images.qemuRead(Fixtures.file(c, c.current().top()), scratch),
         "qemu-img convert of the top " + at);
     for (String name : c.manifest().files().keySet()) {
       if (name.endsWith(".qcow2")) {
-        Images.Result r = Images.exec("qemu-img", "check", c.file(name).toString());
+        Images.Result r = Images.exec("qemu-img", "check", Fixtures.file(c, name).toString());
         assertTrue(r.exit() == 0 || r.exit() == 3, "qemu-img check " + name + " " + at + r);
       }
     }
@@ -146,7 +146,7 @@ class CommitCrashTest {
         Fixtures.session(c, Fixtures.HOME, c.current().number(), dir.resolve("t-work"));
       }
       c.takeLease(Fixtures.OFFICE, SESSION);
-      return c.folder();
+      return Fixtures.folder(c);
     }
   }
 
@@ -199,7 +199,7 @@ class CommitCrashTest {
       List<byte[]> disks,
       List<byte[]> states) {
     static Snapshot of(Path carrier) throws IOException {
-      return of(Carrier.open(carrier));
+      return of(Fixtures.open(carrier));
     }
 
     static Snapshot of(Carrier c) throws IOException {
@@ -210,8 +210,8 @@ class CommitCrashTest {
       for (Generation g : c.checkpoints()) {
         kept.add(g.number());
         chains.add(g.chain());
-        disks.add(Images.read(c.file(g.top())));
-        states.add(Files.readAllBytes(c.stateFile(g)));
+        disks.add(Images.read(Fixtures.file(c, g.top())));
+        states.add(Files.readAllBytes(Fixtures.stateFile(c, g)));
       }
       return new Snapshot(c.current().number(), kept, chains, disks, states);
     }

@@ -1,5 +1,7 @@
 package dev.carryon.carrier;
 
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.carrier.storage.FolderStorage;
 import dev.carryon.cow.Qcow2Creator;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -70,7 +72,42 @@ final class Fixtures {
 
   static Carrier create(Path dir, int keep, Clock clock) throws IOException {
     return Carrier.create(
-        dir.resolve("carrier"), init(dir.resolve("src"), keep), Progress.NONE, clock);
+        storage(dir.resolve("carrier")), init(dir.resolve("src"), keep), Progress.NONE, clock);
+  }
+
+  /** The storage of the carrier in {@code folder}: every test of this package makes it here. */
+  static CarrierStorage storage(Path folder) {
+    return FolderStorage.of(folder);
+  }
+
+  /** Opens the carrier in {@code folder} read-only. */
+  static Carrier open(Path folder) throws IOException {
+    return Carrier.open(storage(folder));
+  }
+
+  /** Opens the carrier in {@code folder} to write it, as a test command. */
+  static Carrier openForWrite(Path folder) throws IOException {
+    return Carrier.openForWrite(storage(folder), "carrier test");
+  }
+
+  /** Commits {@code m} on the carrier in {@code folder} as a command cut after it would have. */
+  static void commit(Path folder, Manifest m) throws IOException {
+    ManifestStore.read(storage(folder), Clock.systemUTC()).commit(m);
+  }
+
+  /** The carrier's folder. */
+  static Path folder(Carrier c) {
+    return ((FolderStorage) c.storage()).folder();
+  }
+
+  /** The local file of carrier file {@code name}, for checks with qemu-img and the like. */
+  static Path file(Carrier c, String name) {
+    return folder(c).resolve(name);
+  }
+
+  /** The state file of {@code g}, or null when it boots cold. */
+  static Path stateFile(Carrier c, Generation g) {
+    return g.state() == null ? null : file(c, g.state());
   }
 
   /**
@@ -81,7 +118,7 @@ final class Fixtures {
     Files.createDirectories(work);
     Path cow = work.resolve("local-" + g + ".qcow2");
     Files.deleteIfExists(cow);
-    String top = c.file(c.checkpoint(resumed).top()).toString();
+    String top = file(c, c.checkpoint(resumed).top()).toString();
     Qcow2Creator.create(cow, -1, top, "qcow2");
     Images.write(cow, writes(g));
     return cow;

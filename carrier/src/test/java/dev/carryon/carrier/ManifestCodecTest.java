@@ -40,7 +40,7 @@ class ManifestCodecTest {
       Fixtures.session(c, Fixtures.HOME, 1, dir.resolve("work"));
       Fixtures.session(c, Fixtures.HOME, 2, dir.resolve("work"));
       c.takeLease(Fixtures.OFFICE, "s4");
-      carrier = c.folder();
+      carrier = Fixtures.folder(c);
     }
     manifestFile = carrier.resolve(CarrierFiles.MANIFEST);
   }
@@ -89,14 +89,16 @@ class ManifestCodecTest {
             new Lease("h2", "laptop", "s6", Instant.parse("2025-01-04T00:00:00Z")),
             new PendingMerge("layers/L4.qcow2", "cow.qcow2", "layers/L5.qcow2"));
     byte[] json = ManifestCodec.encode(m);
-    assertEquals(m, ManifestCodec.parse(json, Path.of("mem.json")));
+    assertEquals(m, ManifestCodec.parse(json, "mem.json"));
     String text = new String(json, StandardCharsets.UTF_8);
     assertTrue(text.contains("\"op\" : \"merge-layer\""), text);
     assertTrue(text.contains("\"rebase\" : \"layers/L5.qcow2\""), text);
     assertTrue(text.contains("\"kernel\" : null"), text);
 
     // And a manifest written by a carrier reads back as the carrier saw it.
-    assertEquals(Carrier.open(carrier).manifest(), ManifestCodec.read(manifestFile));
+    assertEquals(
+        Fixtures.open(carrier).manifest(),
+        ManifestCodec.parse(Files.readAllBytes(manifestFile), manifestFile.toString()));
   }
 
   @Test
@@ -278,9 +280,8 @@ class ManifestCodecTest {
         manifestFile + ": references layers/L2.qcow2, which does not exist in " + carrier,
         refused(CarrierFormatException.Kind.MISSING_FILE).getMessage());
     Files.delete(manifestFile);
-    assertEquals(
-        manifestFile + ": does not exist",
-        refused(CarrierFormatException.Kind.MISSING_FILE).getMessage());
+    CarrierException e = assertThrows(CarrierException.class, () -> Fixtures.open(carrier));
+    assertEquals(carrier + ": not a carrier (no carryon.json)", e.getMessage());
   }
 
   /**
@@ -330,7 +331,7 @@ class ManifestCodecTest {
   @Test
   void aGenerationsQemuIsOptionalOnReadAndStrict() throws IOException {
     edit(o -> ((ObjectNode) o.get("generations").get(0)).remove("qemu"));
-    assertEquals(null, ManifestCodec.read(manifestFile).generations().get(0).qemu());
+    assertEquals(null, Fixtures.open(carrier).manifest().generations().get(0).qemu());
     reset();
     edit(o -> ((ObjectNode) o.get("generations").get(0)).putObject("qemu")
         .put("version", "7.2.22").put("accel", "tcg").put("machineType", "pc-q35-7.2,dump-guest-core=on"));
@@ -348,7 +349,7 @@ class ManifestCodecTest {
 
   @Test
   void theDevicesCarryonMakesAreRead() throws IOException {
-    VmConfig vm = ManifestCodec.read(manifestFile).vm();
+    VmConfig vm = Fixtures.open(carrier).manifest().vm();
     assertEquals(
         List.of(
             VmDevice.of(VmDevice.Type.VIRTIO_VGA),
@@ -361,7 +362,7 @@ class ManifestCodecTest {
 
   private CarrierFormatException refused(CarrierFormatException.Kind kind) {
     CarrierFormatException e =
-        assertThrows(CarrierFormatException.class, () -> ManifestCodec.read(manifestFile));
+        assertThrows(CarrierFormatException.class, () -> Fixtures.open(carrier));
     assertEquals(kind, e.kind(), e.getMessage());
     return e;
   }

@@ -35,9 +35,9 @@ class ResetTest {
       assertEquals(
           List.of("base.raw", "cow.qcow2", "layers/L3.qcow2", "layers/L4.qcow2"),
           c.current().chain());
-      byte[] before = Images.read(c.file(c.current().top()));
-      long cowSize = Files.size(c.file("cow.qcow2"));
-      byte[] state = Files.readAllBytes(c.file("states/S4.zst"));
+      byte[] before = Images.read(Fixtures.file(c, c.current().top()));
+      long cowSize = Files.size(Fixtures.file(c, "cow.qcow2"));
+      byte[] state = Files.readAllBytes(Fixtures.file(c, "states/S4.zst"));
       FileRecord stateRecord = c.manifest().files().get("states/S4.zst");
       c.recordSync(record("/vm/a.qcow2", 4));
       c.recordSync(record("/vm/b.qcow2", 3));
@@ -50,26 +50,26 @@ class ResetTest {
       assertEquals(r.generation(), c.current());
       assertEquals(List.of("base.raw", "cow.qcow2"), c.current().chain());
       assertEquals(List.of(5L), c.checkpoints().stream().map(Generation::number).toList());
-      assertArrayEquals(state, Files.readAllBytes(c.file("states/S5.zst")));
+      assertArrayEquals(state, Files.readAllBytes(Fixtures.file(c, "states/S5.zst")));
       assertEquals(stateRecord, c.manifest().files().get("states/S5.zst"));
       // An image synced to 4 holds the content of 5; one synced to 3 still needs a full check.
       assertEquals(5, c.manifest().sync("host-home-1", "/vm/a.qcow2").orElseThrow().generation());
       assertEquals(3, c.manifest().sync("host-home-1", "/vm/b.qcow2").orElseThrow().generation());
-      assertArrayEquals(before, Images.read(c.file("cow.qcow2")));
-      assertArrayEquals(before, Files.readAllBytes(c.file("base.raw")));
-      assertArrayEquals(before, Images.qemuRead(c.file("cow.qcow2"), dir.resolve("scratch")));
-      assertTrue(Files.size(c.file("cow.qcow2")) < cowSize, "the COW is empty again");
+      assertArrayEquals(before, Images.read(Fixtures.file(c, "cow.qcow2")));
+      assertArrayEquals(before, Files.readAllBytes(Fixtures.file(c, "base.raw")));
+      assertArrayEquals(before, Images.qemuRead(Fixtures.file(c, "cow.qcow2"), dir.resolve("scratch")));
+      assertTrue(Files.size(Fixtures.file(c, "cow.qcow2")) < cowSize, "the COW is empty again");
       assertEquals(Set.of(), CarrierTest.filesIn(c, "layers"));
       assertEquals(Set.of("states/S5.zst"), CarrierTest.filesIn(c, "states"));
       assertEquals(Set.of(), CarrierTest.filesIn(c, "tmp"));
       assertEquals(List.of(), c.verify().problems());
       assertEquals(List.of(), c.verify().warnings());
-      Images.run(0, "qemu-img", "check", c.file("cow.qcow2").toString());
+      Images.run(0, "qemu-img", "check", Fixtures.file(c, "cow.qcow2").toString());
       assertNull(c.manifest().reset());
       // The next session continues from the reset generation.
       Fixtures.session(c, Fixtures.HOME, 5, dir.resolve("work"));
       assertEquals(6, c.current().number());
-      assertArrayEquals(Fixtures.apply(before, 6), Images.read(c.file(c.current().top())));
+      assertArrayEquals(Fixtures.apply(before, 6), Images.read(Fixtures.file(c, c.current().top())));
     }
   }
 
@@ -81,11 +81,10 @@ class ResetTest {
             withState.vm(), withState.base(), null, withState.kernel(), withState.initrd(), null,
             Fixtures.HOME, "s1", "init", 3);
     try (Carrier c =
-        Carrier.create(
-            dir.resolve("carrier"), cold, Progress.NONE,
+        Carrier.create(Fixtures.storage(dir.resolve("carrier")), cold, Progress.NONE,
             new TestClock(Instant.parse("2025-03-01T10:00:00Z")))) {
       assertNull(c.current().state());
-      byte[] before = Images.read(c.file(c.current().top()));
+      byte[] before = Images.read(Fixtures.file(c, c.current().top()));
       ResetResult r = c.reset();
       assertEquals(2, r.generation().number());
       assertNull(r.generation().state(), "a reset cannot make up a RAM state");
@@ -93,8 +92,8 @@ class ResetTest {
       assertEquals(r.generation(), c.current());
       assertEquals(Set.of(), CarrierTest.filesIn(c, "states"));
       assertEquals(List.of(), c.verify().problems());
-      assertArrayEquals(before, Images.read(c.file(c.current().top())));
-      assertArrayEquals(before, Images.qemuRead(c.file(c.current().top()), dir.resolve("scratch")));
+      assertArrayEquals(before, Images.read(Fixtures.file(c, c.current().top())));
+      assertArrayEquals(before, Images.qemuRead(Fixtures.file(c, c.current().top()), dir.resolve("scratch")));
     }
   }
 
@@ -104,8 +103,8 @@ class ResetTest {
     byte[] state;
     Manifest pending;
     try (Carrier c = carrierAt4()) {
-      before = Images.read(c.file(c.current().top()));
-      state = Files.readAllBytes(c.file("states/S4.zst"));
+      before = Images.read(Fixtures.file(c, c.current().top()));
+      state = Files.readAllBytes(Fixtures.file(c, "states/S4.zst"));
       List<String> chain = c.current().chain();
       pending =
           c.manifest()
@@ -114,14 +113,14 @@ class ResetTest {
     }
     // What a reset cut after its first commit leaves, with a stray half-made state of 5.
     Path carrier = dir.resolve("carrier");
-    new ManifestStore(carrier).commit(pending);
+    Fixtures.commit(carrier, pending);
     Files.write(carrier.resolve("states/S5.zst"), new byte[] {1, 2, 3});
-    try (Carrier c = Carrier.openForWrite(carrier)) {
+    try (Carrier c = Fixtures.openForWrite(carrier)) {
       assertNull(c.manifest().reset());
       assertEquals(5, c.current().number());
       assertEquals(List.of("base.raw", "cow.qcow2"), c.current().chain());
-      assertArrayEquals(before, Images.read(c.file("cow.qcow2")));
-      assertArrayEquals(state, Files.readAllBytes(c.file("states/S5.zst")));
+      assertArrayEquals(before, Images.read(Fixtures.file(c, "cow.qcow2")));
+      assertArrayEquals(state, Files.readAllBytes(Fixtures.file(c, "states/S5.zst")));
       assertEquals(Set.of("states/S5.zst"), CarrierTest.filesIn(c, "states"));
       assertEquals(List.of(), c.verify().problems());
     }
@@ -145,7 +144,7 @@ class ResetTest {
       c.recordSync(record("/vm/b.qcow2", 4));
       c.recordSync(record("/vm/a.qcow2", 4));
     }
-    Carrier read = Carrier.open(dir.resolve("carrier"));
+    Carrier read = Fixtures.open(dir.resolve("carrier"));
     assertEquals(2, read.manifest().syncs().size());
     assertEquals(4, read.manifest().sync("host-home-1", "/vm/a.qcow2").orElseThrow().generation());
     assertTrue(read.manifest().sync("other", "/vm/a.qcow2").isEmpty());
@@ -160,7 +159,7 @@ class ResetTest {
     String json = Files.readString(file);
     String old = json.replaceAll(",\\s*\"syncs\" : \\[ \\]", "").replaceAll(",\\s*\"reset\" : null", "");
     assertTrue(!old.contains("syncs") && !old.contains("\"reset\""), old);
-    Manifest m = ManifestCodec.parse(old.getBytes(StandardCharsets.UTF_8), file);
+    Manifest m = ManifestCodec.parse(old.getBytes(StandardCharsets.UTF_8), file.toString());
     assertEquals(List.of(), m.syncs());
     assertNull(m.reset());
   }
@@ -190,7 +189,7 @@ class ResetTest {
     CarrierFormatException e =
         assertThrows(
             CarrierFormatException.class,
-            () -> ManifestCodec.parse(json.getBytes(StandardCharsets.UTF_8), Path.of("m.json")));
+            () -> ManifestCodec.parse(json.getBytes(StandardCharsets.UTF_8), "m.json"));
     assertTrue(e.getMessage().contains(expected), e.getMessage());
   }
 

@@ -45,14 +45,15 @@ class SessionEndTest {
     byte[] before = Files.readAllBytes(local);
     end.copyLayer(local, Progress.NONE);
     assertArrayEquals(before, Files.readAllBytes(local));
-    String info = Images.run(0, "qemu-img", "info", end.layerFile().toString());
+    String info =
+        Images.run(0, "qemu-img", "info", Fixtures.file(carrier, end.layerName()).toString());
     assertTrue(info.contains("\nbacking file: ../layers/L2.qcow2 ("), info);
     assertTrue(info.contains("\nbacking file format: qcow2\n"), info);
     end.coldBoot();
     carrier.commitGeneration(end, "");
     assertArrayEquals(
         Fixtures.apply(Fixtures.apply(Fixtures.baseContent(), 2), 3),
-        Images.read(carrier.file(carrier.current().top())));
+        Images.read(Fixtures.file(carrier, carrier.current().top())));
     assertEquals(List.of(), carrier.verify().problems());
   }
 
@@ -60,7 +61,7 @@ class SessionEndTest {
   void refusesALocalCowOfAnotherImage() throws IOException {
     // An overlay of the COW, not of the resumed generation's top L2.
     Path local = dir.resolve("other.qcow2");
-    Path cow = carrier.file(CarrierFiles.COW);
+    Path cow = Fixtures.file(carrier, CarrierFiles.COW);
     Qcow2Creator.create(local, -1, cow.toString(), "qcow2");
     CarrierException e =
         assertThrows(CarrierException.class, () -> end.copyLayer(local, Progress.NONE));
@@ -69,7 +70,7 @@ class SessionEndTest {
             + ": its backing file is "
             + cow
             + ", not "
-            + carrier.file("layers/L2.qcow2")
+            + Fixtures.file(carrier, "layers/L2.qcow2")
             + " (the image it must be an overlay of)",
         e.getMessage());
   }
@@ -77,7 +78,7 @@ class SessionEndTest {
   @Test
   void refusesALocalCowOfAnotherSize() throws IOException {
     Path local = dir.resolve("bigger.qcow2");
-    Path top = carrier.file("layers/L2.qcow2");
+    Path top = Fixtures.file(carrier, "layers/L2.qcow2");
     Qcow2Creator.create(local, 2L * Fixtures.SIZE, top.toString(), "qcow2");
     CarrierException e =
         assertThrows(CarrierException.class, () -> end.copyLayer(local, Progress.NONE));
@@ -99,7 +100,7 @@ class SessionEndTest {
     CarrierException e =
         assertThrows(CarrierException.class, () -> end.copyLayer(raw, Progress.NONE));
     assertEquals(
-        raw + ": not a qcow2 image; expected a qcow2 overlay of " + carrier.file("layers/L2.qcow2"),
+        raw + ": not a qcow2 image; expected a qcow2 overlay of " + Fixtures.file(carrier, "layers/L2.qcow2"),
         e.getMessage());
     Path alone = dir.resolve("alone.qcow2");
     Qcow2Creator.create(alone, Fixtures.SIZE, null, null);
@@ -107,25 +108,26 @@ class SessionEndTest {
     assertEquals(
         alone
             + ": has no backing file; expected a qcow2 overlay of "
-            + carrier.file("layers/L2.qcow2"),
+            + Fixtures.file(carrier, "layers/L2.qcow2"),
         e.getMessage());
     Path missing = dir.resolve("missing.qcow2");
     e = assertThrows(CarrierException.class, () -> end.copyLayer(missing, Progress.NONE));
     assertEquals(
-        missing + ": no such file (the overlay of " + carrier.file("layers/L2.qcow2") + ")",
+        missing + ": no such file (the overlay of " + Fixtures.file(carrier, "layers/L2.qcow2") + ")",
         e.getMessage());
   }
 
   @Test
-  void theCommitRefusesALayerWrittenWithAHostPathAsItsBacking() throws IOException {
-    Path top = carrier.file("layers/L2.qcow2");
-    // Written in place by someone who did not rewrite the backing name: valid on this host only.
-    Qcow2Creator.create(end.layerFile(), -1, top.toString(), "qcow2");
+  void theCommitRefusesALayerWhoseCopyNamesAHostPathAsItsBacking() throws IOException {
+    Path top = Fixtures.file(carrier, "layers/L2.qcow2");
+    end.copyLayer(Fixtures.localCow(carrier, 2, dir.resolve("local"), 3), Progress.NONE);
+    // The carrier's copy changed after the upload back to a name valid on this host only.
+    CarrierImages.rebase(carrier.storage(), end.layerName(), top.toString(), "qcow2");
     end.coldBoot();
     CarrierException e =
         assertThrows(CarrierException.class, () -> carrier.commitGeneration(end, ""));
     assertEquals(
-        end.layerFile()
+        Fixtures.file(carrier, end.layerName())
             + ": refusing the new layer: backing file '"
             + top
             + "' recorded, '../layers/L2.qcow2' expected",

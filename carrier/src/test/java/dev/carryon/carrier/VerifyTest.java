@@ -36,8 +36,7 @@ class VerifyTest {
     }
     assertEquals(3, Images.exec("qemu-img", "check", cow.toString()).exit(), "qemu-img: a leak");
     try (Carrier c =
-        Carrier.create(
-            dir.resolve("carrier"), CarrierCreateTest.withCow(plain, cow), Progress.NONE, clock)) {
+        Carrier.create(Fixtures.storage(dir.resolve("carrier")), CarrierCreateTest.withCow(plain, cow), Progress.NONE, clock)) {
       Verification v = c.verify();
       assertTrue(v.passed(), v.toString());
       assertEquals(1, v.warnings().size(), v.toString());
@@ -50,7 +49,7 @@ class VerifyTest {
   void aCorruptImageIsAProblem() throws IOException {
     Path carrier;
     try (Carrier c = Fixtures.create(dir, 3, clock)) {
-      carrier = c.folder();
+      carrier = Fixtures.folder(c);
     }
     Path cow = carrier.resolve(CarrierFiles.COW);
     // The L1 table's cluster counted as free: a cluster in use could be handed out twice.
@@ -59,7 +58,7 @@ class VerifyTest {
       setRefcount(f, f.readLong() / Fixtures.CLUSTER, 0);
     }
     assertEquals(2, Images.exec("qemu-img", "check", cow.toString()).exit(), "qemu-img: corrupt");
-    List<FileProblem> problems = Carrier.open(carrier).verify().problems();
+    List<FileProblem> problems = Fixtures.open(carrier).verify().problems();
     assertEquals(2, problems.size(), problems.toString());
     assertTrue(problems.get(0).problem().startsWith("SHA-256 "), problems.toString());
     assertEquals("cow.qcow2", problems.get(1).file());
@@ -74,10 +73,10 @@ class VerifyTest {
     try (Carrier c = Fixtures.create(dir, 3, clock)) {
       Fixtures.session(c, Fixtures.HOME, 1, dir.resolve("work"));
       Fixtures.session(c, Fixtures.HOME, 2, dir.resolve("work"));
-      carrier = c.folder();
+      carrier = Fixtures.folder(c);
     }
     Qcow2Creator.rebaseUnsafe(carrier.resolve("layers/L3.qcow2"), "../cow.qcow2", "qcow2");
-    List<FileProblem> problems = Carrier.open(carrier).verify().problems();
+    List<FileProblem> problems = Fixtures.open(carrier).verify().problems();
     assertEquals(2, problems.size(), problems.toString());
     assertEquals("layers/L3.qcow2", problems.get(0).file());
     assertTrue(problems.get(0).problem().startsWith("SHA-256 "), problems.toString());

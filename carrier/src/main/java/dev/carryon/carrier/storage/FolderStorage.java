@@ -17,6 +17,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -92,8 +93,9 @@ public final class FolderStorage implements CarrierStorage {
       for (Path p : s) {
         String name = p.getFileName().toString();
         String full = dir.isEmpty() ? name : dir + "/" + name;
-        if (Files.isRegularFile(p) && StorageNames.problem(full, false) == null) {
-          files.add(new StoredFile(full, Files.size(p)));
+        OptionalLong size = sizeOf(p);
+        if (size.isPresent() && StorageNames.problem(full, false) == null) {
+          files.add(new StoredFile(full, size.getAsLong()));
         }
       }
     }
@@ -103,8 +105,7 @@ public final class FolderStorage implements CarrierStorage {
 
   @Override
   public OptionalLong size(String name) throws IOException {
-    Path p = file(name);
-    return Files.isRegularFile(p) ? OptionalLong.of(Files.size(p)) : OptionalLong.empty();
+    return sizeOf(file(name));
   }
 
   @Override
@@ -389,6 +390,19 @@ public final class FolderStorage implements CarrierStorage {
       posix = probe != null && Files.getFileStore(probe).supportsFileAttributeView("posix");
     }
     return posix;
+  }
+
+  /**
+   * The size of regular file {@code p}, or empty when it is none; one look, so that a file a
+   * writer deletes meanwhile (readers take no lock) reads as absent rather than failing.
+   */
+  private static OptionalLong sizeOf(Path p) throws IOException {
+    try {
+      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+      return a.isRegularFile() ? OptionalLong.of(a.size()) : OptionalLong.empty();
+    } catch (NoSuchFileException e) {
+      return OptionalLong.empty();
+    }
   }
 
   private static String readOwner(FileChannel ch) {

@@ -1,19 +1,21 @@
 package dev.carryon.launcher.cli;
 
 import dev.carryon.carrier.EndResult;
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.session.EndSession;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.session.Host;
 import dev.carryon.launcher.watch.Unplugged;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code carryon end}: hibernate this host's session and commit it to the carrier. */
 @Command(
@@ -28,8 +30,7 @@ import picocli.CommandLine.Parameters;
 final class EndCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
-  Path carrier;
+  @Mixin CarrierArg carrier;
 
   @ArgGroup(exclusive = true)
   Special special;
@@ -53,30 +54,45 @@ final class EndCommand implements Callable<Integer> {
             : special.discard ? EndSession.Mode.DISCARD : EndSession.Mode.COMMIT_DISK;
     PrintWriter out = spec.commandLine().getOut();
     try (Host host = Host.open()) {
-      Optional<SessionRecord> away = Unplugged.sessionAwayFrom(host, carrier);
+      // Before the carrier is opened: an unplugged carrier is not an error to open but a wait.
+      Path folder = Path.of(carrier.location());
+      Optional<SessionRecord> away = Unplugged.sessionAwayFrom(host, folder);
       if (away.isPresent()) {
         if (!waitForCarrier) {
-          throw new CarryonException(ExitCodes.BAD_INPUT, Unplugged.describe(away.get(), carrier));
+          throw new CarryonException(ExitCodes.BAD_INPUT, Unplugged.describe(away.get(), folder));
         }
         spec.commandLine().getErr().println("waiting for " + carrier + " to be plugged back in (Ctrl-C stops waiting; nothing is lost)");
         spec.commandLine().getErr().flush();
-        Unplugged.awaitReturn(carrier);
+        Unplugged.awaitReturn(folder);
       }
-      EndSession.Ended ended = EndSession.end(host, carrier, mode, spec.commandLine().getErr());
-      print(ended, out);
+      try (CarrierStorage storage = carrier.open()) {
+        EndSession.Ended ended =
+            EndSession.end(host, storage, mode, spec.commandLine().getErr(), Steps.printer(out));
+        print(ended, out);
+      }
     }
     return ExitCodes.OK;
   }
 
-  /** The report of an end: each step with its time and bytes, then what the carrier did. */
+  /** The report of an end, after its steps: what the carrier did. */
   static void print(EndSession.Ended ended, PrintWriter out) {
     EndResult r = ended.carrier();
+    if (ended.earlier()) {
+      out.printf(
+          "session %s already ended%s; nothing to do%n",
+          ended.session().sessionId(),
+          r != null
+              ? ": generation " + r.generation().number() + " was committed"
+              : " (" + ended.session().state().name().toLowerCase(Locale.ROOT) + " at "
+                  + ended.session().endedAt() + ")");
+      out.flush();
+      return;
+    }
     if (r == null) {
       out.printf("discarded session %s; the carrier is unchanged and free%n", ended.session().sessionId());
       out.flush();
       return;
     }
-    Steps.print(ended.steps(), out);
     if (ended.stateRawBytes() >= 0) {
       out.printf("  RAM state: %,d bytes before compression%n", ended.stateRawBytes());
     }

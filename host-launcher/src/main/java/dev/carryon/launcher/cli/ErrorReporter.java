@@ -1,5 +1,6 @@
 package dev.carryon.launcher.cli;
 
+import dev.carryon.carrier.CarrierBusyException;
 import dev.carryon.carrier.CarrierException;
 import dev.carryon.carrier.LeaseException;
 import dev.carryon.cow.ImageException;
@@ -39,7 +40,7 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     if (e instanceof CommandLine.ParameterException) {
       return ExitCodes.USAGE; // picocli asks this mapper for command-line errors too
     }
-    if (e instanceof LeaseException) {
+    if (e instanceof LeaseException || e instanceof CarrierBusyException) {
       return ExitCodes.REFUSED;
     }
     if (e instanceof NoSuchFileException

@@ -6,6 +6,7 @@ import dev.carryon.carrier.CarrierInit;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.carrier.VmDevice;
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.qemu.QemuTool;
 import dev.carryon.launcher.session.Host;
 import dev.carryon.launcher.session.HostCapabilities;
@@ -19,8 +20,8 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code carryon init}: make a carrier from a disk image and a VM configuration. */
 @Command(
@@ -33,8 +34,7 @@ import picocli.CommandLine.Parameters;
 final class InitCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder (created if absent; must hold no carrier yet).")
-  Path carrier;
+  @Mixin CarrierArg carrier;
 
   @Option(names = "--image", paramLabel = "DISK", required = true, description = "The VM's disk: a qcow2 without a backing file, or a raw image.")
   Path image;
@@ -170,7 +170,8 @@ final class InitCommand implements Callable<Integer> {
           new CarrierInit(
               vm, image, null, kernel, initrd, null, host.identity(),
               "init-" + UUID.randomUUID(), "made by carryon init", keep);
-      try (Carrier c = Carrier.create(carrier, init, bar::update)) {
+      try (CarrierStorage storage = carrier.openForCreate();
+          Carrier c = Carrier.create(storage, init, bar::update)) {
         bar.finish();
         g = c.current();
       }

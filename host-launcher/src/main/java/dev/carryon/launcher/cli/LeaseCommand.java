@@ -2,16 +2,16 @@ package dev.carryon.launcher.cli;
 
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.Lease;
+import dev.carryon.carrier.storage.CarrierStorage;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code carryon lease}: who holds a carrier, and freeing a stale lease. */
 @Command(
@@ -31,12 +31,12 @@ final class LeaseCommand implements Runnable {
   static final class Show implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
-    Path carrier;
+    @Mixin CarrierArg carrier;
 
     @Override
     public Integer call() throws Exception {
-      try (Carrier c = Carrier.open(carrier)) {
+      try (CarrierStorage storage = carrier.open();
+          Carrier c = Carrier.open(storage)) {
         Lease lease = c.manifest().lease();
         PrintWriter out = spec.commandLine().getOut();
         out.println(lease == null ? carrier + ": free" : carrier + ": leased by " + lease.describe());
@@ -56,17 +56,22 @@ final class LeaseCommand implements Runnable {
   static final class Break implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
-    Path carrier;
+    @Mixin CarrierArg carrier;
 
     @Option(names = {"-y", "--yes"}, description = "Do not ask for confirmation.")
     boolean yes;
 
     @Override
     public Integer call() throws Exception {
+      try (CarrierStorage storage = carrier.open()) {
+        return breakLease(storage);
+      }
+    }
+
+    private int breakLease(CarrierStorage storage) throws java.io.IOException {
       PrintWriter out = spec.commandLine().getOut();
       Lease held;
-      try (Carrier c = Carrier.open(carrier)) {
+      try (Carrier c = Carrier.open(storage)) {
         held = c.manifest().lease();
       }
       if (held == null) {
@@ -77,7 +82,7 @@ final class LeaseCommand implements Runnable {
       if (!yes && !confirmed(held, out)) {
         throw new CarryonException(ExitCodes.REFUSED, "lease on " + carrier + " not broken");
       }
-      try (Carrier c = Carrier.openForWrite(carrier)) {
+      try (Carrier c = Carrier.openForWrite(storage, "carryon lease break")) {
         Lease broken = c.breakLease();
         out.println(carrier + ": broke the lease of " + (broken == null ? "nobody" : broken.describe()));
       }

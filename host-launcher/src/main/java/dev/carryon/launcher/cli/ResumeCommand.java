@@ -1,5 +1,6 @@
 package dev.carryon.launcher.cli;
 
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.qemu.HostForward;
 import dev.carryon.launcher.qemu.QemuDisplay;
 import dev.carryon.launcher.qemu.QemuProcess;
@@ -19,8 +20,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code carryon resume}: continue the carrier's VM session on this host. */
 @Command(
@@ -36,8 +37,7 @@ import picocli.CommandLine.Parameters;
 final class ResumeCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
-  Path carrier;
+  @Mixin CarrierArg carrier;
 
   @Option(names = "--checkpoint", paramLabel = "GEN|TIME", description = "Resume this generation (a number) or the newest made at or before this time (ISO-8601, e.g. 2026-11-22T10:00:00Z) instead of the newest.")
   String checkpoint;
@@ -93,16 +93,16 @@ final class ResumeCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    ResumeSession.Request request =
-        new ResumeSession.Request(
-            carrier, generation, at, coldBoot, detach, console, shown, machine, forwards);
-    try (Host host = Host.open()) {
+    try (Host host = Host.open();
+        CarrierStorage storage = carrier.open()) {
+      ResumeSession.Request request =
+          new ResumeSession.Request(
+              storage, generation, at, coldBoot, detach, console, shown, machine, forwards);
       CountDownLatch interrupted = new CountDownLatch(1);
       if (!detach) {
         Interrupts.onInterrupt(interrupted::countDown);
       }
-      ResumeSession.Started s = ResumeSession.start(host, request, err);
-      Steps.print(s.steps(), out);
+      ResumeSession.Started s = ResumeSession.start(host, request, err, Steps.printer(out));
       out.printf(
           "%s generation %d of %s in %.2f s (session %s, QEMU %s, %s, %s)%n",
           s.restored() ? "resumed" : "cold-booted",
@@ -118,13 +118,18 @@ final class ResumeCommand implements Callable<Integer> {
         out.flush();
         return ExitCodes.OK;
       }
-      return waitAndEnd(host, s.qemu(), interrupted, out, err);
+      return waitAndEnd(host, storage, s.qemu(), interrupted, out, err);
     }
   }
 
   /** Waits for Ctrl-C (then ends the session) or for QEMU to exit by itself. */
   private int waitAndEnd(
-      Host host, QemuProcess qemu, CountDownLatch interrupted, PrintWriter out, PrintWriter err)
+      Host host,
+      CarrierStorage storage,
+      QemuProcess qemu,
+      CountDownLatch interrupted,
+      PrintWriter out,
+      PrintWriter err)
       throws Exception {
     AtomicBoolean guestPoweredOff = new AtomicBoolean();
     qemu.qmp()
@@ -154,7 +159,7 @@ final class ResumeCommand implements Callable<Integer> {
               + " kept on this host. Commit them with: carryon end --commit-disk " + carrier
               + ", or drop them with: carryon end --discard " + carrier);
     }
-    EndSession.Ended ended = EndSession.end(host, carrier, mode, err, qemu);
+    EndSession.Ended ended = EndSession.end(host, storage, mode, err, Steps.printer(out), qemu);
     EndCommand.print(ended, out);
     return ExitCodes.OK;
   }

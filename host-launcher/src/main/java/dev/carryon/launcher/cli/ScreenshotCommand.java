@@ -1,11 +1,13 @@
 package dev.carryon.launcher.cli;
 
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.session.Host;
 import dev.carryon.launcher.session.SessionScreen;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code carryon screenshot}: the carrier's screen as a PNG. */
@@ -18,8 +20,7 @@ import picocli.CommandLine.Parameters;
 final class ScreenshotCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
-  Path carrier;
+  @Mixin CarrierArg carrier;
 
   @Parameters(index = "1", paramLabel = "FILE", description = "The PNG to write (replaced if it exists).")
   Path file;
@@ -31,8 +32,9 @@ final class ScreenshotCommand implements Callable<Integer> {
       throw new CarryonException(ExitCodes.BAD_INPUT, "FILE " + file + ": no such folder " + folder);
     }
     String what;
-    try (Host host = Host.open()) {
-      what = SessionScreen.take(host, carrier, file);
+    try (Host host = Host.open();
+        CarrierStorage storage = carrier.open()) {
+      what = SessionScreen.take(host, storage, file);
     }
     spec.commandLine().getOut().printf("%s: %s%n", file, what);
     spec.commandLine().getOut().flush();

@@ -7,18 +7,18 @@ import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.Manifest;
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.watch.UnplugAdvice;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code carryon status}: what a carrier holds, read without writing anything. */
 @Command(
@@ -28,8 +28,7 @@ import picocli.CommandLine.Parameters;
 final class StatusCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
-  Path carrier;
+  @Mixin CarrierArg carrier;
 
   @Option(names = "--json", description = "Print JSON: generation, session (null when none), unplug ({safe, why}: may the carrier be unplugged now), disk (the current chain's top image), cpu_portable, devices, cow_bytes, checkpoints (each with its machine_type, the qemu version and accel that made it, null when not recorded, and its screenshot, null when none).")
   boolean json;
@@ -37,15 +36,16 @@ final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    try (Carrier c = Carrier.open(carrier)) {
+    try (CarrierStorage storage = carrier.open();
+        Carrier c = Carrier.open(storage)) {
       Manifest m = c.manifest();
-      List<Path> chain = c.chainFiles(c.current());
-      Path top = chain.get(chain.size() - 1);
+      List<String> chain = c.current().chain();
+      String top = c.describe(c.current().top());
       long cowBytes = 0;
-      for (Path image : chain.subList(1, chain.size())) {
-        cowBytes += Files.size(image);
+      for (String image : chain.subList(1, chain.size())) {
+        cowBytes += bytesOf(m, image);
       }
-      UnplugAdvice unplug = UnplugAdvice.of(carrier, m.carrierId().toString(), m.lease());
+      UnplugAdvice unplug = UnplugAdvice.of(Path.of(carrier.location()), m.carrierId().toString(), m.lease());
       if (json) {
         out.println(json(c, m, top, cowBytes, unplug));
       } else {
@@ -59,21 +59,23 @@ final class StatusCommand implements Callable<Integer> {
         Lease lease = m.lease();
         out.printf("  session: %s%n", lease == null ? "none" : lease.describe());
         out.printf("  unplug: %s: %s%n", unplug.safe() ? "yes" : "not now", unplug.why());
-        if (m.pending() != null) {
-          out.printf("  pending: merge %s into %s (finished by the next command that writes)%n", m.pending().layer(), m.pending().into());
+        if (m.unfinishedWork() != null) {
+          out.printf("  pending: %s (finished by the next command that writes)%n", m.unfinishedWork());
         }
         out.println("  checkpoints:");
         for (Generation g : c.checkpoints()) {
           out.printf(
               "    %s%-4d %s  %s%s; %s%n",
               g.number() == m.currentGeneration() ? "*" : " ", g.number(), g.created(),
-              g.coldBoot() ? "no RAM state (cold boot)" : "RAM state " + sizeOf(c, g) + " bytes",
+              g.coldBoot()
+                  ? "no RAM state (cold boot)"
+                  : String.format("RAM state %,d bytes", bytesOf(m, g.state())),
               g.parent() == null ? "" : ", from " + g.parent(),
               g.qemu() == null
                   ? g.machineType(m.vm()) + ", QEMU not recorded"
                   : g.qemu().machineType() + ", QEMU " + g.qemu().version() + ", " + g.qemu().accel());
           if (g.screenshot() != null) {
-            out.printf("          screen as saved: %s%n", c.file(g.screenshot()));
+            out.printf("          screen as saved: %s%n", c.describe(g.screenshot()));
           }
         }
       }
@@ -82,17 +84,18 @@ final class StatusCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  private static String sizeOf(Carrier c, Generation g) throws IOException {
-    return String.format("%,d", Files.size(c.stateFile(g)));
+  /** The size of carrier file {@code name} as the manifest records it. */
+  private static long bytesOf(Manifest m, String name) {
+    return m.files().get(name).size();
   }
 
-  private static String json(Carrier c, Manifest m, Path top, long cowBytes, UnplugAdvice unplug)
+  private static String json(Carrier c, Manifest m, String top, long cowBytes, UnplugAdvice unplug)
       throws IOException {
     StringWriter text = new StringWriter();
     try (JsonGenerator g = new JsonFactory().createGenerator(text)) {
       g.useDefaultPrettyPrinter();
       g.writeStartObject();
-      g.writeStringField("carrier", c.folder().toString());
+      g.writeStringField("carrier", c.location());
       g.writeStringField("carrier_id", m.carrierId().toString());
       g.writeNumberField("generation", m.currentGeneration());
       Lease lease = m.lease();
@@ -110,7 +113,7 @@ final class StatusCommand implements Callable<Integer> {
       g.writeBooleanField("safe", unplug.safe());
       g.writeStringField("why", unplug.why());
       g.writeEndObject();
-      g.writeStringField("disk", top.toString());
+      g.writeStringField("disk", top);
       g.writeBooleanField("cpu_portable", m.vm().cpuPortable());
       g.writeArrayFieldStart("devices");
       for (String d : m.vm().extraDevices()) {
@@ -118,7 +121,7 @@ final class StatusCommand implements Callable<Integer> {
       }
       g.writeEndArray();
       g.writeNumberField("cow_bytes", cowBytes);
-      g.writeNumberField("base_bytes", Files.size(c.chainFiles(c.current()).get(0)));
+      g.writeNumberField("base_bytes", bytesOf(m, c.current().chain().get(0)));
       g.writeArrayFieldStart("checkpoints");
       for (Generation gen : c.checkpoints()) {
         g.writeStartObject();
@@ -134,7 +137,7 @@ final class StatusCommand implements Callable<Integer> {
         if (gen.screenshot() == null) {
           g.writeNullField("screenshot");
         } else {
-          g.writeStringField("screenshot", c.file(gen.screenshot()).toString());
+          g.writeStringField("screenshot", c.describe(gen.screenshot()));
         }
         if (gen.qemu() == null) {
           g.writeNullField("qemu");
@@ -147,8 +150,8 @@ final class StatusCommand implements Callable<Integer> {
         if (gen.coldBoot()) {
           g.writeNullField("state");
         } else {
-          g.writeStringField("state", c.stateFile(gen).toString());
-          g.writeNumberField("state_bytes", Files.size(c.stateFile(gen)));
+          g.writeStringField("state", c.describe(gen.state()));
+          g.writeNumberField("state_bytes", bytesOf(m, gen.state()));
         }
         g.writeArrayFieldStart("chain");
         for (String name : gen.chain()) {
@@ -158,7 +161,7 @@ final class StatusCommand implements Callable<Integer> {
         g.writeEndObject();
       }
       g.writeEndArray();
-      g.writeBooleanField("pending", m.pending() != null);
+      g.writeBooleanField("pending", m.unfinishedWork() != null);
       g.writeEndObject();
     }
     return text.toString();

@@ -3,12 +3,12 @@ package dev.carryon.launcher.cli;
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.FileProblem;
 import dev.carryon.carrier.Verification;
+import dev.carryon.carrier.storage.CarrierStorage;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 /** {@code carryon verify}: every checksum and every image of a carrier, read-only. */
 @Command(
@@ -22,15 +22,15 @@ import picocli.CommandLine.Parameters;
 final class VerifyCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
-  Path carrier;
+  @Mixin CarrierArg carrier;
 
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     ProgressBar bar = ProgressBar.on(spec.commandLine().getErr(), "verifying");
     Verification v;
-    try (Carrier c = Carrier.open(carrier)) {
+    try (CarrierStorage storage = carrier.open();
+        Carrier c = Carrier.open(storage)) {
       v = c.verify(bar::update);
       bar.finish();
       for (FileProblem p : v.warnings()) {

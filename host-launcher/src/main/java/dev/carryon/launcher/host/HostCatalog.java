@@ -1,5 +1,6 @@
 package dev.carryon.launcher.host;
 
+import dev.carryon.carrier.HostIdentity;
 import dev.carryon.cow.io.WritePoints;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -88,32 +89,28 @@ public final class HostCatalog implements AutoCloseable {
       throw failure("read the host id", e);
     }
     String id = UUID.randomUUID().toString();
-    update("record the host id", "INSERT INTO host (id, name) VALUES (?, ?)", id, hostName());
+    update(
+        "record the host id",
+        "INSERT INTO host (id, name) VALUES (?, ?)",
+        id,
+        HostIdentity.localHostName());
     return id;
   }
 
-  /** The machine's name, for humans reading a lease. */
-  public static String hostName() {
-    String name = System.getenv("HOSTNAME");
-    if (name == null || name.isEmpty()) {
-      try {
-        name = java.net.InetAddress.getLocalHost().getHostName();
-      } catch (java.net.UnknownHostException e) {
-        name = "unknown-host";
-      }
-    }
-    return name;
-  }
-
-  /** Remembers where a carrier was last seen and at which generation. */
-  public void recordCarrier(String carrierId, Path path, long generation) throws IOException {
+  /**
+   * Remembers where a carrier was last seen ({@code location}: its storage's location, a folder or
+   * a URL; catalogs of older carryons hold folder paths, which read the same) and at which
+   * generation.
+   */
+  public void recordCarrier(String carrierId, String location, long generation)
+      throws IOException {
     update(
         "record carrier " + carrierId,
         "INSERT INTO carriers (carrier_id, path, generation, last_seen) VALUES (?, ?, ?, ?)"
             + " ON CONFLICT(carrier_id) DO UPDATE SET path = excluded.path,"
             + " generation = excluded.generation, last_seen = excluded.last_seen",
         carrierId,
-        path.toAbsolutePath().normalize().toString(),
+        location,
         generation,
         Instant.now().toString());
   }
@@ -127,7 +124,7 @@ public final class HostCatalog implements AutoCloseable {
             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         r.sessionId(),
         r.carrierId(),
-        r.carrierPath().toString(),
+        r.carrier(),
         r.workDir().toString(),
         r.state().name(),
         r.fromGeneration(),
@@ -155,6 +152,16 @@ public final class HostCatalog implements AutoCloseable {
     return found.stream().findFirst();
   }
 
+  /** The session of this host on the given carrier that began last, open or over, if any. */
+  public Optional<SessionRecord> lastSession(String carrierId) throws IOException {
+    List<SessionRecord> found =
+        query(
+            "find the last session of carrier " + carrierId,
+            "WHERE carrier_id = ? ORDER BY started_at DESC LIMIT 1",
+            carrierId);
+    return found.stream().findFirst();
+  }
+
   /** Every session of this host, newest first. */
   public List<SessionRecord> sessions() throws IOException {
     return query("list sessions", "ORDER BY started_at DESC");
@@ -176,7 +183,7 @@ public final class HostCatalog implements AutoCloseable {
             new SessionRecord(
                 rs.getString(1),
                 rs.getString(2),
-                Path.of(rs.getString(3)),
+                rs.getString(3),
                 Path.of(rs.getString(4)),
                 SessionState.valueOf(rs.getString(5)),
                 rs.getLong(6),

@@ -8,7 +8,8 @@ import java.time.Instant;
  *
  * @param sessionId unique id, also named in the carrier's lease
  * @param carrierId id of the carrier the session runs from
- * @param carrierPath the carrier folder as this host saw it when the session began
+ * @param carrier where the carrier lived when the session began (its storage's location: a
+ *     folder, or a URL), for people
  * @param workDir this host's work folder for the session
  * @param state where the session stands
  * @param fromGeneration the carrier generation the session resumed from
@@ -21,7 +22,7 @@ import java.time.Instant;
 public record SessionRecord(
     String sessionId,
     String carrierId,
-    Path carrierPath,
+    String carrier,
     Path workDir,
     SessionState state,
     long fromGeneration,
@@ -37,7 +38,7 @@ public record SessionRecord(
     return new SessionRecord(
         sessionId,
         carrierId,
-        carrierPath,
+        carrier,
         workDir,
         newState,
         fromGeneration,
@@ -50,7 +51,7 @@ public record SessionRecord(
 
   public SessionRecord withQemu(long pid, Path dir, String accel) {
     return new SessionRecord(
-        sessionId, carrierId, carrierPath, workDir, state, fromGeneration, pid, dir, accel,
+        sessionId, carrierId, carrier, workDir, state, fromGeneration, pid, dir, accel,
         startedAt, endedAt);
   }
 }

@@ -1,11 +1,6 @@
 package dev.carryon.launcher.qemu;
 
 import dev.carryon.carrier.VmConfig;
-import dev.carryon.launcher.cli.CarryonException;
-import dev.carryon.launcher.cli.ExitCodes;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -16,7 +11,8 @@ import java.util.Objects;
  * #of} and the {@code with...} methods.
  *
  * @param config the VM configuration; the command line is rebuilt from it and nothing else
- * @param fileRoot folder that the config's relative kernel and initrd names resolve against
+ * @param kernelPath the kernel file on this host, or null when the config boots none
+ * @param initrdPath the initrd file on this host, or null
  * @param disk the top image of the disk chain, or null for a VM without a disk
  * @param diskFormat format of {@code disk}; null exactly when {@code disk} is null
  * @param backing the images below {@code disk}, top first, the last with no backing image: QEMU
@@ -31,7 +27,8 @@ import java.util.Objects;
  */
 public record QemuLaunch(
     VmConfig config,
-    Path fileRoot,
+    Path kernelPath,
+    Path initrdPath,
     Path disk,
     DiskFormat diskFormat,
     List<Image> backing,
@@ -43,7 +40,12 @@ public record QemuLaunch(
 
   public QemuLaunch {
     Objects.requireNonNull(config, "config");
-    Objects.requireNonNull(fileRoot, "fileRoot");
+    if ((config.kernel() == null) != (kernelPath == null)
+        || (config.initrd() == null) != (initrdPath == null)) {
+      throw new IllegalArgumentException(
+          "kernel and initrd files (" + kernelPath + ", " + initrdPath + ") must be given exactly"
+              + " when the config names them (" + config.kernel() + ", " + config.initrd() + ")");
+    }
     Objects.requireNonNull(accel, "accel");
     forwards = List.copyOf(forwards);
     if ((disk == null) != (diskFormat == null)) {
@@ -72,81 +74,73 @@ public record QemuLaunch(
     }
   }
 
-  /** A launch of {@code config} without a disk, under TCG, console on stdout, no display. */
+  /**
+   * A launch of {@code config} without a disk, under TCG, console on stdout, no display; the
+   * config's kernel and initrd names are resolved against {@code fileRoot}.
+   */
   public static QemuLaunch of(VmConfig config, Path fileRoot) {
     return new QemuLaunch(
-        config, fileRoot, null, null, null, Accel.TCG, null, null, List.of(), false);
+        config,
+        config.kernel() == null ? null : fileRoot.resolve(config.kernel()),
+        config.initrd() == null ? null : fileRoot.resolve(config.initrd()),
+        null,
+        null,
+        null,
+        Accel.TCG,
+        null,
+        null,
+        List.of(),
+        false);
+  }
+
+  /** This launch with the config's kernel and initrd in these files (null where it names none). */
+  public QemuLaunch withBootFiles(Path kernel, Path initrd) {
+    return new QemuLaunch(
+        config, kernel, initrd, disk, diskFormat, backing, accel, consoleFile, display, forwards,
+        incoming);
   }
 
   /** This launch with {@code disk} on top of a chain QEMU follows by the images' headers. */
   public QemuLaunch withDisk(Path disk, DiskFormat format) {
     return new QemuLaunch(
-        config, fileRoot, disk, format, null, accel, consoleFile, display, forwards, incoming);
+        config, kernelPath, initrdPath, disk, format, null, accel, consoleFile, display, forwards,
+        incoming);
   }
 
   /** This launch with {@code disk} on top of exactly the images {@code backing}, top first. */
   public QemuLaunch withDisk(Path disk, DiskFormat format, List<Image> backing) {
     return new QemuLaunch(
-        config, fileRoot, disk, format, backing, accel, consoleFile, display, forwards, incoming);
+        config, kernelPath, initrdPath, disk, format, backing, accel, consoleFile, display,
+        forwards, incoming);
   }
 
   public QemuLaunch withAccel(Accel accel) {
     return new QemuLaunch(
-        config, fileRoot, disk, diskFormat, backing, accel, consoleFile, display, forwards, incoming);
+        config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
+        forwards, incoming);
   }
 
   public QemuLaunch withConsole(Path consoleFile) {
     return new QemuLaunch(
-        config, fileRoot, disk, diskFormat, backing, accel, consoleFile, display, forwards, incoming);
+        config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
+        forwards, incoming);
   }
 
   public QemuLaunch withDisplay(String display) {
     return new QemuLaunch(
-        config, fileRoot, disk, diskFormat, backing, accel, consoleFile, display, forwards, incoming);
+        config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
+        forwards, incoming);
   }
 
   public QemuLaunch withForwards(List<HostForward> forwards) {
     return new QemuLaunch(
-        config, fileRoot, disk, diskFormat, backing, accel, consoleFile, display, forwards, incoming);
+        config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
+        forwards, incoming);
   }
 
   public QemuLaunch withIncoming(boolean incoming) {
     return new QemuLaunch(
-        config, fileRoot, disk, diskFormat, backing, accel, consoleFile, display, forwards, incoming);
-  }
-
-  /**
-   * Refuses a carrier file QEMU would open that is not a regular file inside {@code folder} (by
-   * its real path): carryon never makes links, and a link in a crafted carrier would have QEMU
-   * open whatever it points at (its checksum limits that to files whose content the carrier's
-   * maker knows, but a device or FIFO would still be opened).
-   *
-   * @throws CarryonException with {@link ExitCodes#BAD_INPUT} naming the file
-   */
-  public static void requireInside(Path folder, List<Path> files) throws IOException {
-    Path root = folder.toRealPath();
-    for (Path file : files) {
-      Path real = file.toRealPath();
-      String problem =
-          !real.startsWith(root)
-              ? "leads out of the carrier, to " + real
-              : Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS) ? null : "not a regular file";
-      if (problem != null) {
-        throw new CarryonException(
-            ExitCodes.BAD_INPUT,
-            file + " " + problem + ": a carrier holds its own files only, and QEMU would open"
-                + " this one; nothing was started");
-      }
-    }
-  }
-
-  /** The kernel file on this host, or null. */
-  public Path kernelPath() {
-    return config.kernel() == null ? null : fileRoot.resolve(config.kernel());
-  }
-
-  /** The initrd file on this host, or null. */
-  public Path initrdPath() {
-    return config.initrd() == null ? null : fileRoot.resolve(config.initrd());
+        config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
+        forwards, incoming);
   }
 }

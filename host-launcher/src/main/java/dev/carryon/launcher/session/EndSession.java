@@ -3,10 +3,13 @@ package dev.carryon.launcher.session;
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.CarrierException;
 import dev.carryon.carrier.EndResult;
+import dev.carryon.carrier.FileRecord;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
+import dev.carryon.carrier.Manifest;
 import dev.carryon.carrier.SessionEnd;
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.cow.ImageException;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
@@ -25,8 +28,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * {@code end}: saves the guest's RAM state, quits QEMU, writes the session's disk changes and state
@@ -60,47 +64,63 @@ public final class EndSession {
    * What an end did.
    *
    * @param session the session ended
-   * @param carrier what the carrier committed, or null for a discarded session
+   * @param carrier what the carrier committed, or null for a discarded session (or one that ended
+   *     earlier and whose generation is no longer kept)
    * @param stateRawBytes size of the saved RAM state before compression, or -1 when none was
    *     saved by this run
-   * @param steps each step with its time and the bytes it wrote
+   * @param earlier true when an earlier run had already ended the session and this one did nothing
    */
   public record Ended(
-      SessionRecord session, EndResult carrier, long stateRawBytes, List<Step> steps) {}
+      SessionRecord session, EndResult carrier, long stateRawBytes, boolean earlier) {}
 
   private EndSession() {}
 
-  /** Ends this host's session on {@code carrierPath}; see the class doc. */
-  public static Ended end(Host host, Path carrierPath, Mode mode, PrintWriter log)
+  /**
+   * Ends this host's session on the carrier of {@code storage}; see the class doc. {@code onStep}
+   * is told each step as it completes, so that an interrupted end has shown how far it got. When
+   * this host's last session on the carrier has already ended, says so and does nothing.
+   */
+  public static Ended end(
+      Host host, CarrierStorage storage, Mode mode, PrintWriter log, Consumer<Step> onStep)
       throws IOException {
-    return end(host, carrierPath, mode, log, null);
+    return end(host, storage, mode, log, onStep, null);
   }
 
   /**
-   * Like {@link #end(Host, Path, Mode, PrintWriter)}, for a session whose QEMU this process runs
-   * (a foreground {@code resume}): {@code running} is used instead of attaching to it.
+   * Like {@link #end(Host, CarrierStorage, Mode, PrintWriter, Consumer)}, for a session whose QEMU
+   * this process runs (a foreground {@code resume}): {@code running} is used instead of attaching
+   * to it.
    */
   public static Ended end(
-      Host host, Path carrierPath, Mode mode, PrintWriter log, QemuProcess running)
+      Host host,
+      CarrierStorage storage,
+      Mode mode,
+      PrintWriter log,
+      Consumer<Step> onStep,
+      QemuProcess running)
       throws IOException {
-    SessionRecord session = openSession(host, carrierPath);
-    List<Step> steps = new ArrayList<>();
+    String where = storage.location();
+    Found found = findSession(host, storage);
+    if (found.earlier != null) {
+      return found.earlier;
+    }
+    SessionRecord session = found.open;
     long rawState = -1;
     if (mode == Mode.DISCARD) {
       if (running != null) {
         running.close();
       }
-      discard(host, session);
-      return new Ended(session, null, -1, steps);
+      discard(host, storage, session);
+      return new Ended(session, null, -1, false);
     }
     Path localState = session.workDir().resolve(ResumeSession.LOCAL_STATE);
     if (session.state() != SessionState.SAVED) {
       VmConfig vm;
-      try (Carrier carrier = Carrier.open(carrierPath)) {
+      try (Carrier carrier = Carrier.open(storage)) {
         vm = carrier.manifest().vm();
       }
       QemuProcess qemu =
-          running != null && running.isAlive() ? running : attach(session, vm, carrierPath, mode);
+          running != null && running.isAlive() ? running : attach(session, vm, mode);
       // A save cut earlier may have left part of a state, or a whole one never recorded: either
       // is dropped, and the guest (still in QEMU, running or paused) is saved anew.
       Files.deleteIfExists(localState);
@@ -118,7 +138,8 @@ public final class EndSession {
           bar.finish();
         }
         rawState = stats.stateBytes();
-        steps.add(Step.since("save RAM state (zstd) to " + localState, t, Files.size(localState)));
+        onStep.accept(
+            Step.since("save RAM state (zstd) to " + localState, t, Files.size(localState)));
       }
       // Recorded while QEMU still holds the guest: an end cut before this record saves again from
       // the paused QEMU; one cut after it finds the state whole (forced above) and goes on with it.
@@ -134,7 +155,7 @@ public final class EndSession {
     }
     EndResult result;
     try {
-      result = commit(host, session, localState, steps, log);
+      result = commit(host, storage, session, localState, onStep, log);
     } catch (CarrierException | ImageException e) {
       throw e; // the carrier or an image is wrong: its message says what
     } catch (IOException e) {
@@ -144,17 +165,15 @@ public final class EndSession {
           ExitCodes.FAILURE,
           e.getMessage() + "; the session is kept in " + session.workDir() + ": make room on the"
               + " carrier (or make it writable, or plug it back in) and run carryon end "
-              + carrierPath + " again",
+              + where + " again",
           e);
     }
-    host.catalog.recordCarrier(
-        session.carrierId(), carrierPath.toAbsolutePath().normalize(),
-        result.generation().number());
+    host.catalog.recordCarrier(session.carrierId(), where, result.generation().number());
     // The session's record closes last: an end cut before it finds the session open, sees the
     // generation committed and finishes the cleanup.
     Folders.deleteTree(session.workDir());
     host.catalog.saveSession(session.withState(SessionState.ENDED, Instant.now()));
-    return new Ended(session, result, rawState, steps);
+    return new Ended(session, result, rawState, false);
   }
 
   /**
@@ -202,14 +221,19 @@ public final class EndSession {
 
   /** Writes the local COW and state onto the carrier and commits them. */
   private static EndResult commit(
-      Host host, SessionRecord session, Path localState, List<Step> steps, PrintWriter log)
+      Host host,
+      CarrierStorage storage,
+      SessionRecord session,
+      Path localState,
+      Consumer<Step> onStep,
+      PrintWriter log)
       throws IOException {
-    try (Carrier carrier = Carrier.openForWrite(session.carrierPath())) {
+    try (Carrier carrier = Carrier.openForWrite(storage, "carryon end")) {
       Generation done = committedBy(carrier, session);
       if (done != null) {
         // An earlier end was cut after its commit (opening for write finished its merge): the
         // lease is gone with it, so beginning the end again would be refused.
-        steps.add(new Step("generation " + done.number() + " was already committed", 0, -1));
+        onStep.accept(new Step("generation " + done.number() + " was already committed", 0, -1));
         return new EndResult(done, List.of(), List.of(), List.of());
       }
       SessionEnd end =
@@ -217,15 +241,18 @@ public final class EndSession {
       end.ranUnder(SessionQemu.read(session.workDir()));
       long t = System.nanoTime();
       ProgressBar bar = ProgressBar.on(log, "writing layer");
-      end.copyLayer(session.workDir().resolve(ResumeSession.LOCAL_COW), bar::update);
+      FileRecord layer =
+          end.copyLayer(session.workDir().resolve(ResumeSession.LOCAL_COW), bar::update);
       bar.finish();
-      steps.add(Step.since("write layer " + end.layerFile().getFileName(), t, Files.size(end.layerFile())));
+      onStep.accept(
+          Step.since("write the layer of generation " + end.generation(), t, layer.size()));
       if (Files.exists(localState)) {
         t = System.nanoTime();
         bar = ProgressBar.on(log, "writing state");
-        end.copyState(localState, bar::update);
+        FileRecord state = end.copyState(localState, bar::update);
         bar.finish();
-        steps.add(Step.since("write state " + end.stateFile().getFileName(), t, Files.size(end.stateFile())));
+        onStep.accept(
+            Step.since("write the state of generation " + end.generation(), t, state.size()));
         Path screen = session.workDir().resolve(SCREEN);
         if (Files.exists(screen)) {
           end.copyScreenshot(screen, dev.carryon.carrier.Progress.NONE);
@@ -236,7 +263,8 @@ public final class EndSession {
       t = System.nanoTime();
       EndResult result =
           carrier.commitGeneration(end, "session " + session.sessionId() + " on " + host.identity.hostName());
-      steps.add(Step.since("commit generation " + result.generation().number() + " and merge", t, -1));
+      onStep.accept(
+          Step.since("commit generation " + result.generation().number() + " and merge", t, -1));
       return result;
     }
   }
@@ -251,14 +279,14 @@ public final class EndSession {
     return null;
   }
 
-  private static QemuProcess attach(SessionRecord session, VmConfig vm, Path carrierPath, Mode mode)
+  private static QemuProcess attach(SessionRecord session, VmConfig vm, Mode mode)
       throws IOException {
     if (session.qemuPid() <= 0 || session.qemuDir() == null) {
       return missingQemu(session, mode, "it never started");
     }
     try {
       return QemuProcess.attach(
-          QemuLaunch.of(vm, carrierPath.toAbsolutePath()), session.qemuPid(), session.qemuDir());
+          QemuLaunch.of(vm, session.workDir()), session.qemuPid(), session.qemuDir());
     } catch (IOException e) {
       return missingQemu(session, mode, e.getMessage());
     }
@@ -281,15 +309,16 @@ public final class EndSession {
           ExitCodes.REFUSED,
           "cannot hibernate session " + session.sessionId() + ": its QEMU is gone (" + why
               + "). Its disk changes are kept in " + session.workDir() + ". If the guest was shut"
-              + " down cleanly, commit them with: carryon end --commit-disk " + session.carrierPath()
-              + "; to drop them: carryon end --discard " + session.carrierPath());
+              + " down cleanly, commit them with: carryon end --commit-disk " + session.carrier()
+              + "; to drop them: carryon end --discard " + session.carrier());
     }
     return null;
   }
 
-  private static void discard(Host host, SessionRecord session) throws IOException {
+  private static void discard(Host host, CarrierStorage storage, SessionRecord session)
+      throws IOException {
     stopLeftoverQemu(session);
-    try (Carrier carrier = Carrier.openForWrite(session.carrierPath())) {
+    try (Carrier carrier = Carrier.openForWrite(storage, "carryon end")) {
       Lease held = carrier.manifest().lease();
       // After a lease break another session may hold it: that lease is not ours to release.
       if (held != null && held.heldBy(host.identity, session.sessionId())) {
@@ -300,23 +329,44 @@ public final class EndSession {
     Folders.deleteTree(session.workDir());
   }
 
-  /** This host's open session on the carrier, or a clear refusal. */
-  private static SessionRecord openSession(Host host, Path carrierPath) throws IOException {
-    String carrierId;
-    Lease lease;
-    try (Carrier carrier = Carrier.open(carrierPath)) {
-      carrierId = carrier.manifest().carrierId().toString();
-      lease = carrier.manifest().lease();
+  /**
+   * This host's session to end on the carrier.
+   *
+   * @param open the session still open, or null
+   * @param earlier when none is open but the last one has already ended: what ended it
+   */
+  private record Found(SessionRecord open, Ended earlier) {}
+
+  /**
+   * This host's open session on the carrier; or, when its last session there has already ended
+   * (an end that finished, a rerun after a cut past the end's last step, a discard), what ended it;
+   * else a clear refusal.
+   */
+  private static Found findSession(Host host, CarrierStorage storage) throws IOException {
+    Manifest m;
+    try (Carrier carrier = Carrier.open(storage)) {
+      m = carrier.manifest();
     }
-    return host.catalog
-        .openSession(carrierId)
-        .orElseThrow(
-            () ->
-                new CarryonException(
-                    ExitCodes.REFUSED,
-                    "this host has no session on " + carrierPath
-                        + (lease == null
-                            ? " (nobody holds it)"
-                            : "; it is leased by " + lease.describe())));
+    String carrierId = m.carrierId().toString();
+    Optional<SessionRecord> open = host.catalog.openSession(carrierId);
+    if (open.isPresent()) {
+      return new Found(open.get(), null);
+    }
+    Optional<SessionRecord> last = host.catalog.lastSession(carrierId);
+    if (last.isPresent()) {
+      SessionRecord s = last.get();
+      EndResult made = null;
+      for (Generation g : m.generations()) {
+        if (s.state() == SessionState.ENDED && g.sessionId().equals(s.sessionId())) {
+          made = new EndResult(g, List.of(), List.of(), List.of());
+        }
+      }
+      return new Found(null, new Ended(s, made, -1, true));
+    }
+    Lease lease = m.lease();
+    throw new CarryonException(
+        ExitCodes.REFUSED,
+        "this host has no session on " + storage.location()
+            + (lease == null ? " (nobody holds it)" : "; it is leased by " + lease.describe()));
   }
 }

@@ -30,7 +30,7 @@ public final class Host implements AutoCloseable {
     NativeLibraries.useCacheIn(home);
     HostCatalog catalog = HostCatalog.open(home);
     try {
-      return new Host(home, catalog, new HostIdentity(catalog.hostId(), HostCatalog.hostName()));
+      return new Host(home, catalog, new HostIdentity(catalog.hostId(), HostIdentity.localHostName()));
     } catch (IOException | RuntimeException e) {
       catalog.close();
       throw e;

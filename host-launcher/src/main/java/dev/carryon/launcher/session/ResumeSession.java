@@ -4,9 +4,13 @@ import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.CarrierFiles;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
+import dev.carryon.carrier.LocalCopies;
+import dev.carryon.carrier.LocalFiles;
+import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.QemuRun;
 import dev.carryon.carrier.Verification;
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
@@ -35,8 +39,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * {@code resume}: validates a carrier, takes its lease, puts a local COW over the chosen
@@ -59,7 +63,7 @@ public final class ResumeSession {
   /**
    * What the user asked for.
    *
-   * @param carrier the carrier folder
+   * @param carrier the carrier's storage (the caller's to close)
    * @param checkpoint generation to resume, or null
    * @param checkpointAt resume the newest generation made at or before this time, or null
    * @param coldBoot boot the disk without the RAM state
@@ -72,7 +76,7 @@ public final class ResumeSession {
    *     state: a cold boot), or null
    */
   public record Request(
-      Path carrier,
+      CarrierStorage carrier,
       Long checkpoint,
       Instant checkpointAt,
       boolean coldBoot,
@@ -94,7 +98,6 @@ public final class ResumeSession {
    * @param console where the serial console goes, or null for stdout
    * @param screen how the VM's screen is shown, for people; null for a VM without a display adapter
    * @param elapsed from the command's start to the guest running
-   * @param steps what it took to get there, step by step
    */
   public record Started(
       SessionRecord record,
@@ -105,34 +108,37 @@ public final class ResumeSession {
       QemuRun ranUnder,
       Path console,
       String screen,
-      Duration elapsed,
-      List<Step> steps) {}
+      Duration elapsed) {}
 
   private ResumeSession() {}
 
-  /** Resumes {@code request.carrier()} on {@code host}; see the class doc. */
-  public static Started start(Host host, Request request, PrintWriter log) throws IOException {
+  /**
+   * Resumes {@code request.carrier()} on {@code host}; see the class doc. {@code onStep} is told
+   * each step as it completes, so that an interrupted resume has shown how far it got.
+   */
+  public static Started start(Host host, Request request, PrintWriter log, Consumer<Step> onStep)
+      throws IOException {
     long start = System.nanoTime();
-    List<Step> steps = new ArrayList<>();
     Checked checked = check(host, request, log);
-    steps.add(
+    onStep.accept(
         Step.since(
             "check generation " + checked.generation.number() + " and this host's QEMU", start, -1));
     String sessionId = UUID.randomUUID().toString();
     long t = System.nanoTime();
-    try (Carrier carrier = Carrier.openForWrite(request.carrier())) {
+    String where = request.carrier().location();
+    try (Carrier carrier = Carrier.openForWrite(request.carrier(), "carryon resume")) {
       // Chosen again under the lock: the generation must still be there after recovery.
       carrier.checkpoint(checked.generation.number());
       carrier.takeLease(host.identity, sessionId);
     } catch (dev.carryon.carrier.LeaseException e) {
-      throw new CarryonException(ExitCodes.REFUSED, leaseMessage(request.carrier(), e.holder()), e);
+      throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, e.holder()), e);
     }
     Path workDir = host.home.sessionDir(sessionId);
     SessionRecord record =
         new SessionRecord(
             sessionId,
             checked.carrierId,
-            request.carrier().toAbsolutePath().normalize(),
+            where,
             workDir,
             SessionState.STARTING,
             checked.generation.number(),
@@ -142,13 +148,13 @@ public final class ResumeSession {
             Instant.now(),
             null);
     host.catalog.saveSession(record);
-    steps.add(Step.since("take the lease", t, -1));
+    onStep.accept(Step.since("take the lease", t, -1));
     QemuProcess qemu = null;
     try {
       t = System.nanoTime();
       Files.createDirectories(workDir);
       Path localCow = workDir.resolve(LOCAL_COW);
-      Qcow2Creator.create(localCow, -1, checked.chain.get(0).path().toString(), "qcow2");
+      Qcow2Creator.create(localCow, -1, checked.files.top().toString(), "qcow2");
       AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache(), checked.host.qemu());
       log.println(accel.describe());
       QemuRun run =
@@ -159,12 +165,13 @@ public final class ResumeSession {
           request.console() != null
               ? request.console().toAbsolutePath()
               : request.detach() ? workDir.resolve(CONSOLE) : null;
-      boolean restore = checked.state != null && !request.coldBoot();
+      boolean restore = !checked.generation.coldBoot() && !request.coldBoot();
       String display =
           request.display() != null ? request.display() : QemuDisplay.byDefault(System.getenv());
       QemuLaunch launch =
-          QemuLaunch.of(checked.vm, request.carrier().toAbsolutePath())
-              .withDisk(localCow, DiskFormat.QCOW2, checked.chain)
+          QemuLaunch.of(checked.vm, workDir)
+              .withBootFiles(checked.files.kernel(), checked.files.initrd())
+              .withDisk(localCow, DiskFormat.QCOW2, chainOf(checked.generation, checked.files))
               .withAccel(accel.accel())
               .withConsole(console)
               .withDisplay(hasScreen(checked.vm) ? display : "none")
@@ -173,30 +180,33 @@ public final class ResumeSession {
       qemu = request.detach() ? QemuProcess.startDetached(launch) : QemuProcess.start(launch);
       record = record.withQemu(qemu.pid(), qemu.workDir(), accel.accel().qemuName());
       host.catalog.saveSession(record);
-      steps.add(Step.since("make the local COW and start QEMU", t, -1));
+      onStep.accept(Step.since("make the local COW and start QEMU", t, -1));
       t = System.nanoTime();
       if (restore) {
         QemuProcess restored = qemu;
-        try (ReadableByteChannel state = StateFile.open(checked.state)) {
+        String stateName = checked.generation.state();
+        try (Carrier carrier = Carrier.open(request.carrier());
+            ReadableByteChannel state =
+                StateFile.open(carrier.openFile(stateName), carrier.describe(stateName))) {
           Hibernation.restore(
               qemu, state, RESTORE_TIMEOUT, () -> compareScreen(restored, checked, workDir, log));
         } catch (IOException e) {
           throw new CarryonException(
               ExitCodes.REFUSED,
               "this host's QEMU could not restore generation " + checked.generation.number()
-                  + " of " + request.carrier() + ": " + e.getMessage()
+                  + " of " + where + ": " + e.getMessage()
                   + "; nothing was changed on the carrier. Resume with --cold-boot to boot its disk"
                   + " without the saved RAM state (guest writes not yet flushed are lost)",
               e);
         }
-        steps.add(Step.since("restore the RAM state " + checked.state.getFileName(), t, -1));
+        onStep.accept(Step.since("restore the RAM state " + stateName, t, -1));
       } else {
         qemu.qmp().execute("cont", Duration.ofSeconds(10));
-        steps.add(Step.since("start the guest (cold boot)", t, -1));
+        onStep.accept(Step.since("start the guest (cold boot)", t, -1));
       }
       record = record.withState(SessionState.RUNNING, Instant.now());
       host.catalog.saveSession(record);
-      host.catalog.recordCarrier(checked.carrierId, record.carrierPath(), checked.generation.number());
+      host.catalog.recordCarrier(checked.carrierId, where, checked.generation.number());
       return new Started(
           record,
           qemu,
@@ -205,11 +215,10 @@ public final class ResumeSession {
           accel,
           run,
           console,
-          screen(checked.vm, display, request.carrier()),
-          Duration.ofNanos(System.nanoTime() - start),
-          List.copyOf(steps));
+          screen(checked.vm, display, where),
+          Duration.ofNanos(System.nanoTime() - start));
     } catch (IOException | RuntimeException e) {
-      abandon(host, record, qemu);
+      abandon(host, request.carrier(), record, qemu);
       throw e;
     }
   }
@@ -220,7 +229,7 @@ public final class ResumeSession {
   }
 
   /** How the screen is shown, for people; null without a display adapter. */
-  private static String screen(VmConfig vm, String display, Path carrier) {
+  private static String screen(VmConfig vm, String display, String carrier) {
     if (!hasScreen(vm)) {
       return null;
     }
@@ -239,7 +248,7 @@ public final class ResumeSession {
    * against that one. They match unless the state and the picture do not belong together.
    */
   private static void compareScreen(QemuProcess qemu, Checked checked, Path workDir, PrintWriter log) {
-    if (checked.screenshot == null || !hasScreen(checked.vm)) {
+    if (checked.files.screenshot() == null || !hasScreen(checked.vm)) {
       return;
     }
     try {
@@ -249,7 +258,7 @@ public final class ResumeSession {
       Screens.shrink(full, small);
       Files.delete(full);
       log.println(
-          Screens.samePixels(small, checked.screenshot)
+          Screens.samePixels(small, checked.files.screenshot())
               ? "the screen as restored is the one saved with generation " + checked.generation.number()
               : "warning: the screen as restored differs from the one saved with generation "
                   + checked.generation.number());
@@ -259,15 +268,16 @@ public final class ResumeSession {
   }
 
   /** Undoes a start that failed: QEMU stopped, lease released, work files gone. */
-  private static void abandon(Host host, SessionRecord record, QemuProcess qemu) {
+  private static void abandon(
+      Host host, CarrierStorage storage, SessionRecord record, QemuProcess qemu) {
     if (qemu != null) {
       qemu.close();
     }
-    try (Carrier carrier = Carrier.openForWrite(record.carrierPath())) {
+    try (Carrier carrier = Carrier.openForWrite(storage, "carryon resume")) {
       carrier.releaseLease(host.identity, record.sessionId());
     } catch (IOException | RuntimeException e) {
       System.err.println(
-          "carryon: could not release the lease on " + record.carrierPath() + ": " + e.getMessage()
+          "carryon: could not release the lease on " + record.carrier() + ": " + e.getMessage()
               + " (carryon lease break frees it)");
     }
     try {
@@ -281,21 +291,19 @@ public final class ResumeSession {
   /**
    * What validation found out, before anything was written.
    *
-   * @param chain the generation's disk chain, top first: exactly what QEMU opens below the COW
-   * @param screenshot the generation's picture of its screen as saved, or null
+   * @param files the local files the generation runs from
    * @param host what this host's QEMU offers
    */
   private record Checked(
       String carrierId,
       Generation generation,
       VmConfig vm,
-      List<QemuLaunch.Image> chain,
-      Path state,
-      Path screenshot,
+      LocalFiles files,
       HostCapabilities host) {}
 
   /** Every check that needs no write: refuses with a clear message when one fails. */
   private static Checked check(Host host, Request request, PrintWriter log) throws IOException {
+    String where = request.carrier().location();
     try (Carrier carrier = Carrier.open(request.carrier())) {
       String carrierId = carrier.manifest().carrierId().toString();
       Optional<SessionRecord> mine = host.catalog.openSession(carrierId);
@@ -303,12 +311,12 @@ public final class ResumeSession {
         throw new CarryonException(
             ExitCodes.REFUSED,
             "this host already has session " + mine.get().sessionId() + " ("
-                + mine.get().state().name().toLowerCase() + ") on " + request.carrier()
-                + "; end it with: carryon end " + request.carrier());
+                + mine.get().state().name().toLowerCase() + ") on " + where
+                + "; end it with: carryon end " + where);
       }
       Lease lease = carrier.manifest().lease();
       if (lease != null) {
-        throw new CarryonException(ExitCodes.REFUSED, leaseMessage(request.carrier(), lease));
+        throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, lease));
       }
       Generation g = choose(carrier, request);
       // QEMU answers (unless its answers are cached) while the files are hashed.
@@ -320,21 +328,20 @@ public final class ResumeSession {
       if (!v.passed()) {
         throw new CarryonException(
             ExitCodes.BAD_INPUT,
-            request.carrier() + " failed validation and was not resumed: "
+            where + " failed validation and was not resumed: "
                 + v.problems().stream().map(Object::toString).collect(Collectors.joining("; ")));
       }
-      Path state = carrier.stateFile(g);
       HostCapabilities here = capabilities.answer();
-      VmConfig vm = machineFor(carrier.manifest().vmOf(g), g, state, request, here);
+      VmConfig vm = machineFor(carrier.manifest().vmOf(g), g, request, here);
       // A cold boot needs the machine type, CPU model and RAM as much as a restore does, so
       // --cold-boot alone is no way around these.
       List<String> problems = here.problems(vm);
       if (!problems.isEmpty()) {
         throw new CarryonException(
             ExitCodes.REFUSED,
-            "generation " + g.number() + " of " + request.carrier()
+            "generation " + g.number() + " of " + where
                 + " cannot run on this host: " + String.join("; ", problems)
-                + ". Nothing was changed; " + wayOut(carrier.manifest().vmOf(g), g, state, request, here));
+                + ". Nothing was changed; " + wayOut(carrier.manifest().vmOf(g), g, where, request, here));
       }
       here.warnings(vm).forEach(w -> log.println("warning: " + w));
       if (!vm.cpuPortable() && g.qemu() != null && !g.qemu().version().equals(here.qemu().describe())) {
@@ -344,33 +351,37 @@ public final class ResumeSession {
                 + here.qemu().describe() + " may give the guest other CPU features; a guest that"
                 + " uses one that is gone can fault");
       }
-      if (state != null && request.coldBoot()) {
+      if (!g.coldBoot() && request.coldBoot()) {
         log.println(
             "warning: cold boot of generation " + g.number() + ": its saved RAM state is not used;"
                 + " guest writes that were still in the guest's memory are lost");
       }
-      List<QemuLaunch.Image> chain = new ArrayList<>();
-      List<Path> files = new ArrayList<>();
-      for (String name : g.chain()) {
-        DiskFormat format = name.equals(CarrierFiles.BASE_RAW) ? DiskFormat.RAW : DiskFormat.QCOW2;
-        chain.add(0, new QemuLaunch.Image(carrier.file(name), format));
-        files.add(carrier.file(name));
-      }
-      QemuLaunch launch = QemuLaunch.of(vm, request.carrier());
-      Stream.of(launch.kernelPath(), launch.initrdPath()).filter(f -> f != null).forEach(files::add);
-      QemuLaunch.requireInside(request.carrier(), files);
-      Path screenshot = g.screenshot() == null ? null : carrier.file(g.screenshot());
-      return new Checked(carrierId, g, vm, chain, state, screenshot, here);
+      LocalFiles files = carrier.localFiles(g, LocalCopies.NONE, Progress.NONE);
+      return new Checked(carrierId, g, vm, files, here);
     }
+  }
+
+  /**
+   * The disk chain of {@code g} as QEMU opens it below the local COW, top first: exactly these
+   * files, never the backing names their headers record (a carrier's headers are untrusted).
+   */
+  private static List<QemuLaunch.Image> chainOf(Generation g, LocalFiles files) {
+    List<QemuLaunch.Image> chain = new ArrayList<>();
+    for (int i = 0; i < g.chain().size(); i++) {
+      DiskFormat format =
+          g.chain().get(i).equals(CarrierFiles.BASE_RAW) ? DiskFormat.RAW : DiskFormat.QCOW2;
+      chain.add(0, new QemuLaunch.Image(files.chain().get(i), format));
+    }
+    return chain;
   }
 
   /** The generation's VM, under the machine type the user chose if any (only for a cold boot). */
   private static VmConfig machineFor(
-      VmConfig vm, Generation g, Path state, Request request, HostCapabilities here) {
+      VmConfig vm, Generation g, Request request, HostCapabilities here) {
     if (request.machine() == null) {
       return vm;
     }
-    if (state != null && !request.coldBoot()) {
+    if (!g.coldBoot() && !request.coldBoot()) {
       throw new CarryonException(
           ExitCodes.USAGE,
           "--machine needs --cold-boot: generation " + g.number() + "'s RAM state was saved under "
@@ -385,13 +396,13 @@ public final class ResumeSession {
 
   /** What the user can do when this host cannot run the generation's VM. */
   private static String wayOut(
-      VmConfig vm, Generation g, Path state, Request request, HostCapabilities here) {
+      VmConfig vm, Generation g, String where, Request request, HostCapabilities here) {
     String other = here.defaultMachine().value();
     if (request.machine() != null || here.qemu().machines().containsKey(vm.machineType())) {
       return "resume it on a host whose QEMU offers its configuration";
     }
-    String command = "carryon resume " + request.carrier() + " --cold-boot --machine " + other;
-    return state == null
+    String command = "carryon resume " + where + " --cold-boot --machine " + other;
+    return g.coldBoot()
         ? "generation " + g.number() + " has no RAM state: its disk last ran under "
             + vm.machineType() + ", and can boot under a machine type this host has: " + command
         : "its RAM state was saved under " + vm.machineType() + " and restores only into that"
@@ -410,7 +421,7 @@ public final class ResumeSession {
     return carrier.current();
   }
 
-  static String leaseMessage(Path carrier, Lease lease) {
+  static String leaseMessage(String carrier, Lease lease) {
     return carrier + " is in use: leased by " + lease.describe()
         + ". If that session is gone for good, free it with: carryon lease break " + carrier;
   }

@@ -2,6 +2,7 @@ package dev.carryon.launcher.session;
 
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.Generation;
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.host.SessionRecord;
@@ -9,6 +10,7 @@ import dev.carryon.launcher.host.SessionState;
 import dev.carryon.launcher.qemu.QemuProcess;
 import dev.carryon.launcher.qemu.Screens;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -22,44 +24,43 @@ public final class SessionScreen {
   private SessionScreen() {}
 
   /**
-   * Writes the screen of {@code carrierPath}'s session to {@code png}.
+   * Writes the screen of the session on the carrier of {@code storage} to {@code png}.
    *
    * @return what was written, for people
    * @throws CarryonException with {@link ExitCodes#REFUSED} when there is no screen to show
    */
-  public static String take(Host host, Path carrierPath, Path png) throws IOException {
-    Generation current;
-    Path kept;
-    Optional<SessionRecord> session;
-    boolean hasScreen;
-    try (Carrier carrier = Carrier.open(carrierPath)) {
-      current = carrier.current();
-      kept = current.screenshot() == null ? null : carrier.file(current.screenshot());
-      session = host.catalog.openSession(carrier.manifest().carrierId().toString());
-      hasScreen =
+  public static String take(Host host, CarrierStorage storage, Path png) throws IOException {
+    String where = storage.location();
+    try (Carrier carrier = Carrier.open(storage)) {
+      Generation current = carrier.current();
+      Optional<SessionRecord> session =
+          host.catalog.openSession(carrier.manifest().carrierId().toString());
+      boolean hasScreen =
           carrier.manifest().vmOf(current).devices().stream().anyMatch(d -> d.type().isDisplay());
-    }
-    if (!hasScreen) {
-      throw new CarryonException(
-          ExitCodes.REFUSED, "the VM of " + carrierPath + " has no display adapter: no screen");
-    }
-    if (session.isPresent() && session.get().state() == SessionState.RUNNING) {
-      SessionRecord s = session.get();
-      QemuProcess qemu = QemuProcess.attach(null, s.qemuPid(), s.qemuDir());
-      try {
-        Screens.dump(qemu, png.toAbsolutePath());
-      } finally {
-        qemu.qmp().close(); // only the connection: the session runs on
+      if (!hasScreen) {
+        throw new CarryonException(
+            ExitCodes.REFUSED, "the VM of " + where + " has no display adapter: no screen");
       }
-      return "the screen of session " + s.sessionId() + " as it is now";
+      if (session.isPresent() && session.get().state() == SessionState.RUNNING) {
+        SessionRecord s = session.get();
+        QemuProcess qemu = QemuProcess.attach(null, s.qemuPid(), s.qemuDir());
+        try {
+          Screens.dump(qemu, png.toAbsolutePath());
+        } finally {
+          qemu.qmp().close(); // only the connection: the session runs on
+        }
+        return "the screen of session " + s.sessionId() + " as it is now";
+      }
+      if (current.screenshot() == null) {
+        throw new CarryonException(
+            ExitCodes.REFUSED,
+            "no session of " + where + " runs on this host and generation " + current.number()
+                + " kept no picture of its screen");
+      }
+      try (InputStream kept = carrier.openFile(current.screenshot())) {
+        Files.copy(kept, png, StandardCopyOption.REPLACE_EXISTING);
+      }
+      return "the screen as generation " + current.number() + " was saved (small)";
     }
-    if (kept == null) {
-      throw new CarryonException(
-          ExitCodes.REFUSED,
-          "no session of " + carrierPath + " runs on this host and generation " + current.number()
-              + " kept no picture of its screen");
-    }
-    Files.copy(kept, png, StandardCopyOption.REPLACE_EXISTING);
-    return "the screen as generation " + current.number() + " was saved (small)";
   }
 }

@@ -6,6 +6,7 @@ import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
 import dev.carryon.cow.io.WritePoints;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
@@ -16,10 +17,11 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
 /**
- * A hibernation state on disk: QEMU's migration stream as one zstd frame. Level 1 halves a test
- * guest's state; zstd's worker threads compress while the caller keeps reading from QEMU, so a
- * save costs little more than QEMU's own sending. Both ways use direct buffers end to end (socket,
- * zstd, file), so the state is never copied through the Java heap.
+ * A hibernation state: QEMU's migration stream as one zstd frame. Level 1 halves a test guest's
+ * state; zstd's worker threads compress while the caller keeps reading from QEMU, so a save costs
+ * little more than QEMU's own sending. A save goes to a file on this host through direct buffers
+ * end to end (socket, zstd, file); a restore reads the state as the carrier's storage delivers it,
+ * a stream (a folder's file or an HTTP body), copied once through the heap on its way to zstd.
  */
 final class StateFile {
   /** zstd level used for every state file. */
@@ -49,23 +51,19 @@ final class StateFile {
   }
 
   /**
-   * The decompressed migration stream of {@code file}; refuses a file that is not zstd, and a read
-   * fails on a file cut short.
+   * The decompressed migration stream of the state {@code in} delivers ({@code name} says where it
+   * comes from, for messages); refuses a state that is not zstd, and a read fails on a state cut
+   * short. Closing the channel closes {@code in}.
    */
-  static ReadableByteChannel open(Path file) throws IOException {
-    FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+  static ReadableByteChannel open(InputStream in, String name) throws IOException {
     try {
-      ByteBuffer magic = ByteBuffer.allocate(ZSTD_MAGIC.length);
-      while (magic.hasRemaining() && channel.read(magic) >= 0) {
-        // a file shorter than the magic fails the comparison below
+      byte[] magic = in.readNBytes(ZSTD_MAGIC.length);
+      if (!Arrays.equals(magic, ZSTD_MAGIC)) {
+        throw new IOException("hibernation state " + name + " is not a zstd stream (bad magic)");
       }
-      if (!Arrays.equals(Arrays.copyOf(magic.array(), magic.position()), ZSTD_MAGIC)) {
-        throw new IOException("hibernation state " + file + " is not a zstd stream (bad magic)");
-      }
-      channel.position(0);
-      return new Reader(file, channel);
+      return new Reader(name, in, magic);
     } catch (IOException | RuntimeException e) {
-      channel.close();
+      in.close();
       throw e;
     }
   }
@@ -151,22 +149,27 @@ final class StateFile {
     }
   }
 
-  /** Decompresses one zstd frame from a file. */
+  /** Decompresses one zstd frame from a stream. */
   private static final class Reader implements ReadableByteChannel {
-    private final Path file;
-    private final FileChannel channel;
+    private final String name;
+    private final InputStream source;
     private final ZstdDecompressCtx zstd = new ZstdDecompressCtx();
-    /** Compressed bytes read from {@link #channel}, not yet decompressed. */
+    /** Compressed bytes read from {@link #source}, not yet decompressed. */
     private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER).flip();
+    /** Where {@link #source} is read into on the way to {@link #in}. */
+    private final byte[] chunk = new byte[BUFFER];
     /** Where zstd writes for a heap buffer given to {@link #read}; made on demand. */
     private ByteBuffer staging;
     /** True when zstd ended a frame and has flushed all of it. */
     private boolean frameEnded;
     private boolean open = true;
 
-    Reader(Path file, FileChannel channel) {
-      this.file = file;
-      this.channel = channel;
+    /** {@code start}: the first bytes, already read from {@code source}. */
+    Reader(String name, InputStream source, byte[] start) {
+      this.name = name;
+      this.source = source;
+      in.clear();
+      in.put(start).flip();
     }
 
     @Override
@@ -191,13 +194,16 @@ final class StateFile {
       int start = dst.position();
       while (dst.hasRemaining() && dst.position() == start) {
         if (!in.hasRemaining()) {
+          int n = source.read(chunk);
           in.clear();
-          int n = channel.read(in);
+          if (n > 0) {
+            in.put(chunk, 0, n);
+          }
           in.flip();
           if (n < 0) {
             if (!frameEnded) {
               throw new IOException(
-                  "hibernation state " + file + " is truncated: it ends inside its zstd frame");
+                  "hibernation state " + name + " is truncated: it ends inside its zstd frame");
             }
             return -1;
           }
@@ -206,7 +212,7 @@ final class StateFile {
           frameEnded = zstd.decompressDirectByteBufferStream(dst, in);
         } catch (ZstdException e) {
           throw new IOException(
-              "hibernation state " + file + " is damaged: zstd says " + e.getMessage(), e);
+              "hibernation state " + name + " is damaged: zstd says " + e.getMessage(), e);
         }
       }
       return dst.position() - start;
@@ -221,7 +227,7 @@ final class StateFile {
     public void close() throws IOException {
       if (open) {
         open = false;
-        try (channel) {
+        try (source) {
           zstd.close();
         }
       }

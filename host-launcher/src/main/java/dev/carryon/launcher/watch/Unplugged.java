@@ -36,7 +36,7 @@ public final class Unplugged {
       return Optional.empty();
     }
     for (SessionRecord s : host.catalog().sessions()) {
-      if (s.state().isOpen() && s.carrierPath().equals(folder)) {
+      if (s.state().isOpen() && s.carrier().equals(folder.toString())) {
         return Optional.of(s);
       }
     }

@@ -38,7 +38,7 @@ class HostCatalogTest {
       Instant t = Instant.parse("2026-11-22T10:00:00Z");
       SessionRecord running =
           new SessionRecord(
-              "s1", "c1", dir.resolve("carrier"), home.sessionDir("s1"), SessionState.RUNNING, 4,
+              "s1", "c1", dir.resolve("carrier").toString(), home.sessionDir("s1"), SessionState.RUNNING, 4,
               1234, dir.resolve("qemu"), "tcg", t, null);
       catalog.saveSession(running);
       assertEquals(running, catalog.openSession("c1").orElseThrow());

@@ -20,6 +20,7 @@ import dev.carryon.cow.io.WritePoints;
 import dev.carryon.launcher.host.HostHome;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.host.SessionState;
+import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
 import java.io.PrintWriter;
@@ -64,7 +65,7 @@ class EndCrashTest {
     // L3 onto it, so every step of the commit protocol is cut.
     // synctick: the guest syncs every tick, so each session surely changes the disk (its ticks
     // would otherwise sit in its page cache, and a short session could change nothing).
-    Path carrier =
+    TestCarrier carrier =
         SessionKit.initCarrier(
             a, dir.resolve("carrier"), "--keep", "2", "--append", SessionKit.APPEND + " synctick=1");
     a.resume(carrier, dir.resolve("1.log"));
@@ -84,18 +85,18 @@ class EndCrashTest {
     Path snapshots = Files.createDirectories(root.resolve("snapshots"));
     Path carrierSnap = snapshots.resolve("carrier");
     Path homeSnap = snapshots.resolve("home");
-    copyTree(carrier, carrierSnap);
+    copyTree(carrier.folder(), carrierSnap);
     copyTree(a.home(), homeSnap);
     Path oldRaw = toRaw(carrier, snapshots.resolve("old.raw"));
 
     restore(carrierSnap, carrier, homeSnap, a.home());
     Path countFile = dir.resolve("count");
-    a.run(Map.of("CARRYON_CUT_ROOT", carrier.toString(), "CARRYON_CUT_COUNT_FILE", countFile.toString()),
+    a.run(Map.of("CARRYON_CUT_ROOT", carrier.folder().toString(), "CARRYON_CUT_COUNT_FILE", countFile.toString()),
             "end", carrier.toString())
         .expect(0);
     int count = Integer.parseInt(Files.readString(countFile).strip());
     Manifest reference;
-    try (Carrier c = Carrier.open(carrier)) {
+    try (Carrier c = SessionKit.open(carrier)) {
       reference = c.manifest();
     }
     assertEquals(3, reference.currentGeneration());
@@ -107,7 +108,15 @@ class EndCrashTest {
     Map<Integer, Long> generationAfterCut = new TreeMap<>();
     for (int k : points) {
       restore(carrierSnap, carrier, homeSnap, a.home());
-      a.run(cut(carrier, k), "end", carrier.toString()).expect(WritePoints.CUT_EXIT_CODE);
+      String shown =
+          a.run(cut(carrier, k), "end", carrier.toString()).expect(WritePoints.CUT_EXIT_CODE).out();
+      if (k == points.get(points.size() - 1)) {
+        // Each step is printed as it completes: a killed end has shown how far it got.
+        assertTrue(shown.contains("write the layer of generation 3"), shown);
+        assertTrue(shown.contains("write the state of generation 3"), shown);
+      } else if (k == 1) {
+        assertFalse(shown.contains("write the"), shown);
+      }
       long g = checkCarrier(carrier, oldRaw, newRaw, "after a cut at write point " + k);
       generationAfterCut.put(k, g);
       endAgain(a, carrier, newRaw, reference, "after a cut at write point " + k);
@@ -146,7 +155,7 @@ class EndCrashTest {
   void anEndKilledDuringTheSaveIsFinishedByEndingAgain() throws Exception {
     Path dir = Files.createDirectories(root.resolve("kill"));
     TestHost a = host(dir, "hostA");
-    Path carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
+    TestCarrier carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
     ConsoleLog console = resumeUntilTicking(a, carrier, dir.resolve("A.log"));
 
     Process end =
@@ -186,7 +195,7 @@ class EndCrashTest {
   void anEndCutAtAnyHostWriteStillCommitsTheRamState() throws Exception {
     Path dir = Files.createDirectories(root.resolve("host-cut"));
     TestHost a = host(dir, "hostA");
-    Path carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
+    TestCarrier carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
     ConsoleLog console = resumeUntilTicking(a, carrier, dir.resolve("0.log"));
     Path countFile = dir.resolve("count");
     a.run(Map.of("CARRYON_CUT_ROOT", a.home().toString(), "CARRYON_CUT_COUNT_FILE", countFile.toString()),
@@ -214,7 +223,7 @@ class EndCrashTest {
       String ended = a.end(carrier).out();
       assertTrue(ended.contains("committed"), when + ": " + ended);
       assertEquals(List.of(), SessionKit.qemusUnder(dir), when + ": a QEMU was left running");
-      try (Carrier c = Carrier.open(carrier)) {
+      try (Carrier c = SessionKit.open(carrier)) {
         assertTrue(c.verify().passed(), when);
         assertTrue(c.current().state() != null, when + ": generation without a RAM state");
         assertEquals(null, c.manifest().lease(), when);
@@ -230,7 +239,7 @@ class EndCrashTest {
   }
 
   /** Resumes {@code carrier} on {@code host} with its console in {@code log}; returns once it ticks. */
-  private static ConsoleLog resumeUntilTicking(TestHost host, Path carrier, Path log) throws Exception {
+  private static ConsoleLog resumeUntilTicking(TestHost host, TestCarrier carrier, Path log) throws Exception {
     host.resume(carrier, log);
     ConsoleLog console = new ConsoleLog(log);
     tickAbove(console, 1);
@@ -241,16 +250,15 @@ class EndCrashTest {
    * Checks a carrier after a cut, read-only: it verifies, and its current chain reads exactly the
    * content of its generation. Returns that generation.
    */
-  private static long checkCarrier(Path carrier, Path oldRaw, Path newRaw, String when)
+  private static long checkCarrier(TestCarrier carrier, Path oldRaw, Path newRaw, String when)
       throws Exception {
-    try (Carrier c = Carrier.open(carrier)) {
+    try (Carrier c = SessionKit.open(carrier)) {
       Verification v = c.verify();
       assertTrue(v.passed(), () -> when + ": " + v.problems());
       long g = c.manifest().currentGeneration();
       assertTrue(g == 2 || g == 3, when + ": generation " + g);
-      List<Path> chain = c.chainFiles(c.current());
       assertTrue(
-          sameContent(chain.get(chain.size() - 1), g == 2 ? oldRaw : newRaw),
+          sameContent(SessionKit.file(c, c.current().top()), g == 2 ? oldRaw : newRaw),
           when + ": generation " + g + " does not read its own content");
       return g;
     }
@@ -258,23 +266,24 @@ class EndCrashTest {
 
   /** Runs {@code end} again, uncut (in this JVM), and checks it made exactly the new generation. */
   private static void endAgain(
-      TestHost a, Path carrier, Path newRaw, Manifest reference, String when) throws Exception {
+      TestHost a, TestCarrier carrier, Path newRaw, Manifest reference, String when) throws Exception {
     StringWriter log = new StringWriter();
     try (Host host = Host.open(HostHome.at(a.home()))) {
-      EndSession.end(host, carrier, EndSession.Mode.HIBERNATE, new PrintWriter(log));
+      EndSession.end(
+          host, SessionKit.storage(carrier.folder()), EndSession.Mode.HIBERNATE, new PrintWriter(log),
+          step -> {});
     }
-    try (Carrier c = Carrier.open(carrier)) {
+    try (Carrier c = SessionKit.open(carrier)) {
       Manifest m = c.manifest();
       assertEquals(3, m.currentGeneration(), when);
       assertEquals(null, m.lease(), when);
-      assertEquals(null, m.pending(), when);
+      assertEquals(null, m.unfinishedWork(), when);
       Generation g = c.current();
       assertEquals(reference.current().chain(), g.chain(), when);
       FileRecord state = m.files().get(g.state());
       assertEquals(reference.files().get(reference.current().state()), state, when);
       assertTrue(c.verify().passed(), when);
-      List<Path> chain = c.chainFiles(g);
-      assertTrue(sameContent(chain.get(chain.size() - 1), newRaw), when + ": not the new content");
+      assertTrue(sameContent(SessionKit.file(c, g.top()), newRaw), when + ": not the new content");
     }
     assertEquals(Optional.empty(), openSession(a, carrier), when);
   }
@@ -292,31 +301,32 @@ class EndCrashTest {
     return points;
   }
 
-  private static Map<String, String> cut(Path carrier, int k) {
-    return Map.of("CARRYON_CUT_ROOT", carrier.toString(), "CARRYON_CUT_AT", Integer.toString(k));
+  private static Map<String, String> cut(TestCarrier carrier, int k) {
+    return Map.of(
+        "CARRYON_CUT_ROOT", carrier.folder().toString(), "CARRYON_CUT_AT", Integer.toString(k));
   }
 
   /** Puts the carrier and the host folder back as they were right after the local save. */
-  private static void restore(Path carrierSnap, Path carrier, Path homeSnap, Path home)
+  private static void restore(Path carrierSnap, TestCarrier carrier, Path homeSnap, Path home)
       throws Exception {
-    deleteTree(carrier);
+    deleteTree(carrier.folder());
     deleteTree(home);
-    copyTree(carrierSnap, carrier);
+    copyTree(carrierSnap, carrier.folder());
     copyTree(homeSnap, home);
   }
 
   /** The current chain of {@code carrier} converted to a raw image. */
-  private static Path toRaw(Path carrier, Path raw) throws Exception {
-    try (Carrier c = Carrier.open(carrier)) {
-      List<Path> chain = c.chainFiles(c.current());
-      qemuImg(0, "convert", "-O", "raw", chain.get(chain.size() - 1).toString(), raw.toString());
+  private static Path toRaw(TestCarrier carrier, Path raw) throws Exception {
+    try (Carrier c = SessionKit.open(carrier)) {
+      qemuImg(0, "convert", "-O", "raw", SessionKit.file(c, c.current().top()).toString(),
+          raw.toString());
     }
     return raw;
   }
 
-  private static Optional<SessionRecord> openSession(TestHost host, Path carrier) throws Exception {
+  private static Optional<SessionRecord> openSession(TestHost host, TestCarrier carrier) throws Exception {
     String id;
-    try (Carrier c = Carrier.open(carrier)) {
+    try (Carrier c = SessionKit.open(carrier)) {
       id = c.manifest().carrierId().toString();
     }
     try (Host h = Host.open(HostHome.at(host.home()))) {

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.carryon.launcher.session.SessionKit.Run;
+import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
 import java.io.IOException;
@@ -71,16 +72,16 @@ class EndOnBrokenDiskTest {
   void anEndOntoAFullCarrierFailsClearlyAndFinishesOnceThereIsRoom() throws Exception {
     Path dir = Files.createDirectories(root.resolve("full"));
     TestHost a = host(dir, "hostA");
-    Path carrier = mountTmpfs(dir.resolve("carrier"), INIT_SIZE);
-    SessionKit.initCarrier(a, carrier);
-    long usedMib = usedMib(carrier);
+    Path folder = mountTmpfs(dir.resolve("carrier"), INIT_SIZE);
+    TestCarrier carrier = SessionKit.initCarrier(a, folder);
+    long usedMib = usedMib(folder);
     String full = (usedMib + SPARE_MIB) + "m";
-    remount(carrier, "size=" + full);
+    remount(folder, "size=" + full);
     System.err.printf("EndOnBrokenDiskTest: carrier uses %d MiB after init; tmpfs size %s%n", usedMib, full);
 
     Session s = startSession(a, carrier, dir.resolve("A.log"));
     Map<String, String> before = SessionKit.fingerprint(carrier);
-    failingEnd(a, carrier, "No space left on device", carrier);
+    failingEnd(a, carrier, "No space left on device", folder);
 
     // Only tmp/ may hold the cut copy, which the next write-open clears.
     Map<String, String> after = new HashMap<>(SessionKit.fingerprint(carrier));
@@ -90,7 +91,7 @@ class EndOnBrokenDiskTest {
     assertEquals(List.of(), SessionKit.qemusUnder(dir), "the guest was saved: its QEMU quit");
     assertWorkKept(s);
 
-    remount(carrier, "size=200m");
+    remount(folder, "size=200m");
     endAgainAndResumeElsewhere(a, carrier, s, dir);
   }
 
@@ -98,19 +99,19 @@ class EndOnBrokenDiskTest {
   void anEndOntoAReadOnlyCarrierChangesNothingAndFinishesOnceWritable() throws Exception {
     Path dir = Files.createDirectories(root.resolve("readonly"));
     TestHost a = host(dir, "hostA");
-    Path carrier = mountTmpfs(dir.resolve("carrier"), INIT_SIZE);
-    SessionKit.initCarrier(a, carrier);
+    Path folder = mountTmpfs(dir.resolve("carrier"), INIT_SIZE);
+    TestCarrier carrier = SessionKit.initCarrier(a, folder);
 
     Session s = startSession(a, carrier, dir.resolve("A.log"));
     Map<String, String> before = SessionKit.fingerprint(carrier);
-    remount(carrier, "ro");
-    failingEnd(a, carrier, "Read-only file system", carrier);
+    remount(folder, "ro");
+    failingEnd(a, carrier, "Read-only file system", folder);
 
     assertEquals(before, SessionKit.fingerprint(carrier), "the read-only carrier changed");
     assertUnchangedButHeld(a, carrier, s);
     assertWorkKept(s);
 
-    remount(carrier, "rw");
+    remount(folder, "rw");
     endAgainAndResumeElsewhere(a, carrier, s, dir);
   }
 
@@ -119,8 +120,7 @@ class EndOnBrokenDiskTest {
     Path dir = Files.createDirectories(root.resolve("host-full"));
     TestHost a = host(dir, "hostA");
     mountTmpfs(a.home(), INIT_SIZE);
-    Path carrier = dir.resolve("carrier");
-    SessionKit.initCarrier(a, carrier);
+    TestCarrier carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
     Session s = startSession(a, carrier, dir.resolve("A.log"));
     // Room for the catalog and a few more COW clusters, not for the compressed RAM state.
     String full = (usedMib(a.home()) + 2 * SPARE_MIB) + "m";
@@ -145,7 +145,7 @@ class EndOnBrokenDiskTest {
   }
 
   /** Runs {@code end}, which must fail with one line naming {@code where} and {@code reason}. */
-  private static String failingEnd(TestHost a, Path carrier, String reason, Path where)
+  private static String failingEnd(TestHost a, TestCarrier carrier, String reason, Path where)
       throws Exception {
     Run failed = a.run("end", carrier.toString());
     assertNotEquals(0, failed.exit(), () -> "end should have failed: " + failed);
@@ -160,7 +160,7 @@ class EndOnBrokenDiskTest {
   private record Session(String id, Path workDir, ConsoleLog console) {}
 
   /** Resumes generation 1 on {@code a} detached and waits until the guest ticks. */
-  private static Session startSession(TestHost a, Path carrier, Path log) throws Exception {
+  private static Session startSession(TestHost a, TestCarrier carrier, Path log) throws Exception {
     assertTrue(a.resume(carrier, log).out().contains("cold-booted generation 1"));
     ConsoleLog console = new ConsoleLog(log);
     tickAbove(console, 1);
@@ -171,7 +171,7 @@ class EndOnBrokenDiskTest {
   }
 
   /** The failed end left generation 1, verifying, leased by the same session. */
-  private static void assertUnchangedButHeld(TestHost a, Path carrier, Session s) throws Exception {
+  private static void assertUnchangedButHeld(TestHost a, TestCarrier carrier, Session s) throws Exception {
     a.run("verify", carrier.toString()).expect(0);
     JsonNode status = a.status(carrier);
     assertEquals(1, status.get("generation").asLong(), status::toString);
@@ -191,7 +191,7 @@ class EndOnBrokenDiskTest {
   }
 
   /** {@code end} again commits generation 2; another host resumes the guest without a reboot. */
-  private static void endAgainAndResumeElsewhere(TestHost a, Path carrier, Session s, Path dir)
+  private static void endAgainAndResumeElsewhere(TestHost a, TestCarrier carrier, Session s, Path dir)
       throws Exception {
     ConsoleLog.Tick atSave = s.console().lastTick().orElseThrow();
     assertTrue(a.end(carrier).out().contains("generation 2 committed"));

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.SessionKit.Run;
+import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
 import dev.carryon.testdata.SecondQemu;
@@ -50,7 +51,7 @@ class QemuVersionsTest {
 
   @Test
   void aSessionCarries72To100AndBackUnderThePortableMachineType() throws Exception {
-    Path carrier = root.resolve("carried");
+    TestCarrier carrier = SessionKit.carrierAt(root.resolve("carried"));
     Run init = SessionKit.init(newer, carrier);
     // init on 10.0 picks the type 7.2 has too, and says why.
     assertTrue(init.out().contains("machine type pc-q35-7.2: the newest type of Debian 12's QEMU 7.2"), init.out());
@@ -89,8 +90,8 @@ class QemuVersionsTest {
 
   @Test
   void aNewerMachineTypeIsRefusedOn72AndBootsThereColdUnder72sType() throws Exception {
-    Path carrier = root.resolve("newtype");
-    SessionKit.initCarrier(newer, carrier, "--machine", "pc-q35-10.0");
+    TestCarrier carrier =
+        SessionKit.initCarrier(newer, root.resolve("newtype"), "--machine", "pc-q35-10.0");
     Path before = root.resolve("newtype.log");
 
     // Generation 1 has no RAM state: the refusal says so and names the way out.

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.SessionKit.Run;
+import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
 import java.nio.channels.FileChannel;
@@ -34,7 +35,7 @@ class ResumeRefusalTest {
   @TempDir static Path root;
 
   /** A carrier at generation 2 (a RAM state saved from a running guest); tests work on copies. */
-  private static Path made;
+  private static TestCarrier made;
   /** The guest's boot id in {@link #made}'s state, and its last tick before the save. */
   private static ConsoleLog.Tick saved;
 
@@ -54,13 +55,13 @@ class ResumeRefusalTest {
     SessionKit.assertNoQemuLeft(root);
   }
 
-  private static Path copy(String name) throws Exception {
+  private static TestCarrier copy(String name) throws Exception {
     return SessionKit.copyCarrier(made, name);
   }
 
   @Test
   void aSecondHostIsRefusedWhileTheLeaseIsHeldUntilItIsBroken() throws Exception {
-    Path carrier = copy("leased");
+    TestCarrier carrier = copy("leased");
     TestHost a = host(root, "leaseA");
     TestHost b = host(root, "leaseB");
     a.resume(carrier, root.resolve("leaseA.log"));
@@ -89,12 +90,15 @@ class ResumeRefusalTest {
     a.run("end", "--discard", carrier.toString()).expect(0);
     assertEquals(before, fingerprint(carrier));
     assertEquals(List.of(), SessionKit.qemusUnder(a.home()));
-    a.run("end", carrier.toString()).expect(ExitCodes.REFUSED);
+    // Run again, the end says the session is over and how, and changes nothing.
+    String again = a.run("end", carrier.toString()).expect(ExitCodes.OK).out();
+    assertTrue(again.contains(" already ended (aborted at "), again);
+    assertEquals(before, fingerprint(carrier));
   }
 
   @Test
   void aDamagedFileIsRefusedByNameAndNothingChanges() throws Exception {
-    Path carrier = copy("damaged");
+    TestCarrier carrier = copy("damaged");
     TestHost b = host(root, "damageB");
     for (String name : List.of("states/S2.zst", "layers/L2.qcow2", "cow.qcow2", "vmlinuz")) {
       Path file = carrier.resolve(name);
@@ -115,7 +119,7 @@ class ResumeRefusalTest {
 
   @Test
   void aMachineTypeThisQemuLacksIsRefusedEvenForAColdBoot() throws Exception {
-    Path carrier = copy("machine");
+    TestCarrier carrier = copy("machine");
     editManifest(carrier, "\"machineType\" : \"pc-q35-7.2\"", "\"machineType\" : \"pc-q35-99.9\"");
     TestHost b = host(root, "machineB");
     Map<String, String> before = fingerprint(carrier);
@@ -134,7 +138,7 @@ class ResumeRefusalTest {
   void aStateThisQemuCannotLoadIsRefusedAndColdBootsOnRequest() throws Exception {
     // A state QEMU rejects at load time (as one saved by another QEMU version can be): here the
     // recorded RAM size no longer matches the state's, which QEMU only finds while loading.
-    Path carrier = copy("unloadable");
+    TestCarrier carrier = copy("unloadable");
     editManifest(carrier, "\"memoryMiB\" : 256", "\"memoryMiB\" : 320");
     TestHost b = host(root, "coldB");
     Map<String, String> before = fingerprint(carrier);
@@ -160,14 +164,15 @@ class ResumeRefusalTest {
     assertEquals(3, b.status(carrier).get("generation").asLong());
   }
 
-  private static String[] args(Path carrier, List<String> extra) {
+  private static String[] args(TestCarrier carrier, List<String> extra) {
     List<String> args = new java.util.ArrayList<>(List.of("resume", carrier.toString(), "--detach"));
     args.addAll(extra);
     return args.toArray(String[]::new);
   }
 
   /** Replaces {@code from} by {@code to} in the manifest text (it has no checksum of its own). */
-  private static void editManifest(Path carrier, String from, String to) throws Exception {
+  private static void editManifest(TestCarrier carrier, String from, String to)
+      throws Exception {
     Path manifest = carrier.resolve("carryon.json");
     String text = Files.readString(manifest);
     assertTrue(text.contains(from), text);

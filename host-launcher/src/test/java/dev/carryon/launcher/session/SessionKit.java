@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.carrier.storage.FolderStorage;
 import dev.carryon.launcher.qemu.QemuTool;
 import dev.carryon.testdata.ConsoleLog;
 import dev.carryon.testdata.FileTrees;
@@ -123,7 +126,7 @@ public final class SessionKit {
      * {@code carryon init} of {@code carrier} from the test guest (its disk, kernel, initrd and
      * memory) with {@code settings} added to its kernel command line; expects success.
      */
-    public Run initTestGuest(Path carrier, String... settings)
+    public Run initTestGuest(TestCarrier carrier, String... settings)
         throws IOException, InterruptedException {
       TestGuest guest = TestGuest.get();
       return run("init", carrier.toString(),
@@ -136,12 +139,12 @@ public final class SessionKit {
     }
 
     /** {@code carryon status --json} of {@code carrier}, parsed. */
-    public JsonNode status(Path carrier) throws IOException, InterruptedException {
+    public JsonNode status(TestCarrier carrier) throws IOException, InterruptedException {
       return JSON.readTree(run("status", carrier.toString(), "--json").expect(0).out());
     }
 
     /** Resumes {@code carrier} detached with its console in {@code console}; expects success. */
-    public Run resume(Path carrier, Path console, String... extra)
+    public Run resume(TestCarrier carrier, Path console, String... extra)
         throws IOException, InterruptedException {
       List<String> args = new ArrayList<>(List.of("resume", carrier.toString(), "--detach", "--console", console.toString()));
       args.addAll(List.of(extra));
@@ -149,9 +152,63 @@ public final class SessionKit {
     }
 
     /** Ends this host's session on {@code carrier}; expects success. */
-    public Run end(Path carrier) throws IOException, InterruptedException {
+    public Run end(TestCarrier carrier) throws IOException, InterruptedException {
       return run("end", carrier.toString()).expect(0);
     }
+  }
+
+  /**
+   * A carrier as the session tests use it: the CARRIER argument the CLI is given, and the folder
+   * that holds its files, for checks beside the CLI (qemu-img, fingerprints, cut points).
+   *
+   * @param arg what the CLI is given as CARRIER
+   * @param folder where the carrier's files are
+   */
+  public record TestCarrier(String arg, Path folder) {
+    /** The file of carrier file {@code name}. */
+    public Path resolve(String name) {
+      return folder.resolve(name);
+    }
+
+    /** The CLI's argument, so that {@code carrier.toString()} is what a command is given. */
+    @Override
+    public String toString() {
+      return arg;
+    }
+  }
+
+  /**
+   * The carrier of the session tests whose files are in {@code folder}, as the CLI reaches it: the
+   * one place they make one (a folder given by its path; a test matrix over other storages makes
+   * them here).
+   */
+  public static TestCarrier carrierAt(Path folder) {
+    return new TestCarrier(folder.toString(), folder);
+  }
+
+  /** The storage of the carrier in folder {@code folder}, for checks beside the CLI. */
+  public static CarrierStorage storage(Path folder) {
+    return FolderStorage.of(folder);
+  }
+
+  /** Opens the carrier in {@code folder} read-only. */
+  public static Carrier open(Path folder) throws IOException {
+    return Carrier.open(storage(folder));
+  }
+
+  /** Opens {@code carrier} read-only, through its folder. */
+  public static Carrier open(TestCarrier carrier) throws IOException {
+    return open(carrier.folder());
+  }
+
+  /** Opens the carrier in {@code folder} to write it, as a test command. */
+  public static Carrier openForWrite(Path folder) throws IOException {
+    return Carrier.openForWrite(storage(folder), "session test");
+  }
+
+  /** The local file of carrier file {@code name} of a carrier in a folder. */
+  public static Path file(Carrier c, String name) {
+    return Path.of(c.describe(name));
   }
 
   /** A host named {@code name} whose folder is {@code dir/name}. */
@@ -160,17 +217,18 @@ public final class SessionKit {
   }
 
   /**
-   * Makes a carrier at {@code carrier} from the test guest with {@code init} run on {@code host};
+   * Makes a carrier in {@code folder} from the test guest with {@code init} run on {@code host};
    * {@code extra} options are added (e.g. {@code --keep 2}).
    */
-  public static Path initCarrier(TestHost host, Path carrier, String... extra)
+  public static TestCarrier initCarrier(TestHost host, Path folder, String... extra)
       throws IOException, InterruptedException {
+    TestCarrier carrier = carrierAt(folder);
     init(host, carrier, extra);
     return carrier;
   }
 
   /** Like {@link #initCarrier}, returning what init printed. */
-  public static Run init(TestHost host, Path carrier, String... extra)
+  public static Run init(TestHost host, TestCarrier carrier, String... extra)
       throws IOException, InterruptedException {
     QemuTool.SYSTEM.locate(); // fail, not skip, without QEMU
     TestGuest guest = TestGuest.get();
@@ -190,10 +248,10 @@ public final class SessionKit {
   }
 
   /** A copy of the carrier {@code made}, beside it and named {@code name}, for a test to change. */
-  public static Path copyCarrier(Path made, String name) throws IOException {
-    Path carrier = made.resolveSibling(name);
-    FileTrees.copyTree(made, carrier);
-    return carrier;
+  public static TestCarrier copyCarrier(TestCarrier made, String name) throws IOException {
+    Path copy = made.folder().resolveSibling(name);
+    FileTrees.copyTree(made.folder(), copy);
+    return carrierAt(copy);
   }
 
   /** Waits for a tick numbered above {@code n} and returns the last tick seen. */
@@ -256,11 +314,19 @@ public final class SessionKit {
     return p.exitValue() == 0;
   }
 
-  /** Every file under {@code dir} with its bytes' SHA-256 (relative name to hash). */
-  public static Map<String, String> fingerprint(Path dir) throws IOException {
+  /**
+   * Every file of {@code carrier} with its bytes' SHA-256 (relative name to hash), but its
+   * lock file, which names whoever last took the lock (a reader's refused write too) and holds no
+   * carrier data.
+   */
+  public static Map<String, String> fingerprint(TestCarrier carrier) throws IOException {
+    Path dir = carrier.folder();
     Map<String, String> all = new HashMap<>();
     try (Stream<Path> s = Files.walk(dir)) {
       for (Path p : s.filter(Files::isRegularFile).toList()) {
+        if (p.equals(dir.resolve(FolderStorage.LOCK_FILE))) {
+          continue;
+        }
         all.put(dir.relativize(p).toString(), sha256(p));
       }
     }

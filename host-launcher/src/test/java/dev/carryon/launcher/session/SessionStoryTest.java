@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
 import java.nio.file.Files;
@@ -40,7 +41,7 @@ class SessionStoryTest {
     Path dir = Files.createDirectories(root.resolve("two-hosts"));
     TestHost a = host(dir, "hostA");
     TestHost b = host(dir, "hostB");
-    Path carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
+    TestCarrier carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
 
     assertTrue(a.resume(carrier, dir.resolve("A.log")).out().contains("cold-booted generation 1"));
     ConsoleLog onA = new ConsoleLog(dir.resolve("A.log"));
@@ -49,13 +50,21 @@ class SessionStoryTest {
     tickAbove(onA, 2);
     a.end(carrier);
     ConsoleLog.Tick lastOnA = onA.lastTick().orElseThrow();
+    // A user who is not sure the end finished runs it again: it says so and changes nothing.
+    String again = a.run("end", carrier.toString()).expect(0).out();
+    assertTrue(
+        Pattern.compile("(?m)^session \\S+ already ended: generation 2 was committed; nothing to do$")
+            .matcher(again)
+            .find(),
+        again);
+    assertEquals(2, a.status(carrier).get("generation").asLong());
 
     String resumedOnB = b.resume(carrier, dir.resolve("B.log")).out();
     assertTrue(resumedOnB.contains("resumed generation 2"), resumedOnB);
     // Each step on a line of its own, with its time.
     for (String step :
         List.of("check generation 2 and this host's QEMU", "take the lease",
-            "make the local COW and start QEMU", "restore the RAM state S2.zst")) {
+            "make the local COW and start QEMU", "restore the RAM state states/S2.zst")) {
       assertTrue(
           Pattern.compile("(?m)^  " + Pattern.quote(step) + " +\\d+\\.\\d\\d s$").matcher(resumedOnB).find(),
           () -> step + " missing from:\n" + resumedOnB);
@@ -88,14 +97,14 @@ class SessionStoryTest {
     for (String image : chain) {
       qemuImg(0, "check", carrier.resolve(image).toString());
     }
-    assertEquals(chain, backingChain(carrier, carrier.resolve("layers/L3.qcow2")));
+    assertEquals(chain, backingChain(carrier.folder(), carrier.resolve("layers/L3.qcow2")));
   }
 
   @Test
   void twoEndsOnOneHostThenAnOlderCheckpointAbandonsTheNewerOne() throws Exception {
     Path dir = Files.createDirectories(root.resolve("one-host"));
     TestHost a = host(dir, "hostA");
-    Path carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
+    TestCarrier carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
 
     a.resume(carrier, dir.resolve("1.log"));
     ConsoleLog first = new ConsoleLog(dir.resolve("1.log"));
@@ -153,7 +162,7 @@ class SessionStoryTest {
     a.run("verify", carrier.toString()).expect(0);
     assertEquals(
         List.of("base.qcow2", "cow.qcow2", "layers/L2.qcow2", "layers/L4.qcow2"),
-        backingChain(carrier, carrier.resolve("layers/L4.qcow2")));
+        backingChain(carrier.folder(), carrier.resolve("layers/L4.qcow2")));
   }
 
   /** A file of the guest's ext4 disk {@code raw}, read with debugfs ("" when absent). */

@@ -70,11 +70,11 @@ class StateFileTest {
     byte[] state = state(12 << 20);
     Path file = write("S1.zst", state);
     assertTrue(Files.size(file) < state.length * 6L / 10, "compressed: " + Files.size(file));
-    try (ReadableByteChannel in = StateFile.open(file)) {
+    try (ReadableByteChannel in = StateFile.open(Files.newInputStream(file), file.toString())) {
       assertArrayEquals(state, readAll(in, ByteBuffer.allocateDirect(1 << 20)));
       assertEquals(-1, in.read(ByteBuffer.allocateDirect(10)), "still at its end");
     }
-    try (ReadableByteChannel in = StateFile.open(file)) {
+    try (ReadableByteChannel in = StateFile.open(Files.newInputStream(file), file.toString())) {
       assertArrayEquals(state, readAll(in, ByteBuffer.allocate(70_000)), "into heap buffers");
     }
   }
@@ -83,7 +83,7 @@ class StateFileTest {
   void anEmptyStateRoundTrips() throws IOException {
     Path file = dir.resolve("S0.zst");
     StateFile.create(file).close();
-    try (ReadableByteChannel in = StateFile.open(file)) {
+    try (ReadableByteChannel in = StateFile.open(Files.newInputStream(file), file.toString())) {
       assertEquals(-1, in.read(ByteBuffer.allocateDirect(10)));
     }
   }
@@ -113,10 +113,10 @@ class StateFileTest {
   void aFileThatIsNotZstdIsNamed() throws IOException {
     Path file = dir.resolve("S2.zst");
     Files.writeString(file, "QEVM this is a raw migration stream, not compressed");
-    IOException e = assertThrows(IOException.class, () -> StateFile.open(file));
+    IOException e = assertThrows(IOException.class, () -> StateFile.open(Files.newInputStream(file), file.toString()));
     assertEquals("hibernation state " + file + " is not a zstd stream (bad magic)", e.getMessage());
     Files.write(file, new byte[] {0x28, (byte) 0xB5});
-    e = assertThrows(IOException.class, () -> StateFile.open(file));
+    e = assertThrows(IOException.class, () -> StateFile.open(Files.newInputStream(file), file.toString()));
     assertTrue(e.getMessage().endsWith("is not a zstd stream (bad magic)"), e.getMessage());
   }
 
@@ -126,7 +126,7 @@ class StateFileTest {
     try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
       c.truncate(c.size() - 100);
     }
-    try (ReadableByteChannel in = StateFile.open(file)) {
+    try (ReadableByteChannel in = StateFile.open(Files.newInputStream(file), file.toString())) {
       IOException e = assertThrows(IOException.class, () -> readAll(in, ByteBuffer.allocateDirect(1 << 20)));
       assertEquals(
           "hibernation state " + file + " is truncated: it ends inside its zstd frame", e.getMessage());
@@ -144,7 +144,7 @@ class StateFileTest {
       }
       c.write(b.flip(), c.size() / 2);
     }
-    try (ReadableByteChannel in = StateFile.open(file)) {
+    try (ReadableByteChannel in = StateFile.open(Files.newInputStream(file), file.toString())) {
       IOException e = assertThrows(IOException.class, () -> readAll(in, ByteBuffer.allocateDirect(1 << 20)));
       assertTrue(e.getMessage().startsWith("hibernation state " + file + " is damaged: zstd says "), e.getMessage());
     }

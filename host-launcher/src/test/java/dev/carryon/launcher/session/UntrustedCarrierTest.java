@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.carryon.carrier.CarrierFiles;
 import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
 import java.nio.file.Files;
@@ -30,7 +31,7 @@ class UntrustedCarrierTest {
 
   @TempDir static Path root;
   /** A fresh carrier of the test guest (generation 1, cold boot); tests work on copies. */
-  private static Path made;
+  private static TestCarrier made;
   private static TestHost host;
 
   @BeforeAll
@@ -44,13 +45,13 @@ class UntrustedCarrierTest {
     SessionKit.assertNoQemuLeft(root);
   }
 
-  private static Path copy(String name) throws Exception {
+  private static TestCarrier copy(String name) throws Exception {
     return SessionKit.copyCarrier(made, name);
   }
 
   @Test
   void aLoaderDeviceReadingAHostFileIsRefusedBeforeQemuStarts() throws Exception {
-    Path carrier = copy("loader");
+    TestCarrier carrier = copy("loader");
     Path manifest = carrier.resolve(CarrierFiles.MANIFEST);
     ObjectNode o = (ObjectNode) JSON.readTree(manifest.toFile());
     ((ObjectNode) o.get("vm"))
@@ -64,13 +65,13 @@ class UntrustedCarrierTest {
         refusal.contains(manifest + ": vm: extraDevices[0] (loader,file=/etc/shadow,"),
         refusal);
     assertTrue(refusal.contains("is not a device type carryon makes"), refusal);
-    assertEquals(List.of(), SessionKit.qemusUnder(carrier), "no QEMU was started");
+    assertEquals(List.of(), SessionKit.qemusUnder(carrier.folder()), "no QEMU was started");
     assertEquals(before, fingerprint(carrier), "nothing was written to the carrier");
   }
 
   @Test
   void aCarrierFileLeadingOutOfTheCarrierIsRefused() throws Exception {
-    Path carrier = copy("linked");
+    TestCarrier carrier = copy("linked");
     // Same bytes, so the checksum holds: only where the file really is gives it away.
     Path outside = Files.copy(carrier.resolve(CarrierFiles.KERNEL), root.resolve("outside-vmlinuz"));
     Files.delete(carrier.resolve(CarrierFiles.KERNEL));
@@ -87,17 +88,17 @@ class UntrustedCarrierTest {
   }
 
   /** The one line of a resume of {@code carrier} refused as bad input (exit 3). */
-  private static String badInputRefusal(Path carrier) throws Exception {
+  private static String badInputRefusal(TestCarrier carrier) throws Exception {
     return host.run("resume", carrier.toString(), "--detach").expect(ExitCodes.BAD_INPUT).errorLine();
   }
 
   @Test
   void theResumedQemuRunsInItsSeccompSandbox() throws Exception {
-    Path carrier = copy("sandboxed");
+    TestCarrier carrier = copy("sandboxed");
     Path console = root.resolve("sandboxed.log");
     host.resume(carrier, console);
     SessionKit.firstTick(new ConsoleLog(console));
-    List<Long> qemus = SessionKit.qemusUnder(carrier);
+    List<Long> qemus = SessionKit.qemusUnder(carrier.folder());
     assertEquals(1, qemus.size(), qemus.toString());
     String status = Files.readString(Path.of("/proc", qemus.get(0).toString(), "status"));
     assertTrue(status.contains("\nSeccomp:\t2\n"), "seccomp filter mode:\n" + status);

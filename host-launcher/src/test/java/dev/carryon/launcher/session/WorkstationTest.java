@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.carryon.carrier.CarrierFiles;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.SessionKit.Run;
+import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
 import java.awt.image.BufferedImage;
@@ -54,7 +55,7 @@ class WorkstationTest {
   void aDesktopVmCarriesItsScreenAndNetworkFromAToB() throws Exception {
     TestHost a = host(root, "deskA");
     TestHost b = host(root, "deskB");
-    Path carrier = root.resolve("desk");
+    TestCarrier carrier = SessionKit.carrierAt(root.resolve("desk"));
     Run init = SessionKit.init(a, carrier);
     assertTrue(
         init.out().matches("(?s).*devices: virtio-vga, qemu-xhci, usb-tablet, usb-kbd,"
@@ -105,7 +106,7 @@ class WorkstationTest {
   @Test
   void aWindowUnderXvfbShowsTheGuestsConsole() throws Exception {
     TestHost host = host(root, "window");
-    Path carrier = SessionKit.initCarrier(host, root.resolve("window"), "--no-nic");
+    TestCarrier carrier = SessionKit.initCarrier(host, root.resolve("window"), "--no-nic");
     Process xvfb =
         new ProcessBuilder("Xvfb", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp")
             .redirectError(ProcessBuilder.Redirect.DISCARD)
@@ -140,7 +141,7 @@ class WorkstationTest {
   @Test
   void anOldHeadlessCarrierResumesAsBefore() throws Exception {
     TestHost host = host(root, "old");
-    Path carrier =
+    TestCarrier carrier =
         SessionKit.initCarrier(host, root.resolve("old"), "--display-adapter", "none", "--no-nic");
     Path log1 = root.resolve("old1.log");
     host.resume(carrier, log1);

@@ -2,11 +2,11 @@ package dev.carryon.sync.export;
 
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.Generation;
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.cow.ImageChain;
 import dev.carryon.sync.ext4.BlockDevice;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.file.Path;
 
 /**
  * The guest's disk as of a carrier's current generation: the generation's disk chain read through
@@ -34,14 +34,14 @@ public final class CarrierDisk implements Closeable {
     this.name = name;
   }
 
-  /** Opens the disk of the current generation of the carrier in {@code carrierFolder}. */
-  public static CarrierDisk open(Path carrierFolder) throws IOException {
-    Carrier c = Carrier.open(carrierFolder);
+  /** Opens the disk of the current generation of the carrier in {@code storage}. */
+  public static CarrierDisk open(CarrierStorage storage) throws IOException {
+    Carrier c = Carrier.open(storage);
     Generation g = c.current();
-    ImageChain chain = ImageChain.open(c.file(g.top()));
+    ImageChain chain = c.openChain(g.chain());
     try {
       BlockDevice device = BlockDevice.of(chain.virtualSize(), chain::read);
-      String name = c.folder() + " (generation " + g.number() + ")";
+      String name = c.location() + " (generation " + g.number() + ")";
       return new CarrierDisk(g, chain, device, name);
     } catch (RuntimeException e) {
       chain.close();

@@ -4,6 +4,7 @@ import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.ResetResult;
 import dev.carryon.carrier.SyncRecord;
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.cow.DiskImage;
 import dev.carryon.cow.Extent;
 import dev.carryon.cow.ImageChain;
@@ -91,20 +92,20 @@ public final class HostSync {
 
   /**
    * Syncs the host image {@code hostImage} (on host {@code hostId}) from the carrier in {@code
-   * carrierFolder}, and resets the carrier when {@code resetAbove} is not negative and the carrier's
+   * storage}, and resets the carrier when {@code resetAbove} is not negative and the carrier's
    * images above its base take more than {@code resetAbove} bytes. Refuses while a session holds
    * the carrier's lease ({@link dev.carryon.carrier.LeaseException}) and refuses an image that is
    * not a copy of the carrier's disk ({@link SyncRefusedException}), both before writing anything.
    */
-  public static SyncResult sync(Path carrierFolder, Path hostImage, String hostId, long resetAbove)
-      throws IOException {
-    try (Carrier c = Carrier.openForWrite(carrierFolder)) {
+  public static SyncResult sync(
+      CarrierStorage storage, Path hostImage, String hostId, long resetAbove) throws IOException {
+    try (Carrier c = Carrier.openForWrite(storage, "carryon sync")) {
       c.requireFree("sync");
       Generation g = c.current();
       String image = hostImage.toRealPath().toString();
       long cowBytes = cowBytes(c);
       SyncResult r;
-      try (ImageChain current = ImageChain.open(c.file(g.top()))) {
+      try (ImageChain current = c.openChain(g.chain())) {
         CountingStorage counter = new CountingStorage(FileStorage.openReadWrite(hostImage));
         DiskImage top;
         try {
@@ -222,11 +223,11 @@ public final class HostSync {
     try {
       for (Generation k : carrier.checkpoints()) {
         if (k.number() >= from && k.number() != g.number()) {
-          older.add(ImageChain.open(carrier.file(k.top())));
+          older.add(carrier.openChain(k.chain()));
         }
       }
       if (record.isEmpty()) {
-        older.add(ImageChain.open(carrier.file(g.chain().get(0))));
+        older.add(carrier.openChain(g.chain().subList(0, 1)));
       }
     } catch (IOException | RuntimeException e) {
       for (ImageChain c : older) {
@@ -359,7 +360,7 @@ public final class HostSync {
             + ": the 64 KiB at byte "
             + k * CLUSTER
             + " differ from the carrier "
-            + carrier.folder()
+            + carrier.location()
             + " "
             + why
             + "; refusing to sync");

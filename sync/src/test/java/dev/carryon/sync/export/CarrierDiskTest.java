@@ -27,14 +27,14 @@ class CarrierDiskTest {
     Path carrier = Disks.carrier(dir.resolve("carrier"), disk, 2);
     // A session that changed clusters far from README: the export reads through the chain.
     Disks.session(carrier, dir.resolve("work"), "write -P 7 60M 64k");
-    Carrier c = Carrier.open(carrier);
+    Carrier c = Disks.open(carrier);
     Path raw = dir.resolve("disk.raw");
-    Disks.run(0, "qemu-img", "convert", "-O", "raw", c.file(c.current().top()).toString(),
+    Disks.run(0, "qemu-img", "convert", "-O", "raw", Disks.file(c, c.current().top()).toString(),
         raw.toString());
     byte[] expected = E2fs.cat(raw, "/README");
     assertTrue(expected.length > 0);
 
-    try (CarrierDisk d = CarrierDisk.open(carrier);
+    try (CarrierDisk d = CarrierDisk.open(Disks.storage(carrier));
         GuestSource src = GuestSource.open(d.device(), d.name(), "/README",
             GuestSource.Selection.DEFAULT)) {
       assertEquals(2, d.generation().number());
@@ -44,7 +44,7 @@ class CarrierDiskTest {
       assertEquals(1, s.files());
       assertEquals(expected.length, s.bytes());
     }
-    try (CarrierDisk d = CarrierDisk.open(carrier);
+    try (CarrierDisk d = CarrierDisk.open(Disks.storage(carrier));
         GuestSource src = GuestSource.open(d.device(), d.name(), "/no/such",
             GuestSource.Selection.DEFAULT)) {
       Ext4Exception e = assertThrows(Ext4Exception.class,
@@ -60,7 +60,7 @@ class CarrierDiskTest {
     Path base = Disks.qcow2(Files.createDirectories(dir.resolve("src")).resolve("b.qcow2"),
         4 << 20, 1, 1);
     Path carrier = Disks.carrier(dir.resolve("carrier"), base, 2);
-    try (CarrierDisk d = CarrierDisk.open(carrier)) {
+    try (CarrierDisk d = CarrierDisk.open(Disks.storage(carrier))) {
       VolumeException e = assertThrows(VolumeException.class, () -> GuestSource.open(d.device(),
           d.name(), "/", GuestSource.Selection.DEFAULT));
       assertEquals(carrier + " (generation 1) holds no file system to export from. It holds:"

@@ -156,7 +156,7 @@ class DiskExportTest {
     String damage = "LVM metadata unreadable, no logical volume listed: " + carrier
         + " (generation 1), partition 2: metadata area at byte 4096: no metadata area header"
         + " (bad magic)";
-    try (CarrierDisk d = CarrierDisk.open(carrier);
+    try (CarrierDisk d = CarrierDisk.open(Disks.storage(carrier));
         GuestSource src = GuestSource.open(d.device(), d.name(), "/etc",
             GuestSource.Selection.DEFAULT)) {
       assertEquals(List.of(damage), src.warnings());
@@ -177,7 +177,7 @@ class DiskExportTest {
     mkfs(disk, 5 * MIB, "26M", root("LABEL=root / ext4 defaults 0 1\n"), "-L", "root");
     Sfdisk.patch(disk, 512 + 8, (byte) 0x7F); // the revision: the header CRC no longer holds
     Path carrier = Disks.carrier(dir.resolve("carrier"), disk, 2);
-    try (CarrierDisk d = CarrierDisk.open(carrier);
+    try (CarrierDisk d = CarrierDisk.open(Disks.storage(carrier));
         GuestSource src = GuestSource.open(d.device(), d.name(), "/etc",
             GuestSource.Selection.DEFAULT)) {
       assertEquals(1, src.warnings().size());
@@ -210,7 +210,7 @@ class DiskExportTest {
 
   private static VolumeChoiceSeen export(Path carrier, String guestPath, String partition,
       String lv, Path out) throws IOException {
-    try (CarrierDisk d = CarrierDisk.open(carrier);
+    try (CarrierDisk d = CarrierDisk.open(Disks.storage(carrier));
         GuestSource src = GuestSource.open(d.device(), d.name(), guestPath,
             new GuestSource.Selection(partition, lv, GuestSource.Reader.AUTO))) {
       Exporter.toFolder(src, out, false, ExportProgress.NONE);

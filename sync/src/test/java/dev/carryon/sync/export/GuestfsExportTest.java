@@ -58,7 +58,7 @@ class GuestfsExportTest {
 
     Path out = dir.resolve("out");
     ExportSummary s;
-    try (CarrierDisk d = CarrierDisk.open(carrier);
+    try (CarrierDisk d = CarrierDisk.open(Disks.storage(carrier));
         GuestSource src = GuestSource.open(d.device(), d.name(), "/data",
             GuestSource.Selection.DEFAULT)) {
       assertEquals("libguestfs", src.readerName());

@@ -10,6 +10,6 @@ public final class CutSyncMain {
   private CutSyncMain() {}
 
   public static void main(String[] args) throws Exception {
-    HostSync.sync(Path.of(args[0]), Path.of(args[1]), args[2], Long.parseLong(args[3]));
+    HostSync.sync(Disks.storage(Path.of(args[0])), Path.of(args[1]), args[2], Long.parseLong(args[3]));
   }
 }

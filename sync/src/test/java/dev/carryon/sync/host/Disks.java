@@ -8,6 +8,8 @@ import dev.carryon.carrier.HostIdentity;
 import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.SessionEnd;
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.carrier.storage.FolderStorage;
 import dev.carryon.cow.ImageChain;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -54,9 +56,29 @@ public final class Disks {
   public static Path carrier(Path folder, Path base, int keep) throws IOException {
     CarrierInit init =
         new CarrierInit(VM, base, null, null, null, null, HOME, "s1", "init", keep);
-    try (Carrier c = Carrier.create(folder, init, Progress.NONE)) {
-      return c.folder();
+    try (Carrier c = Carrier.create(storage(folder), init, Progress.NONE)) {
+      return folder;
     }
+  }
+
+  /** The storage of the carrier in {@code folder}: every sync test makes it here. */
+  public static CarrierStorage storage(Path folder) {
+    return FolderStorage.of(folder);
+  }
+
+  /** Opens the carrier in {@code folder} read-only. */
+  public static Carrier open(Path folder) throws IOException {
+    return Carrier.open(storage(folder));
+  }
+
+  /** Opens the carrier in {@code folder} to write it, as a test command. */
+  public static Carrier openForWrite(Path folder) throws IOException {
+    return Carrier.openForWrite(storage(folder), "sync test");
+  }
+
+  /** The local file of carrier file {@code name} of a carrier in a folder. */
+  public static Path file(Carrier c, String name) {
+    return Path.of(c.describe(name));
   }
 
   /**
@@ -65,14 +87,14 @@ public final class Disks {
    * {@code work}, copied in as the next generation (cold boot).
    */
   public static void session(Path carrier, Path work, String... writes) throws IOException {
-    try (Carrier c = Carrier.openForWrite(carrier)) {
+    try (Carrier c = openForWrite(carrier)) {
       String session = "s" + (c.current().number() + 1);
       c.takeLease(HOME, session);
       SessionEnd end = c.beginEnd(HOME, session, c.current().number());
       Files.createDirectories(work);
       Path local = work.resolve("local-" + end.generation() + ".qcow2");
       Files.deleteIfExists(local);
-      String top = c.file(c.current().top()).toString();
+      String top = Disks.file(c, c.current().top()).toString();
       run(0, "qemu-img", "create", "-q", "-f", "qcow2", "-b", top, "-F", "qcow2",
           local.toString());
       List<String> args = new ArrayList<>(List.of("qemu-io", "-f", "qcow2"));

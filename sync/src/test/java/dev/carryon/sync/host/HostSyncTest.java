@@ -39,8 +39,8 @@ class HostSyncTest {
   }
 
   private static Path top(Path carrier) throws IOException {
-    Carrier c = Carrier.open(carrier);
-    return c.file(c.current().top());
+    Carrier c = Disks.open(carrier);
+    return Disks.file(c, c.current().top());
   }
 
   @Test
@@ -49,7 +49,7 @@ class HostSyncTest {
     assertEquals(1, Disks.compare(host, top(carrier)));
     long differing = differingClusters(host, top(carrier));
 
-    SyncResult first = HostSync.sync(carrier, host, Disks.HOME.hostId(), -1);
+    SyncResult first = HostSync.sync(Disks.storage(carrier), host, Disks.HOME.hostId(), -1);
     assertEquals(SyncMode.FIRST, first.mode());
     assertEquals(4, first.generation());
     assertTrue(differing >= 6, differing + " clusters differ");
@@ -60,25 +60,25 @@ class HostSyncTest {
     assertEquals(0, Disks.compare(host, top(carrier)));
     Disks.run(0, "qemu-img", "check", host.toString());
 
-    SyncResult second = HostSync.sync(carrier, host, Disks.HOME.hostId(), -1);
+    SyncResult second = HostSync.sync(Disks.storage(carrier), host, Disks.HOME.hostId(), -1);
     assertEquals(SyncMode.UP_TO_DATE, second.mode());
     assertEquals(0, second.bytesWritten());
     assertEquals(0, second.fileBytesWritten());
 
     Disks.session(carrier, dir.resolve("work"), "write -P 9 2M 4k");
-    SyncResult third = HostSync.sync(carrier, host, Disks.HOME.hostId(), -1);
+    SyncResult third = HostSync.sync(Disks.storage(carrier), host, Disks.HOME.hostId(), -1);
     assertEquals(SyncMode.INCREMENTAL, third.mode());
     assertEquals(5, third.generation());
     assertEquals(1, third.clustersWritten(), "only the new session's cluster differs");
     assertEquals(0, Disks.compare(host, top(carrier)));
     assertEquals(
         5,
-        Carrier.open(carrier)
+        Disks.open(carrier)
             .manifest()
             .sync(Disks.HOME.hostId(), host.toRealPath().toString())
             .orElseThrow()
             .generation());
-    assertEquals(List.of(), Carrier.open(carrier).verify().problems());
+    assertEquals(List.of(), Disks.open(carrier).verify().problems());
   }
 
   /** The 64 KiB clusters where the two images read differently. */
@@ -103,18 +103,18 @@ class HostSyncTest {
     SyncRefusedException e =
         assertThrows(
             SyncRefusedException.class,
-            () -> HostSync.sync(carrier, other, Disks.HOME.hostId(), -1));
+            () -> HostSync.sync(Disks.storage(carrier), other, Disks.HOME.hostId(), -1));
     assertEquals(SyncRefusedException.Kind.WRONG_DISK, e.kind());
     assertTrue(e.getMessage().startsWith(other.toString()), e.getMessage());
     assertTrue(e.getMessage().contains("not a copy of the carrier's disk"), e.getMessage());
     assertArrayEquals(before, Files.readAllBytes(other));
-    assertTrue(Carrier.open(carrier).manifest().syncs().isEmpty());
+    assertTrue(Disks.open(carrier).manifest().syncs().isEmpty());
   }
 
   @Test
   void aHostImageChangedSinceItsSyncIsRefused() throws IOException {
     Path carrier = carrierWithSessions();
-    HostSync.sync(carrier, host, Disks.HOME.hostId(), -1);
+    HostSync.sync(Disks.storage(carrier), host, Disks.HOME.hostId(), -1);
     Path copy = Files.copy(host, dir.resolve("copy.qcow2"));
     // Changed where the carrier has no changes: the sample sees it.
     Disks.run(0, "qemu-io", "-f", "qcow2", "-c", "write -P 85 0 4k", host.toString());
@@ -122,14 +122,14 @@ class HostSyncTest {
     SyncRefusedException e =
         assertThrows(
             SyncRefusedException.class,
-            () -> HostSync.sync(carrier, host, Disks.HOME.hostId(), -1));
+            () -> HostSync.sync(Disks.storage(carrier), host, Disks.HOME.hostId(), -1));
     assertTrue(e.getMessage().contains("at byte 0 "), e.getMessage());
     // Changed where the carrier changed too: it holds neither the old nor the new content.
     Disks.run(0, "qemu-io", "-f", "qcow2", "-c", "write -P 86 2M 512", copy.toString());
     e =
         assertThrows(
             SyncRefusedException.class,
-            () -> HostSync.sync(carrier, copy, Disks.HOME.hostId(), -1));
+            () -> HostSync.sync(Disks.storage(carrier), copy, Disks.HOME.hostId(), -1));
     assertTrue(e.getMessage().contains("at byte " + (2 << 20) + " "), e.getMessage());
     assertTrue(e.getMessage().contains("matches neither generation 5"), e.getMessage());
   }
@@ -141,7 +141,7 @@ class HostSyncTest {
     SyncRefusedException e =
         assertThrows(
             SyncRefusedException.class,
-            () -> HostSync.sync(carrier, small, Disks.HOME.hostId(), -1));
+            () -> HostSync.sync(Disks.storage(carrier), small, Disks.HOME.hostId(), -1));
     assertEquals(SyncRefusedException.Kind.SIZE_MISMATCH, e.kind());
     assertTrue(e.getMessage().contains("virtual size 33554432"), e.getMessage());
   }
@@ -149,13 +149,13 @@ class HostSyncTest {
   @Test
   void aLeasedCarrierIsRefusedNamingTheHolder() throws IOException {
     Path carrier = carrierWithSessions();
-    try (Carrier c = Carrier.openForWrite(carrier)) {
+    try (Carrier c = Disks.openForWrite(carrier)) {
       c.takeLease(Disks.HOME, "busy-session");
     }
     byte[] before = Files.readAllBytes(host);
     LeaseException e =
         assertThrows(
-            LeaseException.class, () -> HostSync.sync(carrier, host, Disks.HOME.hostId(), -1));
+            LeaseException.class, () -> HostSync.sync(Disks.storage(carrier), host, Disks.HOME.hostId(), -1));
     assertTrue(e.getMessage().contains("home-pc"), e.getMessage());
     assertTrue(e.getMessage().contains("busy-session"), e.getMessage());
     assertArrayEquals(before, Files.readAllBytes(host));
@@ -165,14 +165,14 @@ class HostSyncTest {
   void resetFoldsTheCowIntoTheBaseAndKeepsTheContent() throws IOException {
     Path carrier = carrierWithSessions();
     byte[] content = Disks.read(top(carrier));
-    long cowBefore = HostSync.cowBytes(Carrier.open(carrier));
+    long cowBefore = HostSync.cowBytes(Disks.open(carrier));
 
-    SyncResult r = HostSync.sync(carrier, host, Disks.HOME.hostId(), 0);
+    SyncResult r = HostSync.sync(Disks.storage(carrier), host, Disks.HOME.hostId(), 0);
     assertEquals(List.of(3L, 4L), r.reset().dropped());
     assertEquals(List.of("cow.qcow2", "layers/L4.qcow2"), r.reset().merged());
     assertEquals(4, r.generation());
     assertEquals(5, r.reset().generation().number());
-    Carrier c = Carrier.open(carrier);
+    Carrier c = Disks.open(carrier);
     assertEquals(5, c.current().number());
     assertEquals(4L, c.current().parent());
     assertEquals(List.of("base.qcow2", "cow.qcow2"), c.current().chain());
@@ -183,15 +183,15 @@ class HostSyncTest {
     assertArrayEquals(content, Disks.read(top(carrier)));
     assertEquals(0, Disks.compare(host, top(carrier)));
     for (String name : List.of("base.qcow2", "cow.qcow2")) {
-      Disks.run(0, "qemu-img", "check", c.file(name).toString());
+      Disks.run(0, "qemu-img", "check", Disks.file(c, name).toString());
     }
     assertEquals(List.of(), c.verify().problems());
     assertEquals(List.of(), c.verify().warnings());
 
     // The reset changed no content: the host image is still up to date, and syncs go on.
-    assertEquals(SyncMode.UP_TO_DATE, HostSync.sync(carrier, host, Disks.HOME.hostId(), -1).mode());
+    assertEquals(SyncMode.UP_TO_DATE, HostSync.sync(Disks.storage(carrier), host, Disks.HOME.hostId(), -1).mode());
     Disks.session(carrier, dir.resolve("work"), "write -P 11 3M 64k");
-    SyncResult after = HostSync.sync(carrier, host, Disks.HOME.hostId(), -1);
+    SyncResult after = HostSync.sync(Disks.storage(carrier), host, Disks.HOME.hostId(), -1);
     assertEquals(SyncMode.INCREMENTAL, after.mode());
     assertEquals(1, after.clustersWritten());
     assertEquals(0, Disks.compare(host, top(carrier)));
@@ -200,10 +200,10 @@ class HostSyncTest {
   @Test
   void aRecordOlderThanTheKeptGenerationsComparesTheWholeDisk() throws IOException {
     Path carrier = carrierWithSessions();
-    HostSync.sync(carrier, host, Disks.HOME.hostId(), -1);
+    HostSync.sync(Disks.storage(carrier), host, Disks.HOME.hostId(), -1);
     Disks.session(carrier, dir.resolve("work"), "write -P 12 5M 4k");
     Disks.session(carrier, dir.resolve("work"), "write -P 13 6M 4k");
-    SyncResult r = HostSync.sync(carrier, host, Disks.HOME.hostId(), -1);
+    SyncResult r = HostSync.sync(Disks.storage(carrier), host, Disks.HOME.hostId(), -1);
     assertEquals(SyncMode.FULL, r.mode());
     assertEquals(1024, r.clustersCompared());
     assertEquals(2, r.clustersWritten());
@@ -213,8 +213,8 @@ class HostSyncTest {
   @Test
   void belowTheThresholdNoResetRuns() throws IOException {
     Path carrier = carrierWithSessions();
-    SyncResult r = HostSync.sync(carrier, host, Disks.HOME.hostId(), 1L << 40);
+    SyncResult r = HostSync.sync(Disks.storage(carrier), host, Disks.HOME.hostId(), 1L << 40);
     assertNull(r.reset());
-    assertEquals(3, Carrier.open(carrier).current().chain().size());
+    assertEquals(3, Disks.open(carrier).current().chain().size());
   }
 }

@@ -1,6 +1,8 @@
 package dev.carryon.launcher.cli.sync;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.launcher.cli.CarrierArg;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.sync.disk.DiskLayout;
 import dev.carryon.sync.export.CarrierDisk;
@@ -17,8 +19,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code carryon export}: copy guest files out of a carrier's current disk. */
 @Command(
@@ -41,8 +43,7 @@ import picocli.CommandLine.Parameters;
 public final class ExportCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
-  Path carrier;
+  @Mixin CarrierArg carrier;
 
   @Option(
       names = "--guest-path",
@@ -199,7 +200,8 @@ public final class ExportCommand implements Callable<Integer> {
 
   private int list(PrintWriter out) {
     DiskLayout layout = SyncErrors.call(() -> {
-      try (CarrierDisk disk = CarrierDisk.open(carrier)) {
+      try (CarrierStorage storage = carrier.open();
+          CarrierDisk disk = CarrierDisk.open(storage)) {
         return DiskLayout.scan(disk.device(), disk.name());
       }
     });

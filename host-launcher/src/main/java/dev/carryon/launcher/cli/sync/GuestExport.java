@@ -1,5 +1,7 @@
 package dev.carryon.launcher.cli.sync;
 
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.launcher.cli.CarrierArg;
 import dev.carryon.launcher.host.HostHome;
 import dev.carryon.sync.export.CarrierDisk;
 import dev.carryon.sync.export.ExportProgress;
@@ -37,10 +39,28 @@ final class GuestExport {
   private GuestExport() {}
 
   /** Opens {@code carrier}'s disk, chooses the volume holding {@code guestPath}, runs {@code a}. */
-  static <T> Done<T> run(Path carrier, String guestPath, GuestSource.Selection selection,
+  static <T> Done<T> run(CarrierArg carrier, String guestPath, GuestSource.Selection selection,
       PrintWriter err, Action<T> a) throws IOException {
+    try (CarrierStorage storage = carrier.open()) {
+      return run(storage, guestPath, selection, err, a);
+    }
+  }
+
+  /** Mirrors {@code guestPath} into {@code mirror}, keeping the record in this host's folder. */
+  static Done<MirrorSummary> mirror(CarrierArg carrier, String guestPath,
+      GuestSource.Selection selection, Path mirror, PrintWriter err) throws IOException {
+    Path record = HostHome.locate().mirrorRecord(mirror);
+    try (CarrierStorage storage = carrier.open()) {
+      return run(storage, guestPath, selection, err, (source, progress) -> Mirror.run(source,
+          mirror, record, storage.location() + " " + source.choice().volume().id() + ":"
+              + guestPath, progress));
+    }
+  }
+
+  private static <T> Done<T> run(CarrierStorage storage, String guestPath,
+      GuestSource.Selection selection, PrintWriter err, Action<T> a) throws IOException {
     boolean terminal = System.console() != null;
-    try (CarrierDisk disk = CarrierDisk.open(carrier)) {
+    try (CarrierDisk disk = CarrierDisk.open(storage)) {
       try (GuestSource source = GuestSource.open(disk.device(), disk.name(), guestPath,
           selection, notice -> {
             if (terminal) {
@@ -61,17 +81,8 @@ final class GuestExport {
     }
   }
 
-  /** Mirrors {@code guestPath} into {@code mirror}, keeping the record in this host's folder. */
-  static Done<MirrorSummary> mirror(Path carrier, String guestPath,
-      GuestSource.Selection selection, Path mirror, PrintWriter err) throws IOException {
-    Path record = HostHome.locate().mirrorRecord(mirror);
-    return run(carrier, guestPath, selection, err, (source, progress) -> Mirror.run(source,
-        mirror, record, carrier.toAbsolutePath().normalize() + " "
-            + source.choice().volume().id() + ":" + guestPath, progress));
-  }
-
   /** One line on a mirror run, as {@code export --mirror} and {@code sync --mirror} print it. */
-  static String describe(Done<MirrorSummary> d, Path carrier, String guestPath, Path mirror,
+  static String describe(Done<MirrorSummary> d, CarrierArg carrier, String guestPath, Path mirror,
       double seconds) {
     MirrorSummary s = d.result();
     return String.format(Locale.ROOT, "mirrored %s from generation %d of %s, %s, into %s: %d"

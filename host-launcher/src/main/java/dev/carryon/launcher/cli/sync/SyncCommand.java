@@ -1,9 +1,12 @@
 package dev.carryon.launcher.cli.sync;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.carryon.carrier.CarrierBusyException;
 import dev.carryon.carrier.LeaseException;
 import dev.carryon.carrier.ResetResult;
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.cli.ByteSize;
+import dev.carryon.launcher.cli.CarrierArg;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.Host;
@@ -22,8 +25,8 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code carryon sync}: fold a carrier's disk into the host's own image, optionally reset it. */
 @Command(
@@ -44,8 +47,7 @@ import picocli.CommandLine.Parameters;
 public final class SyncCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
-  Path carrier;
+  @Mixin CarrierArg carrier;
 
   @Option(
       names = "--host-image",
@@ -142,7 +144,9 @@ public final class SyncCommand implements Callable<Integer> {
   }
 
   private SyncResult syncOnce(String hostId) throws IOException {
-    return HostSync.sync(carrier, hostImage, hostId, resetAbove == null ? -1 : resetAbove);
+    try (CarrierStorage storage = carrier.open()) {
+      return HostSync.sync(storage, hostImage, hostId, resetAbove == null ? -1 : resetAbove);
+    }
   }
 
   /** One run of a periodic job: never throws, logs what happened with a timestamp. */
@@ -154,8 +158,10 @@ public final class SyncCommand implements Callable<Integer> {
       mirrorOnce(now());
       return ExitCodes.OK;
     } catch (CarryonException e) {
-      boolean leased = e.getCause() instanceof LeaseException;
-      String status = leased ? "skipped" : "failed";
+      // A session or another command has the carrier now: the next run will find it free.
+      boolean busy =
+          e.getCause() instanceof LeaseException || e.getCause() instanceof CarrierBusyException;
+      String status = busy ? "skipped" : "failed";
       PrintWriter out = json ? spec.commandLine().getOut() : spec.commandLine().getErr();
       if (json) {
         out.println(

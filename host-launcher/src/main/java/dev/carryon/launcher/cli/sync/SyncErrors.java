@@ -1,5 +1,6 @@
 package dev.carryon.launcher.cli.sync;
 
+import dev.carryon.carrier.CarrierBusyException;
 import dev.carryon.carrier.CarrierException;
 import dev.carryon.carrier.LeaseException;
 import dev.carryon.cow.ImageException;
@@ -34,7 +35,7 @@ final class SyncErrors {
 
   /** The exception to report for {@code e}. */
   static CarryonException translate(IOException e) {
-    if (e instanceof LeaseException) {
+    if (e instanceof LeaseException || e instanceof CarrierBusyException) {
       return new CarryonException(ExitCodes.REFUSED, e.getMessage(), e);
     }
     if (e instanceof SyncRefusedException s) {

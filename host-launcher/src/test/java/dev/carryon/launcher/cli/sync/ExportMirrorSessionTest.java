@@ -9,6 +9,7 @@ import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.qemu.QemuTool;
 import dev.carryon.launcher.session.SessionKit;
 import dev.carryon.launcher.session.SessionKit.Run;
+import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
 import dev.carryon.testdata.FileTrees;
@@ -42,7 +43,7 @@ class ExportMirrorSessionTest {
   void aSecondMirrorWritesOnlyWhatTheSessionChanged() throws Exception {
     QemuTool.SYSTEM.locate(); // fail, not skip, without QEMU
     TestHost host = SessionKit.host(dir, "pc");
-    Path carrier = dir.resolve("carrier");
+    TestCarrier carrier = SessionKit.carrierAt(dir.resolve("carrier"));
     host.initTestGuest(carrier, "synctick=1");
     session(host, carrier, false);
     Path mirror = dir.resolve("mirror");
@@ -77,7 +78,7 @@ class ExportMirrorSessionTest {
         + " libguestfs-tools"), missing.toString());
   }
 
-  private static void session(TestHost host, Path carrier, boolean coldBoot) throws Exception {
+  private static void session(TestHost host, TestCarrier carrier, boolean coldBoot) throws Exception {
     Path console = dir.resolve("console-" + System.nanoTime() + ".log");
     if (coldBoot) {
       host.resume(carrier, console, "--cold-boot");
@@ -94,13 +95,13 @@ class ExportMirrorSessionTest {
     }
   }
 
-  private static JsonNode mirror(TestHost host, Path carrier, Path mirror) throws Exception {
+  private static JsonNode mirror(TestHost host, TestCarrier carrier, Path mirror) throws Exception {
     Run r = host.run("export", carrier.toString(), "--guest-path", "/", "--mirror",
         mirror.toString(), "--json").expect(ExitCodes.OK);
     return JSON.readTree(r.out());
   }
 
-  private static void assertSameAsExport(TestHost host, Path carrier, Path mirror, String name)
+  private static void assertSameAsExport(TestHost host, TestCarrier carrier, Path mirror, String name)
       throws Exception {
     Path fresh = dir.resolve(name);
     host.run("export", carrier.toString(), "--guest-path", "/", "--to", fresh.toString())

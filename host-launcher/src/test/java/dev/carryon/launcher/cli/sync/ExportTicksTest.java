@@ -9,6 +9,7 @@ import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.qemu.QemuTool;
 import dev.carryon.launcher.session.SessionKit;
 import dev.carryon.launcher.session.SessionKit.Run;
+import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
 import dev.carryon.testdata.TestGuest;
@@ -34,7 +35,7 @@ class ExportTicksTest {
   @TempDir static Path dir;
 
   private static TestHost host;
-  private static Path carrier;
+  private static TestCarrier carrier;
   private static String bootId;
   private static long lastTick;
   /**
@@ -49,7 +50,7 @@ class ExportTicksTest {
     QemuTool.SYSTEM.locate(); // fail, not skip, without QEMU
     TestGuest guest = TestGuest.get();
     host = SessionKit.host(dir, "pc");
-    carrier = dir.resolve("carrier");
+    carrier = SessionKit.carrierAt(dir.resolve("carrier"));
     host.run("init", carrier.toString(),
             "--image", guest.disk().toString(),
             "--kernel", guest.kernel().toString(),

@@ -15,6 +15,7 @@ import dev.carryon.carrier.VmConfig;
 import dev.carryon.launcher.cli.CliRun;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.cli.Main;
+import dev.carryon.launcher.session.SessionKit;
 import dev.carryon.testdata.TestGuest;
 import java.io.BufferedReader;
 
@@ -112,8 +113,8 @@ class SyncCommandsTest {
     assertTrue(r.out.contains("reset: COW was "), r.out);
     assertTrue(r.out.contains("folded cow.qcow2, layers/L2.qcow2 into the base"), r.out);
     assertTrue(r.out.contains("generation 3 continues; dropped checkpoints: [1, 2]"), r.out);
-    assertEquals(List.of("base.qcow2", "cow.qcow2"), Carrier.open(carrier).current().chain());
-    assertEquals(3, Carrier.open(carrier).current().number());
+    assertEquals(List.of("base.qcow2", "cow.qcow2"), SessionKit.open(carrier).current().chain());
+    assertEquals(3, SessionKit.open(carrier).current().number());
     assertEquals(0, exec("qemu-img", "compare", host.toString(), top()).exit);
     run(0, "qemu-img", "check", carrier.resolve("base.qcow2").toString());
     run(0, "qemu-img", "check", carrier.resolve("cow.qcow2").toString());
@@ -213,7 +214,7 @@ class SyncCommandsTest {
       assertTrue(line.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ skipped: .*leased by host"
           + " home-pc .*"), line);
     }
-    try (Carrier c = Carrier.openForWrite(carrier)) {
+    try (Carrier c = SessionKit.openForWrite(carrier)) {
       c.breakLease();
     }
     r = carryon("sync", carrier.toString(), "--host-image", host.toString(), "--every", "1s",
@@ -330,12 +331,12 @@ class SyncCommandsTest {
   }
 
   private String top() throws IOException {
-    Carrier c = Carrier.open(carrier);
-    return c.file(c.current().top()).toString();
+    Carrier c = SessionKit.open(carrier);
+    return SessionKit.file(c, c.current().top()).toString();
   }
 
   private void lease() throws IOException {
-    try (Carrier c = Carrier.openForWrite(carrier)) {
+    try (Carrier c = SessionKit.openForWrite(carrier)) {
       c.takeLease(HOME, "busy");
     }
   }
@@ -347,20 +348,20 @@ class SyncCommandsTest {
 
   private static Path makeCarrier(Path folder, Path base) throws IOException {
     CarrierInit init = new CarrierInit(VM, base, null, null, null, null, HOME, "s1", "init", 3);
-    try (Carrier c = Carrier.create(folder, init, Progress.NONE)) {
-      return c.folder();
+    try (Carrier c = Carrier.create(SessionKit.storage(folder), init, Progress.NONE)) {
+      return folder;
     }
   }
 
   /** Ends a session that made {@code writes} (qemu-io commands) on the carrier's current top. */
   private void session(Path carrierFolder, String... writes) throws IOException {
-    try (Carrier c = Carrier.openForWrite(carrierFolder)) {
+    try (Carrier c = SessionKit.openForWrite(carrierFolder)) {
       String session = "s" + (c.current().number() + 1);
       c.takeLease(HOME, session);
       SessionEnd end = c.beginEnd(HOME, session, c.current().number());
       Path local = dir.resolve("local.qcow2");
       run(0, "qemu-img", "create", "-q", "-f", "qcow2", "-b",
-          c.file(c.current().top()).toString(), "-F", "qcow2", local.toString());
+          SessionKit.file(c, c.current().top()).toString(), "-F", "qcow2", local.toString());
       List<String> args = new ArrayList<>(List.of("qemu-io"));
       for (String w : writes) {
         args.add("-c");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.carryon.carrier.Carrier;
 import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.launcher.session.SessionKit;
 import dev.carryon.launcher.cli.Main;
 import dev.carryon.testdata.ConsoleLog;
 import dev.carryon.testdata.TestGuest;
@@ -54,19 +55,19 @@ class SyncSessionTest {
     ok(carryon("end", carrier.toString()));
     ConsoleLog.Tick lastB = b.lastTick().orElseThrow();
     assertEquals(bootId, lastB.bootId());
-    assertEquals(3, Carrier.open(carrier).current().number());
+    assertEquals(3, SessionKit.open(carrier).current().number());
 
     Run s = ok(carryon("sync", carrier.toString(), "--host-image", host.toString(),
         "--reset-above", "0"));
     assertTrue(s.out.contains("synced generation 3 of "), s.out);
     assertTrue(s.out.contains("reset: COW was "), s.out);
-    Carrier c = Carrier.open(carrier);
+    Carrier c = SessionKit.open(carrier);
     assertEquals(List.of("base.qcow2", "cow.qcow2"), c.current().chain());
     // The reset commits generation 4, parent 3, with the same RAM state.
     assertEquals(4, c.current().number());
     assertEquals(3L, c.current().parent());
     assertTrue(s.out.contains("generation 4 continues; dropped checkpoints: [1, 2, 3]"), s.out);
-    assertEquals(0, exec("qemu-img", "compare", host.toString(), c.file("cow.qcow2").toString()));
+    assertEquals(0, exec("qemu-img", "compare", host.toString(), SessionKit.file(c, "cow.qcow2").toString()));
     ok(carryon("verify", carrier.toString()));
 
     ConsoleLog after = resume(carrier, "c.log");
@@ -77,7 +78,7 @@ class SyncSessionTest {
     assertTrue(tick.n() > lastB.n(), "tick " + tick.n() + " after " + lastB.n());
     ok(carryon("end", carrier.toString()));
     ok(carryon("verify", carrier.toString()));
-    for (String name : Carrier.open(carrier).manifest().files().keySet()) {
+    for (String name : SessionKit.open(carrier).manifest().files().keySet()) {
       if (name.endsWith(".qcow2")) {
         assertEquals(0, exec("qemu-img", "check", carrier.resolve(name).toString()), name);
       }

@@ -1,0 +1,54 @@
+package dev.carryon.carrier;
+
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.carrier.storage.StoredFile;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * What every command that writes a carrier does first, under the carrier's write lock: finish or
+ * roll back work a cut left behind. Files in {@value CarrierFiles#TMP} were never committed and are
+ * deleted; a pending merge or reset is redone and committed; layers and states no committed
+ * manifest references are deleted.
+ */
+final class Recovery {
+  private Recovery() {}
+
+  /** Recovers the carrier of {@code store} from any cut. */
+  static void recover(ManifestStore store) throws IOException {
+    makeFolders(store.storage());
+    clearTmp(store.storage());
+    LayerMerges.finish(store);
+    CarrierReset.finish(store);
+    deleteUnreferenced(store);
+  }
+
+  /** Creates the carrier's folders that are missing. */
+  static void makeFolders(CarrierStorage storage) throws IOException {
+    for (String folder : List.of(CarrierFiles.TMP, CarrierFiles.LAYERS, CarrierFiles.STATES)) {
+      storage.makeFolder(folder);
+    }
+  }
+
+  /** Deletes everything in {@value CarrierFiles#TMP}: nothing there is committed. */
+  static void clearTmp(CarrierStorage storage) throws IOException {
+    for (StoredFile f : storage.list(CarrierFiles.TMP)) {
+      storage.delete(f.name());
+    }
+  }
+
+  /**
+   * Deletes layers and states the committed manifest does not reference. Not forced: a deleted file
+   * that comes back after a cut is unreferenced and deleted again.
+   */
+  static void deleteUnreferenced(ManifestStore store) throws IOException {
+    CarrierStorage storage = store.storage();
+    for (String folder : List.of(CarrierFiles.LAYERS, CarrierFiles.STATES)) {
+      for (StoredFile f : storage.list(folder)) {
+        if (!store.manifest().files().containsKey(f.name())) {
+          storage.delete(f.name());
+        }
+      }
+    }
+  }
+}
