@@ -1,12 +1,35 @@
 package dev.carryon.cow;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.carryon.testdata.fuzz.FuzzChecks;
+import dev.carryon.testdata.fuzz.FuzzInput;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
-/** The qcow2 reader and the merge under a short seeded fuzzing run (bench/fuzz runs them long). */
+/**
+ * The qcow2 reader and the merge under a short seeded fuzzing run (bench/fuzz runs them long),
+ * and every input an earlier run found (src/test/resources/fuzz/qcow2) refused with its own error.
+ */
 class Qcow2FuzzTest {
+  /** Where the regression inputs are, on the test class path. */
+  private static final String REGRESSIONS = "/fuzz/qcow2";
+
+  /** Each regression input that is refused: the exception type and what its message must say. */
+  private static final Map<String, Expected> REFUSED = Map.of(
+      "backing-name-offset-wraps.qcow2",
+      new Expected(ImageFormatException.class, "backing file name (offset 9223372036854775807, 12 bytes) lies outside"
+          + " the header cluster"));
+
+  /** An error a regression input must be refused with. */
+  record Expected(Class<? extends ImageException> type, String message) {}
+
   @TempDir Path dir;
 
   @Test
@@ -17,5 +40,24 @@ class Qcow2FuzzTest {
   @Test
   void mergeSmokeRun() throws Exception {
     FuzzChecks.smoke(new MergeFuzzTarget(), dir, 300);
+  }
+
+  static Iterable<String> refused() {
+    return new TreeSet<>(REFUSED.keySet());
+  }
+
+  @ParameterizedTest
+  @MethodSource("refused")
+  void regressionIsRefused(String name) throws Exception {
+    Expected e = REFUSED.get(name);
+    FuzzInput in = FuzzChecks.regression(getClass(), REGRESSIONS, name, Qcow2FuzzTarget.FILE);
+    Throwable t = FuzzChecks.refusal(new Qcow2FuzzTarget(), in, dir);
+    assertEquals(e.type(), t.getClass(), t.toString());
+    assertTrue(t.getMessage().endsWith("image.qcow2: " + e.message()), t.getMessage());
+  }
+
+  @Test
+  void everyRegressionFileIsAsserted() throws Exception {
+    assertEquals(new TreeSet<>(REFUSED.keySet()), new TreeSet<>(FuzzChecks.regressions(getClass(), REGRESSIONS)));
   }
 }

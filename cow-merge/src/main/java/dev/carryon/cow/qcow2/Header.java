@@ -273,7 +273,8 @@ final class Header {
         throw new ImageFormatException(
             file, "backing file name length (" + backingSize + ") exceeds 1023 bytes");
       }
-      if (backingOffset < headerLength() || backingOffset + backingSize > cs) {
+      // Compared without adding: a crafted offset near 2^63 would wrap around to negative.
+      if (backingOffset < headerLength() || backingOffset > cs - backingSize) {
         throw new ImageFormatException(
             file, "backing file name (offset " + backingOffset + ", " + backingSize
                 + " bytes) lies outside the header cluster");
