@@ -25,7 +25,10 @@ class Qcow2FuzzTest {
   private static final Map<String, Expected> REFUSED = Map.of(
       "backing-name-offset-wraps.qcow2",
       new Expected(ImageFormatException.class, "backing file name (offset 9223372036854775807, 12 bytes) lies outside"
-          + " the header cluster"));
+          + " the header cluster"),
+      "virtual-size-near-2p63.qcow2",
+      new Expected(ImageFormatException.class, "L1 table (0 entries) is too small for the virtual size"
+          + " 9223372036854775807 (needs 4398046511104)"));
 
   /** An error a regression input must be refused with. */
   record Expected(Class<? extends ImageException> type, String message) {}

@@ -387,8 +387,9 @@ final class Header {
     return s.toString();
   }
 
+  /** {@code a / b} rounded up, for {@code a >= 0}, {@code b > 0}; no overflow near 2^63. */
   static long ceilDiv(long a, long b) {
-    return (a + b - 1) / b;
+    return a / b + (a % b == 0 ? 0 : 1);
   }
 
   /** A byte range of the file holding metadata, to refuse overlaps. */
