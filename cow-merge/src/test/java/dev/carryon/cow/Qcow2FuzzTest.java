@@ -28,7 +28,9 @@ class Qcow2FuzzTest {
           + " the header cluster"),
       "virtual-size-near-2p63.qcow2",
       new Expected(ImageFormatException.class, "L1 table (0 entries) is too small for the virtual size"
-          + " 9223372036854775807 (needs 4398046511104)"));
+          + " 9223372036854775807 (needs 4398046511104)"),
+      "l1-entries-share-an-l2-table.qcow2",
+      new Expected(ImageFormatException.class, "L1 entries 0 and 1 both point at the L2 table at offset 2048"));
 
   /** An error a regression input must be refused with. */
   record Expected(Class<? extends ImageException> type, String message) {}
