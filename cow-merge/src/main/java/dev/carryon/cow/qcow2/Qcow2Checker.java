@@ -79,32 +79,40 @@ final class Qcow2Checker {
     walkSnapshots();
     long leaks = 0;
     long highest = -1;
-    long last = Math.max(used.length, lastCounted(rc));
-    for (long c = 0; c < last; c++) {
-      long stored = rc.get(c);
-      long refs = c < used.length ? used[(int) c] : 0;
-      if (stored != 0 || refs != 0) {
-        highest = c;
-      }
-      if (stored < refs) {
-        corruptions++;
-        note("ERROR cluster " + c + " refcount=" + stored + " reference=" + refs);
-      } else if (stored > refs) {
-        leaks++;
-        note("Leaked cluster " + c + " refcount=" + stored + " reference=" + refs);
+    for (long[] range : countedRanges(rc)) {
+      for (long c = range[0]; c < range[1]; c++) {
+        long stored = rc.get(c);
+        long refs = c < used.length ? used[(int) c] : 0;
+        if (stored != 0 || refs != 0) {
+          highest = c;
+        }
+        if (stored < refs) {
+          corruptions++;
+          note("ERROR cluster " + c + " refcount=" + stored + " reference=" + refs);
+        } else if (stored > refs) {
+          leaks++;
+          note("Leaked cluster " + c + " refcount=" + stored + " reference=" + refs);
+        }
       }
     }
     return new long[] {leaks, (highest + 1) * clusterSize};
   }
 
-  /** One past the last cluster a refcount block counts (blocks past the file are rare). */
-  private static long lastCounted(Refcounts rc) {
-    for (int i = rc.tableLength() - 1; i >= 0; i--) {
-      if (rc.blockOffset(i) != 0) {
-        return (i + 1) * rc.perBlock();
+  /**
+   * The clusters whose refcounts are compared, as [first, end) ranges in order: those of the file,
+   * then those past its end that a refcount block counts (rare). Only existing blocks are walked:
+   * a crafted table entry far out must not cost a walk over every cluster index below it.
+   */
+  private List<long[]> countedRanges(Refcounts rc) {
+    List<long[]> ranges = new ArrayList<>();
+    ranges.add(new long[] {0, used.length});
+    for (int i = 0; i < rc.tableLength(); i++) {
+      long end = (i + 1) * rc.perBlock();
+      if (rc.blockOffset(i) != 0 && end > used.length) {
+        ranges.add(new long[] {Math.max(used.length, i * rc.perBlock()), end});
       }
     }
-    return 0;
+    return ranges;
   }
 
   private void walkL1(long offset, int size, boolean active) throws IOException {
@@ -225,13 +233,14 @@ final class Qcow2Checker {
   private long repair() throws IOException {
     Refcounts rc = image.refcounts();
     long fixed = 0;
-    long last = Math.max(used.length, lastCounted(rc));
-    for (long c = 0; c < last; c++) {
-      long stored = rc.get(c);
-      long refs = c < used.length ? used[(int) c] : 0;
-      if (stored > refs) {
-        image.changeRefcount(c, refs - stored);
-        fixed++;
+    for (long[] range : countedRanges(rc)) {
+      for (long c = range[0]; c < range[1]; c++) {
+        long stored = rc.get(c);
+        long refs = c < used.length ? used[(int) c] : 0;
+        if (stored > refs) {
+          image.changeRefcount(c, refs - stored);
+          fixed++;
+        }
       }
     }
     image.flush();
