@@ -231,8 +231,12 @@ final class Header {
           file, "refcount table size (" + (refcountTableClusters & 0xffffffffL) + " clusters) is out of range");
     }
     checkRange("refcount table", refcountTableOffset, refcountTableClusters * cs, fileSize);
+    if (nbSnapshots < 0 || nbSnapshots > MAX_SNAPSHOTS) {
+      throw new ImageFormatException(
+          file, "nb_snapshots (" + (nbSnapshots & 0xffffffffL) + ") is out of range (at most " + MAX_SNAPSHOTS + ")");
+    }
     if (nbSnapshots != 0) {
-      checkRange("snapshot table", snapshotsOffset, 1, fileSize);
+      checkRange("snapshot table", snapshotsOffset, (long) nbSnapshots * SNAPSHOT_HEADER_BYTES, fileSize);
     }
     Region header = new Region("header", 0, cs);
     Region l1 = new Region("L1 table", l1TableOffset, (long) l1Size * 8);

@@ -185,29 +185,44 @@ final class Qcow2Checker {
     }
   }
 
-  /** Snapshot table entries and the L1/L2/data clusters they hold. */
+  /**
+   * Snapshot table entries and the L1/L2/data clusters they hold. An entry that runs past the end
+   * of the file or carries more extra data than QEMU allows ends the walk as a check error.
+   */
   private void walkSnapshots() throws IOException {
     long at = header.snapshotsOffset;
     long start = at;
+    long fileSize = storage.size();
     for (int n = 0; n < header.nbSnapshots; n++) {
-      ByteBuffer fixed = ByteBuffer.allocate(40);
+      if (at > fileSize - SNAPSHOT_HEADER_BYTES) {
+        checkErrors++;
+        note("ERROR snapshot table entry " + n + " at host offset " + at + " lies past the end of the file");
+        break;
+      }
+      ByteBuffer fixed = ByteBuffer.allocate(SNAPSHOT_HEADER_BYTES);
       storage.readFully(fixed, at);
       long l1Offset = fixed.getLong(0);
       int l1Size = fixed.getInt(8);
       int idLength = fixed.getShort(12) & 0xffff;
       int nameLength = fixed.getShort(14) & 0xffff;
-      int extra = fixed.getInt(36);
-      at += Header.ceilDiv(40L + extra + idLength + nameLength, 8) * 8;
-      if (l1Size < 0 || l1Offset + l1Size * 8L > storage.size()) {
+      long extra = fixed.getInt(36) & 0xffffffffL;
+      if (extra > MAX_SNAPSHOT_EXTRA_DATA) {
         checkErrors++;
-        note("ERROR snapshot " + n + " L1 table lies past the end of the file");
+        note("ERROR snapshot " + n + " has " + extra + " bytes of extra data (at most " + MAX_SNAPSHOT_EXTRA_DATA + ")");
+        break;
+      }
+      at += Header.ceilDiv(SNAPSHOT_HEADER_BYTES + extra + idLength + nameLength, 8) * 8;
+      if (l1Size < 0 || l1Offset < 0 || (l1Offset & (clusterSize - 1)) != 0 || l1Offset > fileSize - l1Size * 8L) {
+        checkErrors++;
+        note("ERROR snapshot " + n + " L1 table (offset " + l1Offset + ", " + (l1Size & 0xffffffffL)
+            + " entries) is not aligned or lies past the end of the file");
         continue;
       }
       reference(l1Offset, l1Size * 8L, "snapshot " + n + " L1 table");
       walkL1(l1Offset, l1Size, false);
     }
     if (header.nbSnapshots > 0) {
-      reference(start, at - start, "snapshot table");
+      reference(start, Math.min(at, fileSize) - start, "snapshot table");
     }
   }
 
