@@ -23,7 +23,7 @@ public record Field(String file, long offset, int width, boolean bigEndian, Stri
 
   /** The field's value in {@code content}, or null when the content is too short to hold it. */
   Long read(byte[] content) {
-    if (offset + width > content.length) {
+    if (offset > content.length - width) {
       return null;
     }
     long v = 0;
@@ -36,7 +36,7 @@ public record Field(String file, long offset, int width, boolean bigEndian, Stri
 
   /** Writes {@code value}'s low {@code width} bytes into {@code content}, when it holds the field. */
   void write(byte[] content, long value) {
-    if (offset + width > content.length) {
+    if (offset > content.length - width) {
       return;
     }
     for (int i = 0; i < width; i++) {

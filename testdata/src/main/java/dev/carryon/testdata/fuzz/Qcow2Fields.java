@@ -21,7 +21,7 @@ public final class Qcow2Fields {
   /** The fields of the qcow2 image {@code content}, stored as {@code file} in the input. */
   public static List<Field> of(String file, byte[] content) {
     Fields f = new Fields(file, content.length);
-    ByteBuffer b = ByteBuffer.wrap(content);
+    Bytes b = new Bytes(content);
     if (content.length < 72) {
       return f.list;
     }
@@ -54,8 +54,8 @@ public final class Qcow2Fields {
     }
     long clusterSize = 1L << clusterBits;
     for (long at = headerLength; at >= 0 && at + 8 <= Math.min(clusterSize, content.length); ) {
-      int type = b.getInt((int) at);
-      int length = b.getInt((int) at + 4);
+      int type = b.getInt(at);
+      int length = b.getInt(at + 4);
       f.add(at, 4, "extension type");
       f.add(at + 4, 4, "extension length");
       if (type == 0 || length < 0) {
@@ -73,13 +73,13 @@ public final class Qcow2Fields {
       if (!f.add(at, 8, "L1 entry " + i)) {
         break;
       }
-      long l2 = b.getLong((int) at) & OFFSET_MASK;
+      long l2 = b.getLong(at) & OFFSET_MASK;
       for (long j = 0; l2 != 0 && j < clusterSize / entryBytes && l2Fields < 4 * PER_TABLE; j++) {
         long e = l2 + j * entryBytes;
         if (e + entryBytes > content.length) {
           break;
         }
-        if (b.getLong((int) e) != 0 || (extended && b.getLong((int) e + 8) != 0) || j < 2) {
+        if (b.getLong(e) != 0 || (extended && b.getLong(e + 8) != 0) || j < 2) {
           f.add(e, 8, "L2 entry " + j + " of table " + i);
           if (extended) {
             f.add(e + 8, 8, "L2 bitmap " + j + " of table " + i);
@@ -95,9 +95,9 @@ public final class Qcow2Fields {
       if (at + 8 > content.length || at < 0) {
         break;
       }
-      long block = b.getLong((int) at) & OFFSET_MASK;
+      long block = b.getLong(at) & OFFSET_MASK;
       f.add(at, 8, "refcount table entry " + i);
-      if (i == 0 && block != 0 && refcountOrder >= 3) {
+      if (i == 0 && block != 0 && refcountOrder >= 3 && refcountOrder <= 6) {
         int width = 1 << (refcountOrder - 3);
         for (int j = 0; j < PER_TABLE; j++) {
           f.add(block + (long) j * width, width, "refcount " + j);
@@ -115,12 +115,26 @@ public final class Qcow2Fields {
       f.add(snapshots + 12, 2, "snapshot id_str_size");
       f.add(snapshots + 14, 2, "snapshot name_size");
       f.add(snapshots + 36, 4, "snapshot extra_data_size");
-      ByteBuffer s = b.duplicate();
-      long size = 40L + s.getInt((int) snapshots + 36) + (s.getShort((int) snapshots + 12) & 0xffff)
-          + (s.getShort((int) snapshots + 14) & 0xffff);
+      long size = 40L + (b.getInt(snapshots + 36) & 0xffffffffL) + (b.getShort(snapshots + 12) & 0xffff)
+          + (b.getShort(snapshots + 14) & 0xffff);
       snapshots += (size + 7) / 8 * 8;
     }
     return f.list;
+  }
+
+  /** Big-endian reads that give 0 outside the content (a mutated image points anywhere). */
+  private record Bytes(byte[] content) {
+    long getLong(long at) {
+      return at >= 0 && at <= content.length - 8L ? ByteBuffer.wrap(content).getLong((int) at) : 0;
+    }
+
+    int getInt(long at) {
+      return at >= 0 && at <= content.length - 4L ? ByteBuffer.wrap(content).getInt((int) at) : 0;
+    }
+
+    short getShort(long at) {
+      return at >= 0 && at <= content.length - 2L ? ByteBuffer.wrap(content).getShort((int) at) : 0;
+    }
   }
 
   /** The fields found so far in one file. */
@@ -136,7 +150,7 @@ public final class Qcow2Fields {
 
     /** Adds the field when the content holds it; returns whether it did. */
     boolean add(long offset, int width, String name) {
-      if (offset < 0 || offset + width > length) {
+      if (offset < 0 || offset > length - width) {
         return false;
       }
       list.add(new Field(file, offset, width, true, name));
