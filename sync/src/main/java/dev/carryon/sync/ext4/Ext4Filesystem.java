@@ -146,6 +146,13 @@ public final class Ext4Filesystem {
         target = in.readAllBytes();
       }
     }
+    // The kernel stores a target as a C string: a NUL inside is damage, and no host path holds one.
+    for (byte b : target) {
+      if (b == 0) {
+        throw vol.corrupt("symbolic link inode " + link.number() + " has a NUL byte in its target '"
+            + new String(target, StandardCharsets.UTF_8).replace("\0", "\\0") + "'");
+      }
+    }
     return new String(target, StandardCharsets.UTF_8);
   }
 

@@ -1,0 +1,49 @@
+package dev.carryon.sync.export;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.carryon.sync.ext4.Ext4Exception;
+import dev.carryon.testdata.fuzz.FuzzChecks;
+import dev.carryon.testdata.fuzz.FuzzInput;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every damaged filesystem found so far (src/test/resources/fuzz/ext4: mke2fs images, damaged as
+ * the fuzzer did) refused as corrupt with its own message.
+ */
+class Ext4FuzzTest {
+  private static final String REGRESSIONS = "/fuzz/ext4";
+
+  /** What the message says after the image's name, for each regression input. */
+  private static final Map<String, String> REFUSED = Map.of(
+      // The slow symlink /slow with a NUL in its target: once an IOException from the host side.
+      "symlink-target-with-nul.img.gz",
+      "symbolic link inode 16 has a NUL byte in its target 'dir/./././\\0/./");
+
+  @TempDir Path dir;
+
+  static Iterable<String> refused() {
+    return new TreeSet<>(REFUSED.keySet());
+  }
+
+  @ParameterizedTest
+  @MethodSource("refused")
+  void regressionIsRefusedAsCorrupt(String name) throws Exception {
+    FuzzInput in = FuzzChecks.regression(getClass(), REGRESSIONS, name, Ext4FuzzTarget.FILE);
+    Throwable t = FuzzChecks.refusal(new Ext4FuzzTarget(), in, dir);
+    assertEquals(Ext4Exception.Kind.CORRUPT, ((Ext4Exception) t).kind(), t.getMessage());
+    assertTrue(t.getMessage().contains(Ext4FuzzTarget.FILE + ": " + REFUSED.get(name)), t.getMessage());
+  }
+
+  @Test
+  void everyRegressionFileIsAsserted() throws Exception {
+    assertEquals(new TreeSet<>(REFUSED.keySet()), new TreeSet<>(FuzzChecks.regressions(getClass(), REGRESSIONS)));
+  }
+}
