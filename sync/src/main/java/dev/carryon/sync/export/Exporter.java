@@ -29,6 +29,8 @@ public final class Exporter {
   private final ExportSink sink;
   /** Inode numbers of the directories being walked: a repeat means the tree loops. */
   private final Set<Long> openDirs = new HashSet<>();
+  /** Inode numbers of every directory exported so far. */
+  private final Set<Long> exportedDirs = new HashSet<>();
   /** Counters for the summary. */
   private long files;
   private long directories;
@@ -112,8 +114,14 @@ public final class Exporter {
     switch (file.type()) {
       case DIRECTORY:
         if (!openDirs.add(file.number())) {
-          throw new IOException(fs.name() + ": " + guestPath + " (inode " + file.number()
+          throw fs.corrupt(guestPath + " (inode " + file.number()
               + ") contains itself: the directory tree loops");
+        }
+        // A directory has one parent; one reached twice would be exported again for every path to
+        // it (a crafted tree of 30 levels, each naming the next twice, is a billion copies).
+        if (!exportedDirs.add(file.number())) {
+          throw fs.corrupt(guestPath + " (inode " + file.number()
+              + ") is a directory already exported under another name: the directory tree is damaged");
         }
         sink.directory(path, file);
         if (!path.isEmpty()) { // the root of an export of "/" is the target itself

@@ -62,6 +62,14 @@ public final class Ext4Filesystem {
     return vol.name;
   }
 
+  /**
+   * An error for damage a caller found walking this filesystem (a directory reached twice), naming
+   * the device as the reader's own errors do.
+   */
+  public Ext4Exception corrupt(String problem) {
+    return vol.corrupt(problem);
+  }
+
   /** The volume label, empty when there is none. */
   public String label() {
     return vol.sb.volumeName;
