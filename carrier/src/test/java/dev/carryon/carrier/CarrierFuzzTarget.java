@@ -61,9 +61,7 @@ public final class CarrierFuzzTarget implements FuzzTarget {
         .filter(n -> !n.endsWith(".qcow2") && !n.equals(CarrierFiles.MANIFEST)).toList();
     int roll = r.nextInt(20);
     if (roll < 9) {
-      byte[] json = in.get(CarrierFiles.MANIFEST);
-      byte[] changed = r.nextInt(5) == 0 ? null : new JsonMutator(r).mutate(json);
-      return in.with(CarrierFiles.MANIFEST, changed != null ? changed : m.mutateBytes(json, CarrierFiles.MANIFEST));
+      return ManifestFuzzTarget.mutateManifest(in, m);
     }
     String name;
     FuzzInput out;

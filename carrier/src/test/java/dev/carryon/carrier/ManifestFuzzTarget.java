@@ -42,6 +42,11 @@ public final class ManifestFuzzTarget implements FuzzTarget {
 
   @Override
   public FuzzInput mutate(FuzzInput in, List<Field> fields, Mutator m) {
+    return mutateManifest(in, m);
+  }
+
+  /** {@code in} with its manifest mutated: mostly as JSON, else (or when it is no JSON) as bytes. */
+  static FuzzInput mutateManifest(FuzzInput in, Mutator m) {
     byte[] json = in.get(CarrierFiles.MANIFEST);
     byte[] changed = m.random().nextInt(5) == 0 ? null : new JsonMutator(m.random()).mutate(json);
     return in.with(CarrierFiles.MANIFEST, changed != null ? changed : m.mutateBytes(json, CarrierFiles.MANIFEST));

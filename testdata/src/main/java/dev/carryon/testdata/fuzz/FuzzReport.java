@@ -4,10 +4,12 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /** What a fuzzing run of one target found: counts, clean refusals by type, distinct failures. */
@@ -58,6 +60,8 @@ public final class FuzzReport {
   private long refused;
   /** Clean refusals by exception type. */
   private final Map<String, Long> refusals = new TreeMap<>();
+  /** Distinct places clean refusals came from (type and throwing frame). */
+  private final Set<String> refusalSites = new HashSet<>();
   /** Failures by signature, in the order found. */
   private final Map<String, Failure> failures = new LinkedHashMap<>();
   private Duration time = Duration.ZERO;
@@ -76,6 +80,7 @@ public final class FuzzReport {
       case REFUSED -> {
         refused++;
         refusals.merge(o.error().getClass().getSimpleName(), 1L, Long::sum);
+        refusalSites.add(o.signature());
       }
       default -> failures.computeIfAbsent(o.signature(), k -> new Failure(o, input)).count++;
     }
@@ -130,7 +135,7 @@ public final class FuzzReport {
         target, inputs, seconds(), inputs / Math.max(seconds(), 1e-3), seed, passed, refused, failures.size(),
         stopped ? " (stopped after a hang)" : ""));
     if (!refusals.isEmpty()) {
-      s.append("  refusals: ");
+      s.append("  refusals from ").append(refusalSites.size()).append(" distinct places: ");
       refusals.forEach((type, n) -> s.append(type).append(' ').append(n).append("  "));
       s.append('\n');
     }
@@ -149,6 +154,7 @@ public final class FuzzReport {
     StringBuilder s = new StringBuilder();
     s.append("{\"target\":\"").append(escape(target)).append("\",\"inputs\":").append(inputs)
         .append(",\"passed\":").append(passed).append(",\"refused\":").append(refused)
+        .append(",\"refusalSites\":").append(refusalSites.size())
         .append(",\"failures\":").append(failures.size()).append(",\"seconds\":")
         .append(String.format(Locale.ROOT, "%.2f", seconds())).append(",\"seed\":").append(seed)
         .append(",\"stoppedByHang\":").append(stopped).append(",\"distinct\":[");
