@@ -38,21 +38,29 @@ public record Outcome(Kind kind, String signature, String detail, Throwable erro
     return kind.isFailure();
   }
 
-  /** The frame an error comes from, and the first frame of carryon's code when that is another. */
+  /**
+   * Where an error comes from: its top frame and that frame's caller when both are carryon's
+   * (errors are often made by a small factory, such as {@code vol.corrupt(...)}, so the caller is
+   * what tells one check from another); else the top frame and the first frame of carryon's code.
+   */
   static String origin(StackTraceElement[] stack) {
     if (stack.length == 0) {
       return "(no stack)";
     }
     String top = frame(stack[0]);
-    if (stack[0].getClassName().startsWith("dev.carryon.")) {
-      return top;
+    if (ours(stack[0])) {
+      return stack.length > 1 && ours(stack[1]) ? top + " < " + frame(stack[1]) : top;
     }
     for (StackTraceElement e : stack) {
-      if (e.getClassName().startsWith("dev.carryon.") && !e.getClassName().startsWith("dev.carryon.testdata.fuzz.")) {
+      if (ours(e)) {
         return top + " via " + frame(e);
       }
     }
     return top;
+  }
+
+  private static boolean ours(StackTraceElement e) {
+    return e.getClassName().startsWith("dev.carryon.") && !e.getClassName().startsWith("dev.carryon.testdata.fuzz.");
   }
 
   private static String frame(StackTraceElement e) {
