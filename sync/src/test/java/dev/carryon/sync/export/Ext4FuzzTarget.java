@@ -156,7 +156,7 @@ public final class Ext4FuzzTarget implements FuzzTarget {
         if (f.type() == FileType.DIRECTORY) {
           todo.push(f);
         } else if (f.type() == FileType.REGULAR) {
-          total += f.size();
+          total = total > Long.MAX_VALUE - f.size() ? Long.MAX_VALUE : total + f.size();
           try (InputStream in = fs.open(f)) {
             for (int n = 0, read = 0; read < READ_LIMIT && (n = in.read(buffer)) >= 0; read += n) {
               // the bytes are not looked at; reading them walks the block map
