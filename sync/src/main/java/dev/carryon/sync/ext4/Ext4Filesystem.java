@@ -12,7 +12,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A read-only ext2, ext3 or ext4 filesystem on a {@link BlockDevice}.
@@ -110,9 +112,15 @@ public final class Ext4Filesystem {
     List<Ext4Entry> entries = new ArrayList<>();
     List<Long> numbers = new ArrayList<>();
     List<String> names = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
     walk(dir, (inode, raw) -> {
       String name = checkedName(dir, raw);
       if (!name.equals(".") && !name.equals("..")) {
+        // Never so in a valid directory; an export would meet its own file in the way. Compared
+        // as decoded, as the host sees them: two invalid UTF-8 names can decode alike.
+        if (!seen.add(name)) {
+          throw vol.corrupt("directory inode " + dir.number() + " has two entries named '" + name + "'");
+        }
         numbers.add(inode);
         names.add(name);
       }
