@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # The project's test command, as README.md gives it: installs what the tests need (QEMU via
-# apt-get; the test guest's packages are installed by testdata/build-guest.sh), then runs every
+# apt-get; the test guest's packages are installed by testdata/build-guest.sh, Debian 13's QEMU by
+# testdata/build-qemu-root.sh, each once and cached under testdata/target), then runs every
 # module's tests. Fails when any test fails or when no test ran at all.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
-scripts/ensure-packages.sh qemu-system-x86 qemu-utils
+# qemu-system-gui: QEMU's gtk window; xvfb and imagemagick: the tests' X screen and its pictures.
+# (testdata/build-qemu-root.sh installs debootstrap for the second QEMU version.)
+# fdisk, lvm2, xfsprogs, libguestfs-tools: the export tests' partitioned disks and the other reader.
+scripts/ensure-packages.sh qemu-system-x86 qemu-utils qemu-system-gui xvfb imagemagick \
+  fdisk lvm2 xfsprogs libguestfs-tools
+# supermin builds libguestfs' appliance from the host's kernel: a container may have none.
+ls /boot/vmlinuz-* >/dev/null 2>&1 || scripts/ensure-packages.sh linux-image-amd64
 ./mvnw -B verify "$@"
 ran=$(cat ./*/target/surefire-reports/*.txt 2>/dev/null \
   | sed -n 's/^Tests run: \([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')
