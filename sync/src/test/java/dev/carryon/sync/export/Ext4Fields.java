@@ -23,14 +23,19 @@ final class Ext4Fields {
   private final Bytes b;
   private final List<Field> fields = new ArrayList<>();
 
-  private Ext4Fields(String file, byte[] content) {
+  private Ext4Fields(String file, byte[] content, long base) {
     this.file = file;
-    this.b = new Bytes(content);
+    this.b = new Bytes(content, base);
   }
 
   /** The fields of the ext2/3/4 image {@code content}, stored as {@code file} in the input. */
   static List<Field> of(String file, byte[] content) {
-    Ext4Fields f = new Ext4Fields(file, content);
+    return of(file, content, 0);
+  }
+
+  /** The fields of the file system at byte {@code base} of {@code content} (a partition, an LV). */
+  static List<Field> of(String file, byte[] content, long base) {
+    Ext4Fields f = new Ext4Fields(file, content, base);
     f.find();
     return f.fields;
   }
@@ -137,21 +142,24 @@ final class Ext4Fields {
   }
 
   private void add(long offset, int width, boolean bigEndian, String name) {
-    if (offset >= 0 && offset <= b.content.length - (long) width) {
-      fields.add(new Field(file, offset, width, bigEndian, name));
+    long at = b.base + offset;
+    if (offset >= 0 && at <= b.content.length - (long) width) {
+      fields.add(new Field(file, at, width, bigEndian, name));
     }
   }
 
-  /** Little-endian reads that give 0 outside the content. */
-  private record Bytes(byte[] content) {
+  /** Little-endian reads relative to the file system's start that give 0 outside the content. */
+  private record Bytes(byte[] content, long base) {
     long u32(long at) {
-      return at >= 0 && at <= content.length - 4L
-          ? ByteBuffer.wrap(content).order(ByteOrder.LITTLE_ENDIAN).getInt((int) at) & 0xffffffffL : 0;
+      long p = base + at;
+      return at >= 0 && p <= content.length - 4L
+          ? ByteBuffer.wrap(content).order(ByteOrder.LITTLE_ENDIAN).getInt((int) p) & 0xffffffffL : 0;
     }
 
     long u16(long at) {
-      return at >= 0 && at <= content.length - 2L
-          ? ByteBuffer.wrap(content).order(ByteOrder.LITTLE_ENDIAN).getShort((int) at) & 0xffffL : 0;
+      long p = base + at;
+      return at >= 0 && p <= content.length - 2L
+          ? ByteBuffer.wrap(content).order(ByteOrder.LITTLE_ENDIAN).getShort((int) p) & 0xffffL : 0;
     }
   }
 }
