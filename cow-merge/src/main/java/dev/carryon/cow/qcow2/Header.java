@@ -232,8 +232,12 @@ final class Header {
           file, "refcount table size (" + (refcountTableClusters & 0xffffffffL) + " clusters) is out of range");
     }
     checkRange("refcount table", refcountTableOffset, refcountTableClusters * cs, fileSize);
+    if (nbSnapshots < 0 || nbSnapshots > MAX_SNAPSHOTS) {
+      throw new ImageFormatException(
+          file, "nb_snapshots (" + (nbSnapshots & 0xffffffffL) + ") is out of range (at most " + MAX_SNAPSHOTS + ")");
+    }
     if (nbSnapshots != 0) {
-      checkRange("snapshot table", snapshotsOffset, 1, fileSize);
+      checkRange("snapshot table", snapshotsOffset, (long) nbSnapshots * SNAPSHOT_HEADER_BYTES, fileSize);
     }
     Region header = new Region("header", 0, cs);
     Region l1 = new Region("L1 table", l1TableOffset, (long) l1Size * 8);
@@ -274,7 +278,8 @@ final class Header {
         throw new ImageFormatException(
             file, "backing file name length (" + backingSize + ") exceeds 1023 bytes");
       }
-      if (backingOffset < headerLength() || backingOffset + backingSize > cs) {
+      // Compared without adding: a crafted offset near 2^63 would wrap around to negative.
+      if (backingOffset < headerLength() || backingOffset > cs - backingSize) {
         throw new ImageFormatException(
             file, "backing file name (offset " + backingOffset + ", " + backingSize
                 + " bytes) lies outside the header cluster");
@@ -386,8 +391,9 @@ final class Header {
     return s.toString();
   }
 
+  /** {@code a / b} rounded up, for {@code a >= 0}, {@code b > 0}; no overflow near 2^63. */
   static long ceilDiv(long a, long b) {
-    return (a + b - 1) / b;
+    return a / b + (a % b == 0 ? 0 : 1);
   }
 
   /** A byte range of the file holding metadata, to refuse overlaps. */

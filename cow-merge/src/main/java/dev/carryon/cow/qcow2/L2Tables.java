@@ -7,11 +7,13 @@ import dev.carryon.cow.io.Buffers;
 import dev.carryon.cow.io.Storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.IntStream;
 
 /**
  * The guest-to-host mapping: the active L1 table (in memory) and a cache of L2 tables. Tables are
@@ -81,7 +83,26 @@ final class L2Tables {
       }
       header.refuseOverlapWithTables(what, off, clusterSize);
     }
+    refuseSharedTables(t);
     return t;
+  }
+
+  /**
+   * Refuses two L1 entries naming one L2 table: never so in a valid image (only snapshots share
+   * tables with the active L1), and a table repeated a million times would make a map of a small
+   * file a million times longer.
+   */
+  private void refuseSharedTables(long[] l1) throws ImageFormatException {
+    long[] offsets = Arrays.stream(l1).map(e -> e & OFFSET_MASK).filter(o -> o != 0).sorted().toArray();
+    for (int i = 1; i < offsets.length; i++) {
+      if (offsets[i] == offsets[i - 1]) {
+        long shared = offsets[i];
+        int[] users = IntStream.range(0, l1.length).filter(j -> (l1[j] & OFFSET_MASK) == shared).limit(2).toArray();
+        throw new ImageFormatException(
+            header.file, "L1 entries " + users[0] + " and " + users[1] + " both point at the L2 table at offset "
+                + shared);
+      }
+    }
   }
 
   int l1Length() {

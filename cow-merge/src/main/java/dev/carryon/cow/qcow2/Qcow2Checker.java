@@ -79,32 +79,40 @@ final class Qcow2Checker {
     walkSnapshots();
     long leaks = 0;
     long highest = -1;
-    long last = Math.max(used.length, lastCounted(rc));
-    for (long c = 0; c < last; c++) {
-      long stored = rc.get(c);
-      long refs = c < used.length ? used[(int) c] : 0;
-      if (stored != 0 || refs != 0) {
-        highest = c;
-      }
-      if (stored < refs) {
-        corruptions++;
-        note("ERROR cluster " + c + " refcount=" + stored + " reference=" + refs);
-      } else if (stored > refs) {
-        leaks++;
-        note("Leaked cluster " + c + " refcount=" + stored + " reference=" + refs);
+    for (long[] range : countedRanges(rc)) {
+      for (long c = range[0]; c < range[1]; c++) {
+        long stored = rc.get(c);
+        long refs = c < used.length ? used[(int) c] : 0;
+        if (stored != 0 || refs != 0) {
+          highest = c;
+        }
+        if (stored < refs) {
+          corruptions++;
+          note("ERROR cluster " + c + " refcount=" + stored + " reference=" + refs);
+        } else if (stored > refs) {
+          leaks++;
+          note("Leaked cluster " + c + " refcount=" + stored + " reference=" + refs);
+        }
       }
     }
     return new long[] {leaks, (highest + 1) * clusterSize};
   }
 
-  /** One past the last cluster a refcount block counts (blocks past the file are rare). */
-  private static long lastCounted(Refcounts rc) {
-    for (int i = rc.tableLength() - 1; i >= 0; i--) {
-      if (rc.blockOffset(i) != 0) {
-        return (i + 1) * rc.perBlock();
+  /**
+   * The clusters whose refcounts are compared, as [first, end) ranges in order: those of the file,
+   * then those past its end that a refcount block counts (rare). Only existing blocks are walked:
+   * a crafted table entry far out must not cost a walk over every cluster index below it.
+   */
+  private List<long[]> countedRanges(Refcounts rc) {
+    List<long[]> ranges = new ArrayList<>();
+    ranges.add(new long[] {0, used.length});
+    for (int i = 0; i < rc.tableLength(); i++) {
+      long end = (i + 1) * rc.perBlock();
+      if (rc.blockOffset(i) != 0 && end > used.length) {
+        ranges.add(new long[] {Math.max(used.length, i * rc.perBlock()), end});
       }
     }
-    return 0;
+    return ranges;
   }
 
   private void walkL1(long offset, int size, boolean active) throws IOException {
@@ -177,29 +185,44 @@ final class Qcow2Checker {
     }
   }
 
-  /** Snapshot table entries and the L1/L2/data clusters they hold. */
+  /**
+   * Snapshot table entries and the L1/L2/data clusters they hold. An entry that runs past the end
+   * of the file or carries more extra data than QEMU allows ends the walk as a check error.
+   */
   private void walkSnapshots() throws IOException {
     long at = header.snapshotsOffset;
     long start = at;
+    long fileSize = storage.size();
     for (int n = 0; n < header.nbSnapshots; n++) {
-      ByteBuffer fixed = ByteBuffer.allocate(40);
+      if (at > fileSize - SNAPSHOT_HEADER_BYTES) {
+        checkErrors++;
+        note("ERROR snapshot table entry " + n + " at host offset " + at + " lies past the end of the file");
+        break;
+      }
+      ByteBuffer fixed = ByteBuffer.allocate(SNAPSHOT_HEADER_BYTES);
       storage.readFully(fixed, at);
       long l1Offset = fixed.getLong(0);
       int l1Size = fixed.getInt(8);
       int idLength = fixed.getShort(12) & 0xffff;
       int nameLength = fixed.getShort(14) & 0xffff;
-      int extra = fixed.getInt(36);
-      at += Header.ceilDiv(40L + extra + idLength + nameLength, 8) * 8;
-      if (l1Size < 0 || l1Offset + l1Size * 8L > storage.size()) {
+      long extra = fixed.getInt(36) & 0xffffffffL;
+      if (extra > MAX_SNAPSHOT_EXTRA_DATA) {
         checkErrors++;
-        note("ERROR snapshot " + n + " L1 table lies past the end of the file");
+        note("ERROR snapshot " + n + " has " + extra + " bytes of extra data (at most " + MAX_SNAPSHOT_EXTRA_DATA + ")");
+        break;
+      }
+      at += Header.ceilDiv(SNAPSHOT_HEADER_BYTES + extra + idLength + nameLength, 8) * 8;
+      if (l1Size < 0 || l1Offset < 0 || (l1Offset & (clusterSize - 1)) != 0 || l1Offset > fileSize - l1Size * 8L) {
+        checkErrors++;
+        note("ERROR snapshot " + n + " L1 table (offset " + l1Offset + ", " + (l1Size & 0xffffffffL)
+            + " entries) is not aligned or lies past the end of the file");
         continue;
       }
       reference(l1Offset, l1Size * 8L, "snapshot " + n + " L1 table");
       walkL1(l1Offset, l1Size, false);
     }
     if (header.nbSnapshots > 0) {
-      reference(start, at - start, "snapshot table");
+      reference(start, Math.min(at, fileSize) - start, "snapshot table");
     }
   }
 
@@ -225,13 +248,14 @@ final class Qcow2Checker {
   private long repair() throws IOException {
     Refcounts rc = image.refcounts();
     long fixed = 0;
-    long last = Math.max(used.length, lastCounted(rc));
-    for (long c = 0; c < last; c++) {
-      long stored = rc.get(c);
-      long refs = c < used.length ? used[(int) c] : 0;
-      if (stored > refs) {
-        image.changeRefcount(c, refs - stored);
-        fixed++;
+    for (long[] range : countedRanges(rc)) {
+      for (long c = range[0]; c < range[1]; c++) {
+        long stored = rc.get(c);
+        long refs = c < used.length ? used[(int) c] : 0;
+        if (stored > refs) {
+          image.changeRefcount(c, refs - stored);
+          fixed++;
+        }
       }
     }
     image.flush();

@@ -42,6 +42,11 @@ final class Qcow2Format {
   static final int MAX_REFCOUNT_ORDER = 6;
   static final int V2_REFCOUNT_ORDER = 4;
   static final int MAX_BACKING_FILE_NAME = 1023;
+  /** QEMU's limits on internal snapshots: their number, and extra data per table entry. */
+  static final int MAX_SNAPSHOTS = 65536;
+  static final int MAX_SNAPSHOT_EXTRA_DATA = 1024;
+  /** Fixed part of a snapshot table entry; the id, name and extra data follow it. */
+  static final int SNAPSHOT_HEADER_BYTES = 40;
   /** QEMU's limits: 32 MiB of L1 table, 8 MiB of refcount table. */
   static final long MAX_L1_BYTES = 32L << 20;
   static final long MAX_REFCOUNT_TABLE_BYTES = 8L << 20;

@@ -17,6 +17,8 @@ final class Ext4Tree implements GuestTree {
   private final Ext4Filesystem fs;
   /** Inode numbers of the directories being walked: a repeat means the tree loops. */
   private final Set<Long> openDirs = new HashSet<>();
+  /** Inode numbers of every directory walked so far. */
+  private final Set<Long> walkedDirs = new HashSet<>();
 
   Ext4Tree(Ext4Filesystem fs) {
     this.fs = fs;
@@ -33,8 +35,14 @@ final class Ext4Tree implements GuestTree {
     switch (file.type()) {
       case DIRECTORY:
         if (!openDirs.add(file.number())) {
-          throw new IOException(fs.name() + ": " + guestPath + " (inode " + file.number()
+          throw fs.corrupt(guestPath + " (inode " + file.number()
               + ") contains itself: the directory tree loops");
+        }
+        // A directory has one parent; one reached twice would be exported again for every path to
+        // it (a crafted tree of 30 levels, each naming the next twice, is a billion copies).
+        if (!walkedDirs.add(file.number())) {
+          throw fs.corrupt(guestPath + " (inode " + file.number()
+              + ") is a directory already exported under another name: the directory tree is damaged");
         }
         v.directory(path, meta);
         for (Ext4Entry entry : fs.list(file)) {

@@ -55,7 +55,29 @@ public final class Ext4File {
             + ", past the end of its " + raw.capacity() + "-byte record");
       }
     }
-    return new Ext4File(number, raw, mode, type, size, raw.getInt(I_FLAGS), extra);
+    int flags = raw.getInt(I_FLAGS);
+    long max = maxSize(vol.blockSize(), flags);
+    if (size > max) {
+      throw vol.corrupt("inode " + number + " has size " + size + ", more than its " + vol.blockSize()
+          + "-byte blocks can address (" + max + ")");
+    }
+    return new Ext4File(number, raw, mode, type, size, flags, extra);
+  }
+
+  /**
+   * The largest size a file's block map can address: 2^32 - 1 logical blocks with extents (their
+   * block numbers are 32-bit), the direct and three indirect levels without. Past it a size is
+   * damage, and reading a file up to it would never end.
+   */
+  private static long maxSize(int blockSize, int flags) {
+    if ((flags & INODE_INLINE_DATA_FL) != 0) {
+      return Long.MAX_VALUE; // checked against the inline bytes when read
+    }
+    if ((flags & INODE_EXTENTS_FL) != 0) {
+      return ((1L << 32) - 1) * blockSize;
+    }
+    long p = blockSize / 4;
+    return (DIRECT_BLOCKS + p + p * p + p * p * p) * blockSize;
   }
 
   /** The inode number. */

@@ -12,7 +12,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A read-only ext2, ext3 or ext4 filesystem on a {@link BlockDevice}.
@@ -62,6 +64,14 @@ public final class Ext4Filesystem {
     return vol.name;
   }
 
+  /**
+   * An error for damage a caller found walking this filesystem (a directory reached twice), naming
+   * the device as the reader's own errors do.
+   */
+  public Ext4Exception corrupt(String problem) {
+    return vol.corrupt(problem);
+  }
+
   /** The volume label, empty when there is none. */
   public String label() {
     return vol.sb.volumeName;
@@ -102,9 +112,15 @@ public final class Ext4Filesystem {
     List<Ext4Entry> entries = new ArrayList<>();
     List<Long> numbers = new ArrayList<>();
     List<String> names = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
     walk(dir, (inode, raw) -> {
       String name = checkedName(dir, raw);
       if (!name.equals(".") && !name.equals("..")) {
+        // Never so in a valid directory; an export would meet its own file in the way. Compared
+        // as decoded, as the host sees them: two invalid UTF-8 names can decode alike.
+        if (!seen.add(name)) {
+          throw vol.corrupt("directory inode " + dir.number() + " has two entries named '" + name + "'");
+        }
         numbers.add(inode);
         names.add(name);
       }
@@ -144,6 +160,13 @@ public final class Ext4Filesystem {
     } else {
       try (InputStream in = contents(link)) {
         target = in.readAllBytes();
+      }
+    }
+    // The kernel stores a target as a C string: a NUL inside is damage, and no host path holds one.
+    for (byte b : target) {
+      if (b == 0) {
+        throw vol.corrupt("symbolic link inode " + link.number() + " has a NUL byte in its target '"
+            + new String(target, StandardCharsets.UTF_8).replace("\0", "\\0") + "'");
       }
     }
     return new String(target, StandardCharsets.UTF_8);
