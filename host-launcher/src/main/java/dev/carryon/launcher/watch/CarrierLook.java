@@ -3,6 +3,7 @@ package dev.carryon.launcher.watch;
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.Manifest;
+import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.FolderStorage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -27,7 +28,8 @@ public record CarrierLook(String location, String carrierId, long generation, Le
    *     file and the problem)
    */
   static CarrierLook at(Path folder) throws IOException {
-    try (Carrier c = Carrier.open(folder)) {
+    try (CarrierStorage storage = FolderStorage.of(folder);
+        Carrier c = Carrier.open(storage)) {
       Manifest m = c.manifest();
       return new CarrierLook(
           folder.toString(), m.carrierId().toString(), m.currentGeneration(), m.lease());

@@ -1,5 +1,7 @@
 package dev.carryon.launcher.watch;
 
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.carrier.storage.FolderStorage;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.session.Host;
 import dev.carryon.launcher.session.ResumeSession;
@@ -325,14 +327,15 @@ public final class Watch implements AutoCloseable {
   /** Resumes {@code look} detached; a refusal or failure is reported, never thrown. */
   private void resume(CarrierLook look) {
     ResumeSession.Started s;
-    try {
+    try (CarrierStorage storage = FolderStorage.of(Path.of(look.location()))) {
       s =
           ResumeSession.start(
               host,
               // The display is the default one: a window in a desktop session, none elsewhere.
               new ResumeSession.Request(
-                  Path.of(look.location()), null, null, false, true, null, null, null, List.of()),
-              log);
+                  storage, null, null, false, true, null, null, null, List.of()),
+              log,
+              step -> {});
     } catch (IOException | RuntimeException e) {
       sink.accept(new WatchEvent.NotResumed(look.location(), String.valueOf(e.getMessage())));
       return;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.HostIdentity;
 import dev.carryon.launcher.cli.CliRun;
+import dev.carryon.launcher.session.SessionKit;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -29,7 +30,7 @@ final class SmallCarriers {
   /** Makes a carrier at {@code folder} whose lease a session of host {@code hostName} holds. */
   static Path leasedBy(Path folder, String hostName) throws IOException {
     free(folder);
-    try (Carrier c = Carrier.openForWrite(folder)) {
+    try (Carrier c = SessionKit.openForWrite(folder)) {
       c.takeLease(new HostIdentity("id-of-" + hostName, hostName), "session-on-" + hostName);
     }
     return folder;

@@ -75,7 +75,7 @@ class WatchPlugTest {
         ConsoleLog console = new ConsoleLog(Path.of(resumed.get("console").asText()));
         ConsoleLog.Tick before = tickAbove(console, 1);
 
-        JsonNode unplug = a.status(carrier).get("unplug");
+        JsonNode unplug = a.status(SessionKit.carrierAt(carrier)).get("unplug");
         assertFalse(unplug.get("safe").asBoolean(), unplug::toString);
         assertTrue(unplug.get("why").asText().contains("reads its disk from it"), unplug::toString);
 
@@ -106,7 +106,7 @@ class WatchPlugTest {
           end.destroyForcibly();
         }
         assertEquals(List.of(), SessionKit.qemusUnder(root));
-        JsonNode status = a.status(carrier);
+        JsonNode status = a.status(SessionKit.carrierAt(carrier));
         assertEquals(2, status.get("generation").asLong());
         assertTrue(status.get("unplug").get("safe").asBoolean(), status::toString);
         assertTrue(events.lines().stream().noneMatch(l -> l.contains("not_resumed")), "the leased carrier was tried");
