@@ -45,7 +45,7 @@ public final class CarrierFuzzTarget implements FuzzTarget {
 
   @Override
   public void run(Path input, Path scratch) throws Exception {
-    try (Carrier c = Carrier.open(input)) {
+    try (Carrier c = Fixtures.open(input)) {
       c.verify();
       for (Generation g : c.checkpoints()) {
         c.verify(g, Progress.NONE);

@@ -40,13 +40,13 @@ final class CarrierSeeds {
 
     List<Made> made = new ArrayList<>();
     Path fresh = dir.resolve("fresh");
-    Carrier.create(fresh, new CarrierInit(VM, base, cow, kernel, initrd, state, HOME, "s1", "init", 3), Progress.NONE)
+    Carrier.create(Fixtures.storage(fresh), new CarrierInit(VM, base, cow, kernel, initrd, state, HOME, "s1", "init", 3), Progress.NONE)
         .close();
     made.add(new Made("fresh carrier (generation 1, kernel, initrd, state)", FuzzInput.read(fresh)));
 
     Path used = dir.resolve("used");
     FuzzInput three;
-    try (Carrier c = Carrier.create(used, new CarrierInit(VM, base, cow, null, null, state, HOME, "s1", "init", 3),
+    try (Carrier c = Carrier.create(Fixtures.storage(used), new CarrierInit(VM, base, cow, null, null, state, HOME, "s1", "init", 3),
         Progress.NONE)) {
       session(c, HOME, "s2", dir.resolve("work"), "write -P 5 0 512", "write -P 6 200k 2k");
       session(c, OFFICE, "s3", dir.resolve("work"), "write -P 7 1k 512", "write -z 100k 512");
@@ -66,7 +66,7 @@ final class CarrierSeeds {
     made.add(new Made("keep 2, a merge of layer 2 pending (as a cut leaves it)", pending));
 
     Path one = dir.resolve("one");
-    try (Carrier c = Carrier.create(one, new CarrierInit(VM, base, cow, null, null, null, HOME, "s1", "init", 1),
+    try (Carrier c = Carrier.create(Fixtures.storage(one), new CarrierInit(VM, base, cow, null, null, null, HOME, "s1", "init", 1),
         Progress.NONE)) {
       session(c, HOME, "s2", dir.resolve("work1"), "write -P 5 0 512");
     }
@@ -90,7 +90,7 @@ final class CarrierSeeds {
     c.takeLease(host, session);
     SessionEnd end = c.beginEnd(host, session, c.manifest().currentGeneration());
     Path local = work.resolve(session + ".qcow2");
-    overlay(c.file(c.current().top()), local, writes);
+    overlay(Fixtures.file(c, c.current().top()), local, writes);
     end.copyLayer(local, Progress.NONE);
     end.copyState(Files.write(work.resolve(session + ".zst"), new byte[] {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd}),
         Progress.NONE);

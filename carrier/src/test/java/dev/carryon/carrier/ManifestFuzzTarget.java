@@ -33,8 +33,8 @@ public final class ManifestFuzzTarget implements FuzzTarget {
   @Override
   public void run(Path input, Path scratch) throws Exception {
     Path file = input.resolve(CarrierFiles.MANIFEST);
-    Manifest m = ManifestCodec.parse(Files.readAllBytes(file), file);
-    Manifest again = ManifestCodec.parse(ManifestCodec.encode(m), file);
+    Manifest m = ManifestCodec.parse(Files.readAllBytes(file), file.toString());
+    Manifest again = ManifestCodec.parse(ManifestCodec.encode(m), file.toString());
     if (!again.equals(m)) {
       throw new AssertionError("the manifest read back differently after it was written:\n" + m + "\n" + again);
     }

@@ -118,7 +118,8 @@ public final class StateFileFuzzTarget implements FuzzTarget {
   public void run(Path input, Path scratch) throws Exception {
     ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
     long read = 0;
-    try (ReadableByteChannel in = StateFile.open(input.resolve(FILE))) {
+    Path file = input.resolve(FILE);
+    try (ReadableByteChannel in = StateFile.open(Files.newInputStream(file), file.toString())) {
       int n;
       while (read < READ_LIMIT && (n = in.read(buffer.clear())) >= 0) {
         read += n;
