@@ -3,7 +3,8 @@ package dev.carryon.cow.crypto;
 /**
  * Encrypts and decrypts whole 512-byte sectors in place. The sector number, counted from the
  * start of the container, selects the IV: in qcow2 it is the host offset divided by 512, so the
- * same data at another host offset is different ciphertext.
+ * same data at another host offset is different ciphertext. Several threads may use one instance
+ * at once.
  */
 public interface SectorCipher {
   /** Bytes per sector. */

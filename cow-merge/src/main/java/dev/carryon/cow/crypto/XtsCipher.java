@@ -15,24 +15,19 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>To keep the JDK's AES (and its AES-NI intrinsics) busy with long runs, a call computes the
  * tweaks of all its sectors first, then XORs, encrypts the whole run in one ECB call and XORs
- * again. Not thread-safe: one instance per image.
+ * again. Thread-safe: each thread works with its own AES instances and buffers.
  */
 final class XtsCipher implements SectorCipher {
   private static final int BLOCK = 16;
   /** Sectors handled per pass; bounds the tweak buffer. */
   private static final int RUN_SECTORS = 512;
 
+  /** The data key followed by the tweak key. */
+  private final byte[] key;
   /** IV generator: plain64 (sector as 64 bits) or plain (its low 32 bits), little-endian. */
   private final boolean plain64;
-  private final Cipher dataEncrypt;
-  private final Cipher dataDecrypt;
-  private final Cipher tweakEncrypt;
-  /** Tweaks of the current run, one per 16-byte block. */
-  private final byte[] tweaks = new byte[RUN_SECTORS * SECTOR];
-  private final ByteBuffer tweakView = ByteBuffer.wrap(tweaks).order(ByteOrder.LITTLE_ENDIAN);
-  /** The encrypted IVs of the current run, one block per sector. */
-  private final byte[] ivs = new byte[RUN_SECTORS * BLOCK];
-  private final ByteBuffer ivView = ByteBuffer.wrap(ivs).order(ByteOrder.LITTLE_ENDIAN);
+  /** Each thread's AES instances and buffers. */
+  private final ThreadLocal<Pass> passes = new ThreadLocal<>();
 
   /**
    * @param key the data key followed by the tweak key (32, 48 or 64 bytes: AES-128, -192, -256)
@@ -42,74 +37,101 @@ final class XtsCipher implements SectorCipher {
     if (key.length != 32 && key.length != 48 && key.length != 64) {
       throw new IllegalArgumentException("an AES-XTS key has 32, 48 or 64 bytes, not " + key.length);
     }
+    this.key = key.clone();
     this.plain64 = plain64;
-    int half = key.length / 2;
-    SecretKeySpec data = new SecretKeySpec(key, 0, half, "AES");
-    SecretKeySpec tweak = new SecretKeySpec(key, half, half, "AES");
-    try {
-      dataEncrypt = Cipher.getInstance("AES/ECB/NoPadding");
-      dataEncrypt.init(Cipher.ENCRYPT_MODE, data);
-      dataDecrypt = Cipher.getInstance("AES/ECB/NoPadding");
-      dataDecrypt.init(Cipher.DECRYPT_MODE, data);
-      tweakEncrypt = Cipher.getInstance("AES/ECB/NoPadding");
-      tweakEncrypt.init(Cipher.ENCRYPT_MODE, tweak);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("the JDK's AES/ECB/NoPadding is unusable", e);
-    }
   }
 
   @Override
   public void encrypt(byte[] buf, int offset, int length, long sector) {
-    run(dataEncrypt, buf, offset, length, sector);
+    pass().run(true, buf, offset, length, sector);
   }
 
   @Override
   public void decrypt(byte[] buf, int offset, int length, long sector) {
-    run(dataDecrypt, buf, offset, length, sector);
+    pass().run(false, buf, offset, length, sector);
   }
 
-  private void run(Cipher data, byte[] buf, int offset, int length, long sector) {
-    if (length % SECTOR != 0 || offset < 0 || length < 0 || offset > buf.length - length) {
-      throw new IllegalArgumentException(
-          "XTS works on whole sectors inside the buffer: " + length + " bytes at " + offset + " of " + buf.length);
+  private Pass pass() {
+    Pass p = passes.get();
+    if (p == null) {
+      p = new Pass();
+      passes.set(p);
     }
-    for (int done = 0; done < length; ) {
-      int n = Math.min(length - done, tweaks.length);
-      int at = offset + done;
-      makeTweaks(sector + done / SECTOR, n / SECTOR);
-      xorTweaks(buf, at, n);
-      crypt(data, buf, at, n);
-      xorTweaks(buf, at, n);
-      done += n;
-    }
+    return p;
   }
 
-  /** Fills {@link #tweaks} for {@code count} sectors from {@code first}. */
-  private void makeTweaks(long first, int count) {
-    Arrays.fill(ivs, 0, count * BLOCK, (byte) 0);
-    for (int s = 0; s < count; s++) {
-      long n = first + s;
-      ivView.putLong(s * BLOCK, plain64 ? n : n & 0xffffffffL);
-    }
-    crypt(tweakEncrypt, ivs, 0, count * BLOCK);
-    for (int s = 0; s < count; s++) {
-      long lo = ivView.getLong(s * BLOCK);
-      long hi = ivView.getLong(s * BLOCK + 8);
-      for (int b = s * SECTOR, end = b + SECTOR; b < end; b += BLOCK) {
-        tweakView.putLong(b, lo);
-        tweakView.putLong(b + 8, hi);
-        // Times x in GF(2^128), byte 0 least significant: shift left, reduce by x^128 = x^7+x^2+x+1.
-        long carry = hi >> 63;
-        hi = (hi << 1) | (lo >>> 63);
-        lo = (lo << 1) ^ (carry & 0x87);
+  /** One thread's ciphers and the tweaks of its current run. */
+  private final class Pass {
+    private final Cipher dataEncrypt;
+    private final Cipher dataDecrypt;
+    private final Cipher tweakEncrypt;
+    /** Tweaks of the current run, one per 16-byte block. */
+    private final byte[] tweaks = new byte[RUN_SECTORS * SECTOR];
+    private final ByteBuffer tweakView = ByteBuffer.wrap(tweaks).order(ByteOrder.LITTLE_ENDIAN);
+    /** The encrypted IVs of the current run, one block per sector. */
+    private final byte[] ivs = new byte[RUN_SECTORS * BLOCK];
+    private final ByteBuffer ivView = ByteBuffer.wrap(ivs).order(ByteOrder.LITTLE_ENDIAN);
+
+    Pass() {
+      int half = key.length / 2;
+      SecretKeySpec data = new SecretKeySpec(key, 0, half, "AES");
+      SecretKeySpec tweak = new SecretKeySpec(key, half, half, "AES");
+      try {
+        dataEncrypt = Cipher.getInstance("AES/ECB/NoPadding");
+        dataEncrypt.init(Cipher.ENCRYPT_MODE, data);
+        dataDecrypt = Cipher.getInstance("AES/ECB/NoPadding");
+        dataDecrypt.init(Cipher.DECRYPT_MODE, data);
+        tweakEncrypt = Cipher.getInstance("AES/ECB/NoPadding");
+        tweakEncrypt.init(Cipher.ENCRYPT_MODE, tweak);
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("the JDK's AES/ECB/NoPadding is unusable", e);
       }
     }
-  }
 
-  private void xorTweaks(byte[] buf, int at, int n) {
-    ByteBuffer b = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < n; i += 8) {
-      b.putLong(at + i, b.getLong(at + i) ^ tweakView.getLong(i));
+    void run(boolean encrypt, byte[] buf, int offset, int length, long sector) {
+      if (length % SECTOR != 0 || offset < 0 || length < 0 || offset > buf.length - length) {
+        throw new IllegalArgumentException(
+            "XTS works on whole sectors inside the buffer: " + length + " bytes at " + offset + " of " + buf.length);
+      }
+      Cipher data = encrypt ? dataEncrypt : dataDecrypt;
+      for (int done = 0; done < length; ) {
+        int n = Math.min(length - done, tweaks.length);
+        int at = offset + done;
+        makeTweaks(sector + done / SECTOR, n / SECTOR);
+        xorTweaks(buf, at, n);
+        crypt(data, buf, at, n);
+        xorTweaks(buf, at, n);
+        done += n;
+      }
+    }
+
+    /** Fills {@link #tweaks} for {@code count} sectors from {@code first}. */
+    private void makeTweaks(long first, int count) {
+      Arrays.fill(ivs, 0, count * BLOCK, (byte) 0);
+      for (int s = 0; s < count; s++) {
+        long n = first + s;
+        ivView.putLong(s * BLOCK, plain64 ? n : n & 0xffffffffL);
+      }
+      crypt(tweakEncrypt, ivs, 0, count * BLOCK);
+      for (int s = 0; s < count; s++) {
+        long lo = ivView.getLong(s * BLOCK);
+        long hi = ivView.getLong(s * BLOCK + 8);
+        for (int b = s * SECTOR, end = b + SECTOR; b < end; b += BLOCK) {
+          tweakView.putLong(b, lo);
+          tweakView.putLong(b + 8, hi);
+          // Times x in GF(2^128), byte 0 least significant: shift left, reduce by x^128 = x^7+x^2+x+1.
+          long carry = hi >> 63;
+          hi = (hi << 1) | (lo >>> 63);
+          lo = (lo << 1) ^ (carry & 0x87);
+        }
+      }
+    }
+
+    private void xorTweaks(byte[] buf, int at, int n) {
+      ByteBuffer b = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < n; i += 8) {
+        b.putLong(at + i, b.getLong(at + i) ^ tweakView.getLong(i));
+      }
     }
   }
 

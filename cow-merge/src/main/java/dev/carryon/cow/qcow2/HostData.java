@@ -10,7 +10,8 @@ import java.nio.ByteBuffer;
  * sector cipher, whose IV is the host sector (so data moved to another host offset is encrypted
  * again, never copied as ciphertext). Encrypted I/O works on whole 512-byte sectors: a write that
  * covers part of a sector first reads and decrypts the sector, as QEMU's block layer does. The
- * metadata never passes through here: it is never encrypted.
+ * metadata never passes through here: it is never encrypted. Reads may run on several threads at
+ * once (never alongside a write).
  */
 final class HostData {
   /** Bytes encrypted or decrypted per step; bounds the scratch buffer. */
@@ -20,8 +21,8 @@ final class HostData {
   private final Storage storage;
   /** The payload cipher; null for an image that is not encrypted. */
   private final SectorCipher cipher;
-  /** Sectors on their way to or from the cipher. */
-  private byte[] scratch;
+  /** Each thread's sectors on their way to or from the cipher (reads may run on several threads). */
+  private final ThreadLocal<byte[]> scratch = new ThreadLocal<>();
 
   HostData(Storage storage, SectorCipher cipher) {
     this.storage = storage;
@@ -88,12 +89,14 @@ final class HostData {
     }
   }
 
-  /** The scratch buffer; every span is at most {@link #STEP} bytes. */
+  /** This thread's scratch buffer; every span is at most {@link #STEP} bytes. */
   private byte[] scratch() {
-    if (scratch == null) {
-      scratch = new byte[STEP];
+    byte[] s = scratch.get();
+    if (s == null) {
+      s = new byte[STEP];
+      scratch.set(s);
     }
-    return scratch;
+    return s;
   }
 
   private static int roundUp(int bytes) {

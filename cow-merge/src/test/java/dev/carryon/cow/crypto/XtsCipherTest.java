@@ -102,6 +102,39 @@ class XtsCipherTest {
     assertArrayEquals(data, whole);
   }
 
+  /** One instance used by several threads at once gives each the same bytes as alone. */
+  @Test
+  void threadsShareOneInstance() throws Exception {
+    byte[] key = new byte[64];
+    new Random(3).nextBytes(key);
+    XtsCipher xts = new XtsCipher(key, true);
+    byte[] data = new byte[64 * 512];
+    new Random(4).nextBytes(data);
+    byte[] expected = data.clone();
+    xts.encrypt(expected, 0, expected.length, 99);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      java.util.List<java.util.concurrent.Future<byte[]>> results = new java.util.ArrayList<>();
+      for (int t = 0; t < 32; t++) {
+        results.add(pool.submit(() -> {
+          byte[] mine = data.clone();
+          for (int round = 0; round < 20; round++) {
+            xts.encrypt(mine, 0, mine.length, 99);
+            if (round < 19) {
+              xts.decrypt(mine, 0, mine.length, 99);
+            }
+          }
+          return mine;
+        }));
+      }
+      for (java.util.concurrent.Future<byte[]> r : results) {
+        assertArrayEquals(expected, r.get());
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
   /** plain takes the low 32 bits of the sector number, plain64 all 64: they part at 2^32. */
   @Test
   void plainWrapsAt2To32Sectors() {
