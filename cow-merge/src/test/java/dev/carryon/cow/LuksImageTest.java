@@ -61,7 +61,7 @@ class LuksImageTest {
       String id = (String) c[1];
       String spec = QemuSecrets.spec(image, id);
       byte[] qemu = QemuSecrets.raw(spec, dir);
-      byte[] ours = engineRaw(image, QemuSecrets.engine(image, id));
+      byte[] ours = MergeOracleTest.engineRaw(image, QemuSecrets.engine(image, id));
       assertArrayEquals(qemu, ours, image + " with " + id + ": " + MergeOracleTest.firstDifference(qemu, ours));
       assertEquals(
           QemuMaps.normalize(QemuMaps.parse(QemuSecrets.img("map", "--output=json", spec).out()), Set.of()),
@@ -132,7 +132,7 @@ class LuksImageTest {
     // QEMU writes with the key; the engine reads what QEMU reads.
     QemuSecrets.io(spec, "write -P 0x71 4k 8k", "write -P 0x72 1M 200k", "write -P 0x73 " + (SIZE - 512) + " 512");
     byte[] qemu = QemuSecrets.raw(spec, dir);
-    byte[] ours = engineRaw(out, secrets);
+    byte[] ours = MergeOracleTest.engineRaw(out, secrets);
     assertArrayEquals(qemu, ours, MergeOracleTest.firstDifference(qemu, ours));
 
     // The engine writes (whole and partial clusters, partial sectors, zeros); QEMU reads it back.
@@ -149,7 +149,7 @@ class LuksImageTest {
     assertEquals(0, check.exit(), "qemu-img check after the engine wrote\n" + check.out());
     assertTrue(Checker.check(out).isClean(), "our check after the engine wrote: " + Checker.check(out));
     qemu = QemuSecrets.raw(spec, dir);
-    ours = engineRaw(out, secrets);
+    ours = MergeOracleTest.engineRaw(out, secrets);
     assertArrayEquals(qemu, ours, MergeOracleTest.firstDifference(qemu, ours));
   }
 
@@ -218,9 +218,9 @@ class LuksImageTest {
         image.write(ByteBuffer.wrap(sector), 65536);
       }
     }
-    assertTrue(contains(Files.readAllBytes(plain), marker), "the search finds the marker in a plain image");
-    assertFalse(contains(Files.readAllBytes(one), marker));
-    assertFalse(contains(Files.readAllBytes(two), marker));
+    assertTrue(indexOf(Files.readAllBytes(plain), marker) >= 0, "the search finds the marker in a plain image");
+    assertEquals(-1, indexOf(Files.readAllBytes(one), marker));
+    assertEquals(-1, indexOf(Files.readAllBytes(two), marker));
     long host = hostOf(one, 65536);
     assertEquals(host, hostOf(two, 0));
     long elsewhere = hostOf(two, 65536);
@@ -229,7 +229,7 @@ class LuksImageTest {
     assertFalse(java.util.Arrays.equals(stored(two, host), stored(two, elsewhere)), "same key and data, other sector");
     QemuSecrets.io(QemuSecrets.spec(two, BETA), "read -P 0 " + marker.length + " " + (512 - marker.length),
         "read -P 0 " + (65536 + marker.length) + " " + (512 - marker.length));
-    byte[] view = engineRaw(two, secrets);
+    byte[] view = MergeOracleTest.engineRaw(two, secrets);
     assertArrayEquals(sector, java.util.Arrays.copyOfRange(view, 0, 512));
     assertArrayEquals(sector, java.util.Arrays.copyOfRange(view, 65536, 65536 + 512));
   }
@@ -250,14 +250,6 @@ class LuksImageTest {
     Path to = dir.resolve(image.getFileName());
     Files.copy(image, to, StandardCopyOption.REPLACE_EXISTING);
     return to;
-  }
-
-  static byte[] engineRaw(Path image, ImageSecrets secrets) throws Exception {
-    try (ImageChain chain = ImageChain.open(image, null, secrets)) {
-      ByteBuffer b = ByteBuffer.allocate((int) chain.virtualSize());
-      chain.read(b, 0);
-      return b.array();
-    }
   }
 
   private static ByteBuffer fill(int value, int length) {
@@ -281,7 +273,8 @@ class LuksImageTest {
     }
   }
 
-  private static boolean contains(byte[] haystack, byte[] needle) {
+  /** Where {@code needle} first occurs in {@code haystack}, or -1. */
+  static int indexOf(byte[] haystack, byte[] needle) {
     outer:
     for (int i = 0; i + needle.length <= haystack.length; i++) {
       for (int j = 0; j < needle.length; j++) {
@@ -289,8 +282,8 @@ class LuksImageTest {
           continue outer;
         }
       }
-      return true;
+      return i;
     }
-    return false;
+    return -1;
   }
 }

@@ -122,7 +122,7 @@ class LuksMergeTest {
     Path target = paths[layout.target];
     String topSpec = spec(paths, ids, n - 1);
     byte[] view = QemuSecrets.raw(topSpec, dir);
-    byte[] ours = LuksImageTest.engineRaw(top, secrets);
+    byte[] ours = MergeOracleTest.engineRaw(top, secrets);
     assertArrayEquals(view, ours, "guest view of " + layout + ": " + MergeOracleTest.firstDifference(view, ours));
 
     // Expected: qemu-img commit of a copy of the top rebased onto a copy of the target.
