@@ -3,7 +3,6 @@ package dev.carryon.cow.crypto;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.GeneralSecurityException;
-import java.util.Arrays;
 import javax.crypto.Cipher;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -14,8 +13,9 @@ import javax.crypto.spec.SecretKeySpec;
  * Sectors are whole blocks, so ciphertext stealing never arises.
  *
  * <p>To keep the JDK's AES (and its AES-NI intrinsics) busy with long runs, a call computes the
- * tweaks of all its sectors first, then XORs, encrypts the whole run in one ECB call and XORs
- * again. Thread-safe: each thread works with its own AES instances and buffers.
+ * tweaks of all its sectors first, then XORs, encrypts the whole run in one ECB call into a
+ * buffer of its own (in place, the JDK would copy the input first) and XORs again on the way
+ * back. Thread-safe: each thread works with its own AES instances and buffers.
  */
 final class XtsCipher implements SectorCipher {
   private static final int BLOCK = 16;
@@ -68,9 +68,14 @@ final class XtsCipher implements SectorCipher {
     /** Tweaks of the current run, one per 16-byte block. */
     private final byte[] tweaks = new byte[RUN_SECTORS * SECTOR];
     private final ByteBuffer tweakView = ByteBuffer.wrap(tweaks).order(ByteOrder.LITTLE_ENDIAN);
-    /** The encrypted IVs of the current run, one block per sector. */
+    /** The run after AES, before the second XOR. */
+    private final byte[] crypted = new byte[RUN_SECTORS * SECTOR];
+    private final ByteBuffer cryptedView = ByteBuffer.wrap(crypted).order(ByteOrder.LITTLE_ENDIAN);
+    /** The IVs of the current run, one block per sector, and the same encrypted. */
     private final byte[] ivs = new byte[RUN_SECTORS * BLOCK];
+    private final byte[] encryptedIvs = new byte[RUN_SECTORS * BLOCK];
     private final ByteBuffer ivView = ByteBuffer.wrap(ivs).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer encryptedIvView = ByteBuffer.wrap(encryptedIvs).order(ByteOrder.LITTLE_ENDIAN);
 
     Pass() {
       int half = key.length / 2;
@@ -98,24 +103,29 @@ final class XtsCipher implements SectorCipher {
         int n = Math.min(length - done, tweaks.length);
         int at = offset + done;
         makeTweaks(sector + done / SECTOR, n / SECTOR);
-        xorTweaks(buf, at, n);
-        crypt(data, buf, at, n);
-        xorTweaks(buf, at, n);
+        ByteBuffer b = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i += 8) {
+          b.putLong(at + i, b.getLong(at + i) ^ tweakView.getLong(i));
+        }
+        crypt(data, buf, at, n, crypted);
+        for (int i = 0; i < n; i += 8) {
+          b.putLong(at + i, cryptedView.getLong(i) ^ tweakView.getLong(i));
+        }
         done += n;
       }
     }
 
     /** Fills {@link #tweaks} for {@code count} sectors from {@code first}. */
     private void makeTweaks(long first, int count) {
-      Arrays.fill(ivs, 0, count * BLOCK, (byte) 0);
       for (int s = 0; s < count; s++) {
         long n = first + s;
         ivView.putLong(s * BLOCK, plain64 ? n : n & 0xffffffffL);
+        ivView.putLong(s * BLOCK + 8, 0);
       }
-      crypt(tweakEncrypt, ivs, 0, count * BLOCK);
+      crypt(tweakEncrypt, ivs, 0, count * BLOCK, encryptedIvs);
       for (int s = 0; s < count; s++) {
-        long lo = ivView.getLong(s * BLOCK);
-        long hi = ivView.getLong(s * BLOCK + 8);
+        long lo = encryptedIvView.getLong(s * BLOCK);
+        long hi = encryptedIvView.getLong(s * BLOCK + 8);
         for (int b = s * SECTOR, end = b + SECTOR; b < end; b += BLOCK) {
           tweakView.putLong(b, lo);
           tweakView.putLong(b + 8, hi);
@@ -126,18 +136,12 @@ final class XtsCipher implements SectorCipher {
         }
       }
     }
-
-    private void xorTweaks(byte[] buf, int at, int n) {
-      ByteBuffer b = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
-      for (int i = 0; i < n; i += 8) {
-        b.putLong(at + i, b.getLong(at + i) ^ tweakView.getLong(i));
-      }
-    }
   }
 
-  private static void crypt(Cipher cipher, byte[] buf, int at, int n) {
+  /** AES-ECB of {@code n} bytes of {@code buf} from {@code at} into the start of {@code out}. */
+  private static void crypt(Cipher cipher, byte[] buf, int at, int n, byte[] out) {
     try {
-      cipher.doFinal(buf, at, n, buf, at);
+      cipher.doFinal(buf, at, n, out, 0);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES/ECB failed on " + n + " bytes", e);
     }
