@@ -234,6 +234,37 @@ class LuksImageTest {
     assertArrayEquals(sector, java.util.Arrays.copyOfRange(view, 65536, 65536 + 512));
   }
 
+  /**
+   * Metadata work needs no secret: leaked refcounts are repaired and the backing file renamed in
+   * a locked image, whose encryption header survives the rewrite of the header cluster.
+   */
+  @Test
+  void metadataChangesNeedNoSecret() throws Exception {
+    Path base = dir.resolve("base.qcow2");
+    Path top = dir.resolve("top.qcow2");
+    Qcow2Creator.create(base, SIZE, null, null, 65536, 3, Encryption.luks(QemuSecrets.secret(BETA)));
+    Qcow2Creator.create(top, -1, "base.qcow2", "qcow2", 4096, 3, Encryption.luks(QemuSecrets.secret(ALPHA)));
+    QemuSecrets.io(QemuSecrets.spec(top, ALPHA, BETA), "write -P 0x61 0 64k", "write -P 0x62 1M 8k");
+    try (ImagePatch p = new ImagePatch(top)) {
+      p.unmap(4096);
+      p.unmap(8192);
+    }
+    Qemu.Result leaky = QemuSecrets.check(QemuSecrets.spec(top, ALPHA, BETA));
+    assertEquals(3, leaky.exit(), "qemu-img check sees the leaks\n" + leaky.out());
+    CheckReport repaired = Checker.check(top, true);
+    assertEquals(2, repaired.leaksFixed(), repaired.toString());
+    assertTrue(repaired.isClean(), repaired.toString());
+
+    Path moved = Files.createDirectory(dir.resolve("moved"));
+    Files.move(base, moved.resolve("base.qcow2"));
+    Qcow2Creator.rebaseUnsafe(top, "moved/base.qcow2", "qcow2");
+    assertEquals("true", QemuInfo.of(top).get("encrypted"));
+    String spec = QemuSecrets.spec(top, ALPHA, BETA);
+    Qemu.Result check = QemuSecrets.check(spec);
+    assertEquals(0, check.exit(), check.out());
+    QemuSecrets.io(spec, "read -P 0x61 0 4k", "read -P 0 4k 8k", "read -P 0x61 12k 52k", "read -P 0x62 1M 8k");
+  }
+
   @Test
   void encryptedImagesNeedWholeSectorsOfVirtualSize() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

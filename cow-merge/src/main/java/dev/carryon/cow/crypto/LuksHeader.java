@@ -25,7 +25,7 @@ import java.util.Arrays;
  * space the container gives the header, before anything is allocated for it.
  */
 final class LuksHeader {
-  /** The container, for messages. */
+  /** The container, for messages; null for a header being made. */
   final Path file;
   String cipherName;
   /** The whole mode, e.g. "xts-plain64". */

@@ -327,7 +327,6 @@ final class Qcow2Image implements DiskImage {
     if (!storage.isWritable()) {
       throw new ImageException(path(), "the image is open read-only");
     }
-    prepareRead();
     if ((header.incompatible & INCOMPAT_DIRTY) != 0) {
       throw new ImageFormatException(
           path(), "the image is dirty (lazy refcounts were not written back); run qemu-img check -r all first");
@@ -366,6 +365,7 @@ final class Qcow2Image implements DiskImage {
   public void prepareWrite(long guestOffset, long length) throws IOException {
     checkRange(guestOffset, length);
     checkWritable();
+    prepareRead();
     long perTableBytes = tables.perTable * clusterSize;
     for (long i = guestOffset / perTableBytes; i * perTableBytes < guestOffset + length; i++) {
       tables.table(i);
@@ -394,6 +394,7 @@ final class Qcow2Image implements DiskImage {
   @Override
   public void write(ByteBuffer src, long guestOffset) throws IOException {
     checkRange(guestOffset, src.remaining());
+    prepareRead();
     changing(() -> writeData(src, guestOffset));
   }
 
@@ -507,6 +508,8 @@ final class Qcow2Image implements DiskImage {
   @Override
   public void writeZeroes(long guestOffset, long length) throws IOException {
     checkRange(guestOffset, length);
+    // Zeros may become written sectors (part of a cluster, version 2): encrypted like any data.
+    prepareRead();
     changing(() -> zeroRange(guestOffset, length));
   }
 
