@@ -7,7 +7,11 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 # qemu-system-gui: QEMU's gtk window; xvfb and imagemagick: the tests' X screen and its pictures.
 # (testdata/build-qemu-root.sh installs debootstrap for the second QEMU version.)
-scripts/ensure-packages.sh qemu-system-x86 qemu-utils qemu-system-gui xvfb imagemagick
+# fdisk, lvm2, xfsprogs, libguestfs-tools: the export tests' partitioned disks and the other reader.
+scripts/ensure-packages.sh qemu-system-x86 qemu-utils qemu-system-gui xvfb imagemagick \
+  fdisk lvm2 xfsprogs libguestfs-tools
+# supermin builds libguestfs' appliance from the host's kernel: a container may have none.
+ls /boot/vmlinuz-* >/dev/null 2>&1 || scripts/ensure-packages.sh linux-image-amd64
 ./mvnw -B verify "$@"
 ran=$(cat ./*/target/surefire-reports/*.txt 2>/dev/null \
   | sed -n 's/^Tests run: \([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')
