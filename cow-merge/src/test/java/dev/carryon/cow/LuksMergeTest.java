@@ -29,7 +29,10 @@ class LuksMergeTest {
   /** A master key two layouts share. */
   static final byte[] SHARED_KEY = new byte[Encryption.MASTER_KEY_BYTES];
 
-  /** A target made by qemu-img's own LUKS code, once for the class (it costs seconds). */
+  /**
+   * A target made by qemu-img's own LUKS code, once for the class (it costs seconds), with
+   * extended L2 entries: merged pieces land in 2 KiB subclusters.
+   */
   @TempDir static Path made;
 
   static Path qemuTarget;
@@ -69,7 +72,8 @@ class LuksMergeTest {
             new Layout("encrypted into encrypted, one master key",
                 List.of(new Layer(BETA, 65536, false, true), new Layer(ALPHA, 65536, false, true)), 0),
             new Layout("4K encrypted top into 64K encrypted target", List.of(Layer.luks(BETA, 65536), Layer.luks(ALPHA, 4096)), 0),
-            new Layout("into a QEMU-made encrypted target", List.of(new Layer(GAMMA, 65536, true, false), Layer.luks(ALPHA, 16384)), 0),
+            new Layout("into a QEMU-made encrypted target with extended L2 entries",
+                List.of(new Layer(GAMMA, 65536, true, false), Layer.luks(ALPHA, 16384)), 0),
             new Layout("target over an encrypted backing file",
                 List.of(Layer.luks(GAMMA, 65536), Layer.luks(BETA, 16384), Layer.luks(ALPHA, 65536)), 1),
             new Layout("encrypted top not over its target",
@@ -89,7 +93,7 @@ class LuksMergeTest {
   static void qemuMadeTarget() {
     new java.util.Random(3).nextBytes(SHARED_KEY);
     qemuTarget = made.resolve("qemu-target.qcow2");
-    QemuSecrets.create(qemuTarget, SIZE, GAMMA, "");
+    QemuSecrets.create(qemuTarget, SIZE, GAMMA, "extended_l2=on");
   }
 
   @ParameterizedTest(name = "{0}")
