@@ -53,8 +53,6 @@ final class LuksFormat {
   static final int SECTOR = 512;
   /** Key material starts here and each slot's area is a multiple of it, in bytes. */
   static final int KEY_SLOT_ALIGNMENT = 4096;
-  /** QEMU's floor for PBKDF2 iterations, of the slots and of the master-key digest. */
-  static final int MIN_ITERATIONS = 1000;
   /**
    * Largest key material of one slot this reader accepts (QEMU writes 256,000 bytes for a
    * 64-byte key): a crafted stripe count cannot make it allocate more.
