@@ -159,6 +159,15 @@ class LuksBadInputTest {
   }
 
   @Test
+  void hostileIterationCounts() throws Exception {
+    putInt(slot(0) + 4, -1);
+    expect(ImageFormatException.class, "key slot 0 asks for 4294967295 PBKDF2 iterations, more than the 100000000");
+    putInt(slot(0) + 4, 1000);
+    putInt(luks + MK_ITERATIONS, 200_000_000);
+    expect(ImageFormatException.class, "master key digest asks for 200000000 PBKDF2 iterations");
+  }
+
+  @Test
   void payloadOverTheHeader() throws Exception {
     putInt(luks + PAYLOAD_OFFSET, 4);
     expect(ImageFormatException.class, "payload offset (4 sectors) overlaps the header (8 sectors)");

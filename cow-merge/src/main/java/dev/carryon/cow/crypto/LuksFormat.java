@@ -54,6 +54,12 @@ final class LuksFormat {
   /** Key material starts here and each slot's area is a multiple of it, in bytes. */
   static final int KEY_SLOT_ALIGNMENT = 4096;
   /**
+   * Most PBKDF2 iterations of a slot or of the master-key digest this reader runs: QEMU's default
+   * (two seconds' worth) makes a few million on today's machines; a crafted header could otherwise
+   * keep an unlock busy for hours.
+   */
+  static final long MAX_ITERATIONS = 100_000_000;
+  /**
    * Largest key material of one slot this reader accepts (QEMU writes 256,000 bytes for a
    * 64-byte key): a crafted stripe count cannot make it allocate more.
    */

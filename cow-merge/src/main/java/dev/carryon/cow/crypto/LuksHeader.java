@@ -144,8 +144,9 @@ final class LuksHeader {
 
   /**
    * QEMU's checks (iterations, slot states, slots inside the payload offset and apart from the
-   * header and from each other), then: the key material of every enabled slot lies inside the
-   * area the container gives, and is of a size this reader allocates.
+   * header and from each other), then: iteration counts and the key material of every enabled
+   * slot are of a size this reader runs and allocates, the material inside the area the container
+   * gives.
    */
   private void validateLayout(long areaLength) throws ImageFormatException {
     long headerSectors = KEY_SLOT_ALIGNMENT / SECTOR;
@@ -155,6 +156,10 @@ final class LuksHeader {
     }
     if (mkDigestIterations == 0) {
       throw corrupt("master key digest iteration count is zero");
+    }
+    if (mkDigestIterations > MAX_ITERATIONS) {
+      throw corrupt("master key digest asks for " + mkDigestIterations + " PBKDF2 iterations, more than the "
+          + MAX_ITERATIONS + " this reader runs");
     }
     for (int i = 0; i < KEY_SLOTS; i++) {
       KeySlot s = slots[i];
@@ -167,6 +172,10 @@ final class LuksHeader {
       }
       if (s.enabled() && s.iterations == 0) {
         throw corrupt(slot + " iteration count is zero");
+      }
+      if (s.enabled() && s.iterations > MAX_ITERATIONS) {
+        throw corrupt(slot + " asks for " + s.iterations + " PBKDF2 iterations, more than the " + MAX_ITERATIONS
+            + " this reader runs");
       }
       if (s.keyMaterialSector < headerSectors) {
         throw corrupt(slot + " key material (sector " + s.keyMaterialSector + ") overlaps the header");
