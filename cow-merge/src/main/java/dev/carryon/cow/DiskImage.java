@@ -26,11 +26,19 @@ public interface DiskImage extends Closeable {
     return open(path, null, writable);
   }
 
-  /** Opens the image at {@code path} as {@code format} (null: probe). */
+  /** Opens the image at {@code path} as {@code format} (null: probe); an encrypted one opens locked. */
   static DiskImage open(Path path, ImageFormat format, boolean writable) throws IOException {
+    return open(path, format, writable, ImageSecrets.NONE);
+  }
+
+  /**
+   * Opens the image at {@code path} as {@code format} (null: probe), unlocking an encrypted one
+   * with its secret from {@code secrets}; a wrong secret is refused ({@link ImageKeyException}).
+   */
+  static DiskImage open(Path path, ImageFormat format, boolean writable, ImageSecrets secrets) throws IOException {
     Storage storage = writable ? FileStorage.openReadWrite(path) : FileStorage.openReadOnly(path);
     try {
-      return open(storage, format);
+      return open(storage, format, secrets);
     } catch (IOException | RuntimeException e) {
       storage.close();
       throw e;
@@ -39,11 +47,23 @@ public interface DiskImage extends Closeable {
 
   /**
    * Opens the image in {@code storage} as {@code format} (null: probe); writable when the storage
-   * is. The image owns the storage from now on and closes it.
+   * is; an encrypted one opens locked. The image owns the storage from now on and closes it.
    */
   static DiskImage open(Storage storage, ImageFormat format) throws IOException {
+    return open(storage, format, ImageSecrets.NONE);
+  }
+
+  /**
+   * {@link #open(Storage, ImageFormat)}, unlocking an encrypted image with its secret from {@code
+   * secrets} (asked for {@code storage.path()}); a wrong secret is refused ({@link
+   * ImageKeyException}) and the storage stays the caller's.
+   */
+  static DiskImage open(Storage storage, ImageFormat format, ImageSecrets secrets) throws IOException {
     ImageFormat f = format != null ? format : probe(storage);
-    return f == ImageFormat.QCOW2 ? Qcow2.open(storage) : Raw.open(storage);
+    if (f == ImageFormat.RAW) {
+      return Raw.open(storage);
+    }
+    return Qcow2.open(storage, secrets);
   }
 
   /** The format of the image in {@code storage}: qcow2 when it starts with the qcow2 magic. */
@@ -66,6 +86,17 @@ public interface DiskImage extends Closeable {
   String backingFormat();
 
   boolean isWritable();
+
+  /** Whether guest data is stored encrypted (qcow2 with LUKS). */
+  default boolean isEncrypted() {
+    return false;
+  }
+
+  /**
+   * Refuses, changing nothing, when this layer's data cannot be read or written: an encrypted
+   * image opened without its secret ({@link ImageKeyException}).
+   */
+  default void prepareRead() throws IOException {}
 
   /** Reads of bytes this layer does not define go to {@code backing} from now on. */
   void attachBacking(DiskImage backing);

@@ -35,9 +35,17 @@ public final class ImageChain implements Closeable {
 
   /** Opens {@code top} as {@code format} (null: probe) and its whole backing chain read-only. */
   public static ImageChain open(Path top, ImageFormat format) throws IOException {
-    DiskImage image = DiskImage.open(top, format, false);
+    return open(top, format, ImageSecrets.NONE);
+  }
+
+  /**
+   * Opens {@code top} as {@code format} (null: probe) and its whole backing chain read-only,
+   * unlocking each encrypted layer with its secret from {@code secrets}.
+   */
+  public static ImageChain open(Path top, ImageFormat format, ImageSecrets secrets) throws IOException {
+    DiskImage image = DiskImage.open(top, format, false, secrets);
     try {
-      return over(image);
+      return over(image, secrets);
     } catch (IOException | RuntimeException e) {
       image.close();
       throw e;
@@ -50,6 +58,14 @@ public final class ImageChain implements Closeable {
    * {@code top} too.
    */
   public static ImageChain over(DiskImage top) throws IOException {
+    return over(top, ImageSecrets.NONE);
+  }
+
+  /**
+   * {@link #over(DiskImage)}, unlocking each encrypted backing layer with its secret from {@code
+   * secrets}; a wrong secret is refused naming the backing file.
+   */
+  public static ImageChain over(DiskImage top, ImageSecrets secrets) throws IOException {
     List<DiskImage> layers = new ArrayList<>();
     layers.add(top);
     Set<Path> seen = new LinkedHashSet<>();
@@ -76,7 +92,9 @@ public final class ImageChain implements Closeable {
         }
         DiskImage backing;
         try {
-          backing = DiskImage.open(next, format, false);
+          backing = DiskImage.open(next, format, false, secrets);
+        } catch (ImageKeyException e) {
+          throw e;
         } catch (ImageException e) {
           throw new BackingChainException(layer.path(), "its backing file is unusable: " + e.getMessage(), e);
         }

@@ -45,15 +45,26 @@ public final class Merger {
 
   /** Merges {@code top}'s own clusters into {@code target}, opening its backing chain by name. */
   public static MergeResult merge(Path top, Path target, ProgressListener progress) throws IOException {
+    return merge(top, target, ImageSecrets.NONE, progress);
+  }
+
+  /**
+   * Merges {@code top}'s own clusters into {@code target}, opening its backing chain by name and
+   * unlocking every encrypted image (top, target, target's backing files) with its secret from
+   * {@code secrets}. Either side or both may be encrypted, with the same key or not: the data is
+   * decrypted from the top and encrypted again for the target, whose IVs are its own host sectors.
+   */
+  public static MergeResult merge(Path top, Path target, ImageSecrets secrets, ProgressListener progress)
+      throws IOException {
     if (Files.isSameFile(top, target)) {
       throw new ImageMismatchException(target, "cannot merge an image into itself");
     }
-    try (DiskImage source = DiskImage.open(top, false)) {
-      DiskImage sink = DiskImage.open(target, true);
+    try (DiskImage source = DiskImage.open(top, null, false, secrets)) {
+      DiskImage sink = DiskImage.open(target, null, true, secrets);
       // The target's backing chain fills in partly written clusters; it is only read.
       ImageChain targetChain;
       try {
-        targetChain = ImageChain.over(sink);
+        targetChain = ImageChain.over(sink, secrets);
       } catch (IOException | RuntimeException e) {
         sink.close();
         throw e;
@@ -79,6 +90,11 @@ public final class Merger {
       throw new ImageMismatchException(
           sink.path(), "virtual size " + sink.virtualSize() + " differs from " + top.path()
               + " (" + top.virtualSize() + "); refusing to merge");
+    }
+    // An encrypted image opened without its secret is refused here, before anything is written.
+    top.prepareRead();
+    for (DiskImage layer : target.layers()) {
+      layer.prepareRead();
     }
     List<Extent> extents = top.mapLayer(0, top.virtualSize());
     long total = 0;

@@ -25,7 +25,20 @@ public final class Qcow2Creator {
   }
 
   /**
+   * Creates an empty, unencrypted qcow2 image at {@code out}, which must not exist; on failure
+   * nothing is left. See {@link #create(Path, long, String, String, int, int, Encryption)}.
+   */
+  public static void create(
+      Path out, long virtualSize, String backingFile, String backingFormat, int clusterSize, int version)
+      throws IOException {
+    create(out, virtualSize, backingFile, backingFormat, clusterSize, version, null);
+  }
+
+  /**
    * Creates an empty qcow2 image at {@code out}, which must not exist; on failure nothing is left.
+   * With {@code encryption}, like {@code qemu-img create -o
+   * encrypt.format=luks,encrypt.key-secret=...}: the backing file may be encrypted or not, with
+   * another secret or the same; it is only looked at, never unlocked.
    *
    * @param virtualSize guest size in bytes; negative takes the backing file's size
    * @param backingFile name recorded in the header (relative names are relative to {@code out}'s
@@ -33,10 +46,11 @@ public final class Qcow2Creator {
    * @param backingFormat "qcow2" or "raw"; null probes the backing file and records what it is
    * @param clusterSize a power of two from 512 to 2 MiB
    * @param version 3 (compat=1.1) or 2 (compat=0.10)
+   * @param encryption LUKS encryption of the new image's data, or null for none
    */
   public static void create(
-      Path out, long virtualSize, String backingFile, String backingFormat, int clusterSize, int version)
-      throws IOException {
+      Path out, long virtualSize, String backingFile, String backingFormat, int clusterSize, int version,
+      Encryption encryption) throws IOException {
     long size = virtualSize;
     String format = backingFormat;
     if (backingFile != null) {
@@ -54,12 +68,22 @@ public final class Qcow2Creator {
     // Created outside the try: a file that was already there is not ours to delete.
     Storage storage = FileStorage.create(out);
     try (Storage s = storage) {
-      create(s, size, backingFile, format, clusterSize, version);
+      create(s, size, backingFile, format, clusterSize, version, encryption);
     } catch (IOException | RuntimeException e) {
       WritePoints.reach(out, "delete incomplete image");
       Files.deleteIfExists(out);
       throw e;
     }
+  }
+
+  /**
+   * Writes an empty, unencrypted qcow2 image into the empty {@code out}, which stays open; see
+   * {@link #create(Storage, long, String, String, int, int, Encryption)}.
+   */
+  public static void create(
+      Storage out, long virtualSize, String backingFile, String backingFormat, int clusterSize, int version)
+      throws IOException {
+    create(out, virtualSize, backingFile, backingFormat, clusterSize, version, null);
   }
 
   /**
@@ -72,17 +96,18 @@ public final class Qcow2Creator {
    * @param backingFormat "qcow2" or "raw", needed with a backing file
    * @param clusterSize a power of two from 512 to 2 MiB
    * @param version 3 (compat=1.1) or 2 (compat=0.10)
+   * @param encryption LUKS encryption of the new image's data, or null for none
    */
   public static void create(
-      Storage out, long virtualSize, String backingFile, String backingFormat, int clusterSize, int version)
-      throws IOException {
+      Storage out, long virtualSize, String backingFile, String backingFormat, int clusterSize, int version,
+      Encryption encryption) throws IOException {
     if (backingFile != null) {
       if (backingFormat == null) {
         throw new IllegalArgumentException(out.path() + ": a backing format is needed with backing file '" + backingFile + "'");
       }
       formatOf(out.path(), backingFormat);
     }
-    Qcow2.create(out, virtualSize, backingFile, backingFile == null ? null : backingFormat, clusterSize, version);
+    Qcow2.create(out, virtualSize, backingFile, backingFile == null ? null : backingFormat, clusterSize, version, encryption);
   }
 
   /**

@@ -33,14 +33,7 @@ class MergeCrashTest {
     Qemu.img("create", "-q", "-f", "qcow2", "-o", "cluster_size=4K", base.toString(), "16M");
     Qemu.io(base, "write -P 1 0 7900k", "write -P 5 1536k 8k");
     Qemu.img("create", "-q", "-f", "qcow2", "-o", "cluster_size=16K", "-b", GrowingMerge.BASE, "-F", "qcow2", top.toString());
-    // Overwrites, a new L2 table in the target (past 2 MiB), zeros over data, a partial cluster.
-    Qemu.io(top, "write -P 2 64k 48k", "write -P 3 2560k 64k", "write -z 1536k 16k", "write -P 4 3M 512", "write -P 6 900k 200k");
-    // And changes scattered over the whole disk, in place and in new clusters, in many L2 tables.
-    List<String> scattered = new ArrayList<>();
-    for (int i = 0; i < SCATTERED; i++) {
-      scattered.add("write -P " + (16 + i) + " " + (i * 263L + 17) % 1024 * 16384 + " 16k");
-    }
-    Qemu.io(top, scattered.toArray(String[]::new));
+    Qemu.io(top, topWrites());
     Path full = cutAtEveryPoint(template, 4096);
     assertTrue(
         Checker.check(full.resolve(GrowingMerge.BASE)).imageEndOffset() > 2048L * 4096,
@@ -59,27 +52,64 @@ class MergeCrashTest {
   }
 
   /**
-   * Merges the template's top into its base once in full (counting the write points), then in a
-   * child JVM cut at each point (or 200 spread over them); returns the folder of the full merge.
+   * The same over images both encrypted with one secret: encryption changes the bytes written,
+   * not their order. Fewer cuts, spread over the merge: each costs a child JVM and QEMU's unlock.
    */
+  @Test
+  void everyCutOfAnEncryptedMergeLeavesAConsistentTarget() throws Exception {
+    Path template = Files.createDirectory(dir.resolve("template"));
+    Path base = template.resolve(GrowingMerge.BASE);
+    Path top = template.resolve(GrowingMerge.TOP);
+    Encryption alpha = Encryption.luks(QemuSecrets.secret(QemuSecrets.ALPHA));
+    Qcow2Creator.create(base, 16L << 20, null, null, 4096, 3, alpha);
+    QemuSecrets.io(QemuSecrets.spec(base, QemuSecrets.ALPHA), "write -P 1 0 7900k", "write -P 5 1536k 8k");
+    Qcow2Creator.create(top, -1, GrowingMerge.BASE, "qcow2", 16384, 3, alpha);
+    QemuSecrets.io(QemuSecrets.spec(top, QemuSecrets.ALPHA, QemuSecrets.ALPHA), topWrites());
+    cutAtEveryPoint(template, 4096, QemuSecrets.ALPHA, 24);
+  }
+
+  /**
+   * The top's changes over a 16 MiB base of 4 KiB clusters: overwrites, a new L2 table in the
+   * target (past 2 MiB), zeros over data, a partial cluster, and changes scattered over the whole
+   * disk, in place and in new clusters, in many L2 tables.
+   */
+  private static String[] topWrites() {
+    List<String> writes = new ArrayList<>(List.of(
+        "write -P 2 64k 48k", "write -P 3 2560k 64k", "write -z 1536k 16k", "write -P 4 3M 512", "write -P 6 900k 200k"));
+    for (int i = 0; i < SCATTERED; i++) {
+      writes.add("write -P " + (16 + i) + " " + (i * 263L + 17) % 1024 * 16384 + " 16k");
+    }
+    return writes.toArray(String[]::new);
+  }
+
   private Path cutAtEveryPoint(Path template, int cluster) throws Exception {
-    byte[] old = MergeOracleTest.qemuRaw(template.resolve(GrowingMerge.BASE));
+    return cutAtEveryPoint(template, cluster, null, 200);
+  }
+
+  /**
+   * Merges the template's top into its base once in full (counting the write points), then in a
+   * child JVM cut at each point (or {@code maxCuts} spread over them); returns the folder of the
+   * full merge. With {@code secretId}, both images are encrypted with that secret.
+   */
+  private Path cutAtEveryPoint(Path template, int cluster, String secretId, int maxCuts) throws Exception {
+    byte[] old = view(template.resolve(GrowingMerge.BASE), secretId);
     Path full = GrowingMerge.copy(template, dir.resolve("full"));
     WritePoints.watch(full);
     long points;
     try {
-      Merger.merge(full.resolve(GrowingMerge.TOP), full.resolve(GrowingMerge.BASE), ProgressListener.NONE);
+      Merger.merge(full.resolve(GrowingMerge.TOP), full.resolve(GrowingMerge.BASE),
+          secretId == null ? ImageSecrets.NONE : ImageSecrets.of(QemuSecrets.secret(secretId)), ProgressListener.NONE);
       points = WritePoints.reached();
     } finally {
       WritePoints.watch(null);
     }
-    byte[] merged = MergeOracleTest.qemuRaw(full.resolve(GrowingMerge.BASE));
+    byte[] merged = view(full.resolve(GrowingMerge.BASE), secretId);
     System.out.println("merge write points: " + points);
     // Pieces that land side by side in the target go out as one write: fewer points, same steps.
     assertTrue(points >= 40, "the merge has many write points: " + points);
     assertFalse(Arrays.equals(old, merged));
 
-    for (long k : sample(points)) {
+    for (long k : sample(points, maxCuts)) {
       Path run = GrowingMerge.copy(template, dir.resolve("cut" + k));
       ProcessBuilder child =
           new ProcessBuilder(
@@ -88,7 +118,8 @@ class MergeCrashTest {
                   "-cp", System.getProperty("java.class.path"),
                   MergeMain.class.getName(),
                   run.resolve(GrowingMerge.TOP).toString(),
-                  run.resolve(GrowingMerge.BASE).toString())
+                  run.resolve(GrowingMerge.BASE).toString(),
+                  secretId == null ? "" : new String(QemuSecrets.secret(secretId), java.nio.charset.StandardCharsets.UTF_8))
               .redirectErrorStream(true)
               .redirectOutput(run.resolve("child.log").toFile());
       child.environment().put("CARRYON_CUT_ROOT", run.toString());
@@ -98,9 +129,11 @@ class MergeCrashTest {
       assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child finished");
       String log = Files.readString(run.resolve("child.log"));
       assertEquals(WritePoints.CUT_EXIT_CODE, p.exitValue(), "cut at " + k + " of " + points + ": " + log);
-      Qemu.Result check = Qemu.check(run.resolve(GrowingMerge.BASE));
+      Qemu.Result check = secretId == null
+          ? Qemu.check(run.resolve(GrowingMerge.BASE))
+          : QemuSecrets.check(QemuSecrets.spec(run.resolve(GrowingMerge.BASE), secretId));
       assertTrue(check.exit() == 0 || check.exit() == 3, "cut at " + k + ": qemu-img check exit " + check.exit() + "\n" + check.out());
-      byte[] now = MergeOracleTest.qemuRaw(run.resolve(GrowingMerge.BASE));
+      byte[] now = view(run.resolve(GrowingMerge.BASE), secretId);
       for (int c = 0; c < now.length; c += cluster) {
         boolean isOld = Arrays.equals(now, c, c + cluster, old, c, c + cluster);
         boolean isNew = Arrays.equals(now, c, c + cluster, merged, c, c + cluster);
@@ -110,11 +143,16 @@ class MergeCrashTest {
     return full;
   }
 
-  /** Every point when there are fewer than 300, else 200 spread evenly. */
-  static List<Long> sample(long points) {
-    if (points < 300) {
+  /** Every point when there are fewer than 1.5 {@code most}, else {@code most} spread evenly. */
+  static List<Long> sample(long points, int most) {
+    if (points < most * 3L / 2) {
       return java.util.stream.LongStream.rangeClosed(1, points).boxed().toList();
     }
-    return java.util.stream.LongStream.range(0, 200).map(i -> 1 + i * (points - 1) / 199).boxed().toList();
+    return java.util.stream.LongStream.range(0, most).map(i -> 1 + i * (points - 1) / (most - 1)).boxed().toList();
+  }
+
+  /** What qemu-img reads from {@code image}, unlocked with {@code secretId} when not null. */
+  private byte[] view(Path image, String secretId) throws Exception {
+    return secretId == null ? MergeOracleTest.qemuRaw(image) : QemuSecrets.raw(QemuSecrets.spec(image, secretId), dir);
   }
 }

@@ -169,7 +169,12 @@ class MergeOracleTest {
   }
 
   static byte[] engineRaw(Path image) throws Exception {
-    try (ImageChain chain = ImageChain.open(image)) {
+    return engineRaw(image, ImageSecrets.NONE);
+  }
+
+  /** What the guest sees through the engine, encrypted layers unlocked with {@code secrets}. */
+  static byte[] engineRaw(Path image, ImageSecrets secrets) throws Exception {
+    try (ImageChain chain = ImageChain.open(image, null, secrets)) {
       ByteBuffer b = ByteBuffer.allocate((int) chain.virtualSize());
       chain.read(b, 0);
       return b.array();

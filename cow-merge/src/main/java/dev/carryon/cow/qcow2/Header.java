@@ -45,7 +45,13 @@ final class Header {
   long autoclear;
   int refcountOrder;
   int compressionType;
-  /** Extensions other than the backing format and the end marker, in file order. */
+  /** crypt_method: {@link Qcow2Format#CRYPT_NONE} or {@link Qcow2Format#CRYPT_LUKS}. */
+  int cryptMethod;
+  /** Where the LUKS header's clusters start (cluster-aligned), 0 when not encrypted. */
+  long cryptoOffset;
+  /** Bytes of the LUKS header and its key material (its clusters may hold more). */
+  long cryptoLength;
+  /** Extensions other than the backing format, the encryption header and the end marker, in file order. */
   final List<Extension> otherExtensions = new ArrayList<>();
   String backingFile;
   String backingFormat;
@@ -151,6 +157,7 @@ final class Header {
     h.validateFeatures();
     h.validateTables(fileSize);
     h.readExtensionsAndBackingName(storage, fileSize);
+    h.validateEncryption(fileSize);
     return h;
   }
 
@@ -159,6 +166,7 @@ final class Header {
     version = b.getInt(OFF_VERSION);
     clusterBits = b.getInt(OFF_CLUSTER_BITS);
     size = b.getLong(OFF_SIZE);
+    cryptMethod = b.getInt(OFF_CRYPT_METHOD);
     l1Size = b.getInt(OFF_L1_SIZE);
     l1TableOffset = b.getLong(OFF_L1_TABLE_OFFSET);
     refcountTableOffset = b.getLong(OFF_REFCOUNT_TABLE_OFFSET);
@@ -194,9 +202,13 @@ final class Header {
     if ((incompatible & INCOMPAT_DATA_FILE) != 0) {
       throw new UnsupportedImageException(file, "external data files (incompatible bit 2) are not supported");
     }
-    int crypt = ByteBuffer.wrap(fixed).getInt(OFF_CRYPT_METHOD);
-    if (crypt != 0) {
-      throw new UnsupportedImageException(file, "encrypted images (crypt_method " + crypt + ") are not supported");
+    if (cryptMethod == CRYPT_AES) {
+      throw new UnsupportedImageException(
+          file, "legacy AES-CBC encryption (crypt_method 1) is not supported (QEMU no longer runs such"
+              + " images either; convert it with qemu-img to encrypt.format=luks)");
+    }
+    if (cryptMethod != CRYPT_NONE && cryptMethod != CRYPT_LUKS) {
+      throw new UnsupportedImageException(file, "unknown encryption method (crypt_method " + cryptMethod + ")");
     }
     boolean zstdBit = (incompatible & INCOMPAT_COMPRESSION) != 0;
     if (zstdBit ? compressionType != COMPRESSION_ZSTD : compressionType != COMPRESSION_ZLIB) {
@@ -247,12 +259,47 @@ final class Header {
     l1.refuseOverlap(file, rt);
   }
 
-  /** Refuses a cluster range ({@code what}) that overlaps the header, L1 or refcount table. */
+  /**
+   * LUKS encryption needs its header extension, inside the file and clear of the header, L1 and
+   * refcount tables; the extension without LUKS is refused, as QEMU refuses it.
+   */
+  private void validateEncryption(long fileSize) throws IOException {
+    if (cryptMethod != CRYPT_LUKS) {
+      if (cryptoOffset != 0 || cryptoLength != 0) {
+        throw new ImageFormatException(
+            file, "has an encryption header extension, but crypt_method is " + cryptMethod + ", not LUKS (2)");
+      }
+      return;
+    }
+    if (cryptoOffset == 0) {
+      throw new ImageFormatException(
+          file, "is LUKS-encrypted (crypt_method 2) but has no encryption header extension");
+    }
+    if (cryptoLength <= 0) {
+      throw new ImageFormatException(file, "encryption header length " + cryptoLength + " is not positive");
+    }
+    checkRange("encryption header", cryptoOffset, cryptoLength, fileSize);
+    Region luks = cryptoRegion();
+    luks.refuseOverlap(file, new Region("header", 0, clusterSize()));
+    luks.refuseOverlap(file, new Region("L1 table", l1TableOffset, l1Size * 8L));
+    luks.refuseOverlap(file, new Region("refcount table", refcountTableOffset, refcountTableClusters * clusterSize()));
+  }
+
+  /** The clusters of the encryption header (empty when there is none). */
+  Region cryptoRegion() {
+    return new Region("encryption header", cryptoOffset, ceilDiv(cryptoLength, clusterSize()) * clusterSize());
+  }
+
+  /**
+   * Refuses a cluster range ({@code what}) that overlaps the header, L1 or refcount table, or the
+   * encryption header.
+   */
   void refuseOverlapWithTables(String what, long offset, long length) throws ImageFormatException {
     Region r = new Region(what, offset, length);
     r.refuseOverlap(file, new Region("header", 0, clusterSize()));
     r.refuseOverlap(file, new Region("L1 table", l1TableOffset, l1Size * 8L));
     r.refuseOverlap(file, new Region("refcount table", refcountTableOffset, refcountTableClusters * clusterSize()));
+    r.refuseOverlap(file, cryptoRegion());
   }
 
   private void checkRange(String what, long offset, long length, long fileSize) throws IOException {
@@ -317,6 +364,14 @@ final class Header {
       Buffers.get(area, at + 8, data, 0, length);
       if (type == EXT_BACKING_FORMAT) {
         backingFormat = new String(data, StandardCharsets.UTF_8);
+      } else if (type == EXT_CRYPTO_HEADER) {
+        if (length != CRYPTO_HEADER_EXT_LENGTH) {
+          throw new ImageFormatException(
+              file, "encryption header extension has " + length + " bytes, not " + CRYPTO_HEADER_EXT_LENGTH);
+        }
+        ByteBuffer ext = ByteBuffer.wrap(data);
+        cryptoOffset = ext.getLong(0);
+        cryptoLength = ext.getLong(8);
       } else {
         otherExtensions.add(new Extension(type, data));
       }
@@ -333,6 +388,7 @@ final class Header {
     b.putInt(OFF_VERSION, version);
     b.putInt(OFF_CLUSTER_BITS, clusterBits);
     b.putLong(OFF_SIZE, size);
+    b.putInt(OFF_CRYPT_METHOD, cryptMethod);
     b.putInt(OFF_L1_SIZE, l1Size);
     b.putLong(OFF_L1_TABLE_OFFSET, l1TableOffset);
     b.putLong(OFF_REFCOUNT_TABLE_OFFSET, refcountTableOffset);
@@ -352,6 +408,10 @@ final class Header {
     Buffers.position(b, fixed.length);
     if (backingFormat != null) {
       putExtension(b, EXT_BACKING_FORMAT, backingFormat.getBytes(StandardCharsets.UTF_8));
+    }
+    if (cryptMethod == CRYPT_LUKS) {
+      putExtension(b, EXT_CRYPTO_HEADER, ByteBuffer.allocate(CRYPTO_HEADER_EXT_LENGTH)
+          .putLong(0, cryptoOffset).putLong(8, cryptoLength).array());
     }
     for (Extension e : otherExtensions) {
       putExtension(b, e.type(), e.data());

@@ -11,7 +11,7 @@ import java.util.List;
 
 /**
  * Recounts every reference the image's metadata makes (header, L1, L2 and data clusters, refcount
- * structures, snapshot tables) and compares with the stored refcounts, as {@code qemu-img check}
+ * structures, snapshot tables, the encryption header) and compares with the stored refcounts, as {@code qemu-img check}
  * does: a stored count below the use is a corruption, above it a leak.
  */
 final class Qcow2Checker {
@@ -77,6 +77,9 @@ final class Qcow2Checker {
       }
     }
     walkSnapshots();
+    if (header.cryptoLength > 0) {
+      reference(header.cryptoOffset, header.cryptoLength, "encryption header");
+    }
     long leaks = 0;
     long highest = -1;
     for (long[] range : countedRanges(rc)) {

@@ -68,6 +68,14 @@ final class Qcow2Format {
   static final int EXT_BACKING_FORMAT = 0xe2792aca;
   static final int EXT_FEATURE_TABLE = 0x6803f857;
   static final int EXT_DATA_FILE = 0x44415441;
+  /** Full disk encryption header pointer: offset u64, length u64 of the LUKS header's clusters. */
+  static final int EXT_CRYPTO_HEADER = 0x0537be77;
+  static final int CRYPTO_HEADER_EXT_LENGTH = 16;
+
+  /** crypt_method values: none, the legacy AES-CBC QEMU no longer runs, LUKS. */
+  static final int CRYPT_NONE = 0;
+  static final int CRYPT_AES = 1;
+  static final int CRYPT_LUKS = 2;
 
   /** L1 and refcount table entries: bits 9-55 hold a cluster-aligned offset. */
   static final long OFFSET_MASK = 0x00fffffffffffe00L;

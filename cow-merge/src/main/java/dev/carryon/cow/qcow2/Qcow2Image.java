@@ -7,7 +7,11 @@ import dev.carryon.cow.Extent;
 import dev.carryon.cow.ImageException;
 import dev.carryon.cow.ImageFormat;
 import dev.carryon.cow.ImageFormatException;
+import dev.carryon.cow.ImageKeyException;
+import dev.carryon.cow.ImageSecrets;
 import dev.carryon.cow.UnsupportedImageException;
+import dev.carryon.cow.crypto.Luks;
+import dev.carryon.cow.crypto.SectorCipher;
 import dev.carryon.cow.io.Buffers;
 import dev.carryon.cow.io.CountingStorage;
 import dev.carryon.cow.io.Storage;
@@ -22,6 +26,7 @@ import java.util.List;
  * clusters), writes by allocating clusters at the end of the file, and keeps metadata changes in
  * memory until {@link #flush} writes them in QEMU's order: data and refcounts before the L2 entry
  * that points at them, L2 tables before the L1 entry, a new refcount table before the header.
+ * Guest data goes through {@link HostData}, which encrypts it in a LUKS-encrypted image.
  */
 final class Qcow2Image implements DiskImage {
   /** Flush metadata in the middle of a long write once this much of it is held in memory. */
@@ -36,6 +41,10 @@ final class Qcow2Image implements DiskImage {
   private final L2Tables tables;
   private final Refcounts refcounts;
   private final Compressed compressed;
+  /** Guest data as stored: plain, or through the LUKS cipher. */
+  private final HostData data;
+  /** Whether the image is LUKS-encrypted and was opened without its secret: no data I/O. */
+  private final boolean locked;
   /** Where reads of unallocated ranges go; null reads zeros. */
   private DiskImage backing;
   /** Whether the write checks passed and the autoclear bits are cleared. */
@@ -64,10 +73,21 @@ final class Qcow2Image implements DiskImage {
   /** A run of guest bytes with one state; {@code host} is the host offset (DATA) or L2 entry. */
   record Run(ClusterType type, long length, long host) {}
 
-  Qcow2Image(Storage file) throws IOException {
+  /** Opens the image; a LUKS-encrypted one is unlocked with its secret, or stays locked without. */
+  Qcow2Image(Storage storage, ImageSecrets secrets) throws IOException {
     // Everything goes through the counting storage, metadata included.
-    this.storage = new CountingStorage(file);
+    this.storage = new CountingStorage(storage);
     this.header = Header.read(storage);
+    SectorCipher cipher = null;
+    if (header.cryptMethod == CRYPT_LUKS) {
+      Luks luks = Luks.read(storage, header.cryptoOffset, header.cryptoLength);
+      byte[] secret = secrets.secretFor(storage.path());
+      if (secret != null) {
+        cipher = luks.unlock(secret);
+      }
+    }
+    this.locked = header.cryptMethod == CRYPT_LUKS && cipher == null;
+    this.data = new HostData(this.storage, cipher);
     this.clusterSize = header.clusterSize();
     this.clusterBits = header.clusterBits;
     this.extended = header.extendedL2();
@@ -124,6 +144,19 @@ final class Qcow2Image implements DiskImage {
   @Override
   public boolean isWritable() {
     return storage.isWritable();
+  }
+
+  @Override
+  public boolean isEncrypted() {
+    return header.cryptMethod == CRYPT_LUKS;
+  }
+
+  @Override
+  public void prepareRead() throws ImageKeyException {
+    if (locked) {
+      throw new ImageKeyException(
+          path(), "the image is encrypted (LUKS) and was opened without its secret: its data cannot be read or written");
+    }
   }
 
   @Override
@@ -211,7 +244,8 @@ final class Qcow2Image implements DiskImage {
       Extent x;
       switch (r.type) {
         case DATA:
-          x = new Extent(at, r.length, 0, true, false, true, r.host);
+          // As qemu-img map: no host offset for encrypted data, whose stored bytes are ciphertext.
+          x = new Extent(at, r.length, 0, true, false, true, isEncrypted() ? -1 : r.host);
           break;
         case COMPRESSED:
           x = new Extent(at, r.length, 0, true, false, true, -1);
@@ -233,6 +267,7 @@ final class Qcow2Image implements DiskImage {
   @Override
   public void read(ByteBuffer dst, long guestOffset) throws IOException {
     checkRange(guestOffset, dst.remaining());
+    prepareRead();
     long at = guestOffset;
     while (dst.hasRemaining()) {
       Run r;
@@ -243,9 +278,10 @@ final class Qcow2Image implements DiskImage {
       ByteBuffer part = Buffers.slice(dst, dst.position(), n);
       switch (r.type) {
         case DATA:
-          readHost(part, r.host);
+          data.read(part, r.host);
           break;
         case COMPRESSED:
+          // Stored unencrypted even in an encrypted image: QEMU writes and reads them so.
           synchronized (readLock) {
             part.put(inflate(at >>> clusterBits, r.host), (int) (at & (clusterSize - 1)), n);
           }
@@ -257,18 +293,6 @@ final class Qcow2Image implements DiskImage {
           readBacking(part, at);
       }
       Buffers.position(dst, dst.position() + n);
-      at += n;
-    }
-  }
-
-  private void readHost(ByteBuffer part, long host) throws IOException {
-    long at = host;
-    while (part.hasRemaining()) {
-      int n = storage.read(part, at);
-      if (n < 0) {
-        fillZeros(part); // a data cluster may end past the end of the file: the rest reads as zeros
-        return;
-      }
       at += n;
     }
   }
@@ -353,6 +377,7 @@ final class Qcow2Image implements DiskImage {
   public void prepareWrite(long guestOffset, long length) throws IOException {
     checkRange(guestOffset, length);
     checkWritable();
+    prepareRead();
     long perTableBytes = tables.perTable * clusterSize;
     for (long i = guestOffset / perTableBytes; i * perTableBytes < guestOffset + length; i++) {
       tables.table(i);
@@ -393,6 +418,7 @@ final class Qcow2Image implements DiskImage {
     if (total > src.remaining()) {
       throw new IllegalArgumentException(path() + ": pieces of " + total + " bytes from a buffer of " + src.remaining());
     }
+    prepareRead();
     changing(() -> {
       HostRun run = new HostRun();
       int at = src.position();
@@ -446,7 +472,7 @@ final class Qcow2Image implements DiskImage {
 
     void write() throws IOException {
       if (source != null) {
-        storage.write(Buffers.slice(source, from, length), host);
+        data.write(Buffers.slice(source, from, length), host);
         source = null;
       }
     }
@@ -478,7 +504,7 @@ final class Qcow2Image implements DiskImage {
       read(ByteBuffer.wrap(whole), guestStart);
       Buffers.get(src, index, whole, inCluster, n);
       run.write();
-      storage.write(ByteBuffer.wrap(whole), target);
+      data.write(ByteBuffer.wrap(whole), target);
     }
     long[] entries = tables.tableForWrite(l1Index, refcounts, frees).entries;
     if (!owned) {
@@ -515,6 +541,8 @@ final class Qcow2Image implements DiskImage {
   @Override
   public void writeZeroes(long guestOffset, long length) throws IOException {
     checkRange(guestOffset, length);
+    // Zeros may become written sectors (part of a cluster, version 2): encrypted like any data.
+    prepareRead();
     changing(() -> zeroRange(guestOffset, length));
   }
 
