@@ -51,8 +51,10 @@ public record Manifest(
     if (keep < 1) {
       throw new IllegalArgumentException("keep (" + keep + ") must be at least 1");
     }
-    generations =
-        generations.stream().sorted(Comparator.comparingLong(Generation::number)).toList();
+    // Not Stream.toList(): Android 8 lacks it, and the phone's companion reads manifests.
+    List<Generation> sorted = new ArrayList<>(generations);
+    sorted.sort(Comparator.comparingLong(Generation::number));
+    generations = Collections.unmodifiableList(sorted);
     files = Collections.unmodifiableSortedMap(new TreeMap<>(files));
     syncs = List.copyOf(syncs);
   }
