@@ -22,7 +22,7 @@ final class Fixtures {
           null,
           null,
           "console=ttyS0",
-          List.of("virtio-rng-pci"));
+          List.of("virtio-vga", "qemu-xhci", "usb-tablet", "virtio-net-pci,mac=52:54:00:12:34:56"));
 
   /** Virtual disk size: 16 clusters of 64 KiB. */
   static final int SIZE = 1 << 20;

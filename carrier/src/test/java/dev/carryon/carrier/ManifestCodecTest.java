@@ -177,7 +177,7 @@ class ManifestCodecTest {
     reset();
     edit(o -> ((ObjectNode) o.get("vm")).put("memoryMiB", 0));
     assertEquals(
-        manifestFile + ": vm: memoryMiB (0) must be positive",
+        manifestFile + ": vm: memoryMiB (0) must be from 16 to 1048576",
         refused(CarrierFormatException.Kind.BAD_VALUE).getMessage());
     reset();
     edit(o -> ((ObjectNode) o.get("files").get("base.raw")).put("sha256", "XYZ"));
@@ -276,6 +276,63 @@ class ManifestCodecTest {
     assertEquals(
         manifestFile + ": does not exist",
         refused(CarrierFormatException.Kind.MISSING_FILE).getMessage());
+  }
+
+  /**
+   * A crafted carrier's VM fields that would reach QEMU's command line: each kind is refused with
+   * a message naming the field (issue 9: a device {@code loader} made QEMU read a host file).
+   */
+  @Test
+  void vmFieldsOutsideWhatCarryonWritesAreRefused() throws IOException {
+    Map<String, Consumer<ObjectNode>> cases = new TreeMap<>();
+    cases.put("extraDevices[0] (loader,file=/etc/shadow,addr=0x1000000,force-raw=on) is not a"
+        + " device type carryon makes", vm -> vm.putArray("extraDevices")
+            .add("loader,file=/etc/shadow,addr=0x1000000,force-raw=on"));
+    cases.put("extraDevices[1] (usb-tablet,bus=xhci.0) property 'bus' is not one a carrier may"
+        + " set", vm -> vm.putArray("extraDevices").add("qemu-xhci").add("usb-tablet,bus=xhci.0"));
+    cases.put("extraDevices[0] (virtio-net-pci,mac=52:54:00:12:34:56,,romfile=/etc/shadow) must"
+        + " be a device type with its properties", vm -> vm.putArray("extraDevices")
+            .add("virtio-net-pci,mac=52:54:00:12:34:56,,romfile=/etc/shadow"));
+    cases.put("extraDevices[0] (virtio-net-pci,mac=52:54:00:12:34:56\n-device loader) must be",
+        vm -> vm.putArray("extraDevices").add("virtio-net-pci,mac=52:54:00:12:34:56\n-device loader"));
+    cases.put("extraDevices[0] (virtio-net-pci,mac=53:54:00:12:34:56) mac (53:54:00:12:34:56) must"
+        + " be a unicast MAC", vm -> vm.putArray("extraDevices").add("virtio-net-pci,mac=53:54:00:12:34:56"));
+    cases.put("extraDevices[0] (usb-kbd) is a USB device with no qemu-xhci before it",
+        vm -> vm.putArray("extraDevices").add("usb-kbd"));
+    cases.put("extraDevices[1] (VGA) is a second display", vm -> vm.putArray("extraDevices")
+        .add("virtio-vga").add("VGA"));
+    cases.put("machineType (pc-q35-7.2,memory-backend=m0) must be a versioned q35 or i440fx",
+        vm -> vm.put("machineType", "pc-q35-7.2,memory-backend=m0"));
+    cases.put("machineType (microvm) must be", vm -> vm.put("machineType", "microvm"));
+    cases.put("machineType (q35) must be", vm -> vm.put("machineType", "q35"));
+    cases.put("cpuModel (qemu64,+vmx) must be a CPU model name", vm -> vm.put("cpuModel", "qemu64,+vmx"));
+    cases.put("memoryMiB (1048577) must be from 16 to 1048576", vm -> vm.put("memoryMiB", 1048577));
+    cases.put("cpus (0) must be from 1 to 255", vm -> vm.put("cpus", 0));
+    cases.put("cpus (4096) must be from 1 to 255", vm -> vm.put("cpus", 4096));
+    cases.put("diskInterface (ide) must be virtio-blk", vm -> vm.put("diskInterface", "ide"));
+    cases.put("append must be at most 2047 printable ASCII characters, found 14 characters with"
+        + " control", vm -> vm.put("append", "console=ttyS0\n"));
+    cases.put("append must be at most 2047 printable ASCII characters, found 2048 characters",
+        vm -> vm.put("append", "x".repeat(2048)));
+    for (Map.Entry<String, Consumer<ObjectNode>> c : cases.entrySet()) {
+      edit(o -> c.getValue().accept((ObjectNode) o.get("vm")));
+      String message = refused(CarrierFormatException.Kind.BAD_VALUE).getMessage();
+      assertTrue(message.startsWith(manifestFile + ": vm: " + c.getKey()), message);
+      reset();
+    }
+  }
+
+  @Test
+  void theDevicesCarryonMakesAreRead() throws IOException {
+    VmConfig vm = ManifestCodec.read(manifestFile).vm();
+    assertEquals(
+        List.of(
+            VmDevice.of(VmDevice.Type.VIRTIO_VGA),
+            VmDevice.of(VmDevice.Type.XHCI),
+            VmDevice.of(VmDevice.Type.USB_TABLET),
+            VmDevice.nic("52:54:00:12:34:56")),
+        vm.devices());
+    assertEquals(vm.extraDevices(), vm.devices().stream().map(VmDevice::spec).toList());
   }
 
   private CarrierFormatException refused(CarrierFormatException.Kind kind) {

@@ -90,6 +90,9 @@ public interface DiskImage extends Closeable {
    */
   List<Extent> mapLayer(long start, long length) throws IOException;
 
+  /** Bytes written to the image's storage since it was opened (data and metadata). */
+  long bytesWritten();
+
   /** Makes all writes so far durable. */
   void flush() throws IOException;
 

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
@@ -92,9 +93,53 @@ public final class ImageChain implements Closeable {
     return new ImageChain(layers);
   }
 
+  /**
+   * A chain of images already open, top first, each the backing layer of the one before it. The
+   * backing names their headers record are not looked up on the file system: the images may live
+   * in any {@link dev.carryon.cow.io.Storage}. Checked: every layer has the top's virtual size,
+   * each layer but the last records a backing file (QEMU would not read below it otherwise) and is
+   * qcow2 (a raw image has no backing file), and the last records none (the chain would be
+   * incomplete). On success the chain owns the layers and closes them; on failure the caller still
+   * does.
+   */
+  public static ImageChain of(List<DiskImage> layers) throws ImageException {
+    if (layers.isEmpty()) {
+      throw new IllegalArgumentException("a chain needs at least one image");
+    }
+    if (layers.size() > MAX_DEPTH) {
+      throw new BackingChainException(
+          layers.get(0).path(), "the chain given has " + layers.size() + " layers, more than " + MAX_DEPTH);
+    }
+    DiskImage top = layers.get(0);
+    for (int i = 0; i < layers.size(); i++) {
+      DiskImage layer = layers.get(i);
+      boolean last = i == layers.size() - 1;
+      if (layers.subList(0, i).contains(layer)) {
+        throw new BackingChainException(layer.path(), "appears twice in the chain given (a loop)");
+      }
+      if (layer.virtualSize() != top.virtualSize()) {
+        throw new ImageMismatchException(
+            layer.path(), "virtual size " + layer.virtualSize() + " differs from the top of its chain, "
+                + top.path() + " (" + top.virtualSize() + ")");
+      }
+      if (last && layer.backingFileName() != null) {
+        throw new BackingChainException(
+            layer.path(), "records backing file '" + layer.backingFileName() + "', but the chain given ends here");
+      }
+      if (!last && layer.backingFileName() == null) {
+        throw new BackingChainException(
+            layer.path(), "records no backing file, but the chain given continues with " + layers.get(i + 1).path());
+      }
+    }
+    for (int i = 0; i + 1 < layers.size(); i++) {
+      layers.get(i).attachBacking(layers.get(i + 1));
+    }
+    return new ImageChain(new ArrayList<>(layers));
+  }
+
   /** Where QEMU looks for {@code backingName} named by the image at {@code image}. */
   public static Path resolveBacking(Path image, String backingName) {
-    Path name = Path.of(backingName);
+    Path name = Paths.get(backingName);
     if (name.isAbsolute()) {
       return name;
     }

@@ -12,8 +12,13 @@ public final class Mapper {
   /** The map of {@code image} alone; what its backing files hold is not looked at. */
   public static List<Extent> mapLayer(Path image) throws IOException {
     try (DiskImage d = DiskImage.open(image, false)) {
-      return d.mapLayer(0, d.virtualSize());
+      return mapLayer(d);
     }
+  }
+
+  /** The map of an open image alone; what its backing layers hold is not looked at. */
+  public static List<Extent> mapLayer(DiskImage image) throws IOException {
+    return image.mapLayer(0, image.virtualSize());
   }
 
   /** The map of {@code image} through its backing chain, as qemu-img map prints it. */

@@ -1,7 +1,6 @@
 package dev.carryon.cow;
 
-import dev.carryon.cow.io.CountingStorage;
-import dev.carryon.cow.io.FileStorage;
+import dev.carryon.cow.io.Buffers;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -14,6 +13,8 @@ import java.util.List;
  * commit} restricted to one layer. Only the top's L1/L2 tables are walked, so the cost follows
  * the changed data, not the disk size. Both images are validated before the first byte is
  * written; the target is forced once at the end (and at the ordering points of qcow2 metadata).
+ * A merge stopped by an error leaves the target as a crash at that point would: every cluster
+ * old or new, at worst leaked clusters.
  */
 public final class Merger {
   /** Data moves in pieces of at most this size. */
@@ -21,20 +22,13 @@ public final class Merger {
 
   private Merger() {}
 
-  /** Merges {@code top}'s own clusters into {@code target}. */
+  /** Merges {@code top}'s own clusters into {@code target}, opening its backing chain by name. */
   public static MergeResult merge(Path top, Path target, ProgressListener progress) throws IOException {
     if (Files.isSameFile(top, target)) {
       throw new ImageMismatchException(target, "cannot merge an image into itself");
     }
     try (DiskImage source = DiskImage.open(top, false)) {
-      CountingStorage storage = new CountingStorage(FileStorage.openReadWrite(target));
-      DiskImage sink;
-      try {
-        sink = DiskImage.open(storage, null);
-      } catch (IOException | RuntimeException e) {
-        storage.close();
-        throw e;
-      }
+      DiskImage sink = DiskImage.open(target, true);
       // The target's backing chain fills in partly written clusters; it is only read.
       ImageChain targetChain;
       try {
@@ -44,20 +38,28 @@ public final class Merger {
         throw e;
       }
       try (targetChain) {
-        return merge(source, sink, progress, storage);
+        return merge(source, targetChain, progress);
       }
     }
   }
 
-  private static MergeResult merge(
-      DiskImage source, DiskImage sink, ProgressListener progress, CountingStorage counter)
+  /**
+   * Merges {@code top}'s own clusters into the top of {@code target}, an open writable image whose
+   * backing layers (only read, to fill in partly written clusters) the chain gives. Flushes the
+   * target; closes neither.
+   */
+  public static MergeResult merge(DiskImage top, ImageChain target, ProgressListener progress)
       throws IOException {
-    if (source.virtualSize() != sink.virtualSize()) {
-      throw new ImageMismatchException(
-          sink.path(), "virtual size " + sink.virtualSize() + " differs from " + source.path()
-              + " (" + source.virtualSize() + "); refusing to merge");
+    DiskImage sink = target.top();
+    if (top == sink || top.path().equals(sink.path())) {
+      throw new ImageMismatchException(sink.path(), "cannot merge an image into itself");
     }
-    List<Extent> extents = source.mapLayer(0, source.virtualSize());
+    if (top.virtualSize() != sink.virtualSize()) {
+      throw new ImageMismatchException(
+          sink.path(), "virtual size " + sink.virtualSize() + " differs from " + top.path()
+              + " (" + top.virtualSize() + "); refusing to merge");
+    }
+    List<Extent> extents = top.mapLayer(0, top.virtualSize());
     long total = 0;
     for (Extent x : extents) {
       if (x.present()) {
@@ -66,6 +68,7 @@ public final class Merger {
       }
     }
     // Both images are valid as far as this merge will touch them: writing starts here.
+    long writtenBefore = sink.bytesWritten();
     ByteBuffer buffer = ByteBuffer.allocateDirect((int) Math.min(CHUNK, Math.max(total, 1)));
     long copied = 0;
     long zeroed = 0;
@@ -84,16 +87,14 @@ public final class Merger {
       }
       for (long at = x.start(); at < x.end(); ) {
         int n = (int) Math.min(buffer.capacity(), x.end() - at);
-        buffer.clear().limit(n);
-        source.read(buffer, at);
-        buffer.flip();
-        sink.write(buffer, at);
+        top.read(Buffers.first(buffer, n), at);
+        sink.write(Buffers.flip(buffer), at);
         at += n;
         copied += n;
         progress.progress(copied + zeroed, total);
       }
     }
     sink.flush();
-    return new MergeResult(copied, zeroed, merged, counter.written());
+    return new MergeResult(copied, zeroed, merged, sink.bytesWritten() - writtenBefore);
   }
 }

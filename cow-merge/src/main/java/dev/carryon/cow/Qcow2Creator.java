@@ -25,7 +25,7 @@ public final class Qcow2Creator {
   }
 
   /**
-   * Creates an empty qcow2 image at {@code out}, which must not exist.
+   * Creates an empty qcow2 image at {@code out}, which must not exist; on failure nothing is left.
    *
    * @param virtualSize guest size in bytes; negative takes the backing file's size
    * @param backingFile name recorded in the header (relative names are relative to {@code out}'s
@@ -54,7 +54,7 @@ public final class Qcow2Creator {
     // Created outside the try: a file that was already there is not ours to delete.
     Storage storage = FileStorage.create(out);
     try (Storage s = storage) {
-      Qcow2.create(s, size, backingFile, format, clusterSize, version);
+      create(s, size, backingFile, format, clusterSize, version);
     } catch (IOException | RuntimeException e) {
       WritePoints.reach(out, "delete incomplete image");
       Files.deleteIfExists(out);
@@ -63,16 +63,44 @@ public final class Qcow2Creator {
   }
 
   /**
+   * Writes an empty qcow2 image into the empty {@code out}, which stays open; the backing file is
+   * only named, never looked up. On failure {@code out} holds an incomplete image for the caller to
+   * discard.
+   *
+   * @param virtualSize guest size in bytes, not negative
+   * @param backingFile name recorded in the header, or null for none
+   * @param backingFormat "qcow2" or "raw", needed with a backing file
+   * @param clusterSize a power of two from 512 to 2 MiB
+   * @param version 3 (compat=1.1) or 2 (compat=0.10)
+   */
+  public static void create(
+      Storage out, long virtualSize, String backingFile, String backingFormat, int clusterSize, int version)
+      throws IOException {
+    if (backingFile != null) {
+      if (backingFormat == null) {
+        throw new IllegalArgumentException(out.path() + ": a backing format is needed with backing file '" + backingFile + "'");
+      }
+      formatOf(out.path(), backingFormat);
+    }
+    Qcow2.create(out, virtualSize, backingFile, backingFile == null ? null : backingFormat, clusterSize, version);
+  }
+
+  /**
    * Records a new backing file name and format in {@code image}'s header and changes nothing else
    * ({@code qemu-img rebase -u}); for overlays moved to another folder. Null removes the backing.
    */
   public static void rebaseUnsafe(Path image, String backingFile, String backingFormat) throws IOException {
-    if (backingFormat != null) {
-      formatOf(image, backingFormat);
-    }
     try (Storage s = FileStorage.openReadWrite(image)) {
-      Qcow2.rebaseUnsafe(s, backingFile, backingFormat);
+      rebaseUnsafe(s, backingFile, backingFormat);
     }
+  }
+
+  /** {@link #rebaseUnsafe(Path, String, String)} on the image in {@code image}, which stays open. */
+  public static void rebaseUnsafe(Storage image, String backingFile, String backingFormat) throws IOException {
+    if (backingFormat != null) {
+      formatOf(image.path(), backingFormat);
+    }
+    Qcow2.rebaseUnsafe(image, backingFile, backingFormat);
   }
 
   private static ImageFormat formatOf(Path image, String id) throws UnsupportedImageException {

@@ -113,6 +113,51 @@ class BadInputTest {
     assertArrayEquals(before, Files.readAllBytes(base), "target unchanged");
   }
 
+  @Test
+  void explicitChainOfAnotherVirtualSize() throws Exception {
+    Path small = dir.resolve("small.qcow2");
+    Qemu.img("create", "-q", "-f", "qcow2", small.toString(), "2M");
+    expectChainRefused(ImageMismatchException.class, small, "virtual size 2097152 differs", top, small);
+  }
+
+  @Test
+  void explicitChainEndingAtAnImageThatRecordsABackingFile() throws Exception {
+    expectChainRefused(BackingChainException.class, top, "the chain given ends here", top);
+  }
+
+  @Test
+  void explicitChainGoingOnBelowAnImageWithoutBackingFile() throws Exception {
+    Path raw = dir.resolve("disk.raw");
+    Qemu.img("create", "-q", "-f", "raw", raw.toString(), "4M");
+    expectChainRefused(BackingChainException.class, base, "records no backing file", top, base, raw);
+    expectChainRefused(BackingChainException.class, raw, "records no backing file", top, raw, base);
+  }
+
+  @Test
+  void explicitChainWithAnImageTwice() throws Exception {
+    try (DiskImage t = DiskImage.open(top, false)) {
+      ImageException e = assertThrows(ImageException.class, () -> ImageChain.of(java.util.List.of(t, t)));
+      assertTrue(e.getMessage().contains(top + ": appears twice"), e.getMessage());
+    }
+    assertThrows(IllegalArgumentException.class, () -> ImageChain.of(java.util.List.of()));
+  }
+
+  /** Opens {@code images}, expects {@link ImageChain#of} to refuse them, and closes them. */
+  private static void expectChainRefused(Class<? extends ImageException> type, Path file, String problem, Path... images)
+      throws Exception {
+    java.util.List<DiskImage> opened = new java.util.ArrayList<>();
+    try {
+      for (Path p : images) {
+        opened.add(DiskImage.open(p, false));
+      }
+      expect(type, file, problem, () -> ImageChain.of(opened));
+    } finally {
+      for (DiskImage d : opened) {
+        d.close();
+      }
+    }
+  }
+
   private static void open(Path image) throws Exception {
     DiskImage.open(image, false).close();
   }

@@ -17,20 +17,27 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 
 /**
  * A carrier in a local folder: a mounted USB drive, any directory, or the folder a carrier server
  * serves. Every change passes a {@link WritePoints} point first, so crash tests can cut the process
  * at each. The write lock is an operating-system lock on {@value #LOCK_FILE}, released by the
- * system when the holder dies, so a cut never leaves it held. Uses only APIs an Android 8 phone
- * has (the companion app serves carriers with it).
+ * system when the holder dies, so a cut never leaves it held. Files and folders it creates are
+ * its owner's alone (0600, 0700) where the file system has POSIX modes: a carrier holds a whole
+ * session's disk and RAM. Uses only APIs an Android 8 phone has (the companion app serves carriers
+ * with it).
  */
 public final class FolderStorage implements CarrierStorage {
   /** The committed manifest. */
@@ -45,8 +52,19 @@ public final class FolderStorage implements CarrierStorage {
   /** Bytes moved per read or write of a stream. */
   private static final int BUFFER = 1 << 20;
 
+  /** Mode of every file created: the owner's only. */
+  private static final FileAttribute<?> PRIVATE_FILE =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+
+  /** Mode of every folder created: the owner's only. */
+  private static final FileAttribute<?> PRIVATE_FOLDER =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+
   /** The carrier folder, absolute and normalized. */
   private final Path folder;
+
+  /** Whether the folder's file system has POSIX modes (FAT and exFAT drives have none); lazy. */
+  private Boolean posix;
 
   private FolderStorage(Path folder) {
     this.folder = folder;
@@ -190,7 +208,11 @@ public final class FolderStorage implements CarrierStorage {
     Path d = folderPath(dir);
     if (!Files.isDirectory(d)) {
       WritePoints.reach(d, "create folder");
-      Files.createDirectories(d);
+      if (isPosix()) {
+        Files.createDirectories(d, PRIVATE_FOLDER);
+      } else {
+        Files.createDirectories(d);
+      }
     }
   }
 
@@ -263,8 +285,7 @@ public final class FolderStorage implements CarrierStorage {
   public StorageLock lock(String owner) throws IOException {
     Path p = folder.resolve(LOCK_FILE);
     FileChannel ch =
-        FileChannel.open(
-            p, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        open(p, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     FileLock held;
     try {
       held = ch.tryLock();
@@ -329,7 +350,7 @@ public final class FolderStorage implements CarrierStorage {
     Path temp = folder.resolve(MANIFEST_NEW);
     WritePoints.reach(temp, "create");
     try (FileChannel ch =
-        FileChannel.open(
+        open(
             temp,
             StandardOpenOption.CREATE,
             StandardOpenOption.TRUNCATE_EXISTING,
@@ -369,8 +390,25 @@ public final class FolderStorage implements CarrierStorage {
     return dir.isEmpty() ? folder : folder.resolve(StorageNames.checkFolder(dir));
   }
 
-  private static FileChannel openForWrite(Path p) throws IOException {
-    return FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+  private FileChannel openForWrite(Path p) throws IOException {
+    return open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+  }
+
+  /** Opens {@code p}; a file this creates is private where the file system has modes. */
+  private FileChannel open(Path p, StandardOpenOption... options) throws IOException {
+    Set<StandardOpenOption> set = new HashSet<>(Arrays.asList(options));
+    return isPosix() ? FileChannel.open(p, set, PRIVATE_FILE) : FileChannel.open(p, set);
+  }
+
+  private boolean isPosix() throws IOException {
+    if (posix == null) {
+      Path probe = folder;
+      while (probe != null && !Files.exists(probe)) {
+        probe = probe.getParent();
+      }
+      posix = probe != null && Files.getFileStore(probe).supportsFileAttributeView("posix");
+    }
+    return posix;
   }
 
   private static String readOwner(FileChannel ch) {

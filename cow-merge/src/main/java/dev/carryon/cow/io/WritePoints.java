@@ -2,8 +2,10 @@ package dev.carryon.cow.io;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -79,9 +81,9 @@ public final class WritePoints {
   private static void writeCount(Path counter, long n) {
     try {
       // Not forced: the count only has to outlive a halt of this process, not of the machine.
-      Files.writeString(
+      Files.write(
           counter,
-          Long.toString(n),
+          Long.toString(n).getBytes(StandardCharsets.UTF_8),
           StandardOpenOption.CREATE,
           StandardOpenOption.TRUNCATE_EXISTING,
           StandardOpenOption.WRITE);
@@ -92,7 +94,7 @@ public final class WritePoints {
 
   private static Path pathFromEnv(String name) {
     String value = System.getenv(name);
-    return value == null || value.isEmpty() ? null : Path.of(value).toAbsolutePath().normalize();
+    return value == null || value.isEmpty() ? null : Paths.get(value).toAbsolutePath().normalize();
   }
 
   private static long longFromEnv(String name) {

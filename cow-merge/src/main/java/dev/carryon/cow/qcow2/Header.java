@@ -4,6 +4,7 @@ import static dev.carryon.cow.qcow2.Qcow2Format.*;
 
 import dev.carryon.cow.ImageFormatException;
 import dev.carryon.cow.UnsupportedImageException;
+import dev.carryon.cow.io.Buffers;
 import dev.carryon.cow.io.Storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -308,7 +309,7 @@ final class Header {
                 + " bytes) runs past the end of the header area");
       }
       byte[] data = new byte[length];
-      area.get(at + 8, data);
+      Buffers.get(area, at + 8, data, 0, length);
       if (type == EXT_BACKING_FORMAT) {
         backingFormat = new String(data, StandardCharsets.UTF_8);
       } else {
@@ -343,7 +344,7 @@ final class Header {
         b.put(OFF_COMPRESSION_TYPE, (byte) compressionType);
       }
     }
-    b.position(fixed.length);
+    Buffers.position(b, fixed.length);
     if (backingFormat != null) {
       putExtension(b, EXT_BACKING_FORMAT, backingFormat.getBytes(StandardCharsets.UTF_8));
     }
@@ -363,8 +364,7 @@ final class Header {
       b.putInt(OFF_BACKING_FILE_SIZE, name.length);
       b.put(name);
     }
-    b.flip();
-    return b;
+    return Buffers.flip(b);
   }
 
   private void putExtension(ByteBuffer b, int type, byte[] data) throws IOException {
@@ -373,7 +373,7 @@ final class Header {
       throw new ImageFormatException(file, "header extensions do not fit in the header cluster");
     }
     b.putInt(type).putInt(data.length).put(data);
-    b.position(b.position() + padded - data.length);
+    Buffers.position(b, b.position() + padded - data.length);
   }
 
   static String bitList(long bits) {

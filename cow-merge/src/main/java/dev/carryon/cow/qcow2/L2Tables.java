@@ -3,6 +3,7 @@ package dev.carryon.cow.qcow2;
 import static dev.carryon.cow.qcow2.Qcow2Format.*;
 
 import dev.carryon.cow.ImageFormatException;
+import dev.carryon.cow.io.Buffers;
 import dev.carryon.cow.io.Storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -63,8 +64,7 @@ final class L2Tables {
       storage.readFully(b, header.l1TableOffset);
     }
     long[] t = new long[header.l1Size];
-    b.flip();
-    b.asLongBuffer().get(t);
+    Buffers.flip(b).asLongBuffer().get(t);
     long fileSize = storage.size();
     for (int i = 0; i < t.length; i++) {
       long off = t[i] & OFFSET_MASK;
@@ -121,8 +121,7 @@ final class L2Tables {
     ByteBuffer b = ByteBuffer.allocate((int) clusterSize);
     storage.readFully(b, offset);
     long[] e = new long[perTable * longsPerEntry];
-    b.flip();
-    b.asLongBuffer().get(e);
+    Buffers.flip(b).asLongBuffer().get(e);
     validate(index, e);
     return new Table(offset, e);
   }

@@ -8,6 +8,8 @@ import dev.carryon.cow.ImageException;
 import dev.carryon.cow.ImageFormat;
 import dev.carryon.cow.ImageFormatException;
 import dev.carryon.cow.UnsupportedImageException;
+import dev.carryon.cow.io.Buffers;
+import dev.carryon.cow.io.CountingStorage;
 import dev.carryon.cow.io.Storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,7 +27,8 @@ final class Qcow2Image implements DiskImage {
   /** Flush metadata in the middle of a long write once this much of it is held in memory. */
   private static final long MAX_DIRTY_BYTES = 64L << 20;
 
-  private final Storage storage;
+  /** The image's bytes, counting what is written to them. */
+  private final CountingStorage storage;
   private final Header header;
   private final long clusterSize;
   private final int clusterBits;
@@ -39,6 +42,13 @@ final class Qcow2Image implements DiskImage {
   private boolean writing;
   /** Whether anything was written since the last flush. */
   private boolean unflushed;
+  /**
+   * The error that stopped a change half way, or null. From then on the image takes no more
+   * changes and {@link #close} does not flush: the file stays as a crash at that point would leave
+   * it (the ordering of every earlier write keeps that consistent, at worst leaking clusters),
+   * whereas writing the rest of the metadata out of its order could corrupt it.
+   */
+  private IOException failed;
   /** Host ranges (offset, bytes) to give back once the mapping that dropped them is durable. */
   private final List<long[]> frees = new ArrayList<>();
   /** Guest cluster index of {@link #inflated}, -1 for none. */
@@ -49,7 +59,7 @@ final class Qcow2Image implements DiskImage {
   record Run(ClusterType type, long length, long host) {}
 
   Qcow2Image(Storage storage) throws IOException {
-    this.storage = storage;
+    this.storage = new CountingStorage(storage);
     this.header = Header.read(storage);
     this.clusterSize = header.clusterSize();
     this.clusterBits = header.clusterBits;
@@ -112,6 +122,11 @@ final class Qcow2Image implements DiskImage {
   @Override
   public void attachBacking(DiskImage backing) {
     this.backing = backing;
+  }
+
+  @Override
+  public long bytesWritten() {
+    return storage.written();
   }
 
   // ---- mapping ----
@@ -215,7 +230,7 @@ final class Qcow2Image implements DiskImage {
     while (dst.hasRemaining()) {
       Run r = status(at, dst.remaining());
       int n = (int) r.length;
-      ByteBuffer part = dst.slice(dst.position(), n);
+      ByteBuffer part = Buffers.slice(dst, dst.position(), n);
       switch (r.type) {
         case DATA:
           readHost(part, r.host);
@@ -229,7 +244,7 @@ final class Qcow2Image implements DiskImage {
         default:
           readBacking(part, at);
       }
-      dst.position(dst.position() + n);
+      Buffers.position(dst, dst.position() + n);
       at += n;
     }
   }
@@ -249,9 +264,9 @@ final class Qcow2Image implements DiskImage {
   private void readBacking(ByteBuffer part, long guestOffset) throws IOException {
     long inBacking = backing == null ? 0 : Math.max(0, Math.min(part.remaining(), backing.virtualSize() - guestOffset));
     if (inBacking > 0) {
-      ByteBuffer b = part.slice(part.position(), (int) inBacking);
+      ByteBuffer b = Buffers.slice(part, part.position(), (int) inBacking);
       backing.read(b, guestOffset);
-      part.position(part.position() + (int) inBacking);
+      Buffers.position(part, part.position() + (int) inBacking);
     }
     fillZeros(part);
   }
@@ -300,6 +315,11 @@ final class Qcow2Image implements DiskImage {
 
   /** Before the first change: the checks, then the autoclear bits cleared as the spec demands. */
   private void beginWriting() throws IOException {
+    if (failed != null) {
+      throw new ImageException(
+          path(), "an earlier change failed (" + failed.getMessage() + "); the image was left as a crash"
+              + " would leave it and takes no more writes", failed);
+    }
     if (writing) {
       return;
     }
@@ -314,7 +334,7 @@ final class Qcow2Image implements DiskImage {
   }
 
   private void writeHeaderField(int offset, int length) throws IOException {
-    storage.write(header.encode().slice(offset, length), offset);
+    storage.write(Buffers.slice(header.encode(), offset, length), offset);
   }
 
   @Override
@@ -327,10 +347,32 @@ final class Qcow2Image implements DiskImage {
     }
   }
 
+  /** A change to the image; see {@link #changing}. */
+  private interface Change {
+    void run() throws IOException;
+  }
+
+  /** Runs {@code change}; if it fails, the image is {@link #failed} from then on. */
+  private void changing(Change change) throws IOException {
+    beginWriting();
+    try {
+      change.run();
+    } catch (IOException e) {
+      failed = e;
+      throw e;
+    } catch (RuntimeException | Error e) {
+      failed = new IOException(e.toString(), e);
+      throw e;
+    }
+  }
+
   @Override
   public void write(ByteBuffer src, long guestOffset) throws IOException {
     checkRange(guestOffset, src.remaining());
-    beginWriting();
+    changing(() -> writeData(src, guestOffset));
+  }
+
+  private void writeData(ByteBuffer src, long guestOffset) throws IOException {
     unflushed = true;
     HostRun run = new HostRun();
     long at = guestOffset;
@@ -338,11 +380,13 @@ final class Qcow2Image implements DiskImage {
       int inCluster = (int) (at & (clusterSize - 1));
       int n = (int) Math.min(clusterSize - inCluster, src.remaining());
       writeCluster(at >>> clusterBits, inCluster, src, src.position(), n, run);
-      src.position(src.position() + n);
+      Buffers.position(src, src.position() + n);
       at += n;
       if (tables.dirtyBytes() + refcounts.dirtyBytes() > MAX_DIRTY_BYTES) {
         run.write();
-        flush();
+        writeMetadata();
+        // The rest of this write changes metadata again.
+        unflushed = true;
       }
     }
     run.write();
@@ -369,7 +413,7 @@ final class Qcow2Image implements DiskImage {
 
     void write() throws IOException {
       if (source != null) {
-        storage.write(source.slice(from, length), host);
+        storage.write(Buffers.slice(source, from, length), host);
         source = null;
       }
     }
@@ -399,7 +443,7 @@ final class Qcow2Image implements DiskImage {
       // Part of the cluster: the rest keeps what the guest sees now (backing data, zeros).
       byte[] whole = new byte[visible];
       read(ByteBuffer.wrap(whole), guestStart);
-      src.get(index, whole, inCluster, n);
+      Buffers.get(src, index, whole, inCluster, n);
       run.write();
       storage.write(ByteBuffer.wrap(whole), target);
     }
@@ -420,9 +464,10 @@ final class Qcow2Image implements DiskImage {
 
   /** Adds {@code delta} to a host cluster's refcount (repairs); written by the next flush. */
   void changeRefcount(long hostCluster, long delta) throws IOException {
-    beginWriting();
-    unflushed = true;
-    refcounts.change(hostCluster, delta);
+    changing(() -> {
+      unflushed = true;
+      refcounts.change(hostCluster, delta);
+    });
   }
 
   /** Schedules the host clusters a dropped L2 entry held to be freed after the next mapping write. */
@@ -437,7 +482,10 @@ final class Qcow2Image implements DiskImage {
   @Override
   public void writeZeroes(long guestOffset, long length) throws IOException {
     checkRange(guestOffset, length);
-    beginWriting();
+    changing(() -> zeroRange(guestOffset, length));
+  }
+
+  private void zeroRange(long guestOffset, long length) throws IOException {
     unflushed = true;
     long at = guestOffset;
     long end = guestOffset + length;
@@ -453,7 +501,7 @@ final class Qcow2Image implements DiskImage {
         if (zeros == null) {
           zeros = ByteBuffer.allocate((int) clusterSize);
         }
-        write(zeros.clear().limit(n), at);
+        writeData(Buffers.first(zeros, n), at);
       }
       at += n;
     }
@@ -484,9 +532,12 @@ final class Qcow2Image implements DiskImage {
    */
   @Override
   public void flush() throws IOException {
-    if (!unflushed) {
-      return;
+    if (unflushed) {
+      changing(this::writeMetadata);
     }
+  }
+
+  private void writeMetadata() throws IOException {
     if (refcounts.isDirty()) {
       refcounts.writeBlocks();
       if (refcounts.tableChanged()) {
@@ -535,7 +586,9 @@ final class Qcow2Image implements DiskImage {
   @Override
   public void close() throws IOException {
     try {
-      flush();
+      if (failed == null) {
+        flush();
+      }
     } finally {
       storage.close();
     }

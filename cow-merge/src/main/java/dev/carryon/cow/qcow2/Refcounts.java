@@ -1,8 +1,10 @@
 package dev.carryon.cow.qcow2;
 
+import static dev.carryon.cow.qcow2.Qcow2Format.MAX_REFCOUNT_TABLE_BYTES;
 import static dev.carryon.cow.qcow2.Qcow2Format.OFFSET_MASK;
 
 import dev.carryon.cow.ImageFormatException;
+import dev.carryon.cow.io.Buffers;
 import dev.carryon.cow.io.Storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -122,33 +124,63 @@ final class Refcounts {
     return block;
   }
 
-  /** A zeroed block for table index {@code index}, placed at the end of the image. */
+  /**
+   * Creates refcount block {@code index} (its table entry is 0). Inside the table the block takes
+   * the next free cluster and is installed before it is counted, so that a block that lies in its
+   * own range counts itself; one that lies further on is counted by a block past it, created the
+   * same way (at most twice, as in QEMU). Past the end of the table, the table grows.
+   */
   private byte[] newBlock(long index) throws IOException {
     if (index >= table.length) {
       growTable(index);
+      return blocks.get(index);
     }
     long cluster = reserve(1);
+    byte[] block = install(index, cluster);
+    change(cluster, 1);
+    return block;
+  }
+
+  /** A zeroed block for table index {@code index} at host cluster {@code cluster}, marked dirty. */
+  private byte[] install(long index, long cluster) {
     byte[] block = new byte[(int) clusterSize];
     blocks.put(index, block);
     table[(int) index] = cluster << clusterBits;
     dirtyEntries.set((int) index);
     dirtyBlocks.add(index);
-    // The new block is a cluster like any other: count it (possibly in itself).
-    change(cluster, 1);
     return block;
   }
 
   /**
-   * Moves the table to the end of the image with room for {@code index}: the new table is written
-   * and the header switched in {@link #writeTable}; the old clusters are freed after that.
+   * Moves the table to the end of the image with room for {@code index}, in one area that
+   * describes itself (QEMU's qcow2_refcount_area): first a new block for every table index from
+   * {@code index} to the area's end that has none, then the new table; every cluster of the area is
+   * counted in those blocks (or in existing ones), so nothing here allocates recursively. The table
+   * has half again the entries it needs, so that it does not grow again soon. On disk the new
+   * blocks and table are written and forced before the header points at the table, and the old
+   * table is freed only after that ({@link Qcow2Image#flush}).
    */
   private void growTable(long index) throws IOException {
-    long needed = Math.max(index + 1, table.length * 2L);
-    // Room for the blocks that will count the new table itself and whatever follows it.
-    needed = Math.max(needed, (nextFree() + 64) / perBlock + 2);
-    int clusters = (int) Header.ceilDiv(needed * 8, clusterSize);
-    long[] grown = new long[(int) (clusters * clusterSize / 8)];
-    System.arraycopy(table, 0, grown, 0, table.length);
+    long start = nextFree();
+    int tableClusters = 0;
+    int newBlocks = 0;
+    while (true) {
+      long areaEnd = start + newBlocks + tableClusters;
+      long lastIndex = Math.max(index, (areaEnd - 1) / perBlock);
+      long entries = (lastIndex + 1) + (lastIndex + 2) / 2;
+      int needTable = (int) Math.min(Integer.MAX_VALUE, Header.ceilDiv(entries * 8, clusterSize));
+      if (needTable * clusterSize > MAX_REFCOUNT_TABLE_BYTES) {
+        throw new ImageFormatException(
+            header.file, "the refcount table would grow past QEMU's limit of 8 MiB to count cluster "
+                + start + " (" + (start << clusterBits) + " bytes into the file)");
+      }
+      int needBlocks = missingBlocks(index, (start + newBlocks + needTable - 1) / perBlock);
+      if (needTable == tableClusters && needBlocks == newBlocks) {
+        break;
+      }
+      tableClusters = needTable;
+      newBlocks = needBlocks;
+    }
     if (oldTableOffset < 0) {
       oldTableOffset = header.refcountTableOffset;
       oldTableClusters = header.refcountTableClusters;
@@ -158,14 +190,37 @@ final class Refcounts {
         change((header.refcountTableOffset >> clusterBits) + i, -1);
       }
     }
+    long first = reserve(newBlocks + tableClusters);
+    long[] grown = new long[(int) (tableClusters * clusterSize / 8)];
+    System.arraycopy(table, 0, grown, 0, table.length);
     table = grown;
-    long start = reserve(clusters);
-    header.refcountTableOffset = start << clusterBits;
-    header.refcountTableClusters = clusters;
-    dirtyEntries.set(0, grown.length);
-    for (int i = 0; i < clusters; i++) {
-      change(start + i, 1);
+    long at = first;
+    for (long i = index; at < first + newBlocks; i++) {
+      if (!hasBlock(i)) {
+        install(i, at++);
+      }
     }
+    header.refcountTableOffset = (first + newBlocks) << clusterBits;
+    header.refcountTableClusters = tableClusters;
+    dirtyEntries.set(0, grown.length);
+    for (long c = first; c < first + newBlocks + tableClusters; c++) {
+      change(c, 1);
+    }
+  }
+
+  /** Table indexes from {@code from} to {@code to} (inclusive) without a block. */
+  private int missingBlocks(long from, long to) {
+    int n = 0;
+    for (long i = from; i <= to; i++) {
+      if (!hasBlock(i)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private boolean hasBlock(long index) {
+    return blocks.containsKey(index) || blockOffset(index) != 0;
   }
 
   /** First cluster index past everything in use: past the file and the last counted cluster. */
@@ -255,7 +310,7 @@ final class Refcounts {
     for (int i = dirtyEntries.nextSetBit(0); i >= 0; i = dirtyEntries.nextSetBit(i)) {
       int first = i / perCluster * perCluster;
       int end = Math.min(table.length, first + perCluster);
-      storage.write(b.slice(first * 8, (end - first) * 8), header.refcountTableOffset + first * 8L);
+      storage.write(Buffers.slice(b, first * 8, (end - first) * 8), header.refcountTableOffset + first * 8L);
       i = end;
     }
     dirtyEntries.clear();

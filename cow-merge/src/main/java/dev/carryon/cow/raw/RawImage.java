@@ -4,10 +4,13 @@ import dev.carryon.cow.DiskImage;
 import dev.carryon.cow.Extent;
 import dev.carryon.cow.ImageException;
 import dev.carryon.cow.ImageFormat;
+import dev.carryon.cow.io.Buffers;
+import dev.carryon.cow.io.CountingStorage;
 import dev.carryon.cow.io.Storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.List;
 
 /** A raw image: guest offset equals file offset, the virtual size is the file size. */
@@ -15,13 +18,14 @@ final class RawImage implements DiskImage {
   /** Zeros are written in pieces of this size. */
   private static final int ZERO_CHUNK = 1 << 20;
 
-  private final Storage storage;
+  /** The image's bytes, counting what is written to them. */
+  private final CountingStorage storage;
   /** Fixed at open: writes never grow a raw image. */
   private final long size;
   private boolean unflushed;
 
   RawImage(Storage storage) throws IOException {
-    this.storage = storage;
+    this.storage = new CountingStorage(storage);
     this.size = storage.size();
   }
 
@@ -56,6 +60,11 @@ final class RawImage implements DiskImage {
   }
 
   @Override
+  public long bytesWritten() {
+    return storage.written();
+  }
+
+  @Override
   public void attachBacking(DiskImage backing) {
     throw new UnsupportedOperationException(path() + ": a raw image has no backing file");
   }
@@ -87,7 +96,7 @@ final class RawImage implements DiskImage {
     ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(ZERO_CHUNK, Math.max(1, length)));
     for (long at = guestOffset; at < guestOffset + length; ) {
       int n = (int) Math.min(zeros.capacity(), guestOffset + length - at);
-      write(zeros.clear().limit(n), at);
+      write(Buffers.first(zeros, n), at);
       at += n;
     }
   }
@@ -101,7 +110,9 @@ final class RawImage implements DiskImage {
   @Override
   public List<Extent> mapLayer(long start, long length) {
     long end = Math.min(size, start + length);
-    return end <= start ? List.of() : List.of(new Extent(start, end - start, 0, true, false, true, start));
+    return end <= start
+        ? Collections.<Extent>emptyList()
+        : Collections.singletonList(new Extent(start, end - start, 0, true, false, true, start));
   }
 
   @Override

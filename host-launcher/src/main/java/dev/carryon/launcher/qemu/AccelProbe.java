@@ -192,6 +192,7 @@ public final class AccelProbe {
           new ProcessBuilder(
               List.of(
                   qemu.toString(), "-nodefaults", "-no-user-config", "-display", "none",
+                  "-sandbox", QemuCommandLine.SANDBOX,
                   "-machine", "q35", "-accel", accel.qemuName(), "-m", "16",
                   "-blockdev", JSON.createObjectNode().put("driver", "file").put("node-name", "probe")
                       .put("read-only", true).put("filename", disk.toString()).toString(),

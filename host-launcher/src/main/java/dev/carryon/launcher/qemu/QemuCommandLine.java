@@ -3,6 +3,7 @@ package dev.carryon.launcher.qemu;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.carrier.VmDevice;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,10 +12,18 @@ import java.util.List;
  * Builds the {@code qemu-system-x86_64} argument list for a {@link QemuLaunch}. Nothing QEMU would
  * add by itself is left to it ({@code -nodefaults}, no user config), so the same config gives the
  * same virtual hardware on every host, which a restore needs.
+ *
+ * <p>A carrier is untrusted, so QEMU gets nothing from it that could reach a host file: the config
+ * is allow-listed ({@link VmConfig}, {@link VmDevice}) and each device is written here from its
+ * type; the disk chain is given image by image, so QEMU never follows a backing file name from an
+ * image header; no user config or {@code -readconfig} is read; and QEMU runs under its seccomp
+ * sandbox ({@link #SANDBOX}), which stops it from starting programs, raising privileges or using
+ * obsolete system calls.
  */
 public final class QemuCommandLine {
-  /** {@code -device} driver for {@link VmConfig#diskInterface()} {@code virtio-blk}. */
-  static final String VIRTIO_BLK = "virtio-blk";
+  /** {@code -sandbox} value of every QEMU carryon starts: seccomp on, everything it can deny. */
+  public static final String SANDBOX =
+      "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
   /** Block node name of the disk's protocol (file) layer. */
   static final String DISK_FILE_NODE = "disk0-file";
   /** Block node name of the disk's format layer, the one the guest device is attached to. */
@@ -23,6 +32,10 @@ public final class QemuCommandLine {
   static final String CONSOLE_CHARDEV = "console0";
   /** Chardev id of the QMP monitor. */
   static final String QMP_CHARDEV = "qmp0";
+  /** Id of the USB controller, whose bus the USB devices name. */
+  static final String XHCI_ID = "xhci";
+  /** Id of the host side of the NIC. */
+  static final String NETDEV_ID = "net0";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -39,6 +52,7 @@ public final class QemuCommandLine {
     List<String> args = new ArrayList<>();
     args.add(qemu.toString());
     args.addAll(List.of("-name", "carryon", "-nodefaults", "-no-user-config"));
+    args.addAll(List.of("-sandbox", SANDBOX));
     args.addAll(List.of("-machine", "type=" + escape(config.machineType())));
     args.addAll(List.of("-accel", launch.accel().qemuName()));
     args.addAll(List.of("-cpu", config.cpuModel()));
@@ -55,10 +69,10 @@ public final class QemuCommandLine {
       args.addAll(List.of("-append", config.append()));
     }
     if (launch.disk() != null) {
-      addDisk(args, config, launch.disk(), launch.diskFormat());
+      addDisk(args, launch);
     }
-    for (String device : config.extraDevices()) {
-      args.addAll(List.of("-device", device));
+    for (VmDevice device : config.devices()) {
+      addDevice(args, device);
     }
     if (launch.consoleFile() == null) {
       // signal=off: a Ctrl-C typed into the console must reach carryon, not kill QEMU.
@@ -83,22 +97,61 @@ public final class QemuCommandLine {
     return List.copyOf(args);
   }
 
-  private static void addDisk(List<String> args, VmConfig config, Path disk, DiskFormat format) {
-    if (!VIRTIO_BLK.equals(config.diskInterface())) {
-      throw new IllegalArgumentException(
-          "diskInterface (" + config.diskInterface() + ") is not supported; only " + VIRTIO_BLK);
-    }
-    // JSON -blockdev syntax: a path may hold commas, which the key=value syntax would split on.
+  /**
+   * The disk on virtio-blk (the one interface {@link VmConfig} allows): its file node, its format
+   * node, and below it the backing chain the launch names, if any, as nested read-only nodes with
+   * the lowest one's backing set to none. JSON syntax throughout: a path may hold commas, which
+   * the key=value syntax would split on.
+   */
+  private static void addDisk(List<String> args, QemuLaunch launch) {
     ObjectNode file = JSON.createObjectNode();
     file.put("driver", "file");
     file.put("node-name", DISK_FILE_NODE);
-    file.put("filename", disk.toString());
+    file.put("filename", launch.disk().toString());
     ObjectNode top = JSON.createObjectNode();
-    top.put("driver", format.driver());
+    top.put("driver", launch.diskFormat().driver());
     top.put("node-name", DISK_NODE);
     top.put("file", DISK_FILE_NODE);
+    if (launch.backing() != null) {
+      ObjectNode parent = top;
+      for (int i = 0; i < launch.backing().size(); i++) {
+        QemuLaunch.Image image = launch.backing().get(i);
+        ObjectNode node = parent.putObject("backing");
+        node.put("driver", image.format().driver());
+        node.put("node-name", "chain" + (i + 1));
+        node.put("read-only", true);
+        node.putObject("file")
+            .put("driver", "file")
+            .put("filename", image.path().toString())
+            .put("read-only", true);
+        parent = node;
+      }
+      if (parent.get("driver").asText().equals(DiskFormat.QCOW2.driver())) {
+        parent.putNull("backing");
+      }
+    }
     args.addAll(List.of("-blockdev", file.toString(), "-blockdev", top.toString()));
     args.addAll(List.of("-device", "virtio-blk-pci,drive=" + DISK_NODE + ",id=" + DISK_NODE + "-dev"));
+  }
+
+  /**
+   * One allow-listed device, written from its type: what plugs it in (the USB bus, the NIC's
+   * host side) is the host's. The NIC has no option ROM ({@code romfile=}): carryon boots kernels
+   * directly or from the disk, and a ROM is RAM that a restore would need the same on every host.
+   */
+  private static void addDevice(List<String> args, VmDevice device) {
+    String driver = device.type().driver();
+    String spec =
+        switch (device.type()) {
+          case XHCI -> driver + ",id=" + XHCI_ID;
+          case USB_TABLET, USB_KBD -> driver + ",bus=" + XHCI_ID + ".0";
+          case VIRTIO_NET -> {
+            args.addAll(List.of("-netdev", "user,id=" + NETDEV_ID));
+            yield driver + ",netdev=" + NETDEV_ID + ",mac=" + device.mac() + ",romfile=";
+          }
+          case VIRTIO_VGA, VGA, VIRTIO_KEYBOARD, VIRTIO_TABLET -> driver;
+        };
+    args.addAll(List.of("-device", spec));
   }
 
   /** Escapes a value for QEMU's key=value option syntax, where a comma is written twice. */

@@ -1,6 +1,7 @@
 package dev.carryon.launcher.session;
 
 import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.CarrierFiles;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.Progress;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * {@code resume}: validates a carrier, takes its lease, puts a local COW over the chosen
@@ -131,7 +133,7 @@ public final class ResumeSession {
       t = System.nanoTime();
       Files.createDirectories(workDir);
       Path localCow = workDir.resolve(LOCAL_COW);
-      Qcow2Creator.create(localCow, -1, checked.top.toString(), "qcow2");
+      Qcow2Creator.create(localCow, -1, checked.chain.get(0).path().toString(), "qcow2");
       AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache());
       log.println(accel.describe());
       Path console =
@@ -141,7 +143,7 @@ public final class ResumeSession {
       boolean restore = checked.state != null && !request.coldBoot();
       QemuLaunch launch =
           QemuLaunch.of(checked.vm, request.carrier().toAbsolutePath())
-              .withDisk(localCow, DiskFormat.QCOW2)
+              .withDisk(localCow, DiskFormat.QCOW2, checked.chain)
               .withAccel(accel.accel())
               .withConsole(console)
               .withDisplay(request.display())
@@ -206,9 +208,17 @@ public final class ResumeSession {
     }
   }
 
-  /** What validation found out, before anything was written. */
+  /**
+   * What validation found out, before anything was written.
+   *
+   * @param chain the generation's disk chain, top first: exactly what QEMU opens below the COW
+   */
   private record Checked(
-      String carrierId, Generation generation, VmConfig vm, Path top, Path state) {}
+      String carrierId,
+      Generation generation,
+      VmConfig vm,
+      List<QemuLaunch.Image> chain,
+      Path state) {}
 
   /** Every check that needs no write: refuses with a clear message when one fails. */
   private static Checked check(Host host, Request request, PrintWriter log) throws IOException {
@@ -253,8 +263,17 @@ public final class ResumeSession {
             "warning: cold boot of generation " + g.number() + ": its saved RAM state is not used;"
                 + " guest writes that were still in the guest's memory are lost");
       }
-      List<Path> chain = carrier.chainFiles(g);
-      return new Checked(carrierId, g, vm, chain.get(chain.size() - 1), state);
+      List<QemuLaunch.Image> chain = new ArrayList<>();
+      List<Path> files = new ArrayList<>();
+      for (String name : g.chain()) {
+        DiskFormat format = name.equals(CarrierFiles.BASE_RAW) ? DiskFormat.RAW : DiskFormat.QCOW2;
+        chain.add(0, new QemuLaunch.Image(carrier.file(name), format));
+        files.add(carrier.file(name));
+      }
+      QemuLaunch launch = QemuLaunch.of(vm, request.carrier());
+      Stream.of(launch.kernelPath(), launch.initrdPath()).filter(f -> f != null).forEach(files::add);
+      QemuLaunch.requireInside(request.carrier(), files);
+      return new Checked(carrierId, g, vm, chain, state);
     }
   }
 

@@ -17,7 +17,8 @@ class QemuCommandLineTest {
   private static final VmConfig CONFIG =
       new VmConfig(
           "pc-q35-7.2", "qemu64", 256, 2, "virtio-blk", "boot/vmlinuz", "boot/initrd.img",
-          "console=ttyS0 quiet", List.of("virtio-rng-pci"));
+          "console=ttyS0 quiet",
+          List.of("virtio-vga", "qemu-xhci", "usb-tablet", "virtio-net-pci,mac=52:54:00:12:34:56"));
 
   private static List<String> build(QemuLaunch launch) {
     return QemuCommandLine.build(QEMU, launch, QMP);
@@ -78,18 +79,66 @@ class QemuCommandLineTest {
         "{\"driver\":\"qcow2\",\"node-name\":\"disk0\",\"file\":\"disk0-file\"}",
         args.get(first + 3));
     assertTrue(args.contains("virtio-blk-pci,drive=disk0,id=disk0-dev"), args.toString());
-    assertTrue(args.contains("virtio-rng-pci"), "extra devices follow: " + args);
+    assertTrue(args.indexOf("virtio-vga") > args.indexOf("virtio-blk-pci,drive=disk0,id=disk0-dev"), "devices follow the disk: " + args);
 
     List<String> raw = build(QemuLaunch.of(CONFIG, Path.of("/c")).withDisk(disk, DiskFormat.RAW));
     assertTrue(raw.get(raw.lastIndexOf("-blockdev") + 1).startsWith("{\"driver\":\"raw\""));
   }
 
   @Test
-  void refusesADiskInterfaceItCannotBuild() {
-    VmConfig ide = new VmConfig("pc-q35-7.2", "qemu64", 64, 1, "ide", null, null, null, null);
-    QemuLaunch launch = QemuLaunch.of(ide, Path.of("/c")).withDisk(Path.of("/d"), DiskFormat.RAW);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> build(launch));
-    assertTrue(e.getMessage().contains("ide"), e.getMessage());
+  void givesQemuExactlyTheBackingChainItNames() {
+    List<QemuLaunch.Image> chain =
+        List.of(
+            new QemuLaunch.Image(Path.of("/c/layers/L2.qcow2"), DiskFormat.QCOW2),
+            new QemuLaunch.Image(Path.of("/c/cow.qcow2"), DiskFormat.QCOW2),
+            new QemuLaunch.Image(Path.of("/c/base.raw"), DiskFormat.RAW));
+    List<String> args =
+        build(QemuLaunch.of(CONFIG, Path.of("/c")).withDisk(Path.of("/w/local.qcow2"), DiskFormat.QCOW2, chain));
+    assertEquals(
+        "{\"driver\":\"qcow2\",\"node-name\":\"disk0\",\"file\":\"disk0-file\",\"backing\":"
+            + "{\"driver\":\"qcow2\",\"node-name\":\"chain1\",\"read-only\":true,\"file\":"
+            + "{\"driver\":\"file\",\"filename\":\"/c/layers/L2.qcow2\",\"read-only\":true},\"backing\":"
+            + "{\"driver\":\"qcow2\",\"node-name\":\"chain2\",\"read-only\":true,\"file\":"
+            + "{\"driver\":\"file\",\"filename\":\"/c/cow.qcow2\",\"read-only\":true},\"backing\":"
+            + "{\"driver\":\"raw\",\"node-name\":\"chain3\",\"read-only\":true,\"file\":"
+            + "{\"driver\":\"file\",\"filename\":\"/c/base.raw\",\"read-only\":true}}}}}",
+        args.get(args.lastIndexOf("-blockdev") + 1));
+
+    List<String> qcowBase =
+        build(QemuLaunch.of(CONFIG, Path.of("/c")).withDisk(Path.of("/w/local.qcow2"), DiskFormat.QCOW2,
+            List.of(new QemuLaunch.Image(Path.of("/c/base.qcow2"), DiskFormat.QCOW2))));
+    assertTrue(
+        qcowBase.get(qcowBase.lastIndexOf("-blockdev") + 1).endsWith("\"read-only\":true},\"backing\":null}}"),
+        "the lowest qcow2 image gets no backing image, whatever its header says: " + qcowBase);
+  }
+
+  @Test
+  void writesEachDeviceFromItsTypeWithTheHostsPlumbing() {
+    List<String> args = build(QemuLaunch.of(CONFIG, Path.of("/c")));
+    List<String> devices = new java.util.ArrayList<>();
+    for (int i = 0; i < args.size(); i++) {
+      if (args.get(i).equals("-device")) {
+        devices.add(args.get(i + 1));
+      }
+    }
+    assertEquals(
+        List.of(
+            "virtio-vga",
+            "qemu-xhci,id=xhci",
+            "usb-tablet,bus=xhci.0",
+            "virtio-net-pci,netdev=net0,mac=52:54:00:12:34:56,romfile="),
+        devices);
+    assertEquals("user,id=net0", valueOf(args, "-netdev"));
+  }
+
+  @Test
+  void runsQemuInItsSandboxWithoutUserConfig() {
+    List<String> args = build(QemuLaunch.of(CONFIG, Path.of("/c")));
+    assertEquals(
+        "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
+        valueOf(args, "-sandbox"));
+    assertTrue(args.contains("-no-user-config"));
+    assertFalse(args.contains("-readconfig"));
   }
 
   @Test

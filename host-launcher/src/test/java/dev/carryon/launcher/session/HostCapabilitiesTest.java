@@ -32,7 +32,7 @@ class HostCapabilitiesTest {
 
   @Test
   void eachMismatchIsNamed() {
-    List<String> problems = here.problems(config("pc-q35-99.0", "NoSuchCpu-v9", 1L << 30));
+    List<String> problems = here.problems(config("pc-q35-99.0", "NoSuchCpu-v9", VmConfig.MAX_MEMORY_MIB));
     assertEquals(3, problems.size(), problems.toString());
     assertTrue(problems.get(0).contains("pc-q35-99.0"), problems.get(0));
     assertTrue(problems.get(1).contains("NoSuchCpu-v9"), problems.get(1));
