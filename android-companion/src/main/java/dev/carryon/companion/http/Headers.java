@@ -36,6 +36,17 @@ public final class Headers {
     return Collections.unmodifiableList(found);
   }
 
+  /** The names of the fields received, lowercased, each once, in the order first received. */
+  public List<String> names() {
+    List<String> distinct = new ArrayList<>();
+    for (String n : names) {
+      if (!distinct.contains(n)) {
+        distinct.add(n);
+      }
+    }
+    return Collections.unmodifiableList(distinct);
+  }
+
   /** The number of fields received. */
   public int size() {
     return names.size();
