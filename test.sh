@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The project's test command, as README.md gives it: installs what the tests need (QEMU via
-# apt-get; the test guest's packages are installed by testdata/build-guest.sh), then runs every
-# module's tests. Fails when any test fails or when no test ran at all.
+# The project's test command, as README.md gives it: installs what the tests need (QEMU, and the
+# Android build tools the phone companion's APK is made with, via apt-get; the test guest's
+# packages are installed by testdata/build-guest.sh), then runs every module's tests. Fails when
+# any test fails or when no test ran at all.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
-scripts/ensure-packages.sh qemu-system-x86 qemu-utils
+scripts/ensure-packages.sh qemu-system-x86 qemu-utils aapt zipalign apksigner
 ./mvnw -B verify "$@"
-ran=$(cat ./*/target/surefire-reports/*.txt 2>/dev/null \
+ran=$(cat ./*/target/surefire-reports/*.txt ./*/target/failsafe-reports/*.txt 2>/dev/null \
   | sed -n 's/^Tests run: \([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')
 if [ "$ran" -eq 0 ]; then
   echo "test.sh: no test ran" >&2
