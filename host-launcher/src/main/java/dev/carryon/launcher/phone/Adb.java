@@ -40,13 +40,18 @@ public final class Adb {
   /** The program run: {@code adb} on {@code PATH} (tests give a stand-in's path). */
   private final String program;
 
-  Adb(String program) {
+  private Adb(String program) {
     this.program = program;
   }
 
   /** The {@code adb} on {@code PATH}. */
   public static Adb onPath() {
     return new Adb("adb");
+  }
+
+  /** The adb at {@code program} (a stand-in's, in tests). */
+  public static Adb at(Path program) {
+    return new Adb(program.toString());
   }
 
   /**

@@ -58,7 +58,7 @@ class AdbTest {
             + "  *) echo \"adb: device '${2}' not found\" >&2; exit 1 ;;\n"
             + "esac\n");
     Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
-    adb = new Adb(script.toString());
+    adb = Adb.at(script);
   }
 
   @Test
@@ -99,7 +99,7 @@ class AdbTest {
     assertFails(
         ExitCodes.ENVIRONMENT,
         "adb is not installed (Debian's package adb)",
-        () -> new Adb(dir.resolve("no-such-adb").toString()).devices());
+        () -> Adb.at(dir.resolve("no-such-adb")).devices());
   }
 
   @Test
