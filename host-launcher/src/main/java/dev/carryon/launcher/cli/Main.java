@@ -23,6 +23,7 @@ public final class Main implements Runnable {
           StatusCommand.class,
           VerifyCommand.class,
           LeaseCommand.class,
+          PhoneCommand.class,
           dev.carryon.launcher.cli.cow.CowCommand.class,
           dev.carryon.launcher.cli.sync.SyncCommand.class,
           dev.carryon.launcher.cli.sync.ExportCommand.class);

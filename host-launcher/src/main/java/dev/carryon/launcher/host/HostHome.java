@@ -13,6 +13,7 @@ import java.nio.file.Path;
  *   accel-probe.json      last KVM probe's result and what it depends on (a cache; may be deleted)
  *   native/               JNI libraries of sqlite-jdbc and zstd-jni, unpacked once (a cache)
  *   sessions/ID/          one session's work files
+ *   phones/SERIAL.token   the token of each phone this host is paired with (mode 0600)
  * </pre>
  */
 public final class HostHome {
@@ -57,6 +58,11 @@ public final class HostHome {
   /** The KVM probe's cache file (see {@code dev.carryon.launcher.qemu.AccelProbe}). */
   public Path accelProbeCache() {
     return root.resolve("accel-probe.json");
+  }
+
+  /** The tokens of the phones this host is paired with, one file each. */
+  public Path phones() {
+    return root.resolve("phones");
   }
 
   /** The work folder of one session: its local COW, sockets, console log and saved state. */

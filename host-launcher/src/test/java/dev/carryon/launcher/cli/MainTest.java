@@ -9,7 +9,9 @@ import org.junit.jupiter.api.Test;
 /** The top-level command: it builds only the subcommand asked for, and all of them otherwise. */
 class MainTest {
   private static final List<String> COMMANDS =
-      List.of("help", "run", "init", "resume", "end", "status", "verify", "lease", "cow", "sync", "export");
+      List.of(
+          "help", "run", "init", "resume", "end", "status", "verify", "lease", "phone", "cow", "sync",
+          "export");
 
   @Test
   void helpListsEveryCommand() {
