@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The project's test command, as README.md gives it: installs what the tests need (QEMU, and the
 # Android build tools the phone companion's APK is made with, via apt-get; the test guest's
-# packages are installed by testdata/build-guest.sh), then runs every module's tests. Fails when
-# any test fails or when no test ran at all.
+# packages are installed by testdata/build-guest.sh, Debian 13's QEMU by
+# testdata/build-qemu-root.sh, each once and cached under testdata/target), then runs every
+# module's tests. Fails when any test fails or when no test ran at all.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
-scripts/ensure-packages.sh qemu-system-x86 qemu-utils aapt zipalign apksigner
+# qemu-system-gui: QEMU's gtk window; xvfb and imagemagick: the tests' X screen and its pictures.
+# (testdata/build-qemu-root.sh installs debootstrap for the second QEMU version.) aapt (aapt2),
+# zipalign, apksigner: the companion's APK.
+scripts/ensure-packages.sh qemu-system-x86 qemu-utils qemu-system-gui xvfb imagemagick aapt zipalign apksigner
 ./mvnw -B verify "$@"
 ran=$(cat ./*/target/surefire-reports/*.txt ./*/target/failsafe-reports/*.txt 2>/dev/null \
   | sed -n 's/^Tests run: \([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the carryon test guest from Debian packages alone, without root mounts:
 #   OUTDIR/vmlinuz         the kernel of linux-image-cloud-amd64's current versioned package
-#   OUTDIR/initramfs.img   gzip'd newc cpio: static busybox, the kernel's virtio modules, our /init
+#   OUTDIR/initramfs.img   gzip'd newc cpio: static busybox, the kernel's virtio disk and network
+#                          modules, our /init and its DHCP script
 #   OUTDIR/disk.qcow2      64 MiB ext4 labelled "carryon" holding README and an empty ticks.log
 # Cached: OUTDIR/stamp names this script's and the init's hashes and the package versions used;
 # when it matches, nothing is done. Concurrent runs on one OUTDIR take turns (flock OUTDIR/.lock).
@@ -11,9 +12,11 @@ set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
 repo=$(dirname "$here")
 init_script="$here/src/main/guest/init"
+dhcp_script="$here/src/main/guest/udhcpc.script"
 kernel_meta=linux-image-cloud-amd64
 # Load order; each is checked against the module's own depends= list below.
-modules=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk)
+modules=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk
+  failover net_failover virtio_net)
 disk_size=64M
 disk_label=carryon
 
@@ -25,6 +28,7 @@ if [ $# -ne 1 ] || [ -z "$1" ]; then
   exit 2
 fi
 [ -f "$init_script" ] || fail "guest init script missing: $init_script"
+[ -f "$dhcp_script" ] || fail "guest DHCP script missing: $dhcp_script"
 mkdir -p "$1" || fail "cannot create OUTDIR $1"
 out=$(cd "$1" && pwd)
 
@@ -64,6 +68,7 @@ busybox_version=$(dpkg-query -W -f='${Version}' busybox-static)
 
 stamp="script $(sha256sum < "$0" | cut -d' ' -f1)
 init $(sha256sum < "$init_script" | cut -d' ' -f1)
+dhcp $(sha256sum < "$dhcp_script" | cut -d' ' -f1)
 kernel $kernel_pkg $kernel_version
 busybox-static $busybox_version"
 
@@ -94,6 +99,7 @@ busybox=$(dpkg -L busybox-static | grep -m 1 '/bin/busybox$' || true)
 [ -n "$busybox" ] || fail "busybox-static ships no bin/busybox"
 cp "$busybox" "$root/bin/busybox"
 install -m 0755 "$init_script" "$root/init"
+install -m 0755 "$dhcp_script" "$root/etc/udhcpc.script"
 : > "$root/etc/carryon-modules"
 loaded=" "
 for module in "${modules[@]}"; do

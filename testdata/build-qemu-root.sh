@@ -51,7 +51,7 @@ suite $suite $packages
 binds ${binds[*]:-}"
 if [ -x "$out/qemu-system-x86_64" ] && [ -x "$out/root/usr/bin/qemu-system-x86_64" ] \
     && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
-  say "$out is up to date ($("$out/root/usr/bin/qemu-system-x86_64" --version 2>/dev/null | head -n 1 || echo "QEMU $suite"))"
+  say "$out is up to date ($("$out/qemu-system-x86_64" --version 2>/dev/null | head -n 1 || echo "QEMU $suite"))"
   exit 0
 fi
 

@@ -226,6 +226,9 @@ public final class Carrier implements AutoCloseable {
     if (g.state() != null) {
       names.add(g.state());
     }
+    if (g.screenshot() != null) {
+      names.add(g.screenshot());
+    }
     Stream.of(manifest.vm().kernel(), manifest.vm().initrd())
         .filter(n -> n != null)
         .forEach(names::add);
@@ -378,6 +381,7 @@ public final class Carrier implements AutoCloseable {
       throw new CarrierException(end.layerFile() + ": refusing the new layer: " + link);
     }
     FileRecord state = end.stateRecord();
+    FileRecord screenshot = end.screenshotRecord();
     List<String> chain = new ArrayList<>(parent.chain());
     chain.add(CarrierFiles.layer(number));
     Generation made =
@@ -389,14 +393,21 @@ public final class Carrier implements AutoCloseable {
             end.sessionId(),
             chain,
             state == null ? null : CarrierFiles.state(number),
-            note);
+            note,
+            end.qemu(),
+            screenshot == null ? null : CarrierFiles.screenshot(number));
     Durable.move(end.layerFile(), file(made.top()));
     Durable.syncFolder(file(CarrierFiles.LAYERS));
     if (state != null) {
       Durable.move(end.stateFile(), file(made.state()));
+    }
+    if (screenshot != null) {
+      Durable.move(end.screenshotFile(), file(made.screenshot()));
+    }
+    if (state != null || screenshot != null) {
       Durable.syncFolder(file(CarrierFiles.STATES));
     }
-    Generations.EndPlan plan = Generations.afterEnd(manifest, made, layer, state);
+    Generations.EndPlan plan = Generations.afterEnd(manifest, made, layer, state, screenshot);
     commit(plan.manifest());
     List<String> merged = finishPending();
     deleteUnreferenced();
@@ -449,6 +460,12 @@ public final class Carrier implements AutoCloseable {
       sameState(g.state(), state, record);
       known.put(state, record);
     }
+    String screenshot = g.screenshot() == null ? null : CarrierFiles.screenshot(number);
+    if (screenshot != null) {
+      FileRecord record = manifest.files().get(g.screenshot());
+      sameState(g.screenshot(), screenshot, record);
+      known.put(screenshot, record);
+    }
     // The same disk content and RAM state under a new number: the next resume continues it.
     Generation made =
         new Generation(
@@ -459,7 +476,9 @@ public final class Carrier implements AutoCloseable {
             g.sessionId(),
             List.of(r.into(), CarrierFiles.COW),
             state,
-            g.note());
+            g.note(),
+            g.qemu(),
+            screenshot);
     commit(
         manifest
             .withReset(null)
@@ -468,8 +487,8 @@ public final class Carrier implements AutoCloseable {
   }
 
   /**
-   * Makes the state file {@code target} hold the committed state {@code source}: a hard link where
-   * the file system has them, else a durable copy through {@value CarrierFiles#TMP}. Forced before
+   * Makes the state file (or screenshot) {@code target} hold the committed one {@code source}: a
+   * hard link where the file system has them, else a durable copy through {@value CarrierFiles#TMP}. Forced before
    * the manifest naming it is committed.
    */
   private void sameState(String source, String target, FileRecord record) throws IOException {
@@ -616,7 +635,9 @@ public final class Carrier implements AutoCloseable {
             init.sessionId(),
             List.of(base, CarrierFiles.COW),
             state,
-            init.note());
+            init.note(),
+            null,
+            null);
     return new Manifest(
         UUID.randomUUID(), now, 1, vm, init.keep(), List.of(first), records, null, null);
   }

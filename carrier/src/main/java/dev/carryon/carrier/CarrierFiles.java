@@ -59,6 +59,7 @@ public final class CarrierFiles {
 
   private static final Pattern LAYER = Pattern.compile("layers/L([1-9][0-9]{0,17})\\.qcow2");
   private static final Pattern STATE = Pattern.compile("states/S([1-9][0-9]{0,17})\\.zst");
+  private static final Pattern SCREENSHOT = Pattern.compile("states/S([1-9][0-9]{0,17})\\.png");
 
   private CarrierFiles() {}
 
@@ -70,6 +71,14 @@ public final class CarrierFiles {
   /** Name of the hibernation state of {@code generation}. */
   public static String state(long generation) {
     return STATES + "/S" + generation + ".zst";
+  }
+
+  /**
+   * Name of the small PNG picture of the screen as {@code generation}'s state was saved, for people
+   * to see which session a carrier holds before resuming it.
+   */
+  public static String screenshot(long generation) {
+    return STATES + "/S" + generation + ".png";
   }
 
   /** Generation number of a layer name, or -1 when {@code name} is no layer name. */
@@ -107,7 +116,8 @@ public final class CarrierFiles {
         || INITRD.equals(name)
         || COW.equals(name)
         || layerGeneration(name) > 0
-        || stateGeneration(name) > 0;
+        || stateGeneration(name) > 0
+        || numberIn(SCREENSHOT.matcher(name)) > 0;
   }
 
   private static long numberIn(Matcher m) {

@@ -17,6 +17,10 @@ import java.util.Objects;
  *     merged, top last
  * @param state carrier name of the hibernation state, or null when this generation boots cold
  * @param note free text for people, may be empty
+ * @param qemu the QEMU its session ran under, or null when not recorded (made by init, or by a
+ *     carryon that did not record it): then the carrier's machine type applies
+ * @param screenshot carrier name of a small picture of the screen as the state was saved, or null
+ *     (no display adapter, no state, or made before screenshots were kept)
  */
 public record Generation(
     long number,
@@ -26,7 +30,9 @@ public record Generation(
     String sessionId,
     List<String> chain,
     String state,
-    String note) {
+    String note,
+    QemuRun qemu,
+    String screenshot) {
 
   public Generation {
     Objects.requireNonNull(created, "created");
@@ -53,7 +59,13 @@ public record Generation(
     return state == null;
   }
 
+  /** The machine type a resume of this generation runs under. */
+  public String machineType(VmConfig carrierVm) {
+    return qemu == null ? carrierVm.machineType() : qemu.machineType();
+  }
+
   Generation withChain(List<String> newChain) {
-    return new Generation(number, parent, created, hostId, sessionId, newChain, state, note);
+    return new Generation(
+        number, parent, created, hostId, sessionId, newChain, state, note, qemu, screenshot);
   }
 }

@@ -27,8 +27,10 @@ final class Generations {
    *
    * @param layer size and checksum of the new layer
    * @param state size and checksum of the new state, or null for a cold-boot generation
+   * @param screenshot size and checksum of the new screenshot, or null when none
    */
-  static EndPlan afterEnd(Manifest manifest, Generation made, FileRecord layer, FileRecord state) {
+  static EndPlan afterEnd(
+      Manifest manifest, Generation made, FileRecord layer, FileRecord state, FileRecord screenshot) {
     List<Generation> line = new ArrayList<>();
     line.add(made);
     Long parent = made.parent();
@@ -52,6 +54,9 @@ final class Generations {
     known.put(made.top(), layer);
     if (made.state() != null) {
       known.put(made.state(), state);
+    }
+    if (made.screenshot() != null) {
+      known.put(made.screenshot(), screenshot);
     }
     Manifest next = manifest.withLease(null).withGenerations(made.number(), line, known);
     return new EndPlan(next.withPending(nextMerge(next)), retired, abandoned);

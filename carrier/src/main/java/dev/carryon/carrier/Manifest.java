@@ -94,6 +94,12 @@ public record Manifest(
     return generation(currentGeneration).orElseThrow();
   }
 
+  /** The VM configuration generation {@code g} resumes under: the carrier's, with g's machine type. */
+  public VmConfig vmOf(Generation g) {
+    String type = g.machineType(vm);
+    return type.equals(vm.machineType()) ? vm : vm.withMachineType(type);
+  }
+
   /** The kept generation numbered {@code number}, if it is kept. */
   public Optional<Generation> generation(long number) {
     return generations.stream().filter(g -> g.number() == number).findFirst();
@@ -106,6 +112,9 @@ public record Manifest(
       names.addAll(g.chain());
       if (g.state() != null) {
         names.add(g.state());
+      }
+      if (g.screenshot() != null) {
+        names.add(g.screenshot());
       }
     }
     if (vm.kernel() != null) {

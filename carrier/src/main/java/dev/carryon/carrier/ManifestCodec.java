@@ -34,7 +34,10 @@ import java.util.TreeMap;
  *          "append": "console=ttyS0", "extraDevices": []},
  *   "generations": [{"number": 3, "parent": 2, "created": "<instant>", "hostId": "h1",
  *                    "sessionId": "s3", "chain": ["base.qcow2", "cow.qcow2", "layers/L3.qcow2"],
- *                    "state": "states/S3.zst", "note": ""}],
+ *                    "state": "states/S3.zst", "note": "",
+ *                    "qemu": null | {"version": "7.2.22 (Debian ...)", "accel": "tcg",
+ *                                    "machineType": "pc-q35-7.2"},
+ *                    "screenshot": null | "states/S3.png"}],
  *   "files": {"base.qcow2": {"size": 1048576, "sha256": "<64 hex>"}, ...},
  *   "lease": null | {"hostId": "h1", "hostName": "desk", "sessionId": "s4", "since": "<instant>"},
  *   "pending": null | {"op": "merge-layer", "layer": "layers/L2.qcow2", "into": "cow.qcow2",
@@ -45,9 +48,10 @@ import java.util.TreeMap;
  * }
  * }</pre>
  *
- * {@code "syncs"} (see {@link SyncRecord}) and {@code "reset"} (see {@link PendingReset}) came
- * later within version 1: they are always written, and a manifest without them reads as one with
- * no sync recorded and no reset pending. When present they are as strict as every other field.
+ * {@code "syncs"} (see {@link SyncRecord}), {@code "reset"} (see {@link PendingReset}) and each
+ * generation's {@code "qemu"} (see {@link QemuRun}) and {@code "screenshot"} came later within
+ * version 1: they are always written, and a manifest without them reads as one with no sync
+ * recorded, no reset pending, no QEMU recorded and no screenshot. When present they are as strict as every other field.
  */
 public final class ManifestCodec {
   private static final ObjectMapper MAPPER =
@@ -152,6 +156,15 @@ public final class ManifestCodec {
       g.chain().forEach(go.putArray("chain")::add);
       go.put("state", g.state());
       go.put("note", g.note());
+      if (g.qemu() == null) {
+        go.putNull("qemu");
+      } else {
+        go.putObject("qemu")
+            .put("version", g.qemu().version())
+            .put("accel", g.qemu().accel())
+            .put("machineType", g.qemu().machineType());
+      }
+      go.put("screenshot", g.screenshot());
     }
     ObjectNode files = o.putObject("files");
     m.files()
@@ -286,12 +299,28 @@ public final class ManifestCodec {
               g.text("sessionId"),
               g.texts("chain"),
               g.textOrNull("state"),
-              g.text("note"));
+              g.text("note"),
+              g.has("qemu") ? readQemuRun(g.objectOrNull("qemu")) : null,
+              g.has("screenshot") ? g.textOrNull("screenshot") : null);
     } catch (IllegalArgumentException e) {
       throw g.invalid(e.getMessage());
     }
     g.done();
     return generation;
+  }
+
+  private static QemuRun readQemuRun(JsonFields q) throws CarrierFormatException {
+    if (q == null) {
+      return null;
+    }
+    QemuRun run;
+    try {
+      run = new QemuRun(q.text("version"), q.text("accel"), q.text("machineType"));
+    } catch (IllegalArgumentException e) {
+      throw q.invalid(e.getMessage());
+    }
+    q.done();
+    return run;
   }
 
   private static FileRecord readFile(JsonFields r) throws CarrierFormatException {

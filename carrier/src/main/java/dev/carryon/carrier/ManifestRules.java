@@ -117,6 +117,10 @@ final class ManifestRules {
     if (g.state() != null && !g.state().equals(CarrierFiles.state(g.number()))) {
       return "state must be " + CarrierFiles.state(g.number()) + ", found '" + g.state() + "'";
     }
+    if (g.screenshot() != null && !g.screenshot().equals(CarrierFiles.screenshot(g.number()))) {
+      return "screenshot must be " + CarrierFiles.screenshot(g.number()) + ", found '"
+          + g.screenshot() + "'";
+    }
     return null;
   }
 

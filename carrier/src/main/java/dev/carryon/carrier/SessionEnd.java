@@ -48,6 +48,15 @@ public final class SessionEnd {
   /** True when the guest was shut down and the new generation boots cold. */
   private boolean cold;
 
+  /** The QEMU the session ran under, recorded with the new generation; null when unknown. */
+  private QemuRun qemu;
+
+  /** Where the new screenshot is written. */
+  private final Path screenshotFile;
+
+  /** Size and checksum of the screenshot, when copied in by {@link #copyScreenshot}. */
+  private FileRecord screenshot;
+
   SessionEnd(HostIdentity host, String sessionId, Generation resumed, long number, Path carrier) {
     this.host = host;
     this.sessionId = sessionId;
@@ -56,6 +65,7 @@ public final class SessionEnd {
     Path tmp = carrier.resolve(CarrierFiles.TMP);
     this.layerFile = tmp.resolve("L" + number + ".qcow2");
     this.stateFile = tmp.resolve("S" + number + ".zst");
+    this.screenshotFile = tmp.resolve("S" + number + ".png");
     this.resumedTop = carrier.resolve(resumed.top());
     this.backingName = CarrierFiles.backingName(CarrierFiles.layer(number), resumed.top());
   }
@@ -128,6 +138,32 @@ public final class SessionEnd {
       throw new IllegalStateException("a state was already written to " + stateFile);
     }
     cold = true;
+  }
+
+  /**
+   * Copies a small PNG of the screen as the state was saved onto the carrier durably, to be kept
+   * with the new generation ({@link CarrierFiles#screenshot}).
+   */
+  public void copyScreenshot(Path png, Progress progress) throws IOException {
+    screenshot = Durable.copy(png, screenshotFile, progress);
+  }
+
+  Path screenshotFile() {
+    return screenshotFile;
+  }
+
+  /** Size and checksum of the copied screenshot, or null when none was copied. */
+  FileRecord screenshotRecord() {
+    return screenshot;
+  }
+
+  /** Records {@code run} as the QEMU the session ran under, with the new generation. */
+  public void ranUnder(QemuRun run) {
+    qemu = run;
+  }
+
+  QemuRun qemu() {
+    return qemu;
   }
 
   HostIdentity host() {

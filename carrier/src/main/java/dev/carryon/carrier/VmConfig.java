@@ -69,11 +69,7 @@ public record VmConfig(
     Objects.requireNonNull(machineType, "machineType");
     Objects.requireNonNull(cpuModel, "cpuModel");
     Objects.requireNonNull(diskInterface, "diskInterface");
-    if (!MACHINE.matcher(machineType).matches()) {
-      throw new IllegalArgumentException(
-          "machineType (" + machineType + ") must be a versioned q35 or i440fx machine type,"
-              + " like pc-q35-7.2");
-    }
+    requireMachineType(machineType);
     if (!CPU.matcher(cpuModel).matches()) {
       throw new IllegalArgumentException(
           "cpuModel (" + cpuModel + ") must be a CPU model name like qemu64, without options");
@@ -102,6 +98,21 @@ public record VmConfig(
     }
     extraDevices = extraDevices == null ? List.of() : List.copyOf(extraDevices);
     VmDevice.parseAll(extraDevices);
+  }
+
+  /** Refuses a machine type carryon does not write (see {@link #MACHINE}). */
+  static void requireMachineType(String machineType) {
+    if (!MACHINE.matcher(machineType).matches()) {
+      throw new IllegalArgumentException(
+          "machineType (" + machineType + ") must be a versioned q35 or i440fx machine type,"
+              + " like pc-q35-7.2");
+    }
+  }
+
+  /** This configuration under machine type {@code type}. */
+  public VmConfig withMachineType(String type) {
+    return new VmConfig(
+        type, cpuModel, memoryMiB, cpus, diskInterface, kernel, initrd, append, extraDevices);
   }
 
   /** The VM's devices beyond its disk, parsed; see {@link VmDevice}. */

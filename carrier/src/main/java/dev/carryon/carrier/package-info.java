@@ -17,6 +17,8 @@
  *                          ../layers/L&lt;p&gt;.qcow2)
  *   states/S&lt;g&gt;.zst        hibernation state of generation g (zstd-compressed QEMU
  *                          migration stream)
+ *   states/S&lt;g&gt;.png        a small picture of the screen as generation g's state was saved
+ *                          (VMs with a display adapter only)
  *   tmp/                   files being written, not yet committed; emptied by recovery
  * </pre>
  *
@@ -47,7 +49,8 @@
  * <h2>Commit protocol of a session end</h2>
  *
  * <ol>
- *   <li>The new layer and state are written to {@code tmp/} and forced.
+ *   <li>The new layer and state (and the screen's picture, if any) are written to {@code tmp/}
+ *       and forced.
  *   <li>They are renamed into {@code layers/} and {@code states/}; both folders are forced.
  *   <li>The manifest naming the new generation current, with the lease released and the next merge
  *       recorded as pending, is written to {@code tmp/carryon.json.new}, forced, renamed over

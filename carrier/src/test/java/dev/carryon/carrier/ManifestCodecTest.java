@@ -56,7 +56,9 @@ class ManifestCodecTest {
             "s4",
             List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2"),
             null,
-            "cold");
+            "cold",
+            null,
+            null);
     Generation g2 =
         new Generation(
             5,
@@ -66,10 +68,13 @@ class ManifestCodecTest {
             "s5",
             List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2", "layers/L5.qcow2"),
             "states/S5.zst",
-            "with \"quotes\" and ünïcode");
+            "with \"quotes\" and ünïcode",
+            new QemuRun("10.0.13 (Debian 1:10.0.13+ds-0+deb13u1)", "kvm", "pc-q35-7.1"),
+            "states/S5.png");
     Map<String, FileRecord> files = new TreeMap<>();
     for (String name :
-        List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2", "layers/L5.qcow2", "states/S5.zst")) {
+        List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2", "layers/L5.qcow2", "states/S5.zst",
+            "states/S5.png")) {
       files.put(name, new FileRecord(name.length() * 1000L, name.contains("L") ? SHA_A : SHA_B));
     }
     Manifest m =
@@ -320,6 +325,25 @@ class ManifestCodecTest {
       assertTrue(message.startsWith(manifestFile + ": vm: " + c.getKey()), message);
       reset();
     }
+  }
+
+  @Test
+  void aGenerationsQemuIsOptionalOnReadAndStrict() throws IOException {
+    edit(o -> ((ObjectNode) o.get("generations").get(0)).remove("qemu"));
+    assertEquals(null, ManifestCodec.read(manifestFile).generations().get(0).qemu());
+    reset();
+    edit(o -> ((ObjectNode) o.get("generations").get(0)).putObject("qemu")
+        .put("version", "7.2.22").put("accel", "tcg").put("machineType", "pc-q35-7.2,dump-guest-core=on"));
+    assertEquals(
+        manifestFile + ": generations[0].qemu: machineType (pc-q35-7.2,dump-guest-core=on) must be a"
+            + " versioned q35 or i440fx machine type, like pc-q35-7.2",
+        refused(CarrierFormatException.Kind.BAD_VALUE).getMessage());
+    reset();
+    edit(o -> ((ObjectNode) o.get("generations").get(0)).putObject("qemu")
+        .put("version", "7.2.22").put("accel", "hvf").put("machineType", "pc-q35-7.2"));
+    assertEquals(
+        manifestFile + ": generations[0].qemu: accel (hvf) must be kvm or tcg",
+        refused(CarrierFormatException.Kind.BAD_VALUE).getMessage());
   }
 
   @Test

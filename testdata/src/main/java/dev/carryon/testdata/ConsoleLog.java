@@ -37,6 +37,8 @@ public final class ConsoleLog {
   public static final Pattern TICK = Pattern.compile("TICK (\\d+) bootid=(\\S+)");
   /** An error the guest reports. */
   public static final Pattern ERROR = Pattern.compile("CARRYON-ERROR .*");
+  /** The guest took an address by DHCP and serves its tick file over HTTP (a VM with a NIC). */
+  public static final Pattern NET = Pattern.compile("CARRYON-NET (\\S+)");
 
   /** Console lines quoted in failure messages. */
   private static final int QUOTED_LINES = 20;

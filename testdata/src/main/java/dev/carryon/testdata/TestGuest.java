@@ -1,19 +1,12 @@
 package dev.carryon.testdata;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The tiny test guest: a Debian cloud kernel, a busybox initramfs whose /init prints a boot marker
@@ -42,8 +35,6 @@ public final class TestGuest {
       List.of("console=ttyS0", "panic=-1", "quiet", "tick=0.5");
   /** The script downloads a ~27 MB kernel package; beyond this something hangs. */
   private static final long BUILD_TIMEOUT_MINUTES = 15;
-  /** Lines of the script's output quoted when it fails. */
-  private static final int QUOTED_LINES = 20;
 
   private static TestGuest built;
   private static RuntimeException buildFailure;
@@ -188,63 +179,12 @@ public final class TestGuest {
   }
 
   private static void build(Path dir) {
-    List<String> command = List.of("bash", script().toString(), dir.toString());
-    Deque<String> tail = new ArrayDeque<>();
-    int exit;
-    try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-      p.getOutputStream().close();
-      Thread pump = new Thread(() -> echo(p, tail), "build-guest output");
-      pump.setDaemon(true);
-      pump.start();
-      if (!p.waitFor(BUILD_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
-        p.destroyForcibly().waitFor();
-        throw new IllegalStateException(
-            String.join(" ", command) + " did not finish within " + BUILD_TIMEOUT_MINUTES
-                + " min; last output:\n  " + lastLines(tail));
-      }
-      pump.join();
-      exit = p.exitValue();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot run " + String.join(" ", command), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while building the test guest", e);
-    }
-    if (exit != 0) {
-      throw new IllegalStateException(
-          String.join(" ", command) + " failed with exit code " + exit + "; last output:\n  "
-              + lastLines(tail));
-    }
+    BuildScript.run(List.of("bash", script().toString(), dir.toString()), BUILD_TIMEOUT_MINUTES);
     TestGuest guest = new TestGuest(dir);
     for (Path f : List.of(guest.kernel(), guest.initrd(), guest.disk())) {
       if (!Files.isRegularFile(f)) {
         throw new IllegalStateException(SCRIPT + " succeeded but left no " + f);
       }
-    }
-  }
-
-  /** Copies the script's output to our stderr (progress) and keeps its end for error messages. */
-  private static void echo(Process p, Deque<String> tail) {
-    try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line; (line = out.readLine()) != null; ) {
-        System.err.println(line);
-        synchronized (tail) {
-          tail.addLast(line);
-          if (tail.size() > QUOTED_LINES) {
-            tail.removeFirst();
-          }
-        }
-      }
-    } catch (IOException e) {
-      // The process was killed; what was read so far is what the error message quotes.
-    }
-  }
-
-  private static String lastLines(Deque<String> tail) {
-    synchronized (tail) {
-      return String.join("\n  ", tail);
     }
   }
 }

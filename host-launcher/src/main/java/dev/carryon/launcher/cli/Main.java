@@ -20,6 +20,7 @@ public final class Main implements Runnable {
           InitCommand.class,
           ResumeCommand.class,
           EndCommand.class,
+          ScreenshotCommand.class,
           StatusCommand.class,
           VerifyCommand.class,
           LeaseCommand.class,

@@ -1,5 +1,7 @@
 package dev.carryon.launcher.cli;
 
+import dev.carryon.launcher.qemu.HostForward;
+import dev.carryon.launcher.qemu.QemuDisplay;
 import dev.carryon.launcher.qemu.QemuProcess;
 import dev.carryon.launcher.session.EndSession;
 import dev.carryon.launcher.session.Host;
@@ -9,6 +11,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -47,8 +51,14 @@ final class ResumeCommand implements Callable<Integer> {
   @Option(names = "--console", paramLabel = "FILE", description = "Write the guest's serial console to FILE (default: stdout in the foreground, a file in the session's work folder with --detach).")
   Path console;
 
-  @Option(names = "--display", description = "Show the VM's screen in a window (QEMU's gtk display).")
-  boolean display;
+  @Option(names = "--display", paramLabel = "HOW", arity = "0..1", fallbackValue = "gtk", description = "How to show the VM's screen: gtk or sdl (a window), vnc=ADDR:N (a VNC server on port 5900+N) or none. --display alone is gtk. Default: a window when a desktop session is there ($DISPLAY or $WAYLAND_DISPLAY), else none.")
+  String display;
+
+  @Option(names = "--hostfwd", paramLabel = "RULE", description = "Forward a port of this host to the guest's network card through QEMU's user-mode NAT, e.g. tcp:127.0.0.1:8080-:80 (repeatable).")
+  List<String> hostfwd = new ArrayList<>();
+
+  @Option(names = "--machine", paramLabel = "TYPE", description = "Boot under this QEMU machine type instead of the generation's, for a host whose QEMU lacks that type. Only without a RAM state: with --cold-boot, or for a generation that has none.")
+  String machine;
 
   @Override
   public Integer call() throws Exception {
@@ -67,11 +77,25 @@ final class ResumeCommand implements Callable<Integer> {
         }
       }
     }
+    String shown;
+    try {
+      shown = display == null ? null : QemuDisplay.parse(display);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--display " + e.getMessage());
+    }
+    List<HostForward> forwards = new ArrayList<>();
+    for (String rule : hostfwd) {
+      try {
+        forwards.add(new HostForward(rule));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--hostfwd " + e.getMessage());
+      }
+    }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     ResumeSession.Request request =
         new ResumeSession.Request(
-            carrier, generation, at, coldBoot, detach, console, display ? "gtk" : null);
+            carrier, generation, at, coldBoot, detach, console, shown, machine, forwards);
     try (Host host = Host.open()) {
       CountDownLatch interrupted = new CountDownLatch(1);
       if (!detach) {
@@ -80,11 +104,14 @@ final class ResumeCommand implements Callable<Integer> {
       ResumeSession.Started s = ResumeSession.start(host, request, err);
       Steps.print(s.steps(), out);
       out.printf(
-          "%s generation %d of %s in %.2f s (session %s, %s)%n",
+          "%s generation %d of %s in %.2f s (session %s, QEMU %s, %s, %s)%n",
           s.restored() ? "resumed" : "cold-booted",
           s.generation().number(), carrier, s.elapsed().toNanos() / 1e9,
-          s.record().sessionId(), s.accel().accel().qemuName());
+          s.record().sessionId(), s.ranUnder().version(), s.ranUnder().accel(), s.ranUnder().machineType());
       out.printf("console: %s%n", s.console() == null ? "this terminal" : s.console());
+      if (s.screen() != null) {
+        out.printf("screen: %s%n", s.screen());
+      }
       out.flush();
       if (detach) {
         out.printf("detached (QEMU pid %d); end the session with: carryon end %s%n", s.qemu().pid(), carrier);

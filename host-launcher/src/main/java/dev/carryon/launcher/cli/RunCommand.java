@@ -5,6 +5,8 @@ import dev.carryon.launcher.qemu.AccelChoice;
 import dev.carryon.launcher.host.HostHome;
 import dev.carryon.launcher.qemu.AccelProbe;
 import dev.carryon.launcher.qemu.DiskFormat;
+import dev.carryon.launcher.qemu.QemuFacts;
+import dev.carryon.launcher.qemu.QemuFactsCache;
 import dev.carryon.launcher.qemu.QemuImg;
 import dev.carryon.launcher.qemu.QemuLaunch;
 import dev.carryon.launcher.qemu.QemuProcess;
@@ -84,7 +86,9 @@ final class RunCommand implements Callable<Integer> {
     QemuTool.SYSTEM.locate();
     QemuTool.IMG.locate();
     PrintWriter err = spec.commandLine().getErr();
-    AccelChoice accel = AccelProbe.choose(HostHome.locate().accelProbeCache());
+    HostHome home = HostHome.locate();
+    QemuFacts facts = new QemuFactsCache(home.qemuFactsCache()).factsOf(QemuTool.SYSTEM.locate());
+    AccelChoice accel = AccelProbe.choose(home.accelProbeCache(), facts);
     say(err, accel.describe());
 
     Path tempDir = overlay == null ? Files.createTempDirectory("carryon-run-") : null;

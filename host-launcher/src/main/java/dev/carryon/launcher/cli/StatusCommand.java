@@ -6,6 +6,7 @@ import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.Manifest;
+import dev.carryon.carrier.VmConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -29,7 +30,7 @@ final class StatusCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "CARRIER", description = "The carrier folder.")
   Path carrier;
 
-  @Option(names = "--json", description = "Print JSON: generation, session (null when none), disk (the current chain's top image), cow_bytes, checkpoints.")
+  @Option(names = "--json", description = "Print JSON: generation, session (null when none), disk (the current chain's top image), cpu_portable, devices, cow_bytes, checkpoints (each with its machine_type, the qemu version and accel that made it, null when not recorded, and its screenshot, null when none).")
   boolean json;
 
   @Override
@@ -47,7 +48,11 @@ final class StatusCommand implements Callable<Integer> {
         out.println(json(c, m, top, cowBytes));
       } else {
         out.printf("carrier %s (%s)%n", carrier, m.carrierId());
-        out.printf("  vm: %s, cpu %s, %d MiB, %d CPU(s)%n", m.vm().machineType(), m.vm().cpuModel(), m.vm().memoryMiB(), m.vm().cpus());
+        VmConfig vm = m.vmOf(c.current());
+        out.printf(
+            "  vm: %s, cpu %s%s, %d MiB, %d CPU(s)%n", vm.machineType(), vm.cpuModel(),
+            vm.cpuPortable() ? "" : " (not portable: the guest sees each host's CPU features)",
+            vm.memoryMiB(), vm.cpus());
         out.printf("  generation %d; disk %s; COW and layers %,d bytes%n", m.currentGeneration(), top, cowBytes);
         Lease lease = m.lease();
         out.printf("  session: %s%n", lease == null ? "none" : lease.describe());
@@ -57,10 +62,16 @@ final class StatusCommand implements Callable<Integer> {
         out.println("  checkpoints:");
         for (Generation g : c.checkpoints()) {
           out.printf(
-              "    %s%-4d %s  %s%s%n",
+              "    %s%-4d %s  %s%s; %s%n",
               g.number() == m.currentGeneration() ? "*" : " ", g.number(), g.created(),
               g.coldBoot() ? "no RAM state (cold boot)" : "RAM state " + sizeOf(c, g) + " bytes",
-              g.parent() == null ? "" : ", from " + g.parent());
+              g.parent() == null ? "" : ", from " + g.parent(),
+              g.qemu() == null
+                  ? g.machineType(m.vm()) + ", QEMU not recorded"
+                  : g.qemu().machineType() + ", QEMU " + g.qemu().version() + ", " + g.qemu().accel());
+          if (g.screenshot() != null) {
+            out.printf("          screen as saved: %s%n", c.file(g.screenshot()));
+          }
         }
       }
     }
@@ -92,6 +103,12 @@ final class StatusCommand implements Callable<Integer> {
         g.writeEndObject();
       }
       g.writeStringField("disk", top.toString());
+      g.writeBooleanField("cpu_portable", m.vm().cpuPortable());
+      g.writeArrayFieldStart("devices");
+      for (String d : m.vm().extraDevices()) {
+        g.writeString(d);
+      }
+      g.writeEndArray();
       g.writeNumberField("cow_bytes", cowBytes);
       g.writeNumberField("base_bytes", Files.size(c.chainFiles(c.current()).get(0)));
       g.writeArrayFieldStart("checkpoints");
@@ -105,6 +122,20 @@ final class StatusCommand implements Callable<Integer> {
         }
         g.writeStringField("created", gen.created().toString());
         g.writeBooleanField("current", gen.number() == m.currentGeneration());
+        g.writeStringField("machine_type", gen.machineType(m.vm()));
+        if (gen.screenshot() == null) {
+          g.writeNullField("screenshot");
+        } else {
+          g.writeStringField("screenshot", c.file(gen.screenshot()).toString());
+        }
+        if (gen.qemu() == null) {
+          g.writeNullField("qemu");
+        } else {
+          g.writeObjectFieldStart("qemu");
+          g.writeStringField("version", gen.qemu().version());
+          g.writeStringField("accel", gen.qemu().accel());
+          g.writeEndObject();
+        }
         if (gen.coldBoot()) {
           g.writeNullField("state");
         } else {

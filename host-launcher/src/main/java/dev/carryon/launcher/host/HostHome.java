@@ -11,6 +11,7 @@ import java.nio.file.Path;
  * <pre>
  *   catalog.db            host catalog (SQLite)
  *   accel-probe.json      last KVM probe's result and what it depends on (a cache; may be deleted)
+ *   qemu-facts.json       what each QEMU binary answered over QMP (a cache; may be deleted)
  *   native/               JNI libraries of sqlite-jdbc and zstd-jni, unpacked once (a cache)
  *   sessions/ID/          one session's work files
  *   phones/SERIAL.token   the token of each phone this host is paired with (mode 0600)
@@ -58,6 +59,11 @@ public final class HostHome {
   /** The KVM probe's cache file (see {@code dev.carryon.launcher.qemu.AccelProbe}). */
   public Path accelProbeCache() {
     return root.resolve("accel-probe.json");
+  }
+
+  /** See {@code dev.carryon.launcher.qemu.QemuFactsCache}. */
+  public Path qemuFactsCache() {
+    return root.resolve("qemu-facts.json");
   }
 
   /** The tokens of the phones this host is paired with, one file each. */

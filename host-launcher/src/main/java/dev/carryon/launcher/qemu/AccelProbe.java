@@ -71,7 +71,7 @@ public final class AccelProbe {
   public static synchronized AccelChoice choose() {
     if (chosen == null) {
       Path qemu = QemuTool.SYSTEM.locate();
-      chosen = choose(System.getenv(FORCE_ENV), qemu, DEV_KVM, null, () -> probeKvm(qemu, TIMEOUT));
+      chosen = choose(System.getenv(FORCE_ENV), null, DEV_KVM, null, () -> probeKvm(qemu, TIMEOUT));
     }
     return chosen;
   }
@@ -81,14 +81,16 @@ public final class AccelProbe {
    * cacheFile} (see {@link AccelProbeCache}), and a reused one says so in its reason ("cached
    * probe: ...").
    *
+   * @param facts what the QEMU to run is (from {@link QemuFactsCache}), which the cache keys on
+   *
    * @throws CarryonException with {@link ExitCodes#ENVIRONMENT} for a bad {@code CARRYON_ACCEL}, or
    *     when QEMU is not installed
    */
-  public static AccelChoice choose(Path cacheFile) {
+  public static AccelChoice choose(Path cacheFile, QemuFacts facts) {
     Path qemu = QemuTool.SYSTEM.locate();
     return choose(
         System.getenv(FORCE_ENV),
-        qemu,
+        facts,
         DEV_KVM,
         new AccelProbeCache(cacheFile, AccelProbeCache.BOOT_ID),
         () -> probeKvm(qemu, TIMEOUT));
@@ -100,7 +102,7 @@ public final class AccelProbe {
    */
   static AccelChoice choose(
       String forced,
-      Path qemu,
+      QemuFacts qemu,
       Path devKvm,
       AccelProbeCache cache,
       Supplier<AccelChoice> kvmProbe) {

@@ -1,6 +1,5 @@
 package dev.carryon.launcher.qemu;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,7 +7,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -16,11 +14,12 @@ import java.util.Optional;
 /**
  * The last KVM probe's result, kept in one small JSON file in the host's carryon folder so that
  * only the first resume after a change pays for the probe (a second or more where KVM hangs). The
- * result is reused while its {@link Key} holds: the same kernel boot, the same QEMU
- * binary and the same {@code /dev/kvm} node. A file that cannot be read or parsed is a miss.
+ * result is reused while its {@link Key} holds: the same kernel boot, the same QEMU (the executable
+ * that really ran, behind any wrapper, and its QMP-reported version: see {@link QemuFactsCache})
+ * and the same {@code /dev/kvm} node. A file that cannot be read or parsed is a miss.
  *
  * <p>File format: {@code {"key":{"bootId":...,"qemu":...,"qemuSize":...,"qemuModified":...,
- * "kvmNode":...},"accel":"kvm"|"tcg","reason":...,"probedAt":...}}.
+ * "qemuVersion":...,"kvmNode":...},"accel":"kvm"|"tcg","reason":...,"probedAt":...}}.
  */
 final class AccelProbeCache {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,17 +41,24 @@ final class AccelProbeCache {
    *
    * @param bootId the kernel's boot id: a reboot may bring another kernel, kvm module or BIOS
    *     setting
-   * @param qemu the QEMU binary probed, absolute
+   * @param qemu the executable the probed QEMU really was (behind any wrapper), absolute
    * @param qemuSize its size in bytes
    * @param qemuModified its modification time: an upgraded QEMU is probed again
+   * @param qemuVersion its version and build as it reports them over QMP
    * @param kvmNode the {@code /dev/kvm} node's change time, or "absent": reloading the kvm module
    *     makes a new node
    */
-  record Key(String bootId, String qemu, long qemuSize, String qemuModified, String kvmNode) {}
+  record Key(
+      String bootId,
+      String qemu,
+      long qemuSize,
+      String qemuModified,
+      String qemuVersion,
+      String kvmNode) {}
 
-  /** The key for probing {@code qemu} with {@code devKvm} now. */
-  Key keyFor(Path qemu, Path devKvm) throws IOException {
-    Path binary = qemu.toAbsolutePath().toRealPath();
+  /** The key for probing the QEMU of {@code qemu} with {@code devKvm} now. */
+  Key keyFor(QemuFacts qemu, Path devKvm) throws IOException {
+    Path binary = qemu.executable();
     String kvmNode =
         Files.exists(devKvm) ? Files.getAttribute(devKvm, "unix:ctime").toString() : "absent";
     return new Key(
@@ -60,6 +66,7 @@ final class AccelProbeCache {
         binary.toString(),
         Files.size(binary),
         Files.getLastModifiedTime(binary).toString(),
+        qemu.describe(),
         kvmNode);
   }
 
@@ -69,12 +76,7 @@ final class AccelProbeCache {
    * resume.
    */
   Optional<AccelChoice> lookup(Key key) {
-    JsonNode entry;
-    try {
-      entry = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      return Optional.empty(); // none yet, or torn or foreign: probe again and overwrite it
-    }
+    JsonNode entry = JsonCacheFile.read(file);
     if (entry == null || !entry.isObject() || !key.equals(keyOf(entry.path("key")))) {
       return Optional.empty();
     }
@@ -89,7 +91,7 @@ final class AccelProbeCache {
 
   /** The key stored in {@code node}, or null when it is not one. */
   private static Key keyOf(JsonNode node) {
-    for (String field : List.of("bootId", "qemu", "qemuModified", "kvmNode")) {
+    for (String field : List.of("bootId", "qemu", "qemuModified", "qemuVersion", "kvmNode")) {
       if (!node.path(field).isTextual()) {
         return null;
       }
@@ -102,6 +104,7 @@ final class AccelProbeCache {
         node.get("qemu").asText(),
         node.get("qemuSize").asLong(),
         node.get("qemuModified").asText(),
+        node.get("qemuVersion").asText(),
         node.get("kvmNode").asText());
   }
 
@@ -116,24 +119,12 @@ final class AccelProbeCache {
     k.put("qemu", key.qemu());
     k.put("qemuSize", key.qemuSize());
     k.put("qemuModified", key.qemuModified());
+    k.put("qemuVersion", key.qemuVersion());
     k.put("kvmNode", key.kvmNode());
     entry.put("accel", choice.accel().qemuName());
     entry.put("reason", choice.reason());
     entry.put("probedAt", Instant.now().toString());
-    String text;
-    try {
-      text = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(entry) + "\n";
-    } catch (JsonProcessingException e) {
-      throw new IOException("cannot encode the probe's result for " + file, e);
-    }
-    Path temp =
-        Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName() + ".", ".tmp");
-    try {
-      Files.writeString(temp, text, StandardCharsets.UTF_8);
-      Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } finally {
-      Files.deleteIfExists(temp);
-    }
+    JsonCacheFile.replace(file, entry);
   }
 
   @Override

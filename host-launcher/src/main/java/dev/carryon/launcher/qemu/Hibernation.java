@@ -125,6 +125,22 @@ public final class Hibernation {
    */
   public static Stats restore(QemuProcess vm, ReadableByteChannel state, Duration timeout)
       throws IOException {
+    return restore(vm, state, timeout, () -> {});
+  }
+
+  /** Something done with a restored guest while it is still paused, before it continues. */
+  @FunctionalInterface
+  public interface WhilePaused {
+    void run() throws IOException;
+  }
+
+  /**
+   * Like {@link #restore(QemuProcess, ReadableByteChannel, Duration)}, running {@code whilePaused}
+   * once the state is in and before the guest continues.
+   */
+  public static Stats restore(
+      QemuProcess vm, ReadableByteChannel state, Duration timeout, WhilePaused whilePaused)
+      throws IOException {
     if (!vm.launch().incoming()) {
       throw new IllegalArgumentException(vm + " was not started to receive a migration");
     }
@@ -138,6 +154,7 @@ public final class Hibernation {
       long bytes = feed(socket, state);
       awaitMigration(qmp, "completed", deadline);
       awaitPaused(qmp, deadline);
+      whilePaused.run();
       qmp.execute("cont", COMMAND_TIMEOUT);
       return new Stats(bytes, Duration.ofNanos(System.nanoTime() - start));
     } catch (IOException e) {

@@ -72,7 +72,7 @@ public final class QemuCommandLine {
       addDisk(args, launch);
     }
     for (VmDevice device : config.devices()) {
-      addDevice(args, device);
+      addDevice(args, device, launch.forwards());
     }
     if (launch.consoleFile() == null) {
       // signal=off: a Ctrl-C typed into the console must reach carryon, not kill QEMU.
@@ -84,12 +84,7 @@ public final class QemuCommandLine {
               "file,id=" + CONSOLE_CHARDEV + ",path=" + escape(launch.consoleFile().toString())));
     }
     args.addAll(List.of("-serial", "chardev:" + CONSOLE_CHARDEV));
-    args.addAll(
-        List.of(
-            "-chardev",
-            "socket,id=" + QMP_CHARDEV + ",path=" + escape(qmpSocket.toString())
-                + ",server=on,wait=off"));
-    args.addAll(List.of("-mon", "chardev=" + QMP_CHARDEV + ",mode=control"));
+    addQmp(args, qmpSocket);
     if (launch.incoming()) {
       // -S keeps the restored guest paused until carryon has checked the restore and says cont.
       args.addAll(List.of("-S", "-incoming", "defer"));
@@ -103,6 +98,30 @@ public final class QemuCommandLine {
    * the lowest one's backing set to none. JSON syntax throughout: a path may hold commas, which
    * the key=value syntax would split on.
    */
+  /**
+   * A QEMU with no machine ({@code -machine none}), paused, that only answers QMP on {@code
+   * qmpSocket}: what it is and offers ({@link QemuFacts}). TCG, so that what a CPU model lacks is
+   * what TCG cannot give.
+   */
+  static List<String> bare(Path qemu, Path qmpSocket) {
+    List<String> args = new ArrayList<>();
+    args.add(qemu.toString());
+    args.addAll(List.of("-name", "carryon-query", "-nodefaults", "-no-user-config"));
+    args.addAll(List.of("-sandbox", SANDBOX, "-machine", "none", "-accel", "tcg"));
+    args.addAll(List.of("-display", "none", "-S"));
+    addQmp(args, qmpSocket);
+    return List.copyOf(args);
+  }
+
+  private static void addQmp(List<String> args, Path qmpSocket) {
+    args.addAll(
+        List.of(
+            "-chardev",
+            "socket,id=" + QMP_CHARDEV + ",path=" + escape(qmpSocket.toString())
+                + ",server=on,wait=off"));
+    args.addAll(List.of("-mon", "chardev=" + QMP_CHARDEV + ",mode=control"));
+  }
+
   private static void addDisk(List<String> args, QemuLaunch launch) {
     ObjectNode file = JSON.createObjectNode();
     file.put("driver", "file");
@@ -136,17 +155,20 @@ public final class QemuCommandLine {
 
   /**
    * One allow-listed device, written from its type: what plugs it in (the USB bus, the NIC's
-   * host side) is the host's. The NIC has no option ROM ({@code romfile=}): carryon boots kernels
-   * directly or from the disk, and a ROM is RAM that a restore would need the same on every host.
+   * host side: user-mode NAT with the launch's port forwards) is the host's. The NIC has no option
+   * ROM ({@code romfile=}): carryon boots kernels directly or from the disk, and a ROM is RAM that a
+   * restore would need the same on every host.
    */
-  private static void addDevice(List<String> args, VmDevice device) {
+  private static void addDevice(List<String> args, VmDevice device, List<HostForward> forwards) {
     String driver = device.type().driver();
     String spec =
         switch (device.type()) {
           case XHCI -> driver + ",id=" + XHCI_ID;
           case USB_TABLET, USB_KBD -> driver + ",bus=" + XHCI_ID + ".0";
           case VIRTIO_NET -> {
-            args.addAll(List.of("-netdev", "user,id=" + NETDEV_ID));
+            StringBuilder netdev = new StringBuilder("user,id=" + NETDEV_ID);
+            forwards.forEach(f -> netdev.append(",hostfwd=").append(f.spec()));
+            args.addAll(List.of("-netdev", netdev.toString()));
             yield driver + ",netdev=" + NETDEV_ID + ",mac=" + device.mac() + ",romfile=";
           }
           case VIRTIO_VGA, VGA, VIRTIO_KEYBOARD, VIRTIO_TABLET -> driver;

@@ -24,7 +24,9 @@ import java.util.Objects;
  *     carrier's headers are untrusted); null to let QEMU follow the headers (a user's own disk)
  * @param accel the accelerator to run under
  * @param consoleFile file the serial console is written to, or null for QEMU's stdout
- * @param display a QEMU {@code -display} type such as {@code gtk}, or null for none
+ * @param display a QEMU {@code -display} value such as {@code gtk} ({@link QemuDisplay}), or null
+ *     for none
+ * @param forwards ports of this host forwarded to the guest's NIC, if it has one
  * @param incoming start paused and waiting for {@code migrate-incoming} (a restore)
  */
 public record QemuLaunch(
@@ -36,12 +38,14 @@ public record QemuLaunch(
     Accel accel,
     Path consoleFile,
     String display,
+    List<HostForward> forwards,
     boolean incoming) {
 
   public QemuLaunch {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(fileRoot, "fileRoot");
     Objects.requireNonNull(accel, "accel");
+    forwards = List.copyOf(forwards);
     if ((disk == null) != (diskFormat == null)) {
       throw new IllegalArgumentException(
           "disk (" + disk + ") and diskFormat (" + diskFormat + ") must be given together");
@@ -70,39 +74,45 @@ public record QemuLaunch(
 
   /** A launch of {@code config} without a disk, under TCG, console on stdout, no display. */
   public static QemuLaunch of(VmConfig config, Path fileRoot) {
-    return new QemuLaunch(config, fileRoot, null, null, null, Accel.TCG, null, null, false);
+    return new QemuLaunch(
+        config, fileRoot, null, null, null, Accel.TCG, null, null, List.of(), false);
   }
 
   /** This launch with {@code disk} on top of a chain QEMU follows by the images' headers. */
   public QemuLaunch withDisk(Path disk, DiskFormat format) {
     return new QemuLaunch(
-        config, fileRoot, disk, format, null, accel, consoleFile, display, incoming);
+        config, fileRoot, disk, format, null, accel, consoleFile, display, forwards, incoming);
   }
 
   /** This launch with {@code disk} on top of exactly the images {@code backing}, top first. */
   public QemuLaunch withDisk(Path disk, DiskFormat format, List<Image> backing) {
     return new QemuLaunch(
-        config, fileRoot, disk, format, backing, accel, consoleFile, display, incoming);
+        config, fileRoot, disk, format, backing, accel, consoleFile, display, forwards, incoming);
   }
 
   public QemuLaunch withAccel(Accel accel) {
     return new QemuLaunch(
-        config, fileRoot, disk, diskFormat, backing, accel, consoleFile, display, incoming);
+        config, fileRoot, disk, diskFormat, backing, accel, consoleFile, display, forwards, incoming);
   }
 
   public QemuLaunch withConsole(Path consoleFile) {
     return new QemuLaunch(
-        config, fileRoot, disk, diskFormat, backing, accel, consoleFile, display, incoming);
+        config, fileRoot, disk, diskFormat, backing, accel, consoleFile, display, forwards, incoming);
   }
 
   public QemuLaunch withDisplay(String display) {
     return new QemuLaunch(
-        config, fileRoot, disk, diskFormat, backing, accel, consoleFile, display, incoming);
+        config, fileRoot, disk, diskFormat, backing, accel, consoleFile, display, forwards, incoming);
+  }
+
+  public QemuLaunch withForwards(List<HostForward> forwards) {
+    return new QemuLaunch(
+        config, fileRoot, disk, diskFormat, backing, accel, consoleFile, display, forwards, incoming);
   }
 
   public QemuLaunch withIncoming(boolean incoming) {
     return new QemuLaunch(
-        config, fileRoot, disk, diskFormat, backing, accel, consoleFile, display, incoming);
+        config, fileRoot, disk, diskFormat, backing, accel, consoleFile, display, forwards, incoming);
   }
 
   /**

@@ -115,11 +115,30 @@ public final class QemuProcess implements AutoCloseable {
     Path qemu = QemuTool.SYSTEM.locate();
     Path workDir = createWorkDir();
     Path qmpSocket = workDir.resolve("qmp.sock");
-    List<String> commandLine = QemuCommandLine.build(qemu, launch, qmpSocket);
+    return spawn(launch, QemuCommandLine.build(qemu, launch, qmpSocket), workDir, detached);
+  }
+
+  /**
+   * Starts {@code qemu} with no machine at all, only to answer QMP questions about itself (see
+   * {@link QemuCommandLine#bare}); tied to this JVM. Close it when done.
+   */
+  static QemuProcess startBare(Path qemu) throws IOException {
+    Path workDir = createWorkDir();
+    return spawn(null, QemuCommandLine.bare(qemu, workDir.resolve("qmp.sock")), workDir, false);
+  }
+
+  /** Starts {@code commandLine}, whose QMP socket is {@code workDir/qmp.sock}, and connects. */
+  private static QemuProcess spawn(
+      QemuLaunch launch, List<String> commandLine, Path workDir, boolean detached)
+      throws IOException {
+    Path qmpSocket = workDir.resolve("qmp.sock");
     ProcessBuilder builder = new ProcessBuilder(commandLine);
     builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     builder.redirectError(workDir.resolve("qemu.log").toFile());
-    if (launch.consoleFile() != null) {
+    // GTK starts the accessibility bus's launcher, a program the sandbox (spawn=deny) kills QEMU for.
+    builder.environment().put("NO_AT_BRIDGE", "1");
+    builder.environment().put("GTK_A11Y", "none");
+    if (launch == null || launch.consoleFile() != null) {
       builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
     } else if (detached) {
       builder.redirectOutput(workDir.resolve("console.log").toFile());
@@ -146,6 +165,7 @@ public final class QemuProcess implements AutoCloseable {
     }
   }
 
+  /** What this QEMU was started from; null for a {@link #startBare bare} one. */
   public QemuLaunch launch() {
     return launch;
   }

@@ -17,6 +17,7 @@ import dev.carryon.launcher.host.SessionState;
 import dev.carryon.launcher.qemu.Hibernation;
 import dev.carryon.launcher.qemu.QemuLaunch;
 import dev.carryon.launcher.qemu.QemuProcess;
+import dev.carryon.launcher.qemu.Screens;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.channels.WritableByteChannel;
@@ -37,6 +38,8 @@ import java.util.List;
  * straight to the carrier part, which the carrier makes all-or-nothing.
  */
 public final class EndSession {
+  /** The small picture of the screen as saved, in the session's work folder. */
+  static final String SCREEN = "screen.png";
   /** Longest a save of the RAM state may take. */
   private static final Duration SAVE_TIMEOUT = Duration.ofMinutes(5);
 
@@ -103,6 +106,7 @@ public final class EndSession {
       Files.deleteIfExists(localState);
       if (qemu != null && mode == Mode.HIBERNATE) {
         Hibernation.allowSaveAgain(qemu);
+        keepScreen(qemu, vm, session.workDir(), log);
         long t = System.nanoTime();
         Hibernation.Stats stats;
         try (WritableByteChannel out = StateFile.create(localState)) {
@@ -151,6 +155,28 @@ public final class EndSession {
   }
 
   /**
+   * Stops the guest and keeps a small picture of its screen as it is saved, for the new generation
+   * ({@code states/S<n>.png}): a person sees which session a carrier holds. A VM without a display
+   * adapter has none; a picture that cannot be taken is only a warning.
+   */
+  private static void keepScreen(QemuProcess qemu, VmConfig vm, Path workDir, PrintWriter log) {
+    Path small = workDir.resolve(SCREEN);
+    if (vm.devices().stream().noneMatch(d -> d.type().isDisplay())) {
+      return;
+    }
+    try {
+      Files.deleteIfExists(small);
+      qemu.qmp().execute("stop", Duration.ofSeconds(10));
+      Path full = workDir.resolve("screen-full.png");
+      Screens.dump(qemu, full);
+      Screens.shrink(full, small);
+      Files.delete(full);
+    } catch (IOException e) {
+      log.println("warning: no picture of the screen is kept: " + e.getMessage());
+    }
+  }
+
+  /**
    * A save that failed (a full or failing local disk) must not lose the guest: its partial state
    * is dropped and the guest continues, which is safe because no state of this moment is kept.
    */
@@ -185,6 +211,7 @@ public final class EndSession {
       }
       SessionEnd end =
           carrier.beginEnd(host.identity, session.sessionId(), session.fromGeneration());
+      end.ranUnder(SessionQemu.read(session.workDir()));
       long t = System.nanoTime();
       ProgressBar bar = ProgressBar.on(log, "writing layer");
       end.copyLayer(session.workDir().resolve(ResumeSession.LOCAL_COW), bar::update);
@@ -196,6 +223,10 @@ public final class EndSession {
         end.copyState(localState, bar::update);
         bar.finish();
         steps.add(Step.since("write state " + end.stateFile().getFileName(), t, Files.size(end.stateFile())));
+        Path screen = session.workDir().resolve(SCREEN);
+        if (Files.exists(screen)) {
+          end.copyScreenshot(screen, dev.carryon.carrier.Progress.NONE);
+        }
       } else {
         end.coldBoot();
       }

@@ -37,6 +37,10 @@ public final class Host implements AutoCloseable {
     }
   }
 
+  public HostHome home() {
+    return home;
+  }
+
   public HostIdentity identity() {
     return identity;
   }

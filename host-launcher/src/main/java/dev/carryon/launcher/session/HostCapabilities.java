@@ -1,100 +1,101 @@
 package dev.carryon.launcher.session;
 
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.launcher.qemu.QemuFacts;
+import dev.carryon.launcher.qemu.QemuFactsCache;
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Map;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * What this host's QEMU offers, and so whether it can restore a state saved under a given {@link
- * VmConfig}. QEMU itself only refuses some mismatches at restore time (and accepts others
- * silently), so this is asked before anything is written: the machine type and CPU model must
- * exist here and the RAM must fit.
+ * What this host's QEMU offers ({@link QemuFacts}, asked over QMP), and so whether it can run a
+ * {@link VmConfig} and restore a state saved under it. QEMU itself only refuses some mismatches at
+ * restore time (and accepts others silently), so this is asked before anything is written: the
+ * machine type and CPU model must exist here and the RAM fit the host ({@link VmConfig} keeps the
+ * CPUs within what every q35 and i440fx type takes).
+ *
+ * <p>New carriers are kept portable: they get {@value #PORTABLE_MACHINE}, the newest machine type
+ * of Debian 12's QEMU (7.2), which Debian 13's QEMU (10.0) and every QEMU between still offer (QEMU
+ * keeps a versioned machine type for six years before it drops it); a newer type would make a
+ * carrier that no Debian 12 host can run. CPU models that are not migration-safe ({@code max},
+ * {@code host}) give the guest whatever the host offers, so they need {@code --cpu-unportable}.
  */
 public final class HostCapabilities {
-  private static final Pattern MACHINE_LINE = Pattern.compile("^(\\S+)\\s+.*$");
-  private static final Pattern MACHINE_ALIAS = Pattern.compile("^(\\S+)\\s+.*\\(alias of (\\S+)\\)$");
-  private static final Pattern CPU_LINE = Pattern.compile("^x86\\s+(\\S+).*$");
-  private static final Pattern MEM_AVAILABLE = Pattern.compile("^MemAvailable:\\s+(\\d+) kB$");
+  /** The machine type new carriers get where this host offers it; see the class doc. */
+  public static final String PORTABLE_MACHINE = "pc-q35-7.2";
 
-  /** Machine types this QEMU offers. */
-  private final Set<String> machines;
-  /** Alias (e.g. {@code q35}) to the versioned machine type it stands for here. */
-  private final Map<String, String> machineAliases;
-  /** CPU models this QEMU offers. */
-  private final Set<String> cpus;
+  private static final Pattern MEM_AVAILABLE = Pattern.compile("^MemAvailable:\\s+(\\d+) kB$");
+  private static final Pattern VERSIONED_Q35 = Pattern.compile("pc-q35-(\\d+)\\.(\\d+)");
+
+  /** This host's QEMU, as it answered. */
+  private final QemuFacts qemu;
   /** RAM free for a new process, in MiB; -1 when unknown. */
   private final long availableMiB;
 
-  private HostCapabilities(
-      Set<String> machines, Map<String, String> machineAliases, Set<String> cpus, long availableMiB) {
-    this.machines = machines;
-    this.machineAliases = machineAliases;
-    this.cpus = cpus;
+  HostCapabilities(QemuFacts qemu, long availableMiB) {
+    this.qemu = qemu;
     this.availableMiB = availableMiB;
   }
 
-  /** Asks the given QEMU binary what it supports and the kernel how much RAM is free. */
-  public static HostCapabilities probe(Path qemuBinary) throws IOException {
-    return ask(qemuBinary).answer();
+  /** Asks {@code qemuBinary} (or {@code factsCache}) what it offers, and the kernel what RAM is free. */
+  public static HostCapabilities probe(Path qemuBinary, Path factsCache) throws IOException {
+    return ask(qemuBinary, factsCache).answer();
   }
 
   /**
-   * Starts asking {@code qemuBinary} (both questions at once, each a short QEMU run) and returns
-   * at once: the caller can do other work, such as hashing, until it needs {@link Asking#answer}.
+   * Starts asking (a short QEMU run when the cache does not know {@code qemuBinary}) and returns at
+   * once: the caller can do other work, such as hashing, until it needs {@link Asking#answer}.
    */
-  public static Asking ask(Path qemuBinary) throws IOException {
-    Question machines = Question.start(qemuBinary, "-machine", "help");
-    try {
-      return new Asking(machines, Question.start(qemuBinary, "-cpu", "help"));
-    } catch (IOException | RuntimeException e) {
-      machines.process.destroyForcibly();
-      throw e;
-    }
+  public static Asking ask(Path qemuBinary, Path factsCache) {
+    QemuFactsCache cache = new QemuFactsCache(factsCache);
+    return new Asking(
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return cache.factsOf(qemuBinary);
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            }));
   }
 
-  /** The two questions {@link #ask} put to QEMU, still running. */
+  /** The question {@link #ask} put to QEMU, maybe still running. */
   public static final class Asking {
-    private final Question machines;
-    private final Question cpus;
+    private final CompletableFuture<QemuFacts> facts;
 
-    private Asking(Question machines, Question cpus) {
-      this.machines = machines;
-      this.cpus = cpus;
+    private Asking(CompletableFuture<QemuFacts> facts) {
+      this.facts = facts;
     }
 
     /** Waits for QEMU's answers and reads them. */
     public HostCapabilities answer() throws IOException {
-      List<String> machineHelp;
       try {
-        machineHelp = machines.answer();
-      } catch (IOException | RuntimeException e) {
-        cpus.process.destroyForcibly();
-        throw e;
-      }
-      List<String> cpuHelp = cpus.answer();
-      Set<String> machineNames = matches(machineHelp, MACHINE_LINE);
-      machineNames.remove("Supported");
-      Map<String, String> aliases = new HashMap<>();
-      for (String line : machineHelp) {
-        Matcher m = MACHINE_ALIAS.matcher(line);
-        if (m.matches()) {
-          aliases.put(m.group(1), m.group(2));
+        return new HostCapabilities(facts.get(), availableMiB(Path.of("/proc/meminfo")));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while asking QEMU what it offers");
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+        if (cause instanceof IOException io) {
+          throw new IOException("could not ask QEMU what it offers: " + io.getMessage(), io);
         }
+        throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
       }
-      return new HostCapabilities(
-          machineNames, aliases, matches(cpuHelp, CPU_LINE), availableMiB(Path.of("/proc/meminfo")));
     }
+  }
+
+  /** This host's QEMU, as it answered. */
+  public QemuFacts qemu() {
+    return qemu;
   }
 
   /**
@@ -104,23 +105,78 @@ public final class HostCapabilities {
    * @throws IllegalArgumentException when this QEMU has no such machine type
    */
   public String pinnedMachine(String name) {
-    if (!machines.contains(name)) {
-      throw new IllegalArgumentException(
-          "this host's QEMU has no machine type " + name + " (see qemu-system-x86_64 -machine help)");
+    String versioned = qemu.machineForAlias(name);
+    if (versioned != null) {
+      return versioned;
     }
-    return machineAliases.getOrDefault(name, name);
+    if (!qemu.machines().containsKey(name)) {
+      throw new IllegalArgumentException(
+          "this host's QEMU " + qemu.version() + " has no machine type " + name + " (it has "
+              + String.join(", ", q35Types()) + ", ...)");
+    }
+    return name;
   }
 
-  /** Every reason this host cannot restore {@code config}; empty when it can. */
+  /**
+   * The machine type a new carrier gets, and why: {@value #PORTABLE_MACHINE} where this QEMU has
+   * it, else this QEMU's own q35 type (which older QEMUs cannot run).
+   */
+  public Choice defaultMachine() {
+    if (qemu.machines().containsKey(PORTABLE_MACHINE)) {
+      return new Choice(
+          PORTABLE_MACHINE,
+          "the newest type of Debian 12's QEMU 7.2, which later QEMUs keep: the carrier runs on"
+              + " QEMU 7.2 and newer");
+    }
+    String own = qemu.machineForAlias("q35");
+    return new Choice(
+        own,
+        "this host's QEMU " + qemu.version() + " has no " + PORTABLE_MACHINE + "; only QEMUs that"
+            + " offer " + own + " can run the carrier");
+  }
+
+  /** A choice made for the user, with its reason. */
+  public record Choice(String value, String why) {}
+
+  /**
+   * Why a new carrier cannot have CPU model {@code model} here, or null when it can: the model must
+   * exist, and unless {@code unportableAllowed} be migration-safe and lack nothing under TCG.
+   */
+  public String cpuProblem(String model, boolean unportableAllowed) {
+    QemuFacts.CpuModel cpu = qemu.cpus().get(model);
+    if (cpu == null) {
+      return "this host's QEMU " + qemu.version() + " has no CPU model " + model;
+    }
+    if (unportableAllowed) {
+      return null;
+    }
+    if (!cpu.migrationSafe()) {
+      return "CPU model " + model + " is not portable: it gives the guest whatever the host's CPU"
+          + " or QEMU version offers, and a guest that uses a feature the next host lacks can fault"
+          + " after the carry (QEMU does not compare them); give --cpu-unportable to take it anyway";
+    }
+    if (!cpu.unavailable().isEmpty()) {
+      return "CPU model " + model + " needs features this host's QEMU cannot give under TCG ("
+          + String.join(", ", cpu.unavailable()) + "): the guest would see them on some hosts and"
+          + " not on others; give --cpu-unportable to take it anyway";
+    }
+    return null;
+  }
+
+  /**
+   * Every reason this host cannot run {@code config}; empty when it can. The machine type's
+   * problem comes first when there is one.
+   */
   public List<String> problems(VmConfig config) {
     List<String> problems = new ArrayList<>();
-    if (!machines.contains(config.machineType())) {
+    QemuFacts.Machine machine = qemu.machines().get(config.machineType());
+    if (machine == null) {
       problems.add(
-          "this host's QEMU has no machine type " + config.machineType()
-              + " (it was saved under that type; see qemu-system-x86_64 -machine help)");
+          "this host's QEMU " + qemu.version() + " has no machine type " + config.machineType());
     }
-    if (!cpus.contains(config.cpuModel())) {
-      problems.add("this host's QEMU has no CPU model " + config.cpuModel());
+    if (!qemu.cpus().containsKey(config.cpuModel())) {
+      problems.add(
+          "this host's QEMU " + qemu.version() + " has no CPU model " + config.cpuModel());
     }
     if (availableMiB >= 0 && availableMiB < config.memoryMiB()) {
       problems.add(
@@ -128,6 +184,43 @@ public final class HostCapabilities {
               + " MiB available");
     }
     return problems;
+  }
+
+  /** What may go wrong running {@code config} here, though it can run; empty when nothing. */
+  public List<String> warnings(VmConfig config) {
+    List<String> warnings = new ArrayList<>();
+    QemuFacts.Machine machine = qemu.machines().get(config.machineType());
+    if (machine != null && machine.deprecated()) {
+      warnings.add(
+          "machine type " + machine.name() + " is deprecated in QEMU " + qemu.version()
+              + ": a later QEMU drops it (carryon resume --cold-boot --machine "
+              + defaultMachine().value() + " moves the disk to another type)");
+    }
+    QemuFacts.CpuModel cpu = qemu.cpus().get(config.cpuModel());
+    if (cpu != null && !cpu.unavailable().isEmpty()) {
+      warnings.add(
+          "CPU model " + cpu.name() + " lacks " + String.join(", ", cpu.unavailable())
+              + " under TCG on this host's QEMU " + qemu.version()
+              + ": a guest that used them elsewhere may fault");
+    }
+    return warnings;
+  }
+
+  /** This QEMU's versioned q35 machine types, newest first. */
+  private List<String> q35Types() {
+    List<String> names = new ArrayList<>();
+    for (String name : qemu.machines().keySet()) {
+      if (VERSIONED_Q35.matcher(name).matches()) {
+        names.add(name);
+      }
+    }
+    names.sort((a, b) -> Long.compare(versionOf(b), versionOf(a)));
+    return names.subList(0, Math.min(3, names.size()));
+  }
+
+  private static long versionOf(String q35) {
+    Matcher m = VERSIONED_Q35.matcher(q35);
+    return m.matches() ? Long.parseLong(m.group(1)) * 1000 + Long.parseLong(m.group(2)) : -1;
   }
 
   static long availableMiB(Path meminfo) throws IOException {
@@ -141,42 +234,5 @@ public final class HostCapabilities {
       }
     }
     return -1;
-  }
-
-  private static Set<String> matches(List<String> lines, Pattern pattern) {
-    Set<String> names = new HashSet<>();
-    for (String line : lines) {
-      Matcher m = pattern.matcher(line);
-      if (m.matches()) {
-        names.add(m.group(1));
-      }
-    }
-    return names;
-  }
-
-  /** One QEMU run whose output answers a question. */
-  private record Question(Process process, String asked) {
-    static Question start(Path qemuBinary, String... args) throws IOException {
-      List<String> command = new ArrayList<>();
-      command.add(qemuBinary.toString());
-      command.addAll(List.of(args));
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-      return new Question(p, String.join(" ", command));
-    }
-
-    List<String> answer() throws IOException {
-      try {
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
-          throw new IOException(asked + " failed: " + out.trim());
-        }
-        return out.lines().toList();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while asking " + asked, e);
-      } finally {
-        process.destroyForcibly();
-      }
-    }
   }
 }

@@ -5,6 +5,7 @@ import dev.carryon.carrier.CarrierFiles;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.Progress;
+import dev.carryon.carrier.QemuRun;
 import dev.carryon.carrier.Verification;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.cow.Qcow2Creator;
@@ -16,10 +17,13 @@ import dev.carryon.launcher.host.SessionState;
 import dev.carryon.launcher.qemu.AccelChoice;
 import dev.carryon.launcher.qemu.AccelProbe;
 import dev.carryon.launcher.qemu.DiskFormat;
+import dev.carryon.launcher.qemu.HostForward;
 import dev.carryon.launcher.qemu.Hibernation;
 import dev.carryon.launcher.qemu.QemuLaunch;
+import dev.carryon.launcher.qemu.QemuDisplay;
 import dev.carryon.launcher.qemu.QemuProcess;
 import dev.carryon.launcher.qemu.QemuTool;
+import dev.carryon.launcher.qemu.Screens;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.channels.ReadableByteChannel;
@@ -47,6 +51,8 @@ public final class ResumeSession {
   static final String LOCAL_COW = "local.qcow2";
   /** Name of the saved state in the session's work folder. */
   static final String LOCAL_STATE = "state.zst";
+  /** The screen as restored (small, as generations keep it), in the session's work folder. */
+  static final String RESTORED_SCREEN = "restored-screen.png";
   /** Name of the console log in a detached session's work folder. */
   static final String CONSOLE = "console.log";
 
@@ -60,7 +66,10 @@ public final class ResumeSession {
    * @param detach leave QEMU running when this command returns
    * @param console file for the serial console, or null (stdout in the foreground, a file in the
    *     work folder when detached)
-   * @param display a QEMU display type, or null for none
+   * @param display a QEMU {@code -display} value, or null for the default ({@link
+   *     QemuDisplay#byDefault})
+   * @param machine boot under this machine type instead of the generation's (only without a RAM
+   *     state: a cold boot), or null
    */
   public record Request(
       Path carrier,
@@ -69,7 +78,9 @@ public final class ResumeSession {
       boolean coldBoot,
       boolean detach,
       Path console,
-      String display) {}
+      String display,
+      String machine,
+      List<HostForward> forwards) {}
 
   /**
    * A session that runs.
@@ -79,7 +90,9 @@ public final class ResumeSession {
    * @param generation the generation resumed
    * @param restored true when the RAM state was restored, false for a cold boot
    * @param accel the accelerator chosen and why
+   * @param ranUnder the QEMU it runs under, as the new generation will record it
    * @param console where the serial console goes, or null for stdout
+   * @param screen how the VM's screen is shown, for people; null for a VM without a display adapter
    * @param elapsed from the command's start to the guest running
    * @param steps what it took to get there, step by step
    */
@@ -89,7 +102,9 @@ public final class ResumeSession {
       Generation generation,
       boolean restored,
       AccelChoice accel,
+      QemuRun ranUnder,
       Path console,
+      String screen,
       Duration elapsed,
       List<Step> steps) {}
 
@@ -134,19 +149,26 @@ public final class ResumeSession {
       Files.createDirectories(workDir);
       Path localCow = workDir.resolve(LOCAL_COW);
       Qcow2Creator.create(localCow, -1, checked.chain.get(0).path().toString(), "qcow2");
-      AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache());
+      AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache(), checked.host.qemu());
       log.println(accel.describe());
+      QemuRun run =
+          new QemuRun(
+              checked.host.qemu().describe(), accel.accel().qemuName(), checked.vm.machineType());
+      SessionQemu.write(workDir, run);
       Path console =
           request.console() != null
               ? request.console().toAbsolutePath()
               : request.detach() ? workDir.resolve(CONSOLE) : null;
       boolean restore = checked.state != null && !request.coldBoot();
+      String display =
+          request.display() != null ? request.display() : QemuDisplay.byDefault(System.getenv());
       QemuLaunch launch =
           QemuLaunch.of(checked.vm, request.carrier().toAbsolutePath())
               .withDisk(localCow, DiskFormat.QCOW2, checked.chain)
               .withAccel(accel.accel())
               .withConsole(console)
-              .withDisplay(request.display())
+              .withDisplay(hasScreen(checked.vm) ? display : "none")
+              .withForwards(request.forwards())
               .withIncoming(restore);
       qemu = request.detach() ? QemuProcess.startDetached(launch) : QemuProcess.start(launch);
       record = record.withQemu(qemu.pid(), qemu.workDir(), accel.accel().qemuName());
@@ -154,8 +176,10 @@ public final class ResumeSession {
       steps.add(Step.since("make the local COW and start QEMU", t, -1));
       t = System.nanoTime();
       if (restore) {
+        QemuProcess restored = qemu;
         try (ReadableByteChannel state = StateFile.open(checked.state)) {
-          Hibernation.restore(qemu, state, RESTORE_TIMEOUT);
+          Hibernation.restore(
+              qemu, state, RESTORE_TIMEOUT, () -> compareScreen(restored, checked, workDir, log));
         } catch (IOException e) {
           throw new CarryonException(
               ExitCodes.REFUSED,
@@ -179,12 +203,58 @@ public final class ResumeSession {
           checked.generation,
           restore,
           accel,
+          run,
           console,
+          screen(checked.vm, display, request.carrier()),
           Duration.ofNanos(System.nanoTime() - start),
           List.copyOf(steps));
     } catch (IOException | RuntimeException e) {
       abandon(host, record, qemu);
       throw e;
+    }
+  }
+
+  /** True when the VM has a display adapter. */
+  private static boolean hasScreen(VmConfig vm) {
+    return vm.devices().stream().anyMatch(d -> d.type().isDisplay());
+  }
+
+  /** How the screen is shown, for people; null without a display adapter. */
+  private static String screen(VmConfig vm, String display, Path carrier) {
+    if (!hasScreen(vm)) {
+      return null;
+    }
+    int vnc = QemuDisplay.vncPort(display);
+    return switch (display) {
+      case "gtk", "sdl" -> "in a window (" + display + ")";
+      case "none" -> "not shown (no desktop session here); to see it: resume with --display"
+          + " vnc=127.0.0.1:0 and a VNC viewer on 127.0.0.1:5900, or carryon screenshot " + carrier
+          + " FILE.png";
+      default -> "VNC server on " + display.substring(4) + " (port " + vnc + ")";
+    };
+  }
+
+  /**
+   * While the restored guest is paused: its screen, shrunk as {@code end} shrank the one it saved,
+   * against that one. They match unless the state and the picture do not belong together.
+   */
+  private static void compareScreen(QemuProcess qemu, Checked checked, Path workDir, PrintWriter log) {
+    if (checked.screenshot == null || !hasScreen(checked.vm)) {
+      return;
+    }
+    try {
+      Path full = workDir.resolve("restored-screen-full.png");
+      Path small = workDir.resolve(RESTORED_SCREEN);
+      Screens.dump(qemu, full);
+      Screens.shrink(full, small);
+      Files.delete(full);
+      log.println(
+          Screens.samePixels(small, checked.screenshot)
+              ? "the screen as restored is the one saved with generation " + checked.generation.number()
+              : "warning: the screen as restored differs from the one saved with generation "
+                  + checked.generation.number());
+    } catch (IOException e) {
+      log.println("warning: could not compare the restored screen: " + e.getMessage());
     }
   }
 
@@ -212,13 +282,17 @@ public final class ResumeSession {
    * What validation found out, before anything was written.
    *
    * @param chain the generation's disk chain, top first: exactly what QEMU opens below the COW
+   * @param screenshot the generation's picture of its screen as saved, or null
+   * @param host what this host's QEMU offers
    */
   private record Checked(
       String carrierId,
       Generation generation,
       VmConfig vm,
       List<QemuLaunch.Image> chain,
-      Path state) {}
+      Path state,
+      Path screenshot,
+      HostCapabilities host) {}
 
   /** Every check that needs no write: refuses with a clear message when one fails. */
   private static Checked check(Host host, Request request, PrintWriter log) throws IOException {
@@ -237,8 +311,9 @@ public final class ResumeSession {
         throw new CarryonException(ExitCodes.REFUSED, leaseMessage(request.carrier(), lease));
       }
       Generation g = choose(carrier, request);
-      // QEMU answers while the files are hashed.
-      HostCapabilities.Asking capabilities = HostCapabilities.ask(QemuTool.SYSTEM.locate());
+      // QEMU answers (unless its answers are cached) while the files are hashed.
+      HostCapabilities.Asking capabilities =
+          HostCapabilities.ask(QemuTool.SYSTEM.locate(), host.home.qemuFactsCache());
       Verification v = carrier.verify(g, Progress.NONE);
       if (!v.passed()) {
         throw new CarryonException(
@@ -246,17 +321,26 @@ public final class ResumeSession {
             request.carrier() + " failed validation and was not resumed: "
                 + v.problems().stream().map(Object::toString).collect(Collectors.joining("; ")));
       }
-      VmConfig vm = carrier.manifest().vm();
       Path state = carrier.stateFile(g);
+      HostCapabilities here = capabilities.answer();
+      VmConfig vm = machineFor(carrier.manifest().vmOf(g), g, state, request, here);
       // A cold boot needs the machine type, CPU model and RAM as much as a restore does, so
-      // --cold-boot is no way around these.
-      List<String> problems = capabilities.answer().problems(vm);
+      // --cold-boot alone is no way around these.
+      List<String> problems = here.problems(vm);
       if (!problems.isEmpty()) {
         throw new CarryonException(
             ExitCodes.REFUSED,
             "generation " + g.number() + " of " + request.carrier()
                 + " cannot run on this host: " + String.join("; ", problems)
-                + ". Nothing was changed; resume it on a host whose QEMU offers its configuration");
+                + ". Nothing was changed; " + wayOut(carrier.manifest().vmOf(g), g, state, request, here));
+      }
+      here.warnings(vm).forEach(w -> log.println("warning: " + w));
+      if (!vm.cpuPortable() && g.qemu() != null && !g.qemu().version().equals(here.qemu().describe())) {
+        log.println(
+            "warning: CPU model " + vm.cpuModel() + " is not portable: generation " + g.number()
+                + " was saved by QEMU " + g.qemu().version() + " and this host's QEMU "
+                + here.qemu().describe() + " may give the guest other CPU features; a guest that"
+                + " uses one that is gone can fault");
       }
       if (state != null && request.coldBoot()) {
         log.println(
@@ -273,8 +357,45 @@ public final class ResumeSession {
       QemuLaunch launch = QemuLaunch.of(vm, request.carrier());
       Stream.of(launch.kernelPath(), launch.initrdPath()).filter(f -> f != null).forEach(files::add);
       QemuLaunch.requireInside(request.carrier(), files);
-      return new Checked(carrierId, g, vm, chain, state);
+      Path screenshot = g.screenshot() == null ? null : carrier.file(g.screenshot());
+      return new Checked(carrierId, g, vm, chain, state, screenshot, here);
     }
+  }
+
+  /** The generation's VM, under the machine type the user chose if any (only for a cold boot). */
+  private static VmConfig machineFor(
+      VmConfig vm, Generation g, Path state, Request request, HostCapabilities here) {
+    if (request.machine() == null) {
+      return vm;
+    }
+    if (state != null && !request.coldBoot()) {
+      throw new CarryonException(
+          ExitCodes.USAGE,
+          "--machine needs --cold-boot: generation " + g.number() + "'s RAM state was saved under "
+              + vm.machineType() + " and restores only into that machine type");
+    }
+    try {
+      return vm.withMachineType(here.pinnedMachine(request.machine()));
+    } catch (IllegalArgumentException e) {
+      throw new CarryonException(ExitCodes.REFUSED, "--machine: " + e.getMessage(), e);
+    }
+  }
+
+  /** What the user can do when this host cannot run the generation's VM. */
+  private static String wayOut(
+      VmConfig vm, Generation g, Path state, Request request, HostCapabilities here) {
+    String other = here.defaultMachine().value();
+    if (request.machine() != null || here.qemu().machines().containsKey(vm.machineType())) {
+      return "resume it on a host whose QEMU offers its configuration";
+    }
+    String command = "carryon resume " + request.carrier() + " --cold-boot --machine " + other;
+    return state == null
+        ? "generation " + g.number() + " has no RAM state: its disk last ran under "
+            + vm.machineType() + ", and can boot under a machine type this host has: " + command
+        : "its RAM state was saved under " + vm.machineType() + " and restores only into that"
+            + " type; resume it on a host that has it, or boot its disk without the RAM state"
+            + " (guest writes not yet flushed in it are lost) under a type this host has: "
+            + command;
   }
 
   private static Generation choose(Carrier carrier, Request request) throws IOException {

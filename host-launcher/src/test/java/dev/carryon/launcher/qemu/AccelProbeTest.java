@@ -16,6 +16,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,7 +62,7 @@ class AccelProbeTest {
     Path cacheFile = dir.resolve("cache.json");
     AccelChoice choice =
         AccelProbe.choose(
-            null, QemuTool.SYSTEM.locate(), dir.resolve("kvm"), cache(cacheFile), AccelProbeTest::noProbe);
+            null, facts(QemuTool.SYSTEM.locate()), dir.resolve("kvm"), cache(cacheFile), AccelProbeTest::noProbe);
     assertEquals(Accel.TCG, choice.accel());
     assertEquals("accelerator tcg (kvm unusable: no " + dir.resolve("kvm") + ")", choice.describe());
     assertFalse(Files.exists(cacheFile), "nothing to cache without a probe");
@@ -73,7 +74,7 @@ class AccelProbeTest {
     Path fake = Files.writeString(dir.resolve("fake-qemu"), "#!/bin/sh\nsleep 30\n");
     fake.toFile().setExecutable(true);
     AccelChoice choice =
-        AccelProbe.choose(null, fake, fakeKvm, null, () -> AccelProbe.probeKvm(fake, Duration.ofMillis(300)));
+        AccelProbe.choose(null, facts(fake), fakeKvm, null, () -> AccelProbe.probeKvm(fake, Duration.ofMillis(300)));
     assertEquals(Accel.TCG, choice.accel());
     assertEquals("kvm unusable: kvm probe did not finish within 0.30 s", choice.reason());
   }
@@ -121,14 +122,14 @@ class AccelProbeTest {
   void canBeForcedWithoutProbeOrCache() {
     Path none = Path.of("/none");
     Path cacheFile = dir.resolve("cache.json");
-    AccelChoice tcg = AccelProbe.choose("tcg", none, none, cache(cacheFile), AccelProbeTest::noProbe);
+    AccelChoice tcg = AccelProbe.choose("tcg", facts(none), none, cache(cacheFile), AccelProbeTest::noProbe);
     assertEquals(new AccelChoice(Accel.TCG, "forced by CARRYON_ACCEL=tcg"), tcg);
-    assertEquals(Accel.KVM, AccelProbe.choose("KVM", none, none, cache(cacheFile), AccelProbeTest::noProbe).accel());
+    assertEquals(Accel.KVM, AccelProbe.choose("KVM", facts(none), none, cache(cacheFile), AccelProbeTest::noProbe).accel());
     assertFalse(Files.exists(cacheFile));
     CarryonException e =
         assertThrows(
             CarryonException.class,
-            () -> AccelProbe.choose("hvf", none, none, null, AccelProbeTest::noProbe));
+            () -> AccelProbe.choose("hvf", facts(none), none, null, AccelProbeTest::noProbe));
     assertEquals(ExitCodes.ENVIRONMENT, e.exitCode());
     assertEquals("CARRYON_ACCEL=hvf is not one of: kvm, tcg", e.getMessage());
   }
@@ -180,10 +181,19 @@ class AccelProbeTest {
     f.choose();
     assertEquals(3, f.probes, "new size");
     Path other = Files.copy(f.qemu, dir.resolve("other-qemu"), StandardCopyOption.COPY_ATTRIBUTES);
-    AccelProbe.choose(null, other, f.kvm, f.cache, f::probe);
+    AccelProbe.choose(null, facts(other), f.kvm, f.cache, f::probe);
     assertEquals(4, f.probes, "another path");
     f.choose();
     assertEquals(5, f.probes, "the cache holds the last probe only");
+  }
+
+  @Test
+  void aQemuThatReportsAnotherVersionProbesAgain() throws Exception {
+    // A wrapper (a chroot, a container) can hide an upgrade from the file's own size and time.
+    Fixture f = new Fixture();
+    f.choose();
+    AccelProbe.choose(null, facts(f.qemu, "10.0.13"), f.kvm, f.cache, f::probe);
+    assertEquals(2, f.probes);
   }
 
   @Test
@@ -249,8 +259,17 @@ class AccelProbeTest {
     }
 
     AccelChoice choose() {
-      return AccelProbe.choose(null, qemu, kvm, cache, this::probe);
+      return AccelProbe.choose(null, facts(qemu), kvm, cache, this::probe);
     }
+  }
+
+  /** What QEMU 7.2.22 would say of itself, had it run from {@code executable}. */
+  private static QemuFacts facts(Path executable) {
+    return facts(executable, "7.2.22");
+  }
+
+  private static QemuFacts facts(Path executable, String version) {
+    return new QemuFacts(version, "Debian", executable, Map.of(), Map.of());
   }
 
   private AccelProbeCache cache(Path file) {

@@ -132,6 +132,39 @@ class QemuCommandLineTest {
   }
 
   @Test
+  void forwardsTheHostsPortsToTheNic() {
+    List<String> args =
+        build(
+            QemuLaunch.of(CONFIG, Path.of("/c"))
+                .withForwards(
+                    List.of(new HostForward("tcp:127.0.0.1:8080-:80"), new HostForward("udp::5353-:53"))));
+    assertEquals(
+        "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp::5353-:53", valueOf(args, "-netdev"));
+  }
+
+  @Test
+  void hostSideChoicesAreCheckedBeforeTheyReachQemu() {
+    for (String ok : List.of("tcp:127.0.0.1:8080-:80", "tcp::2222-10.0.2.15:22", "udp::53-:53")) {
+      assertEquals(ok, new HostForward(ok).spec());
+    }
+    for (String bad :
+        List.of("tcp:127.0.0.1:8080-:80,guestfwd=x", "tcp::0-:80", "tcp::70000-:80", "sctp::1-:1", "tcp:host:1-:1")) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new HostForward(bad));
+      assertTrue(e.getMessage().startsWith("(" + bad + ") must be PROTOCOL:"), e.getMessage());
+    }
+    for (String ok : List.of("gtk", "sdl", "none", "vnc=127.0.0.1:1", "vnc=localhost:0")) {
+      assertEquals(ok, QemuDisplay.parse(ok));
+    }
+    for (String bad : List.of("vnc=:1,password=on", "curses", "vnc=0.0.0.0:100", "gtk,gl=on")) {
+      assertThrows(IllegalArgumentException.class, () -> QemuDisplay.parse(bad), bad);
+    }
+    assertEquals(5901, QemuDisplay.vncPort("vnc=127.0.0.1:1"));
+    assertEquals("gtk", QemuDisplay.byDefault(java.util.Map.of("DISPLAY", ":0")));
+    assertEquals("gtk", QemuDisplay.byDefault(java.util.Map.of("WAYLAND_DISPLAY", "wayland-0")));
+    assertEquals("none", QemuDisplay.byDefault(java.util.Map.of()));
+  }
+
+  @Test
   void runsQemuInItsSandboxWithoutUserConfig() {
     List<String> args = build(QemuLaunch.of(CONFIG, Path.of("/c")));
     assertEquals(

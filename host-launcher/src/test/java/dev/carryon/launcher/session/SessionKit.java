@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.carryon.launcher.qemu.QemuTool;
 import dev.carryon.testdata.ConsoleLog;
+import dev.carryon.testdata.FileTrees;
 import dev.carryon.testdata.TestGuest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -64,8 +65,15 @@ public final class SessionKit {
     }
   }
 
-  /** One host: its carryon folder and the host name its leases carry. */
-  public record TestHost(Path home, String name) {
+  /**
+   * One host: its carryon folder, the host name its leases carry, and environment variables of
+   * every command run from it (e.g. {@code CARRYON_QEMU} for a host with another QEMU).
+   */
+  public record TestHost(Path home, String name, Map<String, String> env) {
+    public TestHost(Path home, String name) {
+      this(home, name, Map.of());
+    }
+
     /** Runs {@code carryon args...} from this host and waits for it. */
     public Run run(String... args) throws IOException, InterruptedException {
       return run(Map.of(), args);
@@ -106,6 +114,7 @@ public final class SessionKit {
       e.put("CARRYON_HOME", home.toString());
       e.put("CARRYON_ACCEL", "tcg"); // the KVM of these machines can hang a guest
       e.put("HOSTNAME", name);
+      e.putAll(this.env);
       e.putAll(env);
       return pb.start();
     }
@@ -140,6 +149,13 @@ public final class SessionKit {
    */
   public static Path initCarrier(TestHost host, Path carrier, String... extra)
       throws IOException, InterruptedException {
+    init(host, carrier, extra);
+    return carrier;
+  }
+
+  /** Like {@link #initCarrier}, returning what init printed. */
+  public static Run init(TestHost host, Path carrier, String... extra)
+      throws IOException, InterruptedException {
     QemuTool.SYSTEM.locate(); // fail, not skip, without QEMU
     TestGuest guest = TestGuest.get();
     List<String> args =
@@ -154,7 +170,13 @@ public final class SessionKit {
       args.addAll(List.of("--append", APPEND));
     }
     args.addAll(List.of(extra));
-    host.run(args.toArray(String[]::new)).expect(0);
+    return host.run(args.toArray(String[]::new)).expect(0);
+  }
+
+  /** A copy of the carrier {@code made}, beside it and named {@code name}, for a test to change. */
+  public static Path copyCarrier(Path made, String name) throws IOException {
+    Path carrier = made.resolveSibling(name);
+    FileTrees.copyTree(made, carrier);
     return carrier;
   }
 

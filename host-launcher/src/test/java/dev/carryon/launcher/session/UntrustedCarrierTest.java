@@ -11,7 +11,6 @@ import dev.carryon.carrier.CarrierFiles;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
-import dev.carryon.testdata.FileTrees;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,9 +45,7 @@ class UntrustedCarrierTest {
   }
 
   private static Path copy(String name) throws Exception {
-    Path carrier = root.resolve(name);
-    FileTrees.copyTree(made, carrier);
-    return carrier;
+    return SessionKit.copyCarrier(made, name);
   }
 
   @Test
@@ -62,10 +59,7 @@ class UntrustedCarrierTest {
     Files.writeString(manifest, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o));
     Map<String, String> before = fingerprint(carrier);
 
-    String refusal =
-        host.run("resume", carrier.toString(), "--detach")
-            .expect(ExitCodes.BAD_INPUT)
-            .errorLine();
+    String refusal = badInputRefusal(carrier);
     assertTrue(
         refusal.contains(manifest + ": vm: extraDevices[0] (loader,file=/etc/shadow,"),
         refusal);
@@ -83,16 +77,18 @@ class UntrustedCarrierTest {
     Files.createSymbolicLink(carrier.resolve(CarrierFiles.KERNEL), outside);
     Map<String, String> before = fingerprint(carrier);
 
-    String refusal =
-        host.run("resume", carrier.toString(), "--detach")
-            .expect(ExitCodes.BAD_INPUT)
-            .errorLine();
+    String refusal = badInputRefusal(carrier);
     assertTrue(
         refusal.contains(carrier.resolve(CarrierFiles.KERNEL) + " leads out of the carrier, to "
             + outside.toRealPath()),
         refusal);
     assertEquals(before, fingerprint(carrier));
     assertEquals("none", host.status(carrier).path("session").asText("none"), "no lease left");
+  }
+
+  /** The one line of a resume of {@code carrier} refused as bad input (exit 3). */
+  private static String badInputRefusal(Path carrier) throws Exception {
+    return host.run("resume", carrier.toString(), "--detach").expect(ExitCodes.BAD_INPUT).errorLine();
   }
 
   @Test
