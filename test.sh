@@ -6,10 +6,14 @@
 # module's tests. Fails when any test fails or when no test ran at all.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
-# qemu-system-gui: QEMU's gtk window; xvfb and imagemagick: the tests' X screen and its pictures.
-# (testdata/build-qemu-root.sh installs debootstrap for the second QEMU version.) aapt (aapt2),
-# zipalign, apksigner: the companion's APK.
-scripts/ensure-packages.sh qemu-system-x86 qemu-utils qemu-system-gui xvfb imagemagick aapt zipalign apksigner
+# chromium: the carrier page's browser test; qemu-system-gui: QEMU's gtk window; xvfb and imagemagick: the tests' X screen and its pictures.
+# (testdata/build-qemu-root.sh installs debootstrap for the second QEMU version.)
+# fdisk, lvm2, xfsprogs, libguestfs-tools: the export tests' partitioned disks and the other reader.
+# aapt (aapt2), zipalign, apksigner: the phone companion's APK.
+scripts/ensure-packages.sh qemu-system-x86 qemu-utils qemu-system-gui xvfb imagemagick chromium \
+  fdisk lvm2 xfsprogs libguestfs-tools aapt zipalign apksigner
+# supermin builds libguestfs' appliance from the host's kernel: a container may have none.
+ls /boot/vmlinuz-* >/dev/null 2>&1 || scripts/ensure-packages.sh linux-image-amd64
 ./mvnw -B verify "$@"
 ran=$(cat ./*/target/surefire-reports/*.txt ./*/target/failsafe-reports/*.txt 2>/dev/null \
   | sed -n 's/^Tests run: \([0-9]*\).*/\1/p' | awk '{s += $1} END {print s + 0}')

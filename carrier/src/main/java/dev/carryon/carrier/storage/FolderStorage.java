@@ -19,7 +19,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -48,9 +47,6 @@ public final class FolderStorage implements CarrierStorage {
 
   /** Locked by the one process that may write the carrier; holds its owner's words, nothing else. */
   public static final String LOCK_FILE = "carryon.lock";
-
-  /** Bytes moved per read or write of a stream. */
-  private static final int BUFFER = 1 << 20;
 
   /** Mode of every file created: the owner's only. */
   private static final FileAttribute<?> PRIVATE_FILE =
@@ -260,25 +256,9 @@ public final class FolderStorage implements CarrierStorage {
 
   @Override
   public Digest hash(String name, long length) throws IOException {
-    MessageDigest sha256 = Hex.newSha256();
-    long done = 0;
-    byte[] buffer = new byte[BUFFER];
     try (InputStream in = Files.newInputStream(file(name))) {
-      while (length < 0 || done < length) {
-        int want = length < 0 ? buffer.length : (int) Math.min(buffer.length, length - done);
-        int n = in.read(buffer, 0, want);
-        if (n < 0) {
-          break;
-        }
-        sha256.update(buffer, 0, n);
-        done += n;
-      }
+      return Digest.of(in, length, file(name).toString());
     }
-    if (length >= 0 && done < length) {
-      throw new IOException(
-          file(name) + ": " + done + " bytes, shorter than the " + length + " asked to hash");
-    }
-    return new Digest(done, Hex.of(sha256.digest()));
   }
 
   @Override

@@ -24,6 +24,7 @@ public final class Main implements Runnable {
           StatusCommand.class,
           VerifyCommand.class,
           LeaseCommand.class,
+          ServeCommand.class,
           PhoneCommand.class,
           dev.carryon.launcher.cli.cow.CowCommand.class,
           dev.carryon.launcher.cli.sync.SyncCommand.class,

@@ -1,8 +1,12 @@
 package dev.carryon.launcher.host;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 
 /**
  * This host's own carryon folder: the host catalog, per-session work files and caches. Two
@@ -14,6 +18,7 @@ import java.nio.file.Path;
  *   qemu-facts.json       what each QEMU binary answered over QMP (a cache; may be deleted)
  *   native/               JNI libraries of sqlite-jdbc and zstd-jni, unpacked once (a cache)
  *   sessions/ID/          one session's work files
+ *   mirrors/HASH.record   what the last `export --mirror` into one host folder left there
  *   phones/SERIAL.token   the token of each phone this host is paired with (mode 0600)
  * </pre>
  */
@@ -64,6 +69,23 @@ public final class HostHome {
   /** See {@code dev.carryon.launcher.qemu.QemuFactsCache}. */
   public Path qemuFactsCache() {
     return root.resolve("qemu-facts.json");
+  }
+
+  /**
+   * The record of the mirror kept in {@code mirrorFolder} (named by a hash of its absolute path):
+   * a mirror is this host's copy, so its record is this host's, not the carrier's, and the mirror
+   * folder itself holds nothing but the guest's files.
+   */
+  public Path mirrorRecord(Path mirrorFolder) {
+    String path = mirrorFolder.toAbsolutePath().normalize().toString();
+    try {
+      byte[] hash = MessageDigest.getInstance("SHA-256")
+          .digest(path.getBytes(StandardCharsets.UTF_8));
+      return root.resolve("mirrors").resolve(HexFormat.of().formatHex(hash, 0, 12)
+          + ".record");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
   }
 
   /** The tokens of the phones this host is paired with, one file each. */

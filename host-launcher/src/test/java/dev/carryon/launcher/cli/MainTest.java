@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 class MainTest {
   private static final List<String> COMMANDS =
       List.of(
-          "help", "run", "init", "resume", "end", "screenshot", "status", "verify", "lease", "phone",
-          "cow", "sync", "export");
+          "help", "run", "init", "resume", "end", "screenshot", "status", "verify", "lease",
+          "serve", "phone", "cow", "sync", "export");
 
   @Test
   void helpListsEveryCommand() {

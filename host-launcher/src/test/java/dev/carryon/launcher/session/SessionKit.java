@@ -119,6 +119,22 @@ public final class SessionKit {
       return pb.start();
     }
 
+    /**
+     * {@code carryon init} of {@code carrier} from the test guest (its disk, kernel, initrd and
+     * memory) with {@code settings} added to its kernel command line; expects success.
+     */
+    public Run initTestGuest(Path carrier, String... settings)
+        throws IOException, InterruptedException {
+      TestGuest guest = TestGuest.get();
+      return run("init", carrier.toString(),
+              "--image", guest.disk().toString(),
+              "--kernel", guest.kernel().toString(),
+              "--initrd", guest.initrd().toString(),
+              "--append", guest.append(settings),
+              "--memory", TestGuest.MEMORY_MIB + "M")
+          .expect(0);
+    }
+
     /** {@code carryon status --json} of {@code carrier}, parsed. */
     public JsonNode status(Path carrier) throws IOException, InterruptedException {
       return JSON.readTree(run("status", carrier.toString(), "--json").expect(0).out());

@@ -4,15 +4,15 @@ import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.Generation;
 import dev.carryon.cow.ImageChain;
 import dev.carryon.sync.ext4.BlockDevice;
-import dev.carryon.sync.ext4.Ext4Filesystem;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * The guest's filesystem as of a carrier's current generation: the generation's disk chain read
- * through cow-merge, as a {@link BlockDevice} holding an ext2/3/4 filesystem on the whole disk (no
- * partition table). The carrier is opened read-only and takes no lock.
+ * The guest's disk as of a carrier's current generation: the generation's disk chain read through
+ * cow-merge, as a {@link BlockDevice}. This is the one place export opens a carrier; partitions,
+ * LVM and file systems are read on top of {@link #device()} ({@link GuestSource}). The carrier is
+ * opened read-only and takes no lock.
  */
 public final class CarrierDisk implements Closeable {
   /** The generation read. */
@@ -21,19 +21,20 @@ public final class CarrierDisk implements Closeable {
   /** Its chain, open until {@link #close}. */
   private final ImageChain chain;
 
-  /** The filesystem on it. */
-  private final Ext4Filesystem filesystem;
+  /** The chain's guest view. */
+  private final BlockDevice device;
 
-  private CarrierDisk(Generation generation, ImageChain chain, Ext4Filesystem filesystem) {
+  /** How messages name the disk: the carrier folder and generation. */
+  private final String name;
+
+  private CarrierDisk(Generation generation, ImageChain chain, BlockDevice device, String name) {
     this.generation = generation;
     this.chain = chain;
-    this.filesystem = filesystem;
+    this.device = device;
+    this.name = name;
   }
 
-  /**
-   * Opens the current generation of the carrier in {@code carrierFolder} and the filesystem on its
-   * disk; an {@link dev.carryon.sync.ext4.Ext4Exception} says why there is none.
-   */
+  /** Opens the disk of the current generation of the carrier in {@code carrierFolder}. */
   public static CarrierDisk open(Path carrierFolder) throws IOException {
     Carrier c = Carrier.open(carrierFolder);
     Generation g = c.current();
@@ -41,8 +42,8 @@ public final class CarrierDisk implements Closeable {
     try {
       BlockDevice device = BlockDevice.of(chain.virtualSize(), chain::read);
       String name = c.folder() + " (generation " + g.number() + ")";
-      return new CarrierDisk(g, chain, Ext4Filesystem.open(device, name));
-    } catch (IOException | RuntimeException e) {
+      return new CarrierDisk(g, chain, device, name);
+    } catch (RuntimeException e) {
       chain.close();
       throw e;
     }
@@ -53,9 +54,14 @@ public final class CarrierDisk implements Closeable {
     return generation;
   }
 
-  /** The guest filesystem. */
-  public Ext4Filesystem filesystem() {
-    return filesystem;
+  /** The guest's whole disk, read-only. */
+  public BlockDevice device() {
+    return device;
+  }
+
+  /** How messages name the disk: "CARRIER (generation N)". */
+  public String name() {
+    return name;
   }
 
   @Override

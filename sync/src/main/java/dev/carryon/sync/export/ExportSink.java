@@ -1,6 +1,5 @@
 package dev.carryon.sync.export;
 
-import dev.carryon.sync.ext4.Ext4File;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,16 +11,16 @@ import java.util.List;
  */
 interface ExportSink extends Closeable {
   /** Creates a directory before its entries are written. */
-  void directory(List<String> path, Ext4File dir) throws IOException;
+  void directory(List<String> path, GuestFile dir) throws IOException;
 
   /** Called after the entries of {@code dir}: the place to set its metadata. */
-  void endDirectory(List<String> path, Ext4File dir) throws IOException;
+  void endDirectory(List<String> path, GuestFile dir) throws IOException;
 
   /** Writes a regular file of {@code file.size()} bytes read from {@code data}. */
-  void file(List<String> path, Ext4File file, InputStream data) throws IOException;
+  void file(List<String> path, GuestFile file, InputStream data) throws IOException;
 
   /** Writes a symbolic link pointing at {@code target}. */
-  void symlink(List<String> path, Ext4File link, String target) throws IOException;
+  void symlink(List<String> path, GuestFile link, String target) throws IOException;
 
   /** Makes what was written final; without it, {@link #close()} leaves nothing behind. */
   void commit() throws IOException;

@@ -1,20 +1,14 @@
 package dev.carryon.sync.export;
 
-import dev.carryon.sync.ext4.Ext4Entry;
-import dev.carryon.sync.ext4.Ext4File;
 import dev.carryon.sync.ext4.Ext4Filesystem;
-import dev.carryon.sync.ext4.FileType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
 
 /**
- * Copies a file or a directory tree out of a guest filesystem, into a host folder or a tar file.
+ * Copies a file or a directory tree out of a guest file system, into a host folder or a tar file.
  *
  * <p>The guest path is resolved like {@code lstat}: a symlink named by it is exported as a link.
  * A directory or file lands under its own name (exporting {@code /etc} into {@code out} makes
@@ -22,13 +16,11 @@ import java.util.Set;
  * Device nodes, FIFOs and sockets are skipped and listed in the summary; hard links become
  * separate copies.
  */
-public final class Exporter {
-  /** Where entries are read. */
-  private final Ext4Filesystem fs;
-  /** Where they are written. */
+public final class Exporter implements TreeVisitor {
+  /** Where entries are written. */
   private final ExportSink sink;
-  /** Inode numbers of the directories being walked: a repeat means the tree loops. */
-  private final Set<Long> openDirs = new HashSet<>();
+  /** Told after each file. */
+  private final ExportProgress progress;
   /** Counters for the summary. */
   private long files;
   private long directories;
@@ -36,9 +28,9 @@ public final class Exporter {
   private long bytes;
   private final List<String> skipped = new ArrayList<>();
 
-  private Exporter(Ext4Filesystem fs, ExportSink sink) {
-    this.fs = fs;
+  private Exporter(ExportSink sink, ExportProgress progress) {
     this.sink = sink;
+    this.progress = progress;
   }
 
   /** Exports {@code guestPath} into {@code hostDir}, refusing to replace anything there. */
@@ -57,7 +49,8 @@ public final class Exporter {
   public static ExportSummary toFolder(
       Ext4Filesystem fs, String guestPath, Path hostDir, boolean replaceExisting)
       throws IOException {
-    return run(fs, guestPath, FolderSink.open(hostDir, replaceExisting));
+    return run(new Ext4Tree(fs), guestPath, topName(guestPath),
+        FolderSink.open(hostDir, replaceExisting), ExportProgress.NONE);
   }
 
   /** Exports {@code guestPath} into a new tar file, refusing to replace an existing one. */
@@ -76,79 +69,79 @@ public final class Exporter {
   public static ExportSummary toTar(
       Ext4Filesystem fs, String guestPath, Path tarFile, boolean replaceExisting)
       throws IOException {
-    return run(fs, guestPath, TarSink.open(tarFile, replaceExisting));
+    return run(new Ext4Tree(fs), guestPath, topName(guestPath),
+        TarSink.open(tarFile, replaceExisting), ExportProgress.NONE);
   }
 
-  private static ExportSummary run(Ext4Filesystem fs, String guestPath, ExportSink sink)
-      throws IOException {
+  /** As {@link #toFolder(Ext4Filesystem, String, Path, boolean)}, from a chosen volume. */
+  public static ExportSummary toFolder(GuestSource source, Path hostDir, boolean replaceExisting,
+      ExportProgress progress) throws IOException {
+    return run(source.tree(), source.path(), source.topName(),
+        FolderSink.open(hostDir, replaceExisting), progress);
+  }
+
+  /** As {@link #toTar(Ext4Filesystem, String, Path, boolean)}, from a chosen volume. */
+  public static ExportSummary toTar(GuestSource source, Path tarFile, boolean replaceExisting,
+      ExportProgress progress) throws IOException {
+    return run(source.tree(), source.path(), source.topName(),
+        TarSink.open(tarFile, replaceExisting), progress);
+  }
+
+  /** Walks {@code path} of {@code tree} into {@code sink}, naming it {@code top}, and commits. */
+  static ExportSummary run(GuestTree tree, String path, List<String> top, ExportSink sink,
+      ExportProgress progress) throws IOException {
     try (sink) {
-      Ext4File top = fs.lookupNoFollow(guestPath);
-      String name = topName(guestPath);
-      Exporter exporter = new Exporter(fs, sink);
-      List<String> path = new ArrayList<>();
-      if (name != null) {
-        path.add(name);
-      } else if (top.type() != FileType.DIRECTORY) {
-        throw new IOException(fs.name() + ": " + guestPath + " has no name to export it under");
-      }
-      exporter.export(path, guestPath, top);
+      Exporter exporter = new Exporter(sink, progress);
+      tree.walk(path, top, exporter);
       sink.commit();
-      return exporter.summary();
+      return new ExportSummary(exporter.files, exporter.directories, exporter.symlinks,
+          exporter.bytes, exporter.skipped);
     }
   }
 
-  /** The last real component of the guest path, or null when it names the root. */
-  private static String topName(String guestPath) {
+  /**
+   * The name the guest path is exported under: its last real component, or none when it names the
+   * root (always a directory), whose entries then go to the target directly.
+   */
+  static List<String> topName(String guestPath) {
     String last = null;
     for (String part : guestPath.split("/")) {
       if (!part.isEmpty() && !part.equals(".")) {
         last = part;
       }
     }
-    return last == null || last.equals("..") ? null : last;
+    return last == null || last.equals("..") ? List.of() : List.of(last);
   }
 
-  private void export(List<String> path, String guestPath, Ext4File file) throws IOException {
-    switch (file.type()) {
-      case DIRECTORY:
-        if (!openDirs.add(file.number())) {
-          throw new IOException(fs.name() + ": " + guestPath + " (inode " + file.number()
-              + ") contains itself: the directory tree loops");
-        }
-        sink.directory(path, file);
-        if (!path.isEmpty()) { // the root of an export of "/" is the target itself
-          directories++;
-        }
-        for (Ext4Entry entry : fs.list(file)) {
-          path.add(entry.name());
-          export(path, child(guestPath, entry.name()), entry.file());
-          path.remove(path.size() - 1);
-        }
-        sink.endDirectory(path, file);
-        openDirs.remove(file.number());
-        break;
-      case REGULAR:
-        try (InputStream in = fs.open(file)) {
-          sink.file(path, file, in);
-        }
-        files++;
-        bytes += file.size();
-        break;
-      case SYMLINK:
-        sink.symlink(path, file, fs.readLink(file));
-        symlinks++;
-        break;
-      default:
-        String type = file.type().toString().toLowerCase(Locale.ROOT).replace('_', ' ');
-        skipped.add(guestPath + ": " + type + " skipped");
+  @Override
+  public void directory(List<String> path, GuestFile dir) throws IOException {
+    sink.directory(path, dir);
+    if (!path.isEmpty()) { // the root of an export of "/" is the target itself
+      directories++;
     }
   }
 
-  private static String child(String dir, String name) {
-    return dir.endsWith("/") ? dir + name : dir + "/" + name;
+  @Override
+  public void endDirectory(List<String> path, GuestFile dir) throws IOException {
+    sink.endDirectory(path, dir);
   }
 
-  private ExportSummary summary() {
-    return new ExportSummary(files, directories, symlinks, bytes, skipped);
+  @Override
+  public void file(List<String> path, GuestFile file, InputStream data) throws IOException {
+    sink.file(path, file, data);
+    files++;
+    bytes += file.size();
+    progress.handled(files, bytes);
+  }
+
+  @Override
+  public void symlink(List<String> path, GuestFile link, String target) throws IOException {
+    sink.symlink(path, link, target);
+    symlinks++;
+  }
+
+  @Override
+  public void skipped(String guestPath, String why) {
+    skipped.add(guestPath + ": " + why);
   }
 }

@@ -1,6 +1,5 @@
 package dev.carryon.sync.export;
 
-import dev.carryon.sync.ext4.Ext4File;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,7 +56,7 @@ final class TarSink implements ExportSink {
   }
 
   @Override
-  public void directory(List<String> path, Ext4File dir) throws IOException {
+  public void directory(List<String> path, GuestFile dir) throws IOException {
     if (!path.isEmpty()) {
       put(new TarArchiveEntry(String.join("/", path) + "/"), dir, S_IFDIR);
       tar.closeArchiveEntry();
@@ -65,12 +64,12 @@ final class TarSink implements ExportSink {
   }
 
   @Override
-  public void endDirectory(List<String> path, Ext4File dir) {
+  public void endDirectory(List<String> path, GuestFile dir) {
     // A tar entry carries its metadata up front.
   }
 
   @Override
-  public void file(List<String> path, Ext4File file, InputStream data) throws IOException {
+  public void file(List<String> path, GuestFile file, InputStream data) throws IOException {
     TarArchiveEntry e = new TarArchiveEntry(String.join("/", path));
     e.setSize(file.size());
     put(e, file, S_IFREG);
@@ -83,16 +82,16 @@ final class TarSink implements ExportSink {
   }
 
   @Override
-  public void symlink(List<String> path, Ext4File link, String linkTarget) throws IOException {
+  public void symlink(List<String> path, GuestFile link, String linkTarget) throws IOException {
     TarArchiveEntry e = new TarArchiveEntry(String.join("/", path), TarConstants.LF_SYMLINK);
     e.setLinkName(linkTarget);
     put(e, link, S_IFLNK);
     tar.closeArchiveEntry();
   }
 
-  private void put(TarArchiveEntry e, Ext4File f, int type) throws IOException {
+  private void put(TarArchiveEntry e, GuestFile f, int type) throws IOException {
     e.setMode(type | f.permissions());
-    e.setLastModifiedTime(FileTime.from(f.lastModified()));
+    e.setLastModifiedTime(FileTime.from(f.modified()));
     e.setUserId(f.uid());
     e.setGroupId(f.gid());
     tar.putArchiveEntry(e);

@@ -80,10 +80,27 @@ public final class Ext4File {
 
   /** Last modification time, to the nanosecond when the inode is large enough to record it. */
   public Instant lastModified() {
-    long seconds = raw.getInt(I_MTIME); // signed: times before 1970 are negative
+    return time(I_MTIME, I_MTIME_EXTRA);
+  }
+
+  /**
+   * Last change of the inode (content, mode, owner, links, a rename), to the nanosecond when the
+   * inode is large enough to record it. Unlike the modification time, no program can set it back.
+   */
+  public Instant lastChanged() {
+    return time(I_CTIME, I_CTIME_EXTRA);
+  }
+
+  /** i_generation: differs between inodes that used the same number one after the other. */
+  public long generation() {
+    return u32(raw, I_GENERATION);
+  }
+
+  private Instant time(int secondsAt, int extraAt) {
+    long seconds = raw.getInt(secondsAt); // signed: times before 1970 are negative
     long nanos = 0;
-    if (extraSize >= I_MTIME_EXTRA + 4 - GOOD_OLD_INODE_SIZE) {
-      long extra = u32(raw, I_MTIME_EXTRA);
+    if (extraSize >= extraAt + 4 - GOOD_OLD_INODE_SIZE) {
+      long extra = u32(raw, extraAt);
       seconds += (extra & 3) << 32;
       nanos = extra >>> 2;
     }

@@ -152,6 +152,8 @@ final class Ext4Format {
   static final int I_UID = 0x02;
   /** u32 i_size_lo. */
   static final int I_SIZE_LO = 0x04;
+  /** s32 i_ctime: seconds since the epoch of the last inode change. */
+  static final int I_CTIME = 0x0C;
   /** s32 i_mtime: seconds since the epoch. */
   static final int I_MTIME = 0x10;
   /** u16 i_gid: low 16 bits of the group. */
@@ -164,6 +166,8 @@ final class Ext4Format {
   static final int I_BLOCK = 0x28;
   /** Length of i_block. */
   static final int I_BLOCK_SIZE = 60;
+  /** u32 i_generation: told apart inodes that reuse a number. */
+  static final int I_GENERATION = 0x64;
   /** u32 i_size_high. */
   static final int I_SIZE_HIGH = 0x6C;
   /** u16 l_i_uid_high. */
@@ -172,6 +176,8 @@ final class Ext4Format {
   static final int I_GID_HIGH = 0x7A;
   /** u16 i_extra_isize: bytes used past the first 128. */
   static final int I_EXTRA_ISIZE = 0x80;
+  /** u32 i_ctime_extra: epoch bits (low 2) and nanoseconds (high 30). */
+  static final int I_CTIME_EXTRA = 0x84;
   /** u32 i_mtime_extra: epoch bits (low 2) and nanoseconds (high 30). */
   static final int I_MTIME_EXTRA = 0x88;
 

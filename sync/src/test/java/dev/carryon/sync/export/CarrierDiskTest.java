@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.carryon.carrier.Carrier;
+import dev.carryon.sync.disk.VolumeException;
 import dev.carryon.sync.ext4.E2fs;
 import dev.carryon.sync.ext4.Ext4Exception;
 import dev.carryon.sync.host.Disks;
@@ -33,15 +34,22 @@ class CarrierDiskTest {
     byte[] expected = E2fs.cat(raw, "/README");
     assertTrue(expected.length > 0);
 
-    try (CarrierDisk d = CarrierDisk.open(carrier)) {
+    try (CarrierDisk d = CarrierDisk.open(carrier);
+        GuestSource src = GuestSource.open(d.device(), d.name(), "/README",
+            GuestSource.Selection.DEFAULT)) {
       assertEquals(2, d.generation().number());
-      ExportSummary s = Exporter.toFolder(d.filesystem(), "/README", dir.resolve("out"));
+      assertEquals("the only file system on the disk", src.choice().reason());
+      assertEquals("the whole disk", src.choice().volume().id());
+      ExportSummary s = Exporter.toFolder(src, dir.resolve("out"), false, ExportProgress.NONE);
       assertEquals(1, s.files());
       assertEquals(expected.length, s.bytes());
-      Ext4Exception e =
-          assertThrows(
-              Ext4Exception.class,
-              () -> Exporter.toFolder(d.filesystem(), "/no/such", dir.resolve("out2")));
+    }
+    try (CarrierDisk d = CarrierDisk.open(carrier);
+        GuestSource src = GuestSource.open(d.device(), d.name(), "/no/such",
+            GuestSource.Selection.DEFAULT)) {
+      Ext4Exception e = assertThrows(Ext4Exception.class,
+          () -> Exporter.toFolder(src, dir.resolve("out2"), false,
+          ExportProgress.NONE));
       assertEquals(Ext4Exception.Kind.NOT_FOUND, e.kind());
     }
     assertArrayEquals(expected, Files.readAllBytes(dir.resolve("out/README")));
@@ -52,8 +60,11 @@ class CarrierDiskTest {
     Path base = Disks.qcow2(Files.createDirectories(dir.resolve("src")).resolve("b.qcow2"),
         4 << 20, 1, 1);
     Path carrier = Disks.carrier(dir.resolve("carrier"), base, 2);
-    Ext4Exception e = assertThrows(Ext4Exception.class, () -> CarrierDisk.open(carrier));
-    assertEquals(Ext4Exception.Kind.NOT_EXT, e.kind());
-    assertTrue(e.getMessage().contains(carrier.toString()), e.getMessage());
+    try (CarrierDisk d = CarrierDisk.open(carrier)) {
+      VolumeException e = assertThrows(VolumeException.class, () -> GuestSource.open(d.device(),
+          d.name(), "/", GuestSource.Selection.DEFAULT));
+      assertEquals(carrier + " (generation 1) holds no file system to export from. It holds:"
+          + " the whole disk: unknown contents", e.getMessage());
+    }
   }
 }

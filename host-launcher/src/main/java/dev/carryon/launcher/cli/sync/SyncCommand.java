@@ -7,6 +7,8 @@ import dev.carryon.launcher.cli.ByteSize;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.Host;
+import dev.carryon.sync.export.GuestSource;
+import dev.carryon.sync.export.MirrorSummary;
 import dev.carryon.sync.host.HostSync;
 import dev.carryon.sync.host.SyncMode;
 import dev.carryon.sync.host.SyncResult;
@@ -35,7 +37,9 @@ import picocli.CommandLine.Parameters;
       "With --reset-above, once HOST is in sync, a carrier whose COW and layers take more than"
           + " SIZE is reset: they are folded into its base and emptied; the disk content and the"
           + " newest checkpoint stay valid, older checkpoints are dropped.",
-      "With --every, runs as a long-lived job (one run, then a sleep) until SIGINT or SIGTERM."
+      "With --every, runs as a long-lived job (one run, then a sleep) until SIGINT or SIGTERM.",
+      "With --mirror, each run then keeps HOSTDIR an exact copy of the guest directory"
+          + " --guest-path, as export --mirror does (only changes are written)."
     })
 public final class SyncCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -74,6 +78,30 @@ public final class SyncCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object per run.")
   boolean json;
 
+  @Option(
+      names = "--mirror",
+      paramLabel = "HOSTDIR",
+      description = "After each fold, mirror --guest-path into HOSTDIR (see export --mirror).")
+  Path mirror;
+
+  @Option(
+      names = "--guest-path",
+      paramLabel = "PATH",
+      description = "With --mirror: the guest directory mirrored, e.g. /home/user/docs.")
+  String guestPath;
+
+  @Option(
+      names = "--partition",
+      paramLabel = "N|LABEL|TYPE",
+      description = "With --mirror: read this partition (see export).")
+  String partition;
+
+  @Option(
+      names = "--lv",
+      paramLabel = "VG/LV",
+      description = "With --mirror: read this LVM2 logical volume (see export).")
+  String lv;
+
   @Override
   public Integer call() throws IOException {
     if (maxRuns < 0) {
@@ -83,6 +111,22 @@ public final class SyncCommand implements Callable<Integer> {
     if (maxRuns > 0 && every == null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--max-runs needs --every");
     }
+    if ((mirror == null) != (guestPath == null)) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--mirror and --guest-path go together");
+    }
+    if (guestPath != null && !guestPath.startsWith("/")) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--guest-path (" + guestPath + ") must be an absolute guest path");
+    }
+    if (mirror == null && (partition != null || lv != null)) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--partition and --lv go with --mirror");
+    }
+    if (partition != null && lv != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--partition and --lv are mutually exclusive");
+    }
     String hostId;
     try (Host host = Host.open()) {
       hostId = host.identity().hostId();
@@ -91,6 +135,7 @@ public final class SyncCommand implements Callable<Integer> {
       long start = System.nanoTime();
       SyncResult r = SyncErrors.call(() -> syncOnce(hostId));
       print(r, null, seconds(start));
+      mirrorOnce(null);
       return ExitCodes.OK;
     }
     return new Periodic(every, maxRuns).loop(() -> periodicRun(hostId));
@@ -106,6 +151,7 @@ public final class SyncCommand implements Callable<Integer> {
     try {
       SyncResult r = SyncErrors.call(() -> syncOnce(hostId));
       print(r, now(), seconds(start));
+      mirrorOnce(now());
       return ExitCodes.OK;
     } catch (CarryonException e) {
       boolean leased = e.getCause() instanceof LeaseException;
@@ -136,6 +182,44 @@ public final class SyncCommand implements Callable<Integer> {
       err.flush();
       return ExitCodes.FAILURE;
     }
+  }
+
+  /** With --mirror: one mirror run after the fold, printed like the fold's line. */
+  private void mirrorOnce(Instant time) {
+    if (mirror == null) {
+      return;
+    }
+    long start = System.nanoTime();
+    GuestExport.Done<MirrorSummary> d = SyncErrors.call(() -> GuestExport.mirror(carrier,
+        guestPath, new GuestSource.Selection(partition, lv, GuestSource.Reader.AUTO), mirror,
+        spec.commandLine().getErr()));
+    double seconds = seconds(start);
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      MirrorSummary s = d.result();
+      out.println(SyncJson.line(g -> {
+        g.writeStartObject();
+        if (time != null) {
+          g.writeStringField("time", time.toString());
+        }
+        g.writeStringField("carrier", carrier.toString());
+        g.writeStringField("status", "mirrored");
+        g.writeStringField("mirror", mirror.toString());
+        g.writeStringField("guest_path", guestPath);
+        g.writeNumberField("generation", d.generation());
+        g.writeNumberField("files", s.files());
+        g.writeNumberField("written", s.written());
+        g.writeNumberField("bytes_written", s.bytesWritten());
+        g.writeNumberField("renamed", s.renamed());
+        g.writeNumberField("deleted", s.deleted());
+        g.writeNumberField("seconds", seconds);
+        g.writeEndObject();
+      }));
+    } else {
+      out.println((time == null ? "" : time + " ")
+          + GuestExport.describe(d, carrier, guestPath, mirror, seconds));
+    }
+    out.flush();
   }
 
   /** Prints what a run did; {@code time} prefixes each line of a periodic run, else null. */

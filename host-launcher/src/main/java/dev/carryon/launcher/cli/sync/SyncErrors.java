@@ -5,8 +5,12 @@ import dev.carryon.carrier.LeaseException;
 import dev.carryon.cow.ImageException;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.sync.disk.VolumeException;
 import dev.carryon.sync.ext4.Ext4Exception;
+import dev.carryon.sync.guestfs.GuestfsException;
 import dev.carryon.sync.host.SyncRefusedException;
+import dev.carryon.sync.lvm.LvmException;
+import dev.carryon.sync.partition.PartitionException;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
@@ -43,11 +47,18 @@ final class SyncErrors {
     }
     if (e instanceof Ext4Exception x) {
       String hint =
-          x.kind() == Ext4Exception.Kind.NOT_EXT
-              ? " (export reads an ext2/3/4 filesystem on the whole disk; partitioned disks are not"
-                  + " supported)"
+          x.kind() == Ext4Exception.Kind.UNSUPPORTED
+              ? " (--reader libguestfs reads it through libguestfs)"
               : "";
       return new CarryonException(ExitCodes.BAD_INPUT, e.getMessage() + hint, e);
+    }
+    if (e instanceof PartitionException || e instanceof LvmException
+        || e instanceof VolumeException) {
+      return new CarryonException(ExitCodes.BAD_INPUT, e.getMessage(), e);
+    }
+    if (e instanceof GuestfsException g) {
+      return new CarryonException(g.missing() ? ExitCodes.ENVIRONMENT : ExitCodes.FAILURE,
+          e.getMessage(), e);
     }
     if (e instanceof NoSuchFileException) {
       return new CarryonException(ExitCodes.BAD_INPUT, e.getMessage() + ": no such file", e);

@@ -1,0 +1,563 @@
+package dev.carryon.carrier.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.carryon.carrier.protocol.ErrorCode;
+import dev.carryon.carrier.protocol.Protocol;
+import dev.carryon.carrier.protocol.ProtocolException;
+import dev.carryon.carrier.protocol.WireJson;
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.carrier.storage.Digest;
+import dev.carryon.carrier.storage.ManifestChangedException;
+import dev.carryon.carrier.storage.ServerSideImages;
+import dev.carryon.carrier.storage.StorageLock;
+import dev.carryon.carrier.storage.StorageLockedException;
+import dev.carryon.carrier.storage.StorageNames;
+import dev.carryon.carrier.storage.StoredFile;
+import dev.carryon.carrier.storage.VersionedManifest;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A carrier behind HTTP, spoken to with the carrier protocol ({@code carrier/PROTOCOL.md}): the
+ * client side of {@code carryon serve} and of the phone. Every error answer becomes an exception
+ * carrying the server's message and the URL; the ones the seam defines ({@link
+ * StorageLockedException}, {@link ManifestChangedException}, {@link NoSuchFileException}) where
+ * they fit, else a {@link ProtocolException} with the protocol's code. Names are checked here
+ * before they are sent, as every storage checks them. Long writes go as pieces of at most {@link
+ * Protocol#MAX_WRITE} bytes, so a cut upload leaves every piece that arrived; the write lock is
+ * renewed every third of its time while held.
+ */
+public final class HttpStorage implements CarrierStorage {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  /** Small requests (everything but file bodies) must be answered within this. */
+  private static final Duration SMALL_TIMEOUT = Duration.ofSeconds(60);
+
+  /** The carrier's URL, ending in {@code /}. */
+  private final URI base;
+
+  /** The bearer token. */
+  private final String token;
+
+  /** Shared by every request. */
+  private final HttpClient http;
+
+  /** The optional operations the server offers. */
+  private final Set<String> features;
+
+  /** Renews the lock while it is held. */
+  private final ScheduledExecutorService renewer;
+
+  /** The id of the write lock held, or null. */
+  private volatile String lockId;
+
+  /** Seconds the write lock is asked for; it is renewed every third of that. */
+  private final int lockSeconds;
+
+  private HttpStorage(
+      URI base, String token, HttpClient http, Set<String> features, int lockSeconds) {
+    this.base = base;
+    this.token = token;
+    this.http = http;
+    this.features = features;
+    this.lockSeconds = lockSeconds;
+    this.renewer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "carryon lock renewal");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /**
+   * The carrier at {@code url} ({@code http://ADDR:PORT/} or {@code .../NAME/}), spoken to with
+   * {@code token}. Asks the server what it is first, so a wrong token, a server that is not a
+   * carrier server or one of another protocol version fails here, clearly.
+   */
+  public static HttpStorage open(URI url, String token) throws IOException {
+    return open(url, token, Protocol.DEFAULT_LOCK_SECONDS);
+  }
+
+  /** As {@link #open(URI, String)}, asking for the write lock for {@code lockSeconds} at a time. */
+  static HttpStorage open(URI url, String token, int lockSeconds) throws IOException {
+    String s = url.toString();
+    URI base = URI.create(s.endsWith("/") ? s : s + "/");
+    if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
+      throw new IllegalArgumentException("carrier URL " + url + " is not http:// or https://");
+    }
+    HttpClient http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
+    HttpStorage probe = new HttpStorage(base, token, http, new HashSet<>(), lockSeconds);
+    JsonNode info;
+    try {
+      info = MAPPER.readTree(probe.small(probe.request(Protocol.INFO).GET(), Protocol.INFO).body());
+    } catch (IOException | RuntimeException e) {
+      probe.renewer.shutdownNow();
+      throw e;
+    }
+    probe.renewer.shutdownNow();
+    if (info == null || info.path("protocol").asInt() != Protocol.VERSION) {
+      throw new ProtocolException(
+          ErrorCode.UNSUPPORTED_PROTOCOL,
+          base + " does not speak carrier protocol version " + Protocol.VERSION + " (it says "
+              + (info == null ? "nothing" : info.path("protocol")) + ")");
+    }
+    Set<String> features = new HashSet<>();
+    for (JsonNode f : info.path("features")) {
+      features.add(f.asText());
+    }
+    return new HttpStorage(base, token, http, features, lockSeconds);
+  }
+
+  @Override
+  public String location() {
+    return base.toString();
+  }
+
+  /** True when the server holds a carrier (a manifest) at this URL. */
+  public boolean hasCarrier() throws IOException {
+    return readManifest().isPresent();
+  }
+
+  @Override
+  public List<StoredFile> list(String folder) throws IOException {
+    StorageNames.checkFolder(folder);
+    String path = Protocol.FILES + "?dir=" + folder;
+    JsonNode answer = MAPPER.readTree(small(request(path).GET(), path).body());
+    List<StoredFile> files = new ArrayList<>();
+    for (JsonNode f : answer.path("files")) {
+      files.add(new StoredFile(f.path("name").asText(), f.path("size").asLong()));
+    }
+    return files;
+  }
+
+  @Override
+  public OptionalLong size(String name) throws IOException {
+    String path = file(name);
+    HttpResponse<byte[]> r =
+        send(request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()), path);
+    if (r.statusCode() == 404) {
+      return OptionalLong.empty();
+    }
+    check(r, path);
+    return OptionalLong.of(r.headers().firstValueAsLong("Content-Length").orElse(0));
+  }
+
+  @Override
+  public int read(String name, long offset, ByteBuffer dst) throws IOException {
+    if (!dst.hasRemaining()) {
+      return 0;
+    }
+    String path = file(name);
+    HttpResponse<byte[]> r =
+        send(
+            request(path)
+                .header("Range", "bytes=" + offset + "-" + (offset + dst.remaining() - 1))
+                .GET(),
+            path);
+    if (r.statusCode() == 416) {
+      return -1;
+    }
+    check(r, path);
+    byte[] body = r.body();
+    int n = Math.min(body.length, dst.remaining());
+    dst.put(body, 0, n);
+    return n;
+  }
+
+  @Override
+  public InputStream openRead(String name, long offset) throws IOException {
+    String path = file(name);
+    HttpRequest req =
+        request(path).header("Range", "bytes=" + offset + "-").GET().build();
+    HttpResponse<InputStream> r;
+    try {
+      r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while reading " + url(path));
+    } catch (IOException e) {
+      throw unreachable(path, e);
+    }
+    if (r.statusCode() == 200 || r.statusCode() == 206) {
+      return r.body();
+    }
+    byte[] body;
+    try (InputStream in = r.body()) {
+      body = in.readNBytes(Protocol.MAX_SMALL_BODY);
+    }
+    if (r.statusCode() == 416) {
+      return new ByteArrayInputStream(new byte[0]);
+    }
+    throw error(r.statusCode(), body, path);
+  }
+
+  @Override
+  public void write(String name, long offset, ByteBuffer src) throws IOException {
+    String path = file(name);
+    long at = offset;
+    while (src.hasRemaining()) {
+      int n = Math.min(src.remaining(), Protocol.MAX_WRITE);
+      byte[] piece = new byte[n];
+      src.get(piece);
+      putPiece(path, at, piece, n);
+      at += n;
+    }
+  }
+
+  @Override
+  public OutputStream openWrite(String name, long offset) throws IOException {
+    String path = file(name);
+    return new OutputStream() {
+      /** Bytes not sent yet. */
+      private final byte[] buffer = new byte[Protocol.MAX_WRITE];
+      /** How many of {@link #buffer} hold data. */
+      private int filled;
+      /** Where the buffer's first byte goes. */
+      private long at = offset;
+
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] bytes, int off, int len) throws IOException {
+        while (len > 0) {
+          int n = Math.min(len, buffer.length - filled);
+          System.arraycopy(bytes, off, buffer, filled, n);
+          filled += n;
+          off += n;
+          len -= n;
+          if (filled == buffer.length) {
+            flush();
+          }
+        }
+      }
+
+      @Override
+      public void flush() throws IOException {
+        if (filled > 0) {
+          putPiece(path, at, buffer, filled);
+          at += filled;
+          filled = 0;
+        }
+      }
+
+      @Override
+      public void close() throws IOException {
+        flush();
+      }
+    };
+  }
+
+  @Override
+  public void truncate(String name, long size) throws IOException {
+    ObjectNode op = op("truncate");
+    op.put("name", StorageNames.check(name));
+    op.put("size", size);
+    runOp(op);
+  }
+
+  @Override
+  public void force(String name) throws IOException {
+    runOp(op("force").put("name", StorageNames.check(name)));
+  }
+
+  @Override
+  public void makeFolder(String folder) throws IOException {
+    runOp(op("mkdir").put("folder", StorageNames.checkFolder(folder)));
+  }
+
+  @Override
+  public void forceFolder(String folder) throws IOException {
+    runOp(op("force-folder").put("folder", StorageNames.checkFolder(folder)));
+  }
+
+  @Override
+  public void rename(String from, String to) throws IOException {
+    runOp(op("rename").put("from", StorageNames.check(from)).put("to", StorageNames.check(to)));
+  }
+
+  @Override
+  public boolean link(String from, String to) throws IOException {
+    StorageNames.check(from);
+    StorageNames.check(to);
+    if (!features.contains(Protocol.FEATURE_LINK)) {
+      return false;
+    }
+    JsonNode answer = runOp(op("link").put("from", from).put("to", to));
+    return answer != null && answer.path("linked").asBoolean();
+  }
+
+  @Override
+  public void delete(String name) throws IOException {
+    runOp(op("delete").put("name", StorageNames.check(name)));
+  }
+
+  @Override
+  public Digest hash(String name, long length) throws IOException {
+    StorageNames.check(name);
+    if (!features.contains(Protocol.FEATURE_HASH)) {
+      return hashHere(name, length);
+    }
+    JsonNode answer = runOp(op("hash").put("name", name).put("length", length));
+    return new Digest(answer.path("size").asLong(), answer.path("sha256").asText());
+  }
+
+  @Override
+  public StorageLock lock(String owner) throws IOException {
+    ObjectNode body = WireJson.object();
+    body.put("owner", owner);
+    body.put("ttlSeconds", lockSeconds);
+    HttpResponse<byte[]> r = send(request(Protocol.LOCK).POST(json(body)), Protocol.LOCK);
+    if (r.statusCode() == ErrorCode.LOCKED.status()) {
+      JsonNode e = parse(r.body());
+      if (e != null && ErrorCode.LOCKED.code().equals(e.path("error").asText())) {
+        throw new StorageLockedException(location(), e.path("holder").asText(null));
+      }
+    }
+    check(r, Protocol.LOCK);
+    String id = MAPPER.readTree(r.body()).path("lock").asText();
+    lockId = id;
+    long every = lockSeconds * 1000L / 3;
+    ScheduledFuture<?> renewal =
+        renewer.scheduleWithFixedDelay(() -> renew(id), every, every, TimeUnit.MILLISECONDS);
+    return new StorageLock() {
+      /** Set once released. */
+      private boolean released;
+
+      @Override
+      public void close() throws IOException {
+        if (released) {
+          return;
+        }
+        released = true;
+        renewal.cancel(false);
+        lockId = null;
+        String path = Protocol.LOCK + "/" + id;
+        check(send(request(path).DELETE(), path), path);
+      }
+    };
+  }
+
+  @Override
+  public Optional<VersionedManifest> readManifest() throws IOException {
+    HttpResponse<byte[]> r = send(request(Protocol.MANIFEST).GET(), Protocol.MANIFEST);
+    if (r.statusCode() == ErrorCode.NO_MANIFEST.status()) {
+      JsonNode e = parse(r.body());
+      if (e != null && ErrorCode.NO_MANIFEST.code().equals(e.path("error").asText())) {
+        return Optional.empty();
+      }
+    }
+    check(r, Protocol.MANIFEST);
+    String etag = r.headers().firstValue("ETag").orElse("");
+    String version = etag.replace("\"", "");
+    if (version.isEmpty()) {
+      throw new ProtocolException(
+          ErrorCode.BAD_REQUEST, url(Protocol.MANIFEST) + ": the answer has no ETag (its version)");
+    }
+    return Optional.of(new VersionedManifest(r.body(), version));
+  }
+
+  @Override
+  public String replaceManifest(byte[] bytes, String expectedVersion) throws IOException {
+    HttpRequest.Builder b =
+        request(Protocol.MANIFEST)
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes));
+    if (expectedVersion == null) {
+      b.header("If-None-Match", "*");
+    } else {
+      b.header("If-Match", "\"" + expectedVersion + "\"");
+    }
+    HttpResponse<byte[]> r = send(b, Protocol.MANIFEST);
+    if (r.statusCode() == ErrorCode.MANIFEST_CHANGED.status()) {
+      String found = readManifest().map(VersionedManifest::version).orElse(null);
+      throw new ManifestChangedException(location(), expectedVersion, found);
+    }
+    check(r, Protocol.MANIFEST);
+    return MAPPER.readTree(r.body()).path("version").asText();
+  }
+
+  @Override
+  public Optional<ServerSideImages> serverSide() {
+    if (!features.contains(Protocol.FEATURE_MERGE)) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        (top, into, below) -> {
+          ObjectNode op = op("merge");
+          op.put("top", StorageNames.check(top));
+          op.put("into", StorageNames.check(into));
+          com.fasterxml.jackson.databind.node.ArrayNode list = op.putArray("below");
+          for (String b : below) {
+            list.add(StorageNames.check(b));
+          }
+          runOp(op);
+        });
+  }
+
+  @Override
+  public void close() {
+    renewer.shutdownNow();
+  }
+
+  private void renew(String id) {
+    if (!id.equals(lockId)) {
+      return;
+    }
+    String path = Protocol.LOCK + "/" + id;
+    try {
+      check(send(request(path).PUT(HttpRequest.BodyPublishers.noBody()), path), path);
+    } catch (IOException e) {
+      // The next changing request is refused (lock-required) and says so; nothing to do here.
+    }
+  }
+
+  private void putPiece(String path, long at, byte[] bytes, int length) throws IOException {
+    String target = path + "?offset=" + at + "&length=" + length;
+    HttpRequest.Builder b =
+        request(target)
+            .header("Content-Type", "application/octet-stream")
+            .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes, 0, length));
+    check(send(b, target), target);
+  }
+
+  private Digest hashHere(String name, long length) throws IOException {
+    try (InputStream in = openRead(name, 0)) {
+      return Digest.of(in, length, url(file(name)));
+    }
+  }
+
+  private ObjectNode op(String name) {
+    ObjectNode o = WireJson.object();
+    o.put("op", name);
+    return o;
+  }
+
+  /**
+   * Runs an operation; its answer's JSON, or null for none. Hashing, forcing and merging work
+   * through whole files where the bytes are and may take minutes: they get no timeout.
+   */
+  private JsonNode runOp(ObjectNode op) throws IOException {
+    HttpRequest.Builder b = request(Protocol.OPS).POST(json(op));
+    String name = op.path("op").asText();
+    if (!name.equals("hash") && !name.equals("force") && !name.equals("merge")) {
+      b.timeout(SMALL_TIMEOUT);
+    }
+    HttpResponse<byte[]> r = send(b, Protocol.OPS);
+    check(r, Protocol.OPS);
+    return r.statusCode() == 204 ? null : MAPPER.readTree(r.body());
+  }
+
+  private static HttpRequest.BodyPublisher json(ObjectNode body) {
+    return HttpRequest.BodyPublishers.ofString(WireJson.write(body), StandardCharsets.UTF_8);
+  }
+
+  private static String file(String name) {
+    return Protocol.FILES + "/" + StorageNames.check(name);
+  }
+
+  private HttpRequest.Builder request(String path) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(base.resolve(path))
+            .header(Protocol.AUTHORIZATION, Protocol.BEARER + token)
+            .header(Protocol.PROTOCOL_HEADER, Integer.toString(Protocol.VERSION));
+    String id = lockId;
+    if (id != null) {
+      b.header(Protocol.LOCK_HEADER, id);
+    }
+    return b;
+  }
+
+  /** Sends a request whose answer is small, and fails on an error answer. */
+  private HttpResponse<byte[]> small(HttpRequest.Builder b, String path) throws IOException {
+    HttpResponse<byte[]> r = send(b.timeout(SMALL_TIMEOUT), path);
+    check(r, path);
+    return r;
+  }
+
+  private HttpResponse<byte[]> send(HttpRequest.Builder b, String path) throws IOException {
+    try {
+      return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for " + url(path));
+    } catch (IOException e) {
+      throw unreachable(path, e);
+    }
+  }
+
+  private void check(HttpResponse<byte[]> r, String path) throws IOException {
+    if (r.statusCode() >= 200 && r.statusCode() < 300) {
+      return;
+    }
+    throw error(r.statusCode(), r.body(), path);
+  }
+
+  /** The exception for an error answer: the server's message and the URL. */
+  private IOException error(int status, byte[] body, String path) {
+    JsonNode e = parse(body);
+    ErrorCode code = e == null ? null : ErrorCode.of(e.path("error").asText());
+    String message = e == null ? null : e.path("message").asText(null);
+    String where = url(path);
+    if (code == null || message == null) {
+      return new ProtocolException(
+          status == 401 ? ErrorCode.UNAUTHORIZED : ErrorCode.IO_ERROR,
+          where + ": the server answered " + status + " without a carrier protocol error"
+              + " (is this a carryon server?)");
+    }
+    if (code == ErrorCode.NOT_FOUND) {
+      return new NoSuchFileException(where, null, message);
+    }
+    return new ProtocolException(code, message + " (" + where + ")");
+  }
+
+  private IOException unreachable(String path, IOException e) {
+    String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    return new ServerUnreachableException(
+        "cannot reach the carrier server at " + url(path) + ": " + why, e);
+  }
+
+  private String url(String path) {
+    return base.resolve(path).toString();
+  }
+
+  private static JsonNode parse(byte[] body) {
+    try {
+      JsonNode n = MAPPER.readTree(body);
+      return n != null && n.isObject() ? n : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+}

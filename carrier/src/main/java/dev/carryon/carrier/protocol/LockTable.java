@@ -1,0 +1,184 @@
+package dev.carryon.carrier.protocol;
+
+import dev.carryon.carrier.storage.FolderStorage;
+import dev.carryon.carrier.storage.Hex;
+import dev.carryon.carrier.storage.StorageLock;
+import dev.carryon.carrier.storage.StorageLockedException;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The write lock of one served carrier: at most one holder, known by a random id, until it
+ * releases the lock or lets it expire. While a remote holder has it, the carrier folder's own
+ * operating-system lock ({@link FolderStorage#lock}) is held too, so a local command on the same
+ * folder and a remote one exclude each other. A lock does not expire while a request made with it
+ * is still running: that request is proof its holder lives.
+ */
+final class LockTable {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  /** The folder whose lock is held with the remote one. */
+  private final FolderStorage storage;
+
+  /** Tells the time of expiry. */
+  private final Clock clock;
+
+  /** The current holder, or null. */
+  private Held held;
+
+  LockTable(FolderStorage storage, Clock clock) {
+    this.storage = storage;
+    this.clock = clock;
+  }
+
+  /** A granted or renewed lock, as the answer names it. */
+  record Grant(String id, Instant expires) {}
+
+  /** A lock holder. */
+  private static final class Held {
+    /** The lock's id, 32 hex digits. */
+    final String id;
+    /** The holder's words, shown to anyone refused. */
+    final String owner;
+    /** Seconds each grant or renewal lasts. */
+    final int ttlSeconds;
+    /** The folder's own lock, held as long as this. */
+    final StorageLock folderLock;
+    /** When it expires unless renewed. */
+    Instant expires;
+    /** Requests made with this lock still running. */
+    int inFlight;
+
+    Held(String id, String owner, int ttlSeconds, StorageLock folderLock, Instant expires) {
+      this.id = id;
+      this.owner = owner;
+      this.ttlSeconds = ttlSeconds;
+      this.folderLock = folderLock;
+      this.expires = expires;
+    }
+  }
+
+  /**
+   * Takes the lock for {@code owner} for {@code ttlSeconds}.
+   *
+   * @throws ProtocolException {@code locked}, naming the holder, while another holds it (a remote
+   *     client or a local command on the folder)
+   */
+  synchronized Grant acquire(String owner, int ttlSeconds) throws IOException {
+    expireIfDue();
+    if (held != null) {
+      throw locked(held.owner, held.expires);
+    }
+    StorageLock folderLock;
+    try {
+      folderLock = storage.lock("carryon serve, for " + owner);
+    } catch (StorageLockedException e) {
+      throw locked(e.holder() == null ? "a local carryon command" : e.holder(), null);
+    }
+    byte[] id = new byte[16];
+    RANDOM.nextBytes(id);
+    held = new Held(Hex.of(id), owner, ttlSeconds, folderLock, expiry(ttlSeconds));
+    return new Grant(held.id, held.expires);
+  }
+
+  /** Renews lock {@code id} for another of its terms. */
+  synchronized Grant renew(String id) throws IOException {
+    Held h = current(id);
+    h.expires = expiry(h.ttlSeconds);
+    return new Grant(h.id, h.expires);
+  }
+
+  /** Releases lock {@code id}; nothing happens when it is not held. */
+  synchronized void release(String id) throws IOException {
+    if (held != null && held.id.equals(id)) {
+      drop();
+    }
+  }
+
+  /**
+   * Marks a changing request made with lock {@code id} as running until the returned handle is
+   * closed; the lock does not expire meanwhile.
+   *
+   * @throws ProtocolException {@code lock-required} when {@code id} is not the lock held
+   */
+  synchronized InFlight use(String id) throws IOException {
+    Held h = current(id);
+    h.inFlight++;
+    return () -> {
+      synchronized (LockTable.this) {
+        h.inFlight--;
+      }
+    };
+  }
+
+  /** Releases the lock when its time is up and no request made with it runs. */
+  synchronized void expireIfDue() throws IOException {
+    if (held != null && held.inFlight == 0 && !clock.instant().isBefore(held.expires)) {
+      drop();
+    }
+  }
+
+  /** Releases whatever is held (the server stops). */
+  synchronized void close() throws IOException {
+    if (held != null) {
+      drop();
+    }
+  }
+
+  /** The holder's words and expiry, or null when free; for the browser page. */
+  synchronized Map<String, Object> holder() {
+    if (held == null) {
+      return null;
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("holder", held.owner);
+    m.put("expires", held.expires.toString());
+    return m;
+  }
+
+  private Held current(String id) throws IOException {
+    expireIfDue();
+    if (id == null || held == null || !held.id.equals(id)) {
+      throw new ProtocolException(
+          ErrorCode.LOCK_REQUIRED,
+          (id == null ? "no lock id given (header " + Protocol.LOCK_HEADER + ")"
+              : "lock " + id + " is not held (it expired, was released, or was never taken)")
+              + ": take the carrier's write lock first");
+    }
+    return held;
+  }
+
+  private void drop() throws IOException {
+    Held h = held;
+    held = null;
+    h.folderLock.close();
+  }
+
+  private Instant expiry(int ttlSeconds) {
+    return clock.instant().plusSeconds(ttlSeconds);
+  }
+
+  private static ProtocolException locked(String holder, Instant expires) {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("holder", holder);
+    if (expires != null) {
+      fields.put("expires", expires.toString());
+    }
+    return new ProtocolException(
+        ErrorCode.LOCKED,
+        "the carrier is in use by another carryon command (" + holder + ")"
+            + (expires == null ? "" : ", its lock expires at " + expires + " unless renewed"),
+        fields,
+        null);
+  }
+
+  /** A running request's hold on the lock; closing it ends the request's hold. */
+  interface InFlight extends AutoCloseable {
+    @Override
+    void close();
+  }
+}
