@@ -64,8 +64,8 @@ final class StandInPhone implements Closeable {
   /** The companion's JVM while it serves, else null. */
   private Process companion;
 
-  /** The port the companion serves on, 0 while it does not. */
-  private volatile int companionPort;
+  /** The port the companion serves on while {@link #companion} lives. */
+  private int companionPort;
 
   private StandInPhone(String serial, Path dir, Path root) throws IOException {
     this.serial = serial;
@@ -120,6 +120,16 @@ final class StandInPhone implements Closeable {
     companionEnv.put(name, value);
   }
 
+  /** No extra environment for the companion's next start. */
+  void clearCompanionEnv() {
+    companionEnv.clear();
+  }
+
+  /** The port the companion serves on, 0 while it does not (never started, stopped or dead). */
+  private synchronized int servingPort() {
+    return companion != null && companion.isAlive() ? companionPort : 0;
+  }
+
   /** The companion's process while it serves, else null. */
   synchronized Process companion() {
     return companion;
@@ -130,7 +140,6 @@ final class StandInPhone implements Closeable {
     if (companion != null) {
       companion.destroyForcibly().waitFor();
       companion = null;
-      companionPort = 0;
     }
   }
 
@@ -200,7 +209,7 @@ final class StandInPhone implements Closeable {
     if (command.equals("shell content call --uri content://dev.carryon.companion.pairing --method token")) {
       // The provider answers the shell user, which adb shell is.
       String token = Tokens.readOrCreate(tokenFile);
-      return "Result: Bundle[{server=" + CompanionServer.SERVER + ", port=" + companionPort
+      return "Result: Bundle[{server=" + CompanionServer.SERVER + ", port=" + servingPort()
           + ", token=" + token + "}]\n";
     }
     if (command.equals("shell am start-foreground-service -n dev.carryon.companion/.app.ServingService")) {
