@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The project's test command, as README.md gives it: installs what the tests need (QEMU via
-# apt-get; the test guest's packages are installed by testdata/build-guest.sh, Debian 13's QEMU by
+# The project's test command, as README.md gives it: installs what the tests need (QEMU, and the
+# Android build tools the phone companion's APK is made with, via apt-get; the test guest's
+# packages are installed by testdata/build-guest.sh, Debian 13's QEMU by
 # testdata/build-qemu-root.sh, each once and cached under testdata/target), then runs every
 # module's tests and the Debian package's integration test (failsafe). Fails when any test fails
 # or when no test ran at all.
@@ -10,9 +11,11 @@ cd "$(dirname "$(readlink -f "$0")")"
 # (testdata/build-qemu-root.sh installs debootstrap for the second QEMU version.)
 # fdisk, lvm2, xfsprogs, libguestfs-tools: the export tests' partitioned disks and the other reader.
 # man-db and systemd: man and systemd-analyze check the Debian package's man pages and units;
-# dbus-daemon, dunst and libnotify-bin (with xvfb): the desktop carryon watch notifies on.
+# dbus-daemon, dunst and libnotify-bin (with xvfb): the desktop carryon watch notifies on;
+# aapt (aapt2), zipalign, apksigner: the phone companion's APK.
 scripts/ensure-packages.sh qemu-system-x86 qemu-utils qemu-system-gui xvfb imagemagick chromium \
-  fdisk lvm2 xfsprogs libguestfs-tools man-db systemd dbus-daemon dunst libnotify-bin
+  fdisk lvm2 xfsprogs libguestfs-tools man-db systemd dbus-daemon dunst libnotify-bin \
+  aapt zipalign apksigner
 # supermin builds libguestfs' appliance from the host's kernel: a container may have none.
 ls /boot/vmlinuz-* >/dev/null 2>&1 || scripts/ensure-packages.sh linux-image-amd64
 ./mvnw -B verify "$@"

@@ -75,8 +75,10 @@ public final class Manifest {
     }
     this.currentGeneration = currentGeneration;
     this.keep = keep;
-    this.generations =
-        generations.stream().sorted(Comparator.comparingLong(Generation::number)).toList();
+    // Not Stream.toList(): Android 8 lacks it, and the phone's companion reads manifests.
+    List<Generation> sorted = new ArrayList<>(generations);
+    sorted.sort(Comparator.comparingLong(Generation::number));
+    this.generations = Collections.unmodifiableList(sorted);
     this.files = Collections.unmodifiableSortedMap(new TreeMap<>(files));
     this.lease = lease;
     this.pending = pending;

@@ -25,6 +25,7 @@ public final class Main implements Runnable {
           VerifyCommand.class,
           LeaseCommand.class,
           ServeCommand.class,
+          PhoneCommand.class,
           dev.carryon.launcher.cli.cow.CowCommand.class,
           dev.carryon.launcher.cli.sync.SyncCommand.class,
           dev.carryon.launcher.cli.sync.ExportCommand.class,

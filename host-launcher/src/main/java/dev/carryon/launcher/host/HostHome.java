@@ -20,6 +20,7 @@ import java.util.Optional;
  *   native/               JNI libraries of sqlite-jdbc and zstd-jni, unpacked once (a cache)
  *   sessions/ID/          one session's work files
  *   mirrors/HASH.record   what the last `export --mirror` into one host folder left there
+ *   phones/SERIAL.token   the token of each phone this host is paired with (mode 0600)
  * </pre>
  */
 public final class HostHome {
@@ -94,6 +95,11 @@ public final class HostHome {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
     }
+  }
+
+  /** The tokens of the phones this host is paired with, one file each. */
+  public Path phones() {
+    return root.resolve("phones");
   }
 
   /** The work folder of one session: its local COW, sockets, console log and saved state. */

@@ -11,7 +11,7 @@ class MainTest {
   private static final List<String> COMMANDS =
       List.of(
           "help", "run", "init", "resume", "end", "screenshot", "status", "verify", "lease",
-          "serve", "cow", "sync", "export", "watch");
+          "serve", "phone", "cow", "sync", "export", "watch");
 
   @Test
   void helpListsEveryCommand() {

@@ -1,0 +1,78 @@
+package dev.carryon.companion.app;
+
+import android.content.ContentProvider;
+import android.content.ContentValues;
+import android.database.Cursor;
+import android.net.Uri;
+import android.os.Binder;
+import android.os.Bundle;
+import dev.carryon.companion.CompanionServer;
+import java.io.IOException;
+
+/**
+ * Pairing with a PC: {@code adb shell content call --uri content://dev.carryon.companion.pairing
+ * --method token} answers the token, the port served (0 while not serving) and the server's name.
+ * Only the shell user may ask, that is a PC the user authorised for USB debugging on this phone;
+ * any other caller, another app included, is refused and learns nothing. The provider holds no
+ * data: query, insert, update and delete answer nothing.
+ */
+public final class PairingProvider extends ContentProvider {
+  /** The shell user's uid (Process.SHELL_UID, public only from API 29). */
+  static final int SHELL_UID = 2000;
+
+  /** The one method: the token and where it is served. */
+  static final String METHOD_TOKEN = "token";
+
+  @Override
+  public Bundle call(String method, String arg, Bundle extras) {
+    int caller = Binder.getCallingUid();
+    if (caller != SHELL_UID) {
+      throw new SecurityException(
+          "carryon pairing answers the shell user (adb) only; uid " + caller + " was refused");
+    }
+    if (!METHOD_TOKEN.equals(method)) {
+      throw new IllegalArgumentException(
+          "carryon pairing has no method '" + method + "' (it has: " + METHOD_TOKEN + ")");
+    }
+    Bundle answer = new Bundle();
+    try {
+      answer.putString("token", CompanionFiles.token(getContext()));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read or make the token: " + e.getMessage(), e);
+    }
+    CompanionServer server = ServingService.current();
+    answer.putInt("port", server == null ? 0 : server.address().getPort());
+    answer.putString("server", CompanionServer.SERVER);
+    return answer;
+  }
+
+  @Override
+  public boolean onCreate() {
+    return true;
+  }
+
+  @Override
+  public Cursor query(Uri uri, String[] projection, String selection, String[] args, String sort) {
+    return null;
+  }
+
+  @Override
+  public String getType(Uri uri) {
+    return null;
+  }
+
+  @Override
+  public Uri insert(Uri uri, ContentValues values) {
+    return null;
+  }
+
+  @Override
+  public int delete(Uri uri, String selection, String[] args) {
+    return 0;
+  }
+
+  @Override
+  public int update(Uri uri, ContentValues values, String selection, String[] args) {
+    return 0;
+  }
+}
