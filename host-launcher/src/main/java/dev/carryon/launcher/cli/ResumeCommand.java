@@ -80,6 +80,10 @@ final class ResumeCommand implements Callable<Integer> {
         }
       }
     }
+    if (cacheSize != null && cacheSize <= 0) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--cache-size (" + cacheSize + ") must be more than 0 bytes");
+    }
     String shown;
     try {
       shown = display == null ? null : QemuDisplay.parse(display);
