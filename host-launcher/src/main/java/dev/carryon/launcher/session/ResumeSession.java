@@ -12,6 +12,7 @@ import dev.carryon.carrier.Verification;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.cow.Qcow2Creator;
+import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.cli.ProgressBar;
@@ -152,7 +153,7 @@ public final class ResumeSession {
     QemuProcess qemu = null;
     try {
       t = System.nanoTime();
-      Files.createDirectories(workDir);
+      OwnerOnly.createDirectories(workDir);
       Path localCow = workDir.resolve(LOCAL_COW);
       Qcow2Creator.create(localCow, -1, checked.files.top().toString(), "qcow2");
       AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache(), checked.host.qemu());
