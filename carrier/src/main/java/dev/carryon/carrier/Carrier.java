@@ -80,14 +80,33 @@ public final class Carrier implements AutoCloseable {
     return create(storage, init, progress, Clock.systemUTC());
   }
 
+  /**
+   * Like {@link #create(CarrierStorage, CarrierInit, Progress)}, an encrypted carrier: a random
+   * master key in key slots opened by {@code passphrase} ({@link CarrierKeys}), and a sealed
+   * manifest.
+   */
+  public static Carrier createEncrypted(
+      CarrierStorage storage, CarrierInit init, Progress progress, char[] passphrase)
+      throws IOException {
+    return create(storage, init, progress, Clock.systemUTC(), passphrase);
+  }
+
   static Carrier create(CarrierStorage storage, CarrierInit init, Progress progress, Clock clock)
       throws IOException {
+    return create(storage, init, progress, clock, null);
+  }
+
+  private static Carrier create(CarrierStorage storage, CarrierInit init, Progress progress,
+      Clock clock, char[] passphrase) throws IOException {
     ManifestStore.empty(storage, clock);
     CarrierCreation.checkSources(init);
     storage.makeFolder("");
     StorageLock lock = lock(storage, "carryon init");
     try {
       ManifestStore store = ManifestStore.empty(storage, clock);
+      if (passphrase != null) {
+        store.encrypt(passphrase);
+      }
       CarrierCreation.run(store, init, progress);
       return new Carrier(store, lock);
     } catch (IOException | RuntimeException e) {
