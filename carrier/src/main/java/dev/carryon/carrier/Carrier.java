@@ -1,5 +1,6 @@
 package dev.carryon.carrier;
 
+import dev.carryon.carrier.keys.CarrierKey;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.StorageLock;
 import dev.carryon.carrier.storage.StorageLockedException;
@@ -113,6 +114,23 @@ public final class Carrier implements AutoCloseable {
       lock.close();
       throw e;
     }
+  }
+
+  /**
+   * Replaces the passphrase {@code old} of this encrypted carrier by {@code next}, rewriting only
+   * its key slots ({@link CarrierKeys#changePassphrase}); needs the write lock.
+   */
+  public void changePassphrase(char[] old, char[] next) throws IOException {
+    requireWritable();
+    CarrierKeys.changePassphrase(store.storage(), old, next);
+  }
+
+  /**
+   * The key this encrypted carrier derives for {@code label} ({@link CarrierKey}); empty for a
+   * plain carrier.
+   */
+  public Optional<byte[]> key(String label) {
+    return store.key().map(k -> k.derive(label));
   }
 
   /** Where the carrier lives, as the user named it: a folder or a URL. */

@@ -1,6 +1,7 @@
 package dev.carryon.launcher.session;
 
 import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.keys.CarrierKey;
 import dev.carryon.carrier.CarrierFiles;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
@@ -188,7 +189,8 @@ public final class ResumeSession {
         String stateName = checked.generation.state();
         try (Carrier carrier = Carrier.open(request.carrier());
             ReadableByteChannel state =
-                StateFile.open(carrier.openFile(stateName), carrier.describe(stateName))) {
+                StateFile.open(carrier.openFile(stateName), carrier.describe(stateName),
+                    carrier.key(CarrierKey.STATE_CIPHER).orElse(null))) {
           Hibernation.restore(
               qemu, state, RESTORE_TIMEOUT, () -> compareScreen(restored, checked, workDir, log));
         } catch (IOException e) {
