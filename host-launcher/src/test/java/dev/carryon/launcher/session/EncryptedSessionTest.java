@@ -13,6 +13,7 @@ import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -20,9 +21,15 @@ import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The two-host story on an encrypted carrier: the session moves between hosts as on a plain one;
  * its RAM states hold none of the guest's strings, which the same search finds in them once
  * opened with the key; a wrong or missing passphrase, an altered manifest and a flipped state byte
- * are refused with nothing written; the passphrase changes without touching another file.
+ * are refused with nothing written; the passphrase changes without touching another file. And
+ * everything carryon makes on a host and on the carrier is its owner's only, even for a user whose
+ * umask gives every file to everyone (000).
  */
 class EncryptedSessionTest {
   @TempDir static Path root;
@@ -46,10 +55,12 @@ class EncryptedSessionTest {
     Path pass = Files.writeString(root.resolve("pass"), "correct horse battery\n");
     Path wrong = Files.writeString(root.resolve("wrong"), "incorrect horse\n");
     Map<String, String> withPass = Map.of("CARRYON_PASSPHRASE_FILE", pass.toString());
-    TestHost a = new TestHost(root.resolve("hostA"), "hostA", withPass);
+    // Host A's user gives every file to everyone (umask 000): carryon's files stay private anyway.
+    TestHost a = new TestHost(root.resolve("hostA"), "hostA", withPass).withUmask("000");
     TestHost b = new TestHost(root.resolve("hostB"), "hostB", withPass);
     TestCarrier carrier = SessionKit.initCarrier(a, root.resolve("carrier"), "--encrypt");
-    assertTrue(Files.isRegularFile(carrier.resolve(KeySlots.FILE)));
+    assertPrivate(a.home(), "catalog.db");
+    assertPrivate(carrier.folder(), KeySlots.FILE, "carryon.json", "base.qcow2", "cow.qcow2");
 
     // No passphrase and no terminal: a usage error; a wrong one: exit 3; neither writes.
     TestHost bare = host(root, "bare");
@@ -68,7 +79,12 @@ class EncryptedSessionTest {
     onA.waitFor(ConsoleLog.BOOT, SessionKit.BOOT);
     String bootId = onA.bootMarker().orElseThrow().bootId();
     tickAbove(onA, 2);
+    // While it runs: the session's work folder, its local COW and its QEMU record.
+    String work = "sessions/" + a.status(carrier).get("session").get("id").asText() + "/";
+    assertPrivate(a.home(), work + ResumeSession.LOCAL_COW, work + SessionQemu.FILE);
     a.end(carrier);
+    assertPrivate(a.home(), "catalog.db");
+    assertPrivate(carrier.folder(), "states/S2.zst", "layers/L2.qcow2");
     ConsoleLog.Tick lastOnA = onA.lastTick().orElseThrow();
 
     String resumedOnB = b.resume(carrier, root.resolve("B.log")).out();
@@ -141,6 +157,36 @@ class EncryptedSessionTest {
     a.run("verify", carrier.toString(), "--passphrase-file", next.toString()).expect(0);
   }
 
+  /**
+   * Asserts that every file and folder under {@code dir} gives nothing to group or others, and that
+   * {@code expected} are among them (so the walk saw what matters). {@code dir} itself is left out:
+   * the test kit makes a host's folder before its first command.
+   */
+  private static void assertPrivate(Path dir, String... expected) throws IOException {
+    for (String name : expected) {
+      assertTrue(Files.exists(dir.resolve(name), LinkOption.NOFOLLOW_LINKS), dir + "/" + name);
+    }
+    List<String> open = new ArrayList<>();
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) walk::iterator) {
+        if (p.equals(dir) || Files.isSymbolicLink(p)) {
+          continue;
+        }
+        Set<PosixFilePermission> mode = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
+        String owner = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "rwx------" : "rw-------";
+        if (!PosixFilePermissions.toString(mode).equals(owner)
+            && !(isSocket(p) && PosixFilePermissions.toString(mode).equals("rwx------"))) {
+          open.add(dir.relativize(p) + " " + PosixFilePermissions.toString(mode));
+        }
+      }
+    }
+    assertEquals(List.of(), open, "open to others under " + dir);
+  }
+
+  private static boolean isSocket(Path p) throws IOException {
+    return !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
+  }
   /** The state {@code file} opened with {@code key} and decompressed: the guest's RAM as QEMU sent it. */
   private static byte[] opened(Path file, byte[] key) throws Exception {
     try (InputStream in = Files.newInputStream(file);
