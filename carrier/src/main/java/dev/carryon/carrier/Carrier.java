@@ -97,7 +97,8 @@ public final class Carrier implements AutoCloseable {
     return create(storage, init, progress, clock, null);
   }
 
-  private static Carrier create(CarrierStorage storage, CarrierInit init, Progress progress,
+  /** Makes a carrier, an encrypted one when {@code passphrase} is given (not null). */
+  static Carrier create(CarrierStorage storage, CarrierInit init, Progress progress,
       Clock clock, char[] passphrase) throws IOException {
     ManifestStore.empty(storage, clock);
     CarrierCreation.checkSources(init);
