@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.carryon.testdata.ByteSearch;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -62,7 +63,7 @@ class SealedChunksTest {
     byte[] a = seal(p);
     byte[] b = seal(p);
     assertTrue(!Arrays.equals(a, b), "a fresh stream id each time");
-    assertEquals(-1, indexOf(a, "AAAAAAAA".getBytes()), "no plaintext run in the sealed bytes");
+    assertEquals(-1, ByteSearch.indexOf(a, "AAAAAAAA".getBytes()), "no plaintext run in the sealed bytes");
   }
 
   @Test
@@ -116,18 +117,5 @@ class SealedChunksTest {
       assertArrayEquals(Arrays.copyOf(p, SealedChunks.CHUNK), first);
       assertThrows(IOException.class, () -> in.read(new byte[1]));
     }
-  }
-
-  private static int indexOf(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 }

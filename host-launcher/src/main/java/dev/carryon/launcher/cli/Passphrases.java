@@ -1,5 +1,6 @@
 package dev.carryon.launcher.cli;
 
+import dev.carryon.carrier.CarrierException;
 import dev.carryon.carrier.CarrierKeys;
 import java.io.Console;
 import java.io.IOException;
@@ -118,8 +119,9 @@ final class Passphrases implements CarrierKeys.Passphrases {
   private static char[] ask(String carrier, String prompt, boolean twice) throws IOException {
     Console console = System.console();
     if (console == null) {
-      throw new CarryonException(ExitCodes.USAGE, carrier + ": the carrier is encrypted: give its"
-          + " passphrase with --passphrase-file FILE or " + ENV + " (no terminal to ask on)");
+      // An IOException, as any carrier that cannot be read: the watch reports it and goes on.
+      throw new CarrierException(carrier + ": the carrier is encrypted: give its passphrase with"
+          + " --passphrase-file FILE or " + ENV + " (no terminal to ask on)");
     }
     char[] first = console.readPassword("%s", prompt);
     if (first == null || first.length == 0) {

@@ -12,11 +12,11 @@ import dev.carryon.carrier.keys.KeySlots;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
+import dev.carryon.testdata.ByteSearch;
 import dev.carryon.testdata.ConsoleLog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
@@ -62,10 +62,10 @@ class EncryptedSessionTest {
     assertPrivate(a.home(), "catalog.db");
     assertPrivate(carrier.folder(), KeySlots.FILE, "carryon.json", "base.qcow2", "cow.qcow2");
 
-    // No passphrase and no terminal: a usage error; a wrong one: exit 3; neither writes.
+    // No passphrase and no terminal, or a wrong one: exit 3, and nothing is written.
     TestHost bare = host(root, "bare");
     Map<String, String> before = SessionKit.fingerprint(carrier);
-    assertTrue(bare.run("status", carrier.toString()).expect(ExitCodes.USAGE).errorLine()
+    assertTrue(bare.run("status", carrier.toString()).expect(ExitCodes.BAD_INPUT).errorLine()
         .contains("the carrier is encrypted: give its passphrase with --passphrase-file FILE or"
             + " CARRYON_PASSPHRASE_FILE"));
     assertEquals("carryon: " + carrier.resolve(KeySlots.FILE) + ": wrong passphrase (it opens none"
@@ -196,20 +196,6 @@ class EncryptedSessionTest {
   }
 
   private static boolean contains(byte[] haystack, String s) {
-    byte[] needle = s.getBytes(StandardCharsets.US_ASCII);
-    return indexOf(ByteBuffer.wrap(haystack), needle) >= 0;
-  }
-
-  private static int indexOf(ByteBuffer hay, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= hay.limit(); i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (hay.get(i + j) != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
+    return ByteSearch.indexOf(haystack, s.getBytes(StandardCharsets.US_ASCII)) >= 0;
   }
 }
