@@ -39,9 +39,10 @@ import org.bouncycastle.crypto.params.Argon2Parameters;
  * parameters; it seals the master key with AES-256-GCM, the parameters bound in as associated
  * data, so a wrong passphrase, a changed parameter or a flipped bit all fail the tag. New slots use
  * {@link #MEMORY_KIB} KiB, {@link #ITERATIONS} passes, one lane: RFC 9106's recommendation for
- * machines without much memory (64 MiB, t=3), which a phone-sized host still affords and which
- * costs about half a second here; one lane, as Bouncy Castle computes lanes one after another (more
- * would cost the same time and buy an attacker's parallel hardware nothing). Parameters read from
+ * machines without much memory (64 MiB, t=3), which a phone-sized host still affords (3 s warm on
+ * the 2-core test machine under a load average of 20); one lane, as Bouncy Castle computes lanes
+ * one after another (more would cost the same time and buy an attacker's parallel hardware
+ * nothing). Parameters read from
  * a carrier are held to bounds before any memory is taken: a carrier is untrusted input.
  */
 public final class KeySlots {
