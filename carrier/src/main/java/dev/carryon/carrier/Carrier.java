@@ -1,5 +1,6 @@
 package dev.carryon.carrier;
 
+import dev.carryon.carrier.keys.CarrierKey;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.StorageLock;
 import dev.carryon.carrier.storage.StorageLockedException;
@@ -80,20 +81,57 @@ public final class Carrier implements AutoCloseable {
     return create(storage, init, progress, Clock.systemUTC());
   }
 
+  /**
+   * Like {@link #create(CarrierStorage, CarrierInit, Progress)}, an encrypted carrier: a random
+   * master key in key slots opened by {@code passphrase} ({@link CarrierKeys}), and a sealed
+   * manifest.
+   */
+  public static Carrier createEncrypted(
+      CarrierStorage storage, CarrierInit init, Progress progress, char[] passphrase)
+      throws IOException {
+    return create(storage, init, progress, Clock.systemUTC(), passphrase);
+  }
+
   static Carrier create(CarrierStorage storage, CarrierInit init, Progress progress, Clock clock)
       throws IOException {
+    return create(storage, init, progress, clock, null);
+  }
+
+  /** Makes a carrier, an encrypted one when {@code passphrase} is given (not null). */
+  static Carrier create(CarrierStorage storage, CarrierInit init, Progress progress,
+      Clock clock, char[] passphrase) throws IOException {
     ManifestStore.empty(storage, clock);
     CarrierCreation.checkSources(init);
     storage.makeFolder("");
     StorageLock lock = lock(storage, "carryon init");
     try {
       ManifestStore store = ManifestStore.empty(storage, clock);
+      if (passphrase != null) {
+        store.encrypt(passphrase);
+      }
       CarrierCreation.run(store, init, progress);
       return new Carrier(store, lock);
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
     }
+  }
+
+  /**
+   * Replaces the passphrase {@code old} of this encrypted carrier by {@code next}, rewriting only
+   * its key slots ({@link CarrierKeys#changePassphrase}); needs the write lock.
+   */
+  public void changePassphrase(char[] old, char[] next) throws IOException {
+    requireWritable();
+    CarrierKeys.changePassphrase(store.storage(), old, next);
+  }
+
+  /**
+   * The key this encrypted carrier derives for {@code label} ({@link CarrierKey}); empty for a
+   * plain carrier.
+   */
+  public Optional<byte[]> key(String label) {
+    return store.key().map(k -> k.derive(label));
   }
 
   /** Where the carrier lives, as the user named it: a folder or a URL. */

@@ -82,6 +82,8 @@ final class ManifestCodec {
               + (root == null || root.isMissingNode() ? "nothing" : root.getNodeType())
               + ")");
     }
+    // An encrypted carrier's seal is checked by ManifestStore, with the key; the content is read here.
+    ((ObjectNode) root).remove(ManifestSeal.FIELD);
     JsonFields f = new JsonFields(source, "", (ObjectNode) root);
     checkFormatAndVersion(f, root, source);
     Manifest m = readManifest(f);

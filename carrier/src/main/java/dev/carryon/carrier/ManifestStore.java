@@ -1,5 +1,7 @@
 package dev.carryon.carrier;
 
+import dev.carryon.carrier.keys.CarrierKey;
+import dev.carryon.carrier.keys.KeySlots;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.ManifestChangedException;
 import dev.carryon.carrier.storage.StoredFile;
@@ -36,11 +38,16 @@ final class ManifestStore {
   /** Its version as the storage names it; null before the first commit of a new carrier. */
   private String version;
 
-  private ManifestStore(CarrierStorage storage, Clock clock, Manifest manifest, String version) {
+  /** An encrypted carrier's master key: every commit is sealed with it; null for a plain one. */
+  private CarrierKey key;
+
+  private ManifestStore(
+      CarrierStorage storage, Clock clock, Manifest manifest, String version, CarrierKey key) {
     this.storage = storage;
     this.clock = clock;
     this.manifest = manifest;
     this.version = version;
+    this.key = key;
   }
 
   /**
@@ -52,8 +59,10 @@ final class ManifestStore {
   static ManifestStore read(CarrierStorage storage, Clock clock) throws IOException {
     for (int attempt = 1; ; attempt++) {
       VersionedManifest found = storage.readManifest().orElseThrow(() -> notACarrier(storage));
+      CarrierKey key = checkSeal(storage, found.bytes());
       try {
-        return new ManifestStore(storage, clock, parse(storage, found.bytes()), found.version());
+        return new ManifestStore(
+            storage, clock, parse(storage, found.bytes()), found.version(), key);
       } catch (CarrierFormatException e) {
         if (e.kind() != CarrierFormatException.Kind.MISSING_FILE
             || attempt == READ_ATTEMPTS
@@ -70,7 +79,23 @@ final class ManifestStore {
       throw new CarrierException(
           storage.location() + ": already a carrier (it has a " + CarrierFiles.MANIFEST + ")");
     }
-    return new ManifestStore(storage, clock, null, null);
+    return new ManifestStore(storage, clock, null, null, null);
+  }
+
+  /**
+   * Makes the carrier, which has no manifest yet, an encrypted one: key slots for {@code
+   * passphrase} are written, and every commit from now on is sealed.
+   */
+  void encrypt(char[] passphrase) throws IOException {
+    if (manifest != null) {
+      throw new IllegalStateException("a carrier is encrypted when it is made, not later");
+    }
+    key = CarrierKeys.create(storage, passphrase);
+  }
+
+  /** The master key of an encrypted carrier; empty for a plain one. */
+  Optional<CarrierKey> key() {
+    return Optional.ofNullable(key);
   }
 
   /** The sizes of those of {@code names} (carrier file names) the storage holds. */
@@ -111,7 +136,8 @@ final class ManifestStore {
    */
   void commit(Manifest next) throws IOException {
     try {
-      version = storage.replaceManifest(ManifestCodec.encode(next), version);
+      byte[] bytes = ManifestCodec.encode(next);
+      version = storage.replaceManifest(key == null ? bytes : ManifestSeal.seal(bytes, key), version);
     } catch (ManifestChangedException e) {
       throw new CarrierBusyException(
           storage.location() + ": another command committed to the carrier while this one held its"
@@ -119,6 +145,25 @@ final class ManifestStore {
           e);
     }
     manifest = next;
+  }
+
+  /**
+   * The master key when the carrier is encrypted, once {@code bytes} (its stored manifest) proved
+   * sealed with it; null for a plain carrier, whose manifest must then carry no seal (a sealed
+   * manifest without its key slots is an encrypted carrier that lost them, or a forgery).
+   */
+  private static CarrierKey checkSeal(CarrierStorage storage, byte[] bytes) throws IOException {
+    String source = CarrierFiles.where(storage, CarrierFiles.MANIFEST);
+    Optional<CarrierKey> key = CarrierKeys.unlock(storage);
+    if (key.isPresent()) {
+      ManifestSeal.check(bytes, key.get(), source);
+      return key.get();
+    }
+    if (ManifestSeal.isSealed(bytes)) {
+      throw new CarrierException(source + ": the manifest is sealed as an encrypted carrier's but"
+          + " the carrier has no key slots (" + KeySlots.FILE + "); refused");
+    }
+    return null;
   }
 
   /** Parses {@code bytes} and checks that every file they reference is on the carrier. */

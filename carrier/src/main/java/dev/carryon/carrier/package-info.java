@@ -32,6 +32,11 @@
  *                          replacing it is THE commit point
  *   carryon.lock           locked by the one command writing the carrier (it holds the holder's
  *                          words: command, pid, host)
+ *   carryon.keys           an encrypted carrier's key slots ({@link
+ *                          dev.carryon.carrier.keys.KeySlots}; written by init --encrypt and
+ *                          carryon passphrase only, never by a commit: {@link
+ *                          dev.carryon.carrier.CarrierKeys}); its manifest is then sealed ({@link
+ *                          dev.carryon.carrier.ManifestSeal}) and its states sealed in chunks
  *   base.qcow2 | base.raw  the base image, copied at init
  *   vmlinuz, initrd.img    optional, copied at init (cold boot on any host)
  *   cow.qcow2              the carrier COW (backing: base.qcow2 or base.raw)
@@ -39,7 +44,8 @@
  *                          (backing: the image below it in the chain, ../cow.qcow2 or
  *                          ../layers/L&lt;p&gt;.qcow2)
  *   states/S&lt;g&gt;.zst        hibernation state of generation g (zstd-compressed QEMU
- *                          migration stream)
+ *                          migration stream; on an encrypted carrier, sealed in chunks: {@link
+ *                          dev.carryon.carrier.keys.SealedChunks})
  *   states/S&lt;g&gt;.png        a small picture of the screen as generation g's state was saved
  *                          (VMs with a display adapter only)
  *   tmp/                   files being written, not yet committed; emptied by recovery

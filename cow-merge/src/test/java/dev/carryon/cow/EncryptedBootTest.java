@@ -4,6 +4,7 @@ import static dev.carryon.cow.QemuSecrets.ALPHA;
 import static dev.carryon.cow.QemuSecrets.BETA;
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.carryon.testdata.ByteSearch;
 import dev.carryon.testdata.ConsoleLog;
 import dev.carryon.testdata.TestGuest;
 import java.nio.charset.StandardCharsets;
@@ -71,15 +72,15 @@ class EncryptedBootTest {
     byte[] view = QemuSecrets.raw(spec, dir);
     assertArrayEquals(view, MergeOracleTest.engineRaw(top, secrets), "the engine reads what QEMU wrote");
     byte[] id = bootId.getBytes(StandardCharsets.US_ASCII);
-    assertTrue(LuksImageTest.indexOf(view, id) >= 0, "the guest's tick file holds its boot id " + bootId);
-    assertEquals(-1, LuksImageTest.indexOf(Files.readAllBytes(top), id), "no boot id in the overlay's bytes");
-    assertEquals(-1, LuksImageTest.indexOf(Files.readAllBytes(base), id), "nor in the base's");
+    assertTrue(ByteSearch.indexOf(view, id) >= 0, "the guest's tick file holds its boot id " + bootId);
+    assertEquals(-1, ByteSearch.indexOf(Files.readAllBytes(top), id), "no boot id in the overlay's bytes");
+    assertEquals(-1, ByteSearch.indexOf(Files.readAllBytes(base), id), "nor in the base's");
 
     Merger.merge(top, base, secrets, ProgressListener.NONE);
     Qemu.Result compare = QemuSecrets.img("compare", QemuSecrets.spec(base, BETA), spec);
     assertEquals(0, compare.exit(), "the merged base reads what the guest saw\n" + compare.out());
     assertEquals(0, QemuSecrets.check(QemuSecrets.spec(base, BETA)).exit());
-    assertEquals(-1, LuksImageTest.indexOf(Files.readAllBytes(base), id), "the merge wrote ciphertext only");
+    assertEquals(-1, ByteSearch.indexOf(Files.readAllBytes(base), id), "the merge wrote ciphertext only");
   }
 
   /** A 0600 file holding the secret {@code id}, as QEMU reads it ({@code secret,file=}). */

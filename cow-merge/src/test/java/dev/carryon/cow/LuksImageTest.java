@@ -5,6 +5,7 @@ import static dev.carryon.cow.QemuSecrets.BETA;
 import static dev.carryon.cow.QemuSecrets.GAMMA;
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.carryon.testdata.ByteSearch;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -218,9 +219,9 @@ class LuksImageTest {
         image.write(ByteBuffer.wrap(sector), 65536);
       }
     }
-    assertTrue(indexOf(Files.readAllBytes(plain), marker) >= 0, "the search finds the marker in a plain image");
-    assertEquals(-1, indexOf(Files.readAllBytes(one), marker));
-    assertEquals(-1, indexOf(Files.readAllBytes(two), marker));
+    assertTrue(ByteSearch.indexOf(Files.readAllBytes(plain), marker) >= 0, "the search finds the marker in a plain image");
+    assertEquals(-1, ByteSearch.indexOf(Files.readAllBytes(one), marker));
+    assertEquals(-1, ByteSearch.indexOf(Files.readAllBytes(two), marker));
     long host = hostOf(one, 65536);
     assertEquals(host, hostOf(two, 0));
     long elsewhere = hostOf(two, 65536);
@@ -302,19 +303,5 @@ class LuksImageTest {
       f.read(b, host);
       return b.array();
     }
-  }
-
-  /** Where {@code needle} first occurs in {@code haystack}, or -1. */
-  static int indexOf(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 }

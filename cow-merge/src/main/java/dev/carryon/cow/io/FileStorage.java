@@ -32,12 +32,15 @@ public final class FileStorage implements Storage {
         path, FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE), true);
   }
 
-  /** Creates a new, empty file (fails when it exists) open for reading and writing. */
+  /**
+   * Creates a new, empty file (fails when it exists) open for reading and writing, its owner's
+   * only ({@link OwnerOnly}): an image holds someone's disk.
+   */
   public static FileStorage create(Path path) throws IOException {
     WritePoints.reach(path, "create file");
     return new FileStorage(
         path,
-        FileChannel.open(
+        OwnerOnly.open(
             path, StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW),
         true);
   }

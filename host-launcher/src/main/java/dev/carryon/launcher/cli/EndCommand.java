@@ -32,6 +32,8 @@ final class EndCommand implements Callable<Integer> {
 
   @Mixin CarrierArg carrier;
 
+  @Mixin PassphraseOption passphrase;
+
   @ArgGroup(exclusive = true)
   Special special;
 

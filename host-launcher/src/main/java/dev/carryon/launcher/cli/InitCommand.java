@@ -36,6 +36,8 @@ final class InitCommand implements Callable<Integer> {
 
   @Mixin CarrierArg carrier;
 
+  @Mixin PassphraseOption passphrase;
+
   @Option(names = "--image", paramLabel = "DISK", required = true, description = "The VM's disk: a qcow2 without a backing file, or a raw image.")
   Path image;
 
@@ -74,6 +76,9 @@ final class InitCommand implements Callable<Integer> {
 
   @Option(names = "--mac", paramLabel = "MAC", description = "The network card's MAC address (default: 52:54:00 and three random bytes).")
   String mac;
+
+  @Option(names = "--encrypt", description = "Encrypt the carrier: a random key, opened by a passphrase (--passphrase-file FILE, " + Passphrases.ENV + ", or asked twice on the terminal), encrypts its RAM states and authenticates its manifest.")
+  boolean encrypt;
 
   @Option(names = "--keep", paramLabel = "N", defaultValue = "" + CarrierFiles.DEFAULT_KEEP, description = "Hibernation checkpoints kept (default: ${DEFAULT-VALUE}).")
   int keep;
@@ -170,8 +175,11 @@ final class InitCommand implements Callable<Integer> {
           new CarrierInit(
               vm, image, null, kernel, initrd, null, host.identity(),
               "init-" + UUID.randomUUID(), "made by carryon init", keep);
+      char[] secret = encrypt ? Passphrases.installed().newPassphrase(carrier.toString()) : null;
       try (CarrierStorage storage = carrier.openForCreate();
-          Carrier c = Carrier.create(storage, init, bar::update)) {
+          Carrier c = secret == null
+              ? Carrier.create(storage, init, bar::update)
+              : Carrier.createEncrypted(storage, init, bar::update, secret)) {
         bar.finish();
         g = c.current();
       }
@@ -183,6 +191,10 @@ final class InitCommand implements Callable<Integer> {
         carrier, g.number(), vm.machineType(), vm.cpuModel(), vm.memoryMiB(), vm.cpus(),
         String.join(" + ", g.chain()));
     out.printf("machine type %s: %s%n", vm.machineType(), machineType.why());
+    if (encrypt) {
+      out.printf("encrypted: RAM states and the manifest's seal under a key in %s; the disk images"
+          + " are not encrypted yet%n", dev.carryon.carrier.keys.KeySlots.FILE);
+    }
     out.printf(
         "devices: %s%n", vm.extraDevices().isEmpty() ? "none (headless, no network)" : String.join(", ", vm.extraDevices()));
     if (!vm.cpuPortable()) {

@@ -33,6 +33,8 @@ final class LeaseCommand implements Runnable {
 
     @Mixin CarrierArg carrier;
 
+    @Mixin PassphraseOption passphrase;
+
     @Override
     public Integer call() throws Exception {
       try (CarrierStorage storage = carrier.open();
@@ -57,6 +59,8 @@ final class LeaseCommand implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Mixin CarrierArg carrier;
+
+    @Mixin PassphraseOption passphrase;
 
     @Option(names = {"-y", "--yes"}, description = "Do not ask for confirmation.")
     boolean yes;

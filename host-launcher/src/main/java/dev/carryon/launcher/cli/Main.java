@@ -24,6 +24,7 @@ public final class Main implements Runnable {
           StatusCommand.class,
           VerifyCommand.class,
           LeaseCommand.class,
+          PassphraseCommand.class,
           ServeCommand.class,
           PhoneCommand.class,
           dev.carryon.launcher.cli.cow.CowCommand.class,
@@ -39,6 +40,7 @@ public final class Main implements Runnable {
 
   /** Runs the CLI and returns its exit code; see {@link ExitCodes}. */
   public static int execute(String... args) {
+    Passphrases.install(null); // --passphrase-file, where a command takes it, installs its own
     return newCommandLine(args).execute(args);
   }
 

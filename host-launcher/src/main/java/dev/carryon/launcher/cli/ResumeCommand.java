@@ -39,6 +39,8 @@ final class ResumeCommand implements Callable<Integer> {
 
   @Mixin CarrierArg carrier;
 
+  @Mixin PassphraseOption passphrase;
+
   @Option(names = "--checkpoint", paramLabel = "GEN|TIME", description = "Resume this generation (a number) or the newest made at or before this time (ISO-8601, e.g. 2026-11-22T10:00:00Z) instead of the newest.")
   String checkpoint;
 

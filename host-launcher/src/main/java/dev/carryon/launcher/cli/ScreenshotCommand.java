@@ -22,6 +22,8 @@ final class ScreenshotCommand implements Callable<Integer> {
 
   @Mixin CarrierArg carrier;
 
+  @Mixin PassphraseOption passphrase;
+
   @Parameters(index = "1", paramLabel = "FILE", description = "The PNG to write (replaced if it exists).")
   Path file;
 

@@ -29,6 +29,8 @@ final class StatusCommand implements Callable<Integer> {
 
   @Mixin CarrierArg carrier;
 
+  @Mixin PassphraseOption passphrase;
+
   @Option(names = "--json", description = "Print JSON: generation, session (null when none), unplug ({safe, why}: may the carrier be unplugged now), disk (the current chain's top image), cpu_portable, devices, cow_bytes, checkpoints (each with its machine_type, the qemu version and accel that made it, null when not recorded, and its screenshot, null when none).")
   boolean json;
 

@@ -24,6 +24,8 @@ final class VerifyCommand implements Callable<Integer> {
 
   @Mixin CarrierArg carrier;
 
+  @Mixin PassphraseOption passphrase;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();

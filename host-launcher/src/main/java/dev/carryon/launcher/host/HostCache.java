@@ -5,6 +5,7 @@ import dev.carryon.carrier.FileRecord;
 import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.Hex;
+import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.cow.io.WritePoints;
 import java.io.IOException;
 import java.io.InputStream;
@@ -88,7 +89,7 @@ public final class HostCache {
     Files.createDirectories(folder);
     Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx------"));
     for (String sub : new String[] {FILES, PARTS, PINS}) {
-      Files.createDirectories(folder.resolve(sub));
+      OwnerOnly.createDirectories(folder.resolve(sub));
     }
     return new HostCache(folder.toAbsolutePath().normalize(), limit, sessionAlive);
   }
@@ -158,7 +159,7 @@ public final class HostCache {
       throws IOException {
     Path part = folder.resolve(PARTS).resolve(record.sha256());
     try (FileChannel ch =
-            FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            OwnerOnly.open(part, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         FileLock fetching = ch.lock()) {
       if (Files.isRegularFile(stored)) {
         // Another process stored it while this one waited: nobody needs the part any more.
@@ -275,11 +276,9 @@ public final class HostCache {
       return;
     }
     // Not forced: a pin lost in a power cut only lets a file go that the session would fetch again.
-    Files.write(
-        pins,
-        (hex + "\n").getBytes(StandardCharsets.US_ASCII),
-        StandardOpenOption.CREATE,
-        StandardOpenOption.APPEND);
+    try (FileChannel out = OwnerOnly.open(pins, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+      out.write(ByteBuffer.wrap((hex + "\n").getBytes(StandardCharsets.US_ASCII)));
+    }
   }
 
   private List<Path> entries() throws IOException {
@@ -302,7 +301,7 @@ public final class HostCache {
 
   private NamesLock lockNames() throws IOException {
     FileChannel ch =
-        FileChannel.open(folder.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        OwnerOnly.open(folder.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock lock;
     try {
       lock = ch.lock();

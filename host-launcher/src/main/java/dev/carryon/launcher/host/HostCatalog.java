@@ -1,8 +1,10 @@
 package dev.carryon.launcher.host;
 
 import dev.carryon.carrier.HostIdentity;
+import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.cow.io.WritePoints;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -38,6 +40,10 @@ public final class HostCatalog implements AutoCloseable {
   public static HostCatalog open(HostHome home) throws IOException {
     Path file = home.catalogFile();
     try {
+      // SQLite gives its journal, WAL and shared-memory files the database file's mode.
+      if (!Files.exists(file)) {
+        OwnerOnly.createFile(file);
+      }
       // The driver itself, not DriverManager: that would first load every JDBC driver it can find.
       Connection db = org.sqlite.JDBC.createConnection("jdbc:sqlite:" + file, new Properties());
       HostCatalog catalog = new HostCatalog(file, db);

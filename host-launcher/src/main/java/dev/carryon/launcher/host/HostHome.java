@@ -1,5 +1,6 @@
 package dev.carryon.launcher.host;
 
+import dev.carryon.cow.io.OwnerOnly;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,9 +56,9 @@ public final class HostHome {
         : Path.of(configured);
   }
 
-  /** The given folder, created if missing. */
+  /** The given folder, created if missing (its owner's only, as everything carryon makes in it). */
   public static HostHome at(Path root) throws IOException {
-    Files.createDirectories(root);
+    OwnerOnly.createDirectories(root);
     return new HostHome(root);
   }
 

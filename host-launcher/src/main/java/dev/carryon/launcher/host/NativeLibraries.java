@@ -1,7 +1,9 @@
 package dev.carryon.launcher.host;
 
+import dev.carryon.cow.io.OwnerOnly;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,13 +104,13 @@ public final class NativeLibraries {
       if (in == null) {
         return false;
       }
-      Files.createDirectories(target.getParent());
+      OwnerOnly.createDirectories(target.getParent());
       // Another command may unpack the same file at the same time: each writes its own temporary
       // copy and renames it into place, so no process ever loads a half-written library.
       Path tmp = target.resolveSibling(target.getFileName() + "." + UUID.randomUUID() + ".tmp");
       try {
-        Files.copy(in, tmp);
-        try (FileChannel written = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        try (FileChannel written = OwnerOnly.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          in.transferTo(Channels.newOutputStream(written));
           written.force(true); // durable before the rename publishes it
         }
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -1,5 +1,6 @@
 package dev.carryon.launcher.phone;
 
+import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
 import java.io.IOException;
@@ -31,7 +32,7 @@ public final class Pairings {
 
   /** Remembers {@code token} for phone {@code serial}, replacing an older one; durable. */
   public void remember(String serial, String token) throws IOException {
-    Files.createDirectories(folder);
+    OwnerOnly.createDirectories(folder);
     Path file = file(serial);
     Path temp = folder.resolve(serial + ".token.new");
     Files.deleteIfExists(temp);

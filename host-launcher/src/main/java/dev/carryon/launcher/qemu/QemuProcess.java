@@ -1,5 +1,6 @@
 package dev.carryon.launcher.qemu;
 
+import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.launcher.host.Folders;
 import dev.carryon.launcher.qmp.QmpClient;
 import java.io.File;
@@ -134,14 +135,15 @@ public final class QemuProcess implements AutoCloseable {
     Path qmpSocket = workDir.resolve("qmp.sock");
     ProcessBuilder builder = new ProcessBuilder(commandLine);
     builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-    builder.redirectError(workDir.resolve("qemu.log").toFile());
+    // The JVM opens redirect files with the umask's mode: made first, they stay the owner's only.
+    builder.redirectError(ownerOnly(workDir.resolve("qemu.log")).toFile());
     // GTK starts the accessibility bus's launcher, a program the sandbox (spawn=deny) kills QEMU for.
     builder.environment().put("NO_AT_BRIDGE", "1");
     builder.environment().put("GTK_A11Y", "none");
     if (launch == null || launch.consoleFile() != null) {
       builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
     } else if (detached) {
-      builder.redirectOutput(workDir.resolve("console.log").toFile());
+      builder.redirectOutput(ownerOnly(workDir.resolve("console.log")).toFile());
     } else {
       builder.redirectOutput(ProcessBuilder.Redirect.INHERIT);
     }
@@ -298,6 +300,14 @@ public final class QemuProcess implements AutoCloseable {
     return new IOException(
         "QEMU exited with code " + process.exitValue() + " at start"
             + (tail.isEmpty() ? "" : ": " + tail));
+  }
+
+  /** {@code file}, created empty and its owner's only when missing. */
+  private static Path ownerOnly(Path file) throws IOException {
+    if (!Files.exists(file)) {
+      OwnerOnly.createFile(file);
+    }
+    return file;
   }
 
   private static Path createWorkDir() throws IOException {

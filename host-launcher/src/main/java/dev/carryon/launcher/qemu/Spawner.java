@@ -24,6 +24,8 @@ import java.util.concurrent.TimeoutException;
  * takes "parent" to be the thread that forked, so every such child is forked from one thread that
  * lives as long as the JVM. Every child also runs under {@code setsid}, in a session of its own, so
  * a Ctrl-C typed at the terminal reaches carryon (which then stops QEMU cleanly) and not QEMU.
+ * And every child starts with umask 077 (set by {@code sh}, as a JVM cannot set its own): what
+ * QEMU writes (screen dumps, a console file, its sockets) is its owner's only.
  */
 final class Spawner {
   /** The one long-lived thread that forks children tied to the JVM. */
@@ -52,6 +54,7 @@ final class Spawner {
       findOnPath("setpriv")
           .ifPresent(p -> command.addAll(List.of(p.toString(), "--pdeathsig", "KILL", "--")));
     }
+    command.addAll(List.of("/bin/sh", "-c", "umask 077 && exec \"$0\" \"$@\""));
     command.addAll(builder.command());
     ProcessBuilder prefixed = builder.command(command);
     Future<Process> started = FORKER.submit(prefixed::start);

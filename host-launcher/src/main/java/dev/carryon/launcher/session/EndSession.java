@@ -1,6 +1,7 @@
 package dev.carryon.launcher.session;
 
 import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.keys.CarrierKey;
 import dev.carryon.carrier.CarrierException;
 import dev.carryon.carrier.EndResult;
 import dev.carryon.carrier.FileRecord;
@@ -116,8 +117,10 @@ public final class EndSession {
     Path localState = session.workDir().resolve(ResumeSession.LOCAL_STATE);
     if (session.state() != SessionState.SAVED) {
       VmConfig vm;
+      byte[] stateKey;
       try (Carrier carrier = Carrier.open(storage)) {
         vm = carrier.manifest().vm();
+        stateKey = carrier.key(CarrierKey.STATE_CIPHER).orElse(null);
       }
       QemuProcess qemu =
           running != null && running.isAlive() ? running : attach(session, vm, mode);
@@ -130,7 +133,7 @@ public final class EndSession {
         long t = System.nanoTime();
         Hibernation.Stats stats;
         ProgressBar bar = ProgressBar.on(log, "saving RAM");
-        try (WritableByteChannel out = StateFile.create(localState)) {
+        try (WritableByteChannel out = StateFile.create(localState, stateKey)) {
           stats = Hibernation.save(qemu, out, SAVE_TIMEOUT, bar::update);
         } catch (IOException | RuntimeException e) {
           throw saveFailed(qemu, localState, e);

@@ -1,6 +1,7 @@
 package dev.carryon.launcher.session;
 
 import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.keys.CarrierKey;
 import dev.carryon.carrier.CarrierFiles;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
@@ -12,6 +13,7 @@ import dev.carryon.carrier.Verification;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.cow.Qcow2Creator;
+import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.cli.ProgressBar;
@@ -179,7 +181,7 @@ public final class ResumeSession {
     QemuProcess qemu = null;
     try {
       t = System.nanoTime();
-      Files.createDirectories(workDir);
+      OwnerOnly.createDirectories(workDir);
       Path localCow = workDir.resolve(LOCAL_COW);
       Qcow2Creator.create(localCow, -1, checked.files.top().toString(), "qcow2");
       AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache(), checked.host.qemu());
@@ -214,7 +216,8 @@ public final class ResumeSession {
         String stateName = checked.generation.state();
         try (Carrier carrier = Carrier.open(request.carrier());
             ReadableByteChannel state =
-                StateFile.open(carrier.openFile(stateName), carrier.describe(stateName))) {
+                StateFile.open(carrier.openFile(stateName), carrier.describe(stateName),
+                    carrier.key(CarrierKey.STATE_CIPHER).orElse(null))) {
           Hibernation.restore(
               qemu, state, RESTORE_TIMEOUT, () -> compareScreen(restored, checked, workDir, log));
         } catch (IOException e) {

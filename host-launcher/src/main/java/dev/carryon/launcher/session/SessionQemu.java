@@ -3,6 +3,7 @@ package dev.carryon.launcher.session;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.carryon.carrier.QemuRun;
+import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.cow.io.WritePoints;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -39,7 +40,7 @@ final class SessionQemu {
                 .put("accel", run.accel())
                 .put("machineType", run.machineType()));
     try (FileChannel out =
-        FileChannel.open(
+        OwnerOnly.open(
             workDir.resolve(FILE),
             StandardOpenOption.CREATE,
             StandardOpenOption.TRUNCATE_EXISTING,

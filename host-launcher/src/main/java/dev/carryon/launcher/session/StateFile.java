@@ -4,10 +4,15 @@ import com.github.luben.zstd.EndDirective;
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
+import dev.carryon.carrier.keys.SealedChunks;
+import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.cow.io.WritePoints;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
@@ -46,8 +51,50 @@ final class StateFile {
    * the guest's RAM.
    */
   static WritableByteChannel create(Path file) throws IOException {
-    return new Writer(
-        file, FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
+    return create(file, null);
+  }
+
+  /**
+   * Like {@link #create(Path)}; with {@code key} (an encrypted carrier's state key) the compressed
+   * stream is sealed in chunks ({@link SealedChunks}) on its way to the file.
+   */
+  static WritableByteChannel create(Path file, byte[] key) throws IOException {
+    FileChannel channel =
+        OwnerOnly.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    if (key == null) {
+      return new Writer(file, channel, channel, null);
+    }
+    // The sealer's close ends the stream; the file channel stays open for Writer to force.
+    OutputStream sealer = SealedChunks.seal(new FilterOutputStream(Channels.newOutputStream(channel)) {
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        out.write(b, off, len);
+      }
+
+      @Override
+      public void close() throws IOException {
+        flush();
+      }
+    }, key);
+    return new Writer(file, channel, Channels.newChannel(sealer), sealer);
+  }
+
+  /**
+   * Like {@link #open(InputStream, String)}; with {@code key} the state is an encrypted carrier's,
+   * each chunk checked ({@link SealedChunks}) before zstd, and so QEMU, sees a byte of it.
+   */
+  static ReadableByteChannel open(InputStream in, String name, byte[] key) throws IOException {
+    if (key == null) {
+      return open(in, name);
+    }
+    InputStream opened;
+    try {
+      opened = SealedChunks.open(in, key, "hibernation state " + name);
+    } catch (IOException | RuntimeException e) {
+      in.close();
+      throw e;
+    }
+    return open(opened, name);
   }
 
   /**
@@ -72,6 +119,10 @@ final class StateFile {
   private static final class Writer implements WritableByteChannel {
     private final Path file;
     private final FileChannel channel;
+    /** Where compressed bytes go: {@link #channel}, or the sealer in front of it. */
+    private final WritableByteChannel sink;
+    /** The sealer of an encrypted carrier's state; null for a plain one. */
+    private final OutputStream sealer;
     private final ZstdCompressCtx zstd =
         new ZstdCompressCtx().setLevel(ZSTD_LEVEL).setChecksum(true).setWorkers(WORKERS);
     /** Compressed bytes on their way to {@link #channel}. */
@@ -80,9 +131,11 @@ final class StateFile {
     private ByteBuffer staging;
     private boolean open = true;
 
-    Writer(Path file, FileChannel channel) {
+    Writer(Path file, FileChannel channel, WritableByteChannel sink, OutputStream sealer) {
       this.file = file;
       this.channel = channel;
+      this.sink = sink;
+      this.sealer = sealer;
     }
 
     @Override
@@ -121,7 +174,7 @@ final class StateFile {
         // No write point per chunk: a state is only of use once forced whole (see close).
         out.flip();
         while (out.hasRemaining()) {
-          channel.write(out);
+          sink.write(out);
         }
         out.clear();
       } while (src.hasRemaining() || (directive == EndDirective.END && !done));
@@ -142,6 +195,9 @@ final class StateFile {
       try (channel;
           zstd) {
         compress(ByteBuffer.allocateDirect(0), EndDirective.END);
+        if (sealer != null) {
+          sealer.close(); // seals the final chunk
+        }
         WritePoints.reach(file, "force hibernation state");
         // The caller quits QEMU next: from then on this file is the only copy of the guest's RAM.
         channel.force(true);

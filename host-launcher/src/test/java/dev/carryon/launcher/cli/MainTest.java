@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class MainTest {
   private static final List<String> COMMANDS =
       List.of(
-          "help", "run", "init", "resume", "end", "screenshot", "status", "verify", "lease",
+          "help", "run", "init", "resume", "end", "screenshot", "status", "verify", "lease", "passphrase",
           "serve", "phone", "cow", "sync", "export", "watch");
 
   @Test

@@ -70,11 +70,21 @@ public final class SessionKit {
 
   /**
    * One host: its carryon folder, the host name its leases carry, and environment variables of
-   * every command run from it (e.g. {@code CARRYON_QEMU} for a host with another QEMU).
+   * every command run from it (e.g. {@code CARRYON_QEMU} for a host with another QEMU), and the
+   * umask its commands start under (null: this JVM's).
    */
-  public record TestHost(Path home, String name, Map<String, String> env) {
+  public record TestHost(Path home, String name, Map<String, String> env, String umask) {
     public TestHost(Path home, String name) {
       this(home, name, Map.of());
+    }
+
+    public TestHost(Path home, String name, Map<String, String> env) {
+      this(home, name, env, null);
+    }
+
+    /** This host with every command started under {@code umask} (e.g. "000"), set by a shell. */
+    public TestHost withUmask(String umask) {
+      return new TestHost(home, name, env, umask);
     }
 
     /** Runs {@code carryon args...} from this host and waits for it. */
@@ -105,6 +115,9 @@ public final class SessionKit {
         throws IOException {
       Files.createDirectories(home);
       List<String> command = new ArrayList<>();
+      if (umask != null) {
+        command.addAll(List.of("/bin/sh", "-c", "umask " + umask + " && exec \"$0\" \"$@\""));
+      }
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       command.add("-XX:+UseSerialGC");
       command.add("-cp");

@@ -1,5 +1,6 @@
 package dev.carryon.sync.export;
 
+import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.cow.io.WritePoints;
 import java.io.IOException;
 import java.io.InputStream;
@@ -101,9 +102,9 @@ public final class Mirror implements ExportSink {
   static MirrorSummary run(GuestTree tree, String path, Path hostDir, Path recordFile,
       String sourceName, ExportProgress progress) throws IOException {
     Path root = hostDir.toAbsolutePath().normalize();
-    Files.createDirectories(recordFile.toAbsolutePath().getParent());
+    OwnerOnly.createDirectories(recordFile.toAbsolutePath().getParent());
     Path lockFile = recordFile.resolveSibling(recordFile.getFileName() + ".lock");
-    try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE,
+    try (FileChannel lockChannel = OwnerOnly.open(lockFile, StandardOpenOption.CREATE,
         StandardOpenOption.WRITE); FileLock lock = lockChannel.tryLock()) {
       if (lock == null) {
         throw new IOException("another mirror run into " + root + " is in progress (it holds "

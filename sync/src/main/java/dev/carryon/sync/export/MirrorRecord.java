@@ -1,5 +1,6 @@
 package dev.carryon.sync.export;
 
+import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.cow.io.WritePoints;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -145,10 +146,10 @@ final class MirrorRecord {
           .append('\t').append(v.stamp() == null ? "-" : escape(v.stamp())).append('\n');
     }
     Path dir = file.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
+    OwnerOnly.createDirectories(dir);
     Path tmp = dir.resolve(file.getFileName() + ".tmp");
     WritePoints.reach(tmp, "write mirror record");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE,
+    try (FileChannel ch = OwnerOnly.open(tmp, StandardOpenOption.CREATE,
         StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
       ByteBuffer b = ByteBuffer.wrap(s.toString().getBytes(StandardCharsets.UTF_8));
       while (b.hasRemaining()) {

@@ -3,6 +3,7 @@ package dev.carryon.launcher.cli.sync;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.cli.CarrierArg;
+import dev.carryon.launcher.cli.PassphraseOption;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.sync.disk.DiskLayout;
 import dev.carryon.sync.export.CarrierDisk;
@@ -44,6 +45,8 @@ public final class ExportCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Mixin CarrierArg carrier;
+
+  @Mixin PassphraseOption passphrase;
 
   @Option(
       names = "--guest-path",

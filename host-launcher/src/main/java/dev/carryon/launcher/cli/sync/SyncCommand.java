@@ -7,6 +7,7 @@ import dev.carryon.carrier.ResetResult;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.cli.ByteSize;
 import dev.carryon.launcher.cli.CarrierArg;
+import dev.carryon.launcher.cli.PassphraseOption;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.Host;
@@ -48,6 +49,8 @@ public final class SyncCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Mixin CarrierArg carrier;
+
+  @Mixin PassphraseOption passphrase;
 
   @Option(
       names = "--host-image",

@@ -1,0 +1,143 @@
+package dev.carryon.carrier;
+
+import dev.carryon.carrier.keys.CarrierKey;
+import dev.carryon.carrier.keys.KeySlots;
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.carrier.storage.Hex;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * An encrypted carrier's keys on its storage: {@link KeySlots#FILE} beside the manifest, and the
+ * master key unlocked from it with the passphrase this process was given ({@link #use}).
+ *
+ * <p>The key slots live in a file of their own, not in the manifest: every session end rewrites the
+ * manifest, and a slot that a commit could drop (a bug, a host that rewrites the manifest) would
+ * lock the owner out of the carrier for good. Only {@code init --encrypt} and {@code carryon
+ * passphrase} write the file, each by a durable write beside it and an atomic rename over it; a
+ * manifest commit never touches it. A carrier with the file is encrypted: its manifest must carry
+ * a seal ({@link ManifestSeal}) the unlocked key confirms.
+ */
+public final class CarrierKeys {
+  /** Where this process gets a carrier's passphrase; the caller owns (and may wipe) the array. */
+  @FunctionalInterface
+  public interface Passphrases {
+    /** The passphrase of the encrypted carrier at {@code carrier} (its location, for a prompt). */
+    char[] passphrase(String carrier) throws IOException;
+  }
+
+  /** The key slots file never grows past this; a larger one is refused unread. */
+  private static final int MAX_FILE = 64 * 1024;
+
+  /** Refuses: a process that was told of no passphrase cannot open an encrypted carrier. */
+  private static final Passphrases NONE =
+      carrier -> {
+        throw new CarrierException(
+            carrier + ": the carrier is encrypted and no passphrase was given");
+      };
+
+  private static volatile Passphrases passphrases = NONE;
+
+  /** Master keys unlocked by this process, by the SHA-256 of the key slots file they came from. */
+  private static final Map<String, CarrierKey> UNLOCKED = new ConcurrentHashMap<>();
+
+  private CarrierKeys() {}
+
+  /** Makes {@code source} this process's passphrase source for encrypted carriers. */
+  public static void use(Passphrases source) {
+    passphrases = source;
+  }
+
+  /** Forgets the keys this process unlocked, as a new process would start (tests). */
+  static void forget() {
+    UNLOCKED.clear();
+  }
+
+  /** Whether the carrier in {@code storage} is encrypted (it has key slots). */
+  public static boolean isEncrypted(CarrierStorage storage) throws IOException {
+    return storage.size(KeySlots.FILE).isPresent();
+  }
+
+  /**
+   * The master key of the carrier in {@code storage}, or empty for a plain carrier; asks this
+   * process's passphrase source once per key slots file. A wrong passphrase is refused.
+   */
+  static Optional<CarrierKey> unlock(CarrierStorage storage) throws IOException {
+    OptionalLong size = storage.size(KeySlots.FILE);
+    if (size.isEmpty()) {
+      return Optional.empty();
+    }
+    String source = CarrierFiles.where(storage, KeySlots.FILE);
+    if (size.getAsLong() > MAX_FILE) {
+      throw new CarrierException(source + ": " + size.getAsLong() + " bytes, more than key slots"
+          + " ever take (" + MAX_FILE + "); refused unread");
+    }
+    byte[] bytes;
+    try (InputStream in = storage.openRead(KeySlots.FILE, 0)) {
+      bytes = in.readNBytes(MAX_FILE);
+    }
+    String id = Hex.sha256(bytes);
+    CarrierKey known = UNLOCKED.get(id);
+    if (known != null) {
+      return Optional.of(known);
+    }
+    KeySlots slots = KeySlots.parse(bytes, source);
+    char[] passphrase = passphrases.passphrase(storage.location());
+    try {
+      CarrierKey key = slots.unlock(passphrase, source);
+      UNLOCKED.put(id, key);
+      return Optional.of(key);
+    } finally {
+      Arrays.fill(passphrase, '\0');
+    }
+  }
+
+  /**
+   * Writes fresh key slots for {@code passphrase} onto a new carrier and returns its master key;
+   * durable when it returns.
+   */
+  static CarrierKey create(CarrierStorage storage, char[] passphrase) throws IOException {
+    KeySlots slots = KeySlots.create(passphrase);
+    byte[] bytes = slots.encode();
+    write(storage, bytes);
+    CarrierKey key = slots.unlock(passphrase, KeySlots.FILE);
+    UNLOCKED.put(Hex.sha256(bytes), key);
+    return key;
+  }
+
+  /**
+   * Replaces the passphrase {@code old} of the encrypted carrier in {@code storage} by {@code
+   * next}: only the key slots are rewritten (the master key, and so every file, stays). The caller
+   * holds the carrier's write lock. A wrong {@code old} is refused and nothing is written.
+   */
+  public static void changePassphrase(CarrierStorage storage, char[] old, char[] next)
+      throws IOException {
+    String source = CarrierFiles.where(storage, KeySlots.FILE);
+    if (!isEncrypted(storage)) {
+      throw new CarrierException(storage.location() + ": not an encrypted carrier (no "
+          + KeySlots.FILE + "); it has no passphrase to change");
+    }
+    byte[] bytes;
+    try (InputStream in = storage.openRead(KeySlots.FILE, 0)) {
+      bytes = in.readNBytes(MAX_FILE);
+    }
+    write(storage, KeySlots.parse(bytes, source).rewrap(old, next, source).encode());
+  }
+
+  /** Writes {@code bytes} as the key slots file: beside it, forced, renamed over it, folder forced. */
+  private static void write(CarrierStorage storage, byte[] bytes) throws IOException {
+    String next = CarrierFiles.TMP + "/" + KeySlots.FILE + ".new";
+    storage.makeFolder(CarrierFiles.TMP);
+    storage.write(next, 0, ByteBuffer.wrap(bytes));
+    storage.truncate(next, bytes.length); // a cut attempt's leftover may have been longer
+    storage.force(next); // whole on stable storage before it replaces the slots that open the key
+    storage.rename(next, KeySlots.FILE);
+    storage.forceFolder("");
+  }
+}

@@ -1,0 +1,244 @@
+package dev.carryon.carrier.keys;
+
+import java.io.EOFException;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * A stream encrypted and authenticated in chunks (an encrypted carrier's RAM states), so that it
+ * is read as it arrives and no byte of it is handed on before its chunk proved whole and in place.
+ *
+ * <pre>
+ *   header   "CARRYON-SEALED-1" (16 bytes), chunk size (4 bytes, big-endian), stream id (16 random
+ *            bytes)
+ *   chunks   AES-256-GCM of {@link #CHUNK} bytes each, the last one shorter (possibly empty), each
+ *            followed by its 16-byte tag
+ * </pre>
+ *
+ * Each stream has a key of its own, HMAC-SHA256 of its id under the caller's key, so its chunk
+ * numbers can serve as nonces without ever repeating one under a key. The nonce of chunk {@code i}
+ * is {@code i} (8 bytes) and a final flag (4 bytes, 1 on the last chunk only); the header is each
+ * chunk's associated data. So a flipped bit fails that chunk's tag; chunks swapped or dropped fail
+ * on their number; a stream cut at a chunk boundary fails, as its last chunk was not sealed as the
+ * final one; bytes after the final chunk are refused.
+ */
+public final class SealedChunks {
+  /** Plaintext bytes per chunk. */
+  public static final int CHUNK = 1 << 20;
+
+  private static final byte[] MAGIC = "CARRYON-SEALED-1".getBytes(StandardCharsets.US_ASCII);
+  private static final int ID = 16;
+  private static final int HEADER = MAGIC.length + 4 + ID;
+  private static final int TAG = 16;
+
+  private SealedChunks() {}
+
+  /** A stream that seals what is written into {@code out} under {@code key}; close to finish it. */
+  public static OutputStream seal(OutputStream out, byte[] key) throws IOException {
+    byte[] header = ByteBuffer.allocate(HEADER).put(MAGIC).putInt(CHUNK)
+        .put(randomId()).array();
+    out.write(header);
+    return new Sealer(out, header, streamKey(key, header));
+  }
+
+  /**
+   * The plaintext of the sealed stream {@code in}, checked chunk by chunk before any of it is
+   * returned; {@code name} names the stream in the error that refuses it. Closing it closes {@code
+   * in}.
+   */
+  public static InputStream open(InputStream in, byte[] key, String name) throws IOException {
+    byte[] header = in.readNBytes(HEADER);
+    if (header.length < HEADER
+        || !Arrays.equals(Arrays.copyOf(header, MAGIC.length), MAGIC)) {
+      throw new IOException(name + ": not an encrypted carrier's sealed stream (bad header)");
+    }
+    int chunk = ByteBuffer.wrap(header, MAGIC.length, 4).getInt();
+    if (chunk != CHUNK) {
+      throw new IOException(name + ": chunk size " + chunk + " is not " + CHUNK);
+    }
+    return new Opener(in, header, streamKey(key, header), name);
+  }
+
+  private static byte[] randomId() {
+    byte[] id = new byte[ID];
+    new SecureRandom().nextBytes(id);
+    return id;
+  }
+
+  private static SecretKeySpec streamKey(byte[] key, byte[] header) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      mac.update("carryon sealed stream".getBytes(StandardCharsets.US_ASCII));
+      mac.update(header, MAGIC.length + 4, ID);
+      return new SecretKeySpec(mac.doFinal(), "AES");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
+    }
+  }
+
+  private static Cipher cipher(int mode, SecretKeySpec key, byte[] header, long index,
+      boolean last) {
+    byte[] nonce = ByteBuffer.allocate(12).putLong(index).putInt(last ? 1 : 0).array();
+    try {
+      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+      c.init(mode, key, new GCMParameterSpec(TAG * 8, nonce));
+      c.updateAAD(header);
+      return c;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("AES-GCM is missing from this JVM", e);
+    }
+  }
+
+  /** Buffers a chunk; seals it once more bytes follow (not the last) or on close (the last). */
+  private static final class Sealer extends FilterOutputStream {
+    private final byte[] header;
+    private final SecretKeySpec key;
+    private final byte[] plain = new byte[CHUNK];
+    private int filled;
+    private long index;
+    private boolean closed;
+
+    Sealer(OutputStream out, byte[] header, SecretKeySpec key) {
+      super(out);
+      this.header = header;
+      this.key = key;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      while (len > 0) {
+        if (filled == CHUNK) {
+          emit(false);
+        }
+        int n = Math.min(len, CHUNK - filled);
+        System.arraycopy(b, off, plain, filled, n);
+        filled += n;
+        off += n;
+        len -= n;
+      }
+    }
+
+    private void emit(boolean last) throws IOException {
+      try {
+        out.write(cipher(Cipher.ENCRYPT_MODE, key, header, index++, last)
+            .doFinal(plain, 0, filled));
+      } catch (GeneralSecurityException e) {
+        throw new IOException("cannot seal chunk " + (index - 1), e);
+      }
+      filled = 0;
+    }
+
+    @Override
+    public void flush() throws IOException {
+      out.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try (OutputStream o = out) {
+        emit(true);
+        o.flush();
+      }
+    }
+  }
+
+  /** Reads a chunk, checks it, then hands out its plaintext. */
+  private static final class Opener extends InputStream {
+    private final InputStream in;
+    private final byte[] header;
+    private final SecretKeySpec key;
+    private final String name;
+    private final byte[] sealed = new byte[CHUNK + TAG + 1];
+    private byte[] plain = new byte[0];
+    private int pos;
+    private long index;
+    private boolean ended;
+    /** A byte read ahead past the previous chunk (-1: none). */
+    private int ahead = -1;
+
+    Opener(InputStream in, byte[] header, SecretKeySpec key, String name) {
+      this.in = in;
+      this.header = header;
+      this.key = key;
+      this.name = name;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (len == 0) {
+        return 0;
+      }
+      while (pos == plain.length) {
+        if (ended) {
+          return -1;
+        }
+        next();
+      }
+      int n = Math.min(len, plain.length - pos);
+      System.arraycopy(plain, pos, b, off, n);
+      pos += n;
+      return n;
+    }
+
+    /** Reads and checks the next chunk; the one that the stream's end follows is the last. */
+    private void next() throws IOException {
+      int have = 0;
+      if (ahead >= 0) {
+        sealed[have++] = (byte) ahead;
+      }
+      // One byte more than a chunk: whether anything follows tells whether this one is the last.
+      have += in.readNBytes(sealed, have, CHUNK + TAG + 1 - have);
+      boolean last = have <= CHUNK + TAG;
+      int length = last ? have : CHUNK + TAG;
+      ahead = last ? -1 : sealed[CHUNK + TAG] & 0xff;
+      if (length < TAG) {
+        throw new EOFException(name + ": cut short in chunk " + index + " (" + length
+            + " bytes, less than a tag); refused");
+      }
+      try {
+        plain = cipher(Cipher.DECRYPT_MODE, key, header, index, last).doFinal(sealed, 0, length);
+      } catch (AEADBadTagException e) {
+        throw new IOException(name + ": chunk " + index + " fails its check (altered, moved, or"
+            + " the stream was cut" + (last ? " after it" : "") + "); refused", e);
+      } catch (GeneralSecurityException e) {
+        throw new IOException(name + ": cannot open chunk " + index, e);
+      }
+      pos = 0;
+      index++;
+      ended = last;
+    }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
+    }
+  }
+}

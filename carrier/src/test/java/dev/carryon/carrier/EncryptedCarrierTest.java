@@ -1,0 +1,158 @@
+package dev.carryon.carrier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.carryon.carrier.keys.KeySlots;
+import dev.carryon.carrier.storage.Hex;
+import dev.carryon.testdata.FileTrees;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An encrypted carrier's keys and manifest: made with a passphrase, opened only with it, its
+ * manifest sealed at every commit (an altered one is refused), its passphrase changed by rewriting
+ * the key slots alone. Each refusal leaves every file as it was.
+ */
+class EncryptedCarrierTest {
+  @TempDir Path dir;
+
+  private final TestClock clock = new TestClock(Instant.parse("2025-03-01T10:00:00Z"));
+
+  @AfterEach
+  void forgetKeys() {
+    CarrierKeys.forget();
+    CarrierKeys.use(carrier -> {
+      throw new CarrierException(carrier + ": no passphrase in this test");
+    });
+  }
+
+  private Path makeEncrypted(String passphrase) throws IOException {
+    Path folder = dir.resolve("carrier");
+    Carrier.createEncrypted(Fixtures.storage(folder), Fixtures.init(dir.resolve("src"), 3),
+        Progress.NONE, passphrase.toCharArray()).close();
+    CarrierKeys.forget();
+    return folder;
+  }
+
+  private static void given(String passphrase) {
+    CarrierKeys.forget();
+    CarrierKeys.use(carrier -> passphrase.toCharArray());
+  }
+
+  @Test
+  void opensWithItsPassphraseAndEverySessionEndIsSealed() throws IOException {
+    Path folder = makeEncrypted("correct horse");
+    assertTrue(Files.isRegularFile(folder.resolve(KeySlots.FILE)));
+    String manifest = Files.readString(folder.resolve(CarrierFiles.MANIFEST));
+    assertTrue(manifest.contains("\"seal\""), manifest);
+
+    given("correct horse");
+    try (Carrier c = Fixtures.openForWrite(folder)) {
+      Fixtures.session(c, Fixtures.HOME, 1, Files.createDirectories(dir.resolve("work")));
+    }
+    given("correct horse");
+    try (Carrier c = Fixtures.open(folder)) {
+      assertEquals(2, c.manifest().currentGeneration());
+      assertEquals(new Verification(List.of(), List.of()), c.verify());
+    }
+  }
+
+  @Test
+  void aWrongPassphraseIsRefusedAndNothingIsWritten() throws IOException {
+    Path folder = makeEncrypted("correct horse");
+    Map<String, String> before = contents(folder);
+    given("wrong horse");
+    CarrierException e = assertThrows(CarrierException.class, () -> Fixtures.openForWrite(folder));
+    assertEquals(folder.resolve(KeySlots.FILE) + ": wrong passphrase (it opens none of the 1 key"
+        + " slot)", e.getMessage());
+    assertEquals(before, contents(folder));
+  }
+
+  @Test
+  void anAlteredManifestIsRefused() throws IOException {
+    Path folder = makeEncrypted("pw");
+    Path manifest = folder.resolve(CarrierFiles.MANIFEST);
+    String sealed = Files.readString(manifest);
+    // One field changed by someone without the key: keep 3 becomes keep 9.
+    Files.writeString(manifest, sealed.replace("\"keep\" : 3", "\"keep\" : 9"));
+    given("pw");
+    CarrierException e = assertThrows(CarrierException.class, () -> Fixtures.open(folder));
+    assertEquals(manifest + ": the manifest's seal does not match its content under this"
+        + " carrier's key: it was altered, and is refused", e.getMessage());
+
+    // The seal removed: refused as well.
+    String unsealed = sealed.substring(0, sealed.indexOf(",\n  \"seal\"")) + "\n}\n";
+    Files.writeString(manifest, unsealed);
+    e = assertThrows(CarrierException.class, () -> Fixtures.open(folder));
+    assertTrue(e.getMessage().contains("carries no seal"), e.getMessage());
+
+    // The key slots removed with the seal kept: refused, not read as a plain carrier.
+    Files.writeString(manifest, sealed);
+    Files.delete(folder.resolve(KeySlots.FILE));
+    e = assertThrows(CarrierException.class, () -> Fixtures.open(folder));
+    assertTrue(e.getMessage().contains("has no key slots"), e.getMessage());
+  }
+
+  @Test
+  void aNewPassphraseRewritesOnlyTheKeySlots() throws IOException {
+    Path folder = makeEncrypted("old");
+    Path keys = folder.resolve(KeySlots.FILE);
+    byte[] manifest = Files.readAllBytes(folder.resolve(CarrierFiles.MANIFEST));
+    assertThrows(CarrierException.class, () -> CarrierKeys.changePassphrase(
+        Fixtures.storage(folder), "not it".toCharArray(), "new".toCharArray()));
+    byte[] slots = Files.readAllBytes(keys);
+    CarrierKeys.changePassphrase(Fixtures.storage(folder), "old".toCharArray(), "new".toCharArray());
+    assertFalse(java.util.Arrays.equals(slots, Files.readAllBytes(keys)));
+    assertEquals(new String(manifest, StandardCharsets.UTF_8),
+        Files.readString(folder.resolve(CarrierFiles.MANIFEST)));
+    given("old");
+    assertThrows(CarrierException.class, () -> Fixtures.open(folder));
+    given("new");
+    try (Carrier c = Fixtures.open(folder)) {
+      assertEquals(1, c.manifest().currentGeneration());
+    }
+  }
+
+  @Test
+  void malformedKeySlotsAreRefusedWithTheProblemNamed() {
+    String good = new String(KeySlots.create("pw".toCharArray()).encode(), StandardCharsets.UTF_8);
+    assertRefused(good.replace("\"memoryKiB\" : 65536", "\"memoryKiB\" : 1073741824"),
+        "keys: slots[0].memoryKiB (1073741824) must be a whole number from 8192 to 1048576");
+    assertRefused(good.replace("\"kdf\" : \"argon2id\"", "\"kdf\" : \"pbkdf2\""),
+        "keys: slots[0].kdf \"pbkdf2\" is not one this carryon knows (\"argon2id\")");
+    assertRefused(good.replaceFirst("\"salt\" : \"[0-9a-f]{4}", "\"salt\" : \"zz"),
+        "keys: slots[0].salt must be 16 bytes in lower-case hex");
+    assertRefused(good.replace("\"version\" : 1", "\"version\" : 2"),
+        "keys: key slots version 2 is not supported (this carryon reads version 1)");
+    assertRefused(good.replace("\"slots\"", "\"extra\" : 1, \"slots\""), "keys: unknown field extra");
+    assertRefused("[]", "keys: not a carryon key slots file (no \"format\": \"carryon-keys\")");
+  }
+
+  /** Every file below {@code folder} with its SHA-256. */
+  private static Map<String, String> contents(Path folder) throws IOException {
+    Map<String, String> m = new TreeMap<>();
+    for (String name : FileTrees.list(folder)) {
+      Path p = folder.resolve(name);
+      m.put(name, Files.isRegularFile(p) ? Hex.sha256(Files.readAllBytes(p)) : "folder");
+    }
+    return m;
+  }
+
+  private static void assertRefused(String file, String message) {
+    CarrierException e = assertThrows(CarrierException.class,
+        () -> KeySlots.parse(file.getBytes(StandardCharsets.UTF_8), "keys"));
+    assertEquals(message, e.getMessage());
+  }
+}

@@ -1,0 +1,201 @@
+package dev.carryon.launcher.session;
+
+import static dev.carryon.launcher.session.SessionKit.firstTick;
+import static dev.carryon.launcher.session.SessionKit.host;
+import static dev.carryon.launcher.session.SessionKit.tickAbove;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.carryon.carrier.keys.CarrierKey;
+import dev.carryon.carrier.keys.KeySlots;
+import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.launcher.session.SessionKit.TestCarrier;
+import dev.carryon.launcher.session.SessionKit.TestHost;
+import dev.carryon.testdata.ByteSearch;
+import dev.carryon.testdata.ConsoleLog;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The two-host story on an encrypted carrier: the session moves between hosts as on a plain one;
+ * its RAM states hold none of the guest's strings, which the same search finds in them once
+ * opened with the key; a wrong or missing passphrase, an altered manifest and a flipped state byte
+ * are refused with nothing written; the passphrase changes without touching another file. And
+ * everything carryon makes on a host and on the carrier is its owner's only, even for a user whose
+ * umask gives every file to everyone (000).
+ */
+class EncryptedSessionTest {
+  @TempDir static Path root;
+
+  @AfterAll
+  static void noQemuLeft() throws Exception {
+    SessionKit.assertNoQemuLeft(root);
+  }
+
+  @Test
+  void aSessionMovesBetweenHostsOnAnEncryptedCarrier() throws Exception {
+    Path pass = Files.writeString(root.resolve("pass"), "correct horse battery\n");
+    Path wrong = Files.writeString(root.resolve("wrong"), "incorrect horse\n");
+    Map<String, String> withPass = Map.of("CARRYON_PASSPHRASE_FILE", pass.toString());
+    // Host A's user gives every file to everyone (umask 000): carryon's files stay private anyway.
+    TestHost a = new TestHost(root.resolve("hostA"), "hostA", withPass).withUmask("000");
+    TestHost b = new TestHost(root.resolve("hostB"), "hostB", withPass);
+    TestCarrier carrier = SessionKit.initCarrier(a, root.resolve("carrier"), "--encrypt");
+    assertPrivate(a.home(), "catalog.db");
+    assertPrivate(carrier.folder(), KeySlots.FILE, "carryon.json", "base.qcow2", "cow.qcow2");
+
+    // No passphrase and no terminal, or a wrong one: exit 3, and nothing is written.
+    TestHost bare = host(root, "bare");
+    Map<String, String> before = SessionKit.fingerprint(carrier);
+    assertTrue(bare.run("status", carrier.toString()).expect(ExitCodes.BAD_INPUT).errorLine()
+        .contains("the carrier is encrypted: give its passphrase with --passphrase-file FILE or"
+            + " CARRYON_PASSPHRASE_FILE"));
+    assertEquals("carryon: " + carrier.resolve(KeySlots.FILE) + ": wrong passphrase (it opens none"
+        + " of the 1 key slot)",
+        bare.run("resume", carrier.toString(), "--detach", "--passphrase-file", wrong.toString())
+            .expect(ExitCodes.BAD_INPUT).errorLine());
+    assertEquals(before, SessionKit.fingerprint(carrier));
+
+    a.resume(carrier, root.resolve("A.log"));
+    ConsoleLog onA = new ConsoleLog(root.resolve("A.log"));
+    onA.waitFor(ConsoleLog.BOOT, SessionKit.BOOT);
+    String bootId = onA.bootMarker().orElseThrow().bootId();
+    tickAbove(onA, 2);
+    // While it runs: the session's work folder, its local COW and its QEMU record.
+    String work = "sessions/" + a.status(carrier).get("session").get("id").asText() + "/";
+    assertPrivate(a.home(), work + ResumeSession.LOCAL_COW, work + SessionQemu.FILE);
+    a.end(carrier);
+    assertPrivate(a.home(), "catalog.db");
+    assertPrivate(carrier.folder(), "states/S2.zst", "layers/L2.qcow2");
+    ConsoleLog.Tick lastOnA = onA.lastTick().orElseThrow();
+
+    String resumedOnB = b.resume(carrier, root.resolve("B.log")).out();
+    assertTrue(resumedOnB.contains("resumed generation 2"), resumedOnB);
+    ConsoleLog onB = new ConsoleLog(root.resolve("B.log"));
+    ConsoleLog.Tick firstOnB = firstTick(onB);
+    assertEquals(bootId, firstOnB.bootId());
+    assertTrue(firstOnB.n() > lastOnA.n(), () -> firstOnB + " after " + lastOnA);
+    b.end(carrier);
+    assertEquals(List.of(), SessionKit.bootMarkers(onB), "the guest rebooted on host B");
+
+    // The states hold none of the guest's strings; opened with the key, the same search finds them.
+    byte[] key = KeySlots.parse(Files.readAllBytes(carrier.resolve(KeySlots.FILE)), "keys")
+        .unlock("correct horse battery".toCharArray(), "keys").derive(CarrierKey.STATE_CIPHER);
+    List<String> strings = List.of("bootid=" + bootId, "TICK ");
+    for (String state : List.of("states/S2.zst", "states/S3.zst")) {
+      byte[] stored = Files.readAllBytes(carrier.resolve(state));
+      byte[] opened = opened(carrier.resolve(state), key);
+      for (String s : strings) {
+        assertFalse(contains(stored, s), state + " holds '" + s + "' in clear");
+        assertTrue(contains(opened, s), state + " opened with the key holds no '" + s + "'");
+      }
+    }
+
+    // A flipped state byte, a cut state, an altered image cluster: each refused by the sealed
+    // manifest's checksums before anything is written (a state that changes after that check
+    // fails its chunk tags as QEMU is fed: SealedChunksTest).
+    for (String damage : List.of("flip states/S3.zst", "cut states/S3.zst", "flip layers/L3.qcow2")) {
+      String name = damage.substring(damage.indexOf(' ') + 1);
+      TestCarrier copy = SessionKit.copyCarrier(carrier, damage.replaceAll("[ /.]", "-"));
+      try (RandomAccessFile f = new RandomAccessFile(copy.resolve(name).toFile(), "rw")) {
+        long at = f.length() / 2;
+        if (damage.startsWith("cut")) {
+          f.setLength(at);
+        } else {
+          f.seek(at);
+          int v = f.read();
+          f.seek(at);
+          f.write(v ^ 0x10);
+        }
+      }
+      Map<String, String> damaged = SessionKit.fingerprint(copy);
+      String refusal = a.run("resume", copy.toString(), "--detach").expect(ExitCodes.BAD_INPUT)
+          .errorLine();
+      assertTrue(refusal.contains("failed validation and was not resumed: " + name), refusal);
+      assertEquals(damaged, SessionKit.fingerprint(copy), damage);
+    }
+
+    // An altered manifest is refused, by every command.
+    TestCarrier altered = SessionKit.copyCarrier(carrier, "altered");
+    Path manifest = altered.resolve("carryon.json");
+    Files.writeString(manifest, Files.readString(manifest).replace("\"keep\" : 3", "\"keep\" : 30"));
+    Map<String, String> alteredBefore = SessionKit.fingerprint(altered);
+    assertEquals("carryon: " + manifest + ": the manifest's seal does not match its content under"
+        + " this carrier's key: it was altered, and is refused",
+        a.run("resume", altered.toString(), "--detach").expect(ExitCodes.BAD_INPUT).errorLine());
+    a.run("status", altered.toString()).expect(ExitCodes.BAD_INPUT);
+    assertEquals(alteredBefore, SessionKit.fingerprint(altered));
+
+    // A new passphrase: only the key slots change; the old one no longer opens the carrier.
+    Path next = Files.writeString(root.resolve("next"), "new passphrase\n");
+    Map<String, String> files = SessionKit.fingerprint(carrier);
+    a.run("passphrase", carrier.toString(), "--new-passphrase-file", next.toString()).expect(0);
+    Map<String, String> changed = SessionKit.fingerprint(carrier);
+    assertFalse(files.get(KeySlots.FILE).equals(changed.get(KeySlots.FILE)));
+    files.remove(KeySlots.FILE);
+    changed.remove(KeySlots.FILE);
+    assertEquals(files, changed);
+    a.run("status", carrier.toString()).expect(ExitCodes.BAD_INPUT);
+    a.run("verify", carrier.toString(), "--passphrase-file", next.toString()).expect(0);
+  }
+
+  /**
+   * Asserts that every file and folder under {@code dir} gives nothing to group or others, and that
+   * {@code expected} are among them (so the walk saw what matters). {@code dir} itself is left out:
+   * the test kit makes a host's folder before its first command.
+   */
+  private static void assertPrivate(Path dir, String... expected) throws IOException {
+    for (String name : expected) {
+      assertTrue(Files.exists(dir.resolve(name), LinkOption.NOFOLLOW_LINKS), dir + "/" + name);
+    }
+    List<String> open = new ArrayList<>();
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) walk::iterator) {
+        if (p.equals(dir) || Files.isSymbolicLink(p)) {
+          continue;
+        }
+        Set<PosixFilePermission> mode = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
+        String owner = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "rwx------" : "rw-------";
+        if (!PosixFilePermissions.toString(mode).equals(owner)
+            && !(isSocket(p) && PosixFilePermissions.toString(mode).equals("rwx------"))) {
+          open.add(dir.relativize(p) + " " + PosixFilePermissions.toString(mode));
+        }
+      }
+    }
+    assertEquals(List.of(), open, "open to others under " + dir);
+  }
+
+  private static boolean isSocket(Path p) throws IOException {
+    return !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
+  }
+  /** The state {@code file} opened with {@code key} and decompressed: the guest's RAM as QEMU sent it. */
+  private static byte[] opened(Path file, byte[] key) throws Exception {
+    try (InputStream in = Files.newInputStream(file);
+        ReadableByteChannel ch = StateFile.open(in, file.toString(), key)) {
+      return Channels.newInputStream(ch).readAllBytes();
+    }
+  }
+
+  private static boolean contains(byte[] haystack, String s) {
+    return ByteSearch.indexOf(haystack, s.getBytes(StandardCharsets.US_ASCII)) >= 0;
+  }
+}
