@@ -17,7 +17,8 @@ import java.util.TreeMap;
 
 /**
  * Reads and writes {@code carryon.json}. The schema is strict: {@code "format"} must be {@value
- * CarrierFiles#FORMAT} and {@code "version"} {@value CarrierFiles#VERSION}; every field is required
+ * CarrierFiles#FORMAT} and {@code "version"} {@value CarrierFiles#VERSION} (or {@value
+ * CarrierFiles#VERSION_WITHOUT_CHUNKS}, a carrier without chunk lists); every field is required
  * (nullable ones are written as {@code null}); unknown fields are refused; and the manifest must
  * keep {@link ManifestRules}. Each refusal is a {@link CarrierFormatException} naming the file and
  * the problem.

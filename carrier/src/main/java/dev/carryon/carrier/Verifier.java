@@ -14,7 +14,8 @@ import java.util.Set;
 
 /**
  * Checks a carrier's files against its manifest: each file's size and SHA-256 (hashed where the
- * bytes are, {@link CarrierStorage#hash}), and for every image of the chains checked its qcow2
+ * bytes are, {@link CarrierStorage#hash}; an image with a chunk list is read once for both its
+ * SHA-256 and its list, which must be the one the manifest names and match every chunk), and for every image of the chains checked its qcow2
  * structure (as {@code qemu-img check}: corruptions are problems, leaked clusters only warnings,
  * since a cut merge may leak some) and that its header names the image below it in the chain as its
  * backing file and has the chain's virtual size. Reads only.
@@ -63,11 +64,10 @@ final class Verifier {
         problems.add(
             new FileProblem(name, "size " + recorded.size() + " recorded, " + size + " found"));
       } else {
-        FileRecord actual = Durable.hash(storage, name);
-        if (!actual.sha256().equals(recorded.sha256())) {
-          problems.add(
-              new FileProblem(
-                  name, "SHA-256 " + actual.sha256() + " found, " + recorded.sha256() + " recorded"));
+        String list = manifest.chunks() == null ? null : manifest.chunks().byImage().get(name);
+        String problem = list == null ? hashProblem(name, recorded) : chunkProblem(name, recorded, list);
+        if (problem != null) {
+          problems.add(new FileProblem(name, problem));
         }
       }
       done += recorded.size();
@@ -76,6 +76,43 @@ final class Verifier {
     List<FileProblem> warnings = new ArrayList<>();
     checkImages(generations, present, problems, warnings);
     return new Verification(problems, warnings);
+  }
+
+  /** What is wrong with file {@code name}'s SHA-256, or null. */
+  private String hashProblem(String name, FileRecord recorded) throws IOException {
+    FileRecord actual = Durable.hash(storage, name);
+    return actual.sha256().equals(recorded.sha256())
+        ? null
+        : "SHA-256 " + actual.sha256() + " found, " + recorded.sha256() + " recorded";
+  }
+
+  /**
+   * What is wrong with image {@code name}'s SHA-256 or with its chunk list {@code listSha256}
+   * (missing, not the one recorded, malformed, or not matching the image), or null. One pass over
+   * the image checks both.
+   */
+  private String chunkProblem(String name, FileRecord recorded, String listSha256)
+      throws IOException {
+    ChunkList stored;
+    try {
+      stored = ChunkListStore.read(storage, listSha256);
+    } catch (CarrierException e) {
+      return e.getMessage();
+    }
+    ChunkListStore.Hashed actual;
+    try {
+      actual = ChunkListStore.hash(storage, name, recorded, stored.chunkSize());
+    } catch (CarrierException e) {
+      return e.getMessage();
+    }
+    if (!actual.sha256().equals(recorded.sha256())) {
+      return "SHA-256 " + actual.sha256() + " found, " + recorded.sha256() + " recorded";
+    }
+    int bad = actual.list().firstDifference(stored);
+    return bad < 0
+        ? null
+        : "chunk at offset " + stored.offsetOf(bad) + " does not match its chunk list "
+            + ChunkLists.fileOf(listSha256);
   }
 
   /** The files a pending merge or reset is changing. */
