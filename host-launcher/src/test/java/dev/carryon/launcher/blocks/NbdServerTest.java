@@ -22,6 +22,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -112,6 +113,71 @@ class NbdServerTest {
       }
       assertEquals(before, snapshot(folder), "nothing written to the carrier");
     }
+  }
+
+  /**
+   * The carrier unplugged, unhoarded then hoarded. Unplugging is a stand-in: the carrier's reads
+   * fail as a pulled drive's do (moving the folder away would not do: the storage keeps its files
+   * open, and a real unplug ends those too).
+   */
+  @Test
+  void aHoardedChainRunsWithTheCarrierUnpluggedAndAnUnhoardedOneFailsOnlyWhatIsMissing()
+      throws Exception {
+    byte[] disk = pattern();
+    Path folder = carrier(disk);
+    AtomicBoolean unplugged = new AtomicBoolean();
+    try (Carrier c = SessionKit.open(folder)) {
+      ImageReader pluggable =
+          (image, offset, dst) -> {
+            if (unplugged.get()) {
+              throw new IOException(c.describe(image) + ": Input/output error (unplugged)");
+            }
+            return c.readImage(image, offset, dst);
+          };
+      // Unhoarded: what the guest read is on the host, the rest is an I/O error until replugged.
+      try (NbdServer server =
+          NbdServer.start(
+              dir.resolve("cold.sock"),
+              images(c, pluggable, ChunkStore.in(dir.resolve("cold-chunks"))))) {
+        Process qsd = storageDaemon(server);
+        try {
+          assertEquals(0, qemuIo("read -P " + (disk[0] & 0xff) + " 0 512").exit);
+          unplugged.set(true);
+          Run cached = qemuIo("read -P " + (disk[0] & 0xff) + " 0 512");
+          assertEquals(0, cached.exit, cached.out);
+          assertTrue(!cached.out.contains("error"), cached.out);
+          long far = 20L * ChunkList.CHUNK_SIZE;
+          Run missing = qemuIo("read " + far + " 512");
+          assertTrue(missing.out.contains("Input/output error"), missing.out);
+          unplugged.set(false);
+          Run back = qemuIo("read -P " + (disk[(int) far] & 0xff) + " " + far + " 512");
+          assertTrue(!back.out.contains("error"), back.out);
+        } finally {
+          qsd.destroy();
+          qsd.waitFor();
+        }
+      }
+      // Hoarded, with the carrier unplugged for a while meanwhile: it waits, then finishes; then
+      // every chunk is on the host and the guest's disk reads whole without the carrier.
+      ChunkStore store = ChunkStore.in(dir.resolve("chunks"));
+      List<VerifiedImage> images = images(c, pluggable, store);
+      unplugged.set(true);
+      try (NbdServer server = NbdServer.start(dir.resolve("nbd.sock"), images);
+          Hoard hoard = Hoard.start(images)) {
+        assertTrue(!hoard.await(1500), "the hoard waits for the carrier");
+        assertEquals(hoard.progress().total(), hoard.progress().remaining());
+        assertTrue(!hoard.progress().unpluggable());
+        unplugged.set(false);
+        assertTrue(hoard.await(60_000), "hoarded within a minute");
+        Hoard.Progress p = hoard.progress();
+        assertEquals(0, p.remaining());
+        assertTrue(p.unpluggable(), p.toString());
+        assertTrue(p.total() > SIZE, p.toString());
+        unplugged.set(true);
+        assertArrayEquals(disk, convert(server));
+      }
+    }
+    assertEquals(List.of(), problems);
   }
 
   /** A carrier whose base is {@code disk} (raw) under an empty COW. */
@@ -213,10 +279,15 @@ class NbdServerTest {
     return new Run(p.waitFor(), out);
   }
 
+  /**
+   * The disk: each 512-byte sector one byte value (so {@code qemu-io read -P} can check it), and no
+   * two 64 KiB chunks alike (the host keeps chunks by content: alike ones would be read once).
+   */
   private static byte[] pattern() {
     byte[] disk = new byte[SIZE];
     for (int i = 0; i < SIZE; i++) {
-      disk[i] = (byte) ((i / 512) * 31 + 7);
+      int sector = i / 512;
+      disk[i] = (byte) (sector * 31 + (sector / 128) * 5 + 7);
     }
     return disk;
   }
