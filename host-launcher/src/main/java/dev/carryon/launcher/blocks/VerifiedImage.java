@@ -2,19 +2,26 @@ package dev.carryon.launcher.blocks;
 
 import dev.carryon.carrier.ChunkList;
 import dev.carryon.carrier.storage.Hex;
+import dev.carryon.sync.ext4.BlockDevice;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
  * One carrier image read chunk by chunk: each chunk comes from the {@link ChunkStore} when it is
  * there, else from the carrier, checked against the image's {@link ChunkList} and kept in the
- * store. A chunk that does not match is never returned: the read fails with a {@link
+ * store; a {@link BlockDevice}, so the NBD server ({@code dev.carryon.sync.guestfs.NbdServer})
+ * serves it to QEMU under its carrier name ({@link #exports}). A chunk that does not match is
+ * never returned: the read fails with a {@link
  * ChunkMismatchException} naming the carrier file and offset, told to {@code problems} too, and
  * nothing is written anywhere (the next read of it tries the carrier again). Thread-safe.
  */
-public final class VerifiedImage {
+public final class VerifiedImage implements BlockDevice {
   /** The image's carrier name. */
   private final String image;
 
@@ -53,7 +60,17 @@ public final class VerifiedImage {
     return image;
   }
 
+  /** {@code images} as the NBD server's exports, each under its carrier name. */
+  public static Map<String, BlockDevice> exports(List<VerifiedImage> images) {
+    Map<String, BlockDevice> exports = new TreeMap<>();
+    for (VerifiedImage image : images) {
+      exports.put(image.image, image);
+    }
+    return exports;
+  }
+
   /** Bytes of the image. */
+  @Override
   public long size() {
     return list.imageSize();
   }
@@ -69,7 +86,7 @@ public final class VerifiedImage {
    */
   public void read(long offset, byte[] dst, int at, int length) throws IOException {
     if (offset < 0 || length < 0 || offset + length > size()) {
-      throw new IllegalArgumentException(
+      throw new EOFException(
           "read of " + length + " bytes at " + offset + " is outside " + image + " (" + size()
               + " bytes)");
     }
@@ -83,6 +100,15 @@ public final class VerifiedImage {
       System.arraycopy(chunk, from, dst, at + done, n);
       done += n;
     }
+  }
+
+  /** Fills {@code dst}'s remaining bytes from {@code offset}; see {@link #read(long, byte[], int, int)}. */
+  @Override
+  public void read(ByteBuffer dst, long offset) throws IOException {
+    int length = dst.remaining();
+    byte[] bytes = new byte[length];
+    read(offset, bytes, 0, length);
+    dst.put(bytes);
   }
 
   /** True when chunk {@code index} is already on this host. */

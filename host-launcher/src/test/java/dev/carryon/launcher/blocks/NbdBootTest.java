@@ -15,6 +15,7 @@ import dev.carryon.launcher.qemu.DiskFormat;
 import dev.carryon.launcher.qemu.QemuLaunch;
 import dev.carryon.launcher.qemu.QemuProcess;
 import dev.carryon.launcher.session.SessionKit;
+import dev.carryon.sync.guestfs.NbdServer;
 import dev.carryon.testdata.ConsoleLog;
 import dev.carryon.testdata.TestGuest;
 import java.nio.ByteBuffer;
@@ -77,7 +78,7 @@ class NbdBootTest {
       Path sock = dir.resolve("blocks.sock");
       Path local = dir.resolve("local.qcow2");
       Qcow2Creator.create(local, -1, SessionKit.file(c, "cow.qcow2").toString(), "qcow2");
-      try (NbdServer server = NbdServer.start(sock, images);
+      try (NbdServer server = NbdServer.start(VerifiedImage.exports(images), sock);
           QemuProcess qemu =
               QemuProcess.start(
                   QemuLaunch.of(vm, dir)

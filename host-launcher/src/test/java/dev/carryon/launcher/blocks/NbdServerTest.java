@@ -12,6 +12,7 @@ import dev.carryon.carrier.HostIdentity;
 import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.launcher.session.SessionKit;
+import dev.carryon.sync.guestfs.NbdServer;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -54,7 +55,7 @@ class NbdServerTest {
     Path folder = carrier(disk);
     ChunkStore store = ChunkStore.in(dir.resolve("chunks"));
     try (Carrier c = SessionKit.open(folder);
-        NbdServer server = NbdServer.start(dir.resolve("nbd.sock"), images(c, c::readImage, store))) {
+        NbdServer server = serve("nbd.sock", images(c, c::readImage, store))) {
       assertArrayEquals(disk, convert(server));
     }
     try (Stream<Path> s = Files.list(dir.resolve("chunks"))) {
@@ -63,8 +64,8 @@ class NbdServerTest {
     // A second serving reads every chunk from the host: a carrier that cannot be read is no matter.
     try (Carrier c = SessionKit.open(folder);
         NbdServer server =
-            NbdServer.start(
-                dir.resolve("nbd2.sock"),
+            serve(
+                "nbd2.sock",
                 images(
                     c,
                     (image, offset, dst) -> {
@@ -82,7 +83,7 @@ class NbdServerTest {
     Path folder = carrier(disk);
     ChunkStore store = ChunkStore.in(dir.resolve("chunks"));
     try (Carrier c = SessionKit.open(folder);
-        NbdServer server = NbdServer.start(dir.resolve("nbd.sock"), images(c, c::readImage, store))) {
+        NbdServer server = serve("nbd.sock", images(c, c::readImage, store))) {
       Path base = SessionKit.file(c, "base.raw");
       long bad = 5 * ChunkList.CHUNK_SIZE;
       try (RandomAccessFile f = new RandomAccessFile(base.toFile(), "rw")) {
@@ -136,9 +137,7 @@ class NbdServerTest {
           };
       // Unhoarded: what the guest read is on the host, the rest is an I/O error until replugged.
       try (NbdServer server =
-          NbdServer.start(
-              dir.resolve("cold.sock"),
-              images(c, pluggable, ChunkStore.in(dir.resolve("cold-chunks"))))) {
+          serve("cold.sock", images(c, pluggable, ChunkStore.in(dir.resolve("cold-chunks"))))) {
         Process qsd = storageDaemon(server);
         try {
           assertEquals(0, qemuIo("read -P " + (disk[0] & 0xff) + " 0 512").exit);
@@ -162,7 +161,7 @@ class NbdServerTest {
       ChunkStore store = ChunkStore.in(dir.resolve("chunks"));
       List<VerifiedImage> images = images(c, pluggable, store);
       unplugged.set(true);
-      try (NbdServer server = NbdServer.start(dir.resolve("nbd.sock"), images);
+      try (NbdServer server = serve("nbd.sock", images);
           Hoard hoard = Hoard.start(images)) {
         assertTrue(!hoard.await(1500), "the hoard waits for the carrier");
         assertEquals(hoard.progress().total(), hoard.progress().remaining());
@@ -178,6 +177,11 @@ class NbdServerTest {
       }
     }
     assertEquals(List.of(), problems);
+  }
+
+  /** The NBD server of {@code images} on socket {@code name} in the test folder. */
+  private NbdServer serve(String name, List<VerifiedImage> images) throws IOException {
+    return NbdServer.start(VerifiedImage.exports(images), dir.resolve(name));
   }
 
   /** A carrier whose base is {@code disk} (raw) under an empty COW. */
