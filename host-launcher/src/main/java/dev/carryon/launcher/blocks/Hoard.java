@@ -34,6 +34,15 @@ public final class Hoard implements AutoCloseable {
   /** Chunks that failed their hash: the carrier cannot give them, so they stay missing. */
   private volatile long bad;
 
+  /**
+   * Set by {@link #close}. A flag, not an interrupt: interrupting a thread in a file channel's
+   * read closes the channel, which the carrier's storage shares with the guest's reads.
+   */
+  private volatile boolean stopped;
+
+  /** Wakes the thread from its pause between retries when the hoard is closed. */
+  private final Object pause = new Object();
+
   private Hoard(List<VerifiedImage> images) {
     this.images = List.copyOf(images);
     long sum = 0;
@@ -78,7 +87,10 @@ public final class Hoard implements AutoCloseable {
   /** Stops hoarding; chunks already fetched stay on this host. */
   @Override
   public void close() throws InterruptedException {
-    thread.interrupt();
+    stopped = true;
+    synchronized (pause) {
+      pause.notifyAll();
+    }
     thread.join();
   }
 
@@ -95,7 +107,7 @@ public final class Hoard implements AutoCloseable {
 
   /** Fetches chunk {@code index} of {@code image}, retrying while unreadable; false once closed. */
   private boolean fetch(VerifiedImage image, int index) {
-    while (!Thread.currentThread().isInterrupted()) {
+    while (!stopped) {
       try {
         if (!image.cached(index)) {
           image.chunk(index);
@@ -106,10 +118,14 @@ public final class Hoard implements AutoCloseable {
         bad += image.list().lengthOf(index);
         return true;
       } catch (IOException e) {
-        try {
-          Thread.sleep(RETRY_MILLIS);
-        } catch (InterruptedException stop) {
-          return false;
+        synchronized (pause) {
+          try {
+            if (!stopped) {
+              pause.wait(RETRY_MILLIS);
+            }
+          } catch (InterruptedException stop) {
+            return false;
+          }
         }
       }
     }
