@@ -7,6 +7,7 @@ import dev.carryon.carrier.storage.StorageLockedException;
 import dev.carryon.cow.ImageChain;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -217,6 +218,44 @@ public final class Carrier implements AutoCloseable {
         vm.kernel() == null ? null : localCopy(vm.kernel(), copies, progress),
         vm.initrd() == null ? null : localCopy(vm.initrd(), copies, progress),
         g.screenshot() == null ? null : localCopy(g.screenshot(), copies, progress));
+  }
+
+  /**
+   * The chunk list of {@code image}, an image of a kept chain: read from the carrier and checked
+   * against the SHA-256 the manifest records for it and the image's recorded size, so every chunk
+   * hash in it is as trusted as the manifest. Refuses a carrier without lists (not yet opened for
+   * write by a carryon that makes them).
+   */
+  public ChunkList chunkList(String image) throws IOException {
+    ChunkLists chunks = manifest().chunks();
+    if (!manifest().keptImages().contains(image)) {
+      throw new IllegalArgumentException(image + " is not an image of a kept chain of " + location());
+    }
+    if (chunks == null) {
+      throw new CarrierException(
+          location() + ": has no chunk lists yet (written by an older carryon); any command that"
+              + " writes the carrier adds them");
+    }
+    ChunkList list = ChunkListStore.read(store.storage(), chunks.byImage().get(image));
+    long recorded = manifest().files().get(image).size();
+    if (list.imageSize() != recorded) {
+      throw new CarrierException(
+          describe(ChunkLists.fileOf(chunks.byImage().get(image))) + ": lists " + list.imageSize()
+              + " bytes of " + image + ", whose record says " + recorded);
+    }
+    return list;
+  }
+
+  /**
+   * Reads up to {@code dst.remaining()} bytes of {@code image}, an image of a kept chain, at {@code
+   * offset}, as the storage holds them now and unchecked: a reader checks them against {@link
+   * #chunkList}. Returns the count read, or -1 at the end.
+   */
+  public int readImage(String image, long offset, ByteBuffer dst) throws IOException {
+    if (!manifest().keptImages().contains(image)) {
+      throw new IllegalArgumentException(image + " is not an image of a kept chain of " + location());
+    }
+    return store.storage().read(image, offset, dst);
   }
 
   /**

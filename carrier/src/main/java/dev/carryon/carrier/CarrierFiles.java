@@ -46,8 +46,14 @@ public final class CarrierFiles {
   /** {@code "format"} value of a carrier manifest. */
   public static final String FORMAT = "carryon-carrier";
 
-  /** The manifest version this code reads and writes. */
-  public static final int VERSION = 1;
+  /** The newest manifest version, which this code writes (with chunk lists) and reads. */
+  public static final int VERSION = 2;
+
+  /**
+   * The manifest version before chunk lists, which this code still reads and writes for a carrier
+   * that has none yet (the first write-open adds them).
+   */
+  public static final int VERSION_WITHOUT_CHUNKS = 1;
 
   /** Checkpoints kept when the creator does not say. */
   public static final int DEFAULT_KEEP = 3;

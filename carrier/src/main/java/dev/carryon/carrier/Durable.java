@@ -3,6 +3,7 @@ package dev.carryon.carrier;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.Digest;
 import dev.carryon.carrier.storage.Hex;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -101,6 +102,13 @@ final class Durable {
     try (InputStream in = storage.openRead(source, 0)) {
       return write(storage, in, size, target, 0, Hex.newSha256(), Progress.NONE);
     }
+  }
+
+  /** Writes {@code bytes} as the whole of carrier file {@code target} and forces it. */
+  static FileRecord writeBytes(CarrierStorage storage, byte[] bytes, String target)
+      throws IOException {
+    return write(
+        storage, new ByteArrayInputStream(bytes), bytes.length, target, 0, Hex.newSha256(), Progress.NONE);
   }
 
   /** Size and SHA-256 of carrier file {@code name} as the storage holds it now. */

@@ -56,6 +56,17 @@ final class JsonFields {
     return value.isNull() ? null : textOf(value, path(name));
   }
 
+  /** An object used as a map from names to texts, in document order. */
+  Map<String, String> textMap(String name) throws CarrierFormatException {
+    JsonFields map = object(name);
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Iterator<String> it = map.node.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      out.put(key, map.text(key));
+    }
+    return out;
+  }
+
   long whole(String name) throws CarrierFormatException {
     return wholeOf(required(name), path(name));
   }

@@ -55,6 +55,9 @@ public final class Manifest {
   /** A reset committed but possibly not finished, or null. */
   private final PendingReset reset;
 
+  /** The images' chunk lists, or null on a carrier written before them (manifest version 1). */
+  private final ChunkLists chunks;
+
   Manifest(
       UUID carrierId,
       Instant created,
@@ -66,7 +69,8 @@ public final class Manifest {
       Lease lease,
       PendingMerge pending,
       List<SyncRecord> syncs,
-      PendingReset reset) {
+      PendingReset reset,
+      ChunkLists chunks) {
     this.carrierId = Objects.requireNonNull(carrierId, "carrierId");
     this.created = Objects.requireNonNull(created, "created");
     this.vm = Objects.requireNonNull(vm, "vm");
@@ -84,6 +88,35 @@ public final class Manifest {
     this.pending = pending;
     this.syncs = List.copyOf(syncs);
     this.reset = reset;
+    this.chunks = chunks;
+  }
+
+  /** A manifest without chunk lists (version 1). */
+  Manifest(
+      UUID carrierId,
+      Instant created,
+      long currentGeneration,
+      VmConfig vm,
+      int keep,
+      List<Generation> generations,
+      Map<String, FileRecord> files,
+      Lease lease,
+      PendingMerge pending,
+      List<SyncRecord> syncs,
+      PendingReset reset) {
+    this(
+        carrierId,
+        created,
+        currentGeneration,
+        vm,
+        keep,
+        generations,
+        files,
+        lease,
+        pending,
+        syncs,
+        reset,
+        null);
   }
 
   /** A manifest no host image was synced from and with no reset pending. */
@@ -175,6 +208,37 @@ public final class Manifest {
     return pending == null ? null : "merge " + pending.layer() + " into " + pending.into();
   }
 
+  /** The images' chunk lists, or null on a carrier written before them (manifest version 1). */
+  public ChunkLists chunks() {
+    return chunks;
+  }
+
+  /** This manifest with {@code newChunks} as its chunk lists. */
+  Manifest withChunks(ChunkLists newChunks) {
+    return new Manifest(
+        carrierId,
+        created,
+        currentGeneration,
+        vm,
+        keep,
+        generations,
+        files,
+        lease,
+        pending,
+        syncs,
+        reset,
+        newChunks);
+  }
+
+  /** The images of every kept chain. */
+  public SortedSet<String> keptImages() {
+    SortedSet<String> images = new TreeSet<>();
+    for (Generation g : generations) {
+      images.addAll(g.chain());
+    }
+    return images;
+  }
+
   /** A merge committed but possibly not finished, or null. */
   PendingMerge pending() {
     return pending;
@@ -239,7 +303,8 @@ public final class Manifest {
         newLease,
         pending,
         syncs,
-        reset);
+        reset,
+        chunks);
   }
 
   Manifest withPending(PendingMerge newPending) {
@@ -254,7 +319,8 @@ public final class Manifest {
         lease,
         newPending,
         syncs,
-        reset);
+        reset,
+        chunks);
   }
 
   Manifest withReset(PendingReset newReset) {
@@ -269,7 +335,8 @@ public final class Manifest {
         lease,
         pending,
         syncs,
-        newReset);
+        newReset,
+        chunks);
   }
 
   /** This manifest with {@code record} replacing any earlier record of the same host image. */
@@ -308,7 +375,8 @@ public final class Manifest {
         lease,
         pending,
         next,
-        reset);
+        reset,
+        chunks);
   }
 
   /** A manifest with these generations, the files they reference and nothing else. */
@@ -326,7 +394,8 @@ public final class Manifest {
             lease,
             pending,
             syncs,
-            reset);
+            reset,
+            chunks);
     Map<String, FileRecord> kept = new TreeMap<>();
     for (String name : draft.referencedFiles()) {
       FileRecord record = knownFiles.get(name);
@@ -346,7 +415,8 @@ public final class Manifest {
         lease,
         pending,
         syncs,
-        reset);
+        reset,
+        chunks);
   }
 
   @Override
@@ -367,6 +437,6 @@ public final class Manifest {
   private List<Object> fields() {
     return Arrays.asList(
         carrierId, created, currentGeneration, vm, keep, generations, files, lease, pending, syncs,
-        reset);
+        reset, chunks);
   }
 }

@@ -17,14 +17,15 @@ import java.util.TreeMap;
 
 /**
  * Reads and writes {@code carryon.json}. The schema is strict: {@code "format"} must be {@value
- * CarrierFiles#FORMAT} and {@code "version"} {@value CarrierFiles#VERSION}; every field is required
+ * CarrierFiles#FORMAT} and {@code "version"} {@value CarrierFiles#VERSION} (or {@value
+ * CarrierFiles#VERSION_WITHOUT_CHUNKS}, a carrier without chunk lists); every field is required
  * (nullable ones are written as {@code null}); unknown fields are refused; and the manifest must
  * keep {@link ManifestRules}. Each refusal is a {@link CarrierFormatException} naming the file and
  * the problem.
  *
  * <pre>{@code
  * {
- *   "format": "carryon-carrier", "version": 1,
+ *   "format": "carryon-carrier", "version": 2,
  *   "carrierId": "<uuid>", "created": "<instant>", "currentGeneration": 3, "keep": 3,
  *   "vm": {"machineType": "pc-q35-7.2", "cpuModel": "qemu64", "memoryMiB": 256, "cpus": 1,
  *          "diskInterface": "virtio-blk", "kernel": "vmlinuz", "initrd": "initrd.img",
@@ -41,11 +42,19 @@ import java.util.TreeMap;
  *               "rebase": null | "layers/L3.qcow2"},
  *   "syncs": [{"hostId": "h1", "image": "/vm/disk.qcow2", "generation": 3,
  *              "synced": "<instant>", "sample": "<64 hex>"}],
- *   "reset": null | {"op": "reset", "into": "base.qcow2", "merge": ["cow.qcow2", ...]}
+ *   "reset": null | {"op": "reset", "into": "base.qcow2", "merge": ["cow.qcow2", ...]},
+ *   "chunks": {"chunkSize": 65536, "lists": {"base.qcow2": "<64 hex>", ...}}
  * }
  * }</pre>
  *
- * {@code "syncs"} (see {@link SyncRecord}), {@code "reset"} (see {@link PendingReset}) and each
+ * Version 2 adds {@code "chunks"} (see {@link ChunkLists}), required from version 2 on and refused
+ * in version 1: {@code "chunks": {"chunkSize": 65536, "lists": {"base.qcow2": "<64 hex>",
+ * "cow.qcow2": "<64 hex>", ...}}}, the SHA-256 of each kept image's chunk list. A manifest without
+ * lists is written as version 1, so a carrier no carryon with lists has written to stays readable by
+ * older ones; an older carryon refuses version 2 by its number ("manifest version 2 is not
+ * supported (this carryon reads version 1)").
+ *
+ * <p>{@code "syncs"} (see {@link SyncRecord}), {@code "reset"} (see {@link PendingReset}) and each
  * generation's {@code "qemu"} (see {@link QemuRun}) and {@code "screenshot"} came later within
  * version 1: they are always written, and a manifest without them reads as one with no sync
  * recorded, no reset pending, no QEMU recorded and no screenshot. When present they are as strict as every other field.
@@ -102,7 +111,7 @@ final class ManifestCodec {
     }
     ObjectNode o = MAPPER.createObjectNode();
     o.put("format", CarrierFiles.FORMAT);
-    o.put("version", CarrierFiles.VERSION);
+    o.put("version", m.chunks() == null ? CarrierFiles.VERSION_WITHOUT_CHUNKS : CarrierFiles.VERSION);
     o.put("carrierId", m.carrierId().toString());
     o.put("created", m.created().toString());
     o.put("currentGeneration", m.currentGeneration());
@@ -169,6 +178,7 @@ final class ManifestCodec {
           o.putObject("reset").put("op", PendingReset.OP).put("into", m.reset().into());
       m.reset().merge().forEach(reset.putArray("merge")::add);
     }
+    writeChunks(o, m.chunks());
     try {
       return (MAPPER.writeValueAsString(o) + "\n").getBytes(StandardCharsets.UTF_8);
     } catch (JsonProcessingException e) {
@@ -196,13 +206,15 @@ final class ManifestCodec {
               + "\")");
     }
     long version = f.whole("version");
-    if (version != CarrierFiles.VERSION) {
+    if (version != CarrierFiles.VERSION && version != CarrierFiles.VERSION_WITHOUT_CHUNKS) {
       throw new CarrierFormatException(
           CarrierFormatException.Kind.UNSUPPORTED_VERSION,
           source,
           "manifest version "
               + version
-              + " is not supported (this carryon reads version "
+              + " is not supported (this carryon reads versions "
+              + CarrierFiles.VERSION_WITHOUT_CHUNKS
+              + " and "
               + CarrierFiles.VERSION
               + ")");
     }
@@ -231,6 +243,9 @@ final class ManifestCodec {
       }
     }
     PendingReset reset = f.has("reset") ? readReset(f.objectOrNull("reset")) : null;
+    // Version 1 has no chunk lists; an old carryon refuses version 2 whole, by its number.
+    ChunkLists chunks =
+        f.whole("version") == CarrierFiles.VERSION ? readChunks(f.object("chunks")) : null;
     f.done();
     try {
       return new Manifest(
@@ -244,10 +259,33 @@ final class ManifestCodec {
           lease,
           pending,
           syncs,
-          reset);
+          reset,
+          chunks);
     } catch (IllegalArgumentException e) {
       throw f.invalid(e.getMessage());
     }
+  }
+
+  /** Writes the chunk lists' record ({@code "chunks"}, version 2 on; nothing when null). */
+  private static void writeChunks(ObjectNode o, ChunkLists chunks) {
+    if (chunks == null) {
+      return;
+    }
+    ObjectNode c = o.putObject("chunks").put("chunkSize", chunks.chunkSize());
+    ObjectNode lists = c.putObject("lists");
+    chunks.byImage().forEach(lists::put);
+  }
+
+  /** Reads the chunk lists' record, required from version 2 on. */
+  private static ChunkLists readChunks(JsonFields c) throws CarrierFormatException {
+    ChunkLists chunks;
+    try {
+      chunks = new ChunkLists(c.smallWhole("chunkSize"), new TreeMap<>(c.textMap("lists")));
+    } catch (IllegalArgumentException e) {
+      throw c.invalid(e.getMessage());
+    }
+    c.done();
+    return chunks;
   }
 
   private static Generation readGeneration(JsonFields g) throws CarrierFormatException {

@@ -23,6 +23,8 @@ import java.util.Set;
  *       the base, and is never pending together with a merge.
  *   <li>At most one sync record per host image, none of a generation not yet made.
  *   <li>{@code files} lists exactly the files referenced, and only carrier names.
+ *   <li>Chunk lists, when the manifest has them, have a power-of-two chunk size and there is one
+ *       for every image of a kept chain and for nothing else.
  * </ul>
  */
 final class ManifestRules {
@@ -70,6 +72,9 @@ final class ManifestRules {
     }
     if (problem == null) {
       problem = filesProblem(m);
+    }
+    if (problem == null) {
+      problem = chunksProblem(m);
     }
     return problem;
   }
@@ -249,6 +254,27 @@ final class ManifestRules {
       if (!referenced.contains(name)) {
         return "files lists '" + name + "', which nothing references";
       }
+    }
+    return null;
+  }
+
+  private static String chunksProblem(Manifest m) {
+    ChunkLists chunks = m.chunks();
+    if (chunks == null) {
+      return null;
+    }
+    int size = chunks.chunkSize();
+    if (size < ChunkList.MIN_CHUNK || size > ChunkList.MAX_CHUNK || Integer.bitCount(size) != 1) {
+      return "chunks.chunkSize ("
+          + size
+          + ") must be a power of two from "
+          + ChunkList.MIN_CHUNK
+          + " to "
+          + ChunkList.MAX_CHUNK;
+    }
+    Set<String> images = m.keptImages();
+    if (!chunks.byImage().keySet().equals(images)) {
+      return "chunks.lists names " + chunks.byImage().keySet() + ", expected the kept images " + images;
     }
     return null;
   }

@@ -132,9 +132,12 @@ final class ManifestStore {
 
   /**
    * Makes {@code next} the committed manifest, if the manifest is still the one this store read or
-   * last wrote; refuses with a {@link CarrierException} and commits nothing otherwise.
+   * last wrote; refuses with a {@link CarrierException} and commits nothing otherwise. The chunk
+   * lists of images whose content {@code next} changes are written and forced first ({@link
+   * ChunkListStore#attach}).
    */
   void commit(Manifest next) throws IOException {
+    next = ChunkListStore.attach(storage, manifest, next);
     try {
       byte[] bytes = ManifestCodec.encode(next);
       version = storage.replaceManifest(key == null ? bytes : ManifestSeal.seal(bytes, key), version);
@@ -170,8 +173,12 @@ final class ManifestStore {
   private static Manifest parse(CarrierStorage storage, byte[] bytes) throws IOException {
     String source = CarrierFiles.where(storage, CarrierFiles.MANIFEST);
     Manifest m = ManifestCodec.parse(bytes, source);
-    Map<String, Long> present = stored(storage, m.files().keySet());
-    for (String name : m.files().keySet()) {
+    TreeSet<String> names = new TreeSet<>(m.files().keySet());
+    if (m.chunks() != null) {
+      m.chunks().byImage().values().forEach(list -> names.add(ChunkLists.fileOf(list)));
+    }
+    Map<String, Long> present = stored(storage, names);
+    for (String name : names) {
       if (!present.containsKey(name)) {
         throw new CarrierFormatException(
             CarrierFormatException.Kind.MISSING_FILE,

@@ -11,8 +11,9 @@ import java.util.Set;
  * What every command that writes a carrier does first, under the carrier's write lock: finish or
  * roll back work a cut left behind. Files in {@value CarrierFiles#TMP} were never committed and are
  * deleted, but for what a cut session end of the lease holder had copied in (see {@link
- * #clearTmp}); a pending merge or reset is redone and committed; layers and states no committed
- * manifest references are deleted.
+ * #clearTmp}); a pending merge or reset is redone and committed; a carrier from before chunk lists
+ * gets them (committed like any change, so a cut leaves it with or without them); layers, states
+ * and chunk lists no committed manifest references are deleted.
  */
 final class Recovery {
   private Recovery() {}
@@ -23,12 +24,17 @@ final class Recovery {
     clearTmp(store);
     LayerMerges.finish(store);
     CarrierReset.finish(store);
+    if (store.manifest().chunks() == null) {
+      // A carrier from before chunk lists: committing the same manifest adds them.
+      store.commit(store.manifest());
+    }
     deleteUnreferenced(store);
   }
 
   /** Creates the carrier's folders that are missing. */
   static void makeFolders(CarrierStorage storage) throws IOException {
-    for (String folder : List.of(CarrierFiles.TMP, CarrierFiles.LAYERS, CarrierFiles.STATES)) {
+    for (String folder : List.of(
+        CarrierFiles.TMP, CarrierFiles.LAYERS, CarrierFiles.STATES, ChunkLists.FOLDER)) {
       storage.makeFolder(folder);
     }
   }
@@ -63,14 +69,19 @@ final class Recovery {
   }
 
   /**
-   * Deletes layers and states the committed manifest does not reference. Not forced: a deleted file
-   * that comes back after a cut is unreferenced and deleted again.
+   * Deletes layers, states and chunk lists the committed manifest does not reference. Not forced:
+   * a deleted file that comes back after a cut is unreferenced and deleted again.
    */
   static void deleteUnreferenced(ManifestStore store) throws IOException {
     CarrierStorage storage = store.storage();
-    for (String folder : List.of(CarrierFiles.LAYERS, CarrierFiles.STATES)) {
+    Set<String> kept = new HashSet<>(store.manifest().files().keySet());
+    ChunkLists chunks = store.manifest().chunks();
+    if (chunks != null) {
+      chunks.byImage().values().forEach(list -> kept.add(ChunkLists.fileOf(list)));
+    }
+    for (String folder : List.of(CarrierFiles.LAYERS, CarrierFiles.STATES, ChunkLists.FOLDER)) {
       for (StoredFile f : storage.list(folder)) {
-        if (!store.manifest().files().containsKey(f.name())) {
+        if (!kept.contains(f.name())) {
           storage.delete(f.name());
         }
       }

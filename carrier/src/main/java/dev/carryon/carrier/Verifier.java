@@ -14,7 +14,8 @@ import java.util.Set;
 
 /**
  * Checks a carrier's files against its manifest: each file's size and SHA-256 (hashed where the
- * bytes are, {@link CarrierStorage#hash}), and for every image of the chains checked its qcow2
+ * bytes are, {@link CarrierStorage#hash}; an image's chunk list must be the one the manifest
+ * names, well formed, and of the image's size), and for every image of the chains checked its qcow2
  * structure (as {@code qemu-img check}: corruptions are problems, leaked clusters only warnings,
  * since a cut merge may leak some) and that its header names the image below it in the chain as its
  * backing file and has the chain's virtual size. Reads only.
@@ -63,11 +64,10 @@ final class Verifier {
         problems.add(
             new FileProblem(name, "size " + recorded.size() + " recorded, " + size + " found"));
       } else {
-        FileRecord actual = Durable.hash(storage, name);
-        if (!actual.sha256().equals(recorded.sha256())) {
-          problems.add(
-              new FileProblem(
-                  name, "SHA-256 " + actual.sha256() + " found, " + recorded.sha256() + " recorded"));
+        String list = manifest.chunks() == null ? null : manifest.chunks().byImage().get(name);
+        String problem = list == null ? hashProblem(name, recorded) : chunkProblem(name, recorded, list);
+        if (problem != null) {
+          problems.add(new FileProblem(name, problem));
         }
       }
       done += recorded.size();
@@ -76,6 +76,39 @@ final class Verifier {
     List<FileProblem> warnings = new ArrayList<>();
     checkImages(generations, present, problems, warnings);
     return new Verification(problems, warnings);
+  }
+
+  /** What is wrong with file {@code name}'s SHA-256, or null. */
+  private String hashProblem(String name, FileRecord recorded) throws IOException {
+    FileRecord actual = Durable.hash(storage, name);
+    return actual.sha256().equals(recorded.sha256())
+        ? null
+        : "SHA-256 " + actual.sha256() + " found, " + recorded.sha256() + " recorded";
+  }
+
+  /**
+   * What is wrong with image {@code name}'s SHA-256 or with its chunk list {@code listSha256}
+   * (missing, not the one recorded, malformed, or of another size), or null. The image is hashed
+   * where its bytes are, as any file: a list whose hash is the recorded one is the list made from
+   * the image whose SHA-256 is the recorded one, so the image need not cross the link again to
+   * check it chunk by chunk (the block server checks each chunk as it reads it).
+   */
+  private String chunkProblem(String name, FileRecord recorded, String listSha256)
+      throws IOException {
+    String problem = hashProblem(name, recorded);
+    if (problem != null) {
+      return problem;
+    }
+    ChunkList stored;
+    try {
+      stored = ChunkListStore.read(storage, listSha256);
+    } catch (CarrierException e) {
+      return e.getMessage();
+    }
+    return stored.imageSize() == recorded.size()
+        ? null
+        : CarrierFiles.where(storage, ChunkLists.fileOf(listSha256)) + ": lists "
+            + stored.imageSize() + " bytes, the image has " + recorded.size();
   }
 
   /** The files a pending merge or reset is changing. */

@@ -48,6 +48,9 @@
  *                          dev.carryon.carrier.keys.SealedChunks})
  *   states/S&lt;g&gt;.png        a small picture of the screen as generation g's state was saved
  *                          (VMs with a display adapter only)
+ *   chunks/&lt;sha256&gt;       the chunk list of a kept image (SHA-256 of each 64 KiB chunk, see
+ *                          {@link dev.carryon.carrier.ChunkList}), named by its own SHA-256, which
+ *                          the manifest records per image
  *   tmp/                   files being written, not yet committed; emptied by recovery
  *                          (a folder also writes the next manifest here, tmp/carryon.json.new)
  * </pre>
@@ -93,9 +96,18 @@
  *   <li>Layers and states no longer referenced are deleted.
  * </ol>
  *
- * A cut before step 3's replace leaves the old generation; after it, the new one. Opening for write
+ * Before every manifest commit, each kept image whose content the new manifest changes (a new
+ * layer, the COW after a merge, base and COW after a reset) or that has no list yet gets a new
+ * chunk list: hashed from the image (and checked against the SHA-256 the manifest records for it),
+ * written to {@code tmp/}, forced, renamed into {@code chunks/}, and the folder forced; only then
+ * is the manifest naming it committed ({@link dev.carryon.carrier.ChunkListStore}). Lists are named
+ * by their hash, so a committed one is never overwritten; while a merge or reset is pending, the
+ * lists of the images it changes are as stale as their checksums, and are replaced with them.
+ *
+ * <p>A cut before step 3's replace leaves the old generation; after it, the new one. Opening for write
  * recovers: {@code tmp/} is emptied, a pending merge and its rebase are redone (both are
- * idempotent) and committed, and unreferenced layers and states are deleted. While a merge is
+ * idempotent) and committed, a carrier from before chunk lists (manifest version 1) gets them in
+ * one more commit, and unreferenced layers, states and chunk lists are deleted. While a merge is
  * pending, the checksums of the COW and of the rebased layer are not checked: they are in flux, and
  * every state they pass through reads the same (the merged layer, still present, covers every
  * cluster of the COW that changes; the rebase happens only once the COW holds all of them).

@@ -143,6 +143,50 @@ class CommitCrashTest {
   }
 
   /**
+   * A carrier from before chunk lists (generation 3 of keep 2: base, COW with L2 merged, L3) is
+   * opened for write, cut at every write point: the lists are written, forced and moved into place,
+   * then committed. Each cut leaves a carrier that reads the same, with or without lists, and the
+   * next write-open ends with every list true and no stray one.
+   */
+  @Test
+  void everyCutOfTheUpgradeToChunkListsLeavesAWholeCarrier() throws Exception {
+    Path template = template(2, 1, false);
+    endSession(template, dir.resolve("work-template"), 2);
+    ChunkListTest.makeVersion1(template);
+    Snapshot before = Snapshot.of(template);
+
+    Path reference = copyTree(template, dir.resolve("reference"));
+    WritePoints.watch(reference);
+    Fixtures.openForWrite(reference).close();
+    long points = WritePoints.reached();
+    WritePoints.watch(null);
+    assertTrue(points >= 8, points + " write points of the upgrade");
+    boolean sawWithout = false;
+    boolean sawWith = false;
+    for (long k = 1; k <= points + 1; k++) {
+      Path carrier = copyTree(template, dir.resolve("up-" + k));
+      int exit = runChild(carrier, k, CutUpgradeMain.class, carrier.toString());
+      assertEquals(k <= points ? WritePoints.CUT_EXIT_CODE : 0, exit, "child cut at " + k);
+      String at = "after a cut of the upgrade at write point " + k;
+      Carrier found = Fixtures.open(carrier);
+      assertEquals(List.of(), found.verify().problems(), "read-only " + at);
+      before.assertSameAs(Snapshot.of(found), at);
+      if (found.manifest().chunks() == null) {
+        sawWithout = true;
+      } else {
+        sawWith = true;
+      }
+      try (Carrier c = Fixtures.openForWrite(carrier)) {
+        assertEquals(List.of(), c.verify().problems(), at);
+        before.assertSameAs(Snapshot.of(c), at);
+        assertOnlyReferencedFiles(c, at);
+      }
+      deleteTree(carrier);
+    }
+    assertTrue(sawWithout && sawWith, "cuts fell before and after the upgrade's commit");
+  }
+
+  /**
    * The oracle: {@code qemu-img convert} of the current top, following the headers' backing names,
    * reads as {@code expected}'s current generation, and {@code qemu-img check} finds no corruption
    * in any qcow2 image (exit 0, or 3 for leaked clusters a cut merge may leave).
@@ -178,22 +222,29 @@ class CommitCrashTest {
 
   private static int runChild(Path carrier, Path work, long resumed, long cutAt, boolean encrypted)
       throws Exception {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            java.toString(),
-            "-XX:TieredStopAtLevel=1",
-            "-XX:+UseSerialGC",
-            "-Xshare:auto",
-            "-cp",
-            System.getProperty("java.class.path"),
-            CutEndMain.class.getName(),
-            carrier.toString(),
-            work.toString(),
-            Long.toString(resumed));
+    List<String> args = new ArrayList<>(List.of(carrier.toString(), work.toString(), Long.toString(resumed)));
     if (encrypted) {
-      pb.command().add(PASSPHRASE);
+      args.add(PASSPHRASE);
     }
+    return runChild(carrier, cutAt, CutEndMain.class, args.toArray(new String[0]));
+  }
+
+  /** Runs {@code main} with {@code args} in a child JVM cut at write point {@code cutAt}. */
+  private static int runChild(Path carrier, long cutAt, Class<?> main, String... args)
+      throws Exception {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                java.toString(),
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-Xshare:auto",
+                "-cp",
+                System.getProperty("java.class.path"),
+                main.getName()));
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().remove("CARRYON_CUT_COUNT_FILE");
     pb.environment().put("CARRYON_CUT_ROOT", carrier.toString());
     pb.environment().put("CARRYON_CUT_AT", Long.toString(cutAt));
@@ -209,7 +260,8 @@ class CommitCrashTest {
 
   /**
    * layers/ and states/ hold exactly the files the manifest references; tmp/ only what a cut end
-   * of the lease holder may continue.
+   * of the lease holder may continue; every kept image's chunk list is there and true, with no
+   * other list.
    */
   private static void assertOnlyReferencedFiles(Carrier c, String at) throws IOException {
     Set<String> expected = new TreeSet<>();
@@ -230,6 +282,7 @@ class CommitCrashTest {
       Set<String> resumable = new TreeSet<>(SessionEnd.tmpNames(c.current().number() + 1));
       assertTrue(resumable.containsAll(tmp), at + ": tmp/ holds " + tmp);
     }
+    ChunkListTest.assertListsMatch(c, at);
   }
 
   /** The guest-visible content of every kept generation of a carrier. */

@@ -131,7 +131,10 @@ public final class QemuCommandLine {
     top.put("driver", launch.diskFormat().driver());
     top.put("node-name", DISK_NODE);
     top.put("file", DISK_FILE_NODE);
-    if (launch.backing() != null) {
+    if (launch.backing() != null
+        && launch.backing().stream().anyMatch(image -> image.nbdExport() != null)) {
+      top.put("backing", addChainByReference(args, launch.backing()));
+    } else if (launch.backing() != null) {
       ObjectNode parent = top;
       for (int i = 0; i < launch.backing().size(); i++) {
         QemuLaunch.Image image = launch.backing().get(i);
@@ -151,6 +154,43 @@ public final class QemuCommandLine {
     }
     args.addAll(List.of("-blockdev", file.toString(), "-blockdev", top.toString()));
     args.addAll(List.of("-device", "virtio-blk-pci,drive=" + DISK_NODE + ",id=" + DISK_NODE + "-dev"));
+  }
+
+  /**
+   * The chain {@code backing} (top first) as one read-only {@code -blockdev} node per image, lowest
+   * first, each qcow2 node naming the node below it as its backing by reference; returns the top
+   * one's node name. By reference, not nested: given a backing inline, QEMU first makes the
+   * header's backing name absolute against the image's own location, which an NBD node has not
+   * ("Cannot generate a base directory for NBD nodes").
+   */
+  private static String addChainByReference(List<String> args, List<QemuLaunch.Image> backing) {
+    String below = null;
+    for (int i = backing.size() - 1; i >= 0; i--) {
+      QemuLaunch.Image image = backing.get(i);
+      ObjectNode node = JSON.createObjectNode();
+      node.put("driver", image.format().driver());
+      node.put("node-name", "chain" + (i + 1));
+      node.put("read-only", true);
+      ObjectNode file = node.putObject("file");
+      if (image.nbdExport() == null) {
+        file.put("driver", "file").put("filename", image.path().toString());
+      } else {
+        file.put("driver", "nbd");
+        file.putObject("server").put("type", "unix").put("path", image.path().toString());
+        file.put("export", image.nbdExport());
+      }
+      file.put("read-only", true);
+      if (image.format() == DiskFormat.QCOW2) {
+        if (below == null) {
+          node.putNull("backing");
+        } else {
+          node.put("backing", below);
+        }
+      }
+      args.addAll(List.of("-blockdev", node.toString()));
+      below = "chain" + (i + 1);
+    }
+    return below;
   }
 
   /**

@@ -66,11 +66,25 @@ public record QemuLaunch(
     }
   }
 
-  /** One image of a disk chain and its format. */
-  public record Image(Path path, DiskFormat format) {
+  /**
+   * One image of a disk chain and its format: a local file at {@code path}, or, when {@code
+   * nbdExport} is set, export {@code nbdExport} of the NBD server on UNIX socket {@code path}
+   * (carryon's block server, {@code dev.carryon.launcher.blocks}).
+   */
+  public record Image(Path path, DiskFormat format, String nbdExport) {
     public Image {
       Objects.requireNonNull(path, "path");
       Objects.requireNonNull(format, "format");
+    }
+
+    /** The local file {@code path}. */
+    public Image(Path path, DiskFormat format) {
+      this(path, format, null);
+    }
+
+    /** Export {@code export} of the NBD server on UNIX socket {@code socket}. */
+    public static Image nbd(Path socket, String export, DiskFormat format) {
+      return new Image(socket, format, Objects.requireNonNull(export, "export"));
     }
   }
 

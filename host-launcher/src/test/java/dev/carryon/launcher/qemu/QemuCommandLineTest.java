@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.carryon.carrier.VmConfig;
 import java.nio.file.Path;
 import java.util.Collections;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -83,6 +84,39 @@ class QemuCommandLineTest {
 
     List<String> raw = build(QemuLaunch.of(CONFIG, Path.of("/c")).withDisk(disk, DiskFormat.RAW));
     assertTrue(raw.get(raw.lastIndexOf("-blockdev") + 1).startsWith("{\"driver\":\"raw\""));
+  }
+
+  @Test
+  void givesQemuTheChainFromTheBlockServerNodeByNode() {
+    Path sock = Path.of("/run/s/blocks.sock");
+    List<QemuLaunch.Image> chain =
+        List.of(
+            QemuLaunch.Image.nbd(sock, "cow.qcow2", DiskFormat.QCOW2),
+            QemuLaunch.Image.nbd(sock, "base.raw", DiskFormat.RAW));
+    List<String> args =
+        build(
+            QemuLaunch.of(CONFIG, Path.of("/c"))
+                .withDisk(Path.of("/w/local.qcow2"), DiskFormat.QCOW2, chain));
+    List<String> nodes = new ArrayList<>();
+    for (int i = args.indexOf("-blockdev"); i >= 0 && i < args.size(); i += 2) {
+      if (!args.get(i).equals("-blockdev")) {
+        break;
+      }
+      nodes.add(args.get(i + 1));
+    }
+    assertEquals(
+        List.of(
+            "{\"driver\":\"raw\",\"node-name\":\"chain2\",\"read-only\":true,\"file\":"
+                + "{\"driver\":\"nbd\",\"server\":{\"type\":\"unix\",\"path\":"
+                + "\"/run/s/blocks.sock\"},\"export\":\"base.raw\",\"read-only\":true}}",
+            "{\"driver\":\"qcow2\",\"node-name\":\"chain1\",\"read-only\":true,\"file\":"
+                + "{\"driver\":\"nbd\",\"server\":{\"type\":\"unix\",\"path\":"
+                + "\"/run/s/blocks.sock\"},\"export\":\"cow.qcow2\",\"read-only\":true},"
+                + "\"backing\":\"chain2\"}",
+            "{\"driver\":\"file\",\"node-name\":\"disk0-file\",\"filename\":\"/w/local.qcow2\"}",
+            "{\"driver\":\"qcow2\",\"node-name\":\"disk0\",\"file\":\"disk0-file\","
+                + "\"backing\":\"chain1\"}"),
+        nodes);
   }
 
   @Test

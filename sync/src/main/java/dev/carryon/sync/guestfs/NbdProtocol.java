@@ -33,6 +33,8 @@ final class NbdProtocol {
   static final int REP_ERR_UNSUP = 0x80000001;
   /** NBD_REP_ERR_INVALID. */
   static final int REP_ERR_INVALID = 0x80000003;
+  /** NBD_REP_ERR_UNKNOWN: no export of that name. */
+  static final int REP_ERR_UNKNOWN = 0x80000006;
   /** Info types. */
   static final int INFO_EXPORT = 0;
   static final int INFO_BLOCK_SIZE = 3;

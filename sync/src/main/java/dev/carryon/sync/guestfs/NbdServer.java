@@ -17,17 +17,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * Serves one {@link BlockDevice}, read-only, as the single export of an NBD server on a UNIX
- * socket, so that QEMU (inside libguestfs) reads exactly the bytes carryon reads: a partition or a
- * logical volume of the carrier's disk chain, never anything it could write to. Writes, trims and
- * other commands get EPERM or EINVAL; only fixed newstyle negotiation is spoken. One thread per
- * connection; {@link #close} stops them all.
+ * Serves {@link BlockDevice}s, read-only, as the exports of an NBD server on a UNIX socket, so
+ * that QEMU reads exactly the bytes carryon gives it: for libguestfs, one partition or logical
+ * volume of the carrier's disk chain (the single export, whatever name the client asks for); for a
+ * resumed guest, each carrier image by its carrier name, every chunk checked on its way
+ * ({@code dev.carryon.launcher.blocks}). Never anything QEMU could write to: writes, trims and
+ * other commands get EPERM or EINVAL; a read the device fails gets EIO. Only fixed newstyle
+ * negotiation is spoken. One thread per connection; {@link #close} stops them all.
  */
-final class NbdServer implements Closeable {
-  /** The bytes served. */
-  private final BlockDevice device;
+public final class NbdServer implements Closeable {
+  /** The exports by name; a single unnamed one is served under any name. */
+  private final Map<String, BlockDevice> exports;
   /** The socket file. */
   private final Path socket;
   /** The listening channel. */
@@ -37,16 +41,24 @@ final class NbdServer implements Closeable {
   /** Open connections, closed with the server. */
   private final List<SocketChannel> clients = new ArrayList<>();
 
-  private NbdServer(BlockDevice device, Path socket, ServerSocketChannel server) {
-    this.device = device;
+  private NbdServer(Map<String, BlockDevice> exports, Path socket, ServerSocketChannel server) {
+    this.exports = exports;
     this.socket = socket;
     this.server = server;
     this.acceptor = new Thread(this::accept, "nbd-accept");
     acceptor.setDaemon(true);
   }
 
-  /** Listens on {@code socket} (which must not exist) and serves {@code device}. */
+  /** Listens on {@code socket} (which must not exist) and serves {@code device} under any name. */
   static NbdServer start(BlockDevice device, Path socket) throws IOException {
+    return start(Map.of("", device), socket);
+  }
+
+  /**
+   * Listens on {@code socket} (which must not exist) and serves each of {@code exports} under its
+   * name ({@code ""} alone: one device under any name).
+   */
+  public static NbdServer start(Map<String, BlockDevice> exports, Path socket) throws IOException {
     ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     try {
       server.bind(UnixDomainSocketAddress.of(socket));
@@ -54,13 +66,13 @@ final class NbdServer implements Closeable {
       server.close();
       throw new IOException("cannot listen on " + socket + ": " + e.getMessage(), e);
     }
-    NbdServer s = new NbdServer(device, socket, server);
+    NbdServer s = new NbdServer(Map.copyOf(new TreeMap<>(exports)), socket, server);
     s.acceptor.start();
     return s;
   }
 
   /** The socket file clients connect to. */
-  Path socket() {
+  public Path socket() {
     return socket;
   }
 
@@ -83,8 +95,9 @@ final class NbdServer implements Closeable {
 
   private void serve(SocketChannel ch) {
     try (ch) {
-      if (negotiate(ch)) {
-        transmit(ch);
+      BlockDevice device = negotiate(ch);
+      if (device != null) {
+        transmit(ch, device);
       }
     } catch (ClosedChannelException | EOFException e) {
       // The client went away, or the server is closing.
@@ -97,8 +110,22 @@ final class NbdServer implements Closeable {
     }
   }
 
-  /** Fixed newstyle handshake; true when transmission begins, false when the client aborted. */
-  private boolean negotiate(SocketChannel ch) throws IOException {
+  /** The export named {@code name}, or null. */
+  private BlockDevice export(ByteBuffer name) {
+    BlockDevice only = exports.get("");
+    if (only != null && exports.size() == 1) {
+      return only;
+    }
+    byte[] bytes = new byte[name.remaining()];
+    name.get(bytes);
+    return exports.get(new String(bytes, StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Fixed newstyle handshake; the export chosen when transmission begins, null when the client
+   * aborted.
+   */
+  private BlockDevice negotiate(SocketChannel ch) throws IOException {
     write(ch, ByteBuffer.allocate(18).putLong(NBDMAGIC).putLong(IHAVEOPT)
         .putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)).flip());
     int clientFlags = read(ch, 4).getInt();
@@ -119,16 +146,23 @@ final class NbdServer implements Closeable {
       ByteBuffer data = read(ch, length);
       switch (option) {
         case OPT_EXPORT_NAME:
+          BlockDevice device = export(data);
+          if (device == null) {
+            return null; // this option has no error reply: the connection ends
+          }
           ByteBuffer reply = ByteBuffer.allocate(10 + (noZeroes ? 0 : 124));
           reply.putLong(device.size()).putShort((short) (TRANSMIT_HAS_FLAGS | TRANSMIT_READ_ONLY));
           write(ch, reply.position(reply.capacity()).flip());
-          return true;
+          return device;
         case OPT_ABORT:
           reply(ch, option, REP_ACK, new byte[0]);
-          return false;
+          return null;
         case OPT_LIST:
-          byte[] name = new byte[0];
-          reply(ch, option, REP_SERVER, ByteBuffer.allocate(4).putInt(name.length).array());
+          for (String name : exports.keySet()) {
+            byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+            reply(ch, option, REP_SERVER,
+                ByteBuffer.allocate(4 + bytes.length).putInt(bytes.length).put(bytes).array());
+          }
           reply(ch, option, REP_ACK, new byte[0]);
           break;
         case OPT_INFO:
@@ -137,14 +171,19 @@ final class NbdServer implements Closeable {
             reply(ch, option, REP_ERR_INVALID, "malformed request".getBytes(StandardCharsets.UTF_8));
             break;
           }
+          BlockDevice chosen = export(data.slice(4, data.getInt(0)));
+          if (chosen == null) {
+            reply(ch, option, REP_ERR_UNKNOWN, "no such export".getBytes(StandardCharsets.UTF_8));
+            break;
+          }
           reply(ch, option, REP_INFO, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT)
-              .putLong(device.size()).putShort((short) (TRANSMIT_HAS_FLAGS | TRANSMIT_READ_ONLY))
+              .putLong(chosen.size()).putShort((short) (TRANSMIT_HAS_FLAGS | TRANSMIT_READ_ONLY))
               .array());
           reply(ch, option, REP_INFO, ByteBuffer.allocate(14).putShort((short) INFO_BLOCK_SIZE)
               .putInt(1).putInt(4096).putInt(MAX_READ).array());
           reply(ch, option, REP_ACK, new byte[0]);
           if (option == OPT_GO) {
-            return true;
+            return chosen;
           }
           break;
         default:
@@ -153,7 +192,7 @@ final class NbdServer implements Closeable {
     }
   }
 
-  private void transmit(SocketChannel ch) throws IOException {
+  private static void transmit(SocketChannel ch, BlockDevice device) throws IOException {
     long size = device.size();
     while (true) {
       ByteBuffer req = read(ch, 28);
