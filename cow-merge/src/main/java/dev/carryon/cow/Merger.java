@@ -19,7 +19,7 @@ import java.util.List;
  * <p>The target is written in guest order, so its new clusters lie in guest order as QEMU's
  * commit lays them out, while up to {@link #READ_THREADS} threads read the top up to {@link
  * #READS_AHEAD} pieces ahead (more of both each time the writer has to wait, see {@link
- * ReadAhead}): disks and links serve parallel reads several times faster than one at a time
+ * ReadAhead}, through {@link OrderedReads}): disks and links serve parallel reads several times faster than one at a time
  * (here 1 GiB of scattered 64 KiB clusters, cold: 5-7 s one at a time, 1.2-1.4 s sixteen at a
  * time), and reads queued beyond the threads keep them busy while the oldest read, which the
  * writer waits for, is slow. Consecutive pieces
@@ -112,16 +112,14 @@ public final class Merger {
     long copied = 0;
     long zeroed = 0;
     progress.progress(0, total);
-    try (ReadAhead reads = new ReadAhead(top, READ_THREADS, READS_AHEAD, GROUP_BYTES)) {
-      int ahead = 0;
-      for (int i = 0; i < steps.size(); i++) {
-        for (ahead = Math.max(ahead, i); ahead < steps.size() && reads.hasRoom(); ahead++) {
-          Step s = steps.get(ahead);
-          if (s.lengths != null) {
-            reads.submit(s.offsets, s.lengths);
-          }
-        }
-        Step s = steps.get(i);
+    List<OrderedReads.Read> dataReads = new ArrayList<>();
+    for (Step s : steps) {
+      if (s.lengths != null) {
+        dataReads.add(new OrderedReads.Read(s.offsets, s.lengths));
+      }
+    }
+    try (OrderedReads reads = new OrderedReads(top, dataReads)) {
+      for (Step s : steps) {
         if (s.lengths == null) {
           sink.writeZeroes(s.offsets[0], s.zeroLength);
           zeroed += s.zeroLength;

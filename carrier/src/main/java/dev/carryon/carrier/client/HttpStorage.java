@@ -56,6 +56,9 @@ public final class HttpStorage implements CarrierStorage {
   /** Small requests (everything but file bodies) must be answered within this. */
   private static final Duration SMALL_TIMEOUT = Duration.ofSeconds(60);
 
+  /** What a lock id or manifest version from the server must look like. */
+  private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,128}");
+
   /** The carrier's URL, ending in {@code /}. */
   private final URI base;
 
@@ -118,7 +121,7 @@ public final class HttpStorage implements CarrierStorage {
     HttpStorage probe = new HttpStorage(base, token, http, new HashSet<>(), lockSeconds);
     JsonNode info;
     try {
-      info = MAPPER.readTree(probe.small(probe.request(Protocol.INFO).GET(), Protocol.INFO).body());
+      info = probe.json(probe.small(probe.request(Protocol.INFO).GET(), Protocol.INFO), Protocol.INFO);
     } catch (IOException | RuntimeException e) {
       probe.renewer.shutdownNow();
       throw e;
@@ -151,10 +154,16 @@ public final class HttpStorage implements CarrierStorage {
   public List<StoredFile> list(String folder) throws IOException {
     StorageNames.checkFolder(folder);
     String path = Protocol.FILES + "?dir=" + folder;
-    JsonNode answer = MAPPER.readTree(small(request(path).GET(), path).body());
+    JsonNode answer = json(small(request(path).GET(), path), path);
     List<StoredFile> files = new ArrayList<>();
     for (JsonNode f : answer.path("files")) {
-      files.add(new StoredFile(f.path("name").asText(), f.path("size").asLong()));
+      // Names and sizes from the server reach paths and allocations: only valid ones are taken.
+      String name = f.path("name").asText();
+      long size = f.path("size").asLong(-1);
+      if (StorageNames.problem(name, false) != null || size < 0 || size > Protocol.MAX_FILE_SIZE) {
+        throw badAnswer(path, "lists a file '" + name + "' of size " + f.path("size") + " that cannot be a carrier's");
+      }
+      files.add(new StoredFile(name, size));
     }
     return files;
   }
@@ -168,7 +177,11 @@ public final class HttpStorage implements CarrierStorage {
       return OptionalLong.empty();
     }
     check(r, path);
-    return OptionalLong.of(r.headers().firstValueAsLong("Content-Length").orElse(0));
+    long size = r.headers().firstValueAsLong("Content-Length").orElse(0);
+    if (size < 0 || size > Protocol.MAX_FILE_SIZE) {
+      throw badAnswer(path, "gives a size of " + size + " bytes");
+    }
+    return OptionalLong.of(size);
   }
 
   @Override
@@ -201,6 +214,8 @@ public final class HttpStorage implements CarrierStorage {
     HttpResponse<InputStream> r;
     try {
       r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+    } catch (IllegalArgumentException e) {
+      throw badAnswer(path, "is malformed (" + e.getMessage() + ")");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while reading " + url(path));
@@ -208,7 +223,7 @@ public final class HttpStorage implements CarrierStorage {
       throw unreachable(path, e);
     }
     if (r.statusCode() == 200 || r.statusCode() == 206) {
-      return r.body();
+      return named(r.body(), path);
     }
     byte[] body;
     try (InputStream in = r.body()) {
@@ -333,6 +348,9 @@ public final class HttpStorage implements CarrierStorage {
       return hashHere(name, length);
     }
     JsonNode answer = runOp(op("hash").put("name", name).put("length", length));
+    if (answer == null) {
+      throw badAnswer(Protocol.OPS, "gives no hash");
+    }
     return new Digest(answer.path("size").asLong(), answer.path("sha256").asText());
   }
 
@@ -349,7 +367,7 @@ public final class HttpStorage implements CarrierStorage {
       }
     }
     check(r, Protocol.LOCK);
-    String id = MAPPER.readTree(r.body()).path("lock").asText();
+    String id = token(json(r, Protocol.LOCK).path("lock").asText(), Protocol.LOCK, "lock id");
     lockId = id;
     long every = lockSeconds * 1000L / 3;
     ScheduledFuture<?> renewal =
@@ -388,6 +406,7 @@ public final class HttpStorage implements CarrierStorage {
       throw new ProtocolException(
           ErrorCode.BAD_REQUEST, url(Protocol.MANIFEST) + ": the answer has no ETag (its version)");
     }
+    token(version, Protocol.MANIFEST, "manifest version");
     return Optional.of(new VersionedManifest(r.body(), version));
   }
 
@@ -408,7 +427,7 @@ public final class HttpStorage implements CarrierStorage {
       throw new ManifestChangedException(location(), expectedVersion, found);
     }
     check(r, Protocol.MANIFEST);
-    return MAPPER.readTree(r.body()).path("version").asText();
+    return token(json(r, Protocol.MANIFEST).path("version").asText(), Protocol.MANIFEST, "manifest version");
   }
 
   @Override
@@ -479,7 +498,7 @@ public final class HttpStorage implements CarrierStorage {
     }
     HttpResponse<byte[]> r = send(b, Protocol.OPS);
     check(r, Protocol.OPS);
-    return r.statusCode() == 204 ? null : MAPPER.readTree(r.body());
+    return r.statusCode() == 204 ? null : json(r, Protocol.OPS);
   }
 
   private static HttpRequest.BodyPublisher json(ObjectNode body) {
@@ -512,6 +531,9 @@ public final class HttpStorage implements CarrierStorage {
   private HttpResponse<byte[]> send(HttpRequest.Builder b, String path) throws IOException {
     try {
       return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    } catch (IllegalArgumentException e) {
+      // The JDK's client refuses some malformed answers so (a Content-Length that is no number).
+      throw badAnswer(path, "is malformed (" + e.getMessage() + ")");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while waiting for " + url(path));
@@ -543,6 +565,55 @@ public final class HttpStorage implements CarrierStorage {
       return new NoSuchFileException(where, null, message);
     }
     return new ProtocolException(code, message + " (" + where + ")");
+  }
+
+  /** The JSON object of answer {@code r}; refuses one that is none. */
+  private JsonNode json(HttpResponse<byte[]> r, String path) throws ProtocolException {
+    JsonNode n = parse(r.body());
+    if (n == null) {
+      throw badAnswer(path, "is not the JSON object the protocol says");
+    }
+    return n;
+  }
+
+  /**
+   * {@code value} (a lock id or manifest version the server gave, sent back in headers and paths)
+   * when it is 1 to 128 letters, digits, {@code -} or {@code _}; else refused.
+   */
+  private String token(String value, String path, String what) throws ProtocolException {
+    if (!TOKEN.matcher(value).matches()) {
+      throw badAnswer(path, "gives a " + what + " that is not 1 to 128 letters, digits, - or _");
+    }
+    return value;
+  }
+
+  /** A refusal of the server's answer to {@code path}, which {@code what}. */
+  private ProtocolException badAnswer(String path, String what) {
+    return new ProtocolException(
+        ErrorCode.IO_ERROR, url(path) + ": the server's answer " + what + " (is this a carryon server?)");
+  }
+
+  /** {@code in}, whose failures (an answer cut short) name the server's URL for {@code path}. */
+  private InputStream named(InputStream in, String path) {
+    return new java.io.FilterInputStream(in) {
+      @Override
+      public int read() throws IOException {
+        try {
+          return super.read();
+        } catch (IOException e) {
+          throw unreachable(path, e);
+        }
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        try {
+          return super.read(b, off, len);
+        } catch (IOException e) {
+          throw unreachable(path, e);
+        }
+      }
+    };
   }
 
   private IOException unreachable(String path, IOException e) {

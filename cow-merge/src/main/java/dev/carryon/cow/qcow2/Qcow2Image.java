@@ -29,6 +29,9 @@ import java.util.List;
  * Guest data goes through {@link HostData}, which encrypts it in a LUKS-encrypted image.
  */
 final class Qcow2Image implements DiskImage {
+  /** Zeros to fill buffers from, a block at a time. */
+  private static final byte[] ZEROS = new byte[64 << 10];
+
   /** Flush metadata in the middle of a long write once this much of it is held in memory. */
   private static final long MAX_DIRTY_BYTES = 64L << 20;
 
@@ -321,7 +324,7 @@ final class Qcow2Image implements DiskImage {
 
   static void fillZeros(ByteBuffer b) {
     while (b.hasRemaining()) {
-      b.put((byte) 0);
+      b.put(ZEROS, 0, Math.min(ZEROS.length, b.remaining()));
     }
   }
 

@@ -9,6 +9,7 @@ import dev.carryon.cow.DiskImage;
 import dev.carryon.cow.Extent;
 import dev.carryon.cow.ImageChain;
 import dev.carryon.cow.Mapper;
+import dev.carryon.cow.OrderedReads;
 import dev.carryon.cow.io.CountingStorage;
 import dev.carryon.cow.io.FileStorage;
 import java.io.IOException;
@@ -66,6 +67,9 @@ public final class HostSync {
 
   /** Granularity of the old-or-new check: a torn write cannot split a sector. */
   private static final int SECTOR = 512;
+
+  /** A cluster of zeros, to tell zero clusters apart (they are written as zeros). */
+  private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(CLUSTER);
 
   /** The carrier, open for writing. */
   private final Carrier carrier;
@@ -288,44 +292,66 @@ public final class HostSync {
 
   /**
    * The candidates where the image differs from the current content; with {@code check}, each
-   * must hold an older content the image may rightly have, sector by sector.
+   * must hold an older content the image may rightly have, sector by sector. The current chain and
+   * the image are read ahead together ({@link OrderedReads}); the check reads the differing
+   * clusters again, with the first older content beside them.
    */
   private BitSet compare(BitSet candidates, List<ImageChain> older, boolean check)
       throws IOException {
     BitSet differing = new BitSet();
-    for (int k = candidates.nextSetBit(0); k >= 0; k = candidates.nextSetBit(k + 1)) {
-      byte[] want = read(current, k);
-      byte[] have = read(host, k);
-      if (Arrays.equals(want, have)) {
-        continue;
-      }
-      if (check && !isOlderContent(k, want, have, older)) {
-        throw wrongDisk(
-            k,
-            "which matches neither generation "
-                + carrier.current().number()
-                + " nor what the image held before (the base or an older kept generation): it is"
-                + " not a copy of the carrier's disk, or it was changed since");
-      }
-      differing.set(k);
+    forEachCluster(
+        candidates,
+        List.of(current, host),
+        (k, b) -> {
+          if (!b[0].equals(b[1])) {
+            differing.set(k);
+          }
+        });
+    if (check && !differing.isEmpty()) {
+      List<ImageChain> chains = new ArrayList<>(List.of(current, host));
+      chains.addAll(older.subList(0, Math.min(1, older.size())));
+      forEachCluster(
+          differing,
+          chains,
+          (k, b) -> {
+            if (!isOlderContent(k, b, older)) {
+              throw wrongDisk(
+                  k,
+                  "which matches neither generation "
+                      + carrier.current().number()
+                      + " nor what the image held before (the base or an older kept generation):"
+                      + " it is not a copy of the carrier's disk, or it was changed since");
+            }
+          });
     }
     return differing;
   }
 
-  private boolean isOlderContent(long k, byte[] want, byte[] have, List<ImageChain> older)
+  /**
+   * Whether each sector of {@code b[1]} (the image) holds {@code b[0]} (the current content) or
+   * that of one of {@code older}, whose first is {@code b[2]} when given; the others are read only
+   * for sectors the first does not explain (a cut sync's mix of generations).
+   */
+  private boolean isOlderContent(long k, ByteBuffer[] b, List<ImageChain> older)
       throws IOException {
-    byte[][] olds = new byte[older.size()][];
-    for (int s = 0; s < have.length; s += SECTOR) {
-      int end = Math.min(have.length, s + SECTOR);
-      if (Arrays.equals(have, s, end, want, s, end)) {
+    ByteBuffer want = b[0];
+    ByteBuffer have = b[1];
+    ByteBuffer[] olds = new ByteBuffer[older.size()];
+    if (b.length > 2) {
+      olds[0] = b[2];
+    }
+    for (int s = 0; s < have.remaining(); s += SECTOR) {
+      int n = Math.min(have.remaining() - s, SECTOR);
+      ByteBuffer sector = have.slice(s, n);
+      if (sector.equals(want.slice(s, n))) {
         continue;
       }
       boolean found = false;
       for (int i = 0; i < olds.length && !found; i++) {
         if (olds[i] == null) {
-          olds[i] = read(older.get(i), k);
+          olds[i] = ByteBuffer.wrap(read(older.get(i), k));
         }
-        found = Arrays.equals(have, s, end, olds[i], s, end);
+        found = sector.equals(olds[i].slice(s, n));
       }
       if (!found) {
         return false;
@@ -334,23 +360,149 @@ public final class HostSync {
     return true;
   }
 
-  /** Writes the current content of {@code differing} into the image and flushes it. */
+  /**
+   * Writes the current content of {@code differing} into the image and flushes it: read ahead,
+   * written in guest order, the data clusters of each read as one multi-piece write (pieces that
+   * land side by side in the image's file go out as one), zero clusters as zeros.
+   */
   private long write(BitSet differing) throws IOException {
     DiskImage top = host.top();
     long bytes = 0;
-    for (int k = differing.nextSetBit(0); k >= 0; k = differing.nextSetBit(k + 1)) {
-      byte[] data = read(current, k);
-      long at = (long) k * CLUSTER;
-      if (isZero(data)) {
-        top.writeZeroes(at, data.length);
-      } else {
-        top.write(ByteBuffer.wrap(data), at);
+    List<OrderedReads.Read> list = readsOf(differing);
+    try (OrderedReads reads = new OrderedReads(current.top(), list)) {
+      for (OrderedReads.Read r : list) {
+        ByteBuffer data = reads.next();
+        bytes += data.remaining();
+        writePieces(top, r, data);
+        reads.recycle(data);
       }
-      bytes += data.length;
     }
     // The record committed next says the image holds the generation: it must first be so.
     top.flush();
     return bytes;
+  }
+
+  /**
+   * Writes the clusters of read {@code r}, side by side in {@code data}, where they belong in
+   * {@code top}, in guest order: runs of data clusters as one multi-piece write each, zero clusters
+   * as zeros.
+   */
+  private static void writePieces(DiskImage top, OrderedReads.Read r, ByteBuffer data)
+      throws IOException {
+    List<long[]> pieces = new ArrayList<>();
+    int from = 0;
+    int at = 0;
+    for (int i = 0; i < r.guestOffsets().length; i++) {
+      long end = r.guestOffsets()[i] + r.lengths()[i];
+      for (long g = r.guestOffsets()[i]; g < end; g += CLUSTER) {
+        int n = (int) Math.min(CLUSTER, end - g);
+        if (data.slice(at, n).mismatch(ZEROS.slice(0, n)) < 0) {
+          writeData(top, data, from, pieces);
+          top.writeZeroes(g, n);
+          from = at + n;
+        } else {
+          pieces.add(new long[] {g, n});
+        }
+        at += n;
+      }
+    }
+    writeData(top, data, from, pieces);
+  }
+
+  /** Writes {@code pieces} (guest offset, length), side by side in {@code data} from {@code from}. */
+  private static void writeData(DiskImage top, ByteBuffer data, int from, List<long[]> pieces)
+      throws IOException {
+    if (pieces.isEmpty()) {
+      return;
+    }
+    OrderedReads.Read w = readOf(pieces);
+    top.write(data.slice(from, data.limit() - from), w.guestOffsets(), w.lengths());
+  }
+
+  /**
+   * The clusters of {@code set} as reads in guest order: each run of consecutive clusters one
+   * piece, as many pieces in one read as {@link OrderedReads#MAX_BYTES} holds.
+   */
+  private List<OrderedReads.Read> readsOf(BitSet set) {
+    List<OrderedReads.Read> reads = new ArrayList<>();
+    List<long[]> pieces = new ArrayList<>();
+    long bytes = 0;
+    int perRead = OrderedReads.MAX_BYTES / CLUSTER;
+    for (int k = set.nextSetBit(0); k >= 0; ) {
+      int end = Math.min(set.nextClearBit(k), k + perRead);
+      long at = (long) k * CLUSTER;
+      long n = Math.min((long) end * CLUSTER, current.virtualSize()) - at;
+      if (bytes + n > OrderedReads.MAX_BYTES) {
+        reads.add(readOf(pieces));
+        bytes = 0;
+      }
+      pieces.add(new long[] {at, n});
+      bytes += n;
+      k = set.nextSetBit(end);
+    }
+    if (!pieces.isEmpty()) {
+      reads.add(readOf(pieces));
+    }
+    return reads;
+  }
+
+  /** One read of {@code pieces} (guest offset, length), which it empties. */
+  private static OrderedReads.Read readOf(List<long[]> pieces) {
+    long[] offsets = new long[pieces.size()];
+    int[] lengths = new int[pieces.size()];
+    for (int i = 0; i < offsets.length; i++) {
+      offsets[i] = pieces.get(i)[0];
+      lengths[i] = (int) pieces.get(i)[1];
+    }
+    pieces.clear();
+    return new OrderedReads.Read(offsets, lengths);
+  }
+
+  /** What is done with one cluster of each chain. */
+  private interface ClusterVisitor {
+    /** Cluster {@code k}, as read from each chain in turn (the last one of the disk may be short). */
+    void visit(int k, ByteBuffer[] bytes) throws IOException;
+  }
+
+  /**
+   * Visits each cluster of {@code set} in guest order with its bytes from each of {@code chains},
+   * all read ahead together.
+   */
+  private void forEachCluster(BitSet set, List<ImageChain> chains, ClusterVisitor visitor)
+      throws IOException {
+    List<OrderedReads.Read> list = readsOf(set);
+    List<OrderedReads> reads = new ArrayList<>();
+    try {
+      for (ImageChain c : chains) {
+        reads.add(new OrderedReads(c.top(), list));
+      }
+      ByteBuffer[] data = new ByteBuffer[chains.size()];
+      ByteBuffer[] cluster = new ByteBuffer[chains.size()];
+      for (OrderedReads.Read r : list) {
+        for (int j = 0; j < data.length; j++) {
+          data[j] = reads.get(j).next();
+        }
+        int at = 0;
+        for (int i = 0; i < r.guestOffsets().length; i++) {
+          long end = r.guestOffsets()[i] + r.lengths()[i];
+          for (long g = r.guestOffsets()[i]; g < end; g += CLUSTER) {
+            int n = (int) Math.min(CLUSTER, end - g);
+            for (int j = 0; j < data.length; j++) {
+              cluster[j] = data[j].slice(at, n);
+            }
+            visitor.visit((int) (g / CLUSTER), cluster);
+            at += n;
+          }
+        }
+        for (int j = 0; j < data.length; j++) {
+          reads.get(j).recycle(data[j]);
+        }
+      }
+    } finally {
+      for (OrderedReads r : reads) {
+        r.close();
+      }
+    }
   }
 
   private SyncRefusedException wrongDisk(long k, String why) {
@@ -387,14 +539,5 @@ public final class HostSync {
     byte[] b = new byte[(int) Math.min(CLUSTER, current.virtualSize() - at)];
     chain.read(ByteBuffer.wrap(b), at);
     return b;
-  }
-
-  private static boolean isZero(byte[] data) {
-    for (byte b : data) {
-      if (b != 0) {
-        return false;
-      }
-    }
-    return true;
   }
 }

@@ -81,6 +81,32 @@ class HostSyncTest {
     assertEquals(List.of(), Disks.open(carrier).verify().problems());
   }
 
+  @Test
+  void aRunOfDataAndZeroClustersIsWrittenInPlaceWithTheZerosAsZeros() throws IOException {
+    Path carrier = carrierWithSessions();
+    Disks.session(carrier, dir.resolve("work"), "write -P 6 20M 320k");
+    HostSync.sync(Disks.storage(carrier), host, Disks.HOME.hostId(), -1);
+    // Clusters 320-324 change again, read as one piece: data, data, zeros, data; 325 and 327
+    // (past a cluster that stays) join them in the same read.
+    Disks.session(
+        carrier,
+        dir.resolve("work"),
+        "write -P 7 20M 128k",
+        "write -z 20608k 64k",
+        "write -P 8 20672k 128k",
+        "write -P 9 20800k 4k",
+        "write -P 10 20928k 64k");
+    SyncResult r = HostSync.sync(Disks.storage(carrier), host, Disks.HOME.hostId(), -1);
+    assertEquals(SyncMode.INCREMENTAL, r.mode());
+    assertEquals(7, r.clustersWritten());
+    assertEquals(0, Disks.compare(host, top(carrier)));
+    Disks.run(0, "qemu-img", "check", host.toString());
+    String map = Disks.run(0, "qemu-img", "map", "--output=json", host.toString());
+    assertTrue(
+        map.contains("\"start\": " + (20608L << 10) + ", \"length\": 65536, \"depth\": 0, \"present\": true, \"zero\": true"),
+        "the zero cluster is a zero cluster of the host image:\n" + map);
+  }
+
   /** The 64 KiB clusters where the two images read differently. */
   private static long differingClusters(Path a, Path b) throws IOException {
     byte[] x = Disks.read(a);
