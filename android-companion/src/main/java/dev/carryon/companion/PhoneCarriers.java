@@ -2,7 +2,6 @@ package dev.carryon.companion;
 
 import dev.carryon.carrier.CarrierFormatException;
 import dev.carryon.carrier.Manifest;
-import dev.carryon.carrier.ManifestCodec;
 import dev.carryon.carrier.storage.FolderStorage;
 import dev.carryon.carrier.storage.StorageNames;
 import dev.carryon.carrier.storage.VersionedManifest;
@@ -84,7 +83,7 @@ public final class PhoneCarriers {
       return new Summary(name, 0, null, bytes, null);
     }
     try {
-      Manifest m = ManifestCodec.parse(read.get().bytes(), folder.resolve(FolderStorage.MANIFEST));
+      Manifest m = Manifest.parse(read.get().bytes(), folder.resolve(FolderStorage.MANIFEST).toString());
       String holder = m.lease() == null ? null : m.lease().hostName();
       return new Summary(name, m.currentGeneration(), holder, bytes, null);
     } catch (CarrierFormatException e) {

@@ -111,6 +111,14 @@ public final class Manifest {
         null);
   }
 
+  /**
+   * Reads a manifest's bytes, for those who look at a carrier without opening it (a phone listing
+   * the carriers it holds); {@code source} names it in error messages.
+   */
+  public static Manifest parse(byte[] json, String source) throws CarrierFormatException {
+    return ManifestCodec.parse(json, source);
+  }
+
   /** Id of the carrier, fixed at init. */
   public UUID carrierId() {
     return carrierId;
