@@ -58,6 +58,9 @@ final class StandInPhone implements Closeable {
   /** Forwards by this PC's port. */
   private final Map<Integer, ServerSocket> forwards = new ConcurrentHashMap<>();
 
+  /** Other phones {@code adb devices} lists (serial, then state): none of them answers more. */
+  private final Map<String, String> others = new ConcurrentHashMap<>();
+
   /** Extra environment of the companion's JVM (write points, for crash tests). */
   private final Map<String, String> companionEnv = new ConcurrentHashMap<>();
 
@@ -108,6 +111,14 @@ final class StandInPhone implements Closeable {
 
   String serial() {
     return serial;
+  }
+
+  /**
+   * Lists another phone in {@code adb devices}, in {@code state} ({@code device},
+   * {@code unauthorized}...); it answers nothing else, as a phone without the companion.
+   */
+  void alsoListed(String otherSerial, String state) {
+    others.put(otherSerial, state);
   }
 
   /** The companion's storage root. */
@@ -177,7 +188,9 @@ final class StandInPhone implements Closeable {
   private String run(List<String> args) throws Refusal, IOException {
     String line = String.join(" ", args);
     if (line.equals("devices")) {
-      return "List of devices attached\n" + serial + "\tdevice\n\n";
+      StringBuilder listed = new StringBuilder("List of devices attached\n" + serial + "\tdevice\n");
+      others.forEach((other, state) -> listed.append(other).append('\t').append(state).append('\n'));
+      return listed.append('\n').toString();
     }
     if (args.size() < 3 || !args.get(0).equals("-s")) {
       throw new Refusal("stand-in adb: not a command carryon runs: adb " + line);

@@ -3,6 +3,8 @@ package dev.carryon.launcher.cli;
 import dev.carryon.carrier.CarrierException;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.FolderStorage;
+import dev.carryon.launcher.phone.PhoneName;
+import dev.carryon.launcher.phone.PhoneStorage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Parameters;
@@ -16,7 +18,7 @@ public final class CarrierArg {
   @Parameters(
       index = "0",
       paramLabel = "CARRIER",
-      description = "The carrier: a folder (a mounted USB drive or any directory).")
+      description = "The carrier: a folder (a mounted USB drive or any directory), or adb://SERIAL/NAME (adb:NAME: the only phone) on a phone with the carryon companion.")
   String location;
 
   /** Where the carrier lives, as the user named it. */
@@ -26,6 +28,9 @@ public final class CarrierArg {
 
   /** The storage of an existing carrier; refuses a folder that does not exist. */
   public CarrierStorage open() throws CarrierException {
+    if (PhoneName.isPhone(location)) {
+      return PhoneStorage.open(location);
+    }
     Path folder = Path.of(location);
     if (!Files.isDirectory(folder)) {
       throw new CarrierException(location + ": no such folder");
@@ -35,6 +40,9 @@ public final class CarrierArg {
 
   /** The storage a new carrier is made in (the folder is created when absent). */
   public CarrierStorage openForCreate() {
+    if (PhoneName.isPhone(location)) {
+      return PhoneStorage.open(location);
+    }
     return FolderStorage.of(Path.of(location));
   }
 
