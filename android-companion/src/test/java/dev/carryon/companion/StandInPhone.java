@@ -28,9 +28,11 @@ import java.util.regex.Pattern;
  * A STAND-IN for a phone on USB and for the adb that reaches it, since this machine has no USB and
  * no Android: a script named {@code adb} (put first on {@code PATH}) hands its arguments to this
  * object, which answers as the real adb client, adb server, USB link and phone would for the
- * commands carryon runs: {@code devices}, {@code -s SERIAL forward tcp:0 tcp:PORT} (a real TCP
- * relay from a free port of 127.0.0.1), {@code forward --remove} and {@code --list}, {@code shell
- * content call} on the pairing provider, and {@code shell am start-foreground-service} of the
+ * commands carryon runs: {@code devices} (and {@code devices -l}, the phone on USB port {@link
+ * #USB}), {@code -s SERIAL forward tcp:0 tcp:PORT} (a real TCP relay from a free port of
+ * 127.0.0.1), {@code forward --remove} and {@code --list}, {@code shell content call} on the
+ * pairing provider (its {@code token} and {@code carriers} methods, answered by the same core code
+ * as the provider's), and {@code shell am start-foreground-service} of the
  * serving service. Anything else fails loudly.
  *
  * <p>What stays real: the companion's core, the same code as the APK's ({@link CompanionServer},
@@ -40,6 +42,9 @@ import java.util.regex.Pattern;
  * shell-uid check is tested on Robolectric instead).
  */
 final class StandInPhone implements Closeable {
+  /** The USB port the phone is plugged into, as {@code adb devices -l} names it after {@code usb:}. */
+  static final String USB = "1-4";
+
   /** The phone's serial, as adb devices lists it. */
   private final String serial;
 
@@ -192,6 +197,13 @@ final class StandInPhone implements Closeable {
       others.forEach((other, state) -> listed.append(other).append('\t').append(state).append('\n'));
       return listed.append('\n').toString();
     }
+    if (line.equals("devices -l")) {
+      // As adb 29 prints it: the serial padded to 22 columns, the state, then the USB port.
+      StringBuilder listed = new StringBuilder("List of devices attached\n");
+      listed.append(String.format("%-22s device usb:%s product:standin model:Stand_In device:standin transport_id:1%n", serial, USB));
+      others.forEach((other, state) -> listed.append(String.format("%-22s %s usb:9-9 transport_id:2%n", other, state)));
+      return listed.append('\n').toString();
+    }
     if (args.size() < 3 || !args.get(0).equals("-s")) {
       throw new Refusal("stand-in adb: not a command carryon runs: adb " + line);
     }
@@ -224,6 +236,9 @@ final class StandInPhone implements Closeable {
       String token = Tokens.readOrCreate(tokenFile);
       return "Result: Bundle[{server=" + CompanionServer.SERVER + ", port=" + servingPort()
           + ", token=" + token + "}]\n";
+    }
+    if (command.equals("shell content call --uri content://dev.carryon.companion.pairing --method carriers")) {
+      return "Result: Bundle[{names=" + PhoneCarriers.names(root) + "}]\n";
     }
     if (command.equals("shell am start-foreground-service -n dev.carryon.companion/.app.ServingService")) {
       startCompanion();
