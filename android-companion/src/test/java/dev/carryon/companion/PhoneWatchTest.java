@@ -19,6 +19,7 @@ import dev.carryon.launcher.session.SessionKit;
 import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.launcher.watch.PhoneEvent;
+import dev.carryon.launcher.watch.RunningWatch;
 import dev.carryon.launcher.watch.StandInPhoneEvents;
 import dev.carryon.launcher.watch.Watch;
 import dev.carryon.launcher.watch.WatchEvent;
@@ -31,7 +32,6 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,7 +58,6 @@ class PhoneWatchTest {
 
       BlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
       StandInPhoneEvents usb = new StandInPhoneEvents();
-      AtomicReference<Exception> failed = new AtomicReference<>();
       try (Host host = Host.open(HostHome.at(home));
           Watch watch =
               new Watch(
@@ -66,17 +65,7 @@ class PhoneWatchTest {
                   events::add, new PrintWriter(new StringWriter()), usb,
                   new PhoneWatch(
                       Adb.at(phone.bin().resolve("adb")), new Pairings(home.resolve("phones"))))) {
-        Thread running =
-            new Thread(
-                () -> {
-                  try {
-                    watch.run();
-                  } catch (Exception e) {
-                    failed.set(e);
-                  }
-                });
-        running.start();
-        try {
+        try (RunningWatch running = RunningWatch.start(watch)) {
           next(events, WatchEvent.Watching.class);
           usb.deliver(new PhoneEvent(true, StandInPhone.USB, 0x18d1, 0x4ee7));
           next(events, WatchEvent.Phone.class);
@@ -102,11 +91,7 @@ class PhoneWatchTest {
           usb.deliver(new PhoneEvent(false, StandInPhone.USB, 0x18d1, 0x4ee7));
           next(events, WatchEvent.Phone.class);
           assertEquals("adb://STANDIN01/work", next(events, WatchEvent.Detached.class).carrier());
-        } finally {
-          watch.stop();
-          running.join(10_000);
         }
-        assertNull(failed.get());
       }
     }
   }

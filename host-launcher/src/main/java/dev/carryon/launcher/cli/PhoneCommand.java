@@ -21,13 +21,14 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code carryon phone}: the phones adb reaches, and pairing with their companion app. */
+/** {@code carryon phone}: the phones adb reaches, pairing with their companion app, pushing carriers onto them. */
 @Command(
     name = "phone",
     mixinStandardHelpOptions = true,
     description = {
       "Phones that carry sessions: the carryon companion app serves them over adb.",
-      "A carrier on a phone is adb://SERIAL/NAME, or adb:NAME when one phone is connected."
+      "A carrier on a phone is adb://SERIAL/NAME, or adb:NAME when one phone is connected;",
+      "phone push copies a folder carrier onto the phone."
     },
     subcommands = {PhoneCommand.ListPhones.class, PhoneCommand.Pair.class, PhoneCommand.Push.class})
 final class PhoneCommand implements Runnable {
