@@ -18,14 +18,14 @@ class TestGuestTest {
 
   @Test
   void appendGivesTheRecommendedLinePlusExtras() {
-    assertEquals("console=ttyS0 panic=-1 quiet tick=0.5", guest.append());
-    assertEquals("console=ttyS0 panic=-1 quiet tick=0.5 payload=0 fillmem=8",
+    assertEquals("console=ttyS0 panic=-1 no_timer_check quiet tick=0.5", guest.append());
+    assertEquals("console=ttyS0 panic=-1 no_timer_check quiet tick=0.5 payload=0 fillmem=8",
         guest.append("payload=0", "fillmem=8"));
   }
 
   @Test
   void anExtraReplacesTheDefaultWithItsKey() {
-    assertEquals("console=ttyS0 panic=-1 quiet tick=2", guest.append("tick=2"));
+    assertEquals("console=ttyS0 panic=-1 no_timer_check quiet tick=2", guest.append("tick=2"));
   }
 
   @Test
@@ -36,7 +36,7 @@ class TestGuestTest {
     assertEquals("qemu-system-x86_64", cmd.get(0));
     assertEquals("/cache/vmlinuz", cmd.get(cmd.indexOf("-kernel") + 1));
     assertEquals("/cache/initramfs.img", cmd.get(cmd.indexOf("-initrd") + 1));
-    assertEquals("console=ttyS0 panic=-1 quiet tick=1", cmd.get(cmd.indexOf("-append") + 1));
+    assertEquals("console=ttyS0 panic=-1 no_timer_check quiet tick=1", cmd.get(cmd.indexOf("-append") + 1));
     assertEquals("file:/tmp/con.log", cmd.get(cmd.indexOf("-serial") + 1));
     assertEquals("pc-q35-7.2", cmd.get(cmd.indexOf("-M") + 1));
     assertEquals("256M", cmd.get(cmd.indexOf("-m") + 1));

@@ -74,14 +74,14 @@ final class Qcow2Image implements DiskImage {
   record Run(ClusterType type, long length, long host) {}
 
   /** Opens the image; a LUKS-encrypted one is unlocked with its secret, or stays locked without. */
-  Qcow2Image(Storage storage, ImageSecrets secrets) throws IOException {
+  Qcow2Image(Storage file, ImageSecrets secrets) throws IOException {
     // Everything goes through the counting storage, metadata included.
-    this.storage = new CountingStorage(storage);
-    this.header = Header.read(storage);
+    this.storage = new CountingStorage(file);
+    this.header = Header.read(this.storage);
     SectorCipher cipher = null;
     if (header.cryptMethod == CRYPT_LUKS) {
-      Luks luks = Luks.read(storage, header.cryptoOffset, header.cryptoLength);
-      byte[] secret = secrets.secretFor(storage.path());
+      Luks luks = Luks.read(this.storage, header.cryptoOffset, header.cryptoLength);
+      byte[] secret = secrets.secretFor(file.path());
       if (secret != null) {
         cipher = luks.unlock(secret);
       }
@@ -91,9 +91,9 @@ final class Qcow2Image implements DiskImage {
     this.clusterSize = header.clusterSize();
     this.clusterBits = header.clusterBits;
     this.extended = header.extendedL2();
-    this.tables = new L2Tables(storage, header);
-    this.refcounts = new Refcounts(storage, header);
-    this.compressed = new Compressed(storage, header);
+    this.tables = new L2Tables(this.storage, header);
+    this.refcounts = new Refcounts(this.storage, header);
+    this.compressed = new Compressed(this.storage, header);
   }
 
   Header header() {

@@ -67,21 +67,35 @@ public final class Screens {
     }
   }
 
-  /** True when the two pictures have the same size and the same pixels. */
-  public static boolean samePixels(Path a, Path b) throws IOException {
+  /**
+   * True when the two pictures show the same screen: the same size, and the pixels that differ (if
+   * any) all inside one box no larger than a blinking text cursor or a mouse pointer at this size,
+   * {@code width / 40} by {@code height / 20} and at least 4 by 4. A real guest's cursor blinks
+   * between the save and the restore; another session's screen differs far beyond one such box.
+   */
+  public static boolean sameScreen(Path a, Path b) throws IOException {
     BufferedImage x = read(a);
     BufferedImage y = read(b);
     if (x.getWidth() != y.getWidth() || x.getHeight() != y.getHeight()) {
       return false;
     }
+    int left = Integer.MAX_VALUE;
+    int right = -1;
+    int top = Integer.MAX_VALUE;
+    int bottom = -1;
     for (int row = 0; row < x.getHeight(); row++) {
       for (int col = 0; col < x.getWidth(); col++) {
         if ((x.getRGB(col, row) & 0xffffff) != (y.getRGB(col, row) & 0xffffff)) {
-          return false;
+          left = Math.min(left, col);
+          right = Math.max(right, col);
+          top = Math.min(top, row);
+          bottom = Math.max(bottom, row);
         }
       }
     }
-    return true;
+    return right < 0
+        || (right - left < Math.max(4, x.getWidth() / 40)
+            && bottom - top < Math.max(4, x.getHeight() / 20));
   }
 
   /**

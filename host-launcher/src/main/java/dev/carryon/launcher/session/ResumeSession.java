@@ -258,7 +258,7 @@ public final class ResumeSession {
       Screens.shrink(full, small);
       Files.delete(full);
       log.println(
-          Screens.samePixels(small, checked.files.screenshot())
+          Screens.sameScreen(small, checked.files.screenshot())
               ? "the screen as restored is the one saved with generation " + checked.generation.number()
               : "warning: the screen as restored differs from the one saved with generation "
                   + checked.generation.number());
