@@ -267,8 +267,9 @@ public final class Carrier implements AutoCloseable {
     requireWritable();
     Leases.requireHeld(manifest(), location(), host, sessionId);
     Generation parent = checkpoint(resumed);
-    // Leftovers of an earlier, cut attempt at this end; we hold the lock, so none is being written.
-    Recovery.clearTmp(store.storage());
+    // Leftovers of an earlier, cut attempt: what this end copies in is kept to be continued (we
+    // hold the lock, so none is being written), the rest deleted.
+    Recovery.clearTmp(store);
     return new SessionEnd(
         store.storage(), host, sessionId, parent, manifest().currentGeneration() + 1);
   }

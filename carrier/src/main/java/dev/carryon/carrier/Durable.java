@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.OptionalLong;
 
 /**
  * Bringing whole files onto a carrier durably: each is written in chunks of {@value #CHUNK} bytes
@@ -21,12 +22,76 @@ final class Durable {
 
   private Durable() {}
 
-  /** Copies the local file {@code source} to carrier file {@code target} and forces it. */
+  /**
+   * Copies the local file {@code source} to carrier file {@code target} and forces it. When {@code
+   * target} already holds a prefix of {@code source} (a copy that was cut: the cable pulled, the
+   * connection dropped, a server restarted), the copy continues after it instead of sending those
+   * bytes again. The prefix is trusted only once the storage's SHA-256 of it (computed where the
+   * bytes are) equals this host's; anything else there is overwritten.
+   */
   static FileRecord copyIn(CarrierStorage storage, Path source, String target, Progress progress)
       throws IOException {
+    long total = Files.size(source);
+    Prefix kept = keptPrefix(storage, source, total, target);
+    FileRecord written;
     try (InputStream in = Files.newInputStream(source)) {
-      return write(storage, in, Files.size(source), target, progress);
+      in.skipNBytes(kept.length);
+      written = write(storage, in, total, target, kept.length, kept.sha256, progress);
     }
+    if (kept.length > 0) {
+      // The prefix was taken on the storage's word: the whole must now hash as this host's file.
+      Digest whole = storage.hash(target, -1);
+      if (whole.size() != written.size() || !whole.sha256().equals(written.sha256())) {
+        storage.delete(target);
+        throw new CarrierException(
+            CarrierFiles.where(storage, target) + ": the copy of " + source + " continued after "
+                + kept.length + " bytes does not hash as the file does (" + whole.sha256() + ", "
+                + written.sha256() + " expected); it was deleted: run the command again");
+      }
+    }
+    return written;
+  }
+
+  /**
+   * The first bytes of a file already on the carrier.
+   *
+   * @param length how many
+   * @param sha256 the hash of those bytes, to be continued with the rest
+   */
+  private record Prefix(long length, MessageDigest sha256) {}
+
+  /**
+   * What of carrier file {@code target} is already the start of {@code source}: all it holds when
+   * the storage's hash of it equals this host's, else nothing.
+   */
+  private static Prefix keptPrefix(CarrierStorage storage, Path source, long total, String target)
+      throws IOException {
+    Prefix none = new Prefix(0, Hex.newSha256());
+    OptionalLong there = storage.size(target);
+    if (there.isEmpty() || there.getAsLong() == 0 || there.getAsLong() > total) {
+      return none;
+    }
+    long have = there.getAsLong();
+    MessageDigest local = Hex.newSha256();
+    try (InputStream in = Files.newInputStream(source)) {
+      byte[] chunk = new byte[CHUNK];
+      for (long left = have; left > 0; ) {
+        int n = in.readNBytes(chunk, 0, (int) Math.min(chunk.length, left));
+        if (n <= 0) {
+          return none; // the source shrank while read: start over
+        }
+        local.update(chunk, 0, n);
+        left -= n;
+      }
+    }
+    String mine;
+    try {
+      mine = Hex.of(((MessageDigest) local.clone()).digest());
+    } catch (CloneNotSupportedException e) {
+      return none;
+    }
+    Digest remote = storage.hash(target, have);
+    return remote.size() == have && remote.sha256().equals(mine) ? new Prefix(have, local) : none;
   }
 
   /** Copies carrier file {@code source} to carrier file {@code target} and forces the copy. */
@@ -34,7 +99,7 @@ final class Durable {
       throws IOException {
     long size = storage.size(source).orElseThrow(() -> missing(storage, source));
     try (InputStream in = storage.openRead(source, 0)) {
-      return write(storage, in, size, target, Progress.NONE);
+      return write(storage, in, size, target, 0, Hex.newSha256(), Progress.NONE);
     }
   }
 
@@ -48,17 +113,26 @@ final class Durable {
   }
 
   /**
-   * Writes {@code in} (of {@code total} bytes, -1 when unknown) as the whole of {@code target},
-   * made empty first, and forces it.
+   * Writes {@code in} (of {@code total} bytes in all, -1 when unknown) into {@code target} from
+   * offset {@code from} on, {@code target} cut there first, {@code sha256} holding the hash of the
+   * bytes before it; forces it.
    */
   private static FileRecord write(
-      CarrierStorage storage, InputStream in, long total, String target, Progress progress)
+      CarrierStorage storage,
+      InputStream in,
+      long total,
+      String target,
+      long from,
+      MessageDigest sha256,
+      Progress progress)
       throws IOException {
-    MessageDigest sha256 = Hex.newSha256();
     byte[] chunk = new byte[CHUNK];
-    long size = 0;
-    storage.truncate(target, 0);
-    try (OutputStream out = storage.openWrite(target, 0)) {
+    long size = from;
+    storage.truncate(target, from);
+    if (from > 0) {
+      progress.advanced(size, total);
+    }
+    try (OutputStream out = storage.openWrite(target, from)) {
       int n;
       while ((n = in.readNBytes(chunk, 0, chunk.length)) > 0) {
         out.write(chunk, 0, n);

@@ -3,12 +3,15 @@ package dev.carryon.carrier;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.StoredFile;
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What every command that writes a carrier does first, under the carrier's write lock: finish or
  * roll back work a cut left behind. Files in {@value CarrierFiles#TMP} were never committed and are
- * deleted; a pending merge or reset is redone and committed; layers and states no committed
+ * deleted, but for what a cut session end of the lease holder had copied in (see {@link
+ * #clearTmp}); a pending merge or reset is redone and committed; layers and states no committed
  * manifest references are deleted.
  */
 final class Recovery {
@@ -17,7 +20,7 @@ final class Recovery {
   /** Recovers the carrier of {@code store} from any cut. */
   static void recover(ManifestStore store) throws IOException {
     makeFolders(store.storage());
-    clearTmp(store.storage());
+    clearTmp(store);
     LayerMerges.finish(store);
     CarrierReset.finish(store);
     deleteUnreferenced(store);
@@ -34,6 +37,28 @@ final class Recovery {
   static void clearTmp(CarrierStorage storage) throws IOException {
     for (StoredFile f : storage.list(CarrierFiles.TMP)) {
       storage.delete(f.name());
+    }
+  }
+
+  /**
+   * Deletes what is in {@value CarrierFiles#TMP} but, while a session holds the lease, the files
+   * its end copies in ({@link SessionEnd}: the next generation's layer, state and screenshot):
+   * only that session can commit them, and an end cut over a slow link continues the copies from
+   * where they stop ({@link Durable#copyIn}, which trusts no byte of them it has not hashed).
+   * Everything else there, and everything once the lease is free, is deleted.
+   */
+  static void clearTmp(ManifestStore store) throws IOException {
+    Manifest m = store.manifest();
+    Set<String> resumable = new HashSet<>();
+    if (m.lease() != null) {
+      long next = m.currentGeneration() + 1;
+      resumable.addAll(SessionEnd.tmpNames(next));
+    }
+    CarrierStorage storage = store.storage();
+    for (StoredFile f : storage.list(CarrierFiles.TMP)) {
+      if (!resumable.contains(f.name())) {
+        storage.delete(f.name());
+      }
     }
   }
 

@@ -3,6 +3,7 @@ package dev.carryon.carrier;
 import dev.carryon.carrier.storage.CarrierStorage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A session end under way, from {@link Carrier#beginEnd} to {@link Carrier#commitGeneration}: the
@@ -56,9 +57,21 @@ public final class SessionEnd {
     this.sessionId = sessionId;
     this.resumed = resumed;
     this.number = number;
-    this.layerName = CarrierFiles.TMP + "/L" + number + ".qcow2";
-    this.stateName = CarrierFiles.TMP + "/S" + number + ".zst";
-    this.screenshotName = CarrierFiles.TMP + "/S" + number + ".png";
+    List<String> tmp = tmpNames(number);
+    this.layerName = tmp.get(0);
+    this.stateName = tmp.get(1);
+    this.screenshotName = tmp.get(2);
+  }
+
+  /**
+   * The carrier names the end of generation {@code number} copies its layer, state and screenshot
+   * to until the commit.
+   */
+  static List<String> tmpNames(long number) {
+    return List.of(
+        CarrierFiles.TMP + "/L" + number + ".qcow2",
+        CarrierFiles.TMP + "/S" + number + ".zst",
+        CarrierFiles.TMP + "/S" + number + ".png");
   }
 
   /** Number of the generation this end will commit. */

@@ -294,6 +294,9 @@ public final class HttpStorage implements CarrierStorage {
 
   @Override
   public void makeFolder(String folder) throws IOException {
+    if (StorageNames.checkFolder(folder).isEmpty()) {
+      return; // the carrier's own folder is the server's: there whenever the server answers
+    }
     runOp(op("mkdir").put("folder", StorageNames.checkFolder(folder)));
   }
 

@@ -55,15 +55,22 @@ final class EndCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     try (Host host = Host.open()) {
       // Before the carrier is opened: an unplugged carrier is not an error to open but a wait.
-      Path folder = Path.of(carrier.location());
-      Optional<SessionRecord> away = Unplugged.sessionAwayFrom(host, folder);
+      Optional<Path> folder = carrier.folder();
+      if (folder.isEmpty() && waitForCarrier) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(),
+            "--wait is not for URL carriers (a server is not unplugged: run end again when it"
+                + " answers)");
+      }
+      Optional<SessionRecord> away =
+          folder.isPresent() ? Unplugged.sessionAwayFrom(host, folder.get()) : Optional.empty();
       if (away.isPresent()) {
         if (!waitForCarrier) {
-          throw new CarryonException(ExitCodes.BAD_INPUT, Unplugged.describe(away.get(), folder));
+          throw new CarryonException(ExitCodes.BAD_INPUT, Unplugged.describe(away.get(), folder.get()));
         }
         spec.commandLine().getErr().println("waiting for " + carrier + " to be plugged back in (Ctrl-C stops waiting; nothing is lost)");
         spec.commandLine().getErr().flush();
-        Unplugged.awaitReturn(folder);
+        Unplugged.awaitReturn(folder.get());
       }
       try (CarrierStorage storage = carrier.open()) {
         EndSession.Ended ended =

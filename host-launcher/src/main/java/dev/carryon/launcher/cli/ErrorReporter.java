@@ -3,6 +3,9 @@ package dev.carryon.launcher.cli;
 import dev.carryon.carrier.CarrierBusyException;
 import dev.carryon.carrier.CarrierException;
 import dev.carryon.carrier.LeaseException;
+import dev.carryon.carrier.client.ServerUnreachableException;
+import dev.carryon.carrier.protocol.ErrorCode;
+import dev.carryon.carrier.protocol.ProtocolException;
 import dev.carryon.cow.ImageException;
 import java.io.FileNotFoundException;
 import java.nio.file.NoSuchFileException;
@@ -43,7 +46,15 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     if (e instanceof LeaseException || e instanceof CarrierBusyException) {
       return ExitCodes.REFUSED;
     }
+    if (e instanceof ProtocolException) {
+      // A carrier server said no: to a token (refused on purpose) or to what it was sent.
+      ErrorCode code = ((ProtocolException) e).code();
+      return code == ErrorCode.UNAUTHORIZED || code == ErrorCode.LOCKED
+          ? ExitCodes.REFUSED
+          : code == ErrorCode.UNSUPPORTED_PROTOCOL ? ExitCodes.BAD_INPUT : ExitCodes.FAILURE;
+    }
     if (e instanceof NoSuchFileException
+        || e instanceof ServerUnreachableException // a carrier that is not there, as a folder
         || e instanceof FileNotFoundException
         || e instanceof ImageException
         || e instanceof CarrierException) {

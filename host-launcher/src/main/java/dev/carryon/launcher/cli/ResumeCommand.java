@@ -60,6 +60,9 @@ final class ResumeCommand implements Callable<Integer> {
   @Option(names = "--machine", paramLabel = "TYPE", description = "Boot under this QEMU machine type instead of the generation's, for a host whose QEMU lacks that type. Only without a RAM state: with --cold-boot, or for a generation that has none.")
   String machine;
 
+  @Option(names = "--cache-size", paramLabel = "SIZE", converter = ByteSize.class, description = "For a URL carrier: the size this host's cache of carrier files ($CARRYON_HOME/cache) keeps to, e.g. 20G (default: a quarter of the disk holding it). Files a running session reads are never evicted.")
+  Long cacheSize;
+
   @Override
   public Integer call() throws Exception {
     Long generation = null;
@@ -76,6 +79,10 @@ final class ResumeCommand implements Callable<Integer> {
               "--checkpoint (" + checkpoint + ") must be a generation number or an ISO-8601 time");
         }
       }
+    }
+    if (cacheSize != null && cacheSize <= 0) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--cache-size (" + cacheSize + ") must be more than 0 bytes");
     }
     String shown;
     try {
@@ -97,7 +104,8 @@ final class ResumeCommand implements Callable<Integer> {
         CarrierStorage storage = carrier.open()) {
       ResumeSession.Request request =
           new ResumeSession.Request(
-              storage, generation, at, coldBoot, detach, console, shown, machine, forwards);
+              storage, generation, at, coldBoot, detach, console, shown, machine, forwards,
+              cacheSize == null ? -1 : cacheSize);
       CountDownLatch interrupted = new CountDownLatch(1);
       if (!detach) {
         Interrupts.onInterrupt(interrupted::countDown);

@@ -12,7 +12,6 @@ import dev.carryon.launcher.watch.UnplugAdvice;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -45,7 +44,10 @@ final class StatusCommand implements Callable<Integer> {
       for (String image : chain.subList(1, chain.size())) {
         cowBytes += bytesOf(m, image);
       }
-      UnplugAdvice unplug = UnplugAdvice.of(Path.of(carrier.location()), m.carrierId().toString(), m.lease());
+      UnplugAdvice unplug =
+          carrier.folder().isPresent()
+              ? UnplugAdvice.of(carrier.folder().get(), m.carrierId().toString(), m.lease())
+              : UnplugAdvice.NOT_A_DRIVE;
       if (json) {
         out.println(json(c, m, top, cowBytes, unplug));
       } else {

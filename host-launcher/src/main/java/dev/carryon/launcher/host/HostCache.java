@@ -84,6 +84,9 @@ public final class HostCache {
     if (limit <= 0) {
       throw new IllegalArgumentException("cache size (" + limit + ") must be positive");
     }
+    // The cache holds the user's disks: readable by the user only, as all of $CARRYON_HOME.
+    Files.createDirectories(folder);
+    Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx------"));
     for (String sub : new String[] {FILES, PARTS, PINS}) {
       Files.createDirectories(folder.resolve(sub));
     }

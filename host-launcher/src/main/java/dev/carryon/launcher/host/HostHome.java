@@ -102,6 +102,11 @@ public final class HostHome {
     return root.resolve("phones");
   }
 
+  /** This host's copies of remote carriers' files ({@link HostCache}). */
+  public Path cache() {
+    return root.resolve("cache");
+  }
+
   /** The work folder of one session: its local COW, sockets, console log and saved state. */
   public Path sessionDir(String sessionId) {
     return root.resolve("sessions").resolve(sessionId);

@@ -74,6 +74,8 @@ public final class ResumeSession {
    *     QemuDisplay#byDefault})
    * @param machine boot under this machine type instead of the generation's (only without a RAM
    *     state: a cold boot), or null
+   * @param cacheSize bytes the host cache keeps to when the carrier is remote, or -1 for {@link
+   *     HostCache#defaultLimit}
    */
   public record Request(
       CarrierStorage carrier,
@@ -84,7 +86,22 @@ public final class ResumeSession {
       Path console,
       String display,
       String machine,
-      List<HostForward> forwards) {}
+      List<HostForward> forwards,
+      long cacheSize) {
+    /** A request whose remote carrier's files are cached within the default size. */
+    public Request(
+        CarrierStorage carrier,
+        Long checkpoint,
+        Instant checkpointAt,
+        boolean coldBoot,
+        boolean detach,
+        Path console,
+        String display,
+        String machine,
+        List<HostForward> forwards) {
+      this(carrier, checkpoint, checkpointAt, coldBoot, detach, console, display, machine, forwards, -1);
+    }
+  }
 
   /**
    * A session that runs.
@@ -119,19 +136,29 @@ public final class ResumeSession {
   public static Started start(Host host, Request request, PrintWriter log, Consumer<Step> onStep)
       throws IOException {
     long start = System.nanoTime();
-    Checked checked = check(host, request, log);
-    onStep.accept(
-        Step.since(
-            "check generation " + checked.generation.number() + " and this host's QEMU", start, -1));
     String sessionId = UUID.randomUUID().toString();
-    long t = System.nanoTime();
+    RemoteCopies copies = new RemoteCopies(host, request.cacheSize(), sessionId, log);
+    Checked checked;
+    long t;
     String where = request.carrier().location();
-    try (Carrier carrier = Carrier.openForWrite(request.carrier(), "carryon resume")) {
-      // Chosen again under the lock: the generation must still be there after recovery.
-      carrier.checkpoint(checked.generation.number());
-      carrier.takeLease(host.identity, sessionId);
-    } catch (dev.carryon.carrier.LeaseException e) {
-      throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, e.holder()), e);
+    try {
+      checked = check(host, request, copies, log);
+      onStep.accept(
+          Step.since(
+              "check generation " + checked.generation.number() + " and this host's QEMU", start,
+              copies.fetched() > 0 ? copies.fetched() : -1));
+      t = System.nanoTime();
+      try (Carrier carrier = Carrier.openForWrite(request.carrier(), "carryon resume")) {
+        // Chosen again under the lock: the generation must still be there after recovery.
+        carrier.checkpoint(checked.generation.number());
+        carrier.takeLease(host.identity, sessionId);
+      } catch (dev.carryon.carrier.LeaseException e) {
+        throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, e.holder()), e);
+      }
+    } catch (IOException | RuntimeException e) {
+      // No session was recorded: the cached files it pinned are free again.
+      copies.release();
+      throw e;
     }
     Path workDir = host.home.sessionDir(sessionId);
     SessionRecord record =
@@ -302,7 +329,8 @@ public final class ResumeSession {
       HostCapabilities host) {}
 
   /** Every check that needs no write: refuses with a clear message when one fails. */
-  private static Checked check(Host host, Request request, PrintWriter log) throws IOException {
+  private static Checked check(Host host, Request request, LocalCopies copies, PrintWriter log)
+      throws IOException {
     String where = request.carrier().location();
     try (Carrier carrier = Carrier.open(request.carrier())) {
       String carrierId = carrier.manifest().carrierId().toString();
@@ -356,7 +384,7 @@ public final class ResumeSession {
             "warning: cold boot of generation " + g.number() + ": its saved RAM state is not used;"
                 + " guest writes that were still in the guest's memory are lost");
       }
-      LocalFiles files = carrier.localFiles(g, LocalCopies.NONE, Progress.NONE);
+      LocalFiles files = carrier.localFiles(g, copies, Progress.NONE);
       return new Checked(carrierId, g, vm, files, here);
     }
   }

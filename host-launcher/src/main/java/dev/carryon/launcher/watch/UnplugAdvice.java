@@ -23,6 +23,11 @@ import java.util.OptionalLong;
  * @param why one sentence for the user
  */
 public record UnplugAdvice(boolean safe, String why) {
+  /** The advice for a carrier behind a URL: nothing of this host's to unplug. */
+  public static final UnplugAdvice NOT_A_DRIVE =
+      new UnplugAdvice(
+          true, "not for URL carriers: the carrier is on a server, and this host reads its own"
+              + " copies of its files");
 
   /**
    * The advice for the carrier in {@code folder} whose manifest names {@code carrierId} and {@code

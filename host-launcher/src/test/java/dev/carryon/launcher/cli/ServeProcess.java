@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * A real {@code carryon serve} in a child JVM, started with the test's class path, stopped with
  * SIGTERM as a user's Ctrl-C would.
  */
-final class ServeProcess implements Closeable {
+public final class ServeProcess implements Closeable {
   /** How long the server may take to say it is ready (the machine is shared and often busy). */
   private static final long READY_SECONDS = 120;
 
@@ -41,7 +41,7 @@ final class ServeProcess implements Closeable {
   }
 
   /** Starts {@code carryon serve args...} in {@code work} and waits for its "serving" line. */
-  static ServeProcess start(Path work, String... args) throws IOException, InterruptedException {
+  public static ServeProcess start(Path work, String... args) throws IOException, InterruptedException {
     Files.createDirectories(work);
     Path out = Files.createTempFile(work, "serve", ".out");
     Path err = Files.createTempFile(work, "serve", ".err");
@@ -66,7 +66,7 @@ final class ServeProcess implements Closeable {
     throw new AssertionError("carryon serve did not say it was ready within " + READY_SECONDS + " s");
   }
 
-  URI uri() {
+  public URI uri() {
     return uri;
   }
 
@@ -81,7 +81,7 @@ final class ServeProcess implements Closeable {
   }
 
   /** Sends SIGTERM and returns the exit code. */
-  int stop() throws IOException, InterruptedException {
+  public int stop() throws IOException, InterruptedException {
     if (process.isAlive()) {
       new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).start().waitFor();
     }

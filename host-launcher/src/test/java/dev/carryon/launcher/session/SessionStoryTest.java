@@ -14,14 +14,22 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The user's story with the real test guest and the CLI run as child processes: sessions move
@@ -36,12 +44,22 @@ class SessionStoryTest {
     SessionKit.assertNoQemuLeft(root);
   }
 
-  @Test
-  void aSessionMovesToAnotherHostAndContinuesWithoutRebooting() throws Exception {
-    Path dir = Files.createDirectories(root.resolve("two-hosts"));
-    TestHost a = host(dir, "hostA");
-    TestHost b = host(dir, "hostB");
-    TestCarrier carrier = SessionKit.initCarrier(a, dir.resolve("carrier"));
+  /** The two-host story on a folder carrier and on the same carrier served over HTTP. */
+  @ParameterizedTest
+  @EnumSource(CarrierPlace.Storage.class)
+  void aSessionMovesToAnotherHostAndContinuesWithoutRebooting(CarrierPlace.Storage storage)
+      throws Exception {
+    Path dir = Files.createDirectories(root.resolve("two-hosts-" + storage));
+    try (CarrierPlace place = CarrierPlace.of(storage, dir.resolve("carrier"))) {
+      twoHosts(dir, place);
+    }
+  }
+
+  private static void twoHosts(Path dir, CarrierPlace place) throws Exception {
+    TestHost a = place.host(dir, "hostA");
+    TestHost b = place.host(dir, "hostB");
+    TestCarrier carrier = place.carrier();
+    SessionKit.init(a, carrier);
 
     assertTrue(a.resume(carrier, dir.resolve("A.log")).out().contains("cold-booted generation 1"));
     ConsoleLog onA = new ConsoleLog(dir.resolve("A.log"));
@@ -61,12 +79,12 @@ class SessionStoryTest {
 
     String resumedOnB = b.resume(carrier, dir.resolve("B.log")).out();
     assertTrue(resumedOnB.contains("resumed generation 2"), resumedOnB);
-    // Each step on a line of its own, with its time.
+    // Each step on a line of its own, with its time (and the bytes fetched from a server).
     for (String step :
         List.of("check generation 2 and this host's QEMU", "take the lease",
             "make the local COW and start QEMU", "restore the RAM state states/S2.zst")) {
       assertTrue(
-          Pattern.compile("(?m)^  " + Pattern.quote(step) + " +\\d+\\.\\d\\d s$").matcher(resumedOnB).find(),
+          Pattern.compile("(?m)^  " + Pattern.quote(step) + " +\\d+\\.\\d\\d s(  [\\d,]+ bytes)?$").matcher(resumedOnB).find(),
           () -> step + " missing from:\n" + resumedOnB);
     }
     ConsoleLog onB = new ConsoleLog(dir.resolve("B.log"));
@@ -80,7 +98,7 @@ class SessionStoryTest {
     JsonNode status = a.status(carrier);
     assertEquals(3, status.get("generation").asLong());
     assertTrue(status.get("session").isNull());
-    assertEquals(carrier.resolve("layers/L3.qcow2").toString(), status.get("disk").asText());
+    assertEquals(place.describe("layers/L3.qcow2"), status.get("disk").asText());
     List<Long> numbers = new ArrayList<>();
     for (JsonNode g : status.get("checkpoints")) {
       numbers.add(g.get("generation").asLong());
@@ -98,6 +116,47 @@ class SessionStoryTest {
       qemuImg(0, "check", carrier.resolve(image).toString());
     }
     assertEquals(chain, backingChain(carrier.folder(), carrier.resolve("layers/L3.qcow2")));
+
+    Path exported = dir.resolve("exported");
+    a.run("export", carrier.toString(), "--guest-path", "/bootcount", "--to", exported.toString())
+        .expect(0);
+    assertEquals("1", Files.readString(exported.resolve("bootcount")).strip());
+    if (place.server() != null) {
+      secondResumeFetchesOnlyWhatTheCacheLacks(dir, a, carrier);
+    }
+  }
+
+  /**
+   * Host A resumes generation 3 (made on B) again: from the server it fetches only the files of
+   * generation 3 its cache does not hold by content (B's layer, not the base), and the bytes it
+   * reports are exactly those.
+   */
+  private static void secondResumeFetchesOnlyWhatTheCacheLacks(
+      Path dir, TestHost a, TestCarrier carrier) throws Exception {
+    Path cached = a.home().resolve("cache").resolve("sha256");
+    Set<String> before = names(cached);
+    String out = a.resume(carrier, dir.resolve("A-again.log")).out();
+    a.run("end", carrier.toString(), "--discard").expect(0);
+    Set<String> fetched = names(cached);
+    fetched.removeAll(before);
+    long bytes = 0;
+    for (String hex : fetched) {
+      bytes += Files.size(cached.resolve(hex));
+    }
+    Matcher m =
+        Pattern.compile("(?m)^  check generation 3 and this host's QEMU +\\d+\\.\\d\\d s  ([\\d,]+) bytes$")
+            .matcher(out);
+    assertTrue(m.find(), out);
+    assertEquals(bytes, Long.parseLong(m.group(1).replace(",", "")), out);
+    assertTrue(fetched.contains(SessionKit.sha256(carrier.resolve("layers/L3.qcow2"))), fetched::toString);
+    assertFalse(fetched.contains(SessionKit.sha256(carrier.resolve("base.qcow2"))), "the base again");
+    assertTrue(SessionKit.fingerprint(carrier).values().containsAll(fetched), fetched::toString);
+  }
+
+  private static Set<String> names(Path folder) throws IOException {
+    try (Stream<Path> s = Files.list(folder)) {
+      return s.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(HashSet::new));
+    }
   }
 
   @Test
