@@ -3,6 +3,7 @@ package dev.carryon.companion;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.carryon.launcher.session.SessionKit;
 import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
@@ -38,6 +39,10 @@ class PhoneCarrierTest {
       assertTrue(Files.isRegularFile(work.resolve("carryon.json")), "the manifest is on the phone");
       assertEquals(List.of(), phone.forwards());
 
+      JsonNode status = host.status(work);
+      assertEquals("adb://STANDIN01/work", status.get("carrier").asText());
+      assertEquals(1, status.get("generation").asInt());
+      assertTrue(status.get("session").isNull());
       String verified = host.run("verify", "adb://STANDIN01/work").expect(0).out();
       assertTrue(verified.contains("adb://STANDIN01/work"), verified);
       assertTrue(host.run("lease", "show", "adb:work").expect(0).out().contains("free"));

@@ -1,7 +1,6 @@
 package dev.carryon.companion;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,6 +22,7 @@ import dev.carryon.launcher.watch.RunningWatch;
 import dev.carryon.launcher.watch.StandInPhoneEvents;
 import dev.carryon.launcher.watch.Watch;
 import dev.carryon.launcher.watch.WatchEvent;
+import dev.carryon.testdata.ConsoleLog;
 import dev.carryon.testdata.FileTrees;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -39,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The watch's phone path: a phone with the companion comes on USB (the stand-in hotplug event, as
  * libusb would deliver it; this machine has no USB), the watch finds it in {@code adb devices -l},
  * asks its companion over adb for its carriers and reads each through an adb forward (the stand-in
- * adb and phone, the companion's real core), and names them {@code adb://SERIAL/NAME}.
+ * adb and phone, the companion's real core), names them {@code adb://SERIAL/NAME}, and with
+ * auto-resume resumes the free one (real QEMU, the test guest).
  */
 class PhoneWatchTest {
   @TempDir Path dir;
@@ -61,7 +62,7 @@ class PhoneWatchTest {
       try (Host host = Host.open(HostHome.at(home));
           Watch watch =
               new Watch(
-                  host, new Watch.Settings(List.of(Files.createDirectories(dir.resolve("none"))), false),
+                  host, new Watch.Settings(List.of(Files.createDirectories(dir.resolve("none"))), true),
                   events::add, new PrintWriter(new StringWriter()), usb,
                   new PhoneWatch(
                       Adb.at(phone.bin().resolve("adb")), new Pairings(home.resolve("phones"))))) {
@@ -73,13 +74,18 @@ class PhoneWatchTest {
           assertEquals("adb://STANDIN01/work", work.carrier().location());
           assertEquals(1, work.carrier().generation());
           assertNull(work.carrier().lease());
-          assertFalse(work.resumeNext(), "no --auto-resume");
+          assertTrue(work.resumeNext(), "--auto-resume and the carrier is free");
           JsonNode line = json(work);
           assertEquals("attached", line.get("event").asText());
           assertEquals("adb://STANDIN01/work", line.get("carrier").asText());
           assertEquals(1, line.get("generation").asInt());
           assertTrue(line.get("lease").isNull(), line.toString());
-          assertEquals(List.of(), phone.forwards());
+          WatchEvent.Resumed resumed = next(events, WatchEvent.Resumed.class);
+          assertEquals("adb://STANDIN01/work", resumed.carrier());
+          ConsoleLog console = new ConsoleLog(resumed.console());
+          console.waitFor(ConsoleLog.BOOT, SessionKit.BOOT);
+          SessionKit.tickAbove(console, 1);
+          assertEquals(List.of(), phone.forwards(), "the running session holds no forward");
 
           usb.deliver(new PhoneEvent(true, "9-9", 0x18d1, 0x4ee7));
           next(events, WatchEvent.Phone.class);
@@ -90,10 +96,14 @@ class PhoneWatchTest {
 
           usb.deliver(new PhoneEvent(false, StandInPhone.USB, 0x18d1, 0x4ee7));
           next(events, WatchEvent.Phone.class);
-          assertEquals("adb://STANDIN01/work", next(events, WatchEvent.Detached.class).carrier());
+          WatchEvent.Detached gone = next(events, WatchEvent.Detached.class);
+          assertEquals("adb://STANDIN01/work", gone.carrier());
+          assertEquals(resumed.sessionId(), gone.sessionHere());
         }
       }
+      assertTrue(cli.run("end", "adb:work").expect(0).out().contains("generation 2 committed"));
     }
+    SessionKit.assertNoQemuLeft(home);
   }
 
   /** The line {@code carryon watch --json} prints for {@code e}. */
