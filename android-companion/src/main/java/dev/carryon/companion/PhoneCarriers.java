@@ -52,6 +52,32 @@ public final class PhoneCarriers {
     return carriers;
   }
 
+  /**
+   * The names of the carriers under {@code root} that have a manifest (not one being created), in
+   * order, joined by commas (a name has none): what the pairing provider tells a PC that asks.
+   */
+  public static String names(Path root) throws IOException {
+    StringBuilder names = new StringBuilder();
+    if (!Files.isDirectory(root)) {
+      return "";
+    }
+    List<String> found = new ArrayList<>();
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(root)) {
+      for (Path p : s) {
+        String name = p.getFileName().toString();
+        if (StorageNames.problem(name, true) == null
+            && Files.isRegularFile(p.resolve(FolderStorage.MANIFEST))) {
+          found.add(name);
+        }
+      }
+    }
+    Collections.sort(found);
+    for (String name : found) {
+      names.append(names.length() == 0 ? "" : ",").append(name);
+    }
+    return names.toString();
+  }
+
   /** The bytes free for new carriers under {@code root}. */
   public static long freeBytes(Path root) throws IOException {
     Path p = root.toAbsolutePath();

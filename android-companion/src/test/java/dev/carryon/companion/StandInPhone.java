@@ -28,9 +28,11 @@ import java.util.regex.Pattern;
  * A STAND-IN for a phone on USB and for the adb that reaches it, since this machine has no USB and
  * no Android: a script named {@code adb} (put first on {@code PATH}) hands its arguments to this
  * object, which answers as the real adb client, adb server, USB link and phone would for the
- * commands carryon runs: {@code devices}, {@code -s SERIAL forward tcp:0 tcp:PORT} (a real TCP
- * relay from a free port of 127.0.0.1), {@code forward --remove} and {@code --list}, {@code shell
- * content call} on the pairing provider, and {@code shell am start-foreground-service} of the
+ * commands carryon runs: {@code devices} (and {@code devices -l}, the phone on USB port {@link
+ * #USB}), {@code -s SERIAL forward tcp:0 tcp:PORT} (a real TCP relay from a free port of
+ * 127.0.0.1), {@code forward --remove} and {@code --list}, {@code shell content call} on the
+ * pairing provider (its {@code token} and {@code carriers} methods, answered by the same core code
+ * as the provider's), and {@code shell am start-foreground-service} of the
  * serving service. Anything else fails loudly.
  *
  * <p>What stays real: the companion's core, the same code as the APK's ({@link CompanionServer},
@@ -40,6 +42,9 @@ import java.util.regex.Pattern;
  * shell-uid check is tested on Robolectric instead).
  */
 final class StandInPhone implements Closeable {
+  /** The USB port the phone is plugged into, as {@code adb devices -l} names it after {@code usb:}. */
+  static final String USB = "1-4";
+
   /** The phone's serial, as adb devices lists it. */
   private final String serial;
 
@@ -57,6 +62,9 @@ final class StandInPhone implements Closeable {
 
   /** Forwards by this PC's port. */
   private final Map<Integer, ServerSocket> forwards = new ConcurrentHashMap<>();
+
+  /** Other phones {@code adb devices} lists (serial, then state): none of them answers more. */
+  private final Map<String, String> others = new ConcurrentHashMap<>();
 
   /** Extra environment of the companion's JVM (write points, for crash tests). */
   private final Map<String, String> companionEnv = new ConcurrentHashMap<>();
@@ -108,6 +116,14 @@ final class StandInPhone implements Closeable {
 
   String serial() {
     return serial;
+  }
+
+  /**
+   * Lists another phone in {@code adb devices}, in {@code state} ({@code device},
+   * {@code unauthorized}...); it answers nothing else, as a phone without the companion.
+   */
+  void alsoListed(String otherSerial, String state) {
+    others.put(otherSerial, state);
   }
 
   /** The companion's storage root. */
@@ -177,7 +193,16 @@ final class StandInPhone implements Closeable {
   private String run(List<String> args) throws Refusal, IOException {
     String line = String.join(" ", args);
     if (line.equals("devices")) {
-      return "List of devices attached\n" + serial + "\tdevice\n\n";
+      StringBuilder listed = new StringBuilder("List of devices attached\n" + serial + "\tdevice\n");
+      others.forEach((other, state) -> listed.append(other).append('\t').append(state).append('\n'));
+      return listed.append('\n').toString();
+    }
+    if (line.equals("devices -l")) {
+      // As adb 29 prints it: the serial padded to 22 columns, the state, then the USB port.
+      StringBuilder listed = new StringBuilder("List of devices attached\n");
+      listed.append(String.format("%-22s device usb:%s product:standin model:Stand_In device:standin transport_id:1%n", serial, USB));
+      others.forEach((other, state) -> listed.append(String.format("%-22s %s usb:9-9 transport_id:2%n", other, state)));
+      return listed.append('\n').toString();
     }
     if (args.size() < 3 || !args.get(0).equals("-s")) {
       throw new Refusal("stand-in adb: not a command carryon runs: adb " + line);
@@ -211,6 +236,9 @@ final class StandInPhone implements Closeable {
       String token = Tokens.readOrCreate(tokenFile);
       return "Result: Bundle[{server=" + CompanionServer.SERVER + ", port=" + servingPort()
           + ", token=" + token + "}]\n";
+    }
+    if (command.equals("shell content call --uri content://dev.carryon.companion.pairing --method carriers")) {
+      return "Result: Bundle[{names=" + PhoneCarriers.names(root) + "}]\n";
     }
     if (command.equals("shell am start-foreground-service -n dev.carryon.companion/.app.ServingService")) {
       startCompanion();

@@ -7,11 +7,14 @@ import android.net.Uri;
 import android.os.Binder;
 import android.os.Bundle;
 import dev.carryon.companion.CompanionServer;
+import dev.carryon.companion.PhoneCarriers;
 import java.io.IOException;
 
 /**
  * Pairing with a PC: {@code adb shell content call --uri content://dev.carryon.companion.pairing
- * --method token} answers the token, the port served (0 while not serving) and the server's name.
+ * --method token} answers the token, the port served (0 while not serving) and the server's name;
+ * {@code --method carriers} the names of the carriers on the phone ({@code names=A,B}), so that a
+ * PC's {@code carryon watch} can name them as soon as the phone is plugged in.
  * Only the shell user may ask, that is a PC the user authorised for USB debugging on this phone;
  * any other caller, another app included, is refused and learns nothing. The provider holds no
  * data: query, insert, update and delete answer nothing.
@@ -20,8 +23,11 @@ public final class PairingProvider extends ContentProvider {
   /** The shell user's uid (Process.SHELL_UID, public only from API 29). */
   static final int SHELL_UID = 2000;
 
-  /** The one method: the token and where it is served. */
+  /** The token and where it is served. */
   static final String METHOD_TOKEN = "token";
+
+  /** The carriers on the phone. */
+  static final String METHOD_CARRIERS = "carriers";
 
   @Override
   public Bundle call(String method, String arg, Bundle extras) {
@@ -30,11 +36,20 @@ public final class PairingProvider extends ContentProvider {
       throw new SecurityException(
           "carryon pairing answers the shell user (adb) only; uid " + caller + " was refused");
     }
+    Bundle answer = new Bundle();
+    if (METHOD_CARRIERS.equals(method)) {
+      try {
+        answer.putString("names", PhoneCarriers.names(CompanionFiles.carriers(getContext())));
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot list the carriers: " + e.getMessage(), e);
+      }
+      return answer;
+    }
     if (!METHOD_TOKEN.equals(method)) {
       throw new IllegalArgumentException(
-          "carryon pairing has no method '" + method + "' (it has: " + METHOD_TOKEN + ")");
+          "carryon pairing has no method '" + method + "' (it has: " + METHOD_TOKEN + ", "
+              + METHOD_CARRIERS + ")");
     }
-    Bundle answer = new Bundle();
     try {
       answer.putString("token", CompanionFiles.token(getContext()));
     } catch (IOException e) {

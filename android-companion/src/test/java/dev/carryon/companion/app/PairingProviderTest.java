@@ -6,7 +6,10 @@ import static org.junit.Assert.assertTrue;
 
 import android.content.Intent;
 import android.os.Bundle;
+import dev.carryon.carrier.storage.FolderStorage;
 import dev.carryon.companion.CompanionServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.After;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -47,6 +50,23 @@ public class PairingProviderTest {
     } finally {
       service.destroy();
     }
+  }
+
+  @Test
+  public void namesTheCarriersOnThePhone() throws Exception {
+    PairingProvider provider = Robolectric.setupContentProvider(PairingProvider.class, "dev.carryon.companion.pairing");
+    ShadowBinder.setCallingUid(PairingProvider.SHELL_UID);
+    assertEquals("", provider.call("carriers", null, null).getString("names"));
+    Path carriers = CompanionFiles.carriers(RuntimeEnvironment.getApplication());
+    for (String name : new String[] {"work", "home", "being-made", ".hidden"}) {
+      Files.createDirectories(carriers.resolve(name));
+      if (!name.equals("being-made")) {
+        Files.writeString(carriers.resolve(name).resolve(FolderStorage.MANIFEST), "{}");
+      }
+    }
+    assertEquals("home,work", provider.call("carriers", null, null).getString("names"));
+    ShadowBinder.setCallingUid(10_123);
+    assertThrows(SecurityException.class, () -> provider.call("carriers", null, null));
   }
 
   @Test

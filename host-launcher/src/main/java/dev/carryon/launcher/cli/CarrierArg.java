@@ -6,6 +6,8 @@ import dev.carryon.carrier.client.HttpStorage;
 import dev.carryon.carrier.protocol.Tokens;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.FolderStorage;
+import dev.carryon.launcher.phone.PhoneName;
+import dev.carryon.launcher.phone.PhoneStorage;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -29,7 +31,8 @@ public final class CarrierArg {
       paramLabel = "CARRIER",
       description =
           "The carrier: a folder (a mounted USB drive or any directory), or the URL of a carrier"
-              + " server, http://ADDR:PORT/ or https://ADDR:PORT/NAME/ (carryon serve).")
+              + " server, http://ADDR:PORT/ or https://ADDR:PORT/NAME/ (carryon serve), or"
+              + " adb://SERIAL/NAME (adb:NAME: the only phone) on a phone with the carryon companion.")
   String location;
 
   @Option(
@@ -47,17 +50,25 @@ public final class CarrierArg {
 
   /** The carrier's folder, or empty when the carrier is behind a URL. */
   public Optional<Path> folder() {
-    return url() == null ? Optional.of(Path.of(location)) : Optional.empty();
+    return url() == null && !PhoneName.isPhone(location)
+        ? Optional.of(Path.of(location))
+        : Optional.empty();
   }
 
   /** The storage of an existing carrier; refuses a folder that does not exist. */
   public CarrierStorage open() throws IOException {
+    if (PhoneName.isPhone(location)) {
+      return PhoneStorage.open(location);
+    }
     URI url = url();
     return url != null ? openUrl(url, false) : openFolder();
   }
 
   /** The storage a new carrier is made in (a folder is created when absent). */
   public CarrierStorage openForCreate() throws IOException {
+    if (PhoneName.isPhone(location)) {
+      return PhoneStorage.open(location);
+    }
     URI url = url();
     return url != null ? openUrl(url, true) : FolderStorage.of(Path.of(location));
   }

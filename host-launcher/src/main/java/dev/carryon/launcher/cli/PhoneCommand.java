@@ -4,31 +4,39 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.carrier.storage.FolderStorage;
 import dev.carryon.launcher.host.HostHome;
 import dev.carryon.launcher.phone.Adb;
+import dev.carryon.launcher.phone.CarrierPush;
 import dev.carryon.launcher.phone.Pairings;
 import dev.carryon.launcher.phone.PhoneLink;
+import dev.carryon.launcher.phone.PhoneName;
+import dev.carryon.launcher.phone.PhoneStorage;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code carryon phone}: the phones adb reaches, and pairing with their companion app. */
+/** {@code carryon phone}: the phones adb reaches, pairing with their companion app, pushing carriers onto them. */
 @Command(
     name = "phone",
     mixinStandardHelpOptions = true,
     description = {
       "Phones that carry sessions: the carryon companion app serves them over adb.",
-      "A carrier on a phone is adb://SERIAL/NAME, or adb:NAME when one phone is connected."
+      "A carrier on a phone is adb://SERIAL/NAME, or adb:NAME when one phone is connected;",
+      "phone push copies a folder carrier onto the phone."
     },
-    subcommands = {PhoneCommand.ListPhones.class, PhoneCommand.Pair.class})
+    subcommands = {PhoneCommand.ListPhones.class, PhoneCommand.Pair.class, PhoneCommand.Push.class})
 final class PhoneCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "say list or pair");
+    throw new CommandLine.ParameterException(spec.commandLine(), "say list, pair or push");
   }
 
   @Command(
@@ -113,6 +121,58 @@ final class PhoneCommand implements Runnable {
       out.println(
           "paired with phone " + phone + " (" + c.server() + "); its carriers are adb://" + phone
               + "/NAME");
+      out.flush();
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(
+      name = "push",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Copy a folder carrier onto the phone, as adb://SERIAL/NAME: every file checked by the",
+        "phone's own hash, the manifest last. A push that was cut is finished by running it again",
+        "(what arrived whole is kept, a file cut short continues). The carrier must be free (no",
+        "session); the folder is left as it is: use one copy or the other from then on."
+      })
+  static final class Push implements Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Parameters(index = "0", paramLabel = "CARRIER", description = "The folder carrier to copy.")
+    Path folder;
+
+    @Option(names = "--as", paramLabel = "NAME", description = "Its name on the phone (default: the folder's name).")
+    String name;
+
+    @Option(names = "--serial", paramLabel = "SERIAL", description = "The phone (default: the one connected).")
+    String serial;
+
+    @Override
+    public Integer call() throws Exception {
+      if (!Files.isDirectory(folder)) {
+        throw new CarryonException(ExitCodes.BAD_INPUT, folder + ": no such folder");
+      }
+      String carrierName = name != null ? name : String.valueOf(folder.toAbsolutePath().normalize().getFileName());
+      String target =
+          PhoneName.SCHEME + (serial != null ? "//" + Adb.checkSerial(serial) + "/" : "") + carrierName;
+      PrintWriter out = spec.commandLine().getOut();
+      ProgressBar bar = ProgressBar.on(spec.commandLine().getErr(), "pushing");
+      CarrierPush.Pushed p;
+      String shown;
+      try (CarrierStorage from = FolderStorage.of(folder);
+          CarrierStorage to = PhoneStorage.open(target)) {
+        shown = to.location();
+        p = CarrierPush.push(from, to, bar::update);
+      } finally {
+        bar.finish();
+      }
+      out.println(
+          p.already()
+              ? folder + " is already on the phone as " + shown + "; nothing to do"
+              : "pushed " + folder + " to " + shown + ": " + p.files() + " files, "
+                  + String.format("%,d", p.bytesSent()) + " bytes sent"
+                  + (p.bytesKept() > 0 ? String.format(", %,d bytes already there", p.bytesKept()) : "")
+                  + "; resume it with: carryon resume " + shown);
       out.flush();
       return ExitCodes.OK;
     }

@@ -2,10 +2,12 @@ package dev.carryon.launcher.cli;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.carryon.launcher.phone.Adb;
+import dev.carryon.launcher.phone.Pairings;
+import dev.carryon.launcher.phone.PhoneWatch;
 import dev.carryon.launcher.session.Host;
 import dev.carryon.launcher.watch.DesktopNotifier;
 import dev.carryon.launcher.watch.HostLacksException;
-import dev.carryon.launcher.watch.PhoneCarriers;
 import dev.carryon.launcher.watch.UsbHotplug;
 import dev.carryon.launcher.watch.Watch;
 import dev.carryon.launcher.watch.WatchEvent;
@@ -86,7 +88,7 @@ final class WatchCommand implements Callable<Integer> {
                 },
                 err,
                 new UsbHotplug(),
-                PhoneCarriers.NONE)) {
+                new PhoneWatch(Adb.onPath(), new Pairings(host.home().phones())))) {
       running.set(watch);
       Interrupts.onInterrupt(watch::stop);
       try {

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -100,6 +101,54 @@ public final class Adb {
       if (parts.length >= 2 && SERIAL.matcher(parts[0]).matches()) {
         found.add(new Device(parts[0], parts[1]));
       }
+    }
+    return Collections.unmodifiableList(found);
+  }
+
+  /**
+   * The serial of the phone adb sees on USB port {@code usb} ({@code 1-4.2}: bus, then the port
+   * path, as libusb's hotplug names it), from {@code adb devices -l}; empty when adb lists none
+   * there (not yet, or USB debugging is off).
+   */
+  public Optional<Device> onUsb(String usb) {
+    for (String line : run("devices", "-l").lines().toList()) {
+      String[] parts = line.trim().split("\\s+");
+      if (parts.length >= 3 && SERIAL.matcher(parts[0]).matches()
+          && List.of(parts).subList(2, parts.length).contains("usb:" + usb)) {
+        return Optional.of(new Device(parts[0], parts[1]));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The names of the carriers on phone {@code serial}, from its companion's pairing provider
+   * ({@code --method carriers}); each is a name the protocol allows, or the answer is refused.
+   */
+  public List<String> carriers(String serial) {
+    String out =
+        exec("-s", checkSerial(serial), "shell", "content", "call", "--uri", PAIRING_URI,
+                "--method", "carriers")
+            .text();
+    Matcher names = Pattern.compile("^Result: Bundle\\[\\{names=([^}]*)\\}\\]\\s*$").matcher(out);
+    if (!names.matches()) {
+      companion(serial); // says why: not connected, no app, refused
+      throw new CarryonException(
+          ExitCodes.BAD_INPUT,
+          "phone " + serial + ": the companion's list of carriers is not one carryon reads: "
+              + firstLine(out));
+    }
+    List<String> found = new ArrayList<>();
+    if (names.group(1).isEmpty()) {
+      return found;
+    }
+    for (String name : names.group(1).split(",", -1)) {
+      if (!PhoneName.isCarrierName(name)) {
+        throw new CarryonException(
+            ExitCodes.BAD_INPUT,
+            "phone " + serial + ": the companion lists '" + name + "', which is not a carrier name");
+      }
+      found.add(name);
     }
     return Collections.unmodifiableList(found);
   }

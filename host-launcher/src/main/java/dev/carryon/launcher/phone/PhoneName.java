@@ -24,6 +24,11 @@ public record PhoneName(String serial, String name) {
     return location.startsWith(SCHEME);
   }
 
+  /** True when {@code name} may name a carrier on a phone. */
+  static boolean isCarrierName(String name) {
+    return NAME.matcher(name).matches();
+  }
+
   /** Parses {@code adb://SERIAL/NAME} or {@code adb:NAME}; refuses anything else naming why. */
   public static PhoneName parse(String location) {
     if (!isPhone(location)) {
@@ -47,7 +52,7 @@ public record PhoneName(String serial, String name) {
     if (rest.endsWith("/")) {
       rest = rest.substring(0, rest.length() - 1);
     }
-    if (!NAME.matcher(rest).matches()) {
+    if (!isCarrierName(rest)) {
       throw bad(
           location,
           "'" + rest + "' is not a carrier name (1-64 letters, digits, '.', '_', '-', not starting"

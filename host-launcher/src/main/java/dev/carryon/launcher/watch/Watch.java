@@ -208,7 +208,7 @@ public final class Watch implements AutoCloseable {
         CarrierLook look = look(place.folder());
         onMounts.put(place, look);
         if (look != null) {
-          sighted(look);
+          sighted(look, false);
         }
       }
     }
@@ -293,7 +293,7 @@ public final class Watch implements AutoCloseable {
       }
       onPhones.put(phone.usb(), found);
       for (CarrierLook look : found) {
-        sighted(look);
+        sighted(look, true);
       }
     } else {
       for (CarrierLook look : onPhones.getOrDefault(phone.usb(), List.of())) {
@@ -303,12 +303,12 @@ public final class Watch implements AutoCloseable {
     }
   }
 
-  private void sighted(CarrierLook look) throws IOException {
+  private void sighted(CarrierLook look, boolean onPhone) throws IOException {
     String sessionHere = sessionHere(look.carrierId());
     boolean resume = settings.autoResume() && look.lease() == null && sessionHere == null;
     sink.accept(new WatchEvent.Attached(look, sessionHere, resume));
     if (resume) {
-      resume(look);
+      resume(look, onPhone);
     }
   }
 
@@ -325,9 +325,10 @@ public final class Watch implements AutoCloseable {
   }
 
   /** Resumes {@code look} detached; a refusal or failure is reported, never thrown. */
-  private void resume(CarrierLook look) {
+  private void resume(CarrierLook look, boolean onPhone) {
     ResumeSession.Started s;
-    try (CarrierStorage storage = FolderStorage.of(Path.of(look.location()))) {
+    try (CarrierStorage storage =
+        onPhone ? phoneCarriers.open(look.location()) : FolderStorage.of(Path.of(look.location()))) {
       s =
           ResumeSession.start(
               host,

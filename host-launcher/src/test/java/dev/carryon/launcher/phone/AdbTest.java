@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,6 +52,14 @@ class AdbTest {
             + "    echo 'java.lang.SecurityException: carryon pairing answers the shell user (adb) only; uid 10123 was refused'; exit 1 ;;\n"
             + "  '-s ODD shell content call --uri content://dev.carryon.companion.pairing --method token')\n"
             + "    echo 'Result: Bundle[{port=99999999, token=short}]' ;;\n"
+            + "  'devices -l') printf 'List of devices attached\\nR58M1234               device usb:1-4.2 product:a52 model:SM_A525F device:a52q transport_id:3\\n"
+            + "emulator-5554          unauthorized transport_id:1\\n\\n' ;;\n"
+            + "  '-s R58M1234 shell content call --uri content://dev.carryon.companion.pairing --method carriers')\n"
+            + "    echo 'Result: Bundle[{names=home,work-2}]' ;;\n"
+            + "  '-s IDLE shell content call --uri content://dev.carryon.companion.pairing --method carriers')\n"
+            + "    echo 'Result: Bundle[{names=}]' ;;\n"
+            + "  '-s ODD shell content call --uri content://dev.carryon.companion.pairing --method carriers')\n"
+            + "    echo 'Result: Bundle[{names=work,../etc}]' ;;\n"
             + "  '-s R58M1234 forward tcp:0 tcp:41235') echo 38115 ;;\n"
             + "  '-s R58M1234 forward --remove tcp:38115') ;;\n"
             + "  '-s R58M1234 shell am start-foreground-service -n dev.carryon.companion/.app.ServingService')\n"
@@ -75,6 +84,16 @@ class AdbTest {
     assertEquals(new Adb.Companion(TOKEN, 41235, "carryon-companion/0.1.0"), c);
     assertTrue(c.serving());
     assertFalse(adb.companion("IDLE").serving());
+  }
+
+  @Test
+  void findsThePhoneOnAUsbPortAndItsCarriers() {
+    assertEquals(Optional.of(new Adb.Device("R58M1234", "device")), adb.onUsb("1-4.2"));
+    assertEquals(Optional.empty(), adb.onUsb("1-4"));
+    assertEquals(List.of("home", "work-2"), adb.carriers("R58M1234"));
+    assertEquals(List.of(), adb.carriers("IDLE"));
+    assertFails(ExitCodes.BAD_INPUT, "the companion lists '../etc', which is not a carrier name", () -> adb.carriers("ODD"));
+    assertFails(ExitCodes.ENVIRONMENT, "the carryon companion app is not installed", () -> adb.carriers("NOAPP"));
   }
 
   @Test

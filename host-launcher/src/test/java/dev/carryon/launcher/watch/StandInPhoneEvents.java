@@ -8,7 +8,7 @@ import java.util.function.Consumer;
  * libusb's callback would deliver. The real path is {@link UsbHotplug}, tested as far as this
  * machine allows in {@link UsbHotplugTest}.
  */
-final class StandInPhoneEvents implements PhoneSource {
+public final class StandInPhoneEvents implements PhoneSource {
   private volatile Consumer<PhoneEvent> sink;
 
   @Override
@@ -18,7 +18,7 @@ final class StandInPhoneEvents implements PhoneSource {
   }
 
   /** Delivers {@code event} as libusb's callback would. */
-  void deliver(PhoneEvent event) {
+  public void deliver(PhoneEvent event) {
     sink.accept(event);
   }
 

@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,7 +50,6 @@ class WatchTest {
           return List.of(CarrierLook.at(phoneCarrier));
         };
     StringWriter log = new StringWriter();
-    AtomicReference<Exception> failed = new AtomicReference<>();
     // Not under @TempDir: opening a host points this JVM's JNI loading (zstd, SQLite) into its
     // folder (NativeLibraries), and later tests in this JVM load zstd from there.
     try (Host host = Host.open(HostHome.at(Path.of("target", "watch-test-home").toAbsolutePath()));
@@ -59,17 +57,7 @@ class WatchTest {
             new Watch(
                 host, new Watch.Settings(List.of(root), true), events::add, new PrintWriter(log),
                 phones, phoneList)) {
-      Thread running =
-          new Thread(
-              () -> {
-                try {
-                  watch.run();
-                } catch (Exception e) {
-                  failed.set(e);
-                }
-              });
-      running.start();
-      try {
+      try (RunningWatch running = RunningWatch.start(watch)) {
         WatchEvent.Watching watching = next(events, WatchEvent.Watching.class);
         assertEquals("USB phones (a test's stand-in for libusb hotplug)", watching.phones());
 
@@ -113,12 +101,7 @@ class WatchTest {
             List.of(mnt.resolve("broken").toString(), mnt.resolve("leased").toString()),
             List.of(gone1.carrier(), gone2.carrier()));
         assertNull(gone1.carrierId(), "an unreadable carrier has no id");
-      } finally {
-        watch.stop();
-        running.join(TimeUnit.MINUTES.toMillis(1));
       }
-      assertFalse(running.isAlive(), "the watch did not stop");
-      assertNull(failed.get());
     }
     assertEquals(List.of(), List.copyOf(events), "events after the last expected one");
     assertEquals("", log.toString(), "no resume was tried");
