@@ -17,6 +17,7 @@ import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.cli.ProgressBar;
+import dev.carryon.launcher.cli.ProgressInputStream;
 import dev.carryon.launcher.host.Folders;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.host.SessionState;
@@ -214,13 +215,24 @@ public final class ResumeSession {
       if (restore) {
         QemuProcess restored = qemu;
         String stateName = checked.generation.state();
+        // The bar follows the stored (compressed) bytes: their total is known up front.
+        ProgressBar bar = ProgressBar.on(log, "restoring");
         try (Carrier carrier = Carrier.open(request.carrier());
             ReadableByteChannel state =
-                StateFile.open(carrier.openFile(stateName), carrier.describe(stateName),
+                StateFile.open(
+                    new ProgressInputStream(
+                        carrier.openFile(stateName),
+                        carrier.manifest().files().get(stateName).size(),
+                        bar::update),
+                    carrier.describe(stateName),
                     carrier.key(CarrierKey.STATE_CIPHER).orElse(null))) {
           Hibernation.restore(
-              qemu, state, RESTORE_TIMEOUT, () -> compareScreen(restored, checked, workDir, log));
+              qemu, state, RESTORE_TIMEOUT, () -> {
+                bar.finish();
+                compareScreen(restored, checked, workDir, log);
+              });
         } catch (IOException e) {
+          bar.finish();
           throw new CarryonException(
               ExitCodes.REFUSED,
               "this host's QEMU could not restore generation " + checked.generation.number()
