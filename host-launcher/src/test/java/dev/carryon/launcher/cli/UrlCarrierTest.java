@@ -131,6 +131,32 @@ class UrlCarrierTest {
     assertTrue(bad.errorLine().contains("is not a carrier URL"), bad::toString);
   }
 
+  @Test
+  void syncFoldsTheServedCarrierIntoAHostImageAndResetsItThroughTheServer() throws Exception {
+    String synced = served.uri().resolve("s/").toString();
+    Path disk = dir.resolve("sync-disk.raw");
+    byte[] content = new byte[1 << 20];
+    new java.util.Random(7).nextBytes(content);
+    Files.write(disk, content);
+    host.run("init", synced, "--image", disk.toString(), "--memory", "64M").expect(0);
+    // This host's own copy of the disk; an image that is not a copy is refused (below).
+    Path hostImage = Files.copy(disk, dir.resolve("host-image.raw"));
+
+    String first = host.run("sync", synced, "--host-image", hostImage.toString()).expect(0).out();
+    assertTrue(first.startsWith("synced generation 1 of " + synced), first);
+    assertTrue(SessionKit.sameContent(hostImage, disk), "the host image holds the carrier's disk");
+    Files.write(dir.resolve("other.raw"), new byte[1 << 20]);
+    host.run("sync", synced, "--host-image", dir.resolve("other.raw").toString()).expect(ExitCodes.REFUSED);
+    String again =
+        host.run("sync", synced, "--host-image", hostImage.toString(), "--reset-above", "1")
+            .expect(0)
+            .out();
+    assertTrue(again.contains("is up to date with generation 1 of " + synced), again);
+    assertTrue(again.contains("reset: COW was"), again);
+    assertEquals(2, JSON.readTree(host.run("status", synced, "--json").expect(0).out()).get("generation").asLong());
+    assertTrue(host.run("verify", synced).expect(0).out().startsWith(synced + ": ok (generation 2"));
+  }
+
   private static Path carrierFolder() {
     return served.folder().resolve("c");
   }
