@@ -1,6 +1,7 @@
 package dev.carryon.carrier;
 
 import dev.carryon.carrier.keys.CarrierKey;
+import dev.carryon.carrier.keys.KeySlots;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.StorageLock;
 import dev.carryon.carrier.storage.StorageLockedException;
@@ -16,6 +17,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * A carrier: its manifest, generations, lease and files, wherever its {@link CarrierStorage} keeps
@@ -218,6 +221,27 @@ public final class Carrier implements AutoCloseable {
         vm.kernel() == null ? null : localCopy(vm.kernel(), copies, progress),
         vm.initrd() == null ? null : localCopy(vm.initrd(), copies, progress),
         g.screenshot() == null ? null : localCopy(g.screenshot(), copies, progress));
+  }
+
+  /**
+   * Every file a whole copy of this carrier holds but its manifest (which goes last): the
+   * manifest's files with their records, the chunk lists it names and an encrypted carrier's key
+   * slots, those two with their size and SHA-256 as the storage holds them now (a list's name is
+   * its hash; the key slots are checked by whoever unlocks them).
+   */
+  public SortedMap<String, FileRecord> filesOfACopy() throws IOException {
+    SortedMap<String, FileRecord> files = new TreeMap<>(manifest().files());
+    ChunkLists chunks = manifest().chunks();
+    if (chunks != null) {
+      for (String list : chunks.byImage().values()) {
+        String name = ChunkLists.fileOf(list);
+        files.put(name, Durable.hash(store.storage(), name));
+      }
+    }
+    if (store.storage().size(KeySlots.FILE).isPresent()) {
+      files.put(KeySlots.FILE, Durable.hash(store.storage(), KeySlots.FILE));
+    }
+    return files;
   }
 
   /**

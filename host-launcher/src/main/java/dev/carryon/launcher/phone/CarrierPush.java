@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
 
 /**
  * A copy of a carrier onto another storage (a folder carrier onto a phone): every file the
@@ -50,9 +51,11 @@ public final class CarrierPush {
   public static Pushed push(CarrierStorage from, CarrierStorage to, Progress progress)
       throws IOException {
     Manifest m;
+    SortedMap<String, FileRecord> files;
     VersionedManifest bytes;
     try (Carrier source = Carrier.open(from)) {
       m = source.manifest();
+      files = source.filesOfACopy();
       bytes = from.readManifest().orElseThrow(() -> new CarrierException(from.location() + ": no manifest"));
     }
     if (m.lease() != null) {
@@ -65,7 +68,7 @@ public final class CarrierPush {
       Optional<VersionedManifest> there = to.readManifest();
       if (there.isPresent()) {
         if (there.get().version().equals(bytes.version())) {
-          return new Pushed(m.files().size(), 0, 0, true);
+          return new Pushed(files.size(), 0, 0, true);
         }
         throw new CarryonException(
             ExitCodes.REFUSED,
@@ -73,14 +76,14 @@ public final class CarrierPush {
                 + " another name, or remove that one first");
       }
       long total = 0;
-      for (FileRecord r : m.files().values()) {
+      for (FileRecord r : files.values()) {
         total += r.size();
       }
       long done = 0;
       long sent = 0;
       long kept = 0;
       Set<String> folders = new HashSet<>();
-      for (Map.Entry<String, FileRecord> e : m.files().entrySet()) {
+      for (Map.Entry<String, FileRecord> e : files.entrySet()) {
         String name = e.getKey();
         FileRecord r = e.getValue();
         int slash = name.indexOf('/');
@@ -110,7 +113,7 @@ public final class CarrierPush {
       to.forceFolder("");
       // The commit point: with the manifest there, the destination is the carrier.
       to.replaceManifest(bytes.bytes(), null);
-      return new Pushed(m.files().size(), sent, kept, false);
+      return new Pushed(files.size(), sent, kept, false);
     }
   }
 
