@@ -91,35 +91,10 @@ public final class Manifest {
     this.chunks = chunks;
   }
 
-  /** A manifest without chunk lists (version 1). */
-  Manifest(
-      UUID carrierId,
-      Instant created,
-      long currentGeneration,
-      VmConfig vm,
-      int keep,
-      List<Generation> generations,
-      Map<String, FileRecord> files,
-      Lease lease,
-      PendingMerge pending,
-      List<SyncRecord> syncs,
-      PendingReset reset) {
-    this(
-        carrierId,
-        created,
-        currentGeneration,
-        vm,
-        keep,
-        generations,
-        files,
-        lease,
-        pending,
-        syncs,
-        reset,
-        null);
-  }
-
-  /** A manifest no host image was synced from and with no reset pending. */
+  /**
+   * A manifest no host image was synced from, with no reset pending and no chunk lists yet (a
+   * commit adds them).
+   */
   Manifest(
       UUID carrierId,
       Instant created,
@@ -141,6 +116,7 @@ public final class Manifest {
         lease,
         pending,
         List.of(),
+        null,
         null);
   }
 
