@@ -193,6 +193,25 @@ public final class Carrier implements AutoCloseable {
   }
 
   /**
+   * Like {@link #verify(Generation, Progress)}, without the generation's RAM state: {@code resume}
+   * checks the state as it streams into QEMU, and reading it twice would double the cost.
+   */
+  public Verification verifyForResume(Generation g, Progress progress) throws IOException {
+    List<String> names = filesOf(g);
+    names.remove(g.state());
+    return verifier().check(names, List.of(g), progress);
+  }
+
+  /**
+   * Checks the size and SHA-256 of carrier files {@code names} only (files the manifest
+   * references), not the structure of any image: for what resume reads as whole files beside the
+   * chain (the kernel, the initrd, a screenshot), whose images are checked chunk by chunk instead.
+   */
+  public Verification verifyFiles(List<String> names, Progress progress) throws IOException {
+    return verifier().check(names, List.of(), progress);
+  }
+
+  /**
    * Opens carrier images {@code chain} (carrier names, base first: a kept generation's chain or the
    * start of one) read-only as one disk chain, each image backed by the one before it in the list
    * whatever its header names. The caller closes it.
@@ -268,6 +287,20 @@ public final class Carrier implements AutoCloseable {
               + " bytes of " + image + ", whose record says " + recorded);
     }
     return list;
+  }
+
+  /**
+   * The chunk list whose SHA-256 is {@code listSha256}, read from {@code storage} and checked
+   * against that hash (and that it is well formed): for a process given the hash by one that
+   * trusted the manifest naming it (the session keeper), which needs no manifest of its own.
+   */
+  public static ChunkList chunkList(CarrierStorage storage, String listSha256) throws IOException {
+    return ChunkListStore.read(storage, listSha256);
+  }
+
+  /** Where carrier file {@code name} of {@code storage} lives, for messages: its file or URL. */
+  public static String describe(CarrierStorage storage, String name) {
+    return CarrierFiles.where(storage, name);
   }
 
   /**
@@ -433,6 +466,17 @@ public final class Carrier implements AutoCloseable {
       }
     }
     return false;
+  }
+
+  /**
+   * A local file holding carrier file {@code name} (one the manifest references): the local
+   * folder's own file in place, else the copy {@code copies} gives.
+   */
+  public Path localFile(String name, LocalCopies copies, Progress progress) throws IOException {
+    if (!manifest().files().containsKey(name)) {
+      throw new IllegalArgumentException(name + " is not a file of " + location());
+    }
+    return localCopy(name, copies, progress);
   }
 
   private Path localCopy(String name, LocalCopies copies, Progress progress) throws IOException {

@@ -48,6 +48,13 @@ public final class CarrierArg {
     return location;
   }
 
+  /** The arguments that name this carrier to another carryon command: CARRIER and its token file. */
+  public java.util.List<String> arguments() {
+    return tokenFile == null
+        ? java.util.List.of(location)
+        : java.util.List.of(location, "--token-file", tokenFile.toAbsolutePath().toString());
+  }
+
   /** The carrier's folder, or empty when the carrier is behind a URL. */
   public Optional<Path> folder() {
     return url() == null && !PhoneName.isPhone(location)

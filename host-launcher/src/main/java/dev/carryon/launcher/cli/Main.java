@@ -30,7 +30,8 @@ public final class Main implements Runnable {
           dev.carryon.launcher.cli.cow.CowCommand.class,
           dev.carryon.launcher.cli.sync.SyncCommand.class,
           dev.carryon.launcher.cli.sync.ExportCommand.class,
-          WatchCommand.class);
+          WatchCommand.class,
+          KeeperCommand.class);
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -107,7 +107,7 @@ final class ResumeCommand implements Callable<Integer> {
       ResumeSession.Request request =
           new ResumeSession.Request(
               storage, generation, at, coldBoot, detach, console, shown, machine, forwards,
-              cacheSize == null ? -1 : cacheSize);
+              cacheSize == null ? -1 : cacheSize, carrier.arguments());
       CountDownLatch interrupted = new CountDownLatch(1);
       if (!detach) {
         Interrupts.onInterrupt(interrupted::countDown);

@@ -8,11 +8,16 @@ import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.Manifest;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.launcher.host.HostHome;
+import dev.carryon.launcher.host.SessionRecord;
+import dev.carryon.launcher.session.Host;
+import dev.carryon.launcher.session.SessionKeeper;
 import dev.carryon.launcher.watch.UnplugAdvice;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,7 +36,7 @@ final class StatusCommand implements Callable<Integer> {
 
   @Mixin PassphraseOption passphrase;
 
-  @Option(names = "--json", description = "Print JSON: generation, session (null when none), unplug ({safe, why}: may the carrier be unplugged now), disk (the current chain's top image), cpu_portable, devices, cow_bytes, checkpoints (each with its machine_type, the qemu version and accel that made it, null when not recorded, and its screenshot, null when none).")
+  @Option(names = "--json", description = "Print JSON: generation, session (null when none), unplug ({safe, why}: may the carrier be unplugged now), keeper (null unless this host runs a session on the carrier: {pid, alive, hoard_remaining, hoard_total: bytes of the chain left to copy onto this host, unpluggable: true once all of it is here, so the guest no longer needs the carrier until end, problems: chunks that failed their hash}), disk (the current chain's top image), cpu_portable, devices, cow_bytes, checkpoints (each with its machine_type, the qemu version and accel that made it, null when not recorded, and its screenshot, null when none).")
   boolean json;
 
   @Override
@@ -46,12 +51,13 @@ final class StatusCommand implements Callable<Integer> {
       for (String image : chain.subList(1, chain.size())) {
         cowBytes += bytesOf(m, image);
       }
+      Optional<SessionKeeper.Seen> keeper = keeperHere(m);
       UnplugAdvice unplug =
           carrier.folder().isPresent()
               ? UnplugAdvice.of(carrier.folder().get(), m.carrierId().toString(), m.lease())
               : UnplugAdvice.NOT_A_DRIVE;
       if (json) {
-        out.println(json(c, m, top, cowBytes, unplug));
+        out.println(json(c, m, top, cowBytes, unplug, keeper.orElse(null)));
       } else {
         out.printf("carrier %s (%s)%n", carrier, m.carrierId());
         VmConfig vm = m.vmOf(c.current());
@@ -63,6 +69,7 @@ final class StatusCommand implements Callable<Integer> {
         Lease lease = m.lease();
         out.printf("  session: %s%n", lease == null ? "none" : lease.describe());
         out.printf("  unplug: %s: %s%n", unplug.safe() ? "yes" : "not now", unplug.why());
+        keeper.ifPresent(k -> out.printf("  %s%n", describe(k)));
         if (m.unfinishedWork() != null) {
           out.printf("  pending: %s (finished by the next command that writes)%n", m.unfinishedWork());
         }
@@ -88,12 +95,75 @@ final class StatusCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
+  /**
+   * The session keeper of this host's open session on the carrier, if this host has one: what
+   * serves the guest's disk and hoards the chain onto this host.
+   */
+  private static Optional<SessionKeeper.Seen> keeperHere(Manifest m) throws IOException {
+    Optional<HostHome> home = HostHome.existing();
+    if (home.isEmpty()) {
+      return Optional.empty();
+    }
+    try (Host host = Host.open(home.get())) {
+      Optional<SessionRecord> open = host.catalog().openSession(m.carrierId().toString());
+      return open.isEmpty() ? Optional.empty() : SessionKeeper.seen(open.get().workDir());
+    }
+  }
+
+  /** The keeper in words: alive or not, the hoard's progress, whether the carrier may go. */
+  private static String describe(SessionKeeper.Seen k) {
+    String hoard =
+        k.hoard() == null
+            ? "hoard not started"
+            : k.hoard().unpluggable()
+                ? "hoard done: every chunk of the chain is on this host; the carrier may be"
+                    + " unplugged without stopping the guest (plug it back in to end the session)"
+                : String.format(
+                    "hoard: %,d of %,d bytes left to copy onto this host; the guest still needs the"
+                        + " carrier", k.hoard().remaining(), k.hoard().total());
+    String state =
+        k.alive()
+            ? "session keeper: pid " + k.pid() + "; " + hoard
+            : "session keeper: not running (pid " + k.pid() + " is gone): the guest gets I/O"
+                + " errors for what is not on this host; carryon end still commits";
+    return k.problems().isEmpty() ? state : state + "; " + String.join("; ", k.problems());
+  }
+
   /** The size of carrier file {@code name} as the manifest records it. */
   private static long bytesOf(Manifest m, String name) {
     return m.files().get(name).size();
   }
 
-  private static String json(Carrier c, Manifest m, String top, long cowBytes, UnplugAdvice unplug)
+  /**
+   * {@code keeper}: null when this host runs no session on the carrier, else {pid, alive,
+   * hoard_remaining and hoard_total (null before the hoard starts), unpluggable, problems}.
+   */
+  private static void writeKeeper(JsonGenerator g, SessionKeeper.Seen k) throws IOException {
+    if (k == null) {
+      g.writeNullField("keeper");
+      return;
+    }
+    g.writeObjectFieldStart("keeper");
+    g.writeNumberField("pid", k.pid());
+    g.writeBooleanField("alive", k.alive());
+    if (k.hoard() == null) {
+      g.writeNullField("hoard_remaining");
+      g.writeNullField("hoard_total");
+    } else {
+      g.writeNumberField("hoard_remaining", k.hoard().remaining());
+      g.writeNumberField("hoard_total", k.hoard().total());
+    }
+    g.writeBooleanField("unpluggable", k.alive() && k.hoard() != null && k.hoard().unpluggable());
+    g.writeArrayFieldStart("problems");
+    for (String p : k.problems()) {
+      g.writeString(p);
+    }
+    g.writeEndArray();
+    g.writeEndObject();
+  }
+
+  private static String json(
+      Carrier c, Manifest m, String top, long cowBytes, UnplugAdvice unplug, SessionKeeper.Seen keeper)
       throws IOException {
     StringWriter text = new StringWriter();
     try (JsonGenerator g = new JsonFactory().createGenerator(text)) {
@@ -117,6 +187,7 @@ final class StatusCommand implements Callable<Integer> {
       g.writeBooleanField("safe", unplug.safe());
       g.writeStringField("why", unplug.why());
       g.writeEndObject();
+      writeKeeper(g, keeper);
       g.writeStringField("disk", top);
       g.writeBooleanField("cpu_portable", m.vm().cpuPortable());
       g.writeArrayFieldStart("devices");

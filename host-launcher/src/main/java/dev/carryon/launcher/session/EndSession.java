@@ -172,6 +172,7 @@ public final class EndSession {
           e);
     }
     host.catalog.recordCarrier(session.carrierId(), where, result.generation().number());
+    stopKeeper(session, log);
     // The session's record closes last: an end cut before it finds the session open, sees the
     // generation committed and finishes the cleanup.
     Folders.deleteTree(session.workDir());
@@ -295,6 +296,17 @@ public final class EndSession {
     }
   }
 
+  /**
+   * Stops the session keeper once QEMU is gone and the layer committed (the commit reads the carrier
+   * itself: a keeper that died changes nothing), telling the chunks that failed their hash while
+   * the session ran.
+   */
+  private static void stopKeeper(SessionRecord session, PrintWriter log) {
+    SessionKeeper.seen(session.workDir())
+        .ifPresent(k -> k.problems().forEach(p -> log.println("warning: during the session: " + p)));
+    SessionKeeper.stop(session.workDir());
+  }
+
   /** Stops the session's QEMU if it still runs. */
   private static void stopLeftoverQemu(SessionRecord session) {
     if (session.qemuPid() > 0 && session.qemuDir() != null) {
@@ -321,6 +333,7 @@ public final class EndSession {
   private static void discard(Host host, CarrierStorage storage, SessionRecord session)
       throws IOException {
     stopLeftoverQemu(session);
+    SessionKeeper.stop(session.workDir());
     try (Carrier carrier = Carrier.openForWrite(storage, "carryon end")) {
       Lease held = carrier.manifest().lease();
       // After a lease break another session may hold it: that lease is not ours to release.

@@ -2,17 +2,17 @@ package dev.carryon.launcher.session;
 
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.keys.CarrierKey;
-import dev.carryon.carrier.CarrierFiles;
+import dev.carryon.carrier.FileRecord;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.LocalCopies;
-import dev.carryon.carrier.LocalFiles;
+import dev.carryon.carrier.CarrierException;
+import dev.carryon.carrier.FileProblem;
 import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.QemuRun;
 import dev.carryon.carrier.Verification;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.carrier.storage.CarrierStorage;
-import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
@@ -79,6 +79,8 @@ public final class ResumeSession {
    *     state: a cold boot), or null
    * @param cacheSize bytes the host cache keeps to when the carrier is remote, or -1 for {@link
    *     HostCache#defaultLimit}
+   * @param carrierArgs the CLI arguments that open the same carrier (CARRIER, then options such as
+   *     its token file), for the session keeper
    */
   public record Request(
       CarrierStorage carrier,
@@ -90,7 +92,24 @@ public final class ResumeSession {
       String display,
       String machine,
       List<HostForward> forwards,
-      long cacheSize) {
+      long cacheSize,
+      List<String> carrierArgs) {
+    /** A request for a carrier its location alone names (a token, if any, from the environment). */
+    public Request(
+        CarrierStorage carrier,
+        Long checkpoint,
+        Instant checkpointAt,
+        boolean coldBoot,
+        boolean detach,
+        Path console,
+        String display,
+        String machine,
+        List<HostForward> forwards,
+        long cacheSize) {
+      this(carrier, checkpoint, checkpointAt, coldBoot, detach, console, display, machine, forwards,
+          cacheSize, List.of(carrier.location()));
+    }
+
     /** A request whose remote carrier's files are cached within the default size. */
     public Request(
         CarrierStorage carrier,
@@ -142,6 +161,7 @@ public final class ResumeSession {
     String sessionId = UUID.randomUUID().toString();
     RemoteCopies copies = new RemoteCopies(host, request.cacheSize(), sessionId, log);
     Checked checked;
+    List<SessionKeeper.Served> served;
     long t;
     String where = request.carrier().location();
     try {
@@ -154,6 +174,8 @@ public final class ResumeSession {
       try (Carrier carrier = Carrier.openForWrite(request.carrier(), "carryon resume")) {
         // Chosen again under the lock: the generation must still be there after recovery.
         carrier.checkpoint(checked.generation.number());
+        // Read under the lock: opening for write adds lists an older carrier lacked.
+        served = BlockSession.chainOf(carrier, checked.generation);
         carrier.takeLease(host.identity, sessionId);
       } catch (dev.carryon.carrier.LeaseException e) {
         throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, e.holder()), e);
@@ -184,7 +206,11 @@ public final class ResumeSession {
       t = System.nanoTime();
       OwnerOnly.createDirectories(workDir);
       Path localCow = workDir.resolve(LOCAL_COW);
-      Qcow2Creator.create(localCow, -1, checked.files.top().toString(), "qcow2");
+      Path chunks = BlockSession.chunkStore(host);
+      try (Carrier carrier = Carrier.open(request.carrier())) {
+        BlockSession.makeLocalCow(carrier, checked.generation, chunks, localCow);
+      }
+      SessionKeeper.start(workDir, request.carrierArgs(), chunks, served);
       AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache(), checked.host.qemu());
       log.println(accel.describe());
       QemuRun run =
@@ -201,7 +227,10 @@ public final class ResumeSession {
       QemuLaunch launch =
           QemuLaunch.of(checked.vm, workDir)
               .withBootFiles(checked.files.kernel(), checked.files.initrd())
-              .withDisk(localCow, DiskFormat.QCOW2, chainOf(checked.generation, checked.files))
+              .withDisk(
+                  localCow,
+                  DiskFormat.QCOW2,
+                  BlockSession.nbdChain(SessionKeeper.socket(workDir), checked.generation))
               .withAccel(accel.accel())
               .withConsole(console)
               .withDisplay(hasScreen(checked.vm) ? display : "none")
@@ -217,20 +246,28 @@ public final class ResumeSession {
         String stateName = checked.generation.state();
         // The bar follows the stored (compressed) bytes: their total is known up front.
         ProgressBar bar = ProgressBar.on(log, "restoring");
-        try (Carrier carrier = Carrier.open(request.carrier());
-            ReadableByteChannel state =
-                StateFile.open(
-                    new ProgressInputStream(
-                        carrier.openFile(stateName),
-                        carrier.manifest().files().get(stateName).size(),
-                        bar::update),
-                    carrier.describe(stateName),
-                    carrier.key(CarrierKey.STATE_CIPHER).orElse(null))) {
-          Hibernation.restore(
-              qemu, state, RESTORE_TIMEOUT, () -> {
-                bar.finish();
-                compareScreen(restored, checked, workDir, log);
-              });
+        try (Carrier carrier = Carrier.open(request.carrier())) {
+          FileRecord recorded = carrier.manifest().files().get(stateName);
+          // Hashed as it streams into QEMU, checked before the guest continues.
+          CheckedState checkedState =
+              new CheckedState(carrier.openFile(stateName), recorded, carrier.describe(stateName));
+          try (ReadableByteChannel state =
+              StateFile.open(
+                  new ProgressInputStream(checkedState, recorded.size(), bar::update),
+                  carrier.describe(stateName),
+                  carrier.key(CarrierKey.STATE_CIPHER).orElse(null))) {
+            Hibernation.restore(
+                qemu, state, RESTORE_TIMEOUT, () -> {
+                  bar.finish();
+                  checkedState.requireRecorded();
+                  compareScreen(restored, checked, workDir, log);
+                });
+          } catch (IOException e) {
+            // QEMU (or zstd, or the sealed chunks) refused the state: a state that is not the
+            // recorded one is bad input, named as such, not a host that cannot restore it.
+            requireRecordedState(carrier, stateName, e);
+            throw e;
+          }
         } catch (IOException e) {
           bar.finish();
           throw new CarryonException(
@@ -246,6 +283,7 @@ public final class ResumeSession {
         qemu.qmp().execute("cont", Duration.ofSeconds(10));
         onStep.accept(Step.since("start the guest (cold boot)", t, -1));
       }
+      SessionKeeper.guestRuns(workDir);
       record = record.withState(SessionState.RUNNING, Instant.now());
       host.catalog.saveSession(record);
       host.catalog.recordCarrier(checked.carrierId, where, checked.generation.number());
@@ -262,6 +300,23 @@ public final class ResumeSession {
     } catch (IOException | RuntimeException e) {
       abandon(host, request.carrier(), record, qemu);
       throw e;
+    }
+  }
+
+  /**
+   * After a failed restore: refuses with exit 3, naming the state file, when the state on the
+   * carrier is not the one the manifest records (read whole again: this is the failure path only).
+   */
+  private static void requireRecordedState(Carrier carrier, String stateName, IOException failure)
+      throws IOException {
+    Verification v = carrier.verifyFiles(List.of(stateName), Progress.NONE);
+    if (!v.passed()) {
+      throw new CarryonException(
+          ExitCodes.BAD_INPUT,
+          CheckedState.mismatch(
+              carrier.describe(stateName),
+              v.problems().get(0).problem() + " (QEMU's restore said: " + failure.getMessage() + ")"),
+          failure);
     }
   }
 
@@ -315,6 +370,7 @@ public final class ResumeSession {
     if (qemu != null) {
       qemu.close();
     }
+    SessionKeeper.stop(record.workDir());
     try (Carrier carrier = Carrier.openForWrite(storage, "carryon resume")) {
       carrier.releaseLease(host.identity, record.sessionId());
     } catch (IOException | RuntimeException e) {
@@ -333,15 +389,38 @@ public final class ResumeSession {
   /**
    * What validation found out, before anything was written.
    *
-   * @param files the local files the generation runs from
+   * @param files the local files the generation boots from beside its chain
    * @param host what this host's QEMU offers
    */
   private record Checked(
       String carrierId,
       Generation generation,
       VmConfig vm,
-      LocalFiles files,
+      BootFiles files,
       HostCapabilities host) {}
+
+  /**
+   * The files QEMU reads as files on this host: a folder carrier's own, else copies in the host
+   * cache (each checked as it is copied).
+   *
+   * @param kernel the kernel for direct boot, or null
+   * @param initrd the initrd for direct boot, or null
+   * @param screenshot the screen as the generation's state was saved, or null
+   */
+  private record BootFiles(Path kernel, Path initrd, Path screenshot) {
+    static BootFiles of(Carrier carrier, Generation g, LocalCopies copies) throws IOException {
+      VmConfig vm = carrier.manifest().vm();
+      return new BootFiles(
+          localFile(carrier, vm.kernel(), copies),
+          localFile(carrier, vm.initrd(), copies),
+          localFile(carrier, g.screenshot(), copies));
+    }
+
+    private static Path localFile(Carrier carrier, String name, LocalCopies copies)
+        throws IOException {
+      return name == null ? null : carrier.localFile(name, copies, Progress.NONE);
+    }
+  }
 
   /** Every check that needs no write: refuses with a clear message when one fails. */
   private static Checked check(Host host, Request request, LocalCopies copies, PrintWriter log)
@@ -366,7 +445,7 @@ public final class ResumeSession {
       HostCapabilities.Asking capabilities =
           HostCapabilities.ask(QemuTool.SYSTEM.locate(), host.home.qemuFactsCache());
       ProgressBar bar = ProgressBar.on(log, "checking");
-      Verification v = carrier.verify(g, bar::update);
+      Verification v = upFrontCheck(carrier, g, bar::update);
       bar.finish();
       if (!v.passed()) {
         throw new CarryonException(
@@ -399,23 +478,42 @@ public final class ResumeSession {
             "warning: cold boot of generation " + g.number() + ": its saved RAM state is not used;"
                 + " guest writes that were still in the guest's memory are lost");
       }
-      LocalFiles files = carrier.localFiles(g, copies, Progress.NONE);
-      return new Checked(carrierId, g, vm, files, here);
+      return new Checked(carrierId, g, vm, BootFiles.of(carrier, g, copies), here);
     }
   }
 
   /**
-   * The disk chain of {@code g} as QEMU opens it below the local COW, top first: exactly these
-   * files, never the backing names their headers record (a carrier's headers are untrusted).
+   * What resume checks of generation {@code g} before anything is written: the chunk lists of its
+   * chain (their hashes the manifest's, well formed, sized like their images) and the files QEMU
+   * reads whole (the kernel, the initrd, the screenshot), never the chain's bytes, which the block
+   * server checks chunk by chunk as QEMU reads them; the RAM state is checked as it streams into
+   * QEMU. A carrier without lists yet (made by an older carryon: the lease's write-open adds them),
+   * or with a merge or reset pending (whose images' bytes are in flux until that open finishes
+   * it), is checked whole but for its state, as before lists.
    */
-  private static List<QemuLaunch.Image> chainOf(Generation g, LocalFiles files) {
-    List<QemuLaunch.Image> chain = new ArrayList<>();
-    for (int i = 0; i < g.chain().size(); i++) {
-      DiskFormat format =
-          g.chain().get(i).equals(CarrierFiles.BASE_RAW) ? DiskFormat.RAW : DiskFormat.QCOW2;
-      chain.add(0, new QemuLaunch.Image(files.chain().get(i), format));
+  private static Verification upFrontCheck(Carrier carrier, Generation g, Progress progress)
+      throws IOException {
+    if (carrier.manifest().chunks() == null || carrier.manifest().unfinishedWork() != null) {
+      return carrier.verifyForResume(g, progress);
     }
-    return chain;
+    List<FileProblem> problems = new ArrayList<>();
+    for (String image : g.chain()) {
+      try {
+        carrier.chunkList(image);
+      } catch (CarrierException e) {
+        problems.add(new FileProblem(image, e.getMessage()));
+      }
+    }
+    List<String> whole = new ArrayList<>();
+    VmConfig vm = carrier.manifest().vm();
+    for (String name : new String[] {vm.kernel(), vm.initrd(), g.screenshot()}) {
+      if (name != null) {
+        whole.add(name);
+      }
+    }
+    Verification files = carrier.verifyFiles(whole, progress);
+    problems.addAll(files.problems());
+    return new Verification(problems, files.warnings());
   }
 
   /** The generation's VM, under the machine type the user chose if any (only for a cold boot). */

@@ -362,7 +362,17 @@ public final class SessionKit {
 
   /** Pids of the QEMUs whose command line names a path under {@code root}. */
   public static List<Long> qemusUnder(Path root) throws IOException, InterruptedException {
-    Process pgrep = new ProcessBuilder("pgrep", "-af", "qemu-system").start();
+    return processesUnder("qemu-system", root);
+  }
+
+  /** Pids of the session keepers whose command line names a path under {@code root}. */
+  public static List<Long> keepersUnder(Path root) throws IOException, InterruptedException {
+    return processesUnder("cli.Main keeper ", root);
+  }
+
+  private static List<Long> processesUnder(String pattern, Path root)
+      throws IOException, InterruptedException {
+    Process pgrep = new ProcessBuilder("pgrep", "-af", pattern).start();
     String out = new String(pgrep.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     pgrep.waitFor();
     return out.lines()
@@ -372,15 +382,20 @@ public final class SessionKit {
   }
 
   /**
-   * Kills every QEMU left under {@code root} and fails if there was any: a test must end or
-   * discard every session it started.
+   * Kills every QEMU and session keeper left under {@code root} and fails if there was any: a test
+   * must end or discard every session it started, and ending a session stops its keeper.
    */
   public static void assertNoQemuLeft(Path root) throws IOException, InterruptedException {
     List<Long> left = qemusUnder(root);
+    List<Long> keepers = keepersUnder(root);
     for (long pid : left) {
       ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     }
+    for (long pid : keepers) {
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+    }
     assertEquals(List.of(), left, "QEMU processes left running under " + root);
+    assertEquals(List.of(), keepers, "session keepers left running under " + root);
   }
 
   /** Waits until {@code pid} has exited. */

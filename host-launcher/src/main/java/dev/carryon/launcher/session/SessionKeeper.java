@@ -1,0 +1,351 @@
+package dev.carryon.launcher.session;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.ChunkList;
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.cow.io.OwnerOnly;
+import dev.carryon.launcher.blocks.ChunkStore;
+import dev.carryon.launcher.blocks.Hoard;
+import dev.carryon.launcher.blocks.VerifiedImage;
+import dev.carryon.sync.guestfs.NbdServer;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The session keeper: a {@code carryon} process of its own, in a session of its own ({@code
+ * setsid}: neither a closed terminal nor the end of {@code resume --detach} stops it), that serves
+ * one session's carrier chain to its QEMU through the block server and, once the guest runs, hoards
+ * the rest of the chain onto this host. {@code resume} starts it before QEMU; {@code end} stops it
+ * once QEMU has exited and the layer is committed. It lives exactly as long as what reads the
+ * disk, and one session's carrier trouble (a pulled drive, a dead server) stays its own.
+ *
+ * <p>Its files, all in the session's work folder: {@value #SPEC} (written by resume: the chunk
+ * store and the chain, each image with the hash of its chunk list as the trusted manifest names
+ * it, so the keeper needs neither the manifest nor an encrypted carrier's passphrase), {@value
+ * #PID} (written once it serves), the NBD socket {@value #SOCKET}, {@value #STATUS} (the hoard's
+ * progress and any chunk that failed its hash, rewritten every second), {@value #LOG}.
+ */
+public final class SessionKeeper {
+  /** What the keeper serves, written by resume. */
+  static final String SPEC = "keeper.json";
+  /** The keeper's pid, written once it serves. */
+  static final String PID = "keeper.pid";
+  /** The block server's UNIX socket. */
+  static final String SOCKET = "blocks.sock";
+  /** The keeper's progress and problems. */
+  static final String STATUS = "keeper-status.json";
+  /** The keeper's output. */
+  static final String LOG = "keeper.log";
+  /** Made by resume once the guest runs: the keeper starts hoarding then. */
+  static final String GUEST_RUNS = "guest-runs";
+  /** Longest a keeper may take to serve (a JVM's start on a loaded machine). */
+  private static final Duration START = Duration.ofSeconds(60);
+  /** Longest a keeper may take to stop once told. */
+  private static final Duration STOP = Duration.ofSeconds(10);
+  /** How often the keeper looks for the guest and writes its status. */
+  private static final long TICK_MILLIS = 500;
+  /** Chunk problems kept in the status (the first ones). */
+  private static final int MAX_PROBLEMS = 20;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * One image the keeper serves.
+   *
+   * @param image its carrier name (the NBD export's name)
+   * @param list the SHA-256 of its chunk list, as the manifest records it
+   */
+  record Served(String image, String list) {}
+
+  /**
+   * A keeper as {@code status} sees it.
+   *
+   * @param pid its pid, or -1 when it never wrote one
+   * @param alive true while it runs
+   * @param hoard how far the hoard is, or null before it started
+   * @param problems chunks that failed their hash, in words
+   */
+  public record Seen(long pid, boolean alive, Hoard.Progress hoard, List<String> problems) {}
+
+  private SessionKeeper() {}
+
+  /**
+   * Starts the keeper of the session in {@code workDir} serving {@code chain} (base first) from the
+   * carrier the CLI arguments {@code carrierArgs} open (CARRIER first, then its options), its chunks kept in {@code chunks}; returns
+   * once it serves on {@link #socket}. Fails, with the keeper's last words, if it does not.
+   */
+  static void start(Path workDir, List<String> carrierArgs, Path chunks, List<Served> chain)
+      throws IOException {
+    ObjectNode spec = JSON.createObjectNode();
+    spec.put("chunks", chunks.toString());
+    // A UNIX socket's path must fit in 108 bytes: a session's work folder may be too deep.
+    Path socketDir =
+        Files.createTempDirectory(
+            "carryon-blocks-",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    spec.put("socket", socketDir.resolve(SOCKET).toString());
+    ArrayNode images = spec.putArray("images");
+    for (Served s : chain) {
+      images.addObject().put("image", s.image()).put("list", s.list());
+    }
+    writeAtomically(workDir.resolve(SPEC), JSON.writeValueAsBytes(spec));
+    List<String> command = new ArrayList<>();
+    if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+      command.add("/usr/bin/setsid");
+    }
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    // A small heap: the keeper holds a few 64 KiB chunks at a time.
+    command.addAll(List.of("-XX:+UseSerialGC", "-Xmx128m", "-cp", System.getProperty("java.class.path")));
+    command.addAll(List.of("dev.carryon.launcher.cli.Main", "keeper", carrierArgs.get(0), workDir.toString()));
+    command.addAll(carrierArgs.subList(1, carrierArgs.size()));
+    Path log = workDir.resolve(LOG);
+    Process p =
+        new ProcessBuilder(command)
+            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .redirectErrorStream(true)
+            .start();
+    long deadline = System.nanoTime() + START.toNanos();
+    while (pid(workDir) < 0 || !Files.exists(socketDir.resolve(SOCKET))) {
+      if (!p.isAlive()) {
+        throw new IOException(
+            "the session keeper (the block server of this session) exited with code "
+                + p.exitValue() + " before it served: " + lastWords(log));
+      }
+      if (System.nanoTime() - deadline > 0) {
+        p.destroyForcibly();
+        throw new IOException(
+            "the session keeper did not serve within " + START.toSeconds() + " s: " + lastWords(log));
+      }
+      pause(50);
+    }
+  }
+
+  /**
+   * The block server's socket of the session in {@code workDir}, in a folder of its own under the
+   * temporary folder (named in {@value #SPEC}); null when there is none.
+   */
+  static Path socket(Path workDir) {
+    try {
+      String socket = JSON.readTree(workDir.resolve(SPEC).toFile()).path("socket").asText("");
+      return socket.isEmpty() ? null : Path.of(socket);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** Tells the keeper of {@code workDir} that the guest runs: it starts hoarding. */
+  static void guestRuns(Path workDir) throws IOException {
+    writeAtomically(workDir.resolve(GUEST_RUNS), new byte[0]);
+  }
+
+  /** The keeper of the session in {@code workDir} as it is now, or empty when it has none. */
+  public static Optional<Seen> seen(Path workDir) {
+    if (!Files.exists(workDir.resolve(SPEC))) {
+      return Optional.empty();
+    }
+    long pid = pid(workDir);
+    boolean alive = pid > 0 && isKeeper(pid, workDir);
+    Hoard.Progress hoard = null;
+    List<String> problems = List.of();
+    try {
+      JsonNode status = JSON.readTree(workDir.resolve(STATUS).toFile());
+      if (status.has("remaining")) {
+        hoard =
+            new Hoard.Progress(
+                status.path("remaining").asLong(), status.path("total").asLong(),
+                status.path("unpluggable").asBoolean());
+      }
+      List<String> seenProblems = new ArrayList<>();
+      status.path("problems").forEach(n -> seenProblems.add(n.asText()));
+      problems = seenProblems;
+    } catch (IOException e) {
+      // No status yet (or one being replaced): nothing to tell.
+    }
+    return Optional.of(new Seen(pid, alive, hoard, problems));
+  }
+
+  /**
+   * Stops the keeper of {@code workDir}, if it runs: SIGTERM, then SIGKILL after {@link #STOP}.
+   * Only a process whose command line names this work folder is signalled (a pid may be reused).
+   */
+  static void stop(Path workDir) {
+    long pid = pid(workDir);
+    if (pid > 0 && isKeeper(pid, workDir)) {
+      ProcessHandle.of(pid).ifPresent(SessionKeeper::stop);
+    }
+    Path socket = socket(workDir);
+    if (socket != null) {
+      try {
+        Files.deleteIfExists(socket);
+        Files.deleteIfExists(socket.getParent());
+      } catch (IOException e) {
+        // A temporary folder left behind: harmless.
+      }
+    }
+  }
+
+  /** Stops {@code h}: SIGTERM, then SIGKILL after {@link #STOP}. */
+  private static void stop(ProcessHandle h) {
+    h.destroy();
+    try {
+      h.onExit().get(STOP.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      h.destroyForcibly();
+    } catch (ExecutionException | TimeoutException e) {
+      h.destroyForcibly();
+    }
+  }
+
+  /**
+   * The keeper's own work, in its process: serves the chain {@value #SPEC} names from {@code
+   * storage} on {@link #socket}, hoards once the guest runs, writes its status; returns only when
+   * the process is told to stop (its shutdown hook closes the server and the hoard).
+   */
+  public static void serve(Path workDir, CarrierStorage storage)
+      throws IOException, InterruptedException {
+    JsonNode spec = JSON.readTree(workDir.resolve(SPEC).toFile());
+    ChunkStore store = ChunkStore.in(Path.of(spec.path("chunks").asText()));
+    List<String> problems = Collections.synchronizedList(new ArrayList<>());
+    List<VerifiedImage> chain = new ArrayList<>();
+    for (JsonNode s : spec.path("images")) {
+      String image = s.path("image").asText();
+      ChunkList list = Carrier.chunkList(storage, s.path("list").asText());
+      chain.add(
+          new VerifiedImage(
+              image, Carrier.describe(storage, image), list, storage::read, store,
+              problem -> {
+                System.out.println("carryon keeper: " + problem);
+                if (problems.size() < MAX_PROBLEMS) {
+                  problems.add(problem);
+                }
+              }));
+    }
+    Path socket = Path.of(spec.path("socket").asText());
+    Files.deleteIfExists(socket);
+    NbdServer server = NbdServer.start(VerifiedImage.exports(chain), socket);
+    Hoard[] hoard = {null};
+    Thread main = Thread.currentThread();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      main.interrupt();
+      try {
+        synchronized (hoard) {
+          if (hoard[0] != null) {
+            hoard[0].close();
+          }
+        }
+        server.close();
+      } catch (IOException | InterruptedException e) {
+        // Stopping anyway.
+      }
+    }, "keeper-stop"));
+    writeAtomically(
+        workDir.resolve(PID),
+        Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.US_ASCII));
+    System.out.println("carryon keeper: serving " + chain.size() + " images on " + socket);
+    try {
+      while (true) {
+        synchronized (hoard) {
+          if (hoard[0] == null && Files.exists(workDir.resolve(GUEST_RUNS))) {
+            hoard[0] = Hoard.start(chain);
+          }
+        }
+        writeStatus(workDir, hoard[0], problems);
+        Thread.sleep(TICK_MILLIS);
+      }
+    } catch (InterruptedException stop) {
+      // Told to stop: the shutdown hook closes the server and the hoard.
+    }
+  }
+
+  /** Writes the keeper's status file. */
+  private static void writeStatus(Path workDir, Hoard hoard, List<String> problems)
+      throws IOException {
+    ObjectNode status = JSON.createObjectNode();
+    if (hoard != null) {
+      Hoard.Progress p = hoard.progress();
+      status.put("remaining", p.remaining()).put("total", p.total()).put("unpluggable", p.unpluggable());
+    }
+    ArrayNode list = status.putArray("problems");
+    synchronized (problems) {
+      problems.forEach(list::add);
+    }
+    writeAtomically(workDir.resolve(STATUS), JSON.writeValueAsBytes(status));
+  }
+
+  /** The pid the keeper of {@code workDir} wrote, or -1. */
+  private static long pid(Path workDir) {
+    try {
+      return Long.parseLong(Files.readString(workDir.resolve(PID)).trim());
+    } catch (NoSuchFileException | NumberFormatException e) {
+      return -1;
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /** True when {@code pid} runs and is the keeper of {@code workDir} (by its command line). */
+  private static boolean isKeeper(long pid, Path workDir) {
+    try {
+      String cmdline =
+          Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"), StandardCharsets.UTF_8);
+      return cmdline.contains("\0keeper\0") && cmdline.contains("\0" + workDir + "\0");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The last lines of the keeper's log, for a message. */
+  private static String lastWords(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return lines.isEmpty()
+          ? "it printed nothing"
+          : String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+    } catch (IOException e) {
+      return "its log " + log + " cannot be read (" + e.getMessage() + ")";
+    }
+  }
+
+  /** Replaces {@code file} by {@code bytes} through a temporary name (owner-only). */
+  private static void writeAtomically(Path file, byte[] bytes) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.deleteIfExists(tmp);
+    try (java.nio.channels.FileChannel out =
+        OwnerOnly.open(tmp, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes);
+      while (buffer.hasRemaining()) {
+        out.write(buffer);
+      }
+    }
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static void pause(long millis) throws InterruptedIOException {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for the session keeper");
+    }
+  }
+}
