@@ -1,6 +1,7 @@
 package dev.carryon.launcher.blocks;
 
 import dev.carryon.carrier.storage.Hex;
+import dev.carryon.cow.io.OwnerOnly;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -25,9 +26,9 @@ public final class ChunkStore {
     this.folder = folder;
   }
 
-  /** The store in {@code folder}, created if absent. */
+  /** The store in {@code folder}, created if absent (its owner's only: a guest's disk is private). */
   public static ChunkStore in(Path folder) throws IOException {
-    Files.createDirectories(folder);
+    OwnerOnly.createDirectories(folder);
     return new ChunkStore(folder);
   }
 

@@ -111,7 +111,7 @@ public final class EndSession {
       if (running != null) {
         running.close();
       }
-      discard(host, storage, session);
+      discard(host, storage, session, log);
       return new Ended(session, null, -1, false);
     }
     Path localState = session.workDir().resolve(ResumeSession.LOCAL_STATE);
@@ -330,10 +330,11 @@ public final class EndSession {
     return null;
   }
 
-  private static void discard(Host host, CarrierStorage storage, SessionRecord session)
+  private static void discard(
+      Host host, CarrierStorage storage, SessionRecord session, PrintWriter log)
       throws IOException {
     stopLeftoverQemu(session);
-    SessionKeeper.stop(session.workDir());
+    stopKeeper(session, log);
     try (Carrier carrier = Carrier.openForWrite(storage, "carryon end")) {
       Lease held = carrier.manifest().lease();
       // After a lease break another session may hold it: that lease is not ours to release.

@@ -10,7 +10,9 @@ import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.launcher.blocks.ChunkStore;
 import dev.carryon.launcher.blocks.Hoard;
+import dev.carryon.launcher.blocks.ImageReader;
 import dev.carryon.launcher.blocks.VerifiedImage;
+import dev.carryon.sync.ext4.BlockDevice;
 import dev.carryon.sync.guestfs.NbdServer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -24,10 +26,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The session keeper: a {@code carryon} process of its own, in a session of its own ({@code
@@ -40,8 +45,9 @@ import java.util.concurrent.TimeoutException;
  * <p>Its files, all in the session's work folder: {@value #SPEC} (written by resume: the chunk
  * store and the chain, each image with the hash of its chunk list as the trusted manifest names
  * it, so the keeper needs neither the manifest nor an encrypted carrier's passphrase), {@value
- * #PID} (written once it serves), the NBD socket {@value #SOCKET}, {@value #STATUS} (the hoard's
- * progress and any chunk that failed its hash, rewritten every second), {@value #LOG}.
+ * #PID} (written once it serves), {@value #STATUS} (the hoard's progress, any chunk that failed
+ * its hash, and the bytes QEMU asked for and read from the carrier, rewritten every half second),
+ * {@value #LOG}; its NBD socket lies in a temporary folder of its own, named in {@value #SPEC}.
  */
 public final class SessionKeeper {
   /** What the keeper serves, written by resume. */
@@ -117,6 +123,9 @@ public final class SessionKeeper {
     command.addAll(List.of("dev.carryon.launcher.cli.Main", "keeper", carrierArgs.get(0), workDir.toString()));
     command.addAll(carrierArgs.subList(1, carrierArgs.size()));
     Path log = workDir.resolve(LOG);
+    if (!Files.exists(log)) {
+      OwnerOnly.createFile(log); // made first: the JVM opens redirect files with the umask's mode
+    }
     Process p =
         new ProcessBuilder(command)
             .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
@@ -226,13 +235,20 @@ public final class SessionKeeper {
     JsonNode spec = JSON.readTree(workDir.resolve(SPEC).toFile());
     ChunkStore store = ChunkStore.in(Path.of(spec.path("chunks").asText()));
     List<String> problems = Collections.synchronizedList(new ArrayList<>());
+    Counts counts = new Counts();
+    ImageReader fromCarrier =
+        (image, offset, dst) -> {
+          int n = storage.read(image, offset, dst);
+          counts.carrier.addAndGet(Math.max(0, n));
+          return n;
+        };
     List<VerifiedImage> chain = new ArrayList<>();
     for (JsonNode s : spec.path("images")) {
       String image = s.path("image").asText();
       ChunkList list = Carrier.chunkList(storage, s.path("list").asText());
       chain.add(
           new VerifiedImage(
-              image, Carrier.describe(storage, image), list, storage::read, store,
+              image, Carrier.describe(storage, image), list, fromCarrier, store,
               problem -> {
                 System.out.println("carryon keeper: " + problem);
                 if (problems.size() < MAX_PROBLEMS) {
@@ -242,7 +258,19 @@ public final class SessionKeeper {
     }
     Path socket = Path.of(spec.path("socket").asText());
     Files.deleteIfExists(socket);
-    NbdServer server = NbdServer.start(VerifiedImage.exports(chain), socket);
+    // Each image under its carrier name, counting what QEMU asks for.
+    Map<String, BlockDevice> exports = new TreeMap<>();
+    for (VerifiedImage image : chain) {
+      exports.put(
+          image.image(),
+          BlockDevice.of(
+              image.size(),
+              (dst, offset) -> {
+                counts.asked.addAndGet(dst.remaining());
+                image.read(dst, offset);
+              }));
+    }
+    NbdServer server = NbdServer.start(exports, socket);
     Hoard[] hoard = {null};
     Thread main = Thread.currentThread();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -266,10 +294,11 @@ public final class SessionKeeper {
       while (true) {
         synchronized (hoard) {
           if (hoard[0] == null && Files.exists(workDir.resolve(GUEST_RUNS))) {
+            counts.beforeGuestRuns = new long[] {counts.asked.get(), counts.carrier.get()};
             hoard[0] = Hoard.start(chain);
           }
         }
-        writeStatus(workDir, hoard[0], problems);
+        writeStatus(workDir, hoard[0], problems, counts);
         Thread.sleep(TICK_MILLIS);
       }
     } catch (InterruptedException stop) {
@@ -277,10 +306,26 @@ public final class SessionKeeper {
     }
   }
 
+  /** Bytes the keeper has moved, for {@code status} and {@code bench/scale}. */
+  private static final class Counts {
+    /** Bytes QEMU asked the block server for. */
+    final AtomicLong asked = new AtomicLong();
+    /** Bytes read from the carrier (whole chunks, each at most once while it stays here). */
+    final AtomicLong carrier = new AtomicLong();
+    /** {asked, carrier} as the guest started to run (the hoard starts then), or null before. */
+    volatile long[] beforeGuestRuns;
+  }
+
   /** Writes the keeper's status file. */
-  private static void writeStatus(Path workDir, Hoard hoard, List<String> problems)
+  private static void writeStatus(Path workDir, Hoard hoard, List<String> problems, Counts counts)
       throws IOException {
     ObjectNode status = JSON.createObjectNode();
+    status.put("asked_bytes", counts.asked.get()).put("carrier_bytes", counts.carrier.get());
+    long[] before = counts.beforeGuestRuns;
+    if (before != null) {
+      status.put("asked_bytes_before_guest_runs", before[0]);
+      status.put("carrier_bytes_before_guest_runs", before[1]);
+    }
     if (hoard != null) {
       Hoard.Progress p = hoard.progress();
       status.put("remaining", p.remaining()).put("total", p.total()).put("unpluggable", p.unpluggable());

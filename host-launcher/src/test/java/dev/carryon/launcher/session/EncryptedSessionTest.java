@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -109,31 +110,41 @@ class EncryptedSessionTest {
       }
     }
 
-    // A flipped state byte, a cut state, an altered image cluster: each refused by the sealed
+    // A flipped state byte, a cut state, altered chunk lists: each refused by the sealed
     // manifest's checksums, the guest never continued and nothing left written.
-    for (String damage : List.of("flip states/S3.zst", "cut states/S3.zst", "flip layers/L3.qcow2")) {
-      String name = damage.substring(damage.indexOf(' ') + 1);
-      TestCarrier copy = SessionKit.copyCarrier(carrier, damage.replaceAll("[ /.]", "-"));
-      try (RandomAccessFile f = new RandomAccessFile(copy.resolve(name).toFile(), "rw")) {
-        long at = f.length() / 2;
-        if (damage.startsWith("cut")) {
-          f.setLength(at);
-        } else {
-          f.seek(at);
-          int v = f.read();
-          f.seek(at);
-          f.write(v ^ 0x10);
+    String lists;
+    try (Stream<Path> files = Files.list(carrier.resolve("chunks"))) {
+      // The sealed manifest does not say which list is whose: every one is damaged.
+      lists = files.map(p -> "chunks/" + p.getFileName()).sorted().collect(Collectors.joining(" "));
+    }
+    for (String damage : List.of("flip states/S3.zst", "cut states/S3.zst", "flip " + lists)) {
+      List<String> names = List.of(damage.substring(damage.indexOf(' ') + 1).split(" "));
+      String name = names.get(0);
+      TestCarrier copy =
+          SessionKit.copyCarrier(
+              carrier, damage.substring(0, Math.min(40, damage.length())).replaceAll("[ /.]", "-"));
+      for (String one : names) {
+        try (RandomAccessFile f = new RandomAccessFile(copy.resolve(one).toFile(), "rw")) {
+          long at = f.length() / 2;
+          if (damage.startsWith("cut")) {
+            f.setLength(at);
+          } else {
+            f.seek(at);
+            int v = f.read();
+            f.seek(at);
+            f.write(v ^ 0x10);
+          }
         }
       }
       Map<String, String> damaged = SessionKit.fingerprint(copy);
       String refusal = a.run("resume", copy.toString(), "--detach").expect(ExitCodes.BAD_INPUT)
           .errorLine();
       // A state is checked as it streams into QEMU (the sealed chunks, then its SHA-256): the
-      // guest is never continued; an image up front.
+      // guest is never continued; the chunk lists up front (an image's bytes as QEMU reads them).
       String expected =
           name.startsWith("states/")
               ? "hibernation state " + copy.resolve(name)
-              : "failed validation and was not resumed: " + name;
+              : "failed validation and was not resumed: base.qcow2: ";
       assertTrue(refusal.contains(expected), refusal);
       assertEquals(damaged, SessionKit.fingerprint(copy), damage);
     }

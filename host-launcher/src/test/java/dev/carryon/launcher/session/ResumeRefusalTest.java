@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.SessionKit.Run;
 import dev.carryon.launcher.session.SessionKit.TestCarrier;
@@ -96,11 +98,19 @@ class ResumeRefusalTest {
     assertEquals(before, fingerprint(carrier));
   }
 
+  /**
+   * What resume checks: the RAM state (as it streams into QEMU, the guest never continued), the
+   * files QEMU reads whole, and each image's chunk list (an image's own bytes are checked chunk by
+   * chunk as QEMU reads them: LazyResumeTest).
+   */
   @Test
   void aDamagedFileIsRefusedByNameAndNothingChanges() throws Exception {
     TestCarrier carrier = copy("damaged");
     TestHost b = host(root, "damageB");
-    for (String name : List.of("states/S2.zst", "layers/L2.qcow2", "cow.qcow2", "vmlinuz")) {
+    JsonNode lists =
+        new ObjectMapper().readTree(carrier.resolve("carryon.json").toFile()).path("chunks").path("lists");
+    String l2List = "chunks/" + lists.path("layers/L2.qcow2").asText();
+    for (String name : List.of("states/S2.zst", "vmlinuz", l2List)) {
       Path file = carrier.resolve(name);
       byte[] original = Files.readAllBytes(file);
       flipByte(file, original.length / 2);
@@ -110,6 +120,9 @@ class ResumeRefusalTest {
           b.run("resume", carrier.toString(), "--detach").expect(ExitCodes.BAD_INPUT).errorLine();
       assertTrue(refusal.contains(carrier.toString()) && refusal.contains(name), refusal);
       assertTrue(refusal.contains("SHA-256"), refusal);
+      if (name.equals(l2List)) {
+        assertTrue(refusal.contains("failed validation and was not resumed: layers/L2.qcow2: "), refusal);
+      }
       assertEquals(before, fingerprint(carrier), "carrier changed by the refused resume");
       assertTrue(b.status(carrier).get("session").isNull());
       Files.write(file, original);
