@@ -29,8 +29,10 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Continue the carrier's VM session on this host, where it stopped.",
-      "Validates the carrier, takes its lease, boots its disk chain under a local COW and",
-      "restores the saved RAM state.",
+      "Checks the manifest, the chunk lists and the boot files, takes the lease, starts the",
+      "session keeper (which serves the disk chain to QEMU chunk by chunk, each checked as it is",
+      "first read, and then copies the rest onto this host: carryon status shows how far), boots",
+      "the chain under a local COW and restores the saved RAM state, checked as it streams in.",
       "In the foreground, Ctrl-C ends the session properly (as carryon end does); with --detach",
       "the command returns once the guest runs."
     })

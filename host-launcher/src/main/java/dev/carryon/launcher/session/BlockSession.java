@@ -7,6 +7,7 @@ import dev.carryon.carrier.ChunkList;
 import dev.carryon.carrier.ChunkLists;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.LocalCopies;
+import dev.carryon.carrier.LocalFiles;
 import dev.carryon.carrier.Progress;
 import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.launcher.blocks.ChunkStore;
@@ -107,6 +108,20 @@ final class BlockSession {
     for (String image : g.chain()) {
       DiskFormat format = image.equals(CarrierFiles.BASE_RAW) ? DiskFormat.RAW : DiskFormat.QCOW2;
       chain.add(0, QemuLaunch.Image.nbd(socket, image, format));
+    }
+    return chain;
+  }
+
+  /**
+   * {@code g}'s chain below the local COW as local files (a phone's carrier copied into the host
+   * cache), top first: exactly these files, never the backing names their headers record.
+   */
+  static List<QemuLaunch.Image> fileChain(Generation g, LocalFiles files) {
+    List<QemuLaunch.Image> chain = new ArrayList<>();
+    for (int i = 0; i < g.chain().size(); i++) {
+      DiskFormat format =
+          g.chain().get(i).equals(CarrierFiles.BASE_RAW) ? DiskFormat.RAW : DiskFormat.QCOW2;
+      chain.add(0, new QemuLaunch.Image(files.chain().get(i), format));
     }
     return chain;
   }

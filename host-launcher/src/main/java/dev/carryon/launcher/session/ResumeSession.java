@@ -6,6 +6,7 @@ import dev.carryon.carrier.FileRecord;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.LocalCopies;
+import dev.carryon.carrier.LocalFiles;
 import dev.carryon.carrier.CarrierException;
 import dev.carryon.carrier.FileProblem;
 import dev.carryon.carrier.Progress;
@@ -13,6 +14,7 @@ import dev.carryon.carrier.QemuRun;
 import dev.carryon.carrier.Verification;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
@@ -21,6 +23,7 @@ import dev.carryon.launcher.cli.ProgressInputStream;
 import dev.carryon.launcher.host.Folders;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.host.SessionState;
+import dev.carryon.launcher.phone.PhoneName;
 import dev.carryon.launcher.qemu.AccelChoice;
 import dev.carryon.launcher.qemu.AccelProbe;
 import dev.carryon.launcher.qemu.DiskFormat;
@@ -206,11 +209,18 @@ public final class ResumeSession {
       t = System.nanoTime();
       OwnerOnly.createDirectories(workDir);
       Path localCow = workDir.resolve(LOCAL_COW);
-      Path chunks = BlockSession.chunkStore(host);
-      try (Carrier carrier = Carrier.open(request.carrier())) {
-        BlockSession.makeLocalCow(carrier, checked.generation, chunks, localCow);
+      List<QemuLaunch.Image> chain;
+      if (checked.copiedChain != null) {
+        Qcow2Creator.create(localCow, -1, checked.copiedChain.top().toString(), "qcow2");
+        chain = BlockSession.fileChain(checked.generation, checked.copiedChain);
+      } else {
+        Path chunks = BlockSession.chunkStore(host);
+        try (Carrier carrier = Carrier.open(request.carrier())) {
+          BlockSession.makeLocalCow(carrier, checked.generation, chunks, localCow);
+        }
+        SessionKeeper.start(workDir, request.carrierArgs(), chunks, served);
+        chain = BlockSession.nbdChain(SessionKeeper.socket(workDir), checked.generation);
       }
-      SessionKeeper.start(workDir, request.carrierArgs(), chunks, served);
       AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache(), checked.host.qemu());
       log.println(accel.describe());
       QemuRun run =
@@ -227,10 +237,7 @@ public final class ResumeSession {
       QemuLaunch launch =
           QemuLaunch.of(checked.vm, workDir)
               .withBootFiles(checked.files.kernel(), checked.files.initrd())
-              .withDisk(
-                  localCow,
-                  DiskFormat.QCOW2,
-                  BlockSession.nbdChain(SessionKeeper.socket(workDir), checked.generation))
+              .withDisk(localCow, DiskFormat.QCOW2, chain)
               .withAccel(accel.accel())
               .withConsole(console)
               .withDisplay(hasScreen(checked.vm) ? display : "none")
@@ -283,7 +290,9 @@ public final class ResumeSession {
         qemu.qmp().execute("cont", Duration.ofSeconds(10));
         onStep.accept(Step.since("start the guest (cold boot)", t, -1));
       }
-      SessionKeeper.guestRuns(workDir);
+      if (checked.copiedChain == null) {
+        SessionKeeper.guestRuns(workDir);
+      }
       record = record.withState(SessionState.RUNNING, Instant.now());
       host.catalog.saveSession(record);
       host.catalog.recordCarrier(checked.carrierId, where, checked.generation.number());
@@ -390,6 +399,9 @@ public final class ResumeSession {
    * What validation found out, before anything was written.
    *
    * @param files the local files the generation boots from beside its chain
+   * @param copiedChain for a phone's carrier, the chain copied whole into the host cache (each
+   *     copy checked as it arrives), which QEMU reads, so that the phone may go once resume
+   *     returns; null for every other carrier, whose chain the session keeper serves
    * @param host what this host's QEMU offers
    */
   private record Checked(
@@ -397,6 +409,7 @@ public final class ResumeSession {
       Generation generation,
       VmConfig vm,
       BootFiles files,
+      LocalFiles copiedChain,
       HostCapabilities host) {}
 
   /**
@@ -478,7 +491,9 @@ public final class ResumeSession {
             "warning: cold boot of generation " + g.number() + ": its saved RAM state is not used;"
                 + " guest writes that were still in the guest's memory are lost");
       }
-      return new Checked(carrierId, g, vm, BootFiles.of(carrier, g, copies), here);
+      LocalFiles copiedChain =
+          PhoneName.isPhone(where) ? carrier.localFiles(g, copies, Progress.NONE) : null;
+      return new Checked(carrierId, g, vm, BootFiles.of(carrier, g, copies), copiedChain, here);
     }
   }
 

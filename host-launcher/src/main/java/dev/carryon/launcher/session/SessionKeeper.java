@@ -16,6 +16,7 @@ import dev.carryon.sync.ext4.BlockDevice;
 import dev.carryon.sync.guestfs.NbdServer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -119,7 +120,13 @@ public final class SessionKeeper {
     }
     command.add(ProcessHandle.current().info().command().orElse("java"));
     // A small heap: the keeper holds a few 64 KiB chunks at a time.
-    command.addAll(List.of("-XX:+UseSerialGC", "-Xmx128m", "-cp", System.getProperty("java.class.path")));
+    command.addAll(List.of("-XX:+UseSerialGC", "-Xmx128m"));
+    // The class-data archive ./carryon starts this JVM with, if any: it halves a JVM's start,
+    // which the guest waits for.
+    ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> a.startsWith("-XX:SharedArchiveFile="))
+        .forEach(command::add);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path")));
     command.addAll(List.of("dev.carryon.launcher.cli.Main", "keeper", carrierArgs.get(0), workDir.toString()));
     command.addAll(carrierArgs.subList(1, carrierArgs.size()));
     Path log = workDir.resolve(LOG);
@@ -227,8 +234,9 @@ public final class SessionKeeper {
 
   /**
    * The keeper's own work, in its process: serves the chain {@value #SPEC} names from {@code
-   * storage} on {@link #socket}, hoards once the guest runs, writes its status; returns only when
-   * the process is told to stop (its shutdown hook closes the server and the hoard).
+   * storage} on {@link #socket}, hoards once the guest runs, writes its status; returns when the
+   * process is told to stop (its shutdown hook closes the server and the hoard) or the work folder
+   * is gone (the process then exits, which runs the same hook).
    */
   public static void serve(Path workDir, CarrierStorage storage)
       throws IOException, InterruptedException {
@@ -291,7 +299,9 @@ public final class SessionKeeper {
         Long.toString(ProcessHandle.current().pid()).getBytes(StandardCharsets.US_ASCII));
     System.out.println("carryon keeper: serving " + chain.size() + " images on " + socket);
     try {
-      while (true) {
+      // A session whose work folder is gone has ended (or was cleaned up by hand): nothing reads
+      // the disk any more.
+      while (Files.isDirectory(workDir)) {
         synchronized (hoard) {
           if (hoard[0] == null && Files.exists(workDir.resolve(GUEST_RUNS))) {
             counts.beforeGuestRuns = new long[] {counts.asked.get(), counts.carrier.get()};
@@ -303,7 +313,9 @@ public final class SessionKeeper {
       }
     } catch (InterruptedException stop) {
       // Told to stop: the shutdown hook closes the server and the hoard.
+      return;
     }
+    System.out.println("carryon keeper: the session's work folder " + workDir + " is gone; stopping");
   }
 
   /** Bytes the keeper has moved, for {@code status} and {@code bench/scale}. */

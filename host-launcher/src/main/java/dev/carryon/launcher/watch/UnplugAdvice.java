@@ -6,6 +6,7 @@ import dev.carryon.launcher.host.HostHome;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.host.SessionState;
 import dev.carryon.launcher.session.Host;
+import dev.carryon.launcher.session.SessionKeeper;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -15,9 +16,10 @@ import java.util.OptionalLong;
 
 /**
  * Whether a carrier may be unplugged now, and why: not while a command writes it (it holds the
- * carrier's lock), not while this host's QEMU reads the guest's disk from it (the carrier's files
- * among QEMU's open files), and only with a word of warning while this host's session has work not
- * yet on it.
+ * carrier's lock), not while this host's QEMU reads the guest's disk from it (through the session
+ * keeper until its hoard has every chunk on this host; for a session without a keeper, the
+ * carrier's files among QEMU's open files), and only with a word of warning while this host's
+ * session has work not yet on it.
  *
  * @param safe true when unplugging now loses nothing and breaks nothing running
  * @param why one sentence for the user
@@ -74,6 +76,10 @@ public record UnplugAdvice(boolean safe, String why) {
       return new UnplugAdvice(
           true, "the QEMU of session " + sessionHere.sessionId() + " is gone; nothing reads it");
     }
+    Optional<SessionKeeper.Seen> keeper = SessionKeeper.seen(sessionHere.workDir());
+    if (keeper.isPresent()) {
+      return ofKeeper(keeper.get(), sessionHere, end);
+    }
     int open;
     try {
       open = filesUnder(pid, real);
@@ -92,6 +98,32 @@ public record UnplugAdvice(boolean safe, String why) {
         true,
         "the guest runs from this host's copies; session " + sessionHere.sessionId()
             + " can end only with the carrier plugged in: " + end);
+  }
+
+  /**
+   * The advice for a session whose disk the session keeper serves: safe once the hoard has every
+   * chunk of the chain on this host.
+   */
+  private static UnplugAdvice ofKeeper(SessionKeeper.Seen keeper, SessionRecord session, String end) {
+    if (keeper.alive() && keeper.hoard() != null && keeper.hoard().unpluggable()) {
+      return new UnplugAdvice(
+          true,
+          "every chunk of the guest's disk is on this host (the session keeper hoarded them);"
+              + " session " + session.sessionId() + " can end only with the carrier plugged in: "
+              + end);
+    }
+    String left =
+        keeper.hoard() == null
+            ? "the hoard has not started"
+            : String.format("%,d bytes are not on this host yet", keeper.hoard().remaining());
+    return new UnplugAdvice(
+        false,
+        keeper.alive()
+            ? "the guest reads its disk from it through the session keeper (pid " + keeper.pid()
+                + "; " + left + "): wait until carryon status says it may go, or end the session"
+                + " first: " + end
+            : "the guest reads its disk from it, and its session keeper (pid " + keeper.pid()
+                + ") is gone: end the session first: " + end);
   }
 
   /** How many of process {@code pid}'s open files lie under {@code folder} (a real path). */

@@ -13,11 +13,8 @@ import dev.carryon.launcher.session.SessionKit.Run;
 import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -58,7 +55,7 @@ class LazyResumeTest {
     JsonNode first = map.get(0);
     assertTrue(first.get("data").asBoolean() && first.get("start").asLong() == 0, map::toString);
     long host = first.get("offset").asLong();
-    flipByte(base, host + 1024);
+    SessionKit.flipByte(base, host + 1024);
     Map<String, String> before = SessionKit.fingerprint(carrier);
 
     Path console = root.resolve("corrupt.log");
@@ -134,15 +131,5 @@ class LazyResumeTest {
     b.end(carrier);
     assertEquals(3, b.status(carrier).get("generation").asLong());
     assertEquals(ExitCodes.OK, b.run("verify", carrier.toString()).exit());
-  }
-
-  private static void flipByte(Path file, long offset) throws Exception {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      ByteBuffer b = ByteBuffer.allocate(1);
-      ch.read(b, offset);
-      b.put(0, (byte) ~b.get(0));
-      b.rewind();
-      ch.write(b, offset);
-    }
   }
 }

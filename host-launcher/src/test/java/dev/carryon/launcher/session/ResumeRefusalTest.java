@@ -16,11 +16,8 @@ import dev.carryon.launcher.session.SessionKit.Run;
 import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
-import java.nio.channels.FileChannel;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -113,7 +110,7 @@ class ResumeRefusalTest {
     for (String name : List.of("states/S2.zst", "vmlinuz", l2List)) {
       Path file = carrier.resolve(name);
       byte[] original = Files.readAllBytes(file);
-      flipByte(file, original.length / 2);
+      SessionKit.flipByte(file, original.length / 2);
       Map<String, String> before = fingerprint(carrier);
 
       String refusal =
@@ -190,15 +187,5 @@ class ResumeRefusalTest {
     String text = Files.readString(manifest);
     assertTrue(text.contains(from), text);
     Files.writeString(manifest, text.replace(from, to));
-  }
-
-  private static void flipByte(Path file, long offset) throws Exception {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      ByteBuffer b = ByteBuffer.allocate(1);
-      ch.read(b, offset);
-      b.put(0, (byte) ~b.get(0));
-      b.rewind();
-      ch.write(b, offset);
-    }
   }
 }

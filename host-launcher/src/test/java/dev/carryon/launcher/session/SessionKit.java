@@ -398,6 +398,19 @@ public final class SessionKit {
     assertEquals(List.of(), keepers, "session keepers left running under " + root);
   }
 
+  /** Inverts the byte at {@code offset} of {@code file}: damage a check must find. */
+  public static void flipByte(Path file, long offset) throws IOException {
+    try (java.nio.channels.FileChannel ch =
+        java.nio.channels.FileChannel.open(
+            file, java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+      ch.read(b, offset);
+      b.put(0, (byte) ~b.get(0));
+      b.rewind();
+      ch.write(b, offset);
+    }
+  }
+
   /** Waits until {@code pid} has exited. */
   public static void awaitExit(long pid, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
