@@ -52,11 +52,16 @@ final class ManPages {
     return pages;
   }
 
-  /** Every command and subcommand below {@code cli}, depth first; not {@code help}. */
+  /**
+   * Every command and subcommand below {@code cli}, depth first; not {@code help}, nor a hidden one
+   * (the session keeper's process, which only resume starts).
+   */
   static List<CommandLine> commands(CommandLine cli) {
     List<CommandLine> all = new ArrayList<>();
     for (CommandLine sub : cli.getSubcommands().values()) {
-      if (sub.getCommandSpec().userObject() instanceof CommandLine.HelpCommand || all.contains(sub)) {
+      if (sub.getCommandSpec().userObject() instanceof CommandLine.HelpCommand
+          || sub.getCommandSpec().usageMessage().hidden()
+          || all.contains(sub)) {
         continue;
       }
       all.add(sub);
@@ -113,6 +118,9 @@ final class ManPages {
     if (!cli.getSubcommands().isEmpty()) {
       p.section("COMMANDS");
       for (CommandLine sub : cli.getSubcommands().values()) {
+        if (sub.getCommandSpec().usageMessage().hidden()) {
+          continue;
+        }
         p.item("\\fB" + troff(sub.getCommandName()) + "\\fR",
             firstLine(sub.getCommandSpec()) + " See " + pageName(sub) + "(1).");
       }

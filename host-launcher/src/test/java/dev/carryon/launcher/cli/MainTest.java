@@ -12,6 +12,9 @@ class MainTest {
       List.of(
           "help", "run", "init", "resume", "end", "screenshot", "status", "verify", "lease", "passphrase",
           "serve", "phone", "cow", "sync", "export", "watch");
+  /** Every subcommand: the listed ones and the session keeper's process, hidden from the list. */
+  private static final List<String> ALL =
+      java.util.stream.Stream.concat(COMMANDS.stream(), java.util.stream.Stream.of("keeper")).toList();
 
   @Test
   void helpListsEveryCommand() {
@@ -20,6 +23,7 @@ class MainTest {
     for (String name : COMMANDS) {
       assertTrue(run.out().contains("\n  " + name + " "), name + " missing from:\n" + run.out());
     }
+    assertTrue(!run.out().contains("\n  keeper "), "the keeper is not for people:\n" + run.out());
   }
 
   @Test
@@ -30,9 +34,9 @@ class MainTest {
 
   @Test
   void helpAndUnknownCommandsGetThemAll() {
-    assertEquals(COMMANDS, List.copyOf(Main.newCommandLine("help", "resume").getSubcommands().keySet()));
-    assertEquals(COMMANDS, List.copyOf(Main.newCommandLine("resum", "c").getSubcommands().keySet()));
-    assertEquals(COMMANDS, List.copyOf(Main.newCommandLine().getSubcommands().keySet()));
+    assertEquals(ALL, List.copyOf(Main.newCommandLine("help", "resume").getSubcommands().keySet()));
+    assertEquals(ALL, List.copyOf(Main.newCommandLine("resum", "c").getSubcommands().keySet()));
+    assertEquals(ALL, List.copyOf(Main.newCommandLine().getSubcommands().keySet()));
   }
 
   @Test
