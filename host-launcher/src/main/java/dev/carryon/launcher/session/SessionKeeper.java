@@ -290,6 +290,9 @@ public final class SessionKeeper {
           }
         }
         server.close();
+        // Its temporary folder too: a keeper stopped by SIGTERM, by end or anyone, leaves none.
+        Files.deleteIfExists(socket);
+        Files.deleteIfExists(socket.getParent());
       } catch (IOException | InterruptedException e) {
         // Stopping anyway.
       }
