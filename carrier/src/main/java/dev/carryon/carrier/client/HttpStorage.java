@@ -80,6 +80,9 @@ public final class HttpStorage implements CarrierStorage {
   /** Seconds the write lock is asked for; it is renewed every third of that. */
   private final int lockSeconds;
 
+  /** Where this host keeps the id of the lock held, or null. */
+  private volatile LockMemory memory;
+
   private HttpStorage(
       URI base, String token, HttpClient http, Set<String> features, int lockSeconds) {
     this.base = base;
@@ -354,11 +357,25 @@ public final class HttpStorage implements CarrierStorage {
     return new Digest(answer.path("size").asLong(), answer.path("sha256").asText());
   }
 
+  /**
+   * Keeps the id of every write lock taken in {@code memory} (closed with this storage), and asks
+   * for the lock with the id a killed command of this host left there, so that the next command
+   * takes it over at once instead of waiting out its expiry (when the server offers {@code
+   * reclaim}).
+   */
+  public void rememberLocksIn(LockMemory memory) {
+    this.memory = memory;
+  }
+
   @Override
   public StorageLock lock(String owner) throws IOException {
     ObjectNode body = WireJson.object();
     body.put("owner", owner);
     body.put("ttlSeconds", lockSeconds);
+    LockMemory kept = memory;
+    if (kept != null && features.contains(Protocol.FEATURE_RECLAIM)) {
+      kept.previous().ifPresent(id -> body.put("reclaim", id));
+    }
     HttpResponse<byte[]> r = send(request(Protocol.LOCK).POST(json(body)), Protocol.LOCK);
     if (r.statusCode() == ErrorCode.LOCKED.status()) {
       JsonNode e = parse(r.body());
@@ -369,6 +386,9 @@ public final class HttpStorage implements CarrierStorage {
     check(r, Protocol.LOCK);
     String id = token(json(r, Protocol.LOCK).path("lock").asText(), Protocol.LOCK, "lock id");
     lockId = id;
+    if (kept != null) {
+      kept.remember(id);
+    }
     long every = lockSeconds * 1000L / 3;
     ScheduledFuture<?> renewal =
         renewer.scheduleWithFixedDelay(() -> renew(id), every, every, TimeUnit.MILLISECONDS);
@@ -386,6 +406,9 @@ public final class HttpStorage implements CarrierStorage {
         lockId = null;
         String path = Protocol.LOCK + "/" + id;
         check(send(request(path).DELETE(), path), path);
+        if (kept != null) {
+          kept.forget();
+        }
       }
     };
   }
@@ -451,6 +474,13 @@ public final class HttpStorage implements CarrierStorage {
   @Override
   public void close() {
     renewer.shutdownNow();
+    if (memory != null) {
+      try {
+        memory.close();
+      } catch (IOException e) {
+        // The memory's file lock goes with this process at the latest; nothing is lost.
+      }
+    }
   }
 
   private void renew(String id) {
