@@ -175,7 +175,8 @@ public abstract class DroppedConnectionContract {
       int reruns = 0;
       Set<Long> generations = new TreeSet<>();
       for (int i = 1; i <= cuts; i++) {
-        long cutAt = i * total / (cuts + 1);
+        // Spread over the bytes, the last cut at the last byte (the lock's release, after all).
+        long cutAt = i < cuts ? i * total / cuts : total - 1;
         String at = "after a reset cut at byte " + cutAt + " of " + total;
         Path carrier = copyTree(template, carriers.resolve("reset-" + i));
         URI url = served.uri().resolve("reset-" + i + "/");

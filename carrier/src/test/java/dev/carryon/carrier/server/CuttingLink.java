@@ -36,6 +36,12 @@ public final class CuttingLink implements Closeable {
   /** The byte count at which every open connection is dropped (once); -1 never. */
   private volatile long cutAt = -1;
 
+  /** Bytes servers sent back so far, over every connection. */
+  private final AtomicLong received = new AtomicLong();
+
+  /** As {@link #cutAt}, counting the bytes servers send back; -1 never. */
+  private volatile long receivedCutAt = -1;
+
   /** True once the cut happened. */
   private volatile boolean cut;
 
@@ -86,6 +92,20 @@ public final class CuttingLink implements Closeable {
   public void cutAfter(long bytes) {
     cut = false;
     cutAt = sent.get() + bytes;
+  }
+
+  /** Bytes servers sent back so far. */
+  public long received() {
+    return received.get();
+  }
+
+  /**
+   * Drops every connection when servers have sent {@code bytes} more bytes back (once): a cut
+   * spread over what a client reads.
+   */
+  public void cutAfterReceived(long bytes) {
+    cut = false;
+    receivedCutAt = received.get() + bytes;
   }
 
   /** True once the cut has happened. */
@@ -145,7 +165,7 @@ public final class CuttingLink implements Closeable {
     }
   }
 
-  private void pump(Socket from, Socket to, boolean counted) {
+  private void pump(Socket from, Socket to, boolean fromClient) {
     Thread t =
         new Thread(
             () -> {
@@ -154,7 +174,7 @@ public final class CuttingLink implements Closeable {
               try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buf)) > 0) {
-                  if (counted) {
+                  if (fromClient) {
                     tail = watchForHold(tail, buf, n);
                     n = holdClient(out, buf, n);
                     if (n < 0) {
@@ -164,15 +184,14 @@ public final class CuttingLink implements Closeable {
                     holdWhile(() -> answersHeld);
                     return;
                   }
-                  if (counted) {
-                    long limit = cutAt;
-                    long before = sent.getAndAdd(n);
-                    if (limit >= 0 && !cut && before + n >= limit) {
-                      out.write(buf, 0, (int) (limit - before));
-                      out.flush();
-                      dropAll();
-                      return;
-                    }
+                  AtomicLong count = fromClient ? sent : received;
+                  long limit = fromClient ? cutAt : receivedCutAt;
+                  long before = count.getAndAdd(n);
+                  if (limit >= 0 && !cut && before + n >= limit) {
+                    out.write(buf, 0, (int) (limit - before));
+                    out.flush();
+                    dropAll();
+                    return;
                   }
                   out.write(buf, 0, n);
                   out.flush();
@@ -256,6 +275,7 @@ public final class CuttingLink implements Closeable {
   private void dropAll() {
     cut = true;
     cutAt = -1;
+    receivedCutAt = -1;
     synchronized (open) {
       for (Socket s : open) {
         try {
