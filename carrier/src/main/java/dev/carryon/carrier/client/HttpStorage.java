@@ -35,7 +35,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -253,48 +256,170 @@ public final class HttpStorage implements CarrierStorage {
 
   @Override
   public OutputStream openWrite(String name, long offset) throws IOException {
-    String path = file(name);
-    return new OutputStream() {
-      /** Bytes not sent yet. */
-      private final byte[] buffer = new byte[Protocol.MAX_WRITE];
-      /** How many of {@link #buffer} hold data. */
-      private int filled;
-      /** Where the buffer's first byte goes. */
-      private long at = offset;
+    return new PieceWriter(file(name), offset);
+  }
 
-      @Override
-      public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
-      }
+  /**
+   * Writes a file as a series of pieces of {@link Protocol#MAX_WRITE} bytes, one request each, in
+   * order: a piece is sent only once the one before was answered, so a cut series leaves a prefix
+   * of the file (which a rerun continues). While a piece is on its way the caller fills the next
+   * (reading and hashing its source), so the link is not idle while the host works.
+   */
+  private final class PieceWriter extends OutputStream {
+    /** The file's request path. */
+    private final String path;
+    /** Sends the full pieces, one at a time. */
+    private final ExecutorService sender;
+    /** Bytes not sent yet. */
+    private byte[] buffer = new byte[Protocol.MAX_WRITE];
+    /** The buffer of the piece on its way, filled next once it has arrived. */
+    private byte[] spare = new byte[Protocol.MAX_WRITE];
+    /** How many of {@link #buffer} hold data. */
+    private int filled;
+    /** Where the buffer's first byte goes. */
+    private long at;
+    /** The piece on its way, or null. */
+    private Future<Void> sending;
+    /**
+     * The failure of a piece; no later piece is sent after it (it would leave a hole), the failed
+     * one is sent once more on {@link #close} (a connection that was dropped may be back).
+     */
+    private IOException failed;
+    /** The piece that failed: its bytes, where they go and how many. */
+    private byte[] failedPiece;
+    private long failedAt;
+    private int failedLength;
 
-      @Override
-      public void write(byte[] bytes, int off, int len) throws IOException {
-        while (len > 0) {
-          int n = Math.min(len, buffer.length - filled);
-          System.arraycopy(bytes, off, buffer, filled, n);
-          filled += n;
-          off += n;
-          len -= n;
-          if (filled == buffer.length) {
-            flush();
-          }
+    PieceWriter(String path, long offset) {
+      this.path = path;
+      this.at = offset;
+      this.sender =
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "carryon upload " + path);
+                t.setDaemon(true);
+                return t;
+              });
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] bytes, int off, int len) throws IOException {
+      while (len > 0) {
+        int n = Math.min(len, buffer.length - filled);
+        System.arraycopy(bytes, off, buffer, filled, n);
+        filled += n;
+        off += n;
+        len -= n;
+        if (filled == buffer.length) {
+          sendFullBuffer();
         }
       }
+    }
 
-      @Override
-      public void flush() throws IOException {
-        if (filled > 0) {
+    /** Starts sending the full buffer once the piece before it has arrived. */
+    private void sendFullBuffer() throws IOException {
+      awaitSent();
+      byte[] piece = buffer;
+      int length = filled;
+      long where = at;
+      sending =
+          sender.submit(
+              () -> {
+                try {
+                  putPiece(path, where, piece, length);
+                } catch (IOException | RuntimeException e) {
+                  failedPiece = piece;
+                  failedAt = where;
+                  failedLength = length;
+                  throw e;
+                }
+                return null;
+              });
+      at += length;
+      filled = 0;
+      buffer = spare;
+      spare = piece;
+    }
+
+    /** Waits for the piece on its way; throws its failure. */
+    private void awaitSent() throws IOException {
+      if (failed != null) {
+        throw new IOException(failed.getMessage(), failed);
+      }
+      Future<Void> s = sending;
+      sending = null;
+      if (s == null) {
+        return;
+      }
+      try {
+        s.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failed = new InterruptedIOException("interrupted while sending " + url(path));
+        throw failed;
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        failed =
+            cause instanceof IOException io
+                ? io
+                : new IOException(url(path) + ": " + cause.getMessage(), cause);
+        throw failed;
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      awaitSent();
+      if (filled > 0) {
+        try {
           putPiece(path, at, buffer, filled);
-          at += filled;
-          filled = 0;
+        } catch (IOException e) {
+          failed = e;
+          failedPiece = buffer;
+          failedAt = at;
+          failedLength = filled;
+          throw e;
         }
+        at += filled;
+        filled = 0;
       }
+    }
 
-      @Override
-      public void close() throws IOException {
-        flush();
+    @Override
+    public void close() throws IOException {
+      try {
+        if (failed != null) {
+          resendFailedPiece(); // the failure was thrown to the writer already
+          return;
+        }
+        try {
+          flush();
+        } catch (IOException e) {
+          try {
+            resendFailedPiece();
+          } catch (IOException again) {
+            e.addSuppressed(again);
+          }
+          throw e;
+        }
+      } finally {
+        sender.shutdown();
       }
-    };
+    }
+
+    /** Sends the piece that failed once more, so that what arrives is still a prefix. */
+    private void resendFailedPiece() throws IOException {
+      if (failedPiece != null) {
+        byte[] piece = failedPiece;
+        failedPiece = null;
+        putPiece(path, failedAt, piece, failedLength);
+      }
+    }
   }
 
   @Override
