@@ -10,8 +10,8 @@ import java.nio.file.Path;
 
 /**
  * The dropped-connection harness of the wire against the companion's own server, as a phone
- * serves: a session end cut at any byte leaves the old generation or the new one, and the rerun
- * finishes. Fewer cuts than against carryon serve: the protocol core behind both is the same, what
+ * serves: a session end or a reset cut at any byte leaves the old generation or the new one, and
+ * the rerun finishes. Fewer cuts than against carryon serve: the protocol core behind both is the same, what
  * differs is the companion's HTTP server.
  */
 class CompanionCutEndTest extends DroppedConnectionContract {
@@ -27,5 +27,10 @@ class CompanionCutEndTest extends DroppedConnectionContract {
   @Override
   protected int cuts() {
     return 60;
+  }
+
+  @Override
+  protected int resetCuts() {
+    return 12;
   }
 }

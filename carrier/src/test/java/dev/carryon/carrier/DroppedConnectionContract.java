@@ -2,6 +2,7 @@ package dev.carryon.carrier;
 
 import static dev.carryon.testdata.FileTrees.copyTree;
 import static dev.carryon.testdata.FileTrees.deleteTree;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -144,6 +145,113 @@ public abstract class DroppedConnectionContract {
         cuts + " cuts over " + total + " bytes: " + resumedCopies + " reruns continued copies,"
             + " not sending " + resumedBytes + " bytes again");
     assertTrue(resumedCopies >= cuts / RERUN_EVERY / 2, resumedCopies + " reruns continued a copy");
+  }
+
+  /** Cut points spread over a reset's bytes; override to change. */
+  protected int resetCuts() {
+    return 50;
+  }
+
+  /**
+   * A reset (the carrier's chain folded into its base, the COW emptied, a new generation of the
+   * same content: {@code sync --reset-above}) sent through the link and cut at points spread over
+   * every byte it sends: the carrier is at the old generation or the new one, whole, before and
+   * after the next command's recovery (which finishes a reset recorded as pending); a rerun of the
+   * reset where the cut came before that record makes the new one.
+   */
+  @Test
+  void everyDroppedConnectionOfAResetLeavesTheOldOrTheNewGeneration() throws Exception {
+    Path template = resetTemplate();
+    Snapshot before = Snapshot.of(template);
+    Path carriers = Files.createDirectories(dir.resolve("reset-carriers"));
+    try (Served served = serveMany(carriers);
+        CuttingLink link = CuttingLink.to(served.uri())) {
+      Path reference = copyTree(template, carriers.resolve("reference"));
+      long total = resetThrough(served.uri().resolve("reference/"), served.token(), link, -1);
+      Snapshot after = Snapshot.of(reference);
+      assertEquals(before.current() + 1, after.current());
+      assertEquals(List.of(after.current()), after.kept());
+      int cuts = resetCuts();
+      int reruns = 0;
+      Set<Long> generations = new TreeSet<>();
+      for (int i = 1; i <= cuts; i++) {
+        // Spread over the bytes, the last cut at the last byte (the lock's release, after all).
+        long cutAt = i < cuts ? i * total / cuts : total - 1;
+        String at = "after a reset cut at byte " + cutAt + " of " + total;
+        Path carrier = copyTree(template, carriers.resolve("reset-" + i));
+        URI url = served.uri().resolve("reset-" + i + "/");
+        resetThrough(url, served.token(), link, cutAt);
+        Carrier found = Fixtures.open(carrier);
+        assertEquals(List.of(), found.verify().problems(), at);
+        Snapshot now = Snapshot.of(found);
+        generations.add(now.current());
+        // Old or new: generation 4 (the older ones retired once the reset is recorded as pending)
+        // until the reset is done, then 5 alone; the disk and the state the same all along.
+        assertTrue(now.current() == before.current() || now.current() == after.current(), at);
+        assertSameCurrent(before, now, at);
+        if (now.current() == after.current()) {
+          after.assertSameAs(now, at);
+        }
+        // The next writer finishes a reset the cut left pending, or finds the old generation.
+        try (HttpStorage storage = HttpStorage.open(url, served.token());
+            Carrier c = Carrier.openForWrite(storage, "next command")) {
+          assertEquals(List.of(), c.verify().problems(), at);
+        }
+        Snapshot next = Snapshot.of(carrier);
+        (next.current() == before.current() ? before : after).assertSameAs(next, at + ", then the next command");
+        if (next.current() == before.current()) {
+          resetThrough(url, served.token(), link, -1);
+          after.assertSameAs(Snapshot.of(carrier), at + ", then the reset again");
+          reruns++;
+        }
+        assertEquals(Set.of(), CarrierTest.filesIn(Fixtures.open(carrier), "tmp"), at);
+        deleteTree(carrier);
+      }
+      System.err.println(
+          cuts + " reset cuts over " + total + " bytes: generations found " + generations + ", "
+              + reruns + " resets run again");
+      assertEquals(Set.of(before.current(), after.current()), generations, "cuts before and after the commit");
+    }
+  }
+
+  /** Asserts the current generations of {@code want} and {@code got} hold the same disk and state. */
+  static void assertSameCurrent(Snapshot want, Snapshot got, String at) {
+    int w = want.kept().indexOf(want.current());
+    int g = got.kept().indexOf(got.current());
+    assertArrayEquals(want.disks().get(w), got.disks().get(g), "disk " + at);
+    assertArrayEquals(want.states().get(w), got.states().get(g), "state " + at);
+  }
+
+  /**
+   * Resets the carrier at {@code url} through {@code link}, the connection dropped after {@code
+   * cutAt} bytes (-1: never); a failure the cut caused is swallowed. Returns the bytes sent.
+   */
+  private static long resetThrough(URI url, String token, CuttingLink link, long cutAt)
+      throws IOException {
+    try (HttpStorage storage = HttpStorage.open(link.through(url), token)) {
+      long start = link.sent();
+      if (cutAt >= 0) {
+        link.cutAfter(cutAt);
+      }
+      try (Carrier c = Carrier.openForWrite(storage, "reset")) {
+        c.reset();
+      } catch (IOException e) {
+        if (!link.wasCut()) {
+          throw e;
+        }
+      }
+      return link.sent() - start;
+    }
+  }
+
+  /** A carrier keeping 3 generations at generation 4 (chain base, COW, L3, L4), lease free. */
+  Path resetTemplate() throws IOException {
+    try (Carrier c = Fixtures.create(dir.resolve("rt"), 3, new TestClock(Instant.now()))) {
+      for (long g = 1; g <= 3; g++) {
+        Fixtures.session(c, Fixtures.HOME, g, dir.resolve("rt-work"));
+      }
+      return Fixtures.folder(c);
+    }
   }
 
   /** Ends the session on the server at {@code url}. */

@@ -87,4 +87,58 @@ class HttpCutEndTest extends DroppedConnectionContract {
     }
   }
 
+  /**
+   * The server killed at its own writes during a reset (a quarter, half and three quarters into
+   * the reset's write points) and started again: the carrier's current generation holds the same
+   * disk and state; the next command through the new server finishes a reset recorded as pending,
+   * or the reset run again makes the new generation.
+   */
+  @Test
+  void aServerKilledAtItsWritesDuringAResetLeavesTheOldOrTheNewGeneration() throws Exception {
+    Path template = resetTemplate();
+    Snapshot before = Snapshot.of(template);
+    String token = dev.carryon.carrier.protocol.Tokens.newToken();
+    Path reference = copyTree(template, dir.resolve("reset-reference"));
+    Path count = dir.resolve("reset-count");
+    try (ServerProcess server =
+        ServerProcess.start(
+            reference, token, dir.resolve("reset-reference.log"),
+            Map.of("CARRYON_CUT_ROOT", reference.toString(), "CARRYON_CUT_COUNT_FILE", count.toString()))) {
+      reset(server.uri(), token);
+    }
+    long points = Long.parseLong(Files.readString(count).trim());
+    Snapshot after = Snapshot.of(reference);
+    assertEquals(before.current() + 1, after.current());
+    for (long k : new long[] {points / 4, points / 2, 3 * points / 4}) {
+      String at = "after the server was killed at its write point " + k + " of " + points + " of a reset";
+      Path carrier = copyTree(template, dir.resolve("reset-killed-" + k));
+      try (ServerProcess server =
+          ServerProcess.start(
+              carrier, token, dir.resolve("reset-killed-" + k + ".log"),
+              Map.of("CARRYON_CUT_ROOT", carrier.toString(), "CARRYON_CUT_AT", Long.toString(k)))) {
+        assertThrows(IOException.class, () -> reset(server.uri(), token), at);
+        assertEquals(WritePoints.CUT_EXIT_CODE, server.waitFor(60), at);
+      }
+      Snapshot now = Snapshot.of(carrier);
+      assertSameCurrent(before, now, at);
+      try (ServerProcess again =
+          ServerProcess.start(carrier, token, dir.resolve("reset-again-" + k + ".log"), Map.of())) {
+        try (HttpStorage storage = HttpStorage.open(again.uri(), token);
+            Carrier c = Carrier.openForWrite(storage, "next command")) {
+          assertEquals(List.of(), c.verify().problems(), at);
+        }
+        if (Snapshot.of(carrier).current() == before.current()) {
+          reset(again.uri(), token);
+        }
+      }
+      after.assertSameAs(Snapshot.of(carrier), at + ", then the next command");
+    }
+  }
+
+  private static void reset(java.net.URI url, String token) throws IOException {
+    try (HttpStorage storage = HttpStorage.open(url, token);
+        Carrier c = Carrier.openForWrite(storage, "reset")) {
+      c.reset();
+    }
+  }
 }

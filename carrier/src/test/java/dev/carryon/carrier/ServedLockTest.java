@@ -15,11 +15,13 @@ import dev.carryon.carrier.storage.StorageLockedException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The served carrier's write lock over time (the protocol core, no HTTP): it expires when its
  * holder stops renewing, never while a request made with it runs, and the folder's own lock goes
- * with it.
+ * with it; a dead holder's successor, naming its lock id, takes it over at once.
  */
 class ServedLockTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -102,8 +104,73 @@ class ServedLockTest {
     lock("writer B", 5);
   }
 
+  @Test
+  void theHoldersIdTakesTheLockOverAtOnceAndNothingElseDoes() throws IOException {
+    String dead = lock("killed writer", 60);
+    write(dead, "AAA");
+    ProtocolException wrong =
+        assertThrows(ProtocolException.class, () -> lock("stranger", 60, "0".repeat(32)));
+    assertEquals(ErrorCode.LOCKED, wrong.code());
+    assertEquals(
+        ErrorCode.BAD_REQUEST,
+        assertThrows(ProtocolException.class, () -> lock("stranger", 60, "../x")).code());
+    // No time passes: the successor does not wait for the dead one's lock to expire.
+    String next = lock("its successor", 60, dead);
+    assertTrue(!next.equals(dead) && next.matches("[0-9a-f]{32}"), next);
+    write(next, "BBB");
+    assertEquals(
+        ErrorCode.LOCK_REQUIRED, assertThrows(ProtocolException.class, () -> write(dead, "CCC")).code());
+    // The folder stays locked through the handover, and the used id cannot be used again.
+    assertThrows(
+        StorageLockedException.class, () -> FolderStorage.of(dir.resolve("carrier")).lock("local"));
+    assertEquals(
+        ErrorCode.LOCKED, assertThrows(ProtocolException.class, () -> lock("again", 60, dead)).code());
+    assertEquals("BBB", Files.readString(dir.resolve("carrier/layers/L2.qcow2")));
+  }
+
+  @Test
+  void aTakeoverWaitsForTheDeadHoldersRequestStillRunning() throws Exception {
+    String dead = lock("killed writer", 60);
+    CountDownLatch inBody = new CountDownLatch(1);
+    InputStream slowBody =
+        new ByteArrayInputStream("AAA".getBytes(StandardCharsets.US_ASCII)) {
+          @Override
+          public synchronized int read(byte[] b, int off, int len) {
+            inBody.countDown();
+            try {
+              Thread.sleep(500);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return super.read(b, off, len);
+          }
+        };
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                carrier.write(dead, "layers/L2.qcow2", "0", "3", 3, slowBody);
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
+    writer.start();
+    inBody.await();
+    String next = lock("its successor", 60, dead);
+    // The dead holder's write was whole before the lock changed hands.
+    assertEquals("AAA", Files.readString(dir.resolve("carrier/layers/L2.qcow2")));
+    write(next, "BBB");
+    writer.join();
+  }
+
   private String lock(String owner, int ttl) throws IOException {
-    String body = "{\"owner\":\"" + owner + "\",\"ttlSeconds\":" + ttl + "}";
+    return lock(owner, ttl, null);
+  }
+
+  private String lock(String owner, int ttl, String reclaim) throws IOException {
+    String body =
+        "{\"owner\":\"" + owner + "\",\"ttlSeconds\":" + ttl
+            + (reclaim == null ? "" : ",\"reclaim\":\"" + reclaim + "\"") + "}";
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     return JSON.readTree(carrier.lock(new ByteArrayInputStream(bytes), bytes.length))
         .path("lock")

@@ -35,7 +35,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -79,6 +82,9 @@ public final class HttpStorage implements CarrierStorage {
 
   /** Seconds the write lock is asked for; it is renewed every third of that. */
   private final int lockSeconds;
+
+  /** Where this host keeps the id of the lock held, or null. */
+  private volatile LockMemory memory;
 
   private HttpStorage(
       URI base, String token, HttpClient http, Set<String> features, int lockSeconds) {
@@ -250,48 +256,170 @@ public final class HttpStorage implements CarrierStorage {
 
   @Override
   public OutputStream openWrite(String name, long offset) throws IOException {
-    String path = file(name);
-    return new OutputStream() {
-      /** Bytes not sent yet. */
-      private final byte[] buffer = new byte[Protocol.MAX_WRITE];
-      /** How many of {@link #buffer} hold data. */
-      private int filled;
-      /** Where the buffer's first byte goes. */
-      private long at = offset;
+    return new PieceWriter(file(name), offset);
+  }
 
-      @Override
-      public void write(int b) throws IOException {
-        write(new byte[] {(byte) b}, 0, 1);
-      }
+  /**
+   * Writes a file as a series of pieces of {@link Protocol#MAX_WRITE} bytes, one request each, in
+   * order: a piece is sent only once the one before was answered, so a cut series leaves a prefix
+   * of the file (which a rerun continues). While a piece is on its way the caller fills the next
+   * (reading and hashing its source), so the link is not idle while the host works.
+   */
+  private final class PieceWriter extends OutputStream {
+    /** The file's request path. */
+    private final String path;
+    /** Sends the full pieces, one at a time. */
+    private final ExecutorService sender;
+    /** Bytes not sent yet. */
+    private byte[] buffer = new byte[Protocol.MAX_WRITE];
+    /** The buffer of the piece on its way, filled next once it has arrived. */
+    private byte[] spare = new byte[Protocol.MAX_WRITE];
+    /** How many of {@link #buffer} hold data. */
+    private int filled;
+    /** Where the buffer's first byte goes. */
+    private long at;
+    /** The piece on its way, or null. */
+    private Future<Void> sending;
+    /**
+     * The failure of a piece; no later piece is sent after it (it would leave a hole), the failed
+     * one is sent once more on {@link #close} (a connection that was dropped may be back).
+     */
+    private IOException failed;
+    /** The piece that failed: its bytes, where they go and how many. */
+    private byte[] failedPiece;
+    private long failedAt;
+    private int failedLength;
 
-      @Override
-      public void write(byte[] bytes, int off, int len) throws IOException {
-        while (len > 0) {
-          int n = Math.min(len, buffer.length - filled);
-          System.arraycopy(bytes, off, buffer, filled, n);
-          filled += n;
-          off += n;
-          len -= n;
-          if (filled == buffer.length) {
-            flush();
-          }
+    PieceWriter(String path, long offset) {
+      this.path = path;
+      this.at = offset;
+      this.sender =
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "carryon upload " + path);
+                t.setDaemon(true);
+                return t;
+              });
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] bytes, int off, int len) throws IOException {
+      while (len > 0) {
+        int n = Math.min(len, buffer.length - filled);
+        System.arraycopy(bytes, off, buffer, filled, n);
+        filled += n;
+        off += n;
+        len -= n;
+        if (filled == buffer.length) {
+          sendFullBuffer();
         }
       }
+    }
 
-      @Override
-      public void flush() throws IOException {
-        if (filled > 0) {
+    /** Starts sending the full buffer once the piece before it has arrived. */
+    private void sendFullBuffer() throws IOException {
+      awaitSent();
+      byte[] piece = buffer;
+      int length = filled;
+      long where = at;
+      sending =
+          sender.submit(
+              () -> {
+                try {
+                  putPiece(path, where, piece, length);
+                } catch (IOException | RuntimeException e) {
+                  failedPiece = piece;
+                  failedAt = where;
+                  failedLength = length;
+                  throw e;
+                }
+                return null;
+              });
+      at += length;
+      filled = 0;
+      buffer = spare;
+      spare = piece;
+    }
+
+    /** Waits for the piece on its way; throws its failure. */
+    private void awaitSent() throws IOException {
+      if (failed != null) {
+        throw new IOException(failed.getMessage(), failed);
+      }
+      Future<Void> s = sending;
+      sending = null;
+      if (s == null) {
+        return;
+      }
+      try {
+        s.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failed = new InterruptedIOException("interrupted while sending " + url(path));
+        throw failed;
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        failed =
+            cause instanceof IOException io
+                ? io
+                : new IOException(url(path) + ": " + cause.getMessage(), cause);
+        throw failed;
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      awaitSent();
+      if (filled > 0) {
+        try {
           putPiece(path, at, buffer, filled);
-          at += filled;
-          filled = 0;
+        } catch (IOException e) {
+          failed = e;
+          failedPiece = buffer;
+          failedAt = at;
+          failedLength = filled;
+          throw e;
         }
+        at += filled;
+        filled = 0;
       }
+    }
 
-      @Override
-      public void close() throws IOException {
-        flush();
+    @Override
+    public void close() throws IOException {
+      try {
+        if (failed != null) {
+          resendFailedPiece(); // the failure was thrown to the writer already
+          return;
+        }
+        try {
+          flush();
+        } catch (IOException e) {
+          try {
+            resendFailedPiece();
+          } catch (IOException again) {
+            e.addSuppressed(again);
+          }
+          throw e;
+        }
+      } finally {
+        sender.shutdown();
       }
-    };
+    }
+
+    /** Sends the piece that failed once more, so that what arrives is still a prefix. */
+    private void resendFailedPiece() throws IOException {
+      if (failedPiece != null) {
+        byte[] piece = failedPiece;
+        failedPiece = null;
+        putPiece(path, failedAt, piece, failedLength);
+      }
+    }
   }
 
   @Override
@@ -354,11 +482,25 @@ public final class HttpStorage implements CarrierStorage {
     return new Digest(answer.path("size").asLong(), answer.path("sha256").asText());
   }
 
+  /**
+   * Keeps the id of every write lock taken in {@code memory} (closed with this storage), and asks
+   * for the lock with the id a killed command of this host left there, so that the next command
+   * takes it over at once instead of waiting out its expiry (when the server offers {@code
+   * reclaim}).
+   */
+  public void rememberLocksIn(LockMemory memory) {
+    this.memory = memory;
+  }
+
   @Override
   public StorageLock lock(String owner) throws IOException {
     ObjectNode body = WireJson.object();
     body.put("owner", owner);
     body.put("ttlSeconds", lockSeconds);
+    LockMemory kept = memory;
+    if (kept != null && features.contains(Protocol.FEATURE_RECLAIM)) {
+      kept.previous().ifPresent(id -> body.put("reclaim", id));
+    }
     HttpResponse<byte[]> r = send(request(Protocol.LOCK).POST(json(body)), Protocol.LOCK);
     if (r.statusCode() == ErrorCode.LOCKED.status()) {
       JsonNode e = parse(r.body());
@@ -369,6 +511,9 @@ public final class HttpStorage implements CarrierStorage {
     check(r, Protocol.LOCK);
     String id = token(json(r, Protocol.LOCK).path("lock").asText(), Protocol.LOCK, "lock id");
     lockId = id;
+    if (kept != null) {
+      kept.remember(id);
+    }
     long every = lockSeconds * 1000L / 3;
     ScheduledFuture<?> renewal =
         renewer.scheduleWithFixedDelay(() -> renew(id), every, every, TimeUnit.MILLISECONDS);
@@ -386,6 +531,9 @@ public final class HttpStorage implements CarrierStorage {
         lockId = null;
         String path = Protocol.LOCK + "/" + id;
         check(send(request(path).DELETE(), path), path);
+        if (kept != null) {
+          kept.forget();
+        }
       }
     };
   }
@@ -451,6 +599,13 @@ public final class HttpStorage implements CarrierStorage {
   @Override
   public void close() {
     renewer.shutdownNow();
+    if (memory != null) {
+      try {
+        memory.close();
+      } catch (IOException e) {
+        // The memory's file lock goes with this process at the latest; nothing is lost.
+      }
+    }
   }
 
   private void renew(String id) {

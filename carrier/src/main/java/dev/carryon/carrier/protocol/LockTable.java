@@ -5,6 +5,7 @@ import dev.carryon.carrier.storage.Hex;
 import dev.carryon.carrier.storage.StorageLock;
 import dev.carryon.carrier.storage.StorageLockedException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -16,7 +17,9 @@ import java.util.Map;
  * releases the lock or lets it expire. While a remote holder has it, the carrier folder's own
  * operating-system lock ({@link FolderStorage#lock}) is held too, so a local command on the same
  * folder and a remote one exclude each other. A lock does not expire while a request made with it
- * is still running: that request is proof its holder lives.
+ * is still running: that request is proof its holder lives. A holder that died (a command killed
+ * on its host) is taken over at once by the next command that names the dead one's lock id, which
+ * only its holder was told: its host kept it ({@code reclaim}, see {@code PROTOCOL.md}).
  */
 final class LockTable {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -29,6 +32,9 @@ final class LockTable {
 
   /** The current holder, or null. */
   private Held held;
+
+  /** Longest a reclaim waits for the dead holder's requests still running here to end. */
+  private static final long RECLAIM_WAIT_MILLIS = 10_000;
 
   LockTable(FolderStorage storage, Clock clock) {
     this.storage = storage;
@@ -69,7 +75,34 @@ final class LockTable {
    *     client or a local command on the folder)
    */
   synchronized Grant acquire(String owner, int ttlSeconds) throws IOException {
+    return acquire(owner, ttlSeconds, null);
+  }
+
+  /**
+   * As {@link #acquire(String, int)}; when {@code reclaim} is the id of the lock held, the lock
+   * passes to {@code owner} under a new id at once, the folder's lock kept: the caller proved it
+   * is the holder's successor (its host kept the id, and holds it only while its command lives).
+   * The old holder's requests still running here (a body its death cut off) end first, so none of
+   * them writes after the successor has started.
+   */
+  synchronized Grant acquire(String owner, int ttlSeconds, String reclaim) throws IOException {
     expireIfDue();
+    if (held != null && reclaim != null && held.id.equals(reclaim)) {
+      Held old = held;
+      long deadline = System.nanoTime() + RECLAIM_WAIT_MILLIS * 1_000_000;
+      while (old.inFlight > 0 && held == old && System.nanoTime() < deadline) {
+        try {
+          wait(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("interrupted while taking the lock over");
+        }
+      }
+      if (held == old && old.inFlight == 0) {
+        held = new Held(newId(), owner, ttlSeconds, old.folderLock, expiry(ttlSeconds));
+        return new Grant(held.id, held.expires);
+      }
+    }
     if (held != null) {
       throw locked(held.owner, held.expires);
     }
@@ -79,9 +112,7 @@ final class LockTable {
     } catch (StorageLockedException e) {
       throw locked(e.holder() == null ? "a local carryon command" : e.holder(), null);
     }
-    byte[] id = new byte[16];
-    RANDOM.nextBytes(id);
-    held = new Held(Hex.of(id), owner, ttlSeconds, folderLock, expiry(ttlSeconds));
+    held = new Held(newId(), owner, ttlSeconds, folderLock, expiry(ttlSeconds));
     return new Grant(held.id, held.expires);
   }
 
@@ -111,6 +142,7 @@ final class LockTable {
     return () -> {
       synchronized (LockTable.this) {
         h.inFlight--;
+        LockTable.this.notifyAll();
       }
     };
   }
@@ -156,6 +188,12 @@ final class LockTable {
     Held h = held;
     held = null;
     h.folderLock.close();
+  }
+
+  private static String newId() {
+    byte[] id = new byte[16];
+    RANDOM.nextBytes(id);
+    return Hex.of(id);
   }
 
   private Instant expiry(int ttlSeconds) {

@@ -83,5 +83,8 @@ public final class Protocol {
   /** Optional operation: {@code link}. */
   public static final String FEATURE_LINK = "link";
 
+  /** Optional: {@code POST lock} takes {@code "reclaim"}, a dead holder's lock id, over at once. */
+  public static final String FEATURE_RECLAIM = "reclaim";
+
   private Protocol() {}
 }

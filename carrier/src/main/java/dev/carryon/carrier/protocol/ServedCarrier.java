@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.regex.Pattern;
 
 /**
  * One served carrier: what each request of the protocol means, over the carrier's folder. Both
@@ -30,6 +31,9 @@ import java.util.OptionalLong;
 public final class ServedCarrier {
   /** Bytes copied per read of a file sent. */
   private static final int BUFFER = 256 << 10;
+
+  /** What a lock id this server gives looks like. */
+  private static final Pattern LOCK_ID = Pattern.compile("[0-9a-f]{32}");
 
   /** Its name at {@code /NAME/}, or null for the one carrier of a server at {@code /}. */
   private final String name;
@@ -71,7 +75,11 @@ public final class ServedCarrier {
     o.put("server", server);
     o.put("carrier", exists() && Files.isRegularFile(folder().resolve(FolderStorage.MANIFEST)));
     ArrayNode features = o.putArray("features");
-    features.add(Protocol.FEATURE_HASH).add(Protocol.FEATURE_MERGE).add(Protocol.FEATURE_LINK);
+    features
+        .add(Protocol.FEATURE_HASH)
+        .add(Protocol.FEATURE_MERGE)
+        .add(Protocol.FEATURE_LINK)
+        .add(Protocol.FEATURE_RECLAIM);
     o.put("freeBytes", freeBytes());
     return WireJson.write(o);
   }
@@ -234,6 +242,14 @@ public final class ServedCarrier {
                 Protocol.MIN_LOCK_SECONDS,
                 Protocol.MAX_LOCK_SECONDS,
                 "lock request");
+    String reclaim = null;
+    if (request.has("reclaim")) {
+      reclaim = WireJson.text(request, "reclaim", "lock request");
+      if (!LOCK_ID.matcher(reclaim).matches()) {
+        throw new ProtocolException(
+            ErrorCode.BAD_REQUEST, "lock request: \"reclaim\" must be a lock id (32 hex digits)");
+      }
+    }
     if (name != null && !exists()) {
       // A carrier being created under a root of several: its folder holds the lock file.
       try {
@@ -242,7 +258,7 @@ public final class ServedCarrier {
         throw failure(name, e);
       }
     }
-    return grant(locks.acquire(owner, ttl));
+    return grant(locks.acquire(owner, ttl, reclaim));
   }
 
   /** {@code PUT lock/ID}: renews the lock; answers the lock's JSON. */

@@ -3,9 +3,11 @@ package dev.carryon.launcher.cli;
 import dev.carryon.carrier.CarrierException;
 import dev.carryon.carrier.client.ClientToken;
 import dev.carryon.carrier.client.HttpStorage;
+import dev.carryon.carrier.client.LockMemory;
 import dev.carryon.carrier.protocol.Tokens;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.FolderStorage;
+import dev.carryon.launcher.host.HostHome;
 import dev.carryon.launcher.phone.PhoneName;
 import dev.carryon.launcher.phone.PhoneStorage;
 import java.io.IOException;
@@ -109,6 +111,12 @@ public final class CarrierArg {
           ExitCodes.BAD_INPUT, "--token-file " + tokenFile + ": cannot read it: " + e.getMessage(), e);
     }
     HttpStorage storage = HttpStorage.open(url, token);
+    try {
+      storage.rememberLocksIn(LockMemory.at(HostHome.locate().lockMemory(storage.location())));
+    } catch (IOException | RuntimeException e) {
+      storage.close();
+      throw e;
+    }
     if (!forCreate && !storage.hasCarrier()) {
       storage.close();
       throw new CarrierException(storage.location() + ": the server holds no carrier at this URL");

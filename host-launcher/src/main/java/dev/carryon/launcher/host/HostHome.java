@@ -87,12 +87,22 @@ public final class HostHome {
    * folder itself holds nothing but the guest's files.
    */
   public Path mirrorRecord(Path mirrorFolder) {
-    String path = mirrorFolder.toAbsolutePath().normalize().toString();
+    return root.resolve("mirrors").resolve(shortHash(mirrorFolder.toAbsolutePath().normalize().toString()) + ".record");
+  }
+
+  /**
+   * Where this host keeps the id of the write lock its command holds on the carrier server at
+   * {@code url} ({@code dev.carryon.carrier.client.LockMemory}), named by a hash of the URL.
+   */
+  public Path lockMemory(String url) {
+    return root.resolve("locks").resolve(shortHash(url) + ".lock");
+  }
+
+  /** The first 12 bytes of the SHA-256 of {@code text}, in hex: a file name for it. */
+  private static String shortHash(String text) {
     try {
-      byte[] hash = MessageDigest.getInstance("SHA-256")
-          .digest(path.getBytes(StandardCharsets.UTF_8));
-      return root.resolve("mirrors").resolve(HexFormat.of().formatHex(hash, 0, 12)
-          + ".record");
+      byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(hash, 0, 12);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
     }

@@ -43,7 +43,11 @@ class SyncCrashTest {
    * the host's copy of the base in {@code t/host/}.
    */
   private Path template() throws IOException {
-    Path t = dir.resolve("t");
+    return template(dir.resolve("t"));
+  }
+
+  /** The template of {@link #template()} made in {@code t}. */
+  static Path template(Path t) throws IOException {
     Path base = Disks.qcow2(Files.createDirectories(t.resolve("src")).resolve("base.qcow2"), SIZE, 3, 2);
     Files.copy(base, Files.createDirectories(t.resolve("host")).resolve("host.qcow2"));
     Path carrier = Disks.carrier(t.resolve("carrier"), base, 2);
@@ -164,7 +168,7 @@ class SyncCrashTest {
         .toArray();
   }
 
-  private static Path top(Path carrier) throws IOException {
+  static Path top(Path carrier) throws IOException {
     Carrier c = Disks.open(carrier);
     return Disks.file(c, c.current().top());
   }
@@ -175,12 +179,12 @@ class SyncCrashTest {
     return work != null && work.startsWith("reset");
   }
 
-  private static void assertQemuCheck(Path image, String at) throws IOException {
+  static void assertQemuCheck(Path image, String at) throws IOException {
     Disks.Result r = Disks.exec("qemu-img", "check", image.toString());
     assertTrue(r.exit() == 0 || r.exit() == 3, "qemu-img check " + image + " " + at + r);
   }
 
-  private static void assertEachClusterOldOrNew(byte[] found, byte[] old, byte[] now, String at) {
+  static void assertEachClusterOldOrNew(byte[] found, byte[] old, byte[] now, String at) {
     for (int c = 0; c < found.length; c += HostSync.CLUSTER) {
       int end = c + HostSync.CLUSTER;
       assertTrue(
