@@ -329,30 +329,24 @@ public final class HostSync {
 
   /**
    * The candidates where the image differs from the current content; with {@code check}, each
-   * must hold an older content the image may rightly have, sector by sector. The current chain and
-   * the image are read ahead together ({@link OrderedReads}); the check reads the differing
-   * clusters again, with the first older content beside them.
+   * must hold an older content the image may rightly have, sector by sector. One pass: the current
+   * chain, the image and (with {@code check}) the first older content are read ahead together
+   * ({@link OrderedReads}), and a differing cluster is checked as soon as it is read, so the
+   * differing clusters are not read a second time for the check. Nothing is written here.
    */
   private BitSet compare(BitSet candidates, List<ImageChain> older, boolean check)
       throws IOException {
     BitSet differing = new BitSet();
+    List<ImageChain> chains = new ArrayList<>(List.of(current, host));
+    if (check) {
+      chains.addAll(older.subList(0, Math.min(1, older.size())));
+    }
     forEachCluster(
         candidates,
-        List.of(current, host),
+        chains,
         (k, b) -> {
           if (!b[0].equals(b[1])) {
-            differing.set(k);
-          }
-          advance(b[0].remaining());
-        });
-    if (check && !differing.isEmpty()) {
-      List<ImageChain> chains = new ArrayList<>(List.of(current, host));
-      chains.addAll(older.subList(0, Math.min(1, older.size())));
-      forEachCluster(
-          differing,
-          chains,
-          (k, b) -> {
-            if (!isOlderContent(k, b, older)) {
+            if (check && !isOlderContent(k, b, older)) {
               throw wrongDisk(
                   k,
                   "which matches neither generation "
@@ -360,8 +354,10 @@ public final class HostSync {
                       + " nor what the image held before (the base or an older kept generation):"
                       + " it is not a copy of the carrier's disk, or it was changed since");
             }
-          });
-    }
+            differing.set(k);
+          }
+          advance(b[0].remaining());
+        });
     return differing;
   }
 
