@@ -307,15 +307,7 @@ final class Qcow2Image implements DiskImage {
    */
   @Override
   public void read(ByteBuffer dst, long[] guestOffsets, int[] lengths) throws IOException {
-    long total = 0;
-    for (int i = 0; i < guestOffsets.length; i++) {
-      checkRange(guestOffsets[i], lengths[i]);
-      total += lengths[i];
-    }
-    if (total > dst.remaining()) {
-      throw new IllegalArgumentException(
-          path() + ": pieces of " + total + " bytes into a buffer of " + dst.remaining());
-    }
+    checkPieces(guestOffsets, lengths, dst);
     prepareRead();
     // Data read next, not yet asked for: pending bytes of the file at pendingHost, into dst at
     // pendingAt.
@@ -381,6 +373,19 @@ final class Qcow2Image implements DiskImage {
   static void fillZeros(ByteBuffer b) {
     while (b.hasRemaining()) {
       b.put(ZEROS, 0, Math.min(ZEROS.length, b.remaining()));
+    }
+  }
+
+  /** Refuses pieces outside the virtual size, or more bytes of them than {@code b} has left. */
+  private void checkPieces(long[] guestOffsets, int[] lengths, ByteBuffer b) {
+    long total = 0;
+    for (int i = 0; i < guestOffsets.length; i++) {
+      checkRange(guestOffsets[i], lengths[i]);
+      total += lengths[i];
+    }
+    if (total > b.remaining()) {
+      throw new IllegalArgumentException(
+          path() + ": pieces of " + total + " bytes, a buffer of " + b.remaining());
     }
   }
 
@@ -469,14 +474,7 @@ final class Qcow2Image implements DiskImage {
 
   @Override
   public void write(ByteBuffer src, long[] guestOffsets, int[] lengths) throws IOException {
-    long total = 0;
-    for (int i = 0; i < guestOffsets.length; i++) {
-      checkRange(guestOffsets[i], lengths[i]);
-      total += lengths[i];
-    }
-    if (total > src.remaining()) {
-      throw new IllegalArgumentException(path() + ": pieces of " + total + " bytes from a buffer of " + src.remaining());
-    }
+    checkPieces(guestOffsets, lengths, src);
     prepareRead();
     changing(() -> {
       HostRun run = new HostRun();
