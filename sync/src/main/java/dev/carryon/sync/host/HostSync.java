@@ -497,7 +497,7 @@ public final class HostSync {
   /** Guest bytes of the clusters of {@code set} (the last one of the disk may be short). */
   private long bytesOf(BitSet set) {
     long bytes = (long) set.cardinality() * CLUSTER;
-    if (set.get(Math.toIntExact(clusters - 1))) {
+    if (clusters > 0 && set.get(Math.toIntExact(clusters - 1))) {
       bytes -= clusters * CLUSTER - current.virtualSize();
     }
     return bytes;
