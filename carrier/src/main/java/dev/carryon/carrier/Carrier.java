@@ -388,9 +388,14 @@ public final class Carrier implements AutoCloseable {
    * PendingReset} describes; a cut reset is finished by the next {@link #openForWrite}.
    */
   public ResetResult reset() throws IOException {
+    return reset(Progress.NONE);
+  }
+
+  /** {@link #reset()}, telling {@code progress} how far the merges into the base are. */
+  public ResetResult reset(Progress progress) throws IOException {
     requireWritable();
     requireFree("reset");
-    return CarrierReset.run(store);
+    return CarrierReset.run(store, progress);
   }
 
   /**

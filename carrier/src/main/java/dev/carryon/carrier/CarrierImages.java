@@ -96,6 +96,16 @@ final class CarrierImages {
    */
   static void merge(CarrierStorage storage, String top, String into, List<String> below)
       throws IOException {
+    merge(storage, top, into, below, ProgressListener.NONE);
+  }
+
+  /**
+   * {@link #merge(CarrierStorage, String, String, List)}, telling {@code progress} of the bytes
+   * merged here (a merge where the bytes are reports nothing).
+   */
+  static void merge(
+      CarrierStorage storage, String top, String into, List<String> below, ProgressListener progress)
+      throws IOException {
     Optional<ServerSideImages> server = storage.serverSide();
     if (server.isPresent()) {
       server.get().merge(top, into, below);
@@ -107,7 +117,7 @@ final class CarrierImages {
     try (DiskImage source = open(storage, top, false);
         ImageChain sink = chainOf(storage, target, true)) {
       // Flushes, so forces, the target before it returns.
-      Merger.merge(source, sink, ProgressListener.NONE);
+      Merger.merge(source, sink, progress);
     }
   }
 

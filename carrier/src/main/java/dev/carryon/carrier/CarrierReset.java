@@ -12,10 +12,18 @@ import java.util.Map;
  * committed as generation g+1; redone whole by the next write open after a cut.
  */
 final class CarrierReset {
+  /** Progress units of one image merged into the base. */
+  private static final long SHARE = 1000;
+
   private CarrierReset() {}
 
+  /** {@code done} of {@code total} as units of {@value #SHARE}. */
+  private static long share(long done, long total) {
+    return total <= 0 ? SHARE : (long) ((double) done / total * SHARE);
+  }
+
   /** Records the reset of the current generation, does it and commits it; see {@link Carrier#reset}. */
-  static ResetResult run(ManifestStore store) throws IOException {
+  static ResetResult run(ManifestStore store, Progress progress) throws IOException {
     Manifest m = store.manifest();
     Generation g = m.current();
     List<Long> dropped = new ArrayList<>();
@@ -28,19 +36,29 @@ final class CarrierReset {
     PendingReset op = new PendingReset(chain.get(0), chain.subList(1, chain.size()));
     store.commit(m.withGenerations(g.number(), List.of(g), m.files()).withReset(op));
     dropped.add(g.number());
-    finish(store);
+    finish(store, progress);
     Recovery.deleteUnreferenced(store);
     return new ResetResult(store.manifest().current(), dropped, op.merge());
   }
 
   /** Redoes and commits a pending reset, if any. */
   static void finish(ManifestStore store) throws IOException {
+    finish(store, Progress.NONE);
+  }
+
+  /**
+   * {@link #finish(ManifestStore)}, telling {@code progress} how far the merges are: each image
+   * merged into the base counts as an equal share of {@value #SHARE} units.
+   */
+  private static void finish(ManifestStore store, Progress progress) throws IOException {
     Manifest m = store.manifest();
     PendingReset r = m.reset();
     if (r == null) {
       return;
     }
     CarrierStorage storage = store.storage();
+    long all = (long) r.merge().size() * SHARE;
+    long before = 0;
     for (String name : r.merge()) {
       // Layers are committed and never written again: check them before copying them anywhere.
       // The COW may already be the empty one of a cut run, and its record is then stale.
@@ -48,7 +66,15 @@ final class CarrierReset {
         LayerMerges.requireRecorded(store, name, r.into());
       }
       // Forces the base before it returns: the COW is replaced next.
-      CarrierImages.merge(storage, name, r.into(), List.of());
+      long from = before;
+      CarrierImages.merge(
+          storage,
+          name,
+          r.into(),
+          List.of(),
+          (done, total) -> progress.advanced(from + share(done, total), all));
+      before += SHARE;
+      progress.advanced(before, all);
     }
     String tmpCow = CarrierFiles.TMP + "/" + CarrierFiles.COW;
     CarrierImages.createEmpty(

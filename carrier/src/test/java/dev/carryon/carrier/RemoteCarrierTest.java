@@ -99,6 +99,48 @@ class RemoteCarrierTest {
     Images.run(0, "qemu-img", "check", folder.resolve("cow.qcow2").toString());
   }
 
+  /**
+   * An end's merge of a layer into the COW and a reset through the primitives (each read one
+   * request to a carrier behind HTTP without server-side merges) read clusters that lie side by side
+   * in the file as one request, though the guest has them apart: 8 clusters at every other guest
+   * cluster, written in guest order, so next to each other in the layer and in the COW.
+   */
+  @Test
+  void mergesThroughThePrimitivesReadNeighbouringClustersInOneRequest() throws IOException {
+    WithoutLocalFiles remote = new WithoutLocalFiles(FolderStorage.of(dir.resolve("carrier")));
+    List<Images.Write> writes = new ArrayList<>();
+    for (int k = 0; k < Fixtures.SIZE / Fixtures.CLUSTER; k += 2) {
+      writes.add(new Images.Write((long) k * Fixtures.CLUSTER, Fixtures.CLUSTER, (byte) (k + 1)));
+    }
+    byte[] disk = Images.apply(Fixtures.baseContent(), writes);
+    try (Carrier c =
+        Carrier.create(
+            remote,
+            Fixtures.init(dir.resolve("src"), 1),
+            Progress.NONE,
+            new TestClock(Instant.parse("2025-03-01T10:00:00Z")))) {
+      LocalFiles files = c.localFiles(c.current(), copiesIn(dir.resolve("cache1")), Progress.NONE);
+      Path local = dir.resolve("local.qcow2");
+      Qcow2Creator.create(local, -1, files.top().toString(), "qcow2");
+      Images.write(local, writes);
+      c.takeLease(Fixtures.OFFICE, "s2");
+      SessionEnd end = c.beginEnd(Fixtures.OFFICE, "s2", 1);
+      end.copyLayer(local, Progress.NONE);
+      end.copyState(Files.write(dir.resolve("state"), Fixtures.stateBytes(2)), Progress.NONE);
+      remote.bigReads.clear();
+      assertEquals(List.of("layers/L2.qcow2"), c.commitGeneration(end, "").merged());
+      // Its L2 table, then the 8 clusters in at most 4 reads (a read carries 256 KiB at most);
+      // one request per cluster would be 8.
+      long layerReads = remote.bigReads.get("layers/L2.qcow2").get();
+      assertTrue(layerReads <= 1 + 4, layerReads + " reads of a cluster or more");
+      remote.bigReads.clear();
+      c.reset();
+      long cowReads = remote.bigReads.get("cow.qcow2").get();
+      assertTrue(cowReads <= 1 + 4, cowReads + " reads of a cluster or more");
+      assertArrayEquals(disk, read(c, List.of("base.raw")));
+    }
+  }
+
   /** The guest-visible disk of {@code chain} read through {@link Carrier#openChain}. */
   private static byte[] read(Carrier c, List<String> chain) throws IOException {
     try (ImageChain images = c.openChain(chain)) {

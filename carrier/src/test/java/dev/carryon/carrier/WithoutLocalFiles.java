@@ -11,7 +11,10 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Optional;
+import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A storage that offers its carrier only through the primitives, as a remote one does: a folder
@@ -22,6 +25,12 @@ import java.util.OptionalLong;
 final class WithoutLocalFiles implements CarrierStorage {
   /** The folder storage that keeps the bytes. */
   private final CarrierStorage inner;
+
+  /** Bytes of a 64 KiB cluster: reads of at least that many carry data or a whole table. */
+  private static final int CLUSTER = 64 << 10;
+
+  /** Per file, calls of {@link #read} asking for a cluster or more. */
+  final Map<String, AtomicLong> bigReads = new ConcurrentHashMap<>();
 
   WithoutLocalFiles(CarrierStorage inner) {
     this.inner = inner;
@@ -44,6 +53,7 @@ final class WithoutLocalFiles implements CarrierStorage {
 
   @Override
   public int read(String name, long offset, ByteBuffer dst) throws IOException {
+    bigReads.computeIfAbsent(name, n -> new AtomicLong()).addAndGet(dst.remaining() >= CLUSTER ? 1 : 0);
     return inner.read(name, offset, dst);
   }
 

@@ -107,6 +107,21 @@ public interface DiskImage extends Closeable {
    */
   void read(ByteBuffer dst, long guestOffset) throws IOException;
 
+  /**
+   * Reads consecutive pieces into {@code dst}, from its position (which it moves past them), {@code lengths[i]} guest bytes at
+   * {@code guestOffsets[i]} for each i in turn, as one call: pieces that lie next to each other in
+   * the image's file may be read as one (one request instead of several to a carrier behind HTTP).
+   * Several threads may read at once, while nothing writes to the image.
+   */
+  default void read(ByteBuffer dst, long[] guestOffsets, int[] lengths) throws IOException {
+    int at = dst.position();
+    for (int i = 0; i < guestOffsets.length; i++) {
+      read(Buffers.slice(dst, at, lengths[i]), guestOffsets[i]);
+      at += lengths[i];
+    }
+    Buffers.position(dst, at);
+  }
+
   /** Writes guest bytes at {@code guestOffset}; bytes past the virtual size are refused. */
   void write(ByteBuffer src, long guestOffset) throws IOException;
 

@@ -74,10 +74,7 @@ final class ReadAhead implements Closeable {
     ByteBuffer b = free.isEmpty() ? ByteBuffer.allocateDirect(bufferBytes) : free.pop();
     inFlight.add(pool.submit(() -> {
       Buffers.first(b, bufferBytes);
-      for (int i = 0; i < guestOffsets.length; i++) {
-        image.read(Buffers.slice(b, b.position(), lengths[i]), guestOffsets[i]);
-        Buffers.position(b, b.position() + lengths[i]);
-      }
+      image.read(b, guestOffsets, lengths);
       return Buffers.flip(b);
     }));
   }

@@ -60,6 +60,57 @@ class ReadAheadTest {
     }
   }
 
+  /**
+   * Pieces whose data lies side by side in the file are read as one storage read, though the guest
+   * has them apart (here in reverse); pieces of zeros and of the backing file read as they do alone.
+   */
+  @Test
+  void piecesNextToEachOtherInTheFileAreReadAsOne() throws Exception {
+    // Clusters 10, 9 and the start of 8 lie in that order in the file; 7 lies past the whole of 8.
+    long[] offsets = {10 * 65536L, 9 * 65536L, 8 * 65536L, 7 * 65536L};
+    int[] lengths = {65536, 65536, 4096, 65536};
+    FailingStorage counted = FailingStorage.failingRead(FileStorage.openReadOnly(image), 0);
+    try (DiskImage d = DiskImage.open(counted, null)) {
+      d.mapLayer(0, d.virtualSize());
+      ByteBuffer alone = piecesReadAlone(d, offsets, lengths);
+      long before = counted.reads();
+      assertEquals(alone, piecesReadTogether(d, offsets, lengths));
+      assertEquals(2, counted.reads() - before);
+    }
+
+    Path top = dir.resolve("top.qcow2");
+    Qemu.img("create", "-q", "-f", "qcow2", "-b", image.toString(), "-F", "qcow2", top.toString());
+    Qemu.io(top, "write -P 99 " + 20 * 65536L + " 64k", "write -P 98 " + 23 * 65536L + " 64k",
+        "write -z " + 21 * 65536L + " 64k");
+    offsets = new long[] {20 * 65536L + 512, 23 * 65536L, 21 * 65536L, 22 * 65536L, 20 * 65536L};
+    lengths = new int[] {65536 - 512, 65536, 65536, 8192, 512};
+    try (ImageChain chain = ImageChain.open(top)) {
+      ByteBuffer alone = piecesReadAlone(chain.top(), offsets, lengths);
+      assertEquals(99, alone.get(0));
+      assertEquals(98, alone.get(65536 - 512));
+      assertEquals(0, alone.get(2 * 65536 - 512));
+      assertEquals(23, alone.get(3 * 65536 - 512));
+      assertEquals(alone, piecesReadTogether(chain.top(), offsets, lengths));
+    }
+  }
+
+  private static ByteBuffer piecesReadAlone(DiskImage d, long[] offsets, int[] lengths) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(java.util.Arrays.stream(lengths).sum());
+    for (int i = 0; i < offsets.length; i++) {
+      d.read(b.slice(b.position(), lengths[i]), offsets[i]);
+      b.position(b.position() + lengths[i]);
+    }
+    return b.flip();
+  }
+
+  private static ByteBuffer piecesReadTogether(DiskImage d, long[] offsets, int[] lengths) throws IOException {
+    int bytes = java.util.Arrays.stream(lengths).sum();
+    ByteBuffer b = ByteBuffer.allocate(bytes + 100);
+    d.read(b, offsets, lengths);
+    assertEquals(bytes, b.position(), "moved past the pieces");
+    return b.flip();
+  }
+
   @Test
   void aFailedReadSurfacesAtItsTurnAndTheOthersStillArrive() throws Exception {
     // Reads to open the image and load its mapping, counted in a dry run.

@@ -3,11 +3,15 @@ package dev.carryon.cow;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.carryon.cow.io.FileStorage;
+import dev.carryon.cow.io.ForwardingStorage;
 import dev.carryon.cow.io.Storage;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,6 +87,33 @@ class StorageApiTest {
       assertEquals(qemu, QemuMaps.normalize(Mapper.map(chain), java.util.Set.of()));
       assertEquals(Mapper.mapLayer(top), Mapper.mapLayer(chain.top()));
     }
+  }
+
+  /**
+   * Opening an image reads its head once (after the 4-byte probe of its format): the header, its
+   * extensions and the backing name, each a request of its own to a carrier behind HTTP before.
+   */
+  @Test
+  void theHeaderExtensionsAndBackingNameCostOneRead() throws Exception {
+    Path base = dir.resolve("base.qcow2");
+    Path top = dir.resolve("top.qcow2");
+    Qemu.img("create", "-q", "-f", "qcow2", base.toString(), "1M");
+    Qemu.img("create", "-q", "-f", "qcow2", "-o", "compat=1.1", "-b", base.toString(), "-F", "qcow2", top.toString());
+    AtomicInteger headReads = new AtomicInteger();
+    Storage counted = new ForwardingStorage(FileStorage.openReadOnly(top)) {
+      @Override
+      public int read(ByteBuffer dst, long position) throws IOException {
+        if (position < 4096) {
+          headReads.incrementAndGet();
+        }
+        return super.read(dst, position);
+      }
+    };
+    try (DiskImage d = DiskImage.open(counted, null)) {
+      assertEquals(base.toString(), d.backingFileName());
+      assertEquals("qcow2", d.backingFormat());
+    }
+    assertEquals(2, headReads.get(), "the probe of the format, then the head");
   }
 
   @Test

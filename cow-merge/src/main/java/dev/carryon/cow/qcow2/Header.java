@@ -104,13 +104,15 @@ final class Header {
    * length, incompatible features, corrupt bit, refcount order; then every table's offset and size
    * against the file size, before any table is allocated.
    */
-  static Header read(Storage storage) throws IOException {
-    Path file = storage.path();
-    long fileSize = storage.size();
+  static Header read(Storage whole) throws IOException {
+    Path file = whole.path();
+    long fileSize = whole.size();
     if (fileSize < V2_HEADER_LENGTH) {
       throw new ImageFormatException(
           file, "truncated qcow2 header: the file has " + fileSize + " bytes, a header needs 72");
     }
+    // The header, its extensions and the backing name: one read of the head of the file.
+    Storage storage = HeadOfFile.of(whole, fileSize);
     ByteBuffer b = ByteBuffer.allocate(V2_HEADER_LENGTH);
     storage.readFully(b, 0);
     if (b.getInt(OFF_MAGIC) != MAGIC) {

@@ -300,6 +300,54 @@ final class Qcow2Image implements DiskImage {
     }
   }
 
+  /**
+   * Reads the pieces as {@link #read(ByteBuffer, long)} does each, but data that continues the
+   * previous piece's data in the file (and so lands next to it in {@code dst}) is read with it,
+   * in one storage read.
+   */
+  @Override
+  public void read(ByteBuffer dst, long[] guestOffsets, int[] lengths) throws IOException {
+    checkPieces(guestOffsets, lengths, dst);
+    prepareRead();
+    // Data read next, not yet asked for: pending bytes of the file at pendingHost, into dst at
+    // pendingAt.
+    int pendingAt = dst.position();
+    int pending = 0;
+    long pendingHost = -1;
+    int into = dst.position();
+    for (int i = 0; i < guestOffsets.length; i++) {
+      long at = guestOffsets[i];
+      for (long end = at + lengths[i]; at < end; ) {
+        Run r;
+        synchronized (readLock) {
+          r = status(at, end - at);
+        }
+        int n = (int) r.length;
+        if (r.type == ClusterType.DATA && pending > 0 && r.host == pendingHost + pending) {
+          pending += n;
+        } else {
+          if (pending > 0) {
+            data.read(Buffers.slice(dst, pendingAt, pending), pendingHost);
+            pending = 0;
+          }
+          if (r.type == ClusterType.DATA) {
+            pendingAt = into;
+            pendingHost = r.host;
+            pending = n;
+          } else {
+            read(Buffers.slice(dst, into, n), at);
+          }
+        }
+        into += n;
+        at += n;
+      }
+    }
+    if (pending > 0) {
+      data.read(Buffers.slice(dst, pendingAt, pending), pendingHost);
+    }
+    Buffers.position(dst, into);
+  }
+
   private void readBacking(ByteBuffer part, long guestOffset) throws IOException {
     long inBacking = backing == null ? 0 : Math.max(0, Math.min(part.remaining(), backing.virtualSize() - guestOffset));
     if (inBacking > 0) {
@@ -325,6 +373,19 @@ final class Qcow2Image implements DiskImage {
   static void fillZeros(ByteBuffer b) {
     while (b.hasRemaining()) {
       b.put(ZEROS, 0, Math.min(ZEROS.length, b.remaining()));
+    }
+  }
+
+  /** Refuses pieces outside the virtual size, or more bytes of them than {@code b} has left. */
+  private void checkPieces(long[] guestOffsets, int[] lengths, ByteBuffer b) {
+    long total = 0;
+    for (int i = 0; i < guestOffsets.length; i++) {
+      checkRange(guestOffsets[i], lengths[i]);
+      total += lengths[i];
+    }
+    if (total > b.remaining()) {
+      throw new IllegalArgumentException(
+          path() + ": pieces of " + total + " bytes, a buffer of " + b.remaining());
     }
   }
 
@@ -413,14 +474,7 @@ final class Qcow2Image implements DiskImage {
 
   @Override
   public void write(ByteBuffer src, long[] guestOffsets, int[] lengths) throws IOException {
-    long total = 0;
-    for (int i = 0; i < guestOffsets.length; i++) {
-      checkRange(guestOffsets[i], lengths[i]);
-      total += lengths[i];
-    }
-    if (total > src.remaining()) {
-      throw new IllegalArgumentException(path() + ": pieces of " + total + " bytes from a buffer of " + src.remaining());
-    }
+    checkPieces(guestOffsets, lengths, src);
     prepareRead();
     changing(() -> {
       HostRun run = new HostRun();

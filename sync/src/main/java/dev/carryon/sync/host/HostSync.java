@@ -2,6 +2,7 @@ package dev.carryon.sync.host;
 
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.Generation;
+import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.ResetResult;
 import dev.carryon.carrier.SyncRecord;
 import dev.carryon.carrier.storage.CarrierStorage;
@@ -10,6 +11,7 @@ import dev.carryon.cow.Extent;
 import dev.carryon.cow.ImageChain;
 import dev.carryon.cow.Mapper;
 import dev.carryon.cow.OrderedReads;
+import dev.carryon.cow.ProgressListener;
 import dev.carryon.cow.io.CountingStorage;
 import dev.carryon.cow.io.FileStorage;
 import java.io.IOException;
@@ -86,12 +88,30 @@ public final class HostSync {
   /** Clusters of the disk. */
   private final long clusters;
 
-  private HostSync(Carrier carrier, ImageChain current, ImageChain host, CountingStorage counter) {
+  /** Told of the bytes compared and written so far (see {@link #advance}). */
+  private final ProgressListener progress;
+
+  /** Bytes compared and written so far. */
+  private long done;
+
+  /**
+   * Bytes to compare and write in all: the candidates twice until the compare knows how many
+   * differ, then the candidates and the differing ones (so the bar only moves forward).
+   */
+  private long total;
+
+  private HostSync(
+      Carrier carrier,
+      ImageChain current,
+      ImageChain host,
+      CountingStorage counter,
+      ProgressListener progress) {
     this.carrier = carrier;
     this.current = current;
     this.host = host;
     this.counter = counter;
     this.clusters = (current.virtualSize() + CLUSTER - 1) / CLUSTER;
+    this.progress = progress;
   }
 
   /**
@@ -103,6 +123,21 @@ public final class HostSync {
    */
   public static SyncResult sync(
       CarrierStorage storage, Path hostImage, String hostId, long resetAbove) throws IOException {
+    return sync(storage, hostImage, hostId, resetAbove, ProgressListener.NONE, Progress.NONE);
+  }
+
+  /**
+   * {@link #sync(CarrierStorage, Path, String, long)}, telling {@code progress} of the bytes the
+   * fold has compared and written so far, then {@code resetting} how far the reset is, if any.
+   */
+  public static SyncResult sync(
+      CarrierStorage storage,
+      Path hostImage,
+      String hostId,
+      long resetAbove,
+      ProgressListener progress,
+      Progress resetting)
+      throws IOException {
     try (Carrier c = Carrier.openForWrite(storage, "carryon sync")) {
       c.requireFree("sync");
       Generation g = c.current();
@@ -119,13 +154,13 @@ public final class HostSync {
           throw e;
         }
         try (ImageChain host = ImageChain.over(top)) {
-          r = new HostSync(c, current, host, counter).run(g, hostId, image, cowBytes);
+          r = new HostSync(c, current, host, counter, progress).run(g, hostId, image, cowBytes);
         }
       }
       if (resetAbove < 0 || cowBytes <= resetAbove) {
         return r;
       }
-      ResetResult reset = c.reset();
+      ResetResult reset = c.reset(resetting);
       return new SyncResult(
           r.generation(),
           r.mode(),
@@ -180,7 +215,9 @@ public final class HostSync {
         older = olderContents(record, g);
         requireBaseAtSample(sample, candidates);
       }
+      total = 2 * bytesOf(candidates);
       BitSet differing = compare(candidates, older, mode != SyncMode.FULL);
+      total = done + bytesOf(differing);
       long bytes = write(differing);
       carrier.recordSync(
           new SyncRecord(
@@ -292,29 +329,24 @@ public final class HostSync {
 
   /**
    * The candidates where the image differs from the current content; with {@code check}, each
-   * must hold an older content the image may rightly have, sector by sector. The current chain and
-   * the image are read ahead together ({@link OrderedReads}); the check reads the differing
-   * clusters again, with the first older content beside them.
+   * must hold an older content the image may rightly have, sector by sector. One pass: the current
+   * chain, the image and (with {@code check}) the first older content are read ahead together
+   * ({@link OrderedReads}), and a differing cluster is checked as soon as it is read, so the
+   * differing clusters are not read a second time for the check. Nothing is written here.
    */
   private BitSet compare(BitSet candidates, List<ImageChain> older, boolean check)
       throws IOException {
     BitSet differing = new BitSet();
+    List<ImageChain> chains = new ArrayList<>(List.of(current, host));
+    if (check) {
+      chains.addAll(older.subList(0, Math.min(1, older.size())));
+    }
     forEachCluster(
         candidates,
-        List.of(current, host),
+        chains,
         (k, b) -> {
           if (!b[0].equals(b[1])) {
-            differing.set(k);
-          }
-        });
-    if (check && !differing.isEmpty()) {
-      List<ImageChain> chains = new ArrayList<>(List.of(current, host));
-      chains.addAll(older.subList(0, Math.min(1, older.size())));
-      forEachCluster(
-          differing,
-          chains,
-          (k, b) -> {
-            if (!isOlderContent(k, b, older)) {
+            if (check && !isOlderContent(k, b, older)) {
               throw wrongDisk(
                   k,
                   "which matches neither generation "
@@ -322,8 +354,10 @@ public final class HostSync {
                       + " nor what the image held before (the base or an older kept generation):"
                       + " it is not a copy of the carrier's disk, or it was changed since");
             }
-          });
-    }
+            differing.set(k);
+          }
+          advance(b[0].remaining());
+        });
     return differing;
   }
 
@@ -372,9 +406,11 @@ public final class HostSync {
     try (OrderedReads reads = new OrderedReads(current.top(), list)) {
       for (OrderedReads.Read r : list) {
         ByteBuffer data = reads.next();
-        bytes += data.remaining();
+        int n = data.remaining();
         writePieces(top, r, data);
         reads.recycle(data);
+        bytes += n;
+        advance(n);
       }
     }
     // The record committed next says the image holds the generation: it must first be so.
@@ -456,6 +492,21 @@ public final class HostSync {
     }
     pieces.clear();
     return new OrderedReads.Read(offsets, lengths);
+  }
+
+  /** Guest bytes of the clusters of {@code set} (the last one of the disk may be short). */
+  private long bytesOf(BitSet set) {
+    long bytes = (long) set.cardinality() * CLUSTER;
+    if (clusters > 0 && set.get(Math.toIntExact(clusters - 1))) {
+      bytes -= clusters * CLUSTER - current.virtualSize();
+    }
+    return bytes;
+  }
+
+  /** {@code bytes} more were compared or written. */
+  private void advance(long bytes) {
+    done += bytes;
+    progress.progress(done, total);
   }
 
   /** What is done with one cluster of each chain. */

@@ -10,6 +10,7 @@ import dev.carryon.launcher.cli.CarrierArg;
 import dev.carryon.launcher.cli.PassphraseOption;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.launcher.cli.ProgressBar;
 import dev.carryon.launcher.session.Host;
 import dev.carryon.sync.export.GuestSource;
 import dev.carryon.sync.export.MirrorSummary;
@@ -147,8 +148,22 @@ public final class SyncCommand implements Callable<Integer> {
   }
 
   private SyncResult syncOnce(String hostId) throws IOException {
+    ProgressBar bar = ProgressBar.on(spec.commandLine().getErr(), "syncing");
+    ProgressBar resetBar = ProgressBar.on(spec.commandLine().getErr(), "resetting");
     try (CarrierStorage storage = carrier.open()) {
-      return HostSync.sync(storage, hostImage, hostId, resetAbove == null ? -1 : resetAbove);
+      return HostSync.sync(
+          storage,
+          hostImage,
+          hostId,
+          resetAbove == null ? -1 : resetAbove,
+          bar::update,
+          (done, total) -> {
+            bar.finish(); // the fold's line ends before the reset's starts
+            resetBar.update(done, total);
+          });
+    } finally {
+      bar.finish();
+      resetBar.finish();
     }
   }
 

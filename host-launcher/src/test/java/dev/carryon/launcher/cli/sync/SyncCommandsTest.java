@@ -109,6 +109,7 @@ class SyncCommandsTest {
     Run r =
         carryon("sync", carrier.toString(), "--host-image", host.toString(), "--reset-above", "0");
     assertEquals(ExitCodes.OK, r.exit, r.err);
+    assertEquals("", r.err, "no progress bar without a terminal");
     assertTrue(r.out.contains("synced generation 2 of " + carrier), r.out);
     assertTrue(r.out.contains("reset: COW was "), r.out);
     assertTrue(r.out.contains("folded cow.qcow2, layers/L2.qcow2 into the base"), r.out);
@@ -122,6 +123,40 @@ class SyncCommandsTest {
     r = carryon("sync", carrier.toString(), "--host-image", host.toString(), "--reset-above",
         "1G", "--json");
     assertTrue(JSON.readTree(r.out).get("reset").isNull(), r.out);
+  }
+
+  /** On a terminal (a pseudo-terminal from util-linux's {@code script}) the fold and the reset draw bars. */
+  @Test
+  void barsOnATerminal() throws IOException {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    String command =
+        String.join(
+            " ",
+            quoted(java.toString()),
+            "-XX:TieredStopAtLevel=1",
+            quoted("-Dcarryon.home=" + home),
+            "-cp",
+            quoted(System.getProperty("java.class.path")),
+            Main.class.getName(),
+            "sync",
+            quoted(carrier.toString()),
+            "--host-image",
+            quoted(host.toString()),
+            "--reset-above",
+            "0");
+    Run r = exec("script", "-qec", command, "/dev/null");
+    assertEquals(0, r.exit, r.out);
+    // Each bar ends at 100 % on its own line, the fold's before the reset's, before the summary.
+    int synced = r.out.indexOf("syncing [" + "#".repeat(40) + "] 100%\r\n");
+    int reset = r.out.indexOf("resetting [" + "#".repeat(40) + "] 100%\r\n");
+    int summary = r.out.indexOf("synced generation 2 of ");
+    assertTrue(synced >= 0 && synced < reset && reset < summary, r.out);
+    assertTrue(r.out.contains("\rsyncing [" + "#".repeat(20)), r.out); // redrawn on the way
+    assertEquals(0, exec("qemu-img", "compare", host.toString(), top()).exit);
+  }
+
+  private static String quoted(String s) {
+    return "'" + s.replace("'", "'\\''") + "'";
   }
 
   @Test
