@@ -48,7 +48,7 @@ final class CarrierReset {
         LayerMerges.requireRecorded(store, name, r.into());
       }
       // Forces the base before it returns: the COW is replaced next.
-      CarrierImages.merge(storage, name, r.into(), List.of());
+      CarrierImages.merge(storage, name, r.into(), List.of(), store.diskSecret());
     }
     String tmpCow = CarrierFiles.TMP + "/" + CarrierFiles.COW;
     CarrierImages.createEmpty(
@@ -56,7 +56,8 @@ final class CarrierReset {
         tmpCow,
         CarrierImages.virtualSize(storage, r.into()),
         r.into(),
-        CarrierFiles.formatOf(r.into()));
+        CarrierFiles.formatOf(r.into()),
+        store.diskSecret());
     FileRecord cow = Durable.hash(storage, tmpCow);
     storage.rename(tmpCow, CarrierFiles.COW);
     storage.forceFolder("");

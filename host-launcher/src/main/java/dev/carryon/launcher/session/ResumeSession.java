@@ -12,6 +12,7 @@ import dev.carryon.carrier.QemuRun;
 import dev.carryon.carrier.Verification;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.cow.Encryption;
 import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.launcher.cli.CarryonException;
@@ -24,6 +25,7 @@ import dev.carryon.launcher.host.SessionState;
 import dev.carryon.launcher.qemu.AccelChoice;
 import dev.carryon.launcher.qemu.AccelProbe;
 import dev.carryon.launcher.qemu.DiskFormat;
+import dev.carryon.launcher.qemu.DiskKey;
 import dev.carryon.launcher.qemu.HostForward;
 import dev.carryon.launcher.qemu.Hibernation;
 import dev.carryon.launcher.qemu.QemuLaunch;
@@ -142,6 +144,7 @@ public final class ResumeSession {
     String sessionId = UUID.randomUUID().toString();
     RemoteCopies copies = new RemoteCopies(host, request.cacheSize(), sessionId, log);
     Checked checked;
+    byte[] diskSecret;
     long t;
     String where = request.carrier().location();
     try {
@@ -155,6 +158,7 @@ public final class ResumeSession {
         // Chosen again under the lock: the generation must still be there after recovery.
         carrier.checkpoint(checked.generation.number());
         carrier.takeLease(host.identity, sessionId);
+        diskSecret = carrier.diskSecret().orElse(null);
       } catch (dev.carryon.carrier.LeaseException e) {
         throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, e.holder()), e);
       }
@@ -184,7 +188,12 @@ public final class ResumeSession {
       t = System.nanoTime();
       OwnerOnly.createDirectories(workDir);
       Path localCow = workDir.resolve(LOCAL_COW);
-      Qcow2Creator.create(localCow, -1, checked.files.top().toString(), "qcow2");
+      // On an encrypted carrier the local COW is encrypted with the carrier's disk secret: the
+      // layer end copies onto the carrier from it is ciphertext too.
+      Qcow2Creator.create(localCow, -1, checked.files.top().toString(), "qcow2",
+          Qcow2Creator.DEFAULT_CLUSTER_SIZE, 3,
+          diskSecret == null ? null : Encryption.luks(diskSecret));
+      DiskKey diskKey = diskSecret == null ? null : DiskKey.write(workDir, diskSecret);
       AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache(), checked.host.qemu());
       log.println(accel.describe());
       QemuRun run =
@@ -206,7 +215,8 @@ public final class ResumeSession {
               .withConsole(console)
               .withDisplay(hasScreen(checked.vm) ? display : "none")
               .withForwards(request.forwards())
-              .withIncoming(restore);
+              .withIncoming(restore)
+              .withDiskKey(diskKey);
       qemu = request.detach() ? QemuProcess.startDetached(launch) : QemuProcess.start(launch);
       record = record.withQemu(qemu.pid(), qemu.workDir(), accel.accel().qemuName());
       host.catalog.saveSession(record);
