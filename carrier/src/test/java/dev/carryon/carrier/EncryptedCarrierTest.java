@@ -13,6 +13,7 @@ import dev.carryon.cow.ImageSecrets;
 import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.testdata.ByteSearch;
 import dev.carryon.testdata.FileTrees;
+import dev.carryon.testdata.LuksImageOpts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -187,8 +188,7 @@ class EncryptedCarrierTest {
       Path secretFile = Files.write(dir.resolve("disk.secret"), secret);
       Path expected = Files.write(dir.resolve("expected.raw"), disk);
       Images.run(0, "qemu-img", "compare", "--object", "secret,id=k,file=" + secretFile,
-          "--image-opts", "driver=qcow2,file.filename=" + Fixtures.file(c, "cow.qcow2")
-              + ",encrypt.key-secret=k,backing.encrypt.key-secret=k",
+          "--image-opts", LuksImageOpts.of(Fixtures.file(c, "cow.qcow2"), 2, "k"),
           "driver=raw,file.filename=" + expected);
     }
     assertArrayEquals(Fixtures.baseContent(), Files.readAllBytes(source), "the user's image");

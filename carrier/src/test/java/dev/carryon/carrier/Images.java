@@ -6,6 +6,7 @@ import dev.carryon.cow.DiskImage;
 import dev.carryon.cow.ImageChain;
 import dev.carryon.cow.ImageSecrets;
 import dev.carryon.cow.ImageFormat;
+import dev.carryon.testdata.LuksImageOpts;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -115,13 +116,8 @@ final class Images {
     try (ImageChain chain = ImageChain.open(image)) {
       layers = chain.layers().size();
     }
-    StringBuilder spec = new StringBuilder("driver=qcow2,file.filename=" + image);
-    String prefix = "";
-    for (int i = 0; i < layers; i++) {
-      spec.append(',').append(prefix).append("encrypt.key-secret=k");
-      prefix += "backing.";
-    }
-    return List.of("--object", "secret,id=k,file=" + secretFile, "--image-opts", spec.toString());
+    return List.of("--object", "secret,id=k,file=" + secretFile, "--image-opts",
+        LuksImageOpts.of(image, layers, "k"));
   }
 
   /** {@link #qemuRead(Path, Path)} of an image opened with {@code secretFile} ({@link #opening}). */

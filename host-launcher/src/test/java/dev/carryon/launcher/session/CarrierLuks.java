@@ -1,17 +1,22 @@
 package dev.carryon.launcher.session;
 
 import static dev.carryon.launcher.session.SessionKit.qemuImg;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.carryon.carrier.keys.KeySlots;
 import dev.carryon.cow.ImageChain;
 import dev.carryon.cow.ImageFormat;
 import dev.carryon.cow.ImageSecrets;
+import dev.carryon.launcher.qemu.QemuTool;
+import dev.carryon.testdata.LuksImageOpts;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 
 /**
  * An encrypted carrier's disk images as the oracle and the engine open them with the key: the
@@ -44,29 +49,32 @@ public final class CarrierLuks {
   }
 
   /** qemu-img check of {@code image} (and the chain its header names) with the key: exit 0. */
-  public void check(Path image, int layers) throws IOException, InterruptedException {
-    qemuImg(0, "check", "--object", object(), "--image-opts", spec(image, layers));
+  public void check(Path image) throws IOException, InterruptedException {
+    qemuImg(0, "check", "--object", object(), "--image-opts", spec(image));
   }
 
   /**
-   * qemu-img compare, with the key, of what {@code top} (whose chain, by its headers, has {@code
-   * layers} images) shows the guest against the plain image {@code plain}: asserts they match.
+   * Whether what {@code top} and the chain its headers name show the guest is what the raw image
+   * {@code raw} holds: qemu-img compare with the key.
    */
-  public void assertSameContent(Path top, int layers, Path plain)
-      throws IOException, InterruptedException {
-    qemuImg(0, "compare", "--object", object(), "--image-opts", spec(top, layers),
-        "driver=raw,file.filename=" + plain);
+  public boolean sameContent(Path top, Path raw) throws IOException, InterruptedException {
+    List<String> command = List.of(QemuTool.IMG.locate().toString(), "compare", "-q", "--object",
+        object(), "--image-opts", spec(top), "driver=raw,file.filename=" + raw);
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    if (p.exitValue() > 1) {
+      fail(String.join(" ", command) + " failed: " + out);
+    }
+    return p.exitValue() == 0;
   }
 
-  /** What {@code top} and its chain show the guest, by qemu-img convert with the key. */
-  public byte[] view(Path top, int layers, Path scratch) throws IOException, InterruptedException {
-    Path out = scratch.resolve("view.raw");
-    Files.deleteIfExists(out);
-    qemuImg(0, "convert", "--object", object(), "--image-opts", spec(top, layers), "-O", "raw",
-        out.toString());
-    byte[] bytes = Files.readAllBytes(out);
-    Files.delete(out);
-    return bytes;
+  /** Writes to {@code raw} what {@code top} and its chain show the guest: qemu-img convert. */
+  public Path toRaw(Path top, Path raw) throws IOException, InterruptedException {
+    Files.deleteIfExists(raw);
+    qemuImg(0, "convert", "--object", object(), "--image-opts", spec(top), "-O", "raw",
+        raw.toString());
+    return raw;
   }
 
   /** Writes what {@code top} and its chain show the guest, read by the engine with the key. */
@@ -89,14 +97,15 @@ public final class CarrierLuks {
     return "secret,id=" + ID + ",file=" + secretFile;
   }
 
-  /** {@code --image-opts} of qcow2 {@code top} whose chain has {@code layers} encrypted images. */
-  private static String spec(Path top, int layers) {
-    StringBuilder s = new StringBuilder("driver=qcow2,file.filename=" + top);
-    String prefix = "";
-    for (int i = 0; i < layers; i++) {
-      s.append(',').append(prefix).append("encrypt.key-secret=").append(ID);
-      prefix += "backing.";
+  /**
+   * {@code --image-opts} of qcow2 {@code top} and the chain its headers name (counted by the
+   * engine, which opens an encrypted image's metadata without the key), every layer encrypted.
+   */
+  private static String spec(Path top) throws IOException {
+    int layers;
+    try (ImageChain chain = ImageChain.open(top)) {
+      layers = chain.layers().size();
     }
-    return s.toString();
+    return LuksImageOpts.of(top, layers, ID);
   }
 }
