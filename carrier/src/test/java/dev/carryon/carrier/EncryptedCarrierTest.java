@@ -195,6 +195,26 @@ class EncryptedCarrierTest {
   }
 
   @Test
+  void aCowTheUserGivesIsReadIntoAnEncryptedCow() throws IOException {
+    CarrierInit plain = Fixtures.init(dir.resolve("src"), 3);
+    Path cow = dir.resolve("src").resolve("cow.qcow2");
+    Qcow2Creator.create(cow, -1, plain.base().toString(), "raw");
+    Images.write(cow, Fixtures.writes(7));
+    byte[] given = Files.readAllBytes(cow);
+    CarrierInit init = new CarrierInit(plain.vm(), plain.base(), cow, plain.kernel(),
+        plain.initrd(), plain.state(), plain.host(), plain.sessionId(), plain.note(), plain.keep());
+    try (Carrier c = Carrier.createEncrypted(Fixtures.storage(dir.resolve("carrier")), init,
+        Progress.NONE, "correct horse".toCharArray())) {
+      byte[] disk = Fixtures.apply(Fixtures.baseContent(), 7);
+      assertArrayEquals(disk, Images.read(Fixtures.file(c, "cow.qcow2"),
+          ImageSecrets.of(c.diskSecret().orElseThrow())));
+      assertClear(c, disk);
+      assertEquals(new Verification(List.of(), List.of()), c.verify());
+    }
+    assertArrayEquals(given, Files.readAllBytes(cow), "the user's COW");
+  }
+
+  @Test
   void aLayerInTheClearIsRefusedAndNothingIsCommitted() throws IOException {
     Path folder = makeEncrypted("correct horse");
     given("correct horse");
