@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.carryon.carrier.keys.CarrierKey;
 import dev.carryon.carrier.keys.KeySlots;
 import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.launcher.host.HostHome;
+import dev.carryon.launcher.host.NativeLibraries;
 import dev.carryon.launcher.qemu.DiskKey;
 import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
@@ -34,6 +36,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,6 +53,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EncryptedSessionTest {
   @TempDir static Path root;
+
+  /**
+   * Points zstd-jni, which {@link #opened} loads in this JVM, at a folder of this class: a test
+   * before it in the JVM may have pointed it at a host folder since deleted.
+   */
+  @BeforeAll
+  static void nativeLibrariesHere() throws IOException {
+    NativeLibraries.useCacheIn(HostHome.at(Files.createDirectories(root.resolve("this-jvm"))));
+  }
 
   @AfterAll
   static void noQemuLeft() throws Exception {
