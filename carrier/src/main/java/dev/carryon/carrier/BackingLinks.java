@@ -17,17 +17,32 @@ import java.util.List;
  * that is valid on that host only).
  */
 final class BackingLinks {
+  /** The problem of an image stored in the clear on an encrypted carrier. */
+  static final String IN_THE_CLEAR =
+      "stored in the clear on an encrypted carrier (its images are LUKS-encrypted qcow2)";
+
   private BackingLinks() {}
+
+  /** {@link #IN_THE_CLEAR} when carrier image {@code name} is not encrypted, else null. */
+  static String inTheClear(CarrierStorage storage, String name) throws IOException {
+    try (DiskImage d = CarrierImages.open(storage, name, false)) {
+      return d.isEncrypted() ? null : IN_THE_CLEAR;
+    } catch (ImageException e) {
+      return e.getMessage();
+    }
+  }
 
   /**
    * What is wrong with the header of carrier image {@code name}, or null: it must be a qcow2 image
    * of virtual size {@code size} whose backing file is one of {@code accepted}, of format {@code
-   * format}.
+   * format}, and LUKS-encrypted when the carrier is ({@code encrypted}).
    */
-  static String problem(
-      CarrierStorage storage, String name, long size, List<String> accepted, String format)
-      throws IOException {
+  static String problem(CarrierStorage storage, String name, long size, List<String> accepted,
+      String format, boolean encrypted) throws IOException {
     try (DiskImage d = CarrierImages.open(storage, name, false)) {
+      if (encrypted && !d.isEncrypted()) {
+        return IN_THE_CLEAR;
+      }
       if (d.virtualSize() != size) {
         return "virtual size " + d.virtualSize() + ", the chain's is " + size;
       }
@@ -72,7 +87,11 @@ final class BackingLinks {
     return Durable.hash(storage, target);
   }
 
-  private static void requireOverlay(Path overlay, Path backing, long size) throws IOException {
+  /**
+   * Refuses {@code overlay} unless it is a qcow2 image of virtual size {@code size} whose backing
+   * file, when {@code backing} is given, is that file.
+   */
+  static void requireOverlay(Path overlay, Path backing, long size) throws IOException {
     String of = backing == null ? "the resumed disk" : backing.toString();
     if (!Files.isRegularFile(overlay)) {
       throw new CarrierException(overlay + ": no such file (the overlay of " + of + ")");

@@ -138,6 +138,14 @@ public final class Carrier implements AutoCloseable {
     return store.key().map(k -> k.derive(label));
   }
 
+  /**
+   * The secret that unlocks this encrypted carrier's disk images ({@link CarrierKey#diskSecret}:
+   * what QEMU's secret object and the engine are given); empty for a plain carrier.
+   */
+  public Optional<byte[]> diskSecret() {
+    return Optional.ofNullable(store.diskSecret());
+  }
+
   /** Where the carrier lives, as the user named it: a folder or a URL. */
   public String location() {
     return store.storage().location();
@@ -214,14 +222,14 @@ public final class Carrier implements AutoCloseable {
   /**
    * Opens carrier images {@code chain} (carrier names, base first: a kept generation's chain or the
    * start of one) read-only as one disk chain, each image backed by the one before it in the list
-   * whatever its header names. The caller closes it.
+   * whatever its header names; an encrypted carrier's images are unlocked. The caller closes it.
    */
   public ImageChain openChain(List<String> chain) throws IOException {
     if (!startsAKeptChain(chain)) {
       throw new IllegalArgumentException(
           chain + " is not the start of a kept chain of " + location());
     }
-    return CarrierImages.openChain(store.storage(), chain);
+    return CarrierImages.openChain(store.storage(), chain, store.diskSecret());
   }
 
   /**
@@ -439,7 +447,7 @@ public final class Carrier implements AutoCloseable {
   }
 
   private Verifier verifier() {
-    return new Verifier(store.storage(), manifest());
+    return new Verifier(store.storage(), manifest(), store.key().isPresent());
   }
 
   /** The files generation {@code g} is resumed from: its chain, state, kernel and initrd. */

@@ -39,7 +39,7 @@ final class CarrierCreation {
    * written when one is missing or the base image does not stand alone.
    */
   static void checkSources(CarrierInit init) throws IOException {
-    sourcesOf(init, baseOf(init.base()));
+    sourcesOf(init, baseOf(init.base(), false));
   }
 
   /** Makes the carrier of {@code store} (which has no manifest yet) from {@code init}. */
@@ -49,7 +49,7 @@ final class CarrierCreation {
 
   private void run() throws IOException {
     CarrierStorage storage = store.storage();
-    Base base = baseOf(init.base());
+    Base base = baseOf(init.base(), store.diskSecret() != null);
     Map<String, Path> sources = sourcesOf(init, base);
     Recovery.makeFolders(storage);
     Recovery.clearTmp(storage);
@@ -62,8 +62,12 @@ final class CarrierCreation {
     Progress overall = (done, size) -> progress.advanced(before[0] + done, all);
     Map<String, FileRecord> records = new TreeMap<>();
     for (Map.Entry<String, Path> e : sources.entrySet()) {
-      FileRecord r = Durable.copyIn(storage, e.getValue(), tmpOf(e.getKey()), overall);
-      before[0] += r.size();
+      boolean encrypt = e.getKey().equals(base.name()) && store.diskSecret() != null;
+      FileRecord r =
+          encrypt
+              ? encryptedCopy(e.getValue(), List.of(tmpOf(base.name())), base, null, overall)
+              : Durable.copyIn(storage, e.getValue(), tmpOf(e.getKey()), overall);
+      before[0] += encrypt ? Files.size(e.getValue()) : r.size();
       records.put(e.getKey(), r);
     }
     records.put(CarrierFiles.COW, makeCow(base, overall));
@@ -117,13 +121,38 @@ final class CarrierCreation {
     CarrierStorage storage = store.storage();
     String cow = tmpOf(CarrierFiles.COW);
     String format = CarrierFiles.formatOf(base.name());
+    if (init.cow() != null && store.diskSecret() != null) {
+      BackingLinks.requireOverlay(init.cow(), init.base(), base.size());
+      return encryptedCopy(
+          init.cow(), List.of(tmpOf(base.name()), cow), base, base.name(), overall);
+    }
     if (init.cow() != null) {
       return BackingLinks.copyOverlay(
           init.cow(), init.base(), base.size(), storage, cow, base.name(), format, overall);
     }
     // The backing name is the base's as seen from the COW's final place beside it.
-    CarrierImages.createEmpty(storage, cow, base.size(), base.name(), format);
+    CarrierImages.createEmpty(storage, cow, base.size(), base.name(), format, store.diskSecret());
     return Durable.hash(storage, cow);
+  }
+
+  /**
+   * Writes the top of {@code chain} (carrier names in {@value CarrierFiles#TMP}, base first) as a
+   * new LUKS-encrypted qcow2 image backed by {@code backing} (null for none) holding what image
+   * {@code source} (the user's, only read) defines: the user's file stays as it was, in the clear,
+   * and the carrier gets only ciphertext. Forced before this returns; returns its size and SHA-256.
+   */
+  private FileRecord encryptedCopy(
+      Path source, List<String> chain, Base base, String backing, Progress overall)
+      throws IOException {
+    CarrierStorage storage = store.storage();
+    String top = chain.get(chain.size() - 1);
+    byte[] secret = store.diskSecret();
+    CarrierImages.createEmpty(storage, top, base.size(), backing,
+        backing == null ? null : CarrierFiles.formatOf(backing), secret);
+    try (DiskImage plain = DiskImage.open(source, false)) {
+      CarrierImages.mergeInto(plain, storage, chain, secret, overall::advanced);
+    }
+    return Durable.hash(storage, top);
   }
 
   /** Where carrier file {@code name} is written before it is moved into place. */
@@ -162,8 +191,11 @@ final class CarrierCreation {
    */
   private record Base(String name, long size) {}
 
-  /** The carrier name and size of base image {@code image}; refuses one that is not a whole disk. */
-  private static Base baseOf(Path image) throws IOException {
+  /**
+   * The carrier name and size of base image {@code image}; refuses one that is not a whole disk.
+   * An {@code encrypted} carrier holds every base as qcow2 (LUKS), whatever the user's format.
+   */
+  private static Base baseOf(Path image, boolean encrypted) throws IOException {
     requireFile(image, "base image");
     try (DiskImage d = DiskImage.open(image, false)) {
       if (d.backingFileName() != null) {
@@ -174,7 +206,9 @@ final class CarrierCreation {
                 + "'); a carrier's base image must stand alone (flatten it with qemu-img convert)");
       }
       String name =
-          d.format() == ImageFormat.QCOW2 ? CarrierFiles.BASE_QCOW2 : CarrierFiles.BASE_RAW;
+          encrypted || d.format() == ImageFormat.QCOW2
+              ? CarrierFiles.BASE_QCOW2
+              : CarrierFiles.BASE_RAW;
       return new Base(name, d.virtualSize());
     }
   }

@@ -5,8 +5,10 @@ import dev.carryon.carrier.storage.ServerSideImages;
 import dev.carryon.cow.CheckReport;
 import dev.carryon.cow.Checker;
 import dev.carryon.cow.DiskImage;
+import dev.carryon.cow.Encryption;
 import dev.carryon.cow.ImageChain;
 import dev.carryon.cow.ImageFormat;
+import dev.carryon.cow.ImageSecrets;
 import dev.carryon.cow.Merger;
 import dev.carryon.cow.ProgressListener;
 import dev.carryon.cow.Qcow2Creator;
@@ -32,11 +34,20 @@ final class CarrierImages {
 
   private CarrierImages() {}
 
-  /** Opens carrier image {@code name}. */
+  /** Opens carrier image {@code name}; an encrypted one opens locked (its metadata only). */
   static DiskImage open(CarrierStorage storage, String name, boolean writable) throws IOException {
+    return open(storage, name, writable, null);
+  }
+
+  /**
+   * Opens carrier image {@code name}, an encrypted one unlocked by {@code secret} (null: locked);
+   * a wrong secret is refused naming the image.
+   */
+  static DiskImage open(CarrierStorage storage, String name, boolean writable, byte[] secret)
+      throws IOException {
     Storage bytes = bytesOf(storage, name, writable);
     try {
-      return DiskImage.open(bytes, formatOf(name));
+      return DiskImage.open(bytes, formatOf(name), secretsOf(secret));
     } catch (IOException | RuntimeException e) {
       bytes.close();
       throw e;
@@ -52,14 +63,15 @@ final class CarrierImages {
 
   /**
    * Writes {@code name} (replacing any earlier file of that name) as an empty qcow2 v3 image of
-   * {@code size} bytes whose header names {@code backing} (format {@code backingFormat}) as its
-   * backing file; forced before this returns.
+   * {@code size} bytes whose header names {@code backing} (format {@code backingFormat}, null for
+   * none) as its backing file, LUKS-encrypted with {@code secret} unless it is null; forced before
+   * this returns.
    */
-  static void createEmpty(
-      CarrierStorage storage, String name, long size, String backing, String backingFormat)
-      throws IOException {
+  static void createEmpty(CarrierStorage storage, String name, long size, String backing,
+      String backingFormat, byte[] secret) throws IOException {
     try (Storage bytes = CarrierFileStorage.create(storage, name)) {
-      Qcow2Creator.create(bytes, size, backing, backingFormat, CLUSTER_SIZE, 3);
+      Qcow2Creator.create(bytes, size, backing, backingFormat, CLUSTER_SIZE, 3,
+          secret == null ? null : Encryption.luks(secret));
     }
   }
 
@@ -85,37 +97,51 @@ final class CarrierImages {
    * Opens {@code chain} (carrier names, base first) read-only as one chain, each image backed by the
    * one before it in the list.
    */
-  static ImageChain openChain(CarrierStorage storage, List<String> chain) throws IOException {
-    return chainOf(storage, chain, false);
+  static ImageChain openChain(CarrierStorage storage, List<String> chain, byte[] secret)
+      throws IOException {
+    return chainOf(storage, chain, false, secret);
   }
 
   /**
    * Merges what image {@code top} defines into image {@code into}, whose own chain below it is
    * {@code below} (top first), and forces {@code into}: where the bytes are when the storage offers
-   * it, else here through cow-merge. Merging again writes what {@code into} already holds.
+   * it, else here through cow-merge. Merging again writes what {@code into} already holds. The
+   * images of an encrypted carrier are opened with {@code secret} (null for a plain carrier) and
+   * merged here: a server holds ciphertext only and has no key.
    */
-  static void merge(CarrierStorage storage, String top, String into, List<String> below)
+  static void merge(
+      CarrierStorage storage, String top, String into, List<String> below, byte[] secret)
       throws IOException {
-    merge(storage, top, into, below, ProgressListener.NONE);
+    merge(storage, top, into, below, secret, ProgressListener.NONE);
   }
 
   /**
-   * {@link #merge(CarrierStorage, String, String, List)}, telling {@code progress} of the bytes
-   * merged here (a merge where the bytes are reports nothing).
+   * {@link #merge(CarrierStorage, String, String, List, byte[])}, telling {@code progress} of the
+   * bytes merged here (a merge where the bytes are reports nothing).
    */
   static void merge(
-      CarrierStorage storage, String top, String into, List<String> below, ProgressListener progress)
-      throws IOException {
+      CarrierStorage storage, String top, String into, List<String> below, byte[] secret,
+      ProgressListener progress) throws IOException {
     Optional<ServerSideImages> server = storage.serverSide();
-    if (server.isPresent()) {
+    if (server.isPresent() && secret == null) {
       server.get().merge(top, into, below);
       return;
     }
     List<String> target = new ArrayList<>(below);
     Collections.reverse(target);
     target.add(into);
-    try (DiskImage source = open(storage, top, false);
-        ImageChain sink = chainOf(storage, target, true)) {
+    try (DiskImage source = open(storage, top, false, secret)) {
+      mergeInto(source, storage, target, secret, progress);
+    }
+  }
+
+  /**
+   * Merges what {@code source} (any open image, only read) defines into the top of carrier images
+   * {@code chain} (base first; the images below the top only read) and forces the top.
+   */
+  static void mergeInto(DiskImage source, CarrierStorage storage, List<String> chain,
+      byte[] secret, ProgressListener progress) throws IOException {
+    try (ImageChain sink = chainOf(storage, chain, true, secret)) {
       // Flushes, so forces, the target before it returns.
       Merger.merge(source, sink, progress);
     }
@@ -130,12 +156,13 @@ final class CarrierImages {
    * {@code chain} (base first) as one open chain, each image backed by the one before it; with
    * {@code topWritable} its top is open for writing, the rest only read.
    */
-  private static ImageChain chainOf(CarrierStorage storage, List<String> chain, boolean topWritable)
+  private static ImageChain chainOf(
+      CarrierStorage storage, List<String> chain, boolean topWritable, byte[] secret)
       throws IOException {
     List<DiskImage> topFirst = new ArrayList<>();
     try {
       for (int i = 0; i < chain.size(); i++) {
-        topFirst.add(0, open(storage, chain.get(i), topWritable && i == chain.size() - 1));
+        topFirst.add(0, open(storage, chain.get(i), topWritable && i == chain.size() - 1, secret));
       }
       return ImageChain.of(topFirst);
     } catch (IOException | RuntimeException e) {
@@ -144,6 +171,11 @@ final class CarrierImages {
       }
       throw e;
     }
+  }
+
+  /** The carrier's one disk secret for every image, or none. */
+  private static ImageSecrets secretsOf(byte[] secret) {
+    return secret == null ? ImageSecrets.NONE : ImageSecrets.of(secret);
   }
 
   private static Storage bytesOf(CarrierStorage storage, String name, boolean writable)

@@ -72,6 +72,7 @@ final class CarrierReset {
           name,
           r.into(),
           List.of(),
+          store.diskSecret(),
           (done, total) -> progress.advanced(from + share(done, total), all));
       before += SHARE;
       progress.advanced(before, all);
@@ -82,7 +83,8 @@ final class CarrierReset {
         tmpCow,
         CarrierImages.virtualSize(storage, r.into()),
         r.into(),
-        CarrierFiles.formatOf(r.into()));
+        CarrierFiles.formatOf(r.into()),
+        store.diskSecret());
     FileRecord cow = Durable.hash(storage, tmpCow);
     storage.rename(tmpCow, CarrierFiles.COW);
     storage.forceFolder("");

@@ -44,7 +44,8 @@ final class EndCommit {
             end.layerName(),
             CarrierImages.virtualSize(storage, parent.top()),
             List.of(end.layerBackingName()),
-            CarrierFiles.QCOW2);
+            CarrierFiles.QCOW2,
+            store.key().isPresent());
     if (link != null) {
       throw new CarrierException(
           CarrierFiles.where(storage, end.layerName()) + ": refusing the new layer: " + link);

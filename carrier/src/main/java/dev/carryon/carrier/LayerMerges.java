@@ -25,7 +25,8 @@ final class LayerMerges {
       requireRecorded(store, p.layer(), p.into());
       // Forces the COW before it returns: the manifest will drop the layer, so its clusters must
       // be in the COW on the medium first.
-      CarrierImages.merge(storage, p.layer(), p.into(), List.of(m.current().chain().get(0)));
+      CarrierImages.merge(storage, p.layer(), p.into(), List.of(m.current().chain().get(0)),
+          store.diskSecret());
       FileRecord rebased = null;
       if (p.rebase() != null) {
         // Now the layer above may read through the COW directly: the COW holds every cluster of

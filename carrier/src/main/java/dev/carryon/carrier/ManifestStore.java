@@ -98,6 +98,11 @@ final class ManifestStore {
     return Optional.ofNullable(key);
   }
 
+  /** The secret of an encrypted carrier's disk images ({@link CarrierKey#diskSecret}), or null. */
+  byte[] diskSecret() {
+    return key == null ? null : key.diskSecret();
+  }
+
   /** The sizes of those of {@code names} (carrier file names) the storage holds. */
   static Map<String, Long> stored(CarrierStorage storage, Collection<String> names)
       throws IOException {

@@ -32,9 +32,13 @@ final class Verifier {
   /** The manifest checked against. */
   private final Manifest manifest;
 
-  Verifier(CarrierStorage storage, Manifest manifest) {
+  /** Whether the carrier is encrypted: then every image must be LUKS-encrypted qcow2. */
+  private final boolean encrypted;
+
+  Verifier(CarrierStorage storage, Manifest manifest, boolean encrypted) {
     this.storage = storage;
     this.manifest = manifest;
+    this.encrypted = encrypted;
   }
 
   /**
@@ -170,6 +174,10 @@ final class Verifier {
         continue;
       }
       if (e.getValue() == null) {
+        String clear = encrypted ? BackingLinks.inTheClear(storage, name) : null;
+        if (clear != null) {
+          problems.add(new FileProblem(name, clear));
+        }
         continue;
       }
       List<String> accepted = new ArrayList<>();
@@ -178,7 +186,8 @@ final class Verifier {
         accepted.add(CarrierFiles.backingName(name, pending.into()));
       }
       String link =
-          BackingLinks.problem(storage, name, size, accepted, CarrierFiles.formatOf(e.getValue()));
+          BackingLinks.problem(storage, name, size, accepted, CarrierFiles.formatOf(e.getValue()),
+              encrypted);
       if (link != null) {
         problems.add(new FileProblem(name, link));
       }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.carryon.cow.DiskImage;
+import dev.carryon.cow.ImageSecrets;
 import dev.carryon.cow.io.WritePoints;
 import dev.carryon.testdata.CutChild;
 import java.io.IOException;
@@ -89,7 +90,9 @@ class CommitCrashTest {
     assertEquals(before.current + 1, after.current);
     assertEquals(List.of(1L), result.retired());
     assertEquals(List.of("layers/L2.qcow2"), result.merged());
-    assertEquals(List.of("base.raw", "cow.qcow2", "layers/L3.qcow2"), after.chains.get(1));
+    // An encrypted carrier holds the user's raw base as LUKS qcow2.
+    String base = encrypted ? "base.qcow2" : "base.raw";
+    assertEquals(List.of(base, "cow.qcow2", "layers/L3.qcow2"), after.chains.get(1));
     assertTrue(points > 30, points + " write points of the session end");
 
     Path scratch = dir.resolve("scratch.raw");
@@ -193,13 +196,17 @@ class CommitCrashTest {
    */
   private static void assertQemuReads(Carrier c, Snapshot expected, Path scratch, String at)
       throws IOException {
+    Path secretFile = c.diskSecret().isEmpty() ? null
+        : Files.write(scratch.resolveSibling("disk.secret"), c.diskSecret().get());
     assertArrayEquals(
         expected.disks.get(expected.kept.indexOf(expected.current)),
-        Images.qemuRead(Fixtures.file(c, c.current().top()), scratch),
+        Images.qemuRead(Fixtures.file(c, c.current().top()), scratch, secretFile),
         "qemu-img convert of the top " + at);
     for (String name : c.manifest().files().keySet()) {
       if (name.endsWith(".qcow2")) {
-        Images.Result r = Images.exec("qemu-img", "check", Fixtures.file(c, name).toString());
+        List<String> check = new ArrayList<>(List.of("qemu-img", "check"));
+        check.addAll(Images.opening(Fixtures.file(c, name), secretFile));
+        Images.Result r = Images.exec(check.toArray(String[]::new));
         assertTrue(r.exit() == 0 || r.exit() == 3, "qemu-img check " + name + " " + at + r);
       }
     }
@@ -304,7 +311,8 @@ class CommitCrashTest {
       for (Generation g : c.checkpoints()) {
         kept.add(g.number());
         chains.add(g.chain());
-        disks.add(Images.read(Fixtures.file(c, g.top())));
+        disks.add(Images.read(Fixtures.file(c, g.top()),
+            c.diskSecret().map(ImageSecrets::of).orElse(ImageSecrets.NONE)));
         states.add(Files.readAllBytes(Fixtures.stateFile(c, g)));
       }
       return new Snapshot(c.current().number(), kept, chains, disks, states);

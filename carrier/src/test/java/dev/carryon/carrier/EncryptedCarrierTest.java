@@ -1,5 +1,6 @@
 package dev.carryon.carrier;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,12 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.carryon.carrier.keys.KeySlots;
 import dev.carryon.carrier.storage.Hex;
+import dev.carryon.cow.DiskImage;
+import dev.carryon.cow.ImageSecrets;
+import dev.carryon.cow.Qcow2Creator;
+import dev.carryon.testdata.ByteSearch;
 import dev.carryon.testdata.FileTrees;
+import dev.carryon.testdata.LuksImageOpts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -148,6 +155,102 @@ class EncryptedCarrierTest {
       m.put(name, Files.isRegularFile(p) ? Hex.sha256(Files.readAllBytes(p)) : "folder");
     }
     return m;
+  }
+
+  @Test
+  void itsImagesAreLuksThroughSessionsMergesAndAResetAndTheUsersImageStaysAsItWas()
+      throws Exception {
+    Path folder = makeEncrypted("correct horse");
+    Path source = dir.resolve("src").resolve("disk.img");
+    given("correct horse");
+    try (Carrier c = Fixtures.openForWrite(folder)) {
+      // The user's raw image is read into an encrypted qcow2 base.
+      assertEquals(List.of("base.qcow2", "cow.qcow2"), c.current().chain());
+      byte[] secret = c.diskSecret().orElseThrow();
+      ImageSecrets secrets = ImageSecrets.of(secret);
+      byte[] disk = Fixtures.baseContent();
+      assertArrayEquals(disk, Images.read(Fixtures.file(c, "cow.qcow2"), secrets));
+      // keep 3: layers merge into the COW as sessions end.
+      for (long g = 2; g <= 5; g++) {
+        Fixtures.session(c, Fixtures.HOME, g - 1, dir.resolve("work"));
+        disk = Fixtures.apply(disk, g);
+      }
+      assertEquals(List.of("base.qcow2", "cow.qcow2", "layers/L4.qcow2", "layers/L5.qcow2"),
+          c.current().chain());
+      assertArrayEquals(disk, Images.read(Fixtures.file(c, c.current().top()), secrets));
+      assertClear(c, disk);
+      c.reset();
+      assertEquals(List.of("base.qcow2", "cow.qcow2"), c.current().chain());
+      assertArrayEquals(disk, Images.read(Fixtures.file(c, "cow.qcow2"), secrets));
+      assertClear(c, disk);
+      assertEquals(new Verification(List.of(), List.of()), c.verify());
+      // The oracle reads the chain with the key (a secret file, as QEMU gets it) as the engine does.
+      Path secretFile = Files.write(dir.resolve("disk.secret"), secret);
+      Path expected = Files.write(dir.resolve("expected.raw"), disk);
+      Images.run(0, "qemu-img", "compare", "--object", "secret,id=k,file=" + secretFile,
+          "--image-opts", LuksImageOpts.of(Fixtures.file(c, "cow.qcow2"), 2, "k"),
+          "driver=raw,file.filename=" + expected);
+    }
+    assertArrayEquals(Fixtures.baseContent(), Files.readAllBytes(source), "the user's image");
+  }
+
+  @Test
+  void aCowTheUserGivesIsReadIntoAnEncryptedCow() throws IOException {
+    CarrierInit plain = Fixtures.init(dir.resolve("src"), 3);
+    Path cow = dir.resolve("src").resolve("cow.qcow2");
+    Qcow2Creator.create(cow, -1, plain.base().toString(), "raw");
+    Images.write(cow, Fixtures.writes(7));
+    byte[] given = Files.readAllBytes(cow);
+    CarrierInit init = new CarrierInit(plain.vm(), plain.base(), cow, plain.kernel(),
+        plain.initrd(), plain.state(), plain.host(), plain.sessionId(), plain.note(), plain.keep());
+    try (Carrier c = Carrier.createEncrypted(Fixtures.storage(dir.resolve("carrier")), init,
+        Progress.NONE, "correct horse".toCharArray())) {
+      byte[] disk = Fixtures.apply(Fixtures.baseContent(), 7);
+      assertArrayEquals(disk, Images.read(Fixtures.file(c, "cow.qcow2"),
+          ImageSecrets.of(c.diskSecret().orElseThrow())));
+      assertClear(c, disk);
+      assertEquals(new Verification(List.of(), List.of()), c.verify());
+    }
+    assertArrayEquals(given, Files.readAllBytes(cow), "the user's COW");
+  }
+
+  @Test
+  void aLayerInTheClearIsRefusedAndNothingIsCommitted() throws IOException {
+    Path folder = makeEncrypted("correct horse");
+    given("correct horse");
+    try (Carrier c = Fixtures.openForWrite(folder)) {
+      Path work = Files.createDirectories(dir.resolve("work"));
+      Path plain = work.resolve("plain.qcow2");
+      Qcow2Creator.create(plain, -1, Fixtures.file(c, c.current().top()).toString(), "qcow2");
+      Images.write(plain, Fixtures.writes(2), ImageSecrets.of(c.diskSecret().orElseThrow()));
+      c.takeLease(Fixtures.HOME, "s2");
+      SessionEnd end = c.beginEnd(Fixtures.HOME, "s2", 1);
+      end.copyLayer(plain, Progress.NONE);
+      end.copyState(Files.write(work.resolve("state"), Fixtures.stateBytes(2)), Progress.NONE);
+      Manifest before = c.manifest();
+      CarrierException e =
+          assertThrows(CarrierException.class, () -> c.commitGeneration(end, "plain"));
+      assertTrue(e.getMessage().endsWith(": refusing the new layer: stored in the clear on an"
+          + " encrypted carrier (its images are LUKS-encrypted qcow2)"), e.getMessage());
+      assertEquals(before, c.manifest());
+    }
+  }
+
+  /**
+   * Asserts that every image of {@code c} is LUKS-encrypted and that none holds a cluster of
+   * {@code disk}, the guest's content, in the clear.
+   */
+  private static void assertClear(Carrier c, byte[] disk) throws IOException {
+    for (String image : c.manifest().keptImages()) {
+      try (DiskImage d = DiskImage.open(Fixtures.file(c, image), false)) {
+        assertTrue(d.isEncrypted(), image + " is not encrypted");
+      }
+      byte[] bytes = Files.readAllBytes(Fixtures.file(c, image));
+      for (int at = 0; at < disk.length; at += Fixtures.CLUSTER) {
+        byte[] cluster = Arrays.copyOfRange(disk, at, at + 4096);
+        assertEquals(-1, ByteSearch.indexOf(bytes, cluster), image + " holds guest bytes at " + at);
+      }
+    }
   }
 
   private static void assertRefused(String file, String message) {

@@ -2,6 +2,8 @@ package dev.carryon.carrier;
 
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.FolderStorage;
+import dev.carryon.cow.Encryption;
+import dev.carryon.cow.ImageSecrets;
 import dev.carryon.cow.Qcow2Creator;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -112,15 +114,18 @@ final class Fixtures {
 
   /**
    * The host's local COW of the session ending as {@code g}: a qcow2 overlay naming the top of
-   * {@code resumed}'s chain on the carrier by its absolute path, holding {@link #writes}.
+   * {@code resumed}'s chain on the carrier by its absolute path, holding {@link #writes}; on an
+   * encrypted carrier, encrypted with its disk secret as resume makes it.
    */
   static Path localCow(Carrier c, long resumed, Path work, long g) throws IOException {
     Files.createDirectories(work);
     Path cow = work.resolve("local-" + g + ".qcow2");
     Files.deleteIfExists(cow);
     String top = file(c, c.checkpoint(resumed).top()).toString();
-    Qcow2Creator.create(cow, -1, top, "qcow2");
-    Images.write(cow, writes(g));
+    byte[] secret = c.diskSecret().orElse(null);
+    Qcow2Creator.create(cow, -1, top, "qcow2", Qcow2Creator.DEFAULT_CLUSTER_SIZE, 3,
+        secret == null ? null : Encryption.luks(secret));
+    Images.write(cow, writes(g), secret == null ? ImageSecrets.NONE : ImageSecrets.of(secret));
     return cow;
   }
 

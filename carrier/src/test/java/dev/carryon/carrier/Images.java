@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.carryon.cow.DiskImage;
 import dev.carryon.cow.ImageChain;
+import dev.carryon.cow.ImageSecrets;
+import dev.carryon.cow.ImageFormat;
+import dev.carryon.testdata.LuksImageOpts;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -51,7 +54,13 @@ final class Images {
 
   /** Makes {@code writes} into the qcow2 overlay {@code overlay} with cow-merge. */
   static void write(Path overlay, List<Write> writes) throws IOException {
-    try (ImageChain chain = ImageChain.over(DiskImage.open(overlay, true))) {
+    write(overlay, writes, ImageSecrets.NONE);
+  }
+
+  /** Makes {@code writes} into {@code overlay}, its encrypted images unlocked by {@code secrets}. */
+  static void write(Path overlay, List<Write> writes, ImageSecrets secrets) throws IOException {
+    try (ImageChain chain =
+        ImageChain.over(DiskImage.open(overlay, ImageFormat.QCOW2, true, secrets), secrets)) {
       for (Write w : writes) {
         byte[] data = new byte[w.length()];
         Arrays.fill(data, w.fill());
@@ -73,7 +82,12 @@ final class Images {
 
   /** The guest-visible content of {@code top}, read through the chain its header names. */
   static byte[] read(Path top) throws IOException {
-    try (ImageChain chain = ImageChain.open(top)) {
+    return read(top, ImageSecrets.NONE);
+  }
+
+  /** The same, its encrypted images unlocked by {@code secrets}. */
+  static byte[] read(Path top, ImageSecrets secrets) throws IOException {
+    try (ImageChain chain = ImageChain.open(top, null, secrets)) {
       ByteBuffer b = ByteBuffer.allocate((int) chain.virtualSize());
       chain.read(b, 0);
       return b.array();
@@ -84,6 +98,35 @@ final class Images {
   static byte[] qemuRead(Path top, Path scratch) throws IOException {
     Files.deleteIfExists(scratch);
     run(0, "qemu-img", "convert", "-O", "raw", top.toString(), scratch.toString());
+    byte[] b = Files.readAllBytes(scratch);
+    Files.delete(scratch);
+    return b;
+  }
+
+  /**
+   * The qemu-img arguments that open image {@code image} (and the chain its header names) with the
+   * key in {@code secretFile}, as {@code --object secret,file=} and {@code --image-opts}; plain
+   * {@code image} when {@code secretFile} is null.
+   */
+  static List<String> opening(Path image, Path secretFile) throws IOException {
+    if (secretFile == null) {
+      return List.of(image.toString());
+    }
+    int layers;
+    try (ImageChain chain = ImageChain.open(image)) {
+      layers = chain.layers().size();
+    }
+    return List.of("--object", "secret,id=k,file=" + secretFile, "--image-opts",
+        LuksImageOpts.of(image, layers, "k"));
+  }
+
+  /** {@link #qemuRead(Path, Path)} of an image opened with {@code secretFile} ({@link #opening}). */
+  static byte[] qemuRead(Path top, Path scratch, Path secretFile) throws IOException {
+    Files.deleteIfExists(scratch);
+    List<String> c = new ArrayList<>(List.of("qemu-img", "convert"));
+    c.addAll(opening(top, secretFile));
+    c.addAll(List.of("-O", "raw", scratch.toString()));
+    run(0, c.toArray(String[]::new));
     byte[] b = Files.readAllBytes(scratch);
     Files.delete(scratch);
     return b;

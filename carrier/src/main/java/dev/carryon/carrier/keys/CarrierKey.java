@@ -1,5 +1,6 @@
 package dev.carryon.carrier.keys;
 
+import dev.carryon.carrier.storage.Hex;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
@@ -63,6 +64,20 @@ public final class CarrierKey {
       return okm;
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
+    }
+  }
+
+  /**
+   * The secret that opens the LUKS key slot of every disk image of the carrier: the key derived
+   * for {@link #DISK_SECRET}, as 64 lower-case hex digits, since QEMU reads a secret object as text
+   * up to its first NUL byte.
+   */
+  public byte[] diskSecret() {
+    byte[] k = derive(DISK_SECRET);
+    try {
+      return Hex.of(k).getBytes(StandardCharsets.US_ASCII);
+    } finally {
+      Arrays.fill(k, (byte) 0);
     }
   }
 

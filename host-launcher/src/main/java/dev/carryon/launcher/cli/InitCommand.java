@@ -77,7 +77,7 @@ final class InitCommand implements Callable<Integer> {
   @Option(names = "--mac", paramLabel = "MAC", description = "The network card's MAC address (default: 52:54:00 and three random bytes).")
   String mac;
 
-  @Option(names = "--encrypt", description = "Encrypt the carrier: a random key, opened by a passphrase (--passphrase-file FILE, " + Passphrases.ENV + ", or asked twice on the terminal), encrypts its RAM states and authenticates its manifest.")
+  @Option(names = "--encrypt", description = "Encrypt the carrier: a random key, opened by a passphrase (--passphrase-file FILE, " + Passphrases.ENV + ", or asked twice on the terminal), encrypts its disk images (LUKS qcow2; the given image is read, not changed) and RAM states and authenticates its manifest.")
   boolean encrypt;
 
   @Option(names = "--keep", paramLabel = "N", defaultValue = "" + CarrierFiles.DEFAULT_KEEP, description = "Hibernation checkpoints kept (default: ${DEFAULT-VALUE}).")
@@ -192,8 +192,9 @@ final class InitCommand implements Callable<Integer> {
         String.join(" + ", g.chain()));
     out.printf("machine type %s: %s%n", vm.machineType(), machineType.why());
     if (encrypt) {
-      out.printf("encrypted: RAM states and the manifest's seal under a key in %s; the disk images"
-          + " are not encrypted yet%n", dev.carryon.carrier.keys.KeySlots.FILE);
+      out.printf("encrypted: disk images (LUKS qcow2), RAM states and the manifest's seal under a"
+          + " key in %s; %s was read, not changed, and stays in the clear%n",
+          dev.carryon.carrier.keys.KeySlots.FILE, image);
     }
     out.printf(
         "devices: %s%n", vm.extraDevices().isEmpty() ? "none (headless, no network)" : String.join(", ", vm.extraDevices()));

@@ -123,6 +123,9 @@ public final class QemuCommandLine {
   }
 
   private static void addDisk(List<String> args, QemuLaunch launch) {
+    if (launch.diskKey() != null) {
+      args.addAll(launch.diskKey().objectArgs());
+    }
     ObjectNode file = JSON.createObjectNode();
     file.put("driver", "file");
     file.put("node-name", DISK_FILE_NODE);
@@ -131,9 +134,10 @@ public final class QemuCommandLine {
     top.put("driver", launch.diskFormat().driver());
     top.put("node-name", DISK_NODE);
     top.put("file", DISK_FILE_NODE);
+    unlock(top, launch);
     if (launch.backing() != null
         && launch.backing().stream().anyMatch(image -> image.nbdExport() != null)) {
-      top.put("backing", addChainByReference(args, launch.backing()));
+      top.put("backing", addChainByReference(args, launch));
     } else if (launch.backing() != null) {
       ObjectNode parent = top;
       for (int i = 0; i < launch.backing().size(); i++) {
@@ -142,6 +146,7 @@ public final class QemuCommandLine {
         node.put("driver", image.format().driver());
         node.put("node-name", "chain" + (i + 1));
         node.put("read-only", true);
+        unlock(node, launch);
         node.putObject("file")
             .put("driver", "file")
             .put("filename", image.path().toString())
@@ -163,7 +168,8 @@ public final class QemuCommandLine {
    * header's backing name absolute against the image's own location, which an NBD node has not
    * ("Cannot generate a base directory for NBD nodes").
    */
-  private static String addChainByReference(List<String> args, List<QemuLaunch.Image> backing) {
+  private static String addChainByReference(List<String> args, QemuLaunch launch) {
+    List<QemuLaunch.Image> backing = launch.backing();
     String below = null;
     for (int i = backing.size() - 1; i >= 0; i--) {
       QemuLaunch.Image image = backing.get(i);
@@ -171,6 +177,7 @@ public final class QemuCommandLine {
       node.put("driver", image.format().driver());
       node.put("node-name", "chain" + (i + 1));
       node.put("read-only", true);
+      unlock(node, launch);
       ObjectNode file = node.putObject("file");
       if (image.nbdExport() == null) {
         file.put("driver", "file").put("filename", image.path().toString());
@@ -191,6 +198,13 @@ public final class QemuCommandLine {
       below = "chain" + (i + 1);
     }
     return below;
+  }
+
+  /** Makes format node {@code node} open its data with the launch's disk key, if qcow2 and any. */
+  private static void unlock(ObjectNode node, QemuLaunch launch) {
+    if (launch.diskKey() != null && node.get("driver").asText().equals(DiskFormat.QCOW2.driver())) {
+      launch.diskKey().unlock(node);
+    }
   }
 
   /**

@@ -24,6 +24,8 @@ import java.util.Objects;
  *     for none
  * @param forwards ports of this host forwarded to the guest's NIC, if it has one
  * @param incoming start paused and waiting for {@code migrate-incoming} (a restore)
+ * @param diskKey the secret that opens every qcow2 image of the disk (all LUKS-encrypted), or null
+ *     when none is encrypted
  */
 public record QemuLaunch(
     VmConfig config,
@@ -36,7 +38,8 @@ public record QemuLaunch(
     Path consoleFile,
     String display,
     List<HostForward> forwards,
-    boolean incoming) {
+    boolean incoming,
+    DiskKey diskKey) {
 
   public QemuLaunch {
     Objects.requireNonNull(config, "config");
@@ -104,57 +107,65 @@ public record QemuLaunch(
         null,
         null,
         List.of(),
-        false);
+        false,
+        null);
   }
 
   /** This launch with the config's kernel and initrd in these files (null where it names none). */
   public QemuLaunch withBootFiles(Path kernel, Path initrd) {
     return new QemuLaunch(
         config, kernel, initrd, disk, diskFormat, backing, accel, consoleFile, display, forwards,
-        incoming);
+        incoming, diskKey);
   }
 
   /** This launch with {@code disk} on top of a chain QEMU follows by the images' headers. */
   public QemuLaunch withDisk(Path disk, DiskFormat format) {
     return new QemuLaunch(
         config, kernelPath, initrdPath, disk, format, null, accel, consoleFile, display, forwards,
-        incoming);
+        incoming, diskKey);
   }
 
   /** This launch with {@code disk} on top of exactly the images {@code backing}, top first. */
   public QemuLaunch withDisk(Path disk, DiskFormat format, List<Image> backing) {
     return new QemuLaunch(
         config, kernelPath, initrdPath, disk, format, backing, accel, consoleFile, display,
-        forwards, incoming);
+        forwards, incoming, diskKey);
   }
 
   public QemuLaunch withAccel(Accel accel) {
     return new QemuLaunch(
         config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
-        forwards, incoming);
+        forwards, incoming, diskKey);
   }
 
   public QemuLaunch withConsole(Path consoleFile) {
     return new QemuLaunch(
         config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
-        forwards, incoming);
+        forwards, incoming, diskKey);
   }
 
   public QemuLaunch withDisplay(String display) {
     return new QemuLaunch(
         config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
-        forwards, incoming);
+        forwards, incoming, diskKey);
   }
 
   public QemuLaunch withForwards(List<HostForward> forwards) {
     return new QemuLaunch(
         config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
-        forwards, incoming);
+        forwards, incoming, diskKey);
   }
 
   public QemuLaunch withIncoming(boolean incoming) {
     return new QemuLaunch(
         config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
-        forwards, incoming);
+        forwards, incoming, diskKey);
+  }
+
+  /** This launch with every qcow2 image of its disk opened by the secret {@code diskKey} holds. */
+  public QemuLaunch withDiskKey(DiskKey diskKey) {
+    return new QemuLaunch(
+        config, kernelPath, initrdPath, disk, diskFormat, backing, accel, consoleFile, display,
+        forwards, incoming, diskKey);
   }
 }

@@ -9,6 +9,7 @@ import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.LocalCopies;
 import dev.carryon.carrier.LocalFiles;
 import dev.carryon.carrier.Progress;
+import dev.carryon.cow.Encryption;
 import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.launcher.blocks.ChunkStore;
 import dev.carryon.launcher.blocks.VerifiedImage;
@@ -68,9 +69,11 @@ final class BlockSession {
    * Makes the session's local COW over the top of {@code g}'s chain, as big as its disk (read from
    * the top image's first chunk, verified). Its header names the carrier's top image, the file on
    * a folder carrier (what {@code end} checks the layer against), its URL otherwise; QEMU never
-   * follows that name: it is given the chain node by node.
+   * follows that name: it is given the chain node by node. With {@code encryption} (an encrypted
+   * carrier's) its data is LUKS-encrypted.
    */
-  static void makeLocalCow(Carrier carrier, Generation g, Path chunks, Path localCow)
+  static void makeLocalCow(
+      Carrier carrier, Generation g, Path chunks, Path localCow, Encryption encryption)
       throws IOException {
     String top = g.top();
     ChunkList list = carrier.chunkList(top);
@@ -95,9 +98,10 @@ final class BlockSession {
     }
     Path local = carrier.localFile(top, noCopies(), Progress.NONE);
     if (local != null) {
-      Qcow2Creator.create(localCow, size, local.toString(), format);
+      Qcow2Creator.create(
+          localCow, size, local.toString(), format, Qcow2Creator.DEFAULT_CLUSTER_SIZE, 3, encryption);
     } else {
-      Qcow2Creator.create(localCow, size, null, null);
+      Qcow2Creator.create(localCow, size, null, null, Qcow2Creator.DEFAULT_CLUSTER_SIZE, 3, encryption);
       Qcow2Creator.rebaseUnsafe(localCow, carrier.describe(top), format);
     }
   }

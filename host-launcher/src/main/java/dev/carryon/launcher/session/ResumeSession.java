@@ -14,6 +14,7 @@ import dev.carryon.carrier.QemuRun;
 import dev.carryon.carrier.Verification;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.cow.Encryption;
 import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.launcher.cli.CarryonException;
@@ -27,6 +28,7 @@ import dev.carryon.launcher.phone.PhoneName;
 import dev.carryon.launcher.qemu.AccelChoice;
 import dev.carryon.launcher.qemu.AccelProbe;
 import dev.carryon.launcher.qemu.DiskFormat;
+import dev.carryon.launcher.qemu.DiskKey;
 import dev.carryon.launcher.qemu.HostForward;
 import dev.carryon.launcher.qemu.Hibernation;
 import dev.carryon.launcher.qemu.QemuLaunch;
@@ -165,6 +167,7 @@ public final class ResumeSession {
     RemoteCopies copies = new RemoteCopies(host, request.cacheSize(), sessionId, log);
     Checked checked;
     List<SessionKeeper.Served> served;
+    byte[] diskSecret;
     long t;
     String where = request.carrier().location();
     try {
@@ -180,6 +183,7 @@ public final class ResumeSession {
         // Read under the lock: opening for write adds lists an older carrier lacked.
         served = BlockSession.chainOf(carrier, checked.generation);
         carrier.takeLease(host.identity, sessionId);
+        diskSecret = carrier.diskSecret().orElse(null);
       } catch (dev.carryon.carrier.LeaseException e) {
         throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, e.holder()), e);
       }
@@ -209,18 +213,24 @@ public final class ResumeSession {
       t = System.nanoTime();
       OwnerOnly.createDirectories(workDir);
       Path localCow = workDir.resolve(LOCAL_COW);
+      // On an encrypted carrier the local COW is encrypted with the carrier's disk secret: the
+      // layer end copies onto the carrier from it is ciphertext too.
+      Encryption encryption = diskSecret == null ? null : Encryption.luks(diskSecret);
       List<QemuLaunch.Image> chain;
       if (checked.copiedChain != null) {
-        Qcow2Creator.create(localCow, -1, checked.copiedChain.top().toString(), "qcow2");
+        Qcow2Creator.create(
+            localCow, -1, checked.copiedChain.top().toString(), "qcow2",
+            Qcow2Creator.DEFAULT_CLUSTER_SIZE, 3, encryption);
         chain = BlockSession.fileChain(checked.generation, checked.copiedChain);
       } else {
         Path chunks = BlockSession.chunkStore(host);
         try (Carrier carrier = Carrier.open(request.carrier())) {
-          BlockSession.makeLocalCow(carrier, checked.generation, chunks, localCow);
+          BlockSession.makeLocalCow(carrier, checked.generation, chunks, localCow, encryption);
         }
         SessionKeeper.start(workDir, request.carrierArgs(), chunks, served);
         chain = BlockSession.nbdChain(SessionKeeper.socket(workDir), checked.generation);
       }
+      DiskKey diskKey = diskSecret == null ? null : DiskKey.write(workDir, diskSecret);
       AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache(), checked.host.qemu());
       log.println(accel.describe());
       QemuRun run =
@@ -242,7 +252,8 @@ public final class ResumeSession {
               .withConsole(console)
               .withDisplay(hasScreen(checked.vm) ? display : "none")
               .withForwards(request.forwards())
-              .withIncoming(restore);
+              .withIncoming(restore)
+              .withDiskKey(diskKey);
       qemu = request.detach() ? QemuProcess.startDetached(launch) : QemuProcess.start(launch);
       record = record.withQemu(qemu.pid(), qemu.workDir(), accel.accel().qemuName());
       host.catalog.saveSession(record);

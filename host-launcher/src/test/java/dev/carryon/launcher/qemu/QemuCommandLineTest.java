@@ -147,6 +147,31 @@ class QemuCommandLineTest {
   }
 
   @Test
+  void opensEveryQcow2NodeOfAnEncryptedDiskWithTheSecretFromItsFile() {
+    Path sock = Path.of("/run/s/blocks.sock");
+    for (List<QemuLaunch.Image> chain : List.of(
+        List.of(new QemuLaunch.Image(Path.of("/c/cow.qcow2"), DiskFormat.QCOW2),
+            new QemuLaunch.Image(Path.of("/c/base.qcow2"), DiskFormat.QCOW2)),
+        List.of(QemuLaunch.Image.nbd(sock, "cow.qcow2", DiskFormat.QCOW2),
+            QemuLaunch.Image.nbd(sock, "base.qcow2", DiskFormat.QCOW2)))) {
+      List<String> args =
+          build(QemuLaunch.of(CONFIG, Path.of("/c"))
+              .withDisk(Path.of("/w/local.qcow2"), DiskFormat.QCOW2, chain)
+              .withDiskKey(new DiskKey(Path.of("/w/s,1/disk.secret"))));
+      // The secret's file, never the secret, is on the command line.
+      assertEquals("secret,id=disk-secret,file=/w/s,,1/disk.secret", valueOf(args, "-object"));
+      String all = String.join(" ", args);
+      String unlock = "\"encrypt\":{\"format\":\"luks\",\"key-secret\":\"disk-secret\"}";
+      int unlocked = (all.length() - all.replace(unlock, "").length()) / unlock.length();
+      assertEquals(3, unlocked, "the local COW, the COW and the base: " + all);
+    }
+    List<String> plain = build(QemuLaunch.of(CONFIG, Path.of("/c"))
+        .withDisk(Path.of("/w/local.qcow2"), DiskFormat.QCOW2));
+    assertFalse(String.join(" ", plain).contains("encrypt"), plain.toString());
+    assertFalse(plain.contains("-object"), plain.toString());
+  }
+
+  @Test
   void writesEachDeviceFromItsTypeWithTheHostsPlumbing() {
     List<String> args = build(QemuLaunch.of(CONFIG, Path.of("/c")));
     List<String> devices = new java.util.ArrayList<>();

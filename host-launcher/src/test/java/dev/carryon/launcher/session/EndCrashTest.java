@@ -5,13 +5,13 @@ import static dev.carryon.testdata.FileTrees.deleteTree;
 import static dev.carryon.launcher.session.SessionKit.firstTick;
 import static dev.carryon.launcher.session.SessionKit.host;
 import static dev.carryon.launcher.session.SessionKit.qemuImg;
-import static dev.carryon.launcher.session.SessionKit.sameContent;
 import static dev.carryon.launcher.session.SessionKit.tickAbove;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.CarrierKeys;
 import dev.carryon.carrier.FileRecord;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Manifest;
@@ -48,6 +48,10 @@ import org.junit.jupiter.api.io.TempDir;
 class EndCrashTest {
   /** More points than this are spread evenly, to bound the harness's time. */
   private static final int MAX_CUTS = 200;
+  /** The same on an encrypted carrier, where every cut end pays the key's unlocking. */
+  private static final int MAX_ENCRYPTED_CUTS = 5;
+  /** The encrypted carrier's passphrase. */
+  private static final String PASSPHRASE = "correct horse battery";
 
   @TempDir static Path root;
 
@@ -58,16 +62,40 @@ class EndCrashTest {
 
   @Test
   void anEndCutAtAnyCarrierWriteLeavesTheOldOrTheNewGenerationAndFinishes() throws Exception {
+    cutEnds(Files.createDirectories(root.resolve("cut")), false);
+  }
+
+  /**
+   * The same on an encrypted carrier (LUKS images, sealed states and manifest), read with the key;
+   * cut at {@value #MAX_ENCRYPTED_CUTS} points spread over the end, since each cut end unlocks the
+   * key slots in a fresh JVM (Argon2id: seconds), and resumed elsewhere after one cut.
+   */
+  @Test
+  void onAnEncryptedCarrierAnEndCutAtAnyCarrierWriteLeavesTheOldOrTheNewGeneration()
+      throws Exception {
+    CarrierKeys.use(carrier -> PASSPHRASE.toCharArray());
+    cutEnds(Files.createDirectories(root.resolve("cut-encrypted")), true);
+  }
+
+  private void cutEnds(Path dir, boolean encrypted) throws Exception {
     long started = System.nanoTime();
-    Path dir = Files.createDirectories(root.resolve("cut"));
-    TestHost a = host(dir, "hostA");
+    Path pass = Files.writeString(dir.resolve("pass"), PASSPHRASE + "\n");
+    Map<String, String> env =
+        encrypted ? Map.of("CARRYON_PASSPHRASE_FILE", pass.toString()) : Map.of();
+    TestHost a = new TestHost(dir.resolve("hostA"), "hostA", env);
     // Keep 2: the new generation retires generation 1, merges layer L2 into the COW and rebases
     // L3 onto it, so every step of the commit protocol is cut.
     // synctick: the guest syncs every tick, so each session surely changes the disk (its ticks
     // would otherwise sit in its page cache, and a short session could change nothing).
+    List<String> init = new ArrayList<>(
+        List.of("--keep", "2", "--append", SessionKit.APPEND + " synctick=1"));
+    if (encrypted) {
+      init.add("--encrypt");
+    }
     TestCarrier carrier =
-        SessionKit.initCarrier(
-            a, dir.resolve("carrier"), "--keep", "2", "--append", SessionKit.APPEND + " synctick=1");
+        SessionKit.initCarrier(a, dir.resolve("carrier"), init.toArray(String[]::new));
+    Disk disk = new Disk(encrypted
+        ? CarrierLuks.of(carrier.folder(), PASSPHRASE, dir.resolve("disk.secret")) : null);
     a.resume(carrier, dir.resolve("1.log"));
     ConsoleLog first = new ConsoleLog(dir.resolve("1.log"));
     tickAbove(first, 1);
@@ -82,12 +110,12 @@ class EndCrashTest {
     assertEquals(SessionState.SAVED, openSession(a, carrier).orElseThrow().state());
     assertEquals(List.of(), SessionKit.qemusUnder(dir));
 
-    Path snapshots = Files.createDirectories(root.resolve("snapshots"));
+    Path snapshots = Files.createDirectories(dir.resolve("snapshots"));
     Path carrierSnap = snapshots.resolve("carrier");
     Path homeSnap = snapshots.resolve("home");
     copyTree(carrier.folder(), carrierSnap);
     copyTree(a.home(), homeSnap);
-    Path oldRaw = toRaw(carrier, snapshots.resolve("old.raw"));
+    Path oldRaw = disk.toRaw(carrier, snapshots.resolve("old.raw"));
 
     restore(carrierSnap, carrier, homeSnap, a.home());
     Path countFile = dir.resolve("count");
@@ -100,10 +128,10 @@ class EndCrashTest {
       reference = c.manifest();
     }
     assertEquals(3, reference.currentGeneration());
-    Path newRaw = toRaw(carrier, snapshots.resolve("new.raw"));
-    assertFalse(sameContent(oldRaw, newRaw), "the session changed nothing on the disk");
+    Path newRaw = disk.toRaw(carrier, snapshots.resolve("new.raw"));
+    assertFalse(SessionKit.sameContent(oldRaw, newRaw), "the session changed nothing on the disk");
 
-    List<Integer> points = spread(count);
+    List<Integer> points = spread(count, encrypted ? MAX_ENCRYPTED_CUTS : MAX_CUTS);
     System.err.printf("EndCrashTest: %d write points, cutting at %d of them%n", count, points.size());
     Map<Integer, Long> generationAfterCut = new TreeMap<>();
     for (int k : points) {
@@ -117,9 +145,9 @@ class EndCrashTest {
       } else if (k == 1) {
         assertFalse(shown.contains("write the"), shown);
       }
-      long g = checkCarrier(carrier, oldRaw, newRaw, "after a cut at write point " + k);
+      long g = checkCarrier(carrier, disk, oldRaw, newRaw, "after a cut at write point " + k);
       generationAfterCut.put(k, g);
-      endAgain(a, carrier, newRaw, reference, "after a cut at write point " + k);
+      endAgain(a, carrier, disk, newRaw, reference, "after a cut at write point " + k);
     }
     System.err.println("EndCrashTest: generation after each cut: " + generationAfterCut);
     assertEquals(2L, generationAfterCut.get(points.get(0)));
@@ -132,14 +160,15 @@ class EndCrashTest {
             .orElseThrow();
 
     // Resumed elsewhere after an early cut, the last cut before the commit, and one after it.
-    List<Integer> samples =
-        List.of(points.get(0), points.get(points.indexOf(commit) - 1), (commit + count + 1) / 2);
+    List<Integer> samples = encrypted
+        ? List.of(points.get(points.indexOf(commit) - 1))
+        : List.of(points.get(0), points.get(points.indexOf(commit) - 1), (commit + count + 1) / 2);
     System.err.println("EndCrashTest: resuming on another host after cuts at " + samples);
     for (int k : samples) {
       restore(carrierSnap, carrier, homeSnap, a.home());
       a.run(cut(carrier, k), "end", carrier.toString()).expect(WritePoints.CUT_EXIT_CODE);
       a.end(carrier);
-      TestHost b = host(dir, "hostB-" + k);
+      TestHost b = new TestHost(dir.resolve("hostB-" + k), "hostB-" + k, env);
       Path log = dir.resolve("B-" + k + ".log");
       b.resume(carrier, log);
       ConsoleLog.Tick resumed = firstTick(new ConsoleLog(log));
@@ -250,23 +279,23 @@ class EndCrashTest {
    * Checks a carrier after a cut, read-only: it verifies, and its current chain reads exactly the
    * content of its generation. Returns that generation.
    */
-  private static long checkCarrier(TestCarrier carrier, Path oldRaw, Path newRaw, String when)
-      throws Exception {
+  private static long checkCarrier(
+      TestCarrier carrier, Disk disk, Path oldRaw, Path newRaw, String when) throws Exception {
     try (Carrier c = SessionKit.open(carrier)) {
       Verification v = c.verify();
       assertTrue(v.passed(), () -> when + ": " + v.problems());
       long g = c.manifest().currentGeneration();
       assertTrue(g == 2 || g == 3, when + ": generation " + g);
       assertTrue(
-          sameContent(SessionKit.file(c, c.current().top()), g == 2 ? oldRaw : newRaw),
+          disk.sameContent(SessionKit.file(c, c.current().top()), g == 2 ? oldRaw : newRaw),
           when + ": generation " + g + " does not read its own content");
       return g;
     }
   }
 
   /** Runs {@code end} again, uncut (in this JVM), and checks it made exactly the new generation. */
-  private static void endAgain(
-      TestHost a, TestCarrier carrier, Path newRaw, Manifest reference, String when) throws Exception {
+  private static void endAgain(TestHost a, TestCarrier carrier, Disk disk, Path newRaw,
+      Manifest reference, String when) throws Exception {
     StringWriter log = new StringWriter();
     try (Host host = Host.open(HostHome.at(a.home()))) {
       EndSession.end(
@@ -283,15 +312,15 @@ class EndCrashTest {
       FileRecord state = m.files().get(g.state());
       assertEquals(reference.files().get(reference.current().state()), state, when);
       assertTrue(c.verify().passed(), when);
-      assertTrue(sameContent(SessionKit.file(c, g.top()), newRaw), when + ": not the new content");
+      assertTrue(disk.sameContent(SessionKit.file(c, g.top()), newRaw), when + ": not the new content");
     }
     assertEquals(Optional.empty(), openSession(a, carrier), when);
   }
 
-  /** The cut points: all of 1..count, or {@value #MAX_CUTS} spread evenly with both ends. */
-  static List<Integer> spread(int count) {
+  /** The cut points: all of 1..count, or {@code max} spread evenly with both ends. */
+  static List<Integer> spread(int count, int max) {
     List<Integer> points = new ArrayList<>();
-    int n = Math.min(count, MAX_CUTS);
+    int n = Math.min(count, max);
     for (int i = 0; i < n; i++) {
       int k = n == 1 ? 1 : 1 + (int) ((long) i * (count - 1) / (n - 1));
       if (points.isEmpty() || points.get(points.size() - 1) != k) {
@@ -315,13 +344,28 @@ class EndCrashTest {
     copyTree(homeSnap, home);
   }
 
-  /** The current chain of {@code carrier} converted to a raw image. */
-  private static Path toRaw(TestCarrier carrier, Path raw) throws Exception {
-    try (Carrier c = SessionKit.open(carrier)) {
-      qemuImg(0, "convert", "-O", "raw", SessionKit.file(c, c.current().top()).toString(),
-          raw.toString());
+  /**
+   * How qemu-img reads a carrier's disk: plain, or with the key of an encrypted carrier.
+   *
+   * @param luks the encrypted carrier's key, or null for a plain carrier
+   */
+  private record Disk(CarrierLuks luks) {
+    /** The current chain of {@code carrier} converted to a raw image. */
+    Path toRaw(TestCarrier carrier, Path raw) throws Exception {
+      try (Carrier c = SessionKit.open(carrier)) {
+        Path top = SessionKit.file(c, c.current().top());
+        if (luks != null) {
+          return luks.toRaw(top, raw);
+        }
+        qemuImg(0, "convert", "-O", "raw", top.toString(), raw.toString());
+      }
+      return raw;
     }
-    return raw;
+
+    /** Whether {@code top} and its chain read as the raw image {@code raw}. */
+    boolean sameContent(Path top, Path raw) throws Exception {
+      return luks != null ? luks.sameContent(top, raw) : SessionKit.sameContent(top, raw);
+    }
   }
 
   private static Optional<SessionRecord> openSession(TestHost host, TestCarrier carrier) throws Exception {

@@ -58,7 +58,8 @@ class SessionStoryTest {
     TestHost a = place.host(dir, "hostA");
     TestHost b = place.host(dir, "hostB");
     TestCarrier carrier = place.carrier();
-    SessionKit.init(a, carrier);
+    // synctick=1: every tick line reaches the guest's disk, where the search below finds it.
+    SessionKit.init(a, carrier, "--append", SessionKit.APPEND + " synctick=1");
 
     assertTrue(a.resume(carrier, dir.resolve("A.log")).out().contains("cold-booted generation 1"));
     ConsoleLog onA = new ConsoleLog(dir.resolve("A.log"));
@@ -107,6 +108,11 @@ class SessionStoryTest {
       assertEquals(g.get("generation").asLong() == 1, g.get("state").isNull());
     }
     assertEquals(List.of(1L, 2L, 3L), numbers);
+
+    // The guest's strings are in the plain carrier's files: the search that finds none in an
+    // encrypted carrier's (EncryptedSessionTest) works.
+    CarrierSearch.assertSomeFileHolds(carrier.folder(),
+        List.of("bootid=" + boot.bootId(), "TICK " + lastOnA.n() + " bootid=" + boot.bootId()));
 
     a.run("verify", carrier.toString()).expect(0);
     List<String> chain = new ArrayList<>();

@@ -2,20 +2,26 @@ package dev.carryon.launcher.cli.sync;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.CarrierInit;
+import dev.carryon.carrier.CarrierKeys;
 import dev.carryon.carrier.HostIdentity;
 import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.SessionEnd;
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.cow.Encryption;
+import dev.carryon.cow.Qcow2Creator;
 import dev.carryon.launcher.cli.CliRun;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.cli.Main;
 import dev.carryon.launcher.session.SessionKit;
+import dev.carryon.testdata.ByteSearch;
+import dev.carryon.testdata.LuksImageOpts;
 import dev.carryon.testdata.TestGuest;
 import java.io.BufferedReader;
 
@@ -38,11 +44,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real runs of {@code carryon sync} and {@code carryon export} through {@link Main#execute}, on
- * carriers of real qcow2 images, checked with qemu-img and debugfs.
+ * carriers of real qcow2 images (plain and encrypted), checked with qemu-img and debugfs.
  */
 class SyncCommandsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HostIdentity HOME = new HostIdentity("host-home-1", "home-pc");
+  private static final String PASSPHRASE = "correct horse";
   private static final VmConfig VM =
       new VmConfig(
           "pc-q35-7.2", "qemu64", 256, 1, "virtio-blk", null, null, "console=ttyS0", List.of());
@@ -365,6 +372,54 @@ class SyncCommandsTest {
         + " system to export from. It holds: the whole disk: unknown contents");
   }
 
+  /**
+   * On an encrypted carrier, given its passphrase like every other command: the host image gets
+   * the carrier's content and stays as the user made it (plain qcow2). The session's layer is
+   * written by qemu-io through QEMU's own LUKS code, with the disk secret from a file.
+   */
+  @Test
+  void syncFoldsAnEncryptedCarrierIntoAPlainHostImage() throws IOException {
+    Path encrypted = makeEncryptedCarrier(dir.resolve("encrypted"), dir.resolve("base.qcow2"));
+    String top = encryptedSession(encrypted, "write -P 1 64k 128k", "write -P 2 3M 4k");
+
+    Run r = carryon("sync", encrypted.toString(), "--host-image", host.toString(), "--json",
+        "--passphrase-file", pass().toString());
+    assertEquals(ExitCodes.OK, r.exit, r.err);
+    JsonNode synced = JSON.readTree(r.out);
+    assertEquals("synced", synced.get("status").asText(), r.out);
+    assertEquals(2, synced.get("generation").asLong(), r.out);
+    // The host image holds what the carrier's chain shows, read by qemu-img with the key, and is
+    // still the plain qcow2 the user made.
+    run(0, "qemu-img", "compare", "--object", "secret,id=k,file=" + secretFile(encrypted),
+        "--image-opts", LuksImageOpts.of(Path.of(top), 3, "k"),
+        "driver=qcow2,file.filename=" + host);
+    assertFalse(exec("qemu-img", "info", host.toString()).out.contains("encrypted: yes"));
+    assertTrue(exec("qemu-img", "info", top).out.contains("encrypted: yes"));
+
+    r = carryon("sync", encrypted.toString(), "--host-image", host.toString(), "--json",
+        "--passphrase-file", pass().toString());
+    assertEquals("up-to-date", JSON.readTree(r.out).get("status").asText(), r.out);
+  }
+
+  @Test
+  void exportReadsTheGuestsFilesFromAnEncryptedCarrier() throws IOException {
+    Path src = Files.createDirectories(dir.resolve("src"));
+    Path disk = TestGuest.get().copyDiskTo(src);
+    Path encrypted = makeEncryptedCarrier(dir.resolve("guest-carrier"), disk);
+    Path raw = dir.resolve("disk.raw");
+    run(0, "qemu-img", "convert", "-O", "raw", disk.toString(), raw.toString());
+    byte[] readme = runBytes("debugfs", "-R", "cat /README", raw.toString());
+    assertTrue(readme.length > 0);
+
+    Run r = carryon("export", encrypted.toString(), "--guest-path", "/README", "--to",
+        dir.resolve("out").toString(), "--passphrase-file", pass().toString());
+    assertEquals(ExitCodes.OK, r.exit, r.err);
+    assertArrayEquals(readme, Files.readAllBytes(dir.resolve("out/README")));
+    // The carrier's base holds none of it in the clear.
+    byte[] stored = Files.readAllBytes(encrypted.resolve("base.qcow2"));
+    assertEquals(-1, ByteSearch.indexOf(stored, readme));
+  }
+
   private String top() throws IOException {
     Carrier c = SessionKit.open(carrier);
     return SessionKit.file(c, c.current().top()).toString();
@@ -385,6 +440,61 @@ class SyncCommandsTest {
     CarrierInit init = new CarrierInit(VM, base, null, null, null, null, HOME, "s1", "init", 3);
     try (Carrier c = Carrier.create(SessionKit.storage(folder), init, Progress.NONE)) {
       return folder;
+    }
+  }
+
+  private Path pass() throws IOException {
+    Path pass = dir.resolve("pass");
+    if (!Files.exists(pass)) {
+      Files.writeString(pass, PASSPHRASE + "\n");
+    }
+    return pass;
+  }
+
+  /** The disk secret of {@code carrier} in a file, for qemu-img's {@code --object secret}. */
+  private Path secretFile(Path carrier) throws IOException {
+    try (Carrier c = SessionKit.open(carrier)) {
+      return Files.write(dir.resolve("disk.secret"), c.diskSecret().orElseThrow());
+    }
+  }
+
+  private static Path makeEncryptedCarrier(Path folder, Path base) throws IOException {
+    CarrierKeys.use(c -> PASSPHRASE.toCharArray());
+    CarrierInit init = new CarrierInit(VM, base, null, null, null, null, HOME, "s1", "init", 3);
+    try (Carrier c = Carrier.createEncrypted(
+        SessionKit.storage(folder), init, Progress.NONE, PASSPHRASE.toCharArray())) {
+      return folder;
+    }
+  }
+
+  /**
+   * Ends a session on an encrypted carrier whose local COW (encrypted with the carrier's secret,
+   * as resume makes it) qemu-io wrote {@code writes} into; returns the new top image's file.
+   */
+  private String encryptedSession(Path carrierFolder, String... writes) throws IOException {
+    CarrierKeys.use(c -> PASSPHRASE.toCharArray());
+    try (Carrier c = SessionKit.openForWrite(carrierFolder)) {
+      String session = "s" + (c.current().number() + 1);
+      c.takeLease(HOME, session);
+      SessionEnd end = c.beginEnd(HOME, session, c.current().number());
+      Path local = dir.resolve("local.qcow2");
+      byte[] secret = c.diskSecret().orElseThrow();
+      Qcow2Creator.create(local, -1, SessionKit.file(c, c.current().top()).toString(), "qcow2",
+          Qcow2Creator.DEFAULT_CLUSTER_SIZE, 3, Encryption.luks(secret));
+      Path secretFile = Files.write(dir.resolve("local.secret"), secret);
+      List<String> args = new ArrayList<>(
+          List.of("qemu-io", "--object", "secret,id=k,file=" + secretFile));
+      for (String w : writes) {
+        args.add("-c");
+        args.add(w);
+      }
+      args.addAll(List.of("--image-opts", LuksImageOpts.of(local, 3, "k")));
+      run(0, args.toArray(String[]::new));
+      end.copyLayer(local, Progress.NONE);
+      end.coldBoot();
+      c.commitGeneration(end, "test");
+      Files.delete(local);
+      return SessionKit.file(c, c.current().top()).toString();
     }
   }
 
