@@ -1,5 +1,6 @@
 package dev.carryon.carrier.client;
 
+import dev.carryon.cow.io.OwnerOnly;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -7,7 +8,6 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
@@ -39,11 +39,14 @@ public final class LockMemory implements Closeable {
     this.held = held;
   }
 
-  /** The memory kept in {@code file} (created, with its folder, when absent). */
+  /**
+   * The memory kept in {@code file} (created, with its folder, when absent; the owner's only, as
+   * every file under a host's folder).
+   */
   public static LockMemory at(Path file) throws IOException {
-    Files.createDirectories(file.getParent());
+    OwnerOnly.createDirectories(file.getParent());
     FileChannel ch =
-        FileChannel.open(
+        OwnerOnly.open(
             file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
     FileLock lock;
     try {
