@@ -27,7 +27,7 @@ import java.util.concurrent.TimeoutException;
  * And every child starts with umask 077 (set by {@code sh}, as a JVM cannot set its own): what
  * QEMU writes (screen dumps, a console file, its sockets) is its owner's only.
  */
-final class Spawner {
+public final class Spawner {
   /** The one long-lived thread that forks children tied to the JVM. */
   private static final ExecutorService FORKER =
       Executors.newSingleThreadExecutor(
@@ -90,8 +90,11 @@ final class Spawner {
     return waitFor(process.toHandle(), timeout);
   }
 
-  /** Like {@link #waitFor(Process, Duration)}, for any process, child of this JVM or not. */
-  static boolean waitFor(ProcessHandle process, Duration timeout) {
+  /**
+   * Like {@link #waitFor(Process, Duration)}, for any process, child of this JVM or not (a detached
+   * QEMU, a session keeper): one that has exited but is not yet reaped counts as gone.
+   */
+  public static boolean waitFor(ProcessHandle process, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     // Not ProcessHandle.parent(): it is empty for a zombie, and a child that is a zombie must be
     // left to the JDK, which reaps it and only then knows its exit code.

@@ -12,6 +12,7 @@ import dev.carryon.launcher.blocks.ChunkStore;
 import dev.carryon.launcher.blocks.Hoard;
 import dev.carryon.launcher.blocks.ImageReader;
 import dev.carryon.launcher.blocks.VerifiedImage;
+import dev.carryon.launcher.qemu.Spawner;
 import dev.carryon.sync.ext4.BlockDevice;
 import dev.carryon.sync.guestfs.NbdServer;
 import java.io.IOException;
@@ -30,9 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -219,15 +217,15 @@ public final class SessionKeeper {
     }
   }
 
-  /** Stops {@code h}: SIGTERM, then SIGKILL after {@link #STOP}. */
+  /**
+   * Stops {@code h}: SIGTERM, then SIGKILL after {@link #STOP}. The keeper is not this JVM's child
+   * (resume started it under setsid and may be gone): its exit is polled, since the JDK takes an
+   * exited process its new parent has not reaped yet for alive (init in a container was seen to
+   * take 1.1-1.6 s to reap one, which every end waited for).
+   */
   private static void stop(ProcessHandle h) {
     h.destroy();
-    try {
-      h.onExit().get(STOP.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      h.destroyForcibly();
-    } catch (ExecutionException | TimeoutException e) {
+    if (!Spawner.waitFor(h, STOP)) {
       h.destroyForcibly();
     }
   }
