@@ -99,23 +99,10 @@ public final class ResumeSession {
       List<HostForward> forwards,
       long cacheSize,
       List<String> carrierArgs) {
-    /** A request for a carrier its location alone names (a token, if any, from the environment). */
-    public Request(
-        CarrierStorage carrier,
-        Long checkpoint,
-        Instant checkpointAt,
-        boolean coldBoot,
-        boolean detach,
-        Path console,
-        String display,
-        String machine,
-        List<HostForward> forwards,
-        long cacheSize) {
-      this(carrier, checkpoint, checkpointAt, coldBoot, detach, console, display, machine, forwards,
-          cacheSize, List.of(carrier.location()));
-    }
-
-    /** A request whose remote carrier's files are cached within the default size. */
+    /**
+     * A request for a carrier its location alone names (a token, if any, from the environment),
+     * whose remote files are cached within the default size.
+     */
     public Request(
         CarrierStorage carrier,
         Long checkpoint,
@@ -126,7 +113,8 @@ public final class ResumeSession {
         String display,
         String machine,
         List<HostForward> forwards) {
-      this(carrier, checkpoint, checkpointAt, coldBoot, detach, console, display, machine, forwards, -1);
+      this(carrier, checkpoint, checkpointAt, coldBoot, detach, console, display, machine, forwards,
+          -1, List.of(carrier.location()));
     }
   }
 
