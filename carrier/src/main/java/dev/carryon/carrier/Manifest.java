@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * Everything a carrier's {@code carryon.json} says (schema {@value CarrierFiles#FORMAT}, version
@@ -191,19 +192,7 @@ public final class Manifest {
 
   /** This manifest with {@code newChunks} as its chunk lists. */
   Manifest withChunks(ChunkLists newChunks) {
-    return new Manifest(
-        carrierId,
-        created,
-        currentGeneration,
-        vm,
-        keep,
-        generations,
-        files,
-        lease,
-        pending,
-        syncs,
-        reset,
-        newChunks);
+    return with(d -> d.chunks = newChunks);
   }
 
   /** The images of every kept chain. */
@@ -268,51 +257,15 @@ public final class Manifest {
   }
 
   Manifest withLease(Lease newLease) {
-    return new Manifest(
-        carrierId,
-        created,
-        currentGeneration,
-        vm,
-        keep,
-        generations,
-        files,
-        newLease,
-        pending,
-        syncs,
-        reset,
-        chunks);
+    return with(d -> d.lease = newLease);
   }
 
   Manifest withPending(PendingMerge newPending) {
-    return new Manifest(
-        carrierId,
-        created,
-        currentGeneration,
-        vm,
-        keep,
-        generations,
-        files,
-        lease,
-        newPending,
-        syncs,
-        reset,
-        chunks);
+    return with(d -> d.pending = newPending);
   }
 
   Manifest withReset(PendingReset newReset) {
-    return new Manifest(
-        carrierId,
-        created,
-        currentGeneration,
-        vm,
-        keep,
-        generations,
-        files,
-        lease,
-        pending,
-        syncs,
-        newReset,
-        chunks);
+    return with(d -> d.reset = newReset);
   }
 
   /** This manifest with {@code record} replacing any earlier record of the same host image. */
@@ -340,38 +293,19 @@ public final class Manifest {
   }
 
   private Manifest withSyncs(List<SyncRecord> next) {
-    return new Manifest(
-        carrierId,
-        created,
-        currentGeneration,
-        vm,
-        keep,
-        generations,
-        files,
-        lease,
-        pending,
-        next,
-        reset,
-        chunks);
+    return with(d -> d.syncs = next);
   }
 
   /** A manifest with these generations, the files they reference and nothing else. */
   Manifest withGenerations(
       long newCurrent, List<Generation> newGenerations, Map<String, FileRecord> knownFiles) {
     Manifest draft =
-        new Manifest(
-            carrierId,
-            created,
-            newCurrent,
-            vm,
-            keep,
-            newGenerations,
-            Map.of(),
-            lease,
-            pending,
-            syncs,
-            reset,
-            chunks);
+        with(
+            d -> {
+              d.currentGeneration = newCurrent;
+              d.generations = newGenerations;
+              d.files = Map.of();
+            });
     Map<String, FileRecord> kept = new TreeMap<>();
     for (String name : draft.referencedFiles()) {
       FileRecord record = knownFiles.get(name);
@@ -380,19 +314,39 @@ public final class Manifest {
       }
       kept.put(name, record);
     }
+    return draft.with(d -> d.files = kept);
+  }
+
+  /** This manifest with the fields {@code change} sets on a copy of them replaced. */
+  private Manifest with(Consumer<Draft> change) {
+    Draft d = new Draft(this);
+    change.accept(d);
     return new Manifest(
-        carrierId,
-        created,
-        newCurrent,
-        vm,
-        keep,
-        newGenerations,
-        kept,
-        lease,
-        pending,
-        syncs,
-        reset,
-        chunks);
+        carrierId, created, d.currentGeneration, vm, keep, d.generations, d.files, d.lease,
+        d.pending, d.syncs, d.reset, d.chunks);
+  }
+
+  /** The fields a change of a manifest may replace, copied from the manifest it changes. */
+  private static final class Draft {
+    long currentGeneration;
+    List<Generation> generations;
+    Map<String, FileRecord> files;
+    Lease lease;
+    PendingMerge pending;
+    List<SyncRecord> syncs;
+    PendingReset reset;
+    ChunkLists chunks;
+
+    Draft(Manifest m) {
+      currentGeneration = m.currentGeneration;
+      generations = m.generations;
+      files = m.files;
+      lease = m.lease;
+      pending = m.pending;
+      syncs = m.syncs;
+      reset = m.reset;
+      chunks = m.chunks;
+    }
   }
 
   @Override
