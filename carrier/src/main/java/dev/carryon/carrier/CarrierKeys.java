@@ -32,6 +32,14 @@ public final class CarrierKeys {
     char[] passphrase(String carrier) throws IOException;
   }
 
+  /**
+   * A master key unlocked by some process of this user, as it is handed between them.
+   *
+   * @param slots the SHA-256 (hex) of the key slots file it was unlocked from
+   * @param key the master key
+   */
+  public record Unlocked(String slots, CarrierKey key) {}
+
   /** The key slots file never grows past this; a larger one is refused unread. */
   private static final int MAX_FILE = 64 * 1024;
 
@@ -74,14 +82,7 @@ public final class CarrierKeys {
       return Optional.empty();
     }
     String source = CarrierFiles.where(storage, KeySlots.FILE);
-    if (size.getAsLong() > MAX_FILE) {
-      throw new CarrierException(source + ": " + size.getAsLong() + " bytes, more than key slots"
-          + " ever take (" + MAX_FILE + "); refused unread");
-    }
-    byte[] bytes;
-    try (InputStream in = storage.openRead(KeySlots.FILE, 0)) {
-      bytes = in.readNBytes(MAX_FILE);
-    }
+    byte[] bytes = readSlots(storage, size.getAsLong(), source);
     String id = Hex.sha256(bytes);
     CarrierKey known = UNLOCKED.get(id);
     if (known != null) {
@@ -95,6 +96,42 @@ public final class CarrierKeys {
       return Optional.of(key);
     } finally {
       Arrays.fill(passphrase, '\0');
+    }
+  }
+
+  /**
+   * The master key this process unlocked for the carrier in {@code storage}, to hand to the session
+   * keeper; empty for a plain carrier, or when this process has not unlocked it.
+   */
+  public static Optional<Unlocked> unlocked(CarrierStorage storage) throws IOException {
+    OptionalLong size = storage.size(KeySlots.FILE);
+    if (size.isEmpty()) {
+      return Optional.empty();
+    }
+    String id = Hex.sha256(
+        readSlots(storage, size.getAsLong(), CarrierFiles.where(storage, KeySlots.FILE)));
+    return Optional.ofNullable(UNLOCKED.get(id)).map(k -> new Unlocked(id, k));
+  }
+
+  /**
+   * Takes {@code key}, unlocked by another process of this user (the session keeper holds the one
+   * {@code resume} unlocked, for {@code end}): a carrier whose key slots file is still the one it
+   * came from opens without asking for the passphrase. The manifest's seal still has to check
+   * under it; a key slots file changed since asks again.
+   */
+  public static void accept(Unlocked key) {
+    UNLOCKED.put(key.slots(), key.key());
+  }
+
+  /** The key slots file's bytes; {@code size} as the storage gave it, checked first. */
+  private static byte[] readSlots(CarrierStorage storage, long size, String source)
+      throws IOException {
+    if (size > MAX_FILE) {
+      throw new CarrierException(source + ": " + size + " bytes, more than key slots"
+          + " ever take (" + MAX_FILE + "); refused unread");
+    }
+    try (InputStream in = storage.openRead(KeySlots.FILE, 0)) {
+      return in.readNBytes(MAX_FILE);
     }
   }
 
@@ -119,14 +156,12 @@ public final class CarrierKeys {
   public static void changePassphrase(CarrierStorage storage, char[] old, char[] next)
       throws IOException {
     String source = CarrierFiles.where(storage, KeySlots.FILE);
-    if (!isEncrypted(storage)) {
+    OptionalLong size = storage.size(KeySlots.FILE);
+    if (size.isEmpty()) {
       throw new CarrierException(storage.location() + ": not an encrypted carrier (no "
           + KeySlots.FILE + "); it has no passphrase to change");
     }
-    byte[] bytes;
-    try (InputStream in = storage.openRead(KeySlots.FILE, 0)) {
-      bytes = in.readNBytes(MAX_FILE);
-    }
+    byte[] bytes = readSlots(storage, size.getAsLong(), source);
     write(storage, KeySlots.parse(bytes, source).rewrap(old, next, source).encode());
   }
 
