@@ -6,12 +6,15 @@ import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.Hex;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * An encrypted carrier's keys on its storage: {@link KeySlots#FILE} beside the manifest, and the
@@ -62,9 +65,13 @@ public final class CarrierKeys {
     passphrases = source;
   }
 
+  /** Unlocks started ahead ({@link #unlockAhead}), by the SHA-256 of their key slots file. */
+  private static final Map<String, FutureTask<CarrierKey>> AHEAD = new ConcurrentHashMap<>();
+
   /** Forgets the keys this process unlocked, as a new process would start (tests). */
   static void forget() {
     UNLOCKED.clear();
+    AHEAD.clear();
   }
 
   /** Whether the carrier in {@code storage} is encrypted (it has key slots). */
@@ -88,12 +95,65 @@ public final class CarrierKeys {
     if (known != null) {
       return Optional.of(known);
     }
+    FutureTask<CarrierKey> ahead = AHEAD.get(id);
+    return Optional.of(ahead != null ? await(ahead) : open(storage, bytes, id, source));
+  }
+
+  /**
+   * Starts unlocking the carrier in {@code storage} (asking for its passphrase, then the key
+   * slots' KDF) on a thread of its own, so that the KDF runs while the caller does what needs no
+   * key; the carrier's first {@link #unlock} waits for it and gets its key or its refusal. Nothing
+   * for a plain carrier or one this process already unlocked; a key slots file that cannot be read
+   * is left for that unlock to report.
+   */
+  public static void unlockAhead(CarrierStorage storage) {
+    byte[] bytes;
+    String source = CarrierFiles.where(storage, KeySlots.FILE);
+    try {
+      OptionalLong size = storage.size(KeySlots.FILE);
+      if (size.isEmpty()) {
+        return;
+      }
+      bytes = readSlots(storage, size.getAsLong(), source);
+    } catch (IOException e) {
+      return;
+    }
+    String id = Hex.sha256(bytes);
+    FutureTask<CarrierKey> task = new FutureTask<>(() -> open(storage, bytes, id, source));
+    if (!UNLOCKED.containsKey(id) && AHEAD.putIfAbsent(id, task) == null) {
+      Thread t = new Thread(task, "unlock " + storage.location());
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  /** The key an unlock started ahead gave, or its refusal. */
+  private static CarrierKey await(FutureTask<CarrierKey> ahead) throws IOException {
+    try {
+      return ahead.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while the carrier's key slots were opened");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  /** Asks for the passphrase and opens the key slots {@code bytes} (whose SHA-256 is {@code id}). */
+  private static CarrierKey open(CarrierStorage storage, byte[] bytes, String id, String source)
+      throws IOException {
     KeySlots slots = KeySlots.parse(bytes, source);
     char[] passphrase = passphrases.passphrase(storage.location());
     try {
       CarrierKey key = slots.unlock(passphrase, source);
       UNLOCKED.put(id, key);
-      return Optional.of(key);
+      return key;
     } finally {
       Arrays.fill(passphrase, '\0');
     }
