@@ -6,12 +6,15 @@ import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.Hex;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * An encrypted carrier's keys on its storage: {@link KeySlots#FILE} beside the manifest, and the
@@ -31,6 +34,14 @@ public final class CarrierKeys {
     /** The passphrase of the encrypted carrier at {@code carrier} (its location, for a prompt). */
     char[] passphrase(String carrier) throws IOException;
   }
+
+  /**
+   * A master key unlocked by some process of this user, as it is handed between them.
+   *
+   * @param slots the SHA-256 (hex) of the key slots file it was unlocked from
+   * @param key the master key
+   */
+  public record Unlocked(String slots, CarrierKey key) {}
 
   /** The key slots file never grows past this; a larger one is refused unread. */
   private static final int MAX_FILE = 64 * 1024;
@@ -54,9 +65,13 @@ public final class CarrierKeys {
     passphrases = source;
   }
 
+  /** Unlocks started ahead ({@link #unlockAhead}), by the SHA-256 of their key slots file. */
+  private static final Map<String, FutureTask<CarrierKey>> AHEAD = new ConcurrentHashMap<>();
+
   /** Forgets the keys this process unlocked, as a new process would start (tests). */
   static void forget() {
     UNLOCKED.clear();
+    AHEAD.clear();
   }
 
   /** Whether the carrier in {@code storage} is encrypted (it has key slots). */
@@ -74,27 +89,109 @@ public final class CarrierKeys {
       return Optional.empty();
     }
     String source = CarrierFiles.where(storage, KeySlots.FILE);
-    if (size.getAsLong() > MAX_FILE) {
-      throw new CarrierException(source + ": " + size.getAsLong() + " bytes, more than key slots"
-          + " ever take (" + MAX_FILE + "); refused unread");
-    }
-    byte[] bytes;
-    try (InputStream in = storage.openRead(KeySlots.FILE, 0)) {
-      bytes = in.readNBytes(MAX_FILE);
-    }
+    byte[] bytes = readSlots(storage, size.getAsLong(), source);
     String id = Hex.sha256(bytes);
     CarrierKey known = UNLOCKED.get(id);
     if (known != null) {
       return Optional.of(known);
     }
+    FutureTask<CarrierKey> ahead = AHEAD.get(id);
+    return Optional.of(ahead != null ? await(ahead) : open(storage, bytes, id, source));
+  }
+
+  /**
+   * Starts unlocking the carrier in {@code storage} (asking for its passphrase, then the key
+   * slots' KDF) on a thread of its own, so that the KDF runs while the caller does what needs no
+   * key; the carrier's first {@link #unlock} waits for it and gets its key or its refusal. Nothing
+   * for a plain carrier or one this process already unlocked; a key slots file that cannot be read
+   * is left for that unlock to report.
+   */
+  public static void unlockAhead(CarrierStorage storage) {
+    byte[] bytes;
+    String source = CarrierFiles.where(storage, KeySlots.FILE);
+    try {
+      OptionalLong size = storage.size(KeySlots.FILE);
+      if (size.isEmpty()) {
+        return;
+      }
+      bytes = readSlots(storage, size.getAsLong(), source);
+    } catch (IOException e) {
+      return;
+    }
+    String id = Hex.sha256(bytes);
+    FutureTask<CarrierKey> task = new FutureTask<>(() -> open(storage, bytes, id, source));
+    if (!UNLOCKED.containsKey(id) && AHEAD.putIfAbsent(id, task) == null) {
+      Thread t = new Thread(task, "unlock " + storage.location());
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  /** The key an unlock started ahead gave, or its refusal. */
+  private static CarrierKey await(FutureTask<CarrierKey> ahead) throws IOException {
+    try {
+      return ahead.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while the carrier's key slots were opened");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  /** Asks for the passphrase and opens the key slots {@code bytes} (whose SHA-256 is {@code id}). */
+  private static CarrierKey open(CarrierStorage storage, byte[] bytes, String id, String source)
+      throws IOException {
     KeySlots slots = KeySlots.parse(bytes, source);
     char[] passphrase = passphrases.passphrase(storage.location());
     try {
       CarrierKey key = slots.unlock(passphrase, source);
       UNLOCKED.put(id, key);
-      return Optional.of(key);
+      return key;
     } finally {
       Arrays.fill(passphrase, '\0');
+    }
+  }
+
+  /**
+   * The master key this process unlocked for the carrier in {@code storage}, to hand to the session
+   * keeper; empty for a plain carrier, or when this process has not unlocked it.
+   */
+  public static Optional<Unlocked> unlocked(CarrierStorage storage) throws IOException {
+    OptionalLong size = storage.size(KeySlots.FILE);
+    if (size.isEmpty()) {
+      return Optional.empty();
+    }
+    String id = Hex.sha256(
+        readSlots(storage, size.getAsLong(), CarrierFiles.where(storage, KeySlots.FILE)));
+    return Optional.ofNullable(UNLOCKED.get(id)).map(k -> new Unlocked(id, k));
+  }
+
+  /**
+   * Takes {@code key}, unlocked by another process of this user (the session keeper holds the one
+   * {@code resume} unlocked, for {@code end}): a carrier whose key slots file is still the one it
+   * came from opens without asking for the passphrase. The manifest's seal still has to check
+   * under it; a key slots file changed since asks again.
+   */
+  public static void accept(Unlocked key) {
+    UNLOCKED.put(key.slots(), key.key());
+  }
+
+  /** The key slots file's bytes; {@code size} as the storage gave it, checked first. */
+  private static byte[] readSlots(CarrierStorage storage, long size, String source)
+      throws IOException {
+    if (size > MAX_FILE) {
+      throw new CarrierException(source + ": " + size + " bytes, more than key slots"
+          + " ever take (" + MAX_FILE + "); refused unread");
+    }
+    try (InputStream in = storage.openRead(KeySlots.FILE, 0)) {
+      return in.readNBytes(MAX_FILE);
     }
   }
 
@@ -119,14 +216,12 @@ public final class CarrierKeys {
   public static void changePassphrase(CarrierStorage storage, char[] old, char[] next)
       throws IOException {
     String source = CarrierFiles.where(storage, KeySlots.FILE);
-    if (!isEncrypted(storage)) {
+    OptionalLong size = storage.size(KeySlots.FILE);
+    if (size.isEmpty()) {
       throw new CarrierException(storage.location() + ": not an encrypted carrier (no "
           + KeySlots.FILE + "); it has no passphrase to change");
     }
-    byte[] bytes;
-    try (InputStream in = storage.openRead(KeySlots.FILE, 0)) {
-      bytes = in.readNBytes(MAX_FILE);
-    }
+    byte[] bytes = readSlots(storage, size.getAsLong(), source);
     write(storage, KeySlots.parse(bytes, source).rewrap(old, next, source).encode());
   }
 

@@ -59,6 +59,29 @@ class EncryptedCarrierTest {
   }
 
   @Test
+  void anUnlockStartedAheadGivesTheOpenItsKeyOrItsRefusal() throws IOException {
+    Path folder = makeEncrypted("correct horse");
+    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    CarrierKeys.use(carrier -> {
+      asked.incrementAndGet();
+      return "correct horse".toCharArray();
+    });
+    CarrierKeys.unlockAhead(Fixtures.storage(folder));
+    try (Carrier c = Fixtures.open(folder)) {
+      assertEquals(1, c.manifest().currentGeneration());
+    }
+    assertEquals(1, asked.get(), "the passphrase is asked once, by the unlock started ahead");
+
+    given("wrong horse");
+    Map<String, String> before = contents(folder);
+    CarrierKeys.unlockAhead(Fixtures.storage(folder));
+    CarrierException e = assertThrows(CarrierException.class, () -> Fixtures.openForWrite(folder));
+    assertEquals(folder.resolve(KeySlots.FILE) + ": wrong passphrase (it opens none of the 1 key"
+        + " slot)", e.getMessage());
+    assertEquals(before, contents(folder));
+  }
+
+  @Test
   void opensWithItsPassphraseAndEverySessionEndIsSealed() throws IOException {
     Path folder = makeEncrypted("correct horse");
     assertTrue(Files.isRegularFile(folder.resolve(KeySlots.FILE)));

@@ -37,6 +37,14 @@ public final class CarrierKey {
     this.key = key.clone();
   }
 
+  /**
+   * The master key whose bytes are {@code key}, as {@link #bytes} gave them to another process of
+   * the same user (the session keeper holds it for {@code end}).
+   */
+  public static CarrierKey of(byte[] key) {
+    return new CarrierKey(key);
+  }
+
   /** A fresh random master key. */
   static CarrierKey random() {
     byte[] k = new byte[LENGTH];
@@ -44,8 +52,11 @@ public final class CarrierKey {
     return new CarrierKey(k);
   }
 
-  /** The master key's bytes, for wrapping in a slot. */
-  byte[] bytes() {
+  /**
+   * The master key's bytes, for wrapping in a slot, or for handing to the session keeper over its
+   * owner-only socket; never to be written anywhere in the clear.
+   */
+  public byte[] bytes() {
     return key.clone();
   }
 

@@ -118,4 +118,13 @@ class SealedChunksTest {
       assertThrows(IOException.class, () -> in.read(new byte[1]));
     }
   }
+
+  @Test
+  void formatOneIsRefusedByName() throws IOException {
+    byte[] old = seal(plain(100));
+    System.arraycopy("CARRYON-SEALED-1".getBytes(), 0, old, 0, 16);
+    assertEquals("S2: sealed in format 1 (AES-GCM), which this carryon no longer reads (it writes"
+        + " format 2, ChaCha20-Poly1305)",
+        assertThrows(IOException.class, () -> open(old, KEY)).getMessage());
+  }
 }

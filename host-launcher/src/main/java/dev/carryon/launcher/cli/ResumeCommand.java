@@ -1,5 +1,6 @@
 package dev.carryon.launcher.cli;
 
+import dev.carryon.carrier.CarrierKeys;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.qemu.HostForward;
 import dev.carryon.launcher.qemu.QemuDisplay;
@@ -104,33 +105,36 @@ final class ResumeCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    try (Host host = Host.open();
-        CarrierStorage storage = carrier.open()) {
-      ResumeSession.Request request =
-          new ResumeSession.Request(
-              storage, generation, at, coldBoot, detach, console, shown, machine, forwards,
-              cacheSize == null ? -1 : cacheSize, carrier.arguments());
-      CountDownLatch interrupted = new CountDownLatch(1);
-      if (!detach) {
-        Interrupts.onInterrupt(interrupted::countDown);
-      }
-      ResumeSession.Started s = ResumeSession.start(host, request, err, Steps.printer(out));
-      out.printf(
-          "%s generation %d of %s in %.2f s (session %s, QEMU %s, %s, %s)%n",
-          s.restored() ? "resumed" : "cold-booted",
-          s.generation().number(), carrier, s.elapsed().toNanos() / 1e9,
-          s.record().sessionId(), s.ranUnder().version(), s.ranUnder().accel(), s.ranUnder().machineType());
-      out.printf("console: %s%n", s.console() == null ? "this terminal" : s.console());
-      if (s.screen() != null) {
-        out.printf("screen: %s%n", s.screen());
-      }
-      out.flush();
-      if (detach) {
-        out.printf("detached (QEMU pid %d); end the session with: carryon end %s%n", s.qemu().pid(), carrier);
+    try (CarrierStorage storage = carrier.open()) {
+      // An encrypted carrier's KDF runs while this host's catalog opens and the carrier is read.
+      CarrierKeys.unlockAhead(storage);
+      try (Host host = Host.open()) {
+        ResumeSession.Request request =
+            new ResumeSession.Request(
+                storage, generation, at, coldBoot, detach, console, shown, machine, forwards,
+                cacheSize == null ? -1 : cacheSize, carrier.arguments());
+        CountDownLatch interrupted = new CountDownLatch(1);
+        if (!detach) {
+          Interrupts.onInterrupt(interrupted::countDown);
+        }
+        ResumeSession.Started s = ResumeSession.start(host, request, err, Steps.printer(out));
+        out.printf(
+            "%s generation %d of %s in %.2f s (session %s, QEMU %s, %s, %s)%n",
+            s.restored() ? "resumed" : "cold-booted",
+            s.generation().number(), carrier, s.elapsed().toNanos() / 1e9,
+            s.record().sessionId(), s.ranUnder().version(), s.ranUnder().accel(), s.ranUnder().machineType());
+        out.printf("console: %s%n", s.console() == null ? "this terminal" : s.console());
+        if (s.screen() != null) {
+          out.printf("screen: %s%n", s.screen());
+        }
         out.flush();
-        return ExitCodes.OK;
+        if (detach) {
+          out.printf("detached (QEMU pid %d); end the session with: carryon end %s%n", s.qemu().pid(), carrier);
+          out.flush();
+          return ExitCodes.OK;
+        }
+        return waitAndEnd(host, storage, s.qemu(), interrupted, out, err);
       }
-      return waitAndEnd(host, storage, s.qemu(), interrupted, out, err);
     }
   }
 

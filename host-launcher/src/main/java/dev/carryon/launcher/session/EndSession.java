@@ -101,6 +101,8 @@ public final class EndSession {
       QemuProcess running)
       throws IOException {
     String where = storage.location();
+    // The session keeper holds an encrypted carrier's key since resume: no Argon2id again.
+    SessionKeeper.borrowKey(host.catalog.sessions(), where, log);
     Found found = findSession(host, storage);
     if (found.earlier != null) {
       return found.earlier;

@@ -216,6 +216,7 @@ public final class ResumeSession {
           BlockSession.makeLocalCow(carrier, checked.generation, chunks, localCow, encryption);
         }
         SessionKeeper.start(workDir, request.carrierArgs(), chunks, served);
+        SessionKeeper.lendKey(workDir, request.carrier(), log);
         chain = BlockSession.nbdChain(SessionKeeper.socket(workDir), checked.generation);
       }
       DiskKey diskKey = diskSecret == null ? null : DiskKey.write(workDir, diskSecret);

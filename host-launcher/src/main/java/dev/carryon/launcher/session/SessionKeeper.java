@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.CarrierKeys;
 import dev.carryon.carrier.ChunkList;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.cow.io.OwnerOnly;
@@ -12,11 +13,13 @@ import dev.carryon.launcher.blocks.ChunkStore;
 import dev.carryon.launcher.blocks.Hoard;
 import dev.carryon.launcher.blocks.ImageReader;
 import dev.carryon.launcher.blocks.VerifiedImage;
+import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.qemu.Spawner;
 import dev.carryon.sync.ext4.BlockDevice;
 import dev.carryon.sync.guestfs.NbdServer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,6 +50,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * #PID} (written once it serves), {@value #STATUS} (the hoard's progress, any chunk that failed
  * its hash, and the bytes QEMU asked for and read from the carrier, rewritten every half second),
  * {@value #LOG}; its NBD socket lies in a temporary folder of its own, named in {@value #SPEC}.
+ * On an encrypted carrier it also holds the master key resume unlocked, for end ({@link
+ * KeyHolder}, its socket beside the NBD one).
  */
 public final class SessionKeeper {
   /** What the keeper serves, written by resume. */
@@ -209,10 +214,53 @@ public final class SessionKeeper {
     Path socket = socket(workDir);
     if (socket != null) {
       try {
-        Files.deleteIfExists(socket);
-        Files.deleteIfExists(socket.getParent());
+        deleteSockets(socket);
       } catch (IOException e) {
         // A temporary folder left behind: harmless.
+      }
+    }
+  }
+
+  /** Deletes the block server's socket {@code socket}, the key socket beside it, and their folder. */
+  private static void deleteSockets(Path socket) throws IOException {
+    Files.deleteIfExists(socket);
+    Files.deleteIfExists(socket.resolveSibling(KeyHolder.SOCKET));
+    Files.deleteIfExists(socket.getParent());
+  }
+
+  /**
+   * Hands the keeper of {@code workDir} the master key this process unlocked for the encrypted
+   * carrier in {@code storage}, so that end opens it without the passphrase; nothing for a plain
+   * carrier. A keeper that cannot take it only costs end the passphrase: a warning.
+   */
+  static void lendKey(Path workDir, CarrierStorage storage, PrintWriter log) {
+    try {
+      Optional<CarrierKeys.Unlocked> key = CarrierKeys.unlocked(storage);
+      Path socket = socket(workDir);
+      if (key.isPresent() && socket != null) {
+        KeyHolder.give(socket.resolveSibling(KeyHolder.SOCKET), key.get());
+      }
+    } catch (IOException e) {
+      log.println("warning: the session keeper could not take the carrier's key (" + e.getMessage()
+          + "); end will ask for the passphrase");
+    }
+  }
+
+  /**
+   * Takes the master key from the keeper of this host's open session on the carrier at {@code
+   * where}, if one runs and holds it: this process then opens the carrier without its passphrase.
+   * A keeper that is gone, or that does not answer, leaves the passphrase to be asked as always.
+   */
+  static void borrowKey(List<SessionRecord> sessions, String where, PrintWriter log) {
+    for (SessionRecord r : sessions) {
+      Path socket = r.state().isOpen() && r.carrier().equals(where) ? socket(r.workDir()) : null;
+      if (socket != null) {
+        try {
+          KeyHolder.take(socket.resolveSibling(KeyHolder.SOCKET)).ifPresent(CarrierKeys::accept);
+        } catch (IOException e) {
+          log.println("warning: the session keeper did not give the carrier's key ("
+              + e.getMessage() + "); asking for the passphrase");
+        }
       }
     }
   }
@@ -277,6 +325,7 @@ public final class SessionKeeper {
               }));
     }
     NbdServer server = NbdServer.start(exports, socket);
+    KeyHolder key = KeyHolder.listen(socket.resolveSibling(KeyHolder.SOCKET));
     Hoard[] hoard = {null};
     Thread main = Thread.currentThread();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -288,9 +337,9 @@ public final class SessionKeeper {
           }
         }
         server.close();
+        key.close();
         // Its temporary folder too: a keeper stopped by SIGTERM, by end or anyone, leaves none.
-        Files.deleteIfExists(socket);
-        Files.deleteIfExists(socket.getParent());
+        deleteSockets(socket);
       } catch (IOException | InterruptedException e) {
         // Stopping anyway.
       }

@@ -133,7 +133,8 @@ class EncryptedSessionTest {
     ConsoleLog.Tick firstOnB = firstTick(onB);
     assertEquals(bootId, firstOnB.bootId());
     assertTrue(firstOnB.n() > lastOnA.n(), () -> firstOnB + " after " + lastOnA);
-    b.end(carrier);
+    // The session keeper holds the key resume unlocked: end is given no passphrase, and needs none.
+    place.host(dir, "hostB").end(carrier);
     assertEquals(List.of(), SessionKit.bootMarkers(onB), "the guest rebooted on host B");
 
     // The disk images are LUKS qcow2: the oracle checks each with the key, and reads the chain as
@@ -168,6 +169,7 @@ class EncryptedSessionTest {
     }
 
     if (refusals) {
+      keeperGoneAsksForThePassphrase(b, place.host(dir, "hostB"), carrier, dir);
       damageIsRefused(a, carrier, dir);
     }
   }
@@ -239,6 +241,23 @@ class EncryptedSessionTest {
     assertEquals(files, changed);
     a.run("status", carrier.toString()).expect(ExitCodes.BAD_INPUT);
     a.run("verify", carrier.toString(), "--passphrase-file", next.toString()).expect(0);
+  }
+
+  /**
+   * A session whose keeper was killed: its key went with it, so end (on {@code bare}, given no
+   * passphrase) refuses as any command does, and ends with the passphrase ({@code withPass}).
+   */
+  private static void keeperGoneAsksForThePassphrase(
+      TestHost withPass, TestHost bare, TestCarrier carrier, Path dir) throws Exception {
+    withPass.resume(carrier, dir.resolve("B2.log"));
+    String work = "sessions/" + withPass.status(carrier).get("session").get("id").asText() + "/";
+    long keeper = Long.parseLong(
+        Files.readString(withPass.home().resolve(work + SessionKeeper.PID)).trim());
+    ProcessHandle.of(keeper).orElseThrow().destroyForcibly();
+    SessionKit.awaitExit(keeper, java.time.Duration.ofSeconds(10));
+    assertTrue(bare.run("end", carrier.toString()).expect(ExitCodes.BAD_INPUT).errorLine()
+        .contains("the carrier is encrypted: give its passphrase with --passphrase-file FILE"));
+    withPass.run("end", carrier.toString(), "--discard").expect(0);
   }
 
   /** {@code host} with the environment variables {@code env} added to its own. */
