@@ -158,7 +158,14 @@ public final class ResumeSession {
     byte[] diskSecret;
     long t;
     String where = request.carrier().location();
+    Path workDir = host.home.sessionDir(sessionId);
+    SessionKeeper.Launched keeper = null;
     try {
+      // The keeper's JVM starts while the carrier is checked: it serves nothing until told what,
+      // after the lease. A phone's chain is copied instead (see Checked.copiedChain).
+      if (!PhoneName.isPhone(where)) {
+        keeper = SessionKeeper.launch(workDir, request.carrierArgs());
+      }
       checked = check(host, request, copies, log);
       onStep.accept(
           Step.since(
@@ -178,9 +185,12 @@ public final class ResumeSession {
     } catch (IOException | RuntimeException e) {
       // No session was recorded: the cached files it pinned are free again.
       copies.release();
+      if (keeper != null) {
+        SessionKeeper.cancel(keeper);
+      }
+      deleteWorkDir(workDir);
       throw e;
     }
-    Path workDir = host.home.sessionDir(sessionId);
     SessionRecord record =
         new SessionRecord(
             sessionId,
@@ -215,7 +225,7 @@ public final class ResumeSession {
         try (Carrier carrier = Carrier.open(request.carrier())) {
           BlockSession.makeLocalCow(carrier, checked.generation, chunks, localCow, encryption);
         }
-        SessionKeeper.start(workDir, request.carrierArgs(), chunks, served);
+        SessionKeeper.serve(keeper, chunks, served);
         chain = BlockSession.nbdChain(SessionKeeper.socket(workDir), checked.generation);
       }
       DiskKey diskKey = diskSecret == null ? null : DiskKey.write(workDir, diskSecret);
@@ -306,6 +316,9 @@ public final class ResumeSession {
           screen(checked.vm, display, where),
           Duration.ofNanos(System.nanoTime() - start));
     } catch (IOException | RuntimeException e) {
+      if (keeper != null) {
+        SessionKeeper.cancel(keeper);
+      }
       abandon(host, request.carrier(), record, qemu);
       throw e;
     }
@@ -369,6 +382,15 @@ public final class ResumeSession {
                   + checked.generation.number());
     } catch (IOException e) {
       log.println("warning: could not compare the restored screen: " + e.getMessage());
+    }
+  }
+
+  /** Removes the work folder of a resume that failed before it recorded a session. */
+  private static void deleteWorkDir(Path workDir) {
+    try {
+      Folders.deleteTree(workDir);
+    } catch (IOException e) {
+      System.err.println("carryon: could not clean up " + workDir + ": " + e.getMessage());
     }
   }
 
