@@ -22,6 +22,7 @@ import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.cli.ProgressBar;
 import dev.carryon.launcher.cli.ProgressInputStream;
 import dev.carryon.launcher.host.Folders;
+import dev.carryon.launcher.host.HostCache;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.host.SessionState;
 import dev.carryon.launcher.phone.PhoneName;
@@ -82,8 +83,8 @@ public final class ResumeSession {
    *     QemuDisplay#byDefault})
    * @param machine boot under this machine type instead of the generation's (only without a RAM
    *     state: a cold boot), or null
-   * @param cacheSize bytes the host cache keeps to when the carrier is remote, or -1 for {@link
-   *     HostCache#defaultLimit}
+   * @param cacheSize bytes the host cache (when the carrier is remote) and the chunk store each
+   *     keep to, or -1 for {@link HostCache#defaultLimit}
    * @param carrierArgs the CLI arguments that open the same carrier (CARRIER, then options such as
    *     its token file), for the session keeper
    */
@@ -225,7 +226,10 @@ public final class ResumeSession {
         try (Carrier carrier = Carrier.open(request.carrier())) {
           BlockSession.makeLocalCow(carrier, checked.generation, chunks, localCow, encryption);
         }
-        SessionKeeper.serve(keeper, chunks, served);
+        // --cache-size bounds the chunk store as it bounds the host cache.
+        long chunksLimit =
+            request.cacheSize() > 0 ? request.cacheSize() : HostCache.defaultLimit(chunks);
+        SessionKeeper.serve(keeper, chunks, chunksLimit, served);
         chain = BlockSession.nbdChain(SessionKeeper.socket(workDir), checked.generation);
       }
       DiskKey diskKey = diskSecret == null ? null : DiskKey.write(workDir, diskSecret);

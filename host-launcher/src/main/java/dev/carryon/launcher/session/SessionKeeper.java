@@ -97,7 +97,7 @@ public final class SessionKeeper {
   /**
    * A keeper process started before it knows what to serve: its JVM starts while resume checks
    * the carrier and takes the lease, and it waits for {@value #SPEC} (see {@link #serve(Launched,
-   * Path, List)}).
+   * Path, long, List)}).
    *
    * @param workDir the session's work folder
    * @param process the keeper's process (this JVM's child until resume returns)
@@ -108,7 +108,7 @@ public final class SessionKeeper {
   /**
    * Starts the keeper of the session in {@code workDir} (made if absent) for the carrier the CLI
    * arguments {@code carrierArgs} open (CARRIER first, then its options). It serves nothing until
-   * {@link #serve(Launched, Path, List)} says what; until then it only starts its JVM.
+   * {@link #serve(Launched, Path, long, List)} says what; until then it only starts its JVM.
    */
   static Launched launch(Path workDir, List<String> carrierArgs) throws IOException {
     OwnerOnly.createDirectories(workDir);
@@ -142,12 +142,14 @@ public final class SessionKeeper {
 
   /**
    * Tells the keeper {@code k} to serve {@code chain} (base first), its chunks kept in {@code
-   * chunks}; returns once it serves on {@link #socket}. Fails, with the keeper's last words, if it
+   * chunks}, a store kept to {@code chunksLimit} bytes but for the chunks of running sessions; returns once it serves on {@link #socket}. Fails, with the keeper's last words, if it
    * does not.
    */
-  static void serve(Launched k, Path chunks, List<Served> chain) throws IOException {
+  static void serve(Launched k, Path chunks, long chunksLimit, List<Served> chain)
+      throws IOException {
     ObjectNode spec = JSON.createObjectNode();
     spec.put("chunks", chunks.toString());
+    spec.put("chunks_limit", chunksLimit);
     // A UNIX socket's path must fit in 108 bytes: a session's work folder may be too deep.
     Path socketDir =
         Files.createTempDirectory(
@@ -274,7 +276,11 @@ public final class SessionKeeper {
       return;
     }
     JsonNode spec = JSON.readTree(workDir.resolve(SPEC).toFile());
-    ChunkStore store = ChunkStore.in(Path.of(spec.path("chunks").asText()));
+    long limit = spec.path("chunks_limit").asLong(-1);
+    if (limit <= 0) {
+      throw new IOException(workDir.resolve(SPEC) + ": chunks_limit " + spec.path("chunks_limit") + " is not a size");
+    }
+    ChunkStore store = ChunkStore.in(Path.of(spec.path("chunks").asText()), limit);
     List<String> problems = Collections.synchronizedList(new ArrayList<>());
     Counts counts = new Counts();
     ImageReader fromCarrier =
@@ -297,6 +303,11 @@ public final class SessionKeeper {
                 }
               }));
     }
+    // Before QEMU reads anything: no other session's keeper evicts this chain's chunks.
+    ChunkStore.Pin pin =
+        store.pin(
+            workDir.getFileName().toString(),
+            chain.stream().map(VerifiedImage::list).toList());
     Path socket = Path.of(spec.path("socket").asText());
     Files.deleteIfExists(socket);
     // Each image under its carrier name, counting what QEMU asks for.
@@ -323,6 +334,7 @@ public final class SessionKeeper {
           }
         }
         server.close();
+        pin.close();
         // Its temporary folder too: a keeper stopped by SIGTERM, by end or anyone, leaves none.
         Files.deleteIfExists(socket);
         Files.deleteIfExists(socket.getParent());
@@ -341,6 +353,7 @@ public final class SessionKeeper {
         synchronized (hoard) {
           if (hoard[0] == null && Files.exists(workDir.resolve(GUEST_RUNS))) {
             counts.beforeGuestRuns = new long[] {counts.asked.get(), counts.carrier.get()};
+            store.keepToLimit();
             hoard[0] = Hoard.start(chain);
           }
         }
