@@ -17,7 +17,6 @@ import dev.carryon.sync.ext4.BlockDevice;
 import dev.carryon.sync.guestfs.NbdServer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -26,6 +25,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -120,8 +120,8 @@ public final class SessionKeeper {
     // A small heap: the keeper holds a few 64 KiB chunks at a time.
     command.addAll(List.of("-XX:+UseSerialGC", "-Xmx128m"));
     // The class-data archive ./carryon starts this JVM with, if any: it halves a JVM's start,
-    // which the guest waits for.
-    ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+    // which the guest waits for. Read from /proc: java.lang.management loads 580 classes (0.1 s).
+    Arrays.stream(ProcessHandle.current().info().arguments().orElse(new String[0]))
         .filter(a -> a.startsWith("-XX:SharedArchiveFile="))
         .forEach(command::add);
     command.addAll(List.of("-cp", System.getProperty("java.class.path")));
