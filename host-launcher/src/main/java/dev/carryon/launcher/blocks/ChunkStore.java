@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -23,7 +22,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -54,6 +55,13 @@ public final class ChunkStore {
 
   /** Bytes the store keeps to, once no running session needs more. */
   private final long limit;
+
+  /**
+   * The pin files this process holds, by path, with the channel holding each lock. A lock is the
+   * process's (POSIX record locks): closing any other channel of the same file would drop it, so
+   * this process reads its own pins through these channels and never opens them again.
+   */
+  private static final Map<Path, FileChannel> HELD = new ConcurrentHashMap<>();
 
   /** Bytes held as this process counts them; -1 until {@link #keepToLimit} first counted. */
   private long held = -1;
@@ -115,12 +123,15 @@ public final class ChunkStore {
         }
       }
       writeFully(ch, b.flip());
+      HELD.put(file.toAbsolutePath().normalize(), ch);
       Files.move(making, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       // Not forced: a pin lost in a power cut has no running session to protect.
       return () -> {
         try (ch) {
           Files.deleteIfExists(file);
           lock.release();
+        } finally {
+          HELD.remove(file.toAbsolutePath().normalize());
         }
       };
     } catch (IOException | RuntimeException e) {
@@ -215,7 +226,7 @@ public final class ChunkStore {
 
   /**
    * Whether a chunk file is pinned by a running session: one whose pin file is locked (by another
-   * process, or by this one through another channel). Pin files nobody holds are deleted.
+   * process, or held by this one). Pin files nobody holds are deleted.
    */
   private java.util.function.Predicate<Path> pinned() throws IOException {
     Set<String> hashes = new HashSet<>();
@@ -224,32 +235,37 @@ public final class ChunkStore {
         if (p.getFileName().toString().startsWith(".")) {
           continue; // a pin being made
         }
+        FileChannel own = HELD.get(p.toAbsolutePath().normalize());
+        if (own != null) {
+          addHashes(own, hashes);
+          continue;
+        }
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-          FileLock free;
-          try {
-            free = ch.tryLock();
-          } catch (OverlappingFileLockException heldHere) {
-            free = null;
-          }
+          FileLock free = ch.tryLock();
           if (free != null) {
             Files.deleteIfExists(p); // its session is over
             free.release();
             continue;
           }
-          ByteBuffer b = ByteBuffer.allocate((int) Math.min(ch.size(), Integer.MAX_VALUE));
-          while (b.hasRemaining() && ch.read(b) >= 0) {
-            // reads the whole pin
-          }
-          byte[] all = b.array();
-          for (int at = 0; at + 32 <= b.position(); at += 32) {
-            hashes.add(Hex.of(Arrays.copyOfRange(all, at, at + 32)));
-          }
+          addHashes(ch, hashes);
         } catch (NoSuchFileException gone) {
           // Its session ended meanwhile.
         }
       }
     }
     return f -> hashes.contains(f.getFileName().toString());
+  }
+
+  /** Adds the hex SHA-256s of the pin {@code ch} holds (32 bytes each) to {@code hashes}. */
+  private static void addHashes(FileChannel ch, Set<String> hashes) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate((int) Math.min(ch.size(), Integer.MAX_VALUE));
+    while (b.hasRemaining() && ch.read(b, b.position()) >= 0) {
+      // positional reads: a held pin's channel is shared
+    }
+    byte[] all = b.array();
+    for (int at = 0; at + 32 <= b.position(); at += 32) {
+      hashes.add(Hex.of(Arrays.copyOfRange(all, at, at + 32)));
+    }
   }
 
   private static void touch(Path file) throws IOException {
