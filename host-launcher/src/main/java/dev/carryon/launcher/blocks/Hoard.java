@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * Fetches, in the background and at low priority, every chunk of a chain not yet on this host, so
  * that the carrier may be unplugged without stopping the guest once it is done. One chunk at a time
- * on a daemon thread of the lowest priority, lowest image first (the base is what every generation
+ * on a daemon thread at nice 19 and the idle I/O class ({@link LowPriority}), lowest image first (the base is what every generation
  * shares); the guest's own reads go on meanwhile through the same {@link VerifiedImage}s. A chunk
  * that cannot be read (the carrier unplugged, a server gone) is tried again after a pause, so
  * hoarding resumes when the carrier is back; one that fails its hash is reported by its image and
@@ -53,7 +53,6 @@ public final class Hoard implements AutoCloseable {
     this.remaining = sum;
     this.thread = new Thread(this::run, "hoard");
     thread.setDaemon(true);
-    thread.setPriority(Thread.MIN_PRIORITY);
   }
 
   /** Starts hoarding {@code images} (the chain, base first). */
@@ -95,6 +94,7 @@ public final class Hoard implements AutoCloseable {
   }
 
   private void run() {
+    System.out.println("carryon keeper: hoarding at low priority: " + LowPriority.ofThisThread());
     for (VerifiedImage image : images) {
       for (int i = 0; i < image.list().count(); i++) {
         if (!fetch(image, i)) {

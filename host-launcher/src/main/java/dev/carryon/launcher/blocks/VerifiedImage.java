@@ -76,7 +76,7 @@ public final class VerifiedImage implements BlockDevice {
   }
 
   /** The image's chunk list. */
-  ChunkList list() {
+  public ChunkList list() {
     return list;
   }
 

@@ -65,7 +65,7 @@ final class ResumeCommand implements Callable<Integer> {
   @Option(names = "--machine", paramLabel = "TYPE", description = "Boot under this QEMU machine type instead of the generation's, for a host whose QEMU lacks that type. Only without a RAM state: with --cold-boot, or for a generation that has none.")
   String machine;
 
-  @Option(names = "--cache-size", paramLabel = "SIZE", converter = ByteSize.class, description = "For a URL carrier: the size this host's cache of carrier files ($CARRYON_HOME/cache) keeps to, e.g. 20G (default: a quarter of the disk holding it). Files a running session reads are never evicted.")
+  @Option(names = "--cache-size", paramLabel = "SIZE", converter = ByteSize.class, description = "The size this host's cache of carrier files ($CARRYON_HOME/cache, for a URL carrier) and its store of disk chunks ($CARRYON_HOME/chunks) each keep to, e.g. 20G (default: a quarter of the disk holding them); the least recently used go first. What a running session reads is never evicted.")
   Long cacheSize;
 
   @Override

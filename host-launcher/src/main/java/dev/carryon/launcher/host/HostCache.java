@@ -15,7 +15,6 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -24,7 +23,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -144,7 +142,7 @@ public final class HostCache {
   public long size() throws IOException {
     long total = 0;
     for (Path f : entries()) {
-      total += sizeOf(f);
+      total += LeastRecentlyUsed.sizeOf(f);
     }
     return total;
   }
@@ -228,23 +226,8 @@ public final class HostCache {
    */
   private void makeRoom(long incoming) throws IOException {
     Set<String> pinned = pinned();
-    List<Path> files = entries();
-    long total = 0;
-    for (Path f : files) {
-      total += sizeOf(f);
-    }
-    files.sort(Comparator.comparing(HostCache::lastUsed));
-    for (Path f : files) {
-      if (total + incoming <= limit) {
-        break;
-      }
-      if (!pinned.contains(f.getFileName().toString())) {
-        long size = sizeOf(f);
-        WritePoints.reach(f, "evict");
-        Files.deleteIfExists(f);
-        total -= size;
-      }
-    }
+    LeastRecentlyUsed.evict(
+        entries(), f -> pinned.contains(f.getFileName().toString()), limit - incoming);
   }
 
   /** The hashes pinned by running sessions; pin files of sessions that are over are dropped. */
@@ -326,22 +309,6 @@ public final class HostCache {
   private static void checkSession(String session) {
     if (!SESSION.matcher(session).matches()) {
       throw new IllegalArgumentException("session id '" + session + "' cannot name a pin file");
-    }
-  }
-
-  private static long sizeOf(Path f) throws IOException {
-    try {
-      return Files.size(f);
-    } catch (NoSuchFileException gone) {
-      return 0;
-    }
-  }
-
-  private static FileTime lastUsed(Path f) {
-    try {
-      return Files.getLastModifiedTime(f);
-    } catch (IOException e) {
-      return FileTime.fromMillis(0);
     }
   }
 }

@@ -22,6 +22,7 @@ import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.cli.ProgressBar;
 import dev.carryon.launcher.cli.ProgressInputStream;
 import dev.carryon.launcher.host.Folders;
+import dev.carryon.launcher.host.HostCache;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.host.SessionState;
 import dev.carryon.launcher.phone.PhoneName;
@@ -82,8 +83,8 @@ public final class ResumeSession {
    *     QemuDisplay#byDefault})
    * @param machine boot under this machine type instead of the generation's (only without a RAM
    *     state: a cold boot), or null
-   * @param cacheSize bytes the host cache keeps to when the carrier is remote, or -1 for {@link
-   *     HostCache#defaultLimit}
+   * @param cacheSize bytes the host cache (when the carrier is remote) and the chunk store each
+   *     keep to, or -1 for {@link HostCache#defaultLimit}
    * @param carrierArgs the CLI arguments that open the same carrier (CARRIER, then options such as
    *     its token file), for the session keeper
    */
@@ -158,7 +159,14 @@ public final class ResumeSession {
     byte[] diskSecret;
     long t;
     String where = request.carrier().location();
+    Path workDir = host.home.sessionDir(sessionId);
+    SessionKeeper.Launched keeper = null;
     try {
+      // The keeper's JVM starts while the carrier is checked: it serves nothing until told what,
+      // after the lease. A phone's chain is copied instead (see Checked.copiedChain).
+      if (!PhoneName.isPhone(where)) {
+        keeper = SessionKeeper.launch(workDir, request.carrierArgs());
+      }
       checked = check(host, request, copies, log);
       onStep.accept(
           Step.since(
@@ -178,9 +186,12 @@ public final class ResumeSession {
     } catch (IOException | RuntimeException e) {
       // No session was recorded: the cached files it pinned are free again.
       copies.release();
+      if (keeper != null) {
+        SessionKeeper.cancel(keeper);
+      }
+      deleteWorkDir(workDir);
       throw e;
     }
-    Path workDir = host.home.sessionDir(sessionId);
     SessionRecord record =
         new SessionRecord(
             sessionId,
@@ -215,7 +226,10 @@ public final class ResumeSession {
         try (Carrier carrier = Carrier.open(request.carrier())) {
           BlockSession.makeLocalCow(carrier, checked.generation, chunks, localCow, encryption);
         }
-        SessionKeeper.start(workDir, request.carrierArgs(), chunks, served);
+        // --cache-size bounds the chunk store as it bounds the host cache.
+        long chunksLimit =
+            request.cacheSize() > 0 ? request.cacheSize() : HostCache.defaultLimit(chunks);
+        SessionKeeper.serve(keeper, chunks, chunksLimit, served);
         SessionKeeper.lendKey(workDir, request.carrier(), log);
         chain = BlockSession.nbdChain(SessionKeeper.socket(workDir), checked.generation);
       }
@@ -307,6 +321,9 @@ public final class ResumeSession {
           screen(checked.vm, display, where),
           Duration.ofNanos(System.nanoTime() - start));
     } catch (IOException | RuntimeException e) {
+      if (keeper != null) {
+        SessionKeeper.cancel(keeper);
+      }
       abandon(host, request.carrier(), record, qemu);
       throw e;
     }
@@ -370,6 +387,15 @@ public final class ResumeSession {
                   + checked.generation.number());
     } catch (IOException e) {
       log.println("warning: could not compare the restored screen: " + e.getMessage());
+    }
+  }
+
+  /** Removes the work folder of a resume that failed before it recorded a session. */
+  private static void deleteWorkDir(Path workDir) {
+    try {
+      Folders.deleteTree(workDir);
+    } catch (IOException e) {
+      System.err.println("carryon: could not clean up " + workDir + ": " + e.getMessage());
     }
   }
 

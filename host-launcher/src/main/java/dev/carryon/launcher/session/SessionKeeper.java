@@ -20,7 +20,6 @@ import dev.carryon.sync.guestfs.NbdServer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -29,6 +28,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +72,8 @@ public final class SessionKeeper {
   private static final Duration STOP = Duration.ofSeconds(10);
   /** How often the keeper looks for the guest and writes its status. */
   private static final long TICK_MILLIS = 500;
+  /** How often a keeper started early looks for {@value #SPEC}: the guest waits for it. */
+  private static final long SPEC_POLL_MILLIS = 5;
   /** Chunk problems kept in the status (the first ones). */
   private static final int MAX_PROBLEMS = 20;
 
@@ -98,25 +100,23 @@ public final class SessionKeeper {
   private SessionKeeper() {}
 
   /**
-   * Starts the keeper of the session in {@code workDir} serving {@code chain} (base first) from the
-   * carrier the CLI arguments {@code carrierArgs} open (CARRIER first, then its options), its chunks kept in {@code chunks}; returns
-   * once it serves on {@link #socket}. Fails, with the keeper's last words, if it does not.
+   * A keeper process started before it knows what to serve: its JVM starts while resume checks
+   * the carrier and takes the lease, and it waits for {@value #SPEC} (see {@link #serve(Launched,
+   * Path, long, List)}).
+   *
+   * @param workDir the session's work folder
+   * @param process the keeper's process (this JVM's child until resume returns)
+   * @param log the keeper's output
    */
-  static void start(Path workDir, List<String> carrierArgs, Path chunks, List<Served> chain)
-      throws IOException {
-    ObjectNode spec = JSON.createObjectNode();
-    spec.put("chunks", chunks.toString());
-    // A UNIX socket's path must fit in 108 bytes: a session's work folder may be too deep.
-    Path socketDir =
-        Files.createTempDirectory(
-            "carryon-blocks-",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    spec.put("socket", socketDir.resolve(SOCKET).toString());
-    ArrayNode images = spec.putArray("images");
-    for (Served s : chain) {
-      images.addObject().put("image", s.image()).put("list", s.list());
-    }
-    writeAtomically(workDir.resolve(SPEC), JSON.writeValueAsBytes(spec));
+  record Launched(Path workDir, Process process, Path log) {}
+
+  /**
+   * Starts the keeper of the session in {@code workDir} (made if absent) for the carrier the CLI
+   * arguments {@code carrierArgs} open (CARRIER first, then its options). It serves nothing until
+   * {@link #serve(Launched, Path, long, List)} says what; until then it only starts its JVM.
+   */
+  static Launched launch(Path workDir, List<String> carrierArgs) throws IOException {
+    OwnerOnly.createDirectories(workDir);
     List<String> command = new ArrayList<>();
     if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
       command.add("/usr/bin/setsid");
@@ -125,8 +125,8 @@ public final class SessionKeeper {
     // A small heap: the keeper holds a few 64 KiB chunks at a time.
     command.addAll(List.of("-XX:+UseSerialGC", "-Xmx128m"));
     // The class-data archive ./carryon starts this JVM with, if any: it halves a JVM's start,
-    // which the guest waits for.
-    ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+    // which the guest waits for. Read from /proc: java.lang.management loads 580 classes (0.1 s).
+    Arrays.stream(ProcessHandle.current().info().arguments().orElse(new String[0]))
         .filter(a -> a.startsWith("-XX:SharedArchiveFile="))
         .forEach(command::add);
     command.addAll(List.of("-cp", System.getProperty("java.class.path")));
@@ -142,19 +142,53 @@ public final class SessionKeeper {
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .redirectErrorStream(true)
             .start();
+    return new Launched(workDir, p, log);
+  }
+
+  /**
+   * Tells the keeper {@code k} to serve {@code chain} (base first), its chunks kept in {@code
+   * chunks}, a store kept to {@code chunksLimit} bytes but for the chunks of running sessions; returns once it serves on {@link #socket}. Fails, with the keeper's last words, if it
+   * does not.
+   */
+  static void serve(Launched k, Path chunks, long chunksLimit, List<Served> chain)
+      throws IOException {
+    ObjectNode spec = JSON.createObjectNode();
+    spec.put("chunks", chunks.toString());
+    spec.put("chunks_limit", chunksLimit);
+    // A UNIX socket's path must fit in 108 bytes: a session's work folder may be too deep.
+    Path socketDir =
+        Files.createTempDirectory(
+            "carryon-blocks-",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    spec.put("socket", socketDir.resolve(SOCKET).toString());
+    ArrayNode images = spec.putArray("images");
+    for (Served s : chain) {
+      images.addObject().put("image", s.image()).put("list", s.list());
+    }
+    writeAtomically(k.workDir().resolve(SPEC), JSON.writeValueAsBytes(spec));
     long deadline = System.nanoTime() + START.toNanos();
-    while (pid(workDir) < 0 || !Files.exists(socketDir.resolve(SOCKET))) {
-      if (!p.isAlive()) {
+    while (pid(k.workDir()) < 0 || !Files.exists(socketDir.resolve(SOCKET))) {
+      if (!k.process().isAlive()) {
         throw new IOException(
             "the session keeper (the block server of this session) exited with code "
-                + p.exitValue() + " before it served: " + lastWords(log));
+                + k.process().exitValue() + " before it served: " + lastWords(k.log()));
       }
       if (System.nanoTime() - deadline > 0) {
-        p.destroyForcibly();
+        k.process().destroyForcibly();
         throw new IOException(
-            "the session keeper did not serve within " + START.toSeconds() + " s: " + lastWords(log));
+            "the session keeper did not serve within " + START.toSeconds() + " s: "
+                + lastWords(k.log()));
       }
-      pause(50);
+      pause(5);
+    }
+  }
+
+  /** Stops a keeper {@link #launch}ed for a resume that goes no further. */
+  static void cancel(Launched k) {
+    ProcessHandle h = k.process().toHandle();
+    h.destroy();
+    if (!Spawner.waitFor(h, STOP)) {
+      h.destroyForcibly();
     }
   }
 
@@ -286,8 +320,15 @@ public final class SessionKeeper {
    */
   public static void serve(Path workDir, CarrierStorage storage)
       throws IOException, InterruptedException {
+    if (!awaitSpec(workDir)) {
+      return;
+    }
     JsonNode spec = JSON.readTree(workDir.resolve(SPEC).toFile());
-    ChunkStore store = ChunkStore.in(Path.of(spec.path("chunks").asText()));
+    long limit = spec.path("chunks_limit").asLong(-1);
+    if (limit <= 0) {
+      throw new IOException(workDir.resolve(SPEC) + ": chunks_limit " + spec.path("chunks_limit") + " is not a size");
+    }
+    ChunkStore store = ChunkStore.in(Path.of(spec.path("chunks").asText()), limit);
     List<String> problems = Collections.synchronizedList(new ArrayList<>());
     Counts counts = new Counts();
     ImageReader fromCarrier =
@@ -310,6 +351,11 @@ public final class SessionKeeper {
                 }
               }));
     }
+    // Before QEMU reads anything: no other session's keeper evicts this chain's chunks.
+    ChunkStore.Pin pin =
+        store.pin(
+            workDir.getFileName().toString(),
+            chain.stream().map(VerifiedImage::list).toList());
     Path socket = Path.of(spec.path("socket").asText());
     Files.deleteIfExists(socket);
     // Each image under its carrier name, counting what QEMU asks for.
@@ -338,6 +384,7 @@ public final class SessionKeeper {
         }
         server.close();
         key.close();
+        pin.close();
         // Its temporary folder too: a keeper stopped by SIGTERM, by end or anyone, leaves none.
         deleteSockets(socket);
       } catch (IOException | InterruptedException e) {
@@ -355,6 +402,7 @@ public final class SessionKeeper {
         synchronized (hoard) {
           if (hoard[0] == null && Files.exists(workDir.resolve(GUEST_RUNS))) {
             counts.beforeGuestRuns = new long[] {counts.asked.get(), counts.carrier.get()};
+            store.keepToLimit();
             hoard[0] = Hoard.start(chain);
           }
         }
@@ -366,6 +414,26 @@ public final class SessionKeeper {
       return;
     }
     System.out.println("carryon keeper: the session's work folder " + workDir + " is gone; stopping");
+  }
+
+  /**
+   * Waits, in the keeper, for what to serve: resume writes {@value #SPEC} once it has checked the
+   * carrier and taken the lease (the keeper's JVM starts meanwhile). False when there will be none:
+   * the work folder is gone (the resume failed and cleaned up) or the resume that started this
+   * keeper exited without writing it.
+   */
+  private static boolean awaitSpec(Path workDir) throws InterruptedException {
+    Optional<ProcessHandle> resume = ProcessHandle.current().parent();
+    while (!Files.exists(workDir.resolve(SPEC))) {
+      if (!Files.isDirectory(workDir) || resume.isEmpty() || !resume.get().isAlive()) {
+        System.out.println(
+            "carryon keeper: the resume that started it is over and said nothing to serve;"
+                + " stopping");
+        return false;
+      }
+      Thread.sleep(SPEC_POLL_MILLIS);
+    }
+    return true;
   }
 
   /** Bytes the keeper has moved, for {@code status} and {@code bench/scale}. */

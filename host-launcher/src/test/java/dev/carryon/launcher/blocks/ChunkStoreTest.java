@@ -1,0 +1,142 @@
+package dev.carryon.launcher.blocks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.CarrierInit;
+import dev.carryon.carrier.ChunkList;
+import dev.carryon.carrier.HostIdentity;
+import dev.carryon.carrier.Progress;
+import dev.carryon.carrier.VmConfig;
+import dev.carryon.carrier.storage.Hex;
+import dev.carryon.launcher.session.SessionKit;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The chunk store kept to a size by the host cache's rule: chunks used least recently go first,
+ * never one of a running session's chain (pinned and locked), and a pin whose session is gone
+ * (its file no longer locked) protects nothing.
+ */
+class ChunkStoreTest {
+  private static final int CHUNK = ChunkList.CHUNK_SIZE;
+
+  @TempDir Path dir;
+
+  @Test
+  void keepsToItsSizeByLastUseButNeverTakesARunningSessionsChunks() throws Exception {
+    byte[] disk = new byte[8 * CHUNK];
+    new Random(13).nextBytes(disk);
+    Path folder = dir.resolve("chunks");
+    List<String> problems = new ArrayList<>();
+    try (Carrier c = carrier(disk)) {
+      ChunkList base = c.chunkList("base.raw");
+      ChunkStore store = ChunkStore.in(folder, 4L * CHUNK);
+      VerifiedImage image =
+          new VerifiedImage("base.raw", c.describe("base.raw"), base, c::readImage, store, problems::add);
+      try (ChunkStore.Pin running = store.pin("running-session", List.of(base))) {
+        store.keepToLimit();
+        for (int i = 0; i < 8; i++) {
+          image.chunk(i);
+          Thread.sleep(20); // distinct times of use
+        }
+        // Over its size, but every chunk is the running session's: none goes.
+        assertEquals(names(base, 0, 1, 2, 3, 4, 5, 6, 7), held(folder));
+        // The evictions of this process left its pin locked for the others.
+        assertEquals("held", probe(folder.resolve("pins").resolve("running-session")));
+      }
+      image.chunk(1); // used again: now among the most recent
+      // A session that died without closing its pin: its file is there, but nobody locks it.
+      ByteArrayOutputStream hashes = new ByteArrayOutputStream();
+      for (int i = 0; i < base.count(); i++) {
+        hashes.write(base.hashOf(i));
+      }
+      Path stale = Files.write(folder.resolve("pins").resolve("crashed-session"), hashes.toByteArray());
+
+      ChunkStore.in(folder, 4L * CHUNK).keepToLimit();
+      assertEquals(names(base, 1, 5, 6, 7), held(folder), "the 4 chunks used last stay");
+      assertFalse(Files.exists(stale), "the dead session's pin was dropped");
+
+      // Counted as it stores: past its size it evicts down to 90% of it, the oldest first.
+      ChunkStore counting = ChunkStore.in(folder, 4L * CHUNK);
+      counting.keepToLimit();
+      VerifiedImage again =
+          new VerifiedImage("base.raw", c.describe("base.raw"), base, c::readImage, counting, problems::add);
+      Thread.sleep(20);
+      again.chunk(0);
+      assertEquals(
+          names(base, 0, 1, 7), held(folder), "chunks 5 and 6, used least recently, went");
+    }
+    assertTrue(problems.isEmpty(), problems.toString());
+  }
+
+  /**
+   * What another process finds of pin file {@code pin}: "held" when it cannot lock it (a POSIX
+   * record lock is the process's: closing any channel of the file in the holder drops it).
+   */
+  private static String probe(Path pin) throws IOException, InterruptedException {
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), PinProbe.class.getName(),
+                pin.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes()).trim();
+    assertEquals(0, p.waitFor(), out);
+    return out;
+  }
+
+  /** Run in a process of its own by {@link #probe}: prints whether {@code args[0]} is locked. */
+  public static final class PinProbe {
+    public static void main(String[] args) throws IOException {
+      try (java.nio.channels.FileChannel ch =
+          java.nio.channels.FileChannel.open(
+              Path.of(args[0]), java.nio.file.StandardOpenOption.READ,
+              java.nio.file.StandardOpenOption.WRITE)) {
+        java.nio.channels.FileLock lock = ch.tryLock();
+        System.out.println(lock == null ? "held" : "free");
+      }
+    }
+  }
+
+  private Set<String> held(Path folder) throws IOException {
+    try (Stream<Path> s = Files.list(folder)) {
+      return s.map(p -> p.getFileName().toString())
+          .filter(n -> n.matches("[0-9a-f]{64}"))
+          .collect(Collectors.toCollection(TreeSet::new));
+    }
+  }
+
+  private static Set<String> names(ChunkList list, int... indexes) {
+    Set<String> names = new TreeSet<>();
+    for (int i : indexes) {
+      names.add(Hex.of(list.hashOf(i)));
+    }
+    return names;
+  }
+
+  /** A carrier whose base is {@code disk} (raw). */
+  private Carrier carrier(byte[] disk) throws IOException {
+    Path src = Files.write(dir.resolve("disk.img"), disk);
+    VmConfig vm =
+        new VmConfig("pc-q35-7.2", "qemu64", 256, 1, "virtio-blk", null, null, "console=ttyS0", List.of());
+    CarrierInit init =
+        new CarrierInit(
+            vm, src, null, null, null, null, new HostIdentity("host-1", "pc"), "s1", "init", 3);
+    return Carrier.create(SessionKit.storage(dir.resolve("carrier")), init, Progress.NONE);
+  }
+}
