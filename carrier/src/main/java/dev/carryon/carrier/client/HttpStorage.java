@@ -118,12 +118,15 @@ public final class HttpStorage implements CarrierStorage {
     if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
       throw new IllegalArgumentException("carrier URL " + url + " is not http:// or https://");
     }
-    HttpClient http =
+    HttpClient.Builder builder =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10))
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
+            .followRedirects(HttpClient.Redirect.NEVER);
+    if ("http".equals(base.getScheme())) {
+      builder.sslContext(NoTls.context()).sslParameters(NoTls.parameters());
+    }
+    HttpClient http = builder.build();
     HttpStorage probe = new HttpStorage(base, token, http, new HashSet<>(), lockSeconds);
     JsonNode info;
     try {
@@ -711,9 +714,13 @@ public final class HttpStorage implements CarrierStorage {
 
   /** Tells the request log, when one is asked for, of a request and its answer. */
   private static void logged(HttpRequest req, int status, long sent, String path) {
+    long answered = System.nanoTime();
+    java.time.Instant answeredAt = java.time.Instant.now();
     RequestLog log = RequestLog.get();
     if (log != null) {
-      log.answered(sent, status, req.method(), path, req.bodyPublisher().map(p -> p.contentLength()).orElse(-1L));
+      log.answered(
+          sent, answered, answeredAt, status, req.method(), path,
+          req.bodyPublisher().map(p -> p.contentLength()).orElse(-1L));
     }
   }
 

@@ -12,7 +12,7 @@ import java.time.Instant;
 /**
  * One line per request a client sends, appended to the file {@code CARRYON_HTTP_LOG} names (for
  * finding where a command's time goes over a link; {@code bench/remote} reads it): milliseconds
- * since this process started, the request's duration until its answer's head, its status, method,
+ * since this JVM started, the request's duration until its answer's head, its status, method,
  * path and what it carried.
  */
 final class RequestLog {
@@ -22,7 +22,7 @@ final class RequestLog {
   /** The log, or null when none is asked for. */
   private static final RequestLog INSTANCE = fromEnvironment();
 
-  /** When this process started, the origin of every line's time. */
+  /** When this JVM started, the origin of every line's time. */
   private final Instant started;
 
   /** Appends to the file. */
@@ -52,7 +52,9 @@ final class RequestLog {
                   StandardOpenOption.CREATE,
                   StandardOpenOption.APPEND),
               true);
-      Instant started = ProcessHandle.current().info().startInstant().orElse(Instant.now());
+      // Not ProcessHandle's start: Linux gives it from the boot time in whole seconds.
+      Instant started =
+          Instant.ofEpochMilli(java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime());
       return new RequestLog(started, out);
     } catch (IOException | RuntimeException e) {
       System.err.println("warning: " + VARIABLE + "=" + file + ": cannot write it: " + e.getMessage());
@@ -60,12 +62,16 @@ final class RequestLog {
     }
   }
 
-  /** Logs a request sent at {@code sentNanos} ({@link System#nanoTime}) and answered now. */
-  synchronized void answered(long sentNanos, int status, String method, String path, long bytes) {
-    long now = System.nanoTime();
-    long since = Duration.between(started, Instant.now()).toMillis();
+  /**
+   * Logs a request sent at {@code sentNanos} and answered at {@code answeredNanos} ({@link
+   * System#nanoTime}), which is {@code answeredAt}: taken before the log's own start-up.
+   */
+  synchronized void answered(
+      long sentNanos, long answeredNanos, Instant answeredAt, int status, String method,
+      String path, long bytes) {
     out.printf(
         "%7d ms %6.1f ms %3d %-6s %s%s%n",
-        since, (now - sentNanos) / 1e6, status, method, path, bytes >= 0 ? " " + bytes + " B" : "");
+        Duration.between(started, answeredAt).toMillis(), (answeredNanos - sentNanos) / 1e6,
+        status, method, path, bytes >= 0 ? " " + bytes + " B" : "");
   }
 }
