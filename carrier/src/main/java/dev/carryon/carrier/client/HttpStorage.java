@@ -118,12 +118,15 @@ public final class HttpStorage implements CarrierStorage {
     if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
       throw new IllegalArgumentException("carrier URL " + url + " is not http:// or https://");
     }
-    HttpClient http =
+    HttpClient.Builder builder =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10))
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
+            .followRedirects(HttpClient.Redirect.NEVER);
+    if ("http".equals(base.getScheme())) {
+      builder.sslContext(NoTls.context()).sslParameters(NoTls.parameters());
+    }
+    HttpClient http = builder.build();
     HttpStorage probe = new HttpStorage(base, token, http, new HashSet<>(), lockSeconds);
     JsonNode info;
     try {
@@ -219,7 +222,9 @@ public final class HttpStorage implements CarrierStorage {
         request(path).header("Range", "bytes=" + offset + "-").GET().build();
     HttpResponse<InputStream> r;
     try {
+      long sent = System.nanoTime();
       r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+      logged(req, r.statusCode(), sent, path);
     } catch (IllegalArgumentException e) {
       throw badAnswer(path, "is malformed (" + e.getMessage() + ")");
     } catch (InterruptedException e) {
@@ -651,7 +656,7 @@ public final class HttpStorage implements CarrierStorage {
     if (!name.equals("hash") && !name.equals("force") && !name.equals("merge")) {
       b.timeout(SMALL_TIMEOUT);
     }
-    HttpResponse<byte[]> r = send(b, Protocol.OPS);
+    HttpResponse<byte[]> r = send(b, Protocol.OPS, Protocol.OPS + " " + WireJson.write(op));
     check(r, Protocol.OPS);
     return r.statusCode() == 204 ? null : json(r, Protocol.OPS);
   }
@@ -684,8 +689,18 @@ public final class HttpStorage implements CarrierStorage {
   }
 
   private HttpResponse<byte[]> send(HttpRequest.Builder b, String path) throws IOException {
+    return send(b, path, path);
+  }
+
+  /** As {@link #send(HttpRequest.Builder, String)}, shown as {@code logged} in the request log. */
+  private HttpResponse<byte[]> send(HttpRequest.Builder b, String path, String logged)
+      throws IOException {
     try {
-      return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+      HttpRequest req = b.build();
+      long sent = System.nanoTime();
+      HttpResponse<byte[]> r = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+      logged(req, r.statusCode(), sent, logged);
+      return r;
     } catch (IllegalArgumentException e) {
       // The JDK's client refuses some malformed answers so (a Content-Length that is no number).
       throw badAnswer(path, "is malformed (" + e.getMessage() + ")");
@@ -694,6 +709,18 @@ public final class HttpStorage implements CarrierStorage {
       throw new InterruptedIOException("interrupted while waiting for " + url(path));
     } catch (IOException e) {
       throw unreachable(path, e);
+    }
+  }
+
+  /** Tells the request log, when one is asked for, of a request and its answer. */
+  private static void logged(HttpRequest req, int status, long sent, String path) {
+    long answered = System.nanoTime();
+    java.time.Instant answeredAt = java.time.Instant.now();
+    RequestLog log = RequestLog.get();
+    if (log != null) {
+      log.answered(
+          sent, answered, answeredAt, status, req.method(), path,
+          req.bodyPublisher().map(p -> p.contentLength()).orElse(-1L));
     }
   }
 
