@@ -298,10 +298,28 @@ final class Header {
    */
   void refuseOverlapWithTables(String what, long offset, long length) throws ImageFormatException {
     Region r = new Region(what, offset, length);
-    r.refuseOverlap(file, new Region("header", 0, clusterSize()));
-    r.refuseOverlap(file, new Region("L1 table", l1TableOffset, l1Size * 8L));
-    r.refuseOverlap(file, new Region("refcount table", refcountTableOffset, refcountTableClusters * clusterSize()));
-    r.refuseOverlap(file, cryptoRegion());
+    for (Region t : tableRegions()) {
+      r.refuseOverlap(file, t);
+    }
+  }
+
+  /** Whether a cluster range overlaps what {@link #refuseOverlapWithTables} refuses. */
+  boolean overlapsTables(long offset, long length) {
+    for (Region t : tableRegions()) {
+      if (t.overlaps(offset, length)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The header, L1 and refcount tables and the encryption header, where they are now. */
+  private List<Region> tableRegions() {
+    return List.of(
+        new Region("header", 0, clusterSize()),
+        new Region("L1 table", l1TableOffset, l1Size * 8L),
+        new Region("refcount table", refcountTableOffset, refcountTableClusters * clusterSize()),
+        cryptoRegion());
   }
 
   private void checkRange(String what, long offset, long length, long fileSize) throws IOException {

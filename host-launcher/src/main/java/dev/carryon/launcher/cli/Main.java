@@ -1,7 +1,9 @@
 package dev.carryon.launcher.cli;
 
+import dev.carryon.launcher.cli.cow.CowCommand;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -27,11 +29,14 @@ public final class Main implements Runnable {
           PassphraseCommand.class,
           ServeCommand.class,
           PhoneCommand.class,
-          dev.carryon.launcher.cli.cow.CowCommand.class,
+          CowCommand.class,
           dev.carryon.launcher.cli.sync.SyncCommand.class,
           dev.carryon.launcher.cli.sync.ExportCommand.class,
           WatchCommand.class,
           KeeperCommand.class);
+
+  /** Commands whose own subcommands are built as the top-level ones are: only the one asked for. */
+  private static final Map<Class<?>, List<Class<?>>> GROUPS = Map.of(CowCommand.class, CowCommand.COMMANDS);
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -53,24 +58,42 @@ public final class Main implements Runnable {
   /**
    * The command line that parses {@code args}. Picocli builds a command's model from its
    * annotations by reflection, a good part of every start-up: so when {@code args} name a
-   * subcommand, only that one is built. Help, no command and an unknown command get them all,
-   * for the list and the "did you mean" hints.
+   * subcommand, only that one is built, and so on down a group (such as {@code cow merge}). Help,
+   * no command and an unknown command get them all, for the list and the "did you mean" hints.
    */
   static CommandLine newCommandLine(String... args) {
     CommandLine cli = new CommandLine(new Main());
-    String requested =
-        Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse(null);
-    List<Class<?>> wanted =
-        COMMANDS.stream()
-            .filter(c -> !"help".equals(requested) && nameOf(c).equals(requested))
-            .toList();
-    for (Class<?> command : wanted.isEmpty() ? COMMANDS : wanted) {
-      cli.addSubcommand(nameOf(command), command);
-    }
+    addSubcommands(cli, COMMANDS, Arrays.asList(args));
     cli.setExecutionExceptionHandler(new ErrorReporter());
     cli.setParameterExceptionHandler(ErrorReporter::handleUsageError);
     cli.setExitCodeExceptionMapper(ErrorReporter::exitCodeOf);
     return cli;
+  }
+
+  /**
+   * Adds to {@code parent} the one of {@code commands} that the first word of {@code args} (not an
+   * option) names, or all of them when it names none (or help); a group's own subcommands alike,
+   * from the words after its name.
+   */
+  private static void addSubcommands(CommandLine parent, List<Class<?>> commands, List<String> args) {
+    int word = 0;
+    while (word < args.size() && args.get(word).startsWith("-")) {
+      word++;
+    }
+    String requested = word < args.size() ? args.get(word) : null;
+    List<Class<?>> wanted =
+        commands.stream()
+            .filter(c -> !"help".equals(requested) && nameOf(c).equals(requested))
+            .toList();
+    List<String> rest = wanted.isEmpty() ? List.of() : args.subList(word + 1, args.size());
+    for (Class<?> command : wanted.isEmpty() ? commands : wanted) {
+      String name = nameOf(command);
+      parent.addSubcommand(name, command);
+      List<Class<?>> group = GROUPS.get(command);
+      if (group != null) {
+        addSubcommands(parent.getSubcommands().get(name), group, rest);
+      }
+    }
   }
 
   private static String nameOf(Class<?> command) {

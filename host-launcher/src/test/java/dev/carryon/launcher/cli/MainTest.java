@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** The top-level command: it builds only the subcommand asked for, and all of them otherwise. */
 class MainTest {
@@ -30,6 +31,21 @@ class MainTest {
   void aNamedCommandIsTheOnlyOneBuilt() {
     assertEquals(List.of("status"), List.copyOf(Main.newCommandLine("status", "--json", "x").getSubcommands().keySet()));
     assertEquals(List.of("cow"), List.copyOf(Main.newCommandLine("--help", "cow", "merge").getSubcommands().keySet()));
+  }
+
+  @Test
+  void aGroupBuildsOnlyItsCommandAskedFor() {
+    CommandLine cow = Main.newCommandLine("cow", "merge", "--top", "t", "--into", "i").getSubcommands().get("cow");
+    assertEquals(List.of("merge"), List.copyOf(cow.getSubcommands().keySet()));
+    List<String> all = List.of("create", "map", "check", "merge");
+    assertEquals(all, List.copyOf(Main.newCommandLine("cow", "--help").getSubcommands().get("cow").getSubcommands().keySet()));
+    assertEquals(all, List.copyOf(Main.newCommandLine("cow", "merg").getSubcommands().get("cow").getSubcommands().keySet()));
+    assertEquals(all, List.copyOf(Main.newCommandLine().getSubcommands().get("cow").getSubcommands().keySet()));
+    CliRun help = CliRun.of("cow", "--help");
+    assertEquals(ExitCodes.OK, help.exitCode(), help.err());
+    for (String name : all) {
+      assertTrue(help.out().contains("\n  " + name + " "), name + " missing from:\n" + help.out());
+    }
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.carryon.launcher.cli.cow;
 
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -7,14 +8,15 @@ import picocli.CommandLine.Command;
 @Command(
     name = "cow",
     mixinStandardHelpOptions = true,
-    description = "Create, map, check and merge qcow2 copy-on-write overlays.",
-    subcommands = {
-      CowCreateCommand.class,
-      CowMapCommand.class,
-      CowCheckCommand.class,
-      CowMergeCommand.class,
-    })
+    description = "Create, map, check and merge qcow2 copy-on-write overlays.")
 public final class CowCommand implements Runnable {
+  /**
+   * The subcommands, in the order help lists them: added by {@code Main}, which builds only the one
+   * asked for (each costs a few milliseconds of reflection at every start).
+   */
+  public static final List<Class<?>> COMMANDS =
+      List.of(CowCreateCommand.class, CowMapCommand.class, CowCheckCommand.class, CowMergeCommand.class);
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override

@@ -2,6 +2,7 @@ package dev.carryon.launcher.cli.cow;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import dev.carryon.launcher.cli.Main;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -10,8 +11,11 @@ import picocli.CommandLine.ParseResult;
 /** The argument grammar of the cow commands, parsed only (nothing runs). */
 class CowGrammarTest {
   private static Object parse(String... args) {
-    ParseResult r = new CommandLine(new CowCommand()).parseArgs(args);
-    return r.subcommand().commandSpec().userObject();
+    String[] words = new String[args.length + 1];
+    words[0] = "cow";
+    System.arraycopy(args, 0, words, 1, args.length);
+    ParseResult r = Main.commandLine().parseArgs(words);
+    return r.subcommand().subcommand().commandSpec().userObject();
   }
 
   private static void refused(String... args) {
