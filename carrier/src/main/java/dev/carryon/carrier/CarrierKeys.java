@@ -84,12 +84,12 @@ public final class CarrierKeys {
    * process's passphrase source once per key slots file. A wrong passphrase is refused.
    */
   static Optional<CarrierKey> unlock(CarrierStorage storage) throws IOException {
-    OptionalLong size = storage.size(KeySlots.FILE);
-    if (size.isEmpty()) {
+    String source = CarrierFiles.where(storage, KeySlots.FILE);
+    Optional<byte[]> slots = readSlots(storage, source);
+    if (slots.isEmpty()) {
       return Optional.empty();
     }
-    String source = CarrierFiles.where(storage, KeySlots.FILE);
-    byte[] bytes = readSlots(storage, size.getAsLong(), source);
+    byte[] bytes = slots.get();
     String id = Hex.sha256(bytes);
     CarrierKey known = UNLOCKED.get(id);
     if (known != null) {
@@ -107,14 +107,14 @@ public final class CarrierKeys {
    * is left for that unlock to report.
    */
   public static void unlockAhead(CarrierStorage storage) {
-    byte[] bytes;
     String source = CarrierFiles.where(storage, KeySlots.FILE);
+    byte[] bytes;
     try {
-      OptionalLong size = storage.size(KeySlots.FILE);
-      if (size.isEmpty()) {
+      Optional<byte[]> slots = readSlots(storage, source);
+      if (slots.isEmpty()) {
         return;
       }
-      bytes = readSlots(storage, size.getAsLong(), source);
+      bytes = slots.get();
     } catch (IOException e) {
       return;
     }
@@ -164,13 +164,9 @@ public final class CarrierKeys {
    * keeper; empty for a plain carrier, or when this process has not unlocked it.
    */
   public static Optional<Unlocked> unlocked(CarrierStorage storage) throws IOException {
-    OptionalLong size = storage.size(KeySlots.FILE);
-    if (size.isEmpty()) {
-      return Optional.empty();
-    }
-    String id = Hex.sha256(
-        readSlots(storage, size.getAsLong(), CarrierFiles.where(storage, KeySlots.FILE)));
-    return Optional.ofNullable(UNLOCKED.get(id)).map(k -> new Unlocked(id, k));
+    return readSlots(storage, CarrierFiles.where(storage, KeySlots.FILE))
+        .map(Hex::sha256)
+        .flatMap(id -> Optional.ofNullable(UNLOCKED.get(id)).map(k -> new Unlocked(id, k)));
   }
 
   /**
@@ -183,15 +179,23 @@ public final class CarrierKeys {
     UNLOCKED.put(key.slots(), key.key());
   }
 
-  /** The key slots file's bytes; {@code size} as the storage gave it, checked first. */
-  private static byte[] readSlots(CarrierStorage storage, long size, String source)
+  /**
+   * The key slots file's bytes ({@code source} names it), its size checked before it is read;
+   * empty for a plain carrier, which has none.
+   */
+  private static Optional<byte[]> readSlots(CarrierStorage storage, String source)
       throws IOException {
+    OptionalLong found = storage.size(KeySlots.FILE);
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    long size = found.getAsLong();
     if (size > MAX_FILE) {
       throw new CarrierException(source + ": " + size + " bytes, more than key slots"
           + " ever take (" + MAX_FILE + "); refused unread");
     }
     try (InputStream in = storage.openRead(KeySlots.FILE, 0)) {
-      return in.readNBytes(MAX_FILE);
+      return Optional.of(in.readNBytes(MAX_FILE));
     }
   }
 
@@ -216,12 +220,12 @@ public final class CarrierKeys {
   public static void changePassphrase(CarrierStorage storage, char[] old, char[] next)
       throws IOException {
     String source = CarrierFiles.where(storage, KeySlots.FILE);
-    OptionalLong size = storage.size(KeySlots.FILE);
-    if (size.isEmpty()) {
-      throw new CarrierException(storage.location() + ": not an encrypted carrier (no "
-          + KeySlots.FILE + "); it has no passphrase to change");
-    }
-    byte[] bytes = readSlots(storage, size.getAsLong(), source);
+    byte[] bytes =
+        readSlots(storage, source)
+            .orElseThrow(
+                () ->
+                    new CarrierException(storage.location() + ": not an encrypted carrier (no "
+                        + KeySlots.FILE + "); it has no passphrase to change"));
     write(storage, KeySlots.parse(bytes, source).rewrap(old, next, source).encode());
   }
 

@@ -147,8 +147,8 @@ public final class SessionKeeper {
 
   /**
    * Tells the keeper {@code k} to serve {@code chain} (base first), its chunks kept in {@code
-   * chunks}, a store kept to {@code chunksLimit} bytes but for the chunks of running sessions; returns once it serves on {@link #socket}. Fails, with the keeper's last words, if it
-   * does not.
+   * chunks}, a store kept to {@code chunksLimit} bytes but for the chunks of running sessions;
+   * returns once it serves on {@link #socket}. Fails, with the keeper's last words, if it does not.
    */
   static void serve(Launched k, Path chunks, long chunksLimit, List<Served> chain)
       throws IOException {
@@ -185,11 +185,7 @@ public final class SessionKeeper {
 
   /** Stops a keeper {@link #launch}ed for a resume that goes no further. */
   static void cancel(Launched k) {
-    ProcessHandle h = k.process().toHandle();
-    h.destroy();
-    if (!Spawner.waitFor(h, STOP)) {
-      h.destroyForcibly();
-    }
+    stop(k.process().toHandle());
   }
 
   /**
