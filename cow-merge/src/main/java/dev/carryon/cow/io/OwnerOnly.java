@@ -1,6 +1,7 @@
 package dev.carryon.cow.io;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -35,6 +36,16 @@ public final class OwnerOnly {
   /** Opens {@code file} with {@code options}; when this creates it, it is the owner's only. */
   public static FileChannel open(Path file, OpenOption... options) throws IOException {
     return FileChannel.open(file, Set.of(options), fileMode(file));
+  }
+
+  /** Writes all of {@code bytes} to {@code file} opened with {@code options} (owner-only if new). */
+  public static void write(Path file, byte[] bytes, OpenOption... options) throws IOException {
+    try (FileChannel channel = open(file, options)) {
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+    }
   }
 
   /** Creates the empty file {@code file} (fails when it exists), the owner's only. */

@@ -1,6 +1,7 @@
 package dev.carryon.launcher.qemu;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.launcher.cli.CarryonException;
 import dev.carryon.launcher.cli.ExitCodes;
 import java.io.File;
@@ -8,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
@@ -187,7 +189,8 @@ public final class AccelProbe {
           Files.createTempDirectory(
               QemuProcess.WORK_DIR_PREFIX + "probe-",
               PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      Path disk = Files.write(dir.resolve("probe.img"), bootDisk());
+      Path disk = dir.resolve("probe.img");
+      OwnerOnly.write(disk, bootDisk(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       Path serial = dir.resolve("serial.out");
       Path log = dir.resolve("qemu.log");
       ProcessBuilder builder =

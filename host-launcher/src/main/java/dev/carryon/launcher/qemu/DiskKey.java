@@ -3,8 +3,6 @@ package dev.carryon.launcher.qemu;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.carryon.cow.io.OwnerOnly;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
@@ -35,12 +33,7 @@ public record DiskKey(Path file) {
    */
   public static DiskKey write(Path workDir, byte[] secret) throws IOException {
     Path file = workDir.resolve(FILE);
-    try (FileChannel c = OwnerOnly.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      ByteBuffer b = ByteBuffer.wrap(secret);
-      while (b.hasRemaining()) {
-        c.write(b);
-      }
-    }
+    OwnerOnly.write(file, secret, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     return new DiskKey(file);
   }
 
