@@ -43,6 +43,9 @@ public final class Main implements Runnable, SpecCommand {
           .versionProvider(new Version());
 
   public static void main(String[] args) {
+    // Else picocli looks for Groovy's Closure class: a search of the whole jar, which a command
+    // whose classes all come from the class-data archive never needs to open.
+    System.setProperty("picocli.disable.closures", "true");
     System.exit(execute(args));
   }
 
@@ -66,9 +69,10 @@ public final class Main implements Runnable, SpecCommand {
   static CommandLine newCommandLine(String... args) {
     CommandLine cli = new CommandLine(new Main().spec());
     addSubcommands(cli, COMMANDS, Arrays.asList(args));
-    cli.setExecutionExceptionHandler(new ErrorReporter());
-    cli.setParameterExceptionHandler(ErrorReporter::handleUsageError);
-    cli.setExitCodeExceptionMapper(ErrorReporter::exitCodeOf);
+    ErrorReporter errors = new ErrorReporter();
+    cli.setExecutionExceptionHandler(errors);
+    cli.setParameterExceptionHandler(errors);
+    cli.setExitCodeExceptionMapper(errors);
     return cli;
   }
 
