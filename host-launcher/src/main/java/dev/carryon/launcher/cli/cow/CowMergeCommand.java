@@ -43,20 +43,20 @@ final class CowMergeCommand implements Callable<Integer>, SpecCommand {
 
   @Override
   public Integer call() throws Exception {
-    Path top = top();
-    Path target = target();
+    Path from = top();
+    Path into = target();
     PrintWriter err = spec.commandLine().getErr();
     ProgressBar bar = ProgressBar.on(err, "merging");
     long start = System.nanoTime();
-    MergeResult r = CowErrors.call(() -> Merger.merge(top, target, bar::update));
+    MergeResult r = CowErrors.call(() -> Merger.merge(from, into, bar::update));
     double seconds = (System.nanoTime() - start) / 1e9;
     bar.finish();
     PrintWriter out = spec.commandLine().getOut();
     if (json()) {
       out.println(CowJson.write(false, g -> {
         g.writeStartObject();
-        g.writeStringField("top", top.toString());
-        g.writeStringField("target", target.toString());
+        g.writeStringField("top", from.toString());
+        g.writeStringField("target", into.toString());
         g.writeNumberField("bytes_copied", r.bytesCopied());
         g.writeNumberField("bytes_zeroed", r.bytesZeroed());
         g.writeNumberField("extents", r.extents());
@@ -66,7 +66,7 @@ final class CowMergeCommand implements Callable<Integer>, SpecCommand {
       }));
     } else {
       out.printf("merged %s into %s: %d bytes copied, %d bytes zeroed, %d bytes written in %.2f s%n",
-          top, target, r.bytesCopied(), r.bytesZeroed(), r.targetBytesWritten(), seconds);
+          from, into, r.bytesCopied(), r.bytesZeroed(), r.targetBytesWritten(), seconds);
     }
     out.flush();
     return ExitCodes.OK;
