@@ -48,9 +48,13 @@ public interface SpecCommand {
     return option(spec, OptionSpec.builder(name).type(boolean.class).initialValue(false).description(description));
   }
 
-  /** Adds a positional parameter to {@code spec}; its value is its {@code getValue()} once parsed. */
-  static PositionalParamSpec parameter(CommandSpec spec, PositionalParamSpec.Builder parameter) {
-    PositionalParamSpec built = parameter.build();
+  /**
+   * Adds to {@code spec} its one positional parameter, required; its value is its {@code getValue()}
+   * once parsed.
+   */
+  static PositionalParamSpec parameter(CommandSpec spec, String label, Class<?> type, String... description) {
+    PositionalParamSpec built = PositionalParamSpec.builder().index("0").arity("1").required(true)
+        .paramLabel(label).type(type).description(description).build();
     spec.addPositional(built);
     return built;
   }

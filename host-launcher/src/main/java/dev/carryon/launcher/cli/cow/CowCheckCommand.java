@@ -17,8 +17,7 @@ final class CowCheckCommand implements Callable<Integer>, SpecCommand {
       "Check an image's refcounts; exit 0 when clean, " + ExitCodes.REFUSED
           + " when corruptions or leaks are found, " + ExitCodes.BAD_INPUT + " when unreadable.");
 
-  private final PositionalParamSpec image = SpecCommand.parameter(spec,
-      PositionalParamSpec.builder().index("0").arity("1").required(true).paramLabel("IMAGE").type(Path.class));
+  private final PositionalParamSpec image = SpecCommand.parameter(spec, "IMAGE", Path.class);
 
   private final OptionSpec json = SpecCommand.flag(spec, "--json", "JSON like qemu-img check --output=json.");
 

@@ -29,8 +29,8 @@ final class CowCreateCommand implements Callable<Integer>, SpecCommand {
       .paramLabel("C").type(long.class).defaultValue("64K").converters(new ByteSize())
       .description("Cluster size, 512 to 2M (default: ${DEFAULT-VALUE})."));
 
-  private final PositionalParamSpec out = SpecCommand.parameter(spec, PositionalParamSpec.builder().index("0").arity("1").required(true)
-      .paramLabel("OUT").type(Path.class).description("The image to create; must not exist."));
+  private final PositionalParamSpec out =
+      SpecCommand.parameter(spec, "OUT", Path.class, "The image to create; must not exist.");
 
   @Override
   public CommandSpec spec() {

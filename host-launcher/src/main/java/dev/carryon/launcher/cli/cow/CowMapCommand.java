@@ -17,8 +17,7 @@ final class CowMapCommand implements Callable<Integer>, SpecCommand {
   private final CommandSpec spec = SpecCommand.command(this, "map",
       "Print which layer defines each range of the guest disk.");
 
-  private final PositionalParamSpec image = SpecCommand.parameter(spec,
-      PositionalParamSpec.builder().index("0").arity("1").required(true).paramLabel("IMAGE").type(Path.class));
+  private final PositionalParamSpec image = SpecCommand.parameter(spec, "IMAGE", Path.class);
 
   private final OptionSpec json = SpecCommand.flag(spec, "--json", "JSON like qemu-img map --output=json.");
 
