@@ -11,8 +11,17 @@ import java.io.FileNotFoundException;
 import java.nio.file.NoSuchFileException;
 import picocli.CommandLine;
 
-/** Maps any exception a command throws to one line on stderr and an {@link ExitCodes} value. */
-final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
+/**
+ * Maps any exception a command throws to one line on stderr and an {@link ExitCodes} value. One
+ * class for picocli's three handler interfaces, not lambdas: picocli's classes are Java 5 class
+ * files, and the class-data archive drops a Java 5 interface that a lambda made it link at dump time
+ * (with every class implementing it, picocli's own default handlers too), so each start read them
+ * from the jar.
+ */
+final class ErrorReporter
+    implements CommandLine.IExecutionExceptionHandler,
+        CommandLine.IParameterExceptionHandler,
+        CommandLine.IExitCodeExceptionMapper {
 
   @Override
   public int handleExecutionException(
@@ -26,7 +35,8 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
   }
 
   /** A command-line mistake: one line naming it and where help is, never a page of usage. */
-  static int handleUsageError(CommandLine.ParameterException e, String[] args) {
+  @Override
+  public int handleParseException(CommandLine.ParameterException e, String[] args) {
     CommandLine cli = e.getCommandLine();
     cli.getErr()
         .println(
@@ -34,6 +44,11 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
                 + " --help)");
     cli.getErr().flush();
     return ExitCodes.USAGE;
+  }
+
+  @Override
+  public int getExitCode(Throwable e) {
+    return exitCodeOf(e);
   }
 
   static int exitCodeOf(Throwable e) {

@@ -3,19 +3,22 @@ package dev.carryon.launcher.cli;
 import dev.carryon.launcher.cli.cow.CowCommand;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
-/** The {@code carryon} command: entry point that dispatches to one class per subcommand. */
-@Command(
-    name = "carryon",
-    mixinStandardHelpOptions = true,
-    versionProvider = Main.Version.class,
-    description = "Carry a live virtual machine session on a phone or a USB drive.")
-public final class Main implements Runnable {
-  /** The subcommands, in the order help lists them. */
-  private static final List<Class<?>> COMMANDS =
+/**
+ * The {@code carryon} command: entry point that dispatches to one class per subcommand. Its own
+ * model is built in code ({@link SpecCommand}), so a command built in code too (such as {@code cow
+ * merge}) starts without picocli reading a single annotation.
+ */
+public final class Main implements Runnable, SpecCommand {
+  /**
+   * The subcommands, in the order help lists them: classes whose annotations picocli reads, and
+   * factories of commands built in code.
+   */
+  private static final List<Object> COMMANDS =
       List.of(
           CommandLine.HelpCommand.class,
           RunCommand.class,
@@ -29,18 +32,20 @@ public final class Main implements Runnable {
           PassphraseCommand.class,
           ServeCommand.class,
           PhoneCommand.class,
-          CowCommand.class,
+          (Supplier<SpecCommand>) CowCommand::new,
           dev.carryon.launcher.cli.sync.SyncCommand.class,
           dev.carryon.launcher.cli.sync.ExportCommand.class,
           WatchCommand.class,
           KeeperCommand.class);
 
-  /** Commands whose own subcommands are built as the top-level ones are: only the one asked for. */
-  private static final Map<Class<?>, List<Class<?>>> GROUPS = Map.of(CowCommand.class, CowCommand.COMMANDS);
-
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  private final CommandSpec spec =
+      SpecCommand.command(this, "carryon", "Carry a live virtual machine session on a phone or a USB drive.")
+          .versionProvider(new Version());
 
   public static void main(String[] args) {
+    // Else picocli looks for Groovy's Closure class: a search of the whole jar, which a command
+    // whose classes all come from the class-data archive never needs to open.
+    System.setProperty("picocli.disable.closures", "true");
     System.exit(execute(args));
   }
 
@@ -56,17 +61,18 @@ public final class Main implements Runnable {
   }
 
   /**
-   * The command line that parses {@code args}. Picocli builds a command's model from its
-   * annotations by reflection, a good part of every start-up: so when {@code args} name a
-   * subcommand, only that one is built, and so on down a group (such as {@code cow merge}). Help,
-   * no command and an unknown command get them all, for the list and the "did you mean" hints.
+   * The command line that parses {@code args}. Picocli builds an annotated command's model by
+   * reflection, a good part of every start-up: so when {@code args} name a subcommand, only that one
+   * is built, and so on down a group (such as {@code cow merge}). Help, no command and an unknown
+   * command get them all, for the list and the "did you mean" hints.
    */
   static CommandLine newCommandLine(String... args) {
-    CommandLine cli = new CommandLine(new Main());
+    CommandLine cli = new CommandLine(new Main().spec());
     addSubcommands(cli, COMMANDS, Arrays.asList(args));
-    cli.setExecutionExceptionHandler(new ErrorReporter());
-    cli.setParameterExceptionHandler(ErrorReporter::handleUsageError);
-    cli.setExitCodeExceptionMapper(ErrorReporter::exitCodeOf);
+    ErrorReporter errors = new ErrorReporter();
+    cli.setExecutionExceptionHandler(errors);
+    cli.setParameterExceptionHandler(errors);
+    cli.setExitCodeExceptionMapper(errors);
     return cli;
   }
 
@@ -75,29 +81,53 @@ public final class Main implements Runnable {
    * option) names, or all of them when it names none (or help); a group's own subcommands alike,
    * from the words after its name.
    */
-  private static void addSubcommands(CommandLine parent, List<Class<?>> commands, List<String> args) {
+  private static void addSubcommands(CommandLine parent, List<?> commands, List<String> args) {
     int word = 0;
     while (word < args.size() && args.get(word).startsWith("-")) {
       word++;
     }
-    String requested = word < args.size() ? args.get(word) : null;
-    List<Class<?>> wanted =
-        commands.stream()
-            .filter(c -> !"help".equals(requested) && nameOf(c).equals(requested))
-            .toList();
-    List<String> rest = wanted.isEmpty() ? List.of() : args.subList(word + 1, args.size());
-    for (Class<?> command : wanted.isEmpty() ? commands : wanted) {
-      String name = nameOf(command);
-      parent.addSubcommand(name, command);
-      List<Class<?>> group = GROUPS.get(command);
-      if (group != null) {
-        addSubcommands(parent.getSubcommands().get(name), group, rest);
+    String requested = word < args.size() && !"help".equals(args.get(word)) ? args.get(word) : null;
+    Object wanted = requested == null ? null : named(commands, requested);
+    List<String> rest = wanted == null ? List.of() : args.subList(word + 1, args.size());
+    for (Object entry : wanted == null ? commands : List.of(wanted)) {
+      Object command = entry instanceof Supplier<?> factory ? factory.get() : entry;
+      if (command instanceof SpecCommand built) {
+        CommandLine sub = new CommandLine(built.spec());
+        parent.addSubcommand(built.spec().name(), sub);
+        addSubcommands(sub, built.subcommands(), rest);
+      } else {
+        parent.addSubcommand(nameOf((Class<?>) command), command);
       }
     }
   }
 
+  /**
+   * The command of {@code commands} named {@code name} (made, when built in code), or null. The
+   * commands built in code are looked at first: finding one of them reads no annotation at all.
+   */
+  private static Object named(List<?> commands, String name) {
+    for (Object entry : commands) {
+      if (entry instanceof Supplier<?> factory
+          && factory.get() instanceof SpecCommand built
+          && built.spec().name().equals(name)) {
+        return built;
+      }
+    }
+    for (Object entry : commands) {
+      if (entry instanceof Class<?> command && nameOf(command).equals(name)) {
+        return command;
+      }
+    }
+    return null;
+  }
+
   private static String nameOf(Class<?> command) {
     return command.getAnnotation(Command.class).name();
+  }
+
+  @Override
+  public CommandSpec spec() {
+    return spec;
   }
 
   @Override

@@ -49,6 +49,31 @@ class MainTest {
   }
 
   @Test
+  void aCommandBuiltInCodeHelpsAndRefusesAsAnAnnotatedOneDid() {
+    // The text picocli printed when cow merge was annotated (mixinStandardHelpOptions and all).
+    CliRun help = CliRun.of("cow", "merge", "--help");
+    assertEquals(ExitCodes.OK, help.exitCode(), help.err());
+    assertEquals(String.join(System.lineSeparator(),
+        "Usage: carryon cow merge [-hV] [--json] --into=TARGET --top=TOP",
+        "Merge what TOP itself holds (data and zeros) into TARGET (qcow2 or raw, same",
+        "virtual size).",
+        "  -h, --help          Show this help message and exit.",
+        "      --into=TARGET   The image written to.",
+        "      --json          Print the summary as JSON.",
+        "      --top=TOP       The overlay whose clusters are merged.",
+        "  -V, --version       Print version information and exit.",
+        ""), help.out());
+    CliRun missing = CliRun.of("cow", "create");
+    assertEquals(ExitCodes.USAGE, missing.exitCode());
+    assertEquals("carryon: Missing required options and parameters: '--backing=BASE', 'OUT'"
+        + " (see: carryon cow create --help)" + System.lineSeparator(), missing.err());
+    CliRun noImage = CliRun.of("cow", "map", "--bogus");
+    assertEquals(ExitCodes.USAGE, noImage.exitCode());
+    assertEquals("carryon: Missing required parameter: 'IMAGE' (see: carryon cow map --help)"
+        + System.lineSeparator(), noImage.err());
+  }
+
+  @Test
   void helpAndUnknownCommandsGetThemAll() {
     assertEquals(ALL, List.copyOf(Main.newCommandLine("help", "resume").getSubcommands().keySet()));
     assertEquals(ALL, List.copyOf(Main.newCommandLine("resum", "c").getSubcommands().keySet()));

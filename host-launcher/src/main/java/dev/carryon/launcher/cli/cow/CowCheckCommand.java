@@ -3,37 +3,48 @@ package dev.carryon.launcher.cli.cow;
 import dev.carryon.cow.CheckReport;
 import dev.carryon.cow.Checker;
 import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.launcher.cli.SpecCommand;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code carryon cow check}: refcounts against actual use, like qemu-img check. */
-@Command(
-    name = "check",
-    mixinStandardHelpOptions = true,
-    description = "Check an image's refcounts; exit 0 when clean, " + ExitCodes.REFUSED
-        + " when corruptions or leaks are found, " + ExitCodes.BAD_INPUT + " when unreadable.")
-final class CowCheckCommand implements Callable<Integer> {
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+final class CowCheckCommand implements Callable<Integer>, SpecCommand {
+  private final CommandSpec spec = SpecCommand.command(this, "check",
+      "Check an image's refcounts; exit 0 when clean, " + ExitCodes.REFUSED
+          + " when corruptions or leaks are found, " + ExitCodes.BAD_INPUT + " when unreadable.");
 
-  @Parameters(paramLabel = "IMAGE")
-  Path image;
+  private final PositionalParamSpec image = SpecCommand.parameter(spec, "IMAGE", Path.class);
 
-  @Option(names = "--json", description = "JSON like qemu-img check --output=json.")
-  boolean json;
+  private final OptionSpec json = SpecCommand.flag(spec, "--json", "JSON like qemu-img check --output=json.");
 
-  @Option(names = "--repair-leaks", description = "Lower leaked refcounts (only when nothing worse is found).")
-  boolean repairLeaks;
+  private final OptionSpec repairLeaks = SpecCommand.flag(spec, "--repair-leaks", "Lower leaked refcounts (only when nothing worse is found).");
+
+  @Override
+  public CommandSpec spec() {
+    return spec;
+  }
+
+  Path image() {
+    return image.getValue();
+  }
+
+  boolean json() {
+    return json.getValue();
+  }
+
+  boolean repairLeaks() {
+    return repairLeaks.getValue();
+  }
 
   @Override
   public Integer call() throws Exception {
-    CheckReport r = CowErrors.call(() -> Checker.check(image, repairLeaks));
+    CheckReport r = CowErrors.call(() -> Checker.check(image(), repairLeaks()));
     PrintWriter out = spec.commandLine().getOut();
-    if (json) {
+    if (json()) {
       out.println(CowJson.write(true, g -> {
         g.writeStartObject();
         g.writeNumberField("image-end-offset", r.imageEndOffset());

@@ -1,23 +1,29 @@
 package dev.carryon.launcher.cli.cow;
 
+import dev.carryon.launcher.cli.SpecCommand;
 import java.util.List;
+import java.util.function.Supplier;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code carryon cow}: work on qcow2 COW overlays with carryon's own engine. */
-@Command(
-    name = "cow",
-    mixinStandardHelpOptions = true,
-    description = "Create, map, check and merge qcow2 copy-on-write overlays.")
-public final class CowCommand implements Runnable {
-  /**
-   * The subcommands, in the order help lists them: added by {@code Main}, which builds only the one
-   * asked for (each costs a few milliseconds of reflection at every start).
-   */
-  public static final List<Class<?>> COMMANDS =
-      List.of(CowCreateCommand.class, CowMapCommand.class, CowCheckCommand.class, CowMergeCommand.class);
+/**
+ * {@code carryon cow}: work on qcow2 COW overlays with carryon's own engine. Its commands are built
+ * in code ({@link SpecCommand}): their start-up is part of every merge {@code bench/merge} times.
+ */
+public final class CowCommand implements Runnable, SpecCommand {
+  private final CommandSpec spec =
+      SpecCommand.command(this, "cow", "Create, map, check and merge qcow2 copy-on-write overlays.");
 
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  @Override
+  public CommandSpec spec() {
+    return spec;
+  }
+
+  /** The subcommands, in the order help lists them. */
+  @Override
+  public List<Supplier<SpecCommand>> subcommands() {
+    return List.of(CowCreateCommand::new, CowMapCommand::new, CowCheckCommand::new, CowMergeCommand::new);
+  }
 
   @Override
   public void run() {

@@ -3,37 +3,48 @@ package dev.carryon.launcher.cli.cow;
 import dev.carryon.cow.Extent;
 import dev.carryon.cow.Mapper;
 import dev.carryon.launcher.cli.ExitCodes;
+import dev.carryon.launcher.cli.SpecCommand;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code carryon cow map}: allocation of an image (and its chain), like qemu-img map. */
-@Command(
-    name = "map",
-    mixinStandardHelpOptions = true,
-    description = "Print which layer defines each range of the guest disk.")
-final class CowMapCommand implements Callable<Integer> {
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+final class CowMapCommand implements Callable<Integer>, SpecCommand {
+  private final CommandSpec spec = SpecCommand.command(this, "map",
+      "Print which layer defines each range of the guest disk.");
 
-  @Parameters(paramLabel = "IMAGE")
-  Path image;
+  private final PositionalParamSpec image = SpecCommand.parameter(spec, "IMAGE", Path.class);
 
-  @Option(names = "--json", description = "JSON like qemu-img map --output=json.")
-  boolean json;
+  private final OptionSpec json = SpecCommand.flag(spec, "--json", "JSON like qemu-img map --output=json.");
 
-  @Option(names = "--layer-only", description = "Map IMAGE alone, not its backing files.")
-  boolean layerOnly;
+  private final OptionSpec layerOnly = SpecCommand.flag(spec, "--layer-only", "Map IMAGE alone, not its backing files.");
+
+  @Override
+  public CommandSpec spec() {
+    return spec;
+  }
+
+  Path image() {
+    return image.getValue();
+  }
+
+  boolean json() {
+    return json.getValue();
+  }
+
+  boolean layerOnly() {
+    return layerOnly.getValue();
+  }
 
   @Override
   public Integer call() throws Exception {
-    List<Extent> extents = CowErrors.call(() -> layerOnly ? Mapper.mapLayer(image) : Mapper.mapChain(image));
+    List<Extent> extents = CowErrors.call(() -> layerOnly() ? Mapper.mapLayer(image()) : Mapper.mapChain(image()));
     PrintWriter out = spec.commandLine().getOut();
-    if (json) {
+    if (json()) {
       out.println(CowJson.write(true, g -> {
         g.writeStartArray();
         for (Extent x : extents) {

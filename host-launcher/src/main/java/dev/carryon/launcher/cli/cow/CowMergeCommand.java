@@ -4,44 +4,59 @@ import dev.carryon.cow.MergeResult;
 import dev.carryon.cow.Merger;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.cli.ProgressBar;
+import dev.carryon.launcher.cli.SpecCommand;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** {@code carryon cow merge}: copy one overlay's clusters into a target image. */
-@Command(
-    name = "merge",
-    mixinStandardHelpOptions = true,
-    description = "Merge what TOP itself holds (data and zeros) into TARGET (qcow2 or raw, same virtual size).")
-final class CowMergeCommand implements Callable<Integer> {
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+final class CowMergeCommand implements Callable<Integer>, SpecCommand {
+  private final CommandSpec spec = SpecCommand.command(this, "merge",
+      "Merge what TOP itself holds (data and zeros) into TARGET (qcow2 or raw, same virtual size).");
 
-  @Option(names = "--top", paramLabel = "TOP", required = true, description = "The overlay whose clusters are merged.")
-  Path top;
+  private final OptionSpec top = SpecCommand.option(spec, OptionSpec.builder("--top").paramLabel("TOP")
+      .required(true).type(Path.class).description("The overlay whose clusters are merged."));
 
-  @Option(names = "--into", paramLabel = "TARGET", required = true, description = "The image written to.")
-  Path target;
+  private final OptionSpec target = SpecCommand.option(spec, OptionSpec.builder("--into").paramLabel("TARGET")
+      .required(true).type(Path.class).description("The image written to."));
 
-  @Option(names = "--json", description = "Print the summary as JSON.")
-  boolean json;
+  private final OptionSpec json = SpecCommand.flag(spec, "--json", "Print the summary as JSON.");
+
+  @Override
+  public CommandSpec spec() {
+    return spec;
+  }
+
+  Path top() {
+    return top.getValue();
+  }
+
+  Path target() {
+    return target.getValue();
+  }
+
+  boolean json() {
+    return json.getValue();
+  }
 
   @Override
   public Integer call() throws Exception {
+    Path from = top();
+    Path into = target();
     PrintWriter err = spec.commandLine().getErr();
     ProgressBar bar = ProgressBar.on(err, "merging");
     long start = System.nanoTime();
-    MergeResult r = CowErrors.call(() -> Merger.merge(top, target, bar::update));
+    MergeResult r = CowErrors.call(() -> Merger.merge(from, into, bar::update));
     double seconds = (System.nanoTime() - start) / 1e9;
     bar.finish();
     PrintWriter out = spec.commandLine().getOut();
-    if (json) {
+    if (json()) {
       out.println(CowJson.write(false, g -> {
         g.writeStartObject();
-        g.writeStringField("top", top.toString());
-        g.writeStringField("target", target.toString());
+        g.writeStringField("top", from.toString());
+        g.writeStringField("target", into.toString());
         g.writeNumberField("bytes_copied", r.bytesCopied());
         g.writeNumberField("bytes_zeroed", r.bytesZeroed());
         g.writeNumberField("extents", r.extents());
@@ -51,7 +66,7 @@ final class CowMergeCommand implements Callable<Integer> {
       }));
     } else {
       out.printf("merged %s into %s: %d bytes copied, %d bytes zeroed, %d bytes written in %.2f s%n",
-          top, target, r.bytesCopied(), r.bytesZeroed(), r.targetBytesWritten(), seconds);
+          from, into, r.bytesCopied(), r.bytesZeroed(), r.targetBytesWritten(), seconds);
     }
     out.flush();
     return ExitCodes.OK;
