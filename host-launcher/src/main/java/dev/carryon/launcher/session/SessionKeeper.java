@@ -13,6 +13,7 @@ import dev.carryon.launcher.blocks.ChunkStore;
 import dev.carryon.launcher.blocks.Hoard;
 import dev.carryon.launcher.blocks.ImageReader;
 import dev.carryon.launcher.blocks.VerifiedImage;
+import dev.carryon.launcher.host.Pins;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.qemu.Spawner;
 import dev.carryon.sync.ext4.BlockDevice;
@@ -348,7 +349,7 @@ public final class SessionKeeper {
               }));
     }
     // Before QEMU reads anything: no other session's keeper evicts this chain's chunks.
-    ChunkStore.Pin pin =
+    Pins.Pin pin =
         store.pin(
             workDir.getFileName().toString(),
             chain.stream().map(VerifiedImage::list).toList());
