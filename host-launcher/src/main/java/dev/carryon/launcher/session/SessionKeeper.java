@@ -179,7 +179,7 @@ public final class SessionKeeper {
     for (Served s : chain) {
       images.addObject().put("image", s.image()).put("list", s.list());
       // Not forced: a keeper that finds no list reads it from the carrier.
-      Files.write(lists.resolve(s.list()), s.chunks().encode());
+      writeAtomically(lists.resolve(s.list()), s.chunks().encode());
     }
     writeAtomically(k.workDir().resolve(SPEC), JSON.writeValueAsBytes(spec));
     long deadline = System.nanoTime() + START.toNanos();

@@ -40,11 +40,10 @@ class ChunkStoreTest {
 
   @Test
   void keepsToItsSizeByLastUseButNeverTakesARunningSessionsChunks() throws Exception {
-    byte[] disk = new byte[8 * CHUNK];
-    new Random(13).nextBytes(disk);
+    byte[] disk = disk(8, 13);
     Path folder = dir.resolve("chunks");
     List<String> problems = new ArrayList<>();
-    try (Carrier c = carrier(disk)) {
+    try (Carrier c = carrier(dir, disk)) {
       ChunkList base = c.chunkList("base.raw");
       ChunkStore store = ChunkStore.in(folder, 4L * CHUNK);
       VerifiedImage image =
@@ -101,8 +100,15 @@ class ChunkStoreTest {
     return names;
   }
 
-  /** A carrier whose base is {@code disk} (raw). */
-  private Carrier carrier(byte[] disk) throws IOException {
+  /** {@code chunks} chunks of random bytes from {@code seed}. */
+  static byte[] disk(int chunks, long seed) {
+    byte[] disk = new byte[chunks * CHUNK];
+    new Random(seed).nextBytes(disk);
+    return disk;
+  }
+
+  /** A carrier in {@code dir} whose base is {@code disk} (raw). */
+  static Carrier carrier(Path dir, byte[] disk) throws IOException {
     Path src = Files.write(dir.resolve("disk.img"), disk);
     VmConfig vm =
         new VmConfig("pc-q35-7.2", "qemu64", 256, 1, "virtio-blk", null, null, "console=ttyS0", List.of());
