@@ -97,8 +97,11 @@ public final class ChunkList {
     return new ChunkList(chunkSize, size, hashes);
   }
 
-  /** Reads a stored list; {@code source} names it in the error. */
-  static ChunkList parse(byte[] bytes, String source) throws CarrierException {
+  /**
+   * Reads a stored list (its hash already checked by whoever hands it over); {@code source} names
+   * it in the error.
+   */
+  public static ChunkList parse(byte[] bytes, String source) throws CarrierException {
     if (bytes.length < HEADER
         || !Arrays.equals(Arrays.copyOf(bytes, MAGIC.length), MAGIC)) {
       throw new CarrierException(source + ": not a carryon chunk list (no CYCHUNKS header)");
@@ -127,7 +130,7 @@ public final class ChunkList {
   }
 
   /** The list as stored. */
-  byte[] encode() {
+  public byte[] encode() {
     ByteBuffer b = ByteBuffer.allocate(HEADER + hashes.length).order(ByteOrder.BIG_ENDIAN);
     b.put(MAGIC).putInt(FORMAT_VERSION).putInt(chunkSize).putLong(imageSize).put(hashes);
     return b.array();

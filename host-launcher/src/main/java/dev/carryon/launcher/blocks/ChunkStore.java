@@ -4,27 +4,22 @@ import dev.carryon.carrier.ChunkList;
 import dev.carryon.carrier.storage.Hex;
 import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.launcher.host.LeastRecentlyUsed;
+import dev.carryon.launcher.host.Pins;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -35,9 +30,8 @@ import java.util.regex.Pattern;
  * chunk lost in a crash is only read again.
  *
  * <p>The store keeps to a size by the host cache's rule ({@link LeastRecentlyUsed}), never evicting
- * a chunk of a running session's chain: each session keeper pins its chain ({@value #PINS}{@code
- * /SESSION}, the chunks' SHA-256s, 32 bytes each) and holds a lock on that file while it runs; a
- * pin file nobody holds is a session that is over, and is dropped.
+ * a chunk of a running session's chain: each session keeper pins its chain in {@value #PINS}
+ * ({@link Pins}) for as long as it runs.
  */
 public final class ChunkStore {
   /** The folder of the running sessions' pins. */
@@ -48,27 +42,22 @@ public final class ChunkStore {
 
   private static final Pattern HEX = Pattern.compile("[0-9a-f]{64}");
 
-  private static final Pattern SESSION = Pattern.compile("[A-Za-z0-9._-]{1,128}");
-
   /** The folder holding the chunks. */
   private final Path folder;
 
   /** Bytes the store keeps to, once no running session needs more. */
   private final long limit;
 
-  /**
-   * The pin files this process holds, by path, with the channel holding each lock. A lock is the
-   * process's (POSIX record locks): closing any other channel of the same file would drop it, so
-   * this process reads its own pins through these channels and never opens them again.
-   */
-  private static final Map<Path, FileChannel> HELD = new ConcurrentHashMap<>();
+  /** The running sessions' pins. */
+  private final Pins pins;
 
   /** Bytes held as this process counts them; -1 until {@link #keepToLimit} first counted. */
   private long held = -1;
 
-  private ChunkStore(Path folder, long limit) {
+  private ChunkStore(Path folder, long limit, Pins pins) {
     this.folder = folder;
     this.limit = limit;
+    this.pins = pins;
   }
 
   /**
@@ -85,59 +74,21 @@ public final class ChunkStore {
       throw new IllegalArgumentException("chunk store size (" + limit + ") must be positive");
     }
     OwnerOnly.createDirectories(folder);
-    OwnerOnly.createDirectories(folder.resolve(PINS));
-    return new ChunkStore(folder, limit);
+    return new ChunkStore(folder, limit, Pins.in(folder.resolve(PINS)));
   }
 
   /**
-   * A running session's pin: the chunks of its chain stay in every store of this folder until it
-   * is closed (or its process exits, which releases the lock).
+   * Pins every chunk of {@code lists} for {@code session} in every store of this folder, for as
+   * long as the pin stays open (or its process runs).
    */
-  public interface Pin extends AutoCloseable {
-    @Override
-    void close() throws IOException;
-  }
-
-  /** Pins every chunk of {@code lists} for {@code session}, for as long as the pin stays open. */
-  public Pin pin(String session, List<ChunkList> lists) throws IOException {
-    if (!SESSION.matcher(session).matches()) {
-      throw new IllegalArgumentException("session id '" + session + "' cannot name a pin file");
-    }
-    Path file = folder.resolve(PINS).resolve(session);
-    // Written under a name evictions skip, and locked before it gets its own: an eviction never
-    // takes a pin being made for one whose session is over.
-    Path making = folder.resolve(PINS).resolve("." + session);
-    FileChannel ch =
-        OwnerOnly.open(making, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-    try {
-      FileLock lock = ch.lock();
-      ch.truncate(0);
-      ByteBuffer b = ByteBuffer.allocate(1 << 16);
-      for (ChunkList list : lists) {
-        for (int i = 0; i < list.count(); i++) {
-          if (b.remaining() < 32) {
-            writeFully(ch, b.flip());
-            b.clear();
-          }
-          b.put(list.hashOf(i));
-        }
+  public Pins.Pin pin(String session, List<ChunkList> lists) throws IOException {
+    List<byte[]> hashes = new ArrayList<>();
+    for (ChunkList list : lists) {
+      for (int i = 0; i < list.count(); i++) {
+        hashes.add(list.hashOf(i));
       }
-      writeFully(ch, b.flip());
-      HELD.put(file.toAbsolutePath().normalize(), ch);
-      Files.move(making, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      // Not forced: a pin lost in a power cut has no running session to protect.
-      return () -> {
-        try (ch) {
-          Files.deleteIfExists(file);
-          lock.release();
-        } finally {
-          HELD.remove(file.toAbsolutePath().normalize());
-        }
-      };
-    } catch (IOException | RuntimeException e) {
-      ch.close();
-      throw e;
     }
+    return pins.hold(session, hashes);
   }
 
   /**
@@ -224,48 +175,10 @@ public final class ChunkStore {
     return files;
   }
 
-  /**
-   * Whether a chunk file is pinned by a running session: one whose pin file is locked (by another
-   * process, or held by this one). Pin files nobody holds are deleted.
-   */
-  private java.util.function.Predicate<Path> pinned() throws IOException {
-    Set<String> hashes = new HashSet<>();
-    try (DirectoryStream<Path> s = Files.newDirectoryStream(folder.resolve(PINS))) {
-      for (Path p : s) {
-        if (p.getFileName().toString().startsWith(".")) {
-          continue; // a pin being made
-        }
-        FileChannel own = HELD.get(p.toAbsolutePath().normalize());
-        if (own != null) {
-          addHashes(own, hashes);
-          continue;
-        }
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-          FileLock free = ch.tryLock();
-          if (free != null) {
-            Files.deleteIfExists(p); // its session is over
-            free.release();
-            continue;
-          }
-          addHashes(ch, hashes);
-        } catch (NoSuchFileException gone) {
-          // Its session ended meanwhile.
-        }
-      }
-    }
+  /** Whether a chunk file is pinned by a running session. */
+  private Predicate<Path> pinned() throws IOException {
+    Set<String> hashes = pins.held();
     return f -> hashes.contains(f.getFileName().toString());
-  }
-
-  /** Adds the hex SHA-256s of the pin {@code ch} holds (32 bytes each) to {@code hashes}. */
-  private static void addHashes(FileChannel ch, Set<String> hashes) throws IOException {
-    ByteBuffer b = ByteBuffer.allocate((int) Math.min(ch.size(), Integer.MAX_VALUE));
-    while (b.hasRemaining() && ch.read(b, b.position()) >= 0) {
-      // positional reads: a held pin's channel is shared
-    }
-    byte[] all = b.array();
-    for (int at = 0; at + 32 <= b.position(); at += 32) {
-      hashes.add(Hex.of(Arrays.copyOfRange(all, at, at + 32)));
-    }
   }
 
   private static void touch(Path file) throws IOException {
@@ -273,12 +186,6 @@ public final class ChunkStore {
       Files.setLastModifiedTime(file, FileTime.from(Instant.now()));
     } catch (NoSuchFileException evicted) {
       // Evicted meanwhile: the bytes are read already.
-    }
-  }
-
-  private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-    while (b.hasRemaining()) {
-      ch.write(b);
     }
   }
 

@@ -22,6 +22,9 @@ import java.util.function.Consumer;
  * nothing is written anywhere (the next read of it tries the carrier again). Thread-safe.
  */
 public final class VerifiedImage implements BlockDevice {
+  /** Most bytes read from the carrier in one go: the keeper's heap is small (128 MiB). */
+  private static final int RUN_BYTES = 1 << 20;
+
   /** The image's carrier name. */
   private final String image;
 
@@ -90,11 +93,16 @@ public final class VerifiedImage implements BlockDevice {
           "read of " + length + " bytes at " + offset + " is outside " + image + " (" + size()
               + " bytes)");
     }
+    if (length == 0) {
+      return;
+    }
+    int first = (int) (offset / list.chunkSize());
+    byte[][] chunks = chunks(first, (int) ((offset + length - 1) / list.chunkSize()));
     int done = 0;
     while (done < length) {
       long pos = offset + done;
       int index = (int) (pos / list.chunkSize());
-      byte[] chunk = chunk(index);
+      byte[] chunk = chunks[index - first];
       int from = (int) (pos - list.offsetOf(index));
       int n = Math.min(length - done, chunk.length - from);
       System.arraycopy(chunk, from, dst, at + done, n);
@@ -118,34 +126,63 @@ public final class VerifiedImage implements BlockDevice {
 
   /** Chunk {@code index}, verified: from the store, else from the carrier (then kept). */
   byte[] chunk(int index) throws IOException {
-    byte[] hash = list.hashOf(index);
-    byte[] kept = store.get(hash);
-    if (kept != null) {
-      return kept;
+    return chunks(index, index)[0];
+  }
+
+  /**
+   * Chunks {@code first} to {@code last}, verified: from the store, else from the carrier (then
+   * kept), each run of chunks the store lacks in one ranged read (one round trip over a link).
+   */
+  private byte[][] chunks(int first, int last) throws IOException {
+    byte[][] out = new byte[last - first + 1][];
+    for (int i = first; i <= last; ) {
+      byte[] kept = store.get(list.hashOf(i));
+      if (kept != null) {
+        out[i - first] = kept;
+        i++;
+        continue;
+      }
+      int end = i + 1;
+      int most = i + Math.max(1, RUN_BYTES / list.chunkSize());
+      while (end <= last && end < most && !store.has(list.hashOf(end))) {
+        end++;
+      }
+      fetch(i, end, out, first);
+      i = end;
     }
-    int length = list.lengthOf(index);
+    return out;
+  }
+
+  /** Reads chunks {@code from} to {@code to} (exclusive) from the carrier in one read; verifies each. */
+  private void fetch(int from, int to, byte[][] out, int first) throws IOException {
+    long offset = list.offsetOf(from);
+    int length = (int) (list.offsetOf(to - 1) + list.lengthOf(to - 1) - offset);
     byte[] bytes = new byte[length];
     ByteBuffer buf = ByteBuffer.wrap(bytes);
-    long offset = list.offsetOf(index);
     while (buf.hasRemaining()) {
       int n = carrier.read(image, offset + buf.position(), buf);
       if (n < 0) {
         throw new IOException(
-            where + ": ends at " + (offset + buf.position()) + ", inside the chunk at offset "
+            where + ": ends at " + (offset + buf.position()) + ", inside the chunks from offset "
                 + offset + " (" + size() + " bytes listed)");
       }
     }
-    byte[] actual = ChunkStore.sha256(bytes, length);
-    if (!Arrays.equals(actual, hash)) {
-      String message =
-          where + ": the chunk at offset " + offset + " (" + length + " bytes) does not match its"
-              + " chunk list (SHA-256 " + Hex.of(actual) + ", listed " + Hex.of(hash) + "): the"
-              + " guest got an I/O error for this read, not these bytes; nothing was written to the"
-              + " carrier";
-      problems.accept(message);
-      throw new ChunkMismatchException(message);
+    for (int i = from; i < to; i++) {
+      int at = (int) (list.offsetOf(i) - offset);
+      byte[] chunk = Arrays.copyOfRange(bytes, at, at + list.lengthOf(i));
+      byte[] hash = list.hashOf(i);
+      byte[] actual = ChunkStore.sha256(chunk, chunk.length);
+      if (!Arrays.equals(actual, hash)) {
+        String message =
+            where + ": the chunk at offset " + list.offsetOf(i) + " (" + chunk.length + " bytes)"
+                + " does not match its chunk list (SHA-256 " + Hex.of(actual) + ", listed "
+                + Hex.of(hash) + "): the guest got an I/O error for this read, not these bytes;"
+                + " nothing was written to the carrier";
+        problems.accept(message);
+        throw new ChunkMismatchException(message);
+      }
+      store.put(hash, chunk, chunk.length);
+      out[i - first] = chunk;
     }
-    store.put(hash, bytes, length);
-    return bytes;
   }
 }

@@ -12,7 +12,6 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,10 +22,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -36,8 +34,8 @@ import java.util.regex.Pattern;
  * resume fetches only what it does not hold. Every file is checked against the manifest's SHA-256
  * while it arrives and stored under its name only once whole, forced and checked; a fetch that was
  * cut continues from what arrived ({@code part/HEX}). The cache keeps to a size: the files used
- * least recently go first, but never one a running session reads: a session pins what it uses
- * ({@code pins/SESSION}, one hash a line) until it ends.
+ * least recently go first, but never one a session pinned ({@link Pins}, in {@code pins}) for as
+ * long as its pin is held.
  */
 public final class HostCache {
   /** The folder of a file's content, by hash. */
@@ -57,39 +55,33 @@ public final class HostCache {
 
   private static final Pattern HEX = Pattern.compile("[0-9a-f]{64}");
 
-  private static final Pattern SESSION = Pattern.compile("[A-Za-z0-9._-]{1,128}");
-
   /** The cache folder. */
   private final Path folder;
 
   /** Bytes the cache keeps to, once no running session needs more. */
   private final long limit;
 
-  /** Whether a session is still running, for pins a dead session left. */
-  private final Predicate<String> sessionAlive;
+  /** The sessions' pins. */
+  private final Pins pins;
 
-  private HostCache(Path folder, long limit, Predicate<String> sessionAlive) {
+  private HostCache(Path folder, long limit, Pins pins) {
     this.folder = folder;
     this.limit = limit;
-    this.sessionAlive = sessionAlive;
+    this.pins = pins;
   }
 
-  /**
-   * The cache in {@code folder} (made if absent), kept to {@code limit} bytes; pins of sessions
-   * {@code sessionAlive} says are over are dropped when room is made.
-   */
-  public static HostCache open(Path folder, long limit, Predicate<String> sessionAlive)
-      throws IOException {
+  /** The cache in {@code folder} (made if absent), kept to {@code limit} bytes. */
+  public static HostCache open(Path folder, long limit) throws IOException {
     if (limit <= 0) {
       throw new IllegalArgumentException("cache size (" + limit + ") must be positive");
     }
     // The cache holds the user's disks: readable by the user only, as all of $CARRYON_HOME.
     Files.createDirectories(folder);
     Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("rwx------"));
-    for (String sub : new String[] {FILES, PARTS, PINS}) {
+    for (String sub : new String[] {FILES, PARTS}) {
       OwnerOnly.createDirectories(folder.resolve(sub));
     }
-    return new HostCache(folder.toAbsolutePath().normalize(), limit, sessionAlive);
+    return new HostCache(folder.toAbsolutePath().normalize(), limit, Pins.in(folder.resolve(PINS)));
   }
 
   /**
@@ -106,36 +98,37 @@ public final class HostCache {
 
   /**
    * A local file holding exactly the bytes {@code record} describes of carrier file {@code name},
-   * fetched from {@code storage} when the cache does not hold them, and pinned for {@code session}
-   * (null: not pinned) so that it stays while the session runs. The file is read-only.
+   * fetched from {@code storage} when the cache does not hold them, and added to {@code pin} (null:
+   * not pinned) so that it stays while the pin is held. The file is read-only.
    *
    * @throws CarrierException when the bytes fetched are not what the manifest records (nothing is
    *     kept of them)
    */
   public Path copyOf(
-      CarrierStorage storage, String name, FileRecord record, Progress progress, String session)
+      CarrierStorage storage, String name, FileRecord record, Progress progress, Pins.Pin pin)
       throws IOException {
     String hex = record.sha256();
     Path stored = folder.resolve(FILES).resolve(hex);
     try (NamesLock names = lockNames()) {
+      if (pin != null) {
+        pin.add(HexFormat.of().parseHex(hex));
+      }
       if (Files.isRegularFile(stored) && Files.size(stored) == record.size()) {
-        pin(session, hex);
         Files.setLastModifiedTime(stored, FileTime.from(Instant.now()));
         return stored;
       }
-      pin(session, hex);
       makeRoom(record.size());
     }
     fetch(storage, name, record, progress, stored);
     return stored;
   }
 
-  /** Unpins everything {@code session} pinned (it ended). */
-  public void release(String session) throws IOException {
-    checkSession(session);
-    try (NamesLock names = lockNames()) {
-      Files.deleteIfExists(folder.resolve(PINS).resolve(session));
-    }
+  /**
+   * A pin for {@code session}, empty until {@link #copyOf} adds the files it hands out: they stay
+   * while it is held (until closed, or its process exits).
+   */
+  public Pins.Pin pin(String session) throws IOException {
+    return pins.hold(session, List.of());
   }
 
   /** Bytes held in whole files. */
@@ -225,43 +218,9 @@ public final class HostCache {
    * as those sessions run rather than refusing them.
    */
   private void makeRoom(long incoming) throws IOException {
-    Set<String> pinned = pinned();
+    Set<String> pinned = pins.held();
     LeastRecentlyUsed.evict(
         entries(), f -> pinned.contains(f.getFileName().toString()), limit - incoming);
-  }
-
-  /** The hashes pinned by running sessions; pin files of sessions that are over are dropped. */
-  private Set<String> pinned() throws IOException {
-    Set<String> hashes = new HashSet<>();
-    try (DirectoryStream<Path> s = Files.newDirectoryStream(folder.resolve(PINS))) {
-      for (Path p : s) {
-        if (!sessionAlive.test(p.getFileName().toString())) {
-          Files.deleteIfExists(p);
-          continue;
-        }
-        for (String line : Files.readAllLines(p, StandardCharsets.US_ASCII)) {
-          if (HEX.matcher(line).matches()) {
-            hashes.add(line);
-          }
-        }
-      }
-    }
-    return hashes;
-  }
-
-  private void pin(String session, String hex) throws IOException {
-    if (session == null) {
-      return;
-    }
-    checkSession(session);
-    Path pins = folder.resolve(PINS).resolve(session);
-    if (Files.isRegularFile(pins) && Files.readAllLines(pins, StandardCharsets.US_ASCII).contains(hex)) {
-      return;
-    }
-    // Not forced: a pin lost in a power cut only lets a file go that the session would fetch again.
-    try (FileChannel out = OwnerOnly.open(pins, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
-      out.write(ByteBuffer.wrap((hex + "\n").getBytes(StandardCharsets.US_ASCII)));
-    }
   }
 
   private List<Path> entries() throws IOException {
@@ -303,12 +262,6 @@ public final class HostCache {
     WritePoints.reach(dir, "fsync folder");
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);
-    }
-  }
-
-  private static void checkSession(String session) {
-    if (!SESSION.matcher(session).matches()) {
-      throw new IllegalArgumentException("session id '" + session + "' cannot name a pin file");
     }
   }
 }

@@ -51,8 +51,9 @@ final class BlockSession {
     ChunkLists lists = carrier.manifest().chunks();
     List<SessionKeeper.Served> served = new ArrayList<>();
     for (String image : g.chain()) {
+      ChunkList list;
       try {
-        carrier.chunkList(image);
+        list = carrier.chunkList(image);
       } catch (CarrierException e) {
         throw new CarryonException(
             ExitCodes.BAD_INPUT,
@@ -60,7 +61,7 @@ final class BlockSession {
                 + e.getMessage(),
             e);
       }
-      served.add(new SessionKeeper.Served(image, lists.byImage().get(image)));
+      served.add(new SessionKeeper.Served(image, lists.byImage().get(image), list));
     }
     return served;
   }

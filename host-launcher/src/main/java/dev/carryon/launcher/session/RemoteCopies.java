@@ -6,19 +6,20 @@ import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.cli.ProgressBar;
 import dev.carryon.launcher.host.HostCache;
-import dev.carryon.launcher.host.SessionRecord;
+import dev.carryon.launcher.host.Pins;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /**
  * The local copies one resume runs a remote carrier from: this host's {@link HostCache}, opened
  * only when a file is asked for (a folder carrier never asks), with the files pinned for the
- * session until the host catalog says it is over. Counts the bytes it fetched.
+ * session while this process runs: until QEMU has opened them (detached) or the session ends. Once
+ * QEMU holds them open an eviction only takes their names, not what QEMU reads. Counts the bytes
+ * it fetched.
  */
 final class RemoteCopies implements LocalCopies {
-  /** The host, whose catalog says which sessions still run. */
+  /** The host, whose cache this is. */
   private final Host host;
 
   /** Bytes the cache keeps to, or -1 for its default. */
@@ -32,6 +33,9 @@ final class RemoteCopies implements LocalCopies {
 
   /** The cache, once opened. */
   private HostCache cache;
+
+  /** The session's pin in the cache, once opened. */
+  private Pins.Pin pin;
 
   /** Bytes fetched so far (not those the cache already held). */
   private long fetched;
@@ -63,7 +67,7 @@ final class RemoteCopies implements LocalCopies {
                   bar.update(done, total);
                   progress.advanced(done, total);
                 },
-                session);
+                pin);
     bar.finish();
     if (first[0] >= 0) {
       fetched += last[0] - first[0];
@@ -82,7 +86,7 @@ final class RemoteCopies implements LocalCopies {
       return;
     }
     try {
-      cache.release(session);
+      pin.close();
     } catch (IOException e) {
       log.println("warning: could not unpin session " + session + "'s cached files: " + e.getMessage());
     }
@@ -91,19 +95,9 @@ final class RemoteCopies implements LocalCopies {
   private HostCache cache() throws IOException {
     if (cache == null) {
       Path folder = host.home.cache();
-      cache =
-          HostCache.open(folder, limit > 0 ? limit : HostCache.defaultLimit(folder), this::running);
+      cache = HostCache.open(folder, limit > 0 ? limit : HostCache.defaultLimit(folder));
+      pin = cache.pin(session);
     }
     return cache;
-  }
-
-  /** Whether session {@code id} may still read cached files: not yet recorded, or open. */
-  private boolean running(String id) {
-    try {
-      Optional<SessionRecord> r = host.catalog.session(id);
-      return r.isEmpty() || r.get().state().isOpen();
-    } catch (IOException e) {
-      return true; // when in doubt, keep the files
-    }
   }
 }

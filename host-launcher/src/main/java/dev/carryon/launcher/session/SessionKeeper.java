@@ -13,6 +13,7 @@ import dev.carryon.launcher.blocks.ChunkStore;
 import dev.carryon.launcher.blocks.Hoard;
 import dev.carryon.launcher.blocks.ImageReader;
 import dev.carryon.launcher.blocks.VerifiedImage;
+import dev.carryon.launcher.host.Pins;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.qemu.Spawner;
 import dev.carryon.sync.ext4.BlockDevice;
@@ -36,6 +37,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 
 /**
  * The session keeper: a {@code carryon} process of its own, in a session of its own ({@code
@@ -57,6 +59,16 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class SessionKeeper {
   /** What the keeper serves, written by resume. */
   static final String SPEC = "keeper.json";
+
+  /**
+   * The folder of the chain's chunk lists as resume read and checked them, by their SHA-256: the
+   * keeper, which trusts the work folder as it trusts {@value #SPEC}, neither reads them from the
+   * carrier again nor hashes them (for an 8 GiB base, 4 MiB it would wait for before serving).
+   */
+  static final String LISTS = "lists";
+
+  /** A chunk list's name in {@value #LISTS}: its SHA-256. */
+  private static final Pattern LIST_NAME = Pattern.compile("[0-9a-f]{64}");
   /** The keeper's pid, written once it serves. */
   static final String PID = "keeper.pid";
   /** The block server's UNIX socket. */
@@ -85,8 +97,9 @@ public final class SessionKeeper {
    *
    * @param image its carrier name (the NBD export's name)
    * @param list the SHA-256 of its chunk list, as the manifest records it
+   * @param chunks that list, read and checked by resume (handed over in {@value #LISTS})
    */
-  record Served(String image, String list) {}
+  record Served(String image, String list, ChunkList chunks) {}
 
   /**
    * A keeper as {@code status} sees it.
@@ -163,8 +176,11 @@ public final class SessionKeeper {
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     spec.put("socket", socketDir.resolve(SOCKET).toString());
     ArrayNode images = spec.putArray("images");
+    Path lists = OwnerOnly.createDirectories(k.workDir().resolve(LISTS));
     for (Served s : chain) {
       images.addObject().put("image", s.image()).put("list", s.list());
+      // Not forced: a keeper that finds no list reads it from the carrier.
+      writeAtomically(lists.resolve(s.list()), s.chunks().encode());
     }
     writeAtomically(k.workDir().resolve(SPEC), JSON.writeValueAsBytes(spec));
     long deadline = System.nanoTime() + START.toNanos();
@@ -337,7 +353,7 @@ public final class SessionKeeper {
     List<VerifiedImage> chain = new ArrayList<>();
     for (JsonNode s : spec.path("images")) {
       String image = s.path("image").asText();
-      ChunkList list = Carrier.chunkList(storage, s.path("list").asText());
+      ChunkList list = handedList(workDir, s.path("list").asText(), storage);
       chain.add(
           new VerifiedImage(
               image, Carrier.describe(storage, image), list, fromCarrier, store,
@@ -349,7 +365,7 @@ public final class SessionKeeper {
               }));
     }
     // Before QEMU reads anything: no other session's keeper evicts this chain's chunks.
-    ChunkStore.Pin pin =
+    Pins.Pin pin =
         store.pin(
             workDir.getFileName().toString(),
             chain.stream().map(VerifiedImage::list).toList());
@@ -431,6 +447,21 @@ public final class SessionKeeper {
       Thread.sleep(SPEC_POLL_MILLIS);
     }
     return true;
+  }
+
+  /**
+   * Chunk list {@code sha256}: the copy resume handed over in {@value #LISTS}, else read from the
+   * carrier and checked against the hash.
+   */
+  private static ChunkList handedList(Path workDir, String sha256, CarrierStorage storage)
+      throws IOException {
+    if (LIST_NAME.matcher(sha256).matches()) {
+      Path handed = workDir.resolve(LISTS).resolve(sha256);
+      if (Files.isRegularFile(handed)) {
+        return ChunkList.parse(Files.readAllBytes(handed), handed.toString());
+      }
+    }
+    return Carrier.chunkList(storage, sha256);
   }
 
   /** Bytes the keeper has moved, for {@code status} and {@code bench/scale}. */

@@ -11,7 +11,9 @@ import dev.carryon.carrier.HostIdentity;
 import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.carrier.storage.Hex;
+import dev.carryon.launcher.host.Pins;
 import dev.carryon.launcher.session.SessionKit;
+import dev.carryon.testdata.LockProbe;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,16 +40,15 @@ class ChunkStoreTest {
 
   @Test
   void keepsToItsSizeByLastUseButNeverTakesARunningSessionsChunks() throws Exception {
-    byte[] disk = new byte[8 * CHUNK];
-    new Random(13).nextBytes(disk);
+    byte[] disk = disk(8, 13);
     Path folder = dir.resolve("chunks");
     List<String> problems = new ArrayList<>();
-    try (Carrier c = carrier(disk)) {
+    try (Carrier c = carrier(dir, disk)) {
       ChunkList base = c.chunkList("base.raw");
       ChunkStore store = ChunkStore.in(folder, 4L * CHUNK);
       VerifiedImage image =
           new VerifiedImage("base.raw", c.describe("base.raw"), base, c::readImage, store, problems::add);
-      try (ChunkStore.Pin running = store.pin("running-session", List.of(base))) {
+      try (Pins.Pin running = store.pin("running-session", List.of(base))) {
         store.keepToLimit();
         for (int i = 0; i < 8; i++) {
           image.chunk(i);
@@ -56,7 +57,7 @@ class ChunkStoreTest {
         // Over its size, but every chunk is the running session's: none goes.
         assertEquals(names(base, 0, 1, 2, 3, 4, 5, 6, 7), held(folder));
         // The evictions of this process left its pin locked for the others.
-        assertEquals("held", probe(folder.resolve("pins").resolve("running-session")));
+        assertTrue(LockProbe.lockedByAnother(folder.resolve("pins").resolve("running-session")));
       }
       image.chunk(1); // used again: now among the most recent
       // A session that died without closing its pin: its file is there, but nobody locks it.
@@ -83,36 +84,6 @@ class ChunkStoreTest {
     assertTrue(problems.isEmpty(), problems.toString());
   }
 
-  /**
-   * What another process finds of pin file {@code pin}: "held" when it cannot lock it (a POSIX
-   * record lock is the process's: closing any channel of the file in the holder drops it).
-   */
-  private static String probe(Path pin) throws IOException, InterruptedException {
-    Process p =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), PinProbe.class.getName(),
-                pin.toString())
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes()).trim();
-    assertEquals(0, p.waitFor(), out);
-    return out;
-  }
-
-  /** Run in a process of its own by {@link #probe}: prints whether {@code args[0]} is locked. */
-  public static final class PinProbe {
-    public static void main(String[] args) throws IOException {
-      try (java.nio.channels.FileChannel ch =
-          java.nio.channels.FileChannel.open(
-              Path.of(args[0]), java.nio.file.StandardOpenOption.READ,
-              java.nio.file.StandardOpenOption.WRITE)) {
-        java.nio.channels.FileLock lock = ch.tryLock();
-        System.out.println(lock == null ? "held" : "free");
-      }
-    }
-  }
-
   private Set<String> held(Path folder) throws IOException {
     try (Stream<Path> s = Files.list(folder)) {
       return s.map(p -> p.getFileName().toString())
@@ -129,8 +100,15 @@ class ChunkStoreTest {
     return names;
   }
 
-  /** A carrier whose base is {@code disk} (raw). */
-  private Carrier carrier(byte[] disk) throws IOException {
+  /** {@code chunks} chunks of random bytes from {@code seed}. */
+  static byte[] disk(int chunks, long seed) {
+    byte[] disk = new byte[chunks * CHUNK];
+    new Random(seed).nextBytes(disk);
+    return disk;
+  }
+
+  /** A carrier in {@code dir} whose base is {@code disk} (raw). */
+  static Carrier carrier(Path dir, byte[] disk) throws IOException {
     Path src = Files.write(dir.resolve("disk.img"), disk);
     VmConfig vm =
         new VmConfig("pc-q35-7.2", "qemu64", 256, 1, "virtio-blk", null, null, "console=ttyS0", List.of());
