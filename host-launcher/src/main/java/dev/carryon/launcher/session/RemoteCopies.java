@@ -13,9 +13,9 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * The local copies one resume runs a remote carrier from: this host's {@link HostCache}, opened
- * only when a file is asked for (a folder carrier never asks), with the files pinned for the
- * session until the host catalog says it is over. Counts the bytes it fetched.
+ * The local copies one resume runs from: this host's {@link HostCache}, opened only when a file is
+ * asked for (a remote carrier's files, and every carrier's kernel and initrd), with the files
+ * pinned for the session until the host catalog says it is over. Counts the bytes it fetched.
  */
 final class RemoteCopies implements LocalCopies {
   /** The host, whose catalog says which sessions still run. */
