@@ -39,6 +39,7 @@ import dev.carryon.launcher.qemu.QemuProcess;
 import dev.carryon.launcher.qemu.QemuTool;
 import dev.carryon.launcher.qemu.Screens;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.PrintWriter;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Files;
@@ -49,6 +50,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -158,6 +162,9 @@ public final class ResumeSession {
       throws IOException {
     long start = System.nanoTime();
     String sessionId = UUID.randomUUID().toString();
+    // Asked first: QEMU's facts (cached, or asked of QEMU) need no carrier.
+    HostCapabilities.Asking capabilities =
+        HostCapabilities.ask(QemuTool.SYSTEM.locate(), host.home.qemuFactsCache());
     RemoteCopies copies = new RemoteCopies(host, request.cacheSize(), sessionId, log);
     Checked checked;
     List<SessionKeeper.Served> served;
@@ -165,15 +172,25 @@ public final class ResumeSession {
     long t;
     String where = request.carrier().location();
     Path workDir = host.home.sessionDir(sessionId);
+    FutureTask<SessionKeeper.Launched> launching = null;
     SessionKeeper.Launched keeper = null;
     ReadAhead stateAhead = null;
+    FutureTask<AccelChoice> accelChoice;
     try {
       // The keeper's JVM starts while the carrier is checked: it serves nothing until told what,
-      // after the lease. A phone's chain is copied instead (see Checked.copiedChain).
+      // after the lease. Forked on a thread of its own: the fork and exec of a JVM took 0.1-0.5 s
+      // of resume's own path under load. A phone's chain is copied instead (see
+      // Checked.copiedChain).
       if (!PhoneName.isPhone(where)) {
-        keeper = SessionKeeper.launch(workDir, request.carrierArgs());
+        launching = onThread("keeper launch", () -> SessionKeeper.launch(workDir, request.carrierArgs()));
       }
-      checked = check(host, request, copies, log);
+      checked = check(host, request, capabilities, copies, log);
+      // Chosen while the lease is taken (from the probe's cache, or a probe of up to a second).
+      Checked facts = checked;
+      accelChoice =
+          onThread(
+              "accelerator choice",
+              () -> AccelProbe.choose(host.home.accelProbeCache(), facts.host.qemu()));
       onStep.accept(
           Step.since(
               "check generation " + checked.generation.number() + " and this host's QEMU", start,
@@ -196,11 +213,12 @@ public final class ResumeSession {
       } catch (dev.carryon.carrier.LeaseException e) {
         throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, e.holder()), e);
       }
+      keeper = launching == null ? null : await(launching);
     } catch (IOException | RuntimeException e) {
       // No session was recorded: the cached files it pinned are free again.
       copies.release();
-      if (keeper != null) {
-        SessionKeeper.cancel(keeper);
+      if (launching != null) {
+        cancelLaunched(launching);
       }
       deleteWorkDir(workDir);
       closeQuietly(stateAhead);
@@ -248,7 +266,7 @@ public final class ResumeSession {
         chain = BlockSession.nbdChain(SessionKeeper.socket(workDir), checked.generation);
       }
       DiskKey diskKey = diskSecret == null ? null : DiskKey.write(workDir, diskSecret);
-      AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache(), checked.host.qemu());
+      AccelChoice accel = await(accelChoice);
       log.println(accel.describe());
       QemuRun run =
           new QemuRun(
@@ -341,6 +359,40 @@ public final class ResumeSession {
       closeQuietly(stateAhead);
       abandon(host, request.carrier(), record, qemu);
       throw e;
+    }
+  }
+
+  /** Runs {@code task} on a daemon thread of its own (the common pool has one thread on 2 cores). */
+  private static <T> FutureTask<T> onThread(String name, Callable<T> task) {
+    FutureTask<T> future = new FutureTask<>(task);
+    Thread thread = new Thread(future, name);
+    thread.setDaemon(true);
+    thread.start();
+    return future;
+  }
+
+  /** What {@code task} returned, or what it threw. */
+  private static <T> T await(FutureTask<T> task) throws IOException {
+    try {
+      return task.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("resume interrupted");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+    }
+  }
+
+  /** Stops the keeper {@code launching} started, if it started; waits for its launch to end. */
+  private static void cancelLaunched(FutureTask<SessionKeeper.Launched> launching) {
+    try {
+      SessionKeeper.cancel(await(launching));
+    } catch (IOException | RuntimeException e) {
+      // It never started: nothing to stop.
     }
   }
 
@@ -501,7 +553,12 @@ public final class ResumeSession {
   }
 
   /** Every check that needs no write: refuses with a clear message when one fails. */
-  private static Checked check(Host host, Request request, LocalCopies copies, PrintWriter log)
+  private static Checked check(
+      Host host,
+      Request request,
+      HostCapabilities.Asking capabilities,
+      LocalCopies copies,
+      PrintWriter log)
       throws IOException {
     String where = request.carrier().location();
     try (Carrier carrier = Carrier.open(request.carrier())) {
@@ -519,9 +576,6 @@ public final class ResumeSession {
         throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, lease));
       }
       Generation g = choose(carrier, request);
-      // QEMU answers (unless its answers are cached) while the files are hashed.
-      HostCapabilities.Asking capabilities =
-          HostCapabilities.ask(QemuTool.SYSTEM.locate(), host.home.qemuFactsCache());
       ProgressBar bar = ProgressBar.on(log, "checking");
       Verification v = upFrontCheck(carrier, g, bar::update);
       bar.finish();
