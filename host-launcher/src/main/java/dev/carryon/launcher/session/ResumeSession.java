@@ -175,6 +175,7 @@ public final class ResumeSession {
     FutureTask<SessionKeeper.Launched> launching = null;
     SessionKeeper.Launched keeper = null;
     ReadAhead stateAhead = null;
+    StateSource stateSource = null;
     FutureTask<AccelChoice> accelChoice;
     try {
       // The keeper's JVM starts while the carrier is checked: it serves nothing until told what,
@@ -205,10 +206,13 @@ public final class ResumeSession {
         diskSecret = carrier.diskSecret().orElse(null);
         if (!checked.generation.coldBoot() && !request.coldBoot()) {
           // Fetched while the keeper and QEMU start: over a link the state is most of a resume.
-          stateAhead =
-              ReadAhead.start(
-                  carrier.openFile(checked.generation.state()), checked.generation.state(),
-                  STATE_READ_AHEAD);
+          String state = checked.generation.state();
+          stateAhead = ReadAhead.start(carrier.openFile(state), state, STATE_READ_AHEAD);
+          // All the restore needs of the carrier, so that it need not open it again.
+          stateSource =
+              new StateSource(
+                  carrier.manifest().files().get(state), carrier.describe(state),
+                  carrier.key(CarrierKey.STATE_CIPHER).orElse(null));
         }
       } catch (dev.carryon.carrier.LeaseException e) {
         throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, e.holder()), e);
@@ -299,16 +303,15 @@ public final class ResumeSession {
         String stateName = checked.generation.state();
         // The bar follows the stored (compressed) bytes: their total is known up front.
         ProgressBar bar = ProgressBar.on(log, "restoring");
-        try (Carrier carrier = Carrier.open(request.carrier())) {
-          FileRecord recorded = carrier.manifest().files().get(stateName);
+        try {
+          FileRecord recorded = stateSource.recorded();
           // Hashed as it streams into QEMU, checked before the guest continues.
-          CheckedState checkedState =
-              new CheckedState(stateAhead, recorded, carrier.describe(stateName));
+          CheckedState checkedState = new CheckedState(stateAhead, recorded, stateSource.where());
           try (ReadableByteChannel state =
               StateFile.open(
                   new ProgressInputStream(checkedState, recorded.size(), bar::update),
-                  carrier.describe(stateName),
-                  carrier.key(CarrierKey.STATE_CIPHER).orElse(null))) {
+                  stateSource.where(),
+                  stateSource.key())) {
             Hibernation.restore(
                 qemu, state, RESTORE_TIMEOUT, () -> {
                   bar.finish();
@@ -318,7 +321,7 @@ public final class ResumeSession {
           } catch (IOException e) {
             // QEMU (or zstd, or the sealed chunks) refused the state: a state that is not the
             // recorded one is bad input, named as such, not a host that cannot restore it.
-            requireRecordedState(carrier, stateName, e);
+            requireRecordedState(request.carrier(), stateName, e);
             throw e;
           }
         } catch (IOException e) {
@@ -411,18 +414,30 @@ public final class ResumeSession {
    * After a failed restore: refuses with exit 3, naming the state file, when the state on the
    * carrier is not the one the manifest records (read whole again: this is the failure path only).
    */
-  private static void requireRecordedState(Carrier carrier, String stateName, IOException failure)
-      throws IOException {
-    Verification v = carrier.verifyFiles(List.of(stateName), Progress.NONE);
-    if (!v.passed()) {
-      throw new CarryonException(
-          ExitCodes.BAD_INPUT,
-          CheckedState.mismatch(
-              carrier.describe(stateName),
-              v.problems().get(0).problem() + " (QEMU's restore said: " + failure.getMessage() + ")"),
-          failure);
+  private static void requireRecordedState(
+      CarrierStorage storage, String stateName, IOException failure) throws IOException {
+    try (Carrier carrier = Carrier.open(storage)) {
+      Verification v = carrier.verifyFiles(List.of(stateName), Progress.NONE);
+      if (!v.passed()) {
+        throw new CarryonException(
+            ExitCodes.BAD_INPUT,
+            CheckedState.mismatch(
+                carrier.describe(stateName),
+                v.problems().get(0).problem() + " (QEMU's restore said: " + failure.getMessage()
+                    + ")"),
+            failure);
+      }
     }
   }
+
+  /**
+   * What the restore reads of the carrier, taken while the lease's open has it.
+   *
+   * @param recorded the state's record in the manifest
+   * @param where the state's carrier file, for messages
+   * @param key an encrypted carrier's state key, or null
+   */
+  private record StateSource(FileRecord recorded, String where, byte[] key) {}
 
   /** True when the VM has a display adapter. */
   private static boolean hasScreen(VmConfig vm) {
