@@ -561,8 +561,14 @@ public final class ResumeSession {
     private static Path cachedCopy(
         Carrier carrier, String name, CarrierStorage storage, LocalCopies copies)
         throws IOException {
-      return name == null
-          ? null
+      if (name == null) {
+        return null;
+      }
+      // A folder's own file must be one of its own before it is read (a link leading out, to a
+      // device or a FIFO, is refused by name); a remote carrier's is the cached copy already.
+      Path found = carrier.localFile(name, copies, Progress.NONE);
+      return storage.localFile(name).isEmpty()
+          ? found
           : copies.copyOf(storage, name, carrier.manifest().files().get(name), Progress.NONE);
     }
   }
