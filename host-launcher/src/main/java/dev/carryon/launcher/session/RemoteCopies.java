@@ -12,11 +12,11 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 
 /**
- * The local copies one resume runs a remote carrier from: this host's {@link HostCache}, opened
- * only when a file is asked for (a folder carrier never asks), with the files pinned for the
- * session while this process runs: until QEMU has opened them (detached) or the session ends. Once
- * QEMU holds them open an eviction only takes their names, not what QEMU reads. Counts the bytes
- * it fetched.
+ * The local copies one resume runs from: this host's {@link HostCache}, opened only when a file is
+ * asked for (a remote carrier's files, and every carrier's kernel and initrd), with the files
+ * pinned for the session while this process runs: until QEMU has opened them (detached) or the
+ * session ends. Once QEMU holds them open an eviction only takes their names, not what QEMU reads.
+ * Counts the bytes it fetched.
  */
 final class RemoteCopies implements LocalCopies {
   /** The host, whose cache this is. */

@@ -39,6 +39,7 @@ import dev.carryon.launcher.qemu.QemuProcess;
 import dev.carryon.launcher.qemu.QemuTool;
 import dev.carryon.launcher.qemu.Screens;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.PrintWriter;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Files;
@@ -49,6 +50,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -158,6 +162,9 @@ public final class ResumeSession {
       throws IOException {
     long start = System.nanoTime();
     String sessionId = UUID.randomUUID().toString();
+    // Asked first: QEMU's facts (cached, or asked of QEMU) need no carrier.
+    HostCapabilities.Asking capabilities =
+        HostCapabilities.ask(QemuTool.SYSTEM.locate(), host.home.qemuFactsCache());
     RemoteCopies copies = new RemoteCopies(host, request.cacheSize(), sessionId, log);
     Checked checked;
     List<SessionKeeper.Served> served;
@@ -165,15 +172,26 @@ public final class ResumeSession {
     long t;
     String where = request.carrier().location();
     Path workDir = host.home.sessionDir(sessionId);
+    FutureTask<SessionKeeper.Launched> launching = null;
     SessionKeeper.Launched keeper = null;
     ReadAhead stateAhead = null;
+    StateSource stateSource = null;
+    FutureTask<AccelChoice> accelChoice;
     try {
       // The keeper's JVM starts while the carrier is checked: it serves nothing until told what,
-      // after the lease. A phone's chain is copied instead (see Checked.copiedChain).
+      // after the lease. Forked on a thread of its own: the fork and exec of a JVM took 0.1-0.5 s
+      // of resume's own path under load. A phone's chain is copied instead (see
+      // Checked.copiedChain).
       if (!PhoneName.isPhone(where)) {
-        keeper = SessionKeeper.launch(workDir, request.carrierArgs());
+        launching = onThread("keeper launch", () -> SessionKeeper.launch(workDir, request.carrierArgs()));
       }
-      checked = check(host, request, copies, log);
+      checked = check(host, request, capabilities, copies, log);
+      // Chosen while the lease is taken (from the probe's cache, or a probe of up to a second).
+      Checked facts = checked;
+      accelChoice =
+          onThread(
+              "accelerator choice",
+              () -> AccelProbe.choose(host.home.accelProbeCache(), facts.host.qemu()));
       onStep.accept(
           Step.since(
               "check generation " + checked.generation.number() + " and this host's QEMU", start,
@@ -188,19 +206,23 @@ public final class ResumeSession {
         diskSecret = carrier.diskSecret().orElse(null);
         if (!checked.generation.coldBoot() && !request.coldBoot()) {
           // Fetched while the keeper and QEMU start: over a link the state is most of a resume.
-          stateAhead =
-              ReadAhead.start(
-                  carrier.openFile(checked.generation.state()), checked.generation.state(),
-                  STATE_READ_AHEAD);
+          String state = checked.generation.state();
+          stateAhead = ReadAhead.start(carrier.openFile(state), state, STATE_READ_AHEAD);
+          // All the restore needs of the carrier, so that it need not open it again.
+          stateSource =
+              new StateSource(
+                  carrier.manifest().files().get(state), carrier.describe(state),
+                  carrier.key(CarrierKey.STATE_CIPHER).orElse(null));
         }
       } catch (dev.carryon.carrier.LeaseException e) {
         throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, e.holder()), e);
       }
+      keeper = launching == null ? null : await(launching);
     } catch (IOException | RuntimeException e) {
       // No session was recorded: the cached files it pinned are free again.
       copies.release();
-      if (keeper != null) {
-        SessionKeeper.cancel(keeper);
+      if (launching != null) {
+        cancelLaunched(launching);
       }
       deleteWorkDir(workDir);
       closeQuietly(stateAhead);
@@ -248,7 +270,7 @@ public final class ResumeSession {
         chain = BlockSession.nbdChain(SessionKeeper.socket(workDir), checked.generation);
       }
       DiskKey diskKey = diskSecret == null ? null : DiskKey.write(workDir, diskSecret);
-      AccelChoice accel = AccelProbe.choose(host.home.accelProbeCache(), checked.host.qemu());
+      AccelChoice accel = await(accelChoice);
       log.println(accel.describe());
       QemuRun run =
           new QemuRun(
@@ -281,16 +303,15 @@ public final class ResumeSession {
         String stateName = checked.generation.state();
         // The bar follows the stored (compressed) bytes: their total is known up front.
         ProgressBar bar = ProgressBar.on(log, "restoring");
-        try (Carrier carrier = Carrier.open(request.carrier())) {
-          FileRecord recorded = carrier.manifest().files().get(stateName);
+        try {
+          FileRecord recorded = stateSource.recorded();
           // Hashed as it streams into QEMU, checked before the guest continues.
-          CheckedState checkedState =
-              new CheckedState(stateAhead, recorded, carrier.describe(stateName));
+          CheckedState checkedState = new CheckedState(stateAhead, recorded, stateSource.where());
           try (ReadableByteChannel state =
               StateFile.open(
                   new ProgressInputStream(checkedState, recorded.size(), bar::update),
-                  carrier.describe(stateName),
-                  carrier.key(CarrierKey.STATE_CIPHER).orElse(null))) {
+                  stateSource.where(),
+                  stateSource.key())) {
             Hibernation.restore(
                 qemu, state, RESTORE_TIMEOUT, () -> {
                   bar.finish();
@@ -300,7 +321,7 @@ public final class ResumeSession {
           } catch (IOException e) {
             // QEMU (or zstd, or the sealed chunks) refused the state: a state that is not the
             // recorded one is bad input, named as such, not a host that cannot restore it.
-            requireRecordedState(carrier, stateName, e);
+            requireRecordedState(request.carrier(), stateName, e);
             throw e;
           }
         } catch (IOException e) {
@@ -344,6 +365,40 @@ public final class ResumeSession {
     }
   }
 
+  /** Runs {@code task} on a daemon thread of its own (the common pool has one thread on 2 cores). */
+  private static <T> FutureTask<T> onThread(String name, Callable<T> task) {
+    FutureTask<T> future = new FutureTask<>(task);
+    Thread thread = new Thread(future, name);
+    thread.setDaemon(true);
+    thread.start();
+    return future;
+  }
+
+  /** What {@code task} returned, or what it threw. */
+  private static <T> T await(FutureTask<T> task) throws IOException {
+    try {
+      return task.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("resume interrupted");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+    }
+  }
+
+  /** Stops the keeper {@code launching} started, if it started; waits for its launch to end. */
+  private static void cancelLaunched(FutureTask<SessionKeeper.Launched> launching) {
+    try {
+      SessionKeeper.cancel(await(launching));
+    } catch (IOException | RuntimeException e) {
+      // It never started: nothing to stop.
+    }
+  }
+
   /** Stops a read-ahead of the state that will not be read. */
   private static void closeQuietly(ReadAhead stateAhead) {
     if (stateAhead != null) {
@@ -359,18 +414,30 @@ public final class ResumeSession {
    * After a failed restore: refuses with exit 3, naming the state file, when the state on the
    * carrier is not the one the manifest records (read whole again: this is the failure path only).
    */
-  private static void requireRecordedState(Carrier carrier, String stateName, IOException failure)
-      throws IOException {
-    Verification v = carrier.verifyFiles(List.of(stateName), Progress.NONE);
-    if (!v.passed()) {
-      throw new CarryonException(
-          ExitCodes.BAD_INPUT,
-          CheckedState.mismatch(
-              carrier.describe(stateName),
-              v.problems().get(0).problem() + " (QEMU's restore said: " + failure.getMessage() + ")"),
-          failure);
+  private static void requireRecordedState(
+      CarrierStorage storage, String stateName, IOException failure) throws IOException {
+    try (Carrier carrier = Carrier.open(storage)) {
+      Verification v = carrier.verifyFiles(List.of(stateName), Progress.NONE);
+      if (!v.passed()) {
+        throw new CarryonException(
+            ExitCodes.BAD_INPUT,
+            CheckedState.mismatch(
+                carrier.describe(stateName),
+                v.problems().get(0).problem() + " (QEMU's restore said: " + failure.getMessage()
+                    + ")"),
+            failure);
+      }
     }
   }
+
+  /**
+   * What the restore reads of the carrier, taken while the lease's open has it.
+   *
+   * @param recorded the state's record in the manifest
+   * @param where the state's carrier file, for messages
+   * @param key an encrypted carrier's state key, or null
+   */
+  private record StateSource(FileRecord recorded, String where, byte[] key) {}
 
   /** True when the VM has a display adapter. */
   private static boolean hasScreen(VmConfig vm) {
@@ -473,22 +540,46 @@ public final class ResumeSession {
    * @param screenshot the screen as the generation's state was saved, or null
    */
   private record BootFiles(Path kernel, Path initrd, Path screenshot) {
-    static BootFiles of(Carrier carrier, Generation g, LocalCopies copies) throws IOException {
+    /**
+     * The kernel and initrd are always this host's cached copies, whatever the carrier: a copy is
+     * checked against the manifest's SHA-256 as it is stored and keyed by that hash, so a resume
+     * on a host that holds them hashes nothing (a 14 MB kernel cost 0.16-0.29 s of an unwarmed
+     * JVM's SHA-256 on every resume); the carrier's own files are read only on a host that lacks
+     * them. The screenshot, new with every generation, is read where it is.
+     */
+    static BootFiles of(Carrier carrier, Generation g, CarrierStorage storage, LocalCopies copies)
+        throws IOException {
       VmConfig vm = carrier.manifest().vm();
       return new BootFiles(
-          localFile(carrier, vm.kernel(), copies),
-          localFile(carrier, vm.initrd(), copies),
-          localFile(carrier, g.screenshot(), copies));
+          cachedCopy(carrier, vm.kernel(), storage, copies),
+          cachedCopy(carrier, vm.initrd(), storage, copies),
+          g.screenshot() == null
+              ? null
+              : carrier.localFile(g.screenshot(), copies, Progress.NONE));
     }
 
-    private static Path localFile(Carrier carrier, String name, LocalCopies copies)
+    private static Path cachedCopy(
+        Carrier carrier, String name, CarrierStorage storage, LocalCopies copies)
         throws IOException {
-      return name == null ? null : carrier.localFile(name, copies, Progress.NONE);
+      if (name == null) {
+        return null;
+      }
+      // A folder's own file must be one of its own before it is read (a link leading out, to a
+      // device or a FIFO, is refused by name); a remote carrier's is the cached copy already.
+      Path found = carrier.localFile(name, copies, Progress.NONE);
+      return storage.localFile(name).isEmpty()
+          ? found
+          : copies.copyOf(storage, name, carrier.manifest().files().get(name), Progress.NONE);
     }
   }
 
   /** Every check that needs no write: refuses with a clear message when one fails. */
-  private static Checked check(Host host, Request request, LocalCopies copies, PrintWriter log)
+  private static Checked check(
+      Host host,
+      Request request,
+      HostCapabilities.Asking capabilities,
+      LocalCopies copies,
+      PrintWriter log)
       throws IOException {
     String where = request.carrier().location();
     try (Carrier carrier = Carrier.open(request.carrier())) {
@@ -506,9 +597,6 @@ public final class ResumeSession {
         throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, lease));
       }
       Generation g = choose(carrier, request);
-      // QEMU answers (unless its answers are cached) while the files are hashed.
-      HostCapabilities.Asking capabilities =
-          HostCapabilities.ask(QemuTool.SYSTEM.locate(), host.home.qemuFactsCache());
       ProgressBar bar = ProgressBar.on(log, "checking");
       Verification v = upFrontCheck(carrier, g, bar::update);
       bar.finish();
@@ -545,16 +633,17 @@ public final class ResumeSession {
       }
       LocalFiles copiedChain =
           PhoneName.isPhone(where) ? carrier.localFiles(g, copies, Progress.NONE) : null;
-      return new Checked(carrierId, g, vm, BootFiles.of(carrier, g, copies), copiedChain, here);
+      return new Checked(
+          carrierId, g, vm, BootFiles.of(carrier, g, request.carrier(), copies), copiedChain, here);
     }
   }
 
   /**
    * What resume checks of generation {@code g} before anything is written: the chunk lists of its
-   * chain (their hashes the manifest's, well formed, sized like their images) and the files QEMU
-   * reads whole (the kernel, the initrd, the screenshot), never the chain's bytes, which the block
-   * server checks chunk by chunk as QEMU reads them; the RAM state is checked as it streams into
-   * QEMU. A carrier without lists yet (made by an older carryon: the lease's write-open adds them),
+   * chain (their hashes the manifest's, well formed, sized like their images) and the screenshot,
+   * never the chain's bytes, which the block server checks chunk by chunk as QEMU reads them; the
+   * kernel and initrd are checked as they are copied into this host's cache ({@link BootFiles});
+   * the RAM state is checked as it streams into QEMU. A carrier without lists yet (made by an older carryon: the lease's write-open adds them),
    * or with a merge or reset pending (whose images' bytes are in flux until that open finishes
    * it), is checked whole but for its state, as before lists.
    */
@@ -571,14 +660,8 @@ public final class ResumeSession {
         problems.add(new FileProblem(image, e.getMessage()));
       }
     }
-    List<String> whole = new ArrayList<>();
-    VmConfig vm = carrier.manifest().vm();
-    for (String name : new String[] {vm.kernel(), vm.initrd(), g.screenshot()}) {
-      if (name != null) {
-        whole.add(name);
-      }
-    }
-    Verification files = carrier.verifyFiles(whole, progress);
+    Verification files =
+        carrier.verifyFiles(g.screenshot() == null ? List.of() : List.of(g.screenshot()), progress);
     problems.addAll(files.problems());
     return new Verification(problems, files.warnings());
   }

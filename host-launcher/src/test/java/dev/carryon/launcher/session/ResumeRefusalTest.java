@@ -97,17 +97,20 @@ class ResumeRefusalTest {
 
   /**
    * What resume checks: the RAM state (as it streams into QEMU, the guest never continued), the
-   * files QEMU reads whole, and each image's chunk list (an image's own bytes are checked chunk by
-   * chunk as QEMU reads them: LazyResumeTest).
+   * files QEMU reads whole (the kernel as it is copied into the host's cache: each case runs on a
+   * host of its own, since a host that already holds the verified kernel never reads the carrier's
+   * again), and each image's chunk list (an image's own bytes are checked chunk by chunk as QEMU
+   * reads them: LazyResumeTest).
    */
   @Test
   void aDamagedFileIsRefusedByNameAndNothingChanges() throws Exception {
     TestCarrier carrier = copy("damaged");
-    TestHost b = host(root, "damageB");
     JsonNode lists =
         new ObjectMapper().readTree(carrier.resolve("carryon.json").toFile()).path("chunks").path("lists");
     String l2List = "chunks/" + lists.path("layers/L2.qcow2").asText();
-    for (String name : List.of("states/S2.zst", "vmlinuz", l2List)) {
+    List<String> damaged = List.of("states/S2.zst", "vmlinuz", l2List);
+    for (String name : damaged) {
+      TestHost b = host(root, "damageB" + damaged.indexOf(name));
       Path file = carrier.resolve(name);
       byte[] original = Files.readAllBytes(file);
       SessionKit.flipByte(file, original.length / 2);
