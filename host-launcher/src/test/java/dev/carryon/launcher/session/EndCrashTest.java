@@ -54,9 +54,10 @@ class EndCrashTest {
   /** More points than this are spread evenly, to bound the harness's time. */
   private static final int MAX_CUTS = 200;
   /**
-   * The same on an encrypted carrier: every 4th of its 97 write points, as each cut costs 5.5 s there
-   * (a fresh JVM, the images read through their key; under a load average of 8 on 2 cores): all
-   * of them would add 8 minutes to CI, these add under 2.
+   * The same on an encrypted carrier: 25 of its 56 write points (97 before the state went up
+   * beside the save), as each cut costs 5.5 s there (a fresh JVM, the images read through their
+   * key; under a load average of 8 on 2 cores): all of them would add 5 minutes to CI, these add
+   * under 2.5.
    */
   private static final int MAX_ENCRYPTED_CUTS = 25;
   /** The encrypted carrier's passphrase. */
