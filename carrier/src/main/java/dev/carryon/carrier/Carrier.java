@@ -62,6 +62,24 @@ public final class Carrier implements AutoCloseable {
   static Carrier openForWrite(CarrierStorage storage, String command, Clock clock)
       throws IOException {
     ManifestStore.read(storage, clock);
+    return lockAndRecover(storage, command, clock);
+  }
+
+  /**
+   * This carrier, opened to read, opened again to change it: as {@link #openForWrite} without its
+   * first read of the manifest (this carrier's own read already refused a bad one), which saves a
+   * command that reads before it writes (an {@code end}) a round of requests over a link. The
+   * manifest is read again under the lock all the same.
+   */
+  public Carrier forWrite(String command) throws IOException {
+    if (lock != null) {
+      throw new IllegalStateException("this carrier is already open for write");
+    }
+    return lockAndRecover(store.storage(), command, store.clock());
+  }
+
+  private static Carrier lockAndRecover(CarrierStorage storage, String command, Clock clock)
+      throws IOException {
     StorageLock lock = lock(storage, command);
     try {
       // Read again under the lock: another command may have committed in between.

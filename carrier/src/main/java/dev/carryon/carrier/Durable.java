@@ -54,6 +54,15 @@ final class Durable {
   }
 
   /**
+   * Copies {@code in} (a file still being written on this host, for one) to carrier file {@code
+   * target} from its start, and forces it; nothing already there is kept.
+   */
+  static FileRecord copyIn(CarrierStorage storage, InputStream in, String target, Progress progress)
+      throws IOException {
+    return write(storage, in, -1, target, 0, Hex.newSha256(), progress);
+  }
+
+  /**
    * The first bytes of a file already on the carrier.
    *
    * @param length how many

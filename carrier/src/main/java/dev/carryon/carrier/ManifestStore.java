@@ -125,6 +125,11 @@ final class ManifestStore {
     return storage;
   }
 
+  /** The clock commits are stamped by. */
+  Clock clock() {
+    return clock;
+  }
+
   /** Now, as a commit records it (milliseconds, as the manifest keeps times). */
   Instant now() {
     return clock.instant().truncatedTo(ChronoUnit.MILLIS);

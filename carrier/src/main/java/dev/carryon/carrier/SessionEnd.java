@@ -2,6 +2,7 @@ package dev.carryon.carrier;
 
 import dev.carryon.carrier.storage.CarrierStorage;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -117,11 +118,42 @@ public final class SessionEnd {
    * @return size and SHA-256 of the carrier's copy
    */
   public FileRecord copyState(Path source, Progress progress) throws IOException {
+    return recordState(() -> Durable.copyIn(storage, source, stateName, progress));
+  }
+
+  /**
+   * Like {@link #copyState(Path, Progress)}, from a stream, from its first byte: the state as it
+   * is being saved on the host, uploaded meanwhile. A copy that fails here can be made again from
+   * the host's file with {@link #copyState(Path, Progress)}, which goes on after what of it the
+   * carrier holds.
+   */
+  public FileRecord copyState(InputStream source, Progress progress) throws IOException {
+    return recordState(() -> Durable.copyIn(storage, source, stateName, progress));
+  }
+
+  /**
+   * Deletes what of the state was copied: the save it came from failed, so it will never be
+   * committed, and the carrier is left as it was.
+   */
+  public void dropState() throws IOException {
+    state = null;
+    if (storage.size(stateName).isPresent()) {
+      storage.delete(stateName);
+    }
+  }
+
+  /** A copy of a file onto the carrier. */
+  private interface Copy {
+    FileRecord run() throws IOException;
+  }
+
+  /** Runs {@code copy} of the state and records what it copied; a failed copy records none. */
+  private FileRecord recordState(Copy copy) throws IOException {
     if (cold) {
       throw new IllegalStateException("this end was marked as a cold boot; it has no state");
     }
     state = null;
-    state = Durable.copyIn(storage, source, stateName, progress);
+    state = copy.run();
     return state;
   }
 

@@ -56,6 +56,12 @@ public final class SealedChunks {
   private static final int ID = 16;
   private static final int HEADER = MAGIC.length + 4 + ID;
   private static final int TAG = 16;
+  /**
+   * Threads sealing chunks side by side: two where there are two cores. JDK 17's ChaCha20-Poly1305
+   * is plain Java, so a fresh JVM seals its first chunks slowly, in the interpreter and C1-compiled
+   * code; two threads halve that while zstd's workers wait on QEMU. (measured in the commit)
+   */
+  static final int SEALERS = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
 
   private SealedChunks() {}
 
@@ -125,8 +131,9 @@ public final class SealedChunks {
   }
 
   /**
-   * Buffers a chunk; once more bytes follow (not the last) or on close (the last), hands it to a
-   * thread of its own that seals and writes it while the next chunk fills.
+   * Buffers a chunk; once more bytes follow (not the last) or on close (the last), hands it to one
+   * of {@link #SEALERS} threads that seal chunks side by side (each chunk's nonce is its own
+   * number: chunks are independent) and write them in order, while the next chunk fills.
    */
   private static final class Sealer extends FilterOutputStream {
     /** {@code length} bytes of {@code plain} to seal as chunk {@code index}. */
@@ -134,12 +141,16 @@ public final class SealedChunks {
 
     private final byte[] header;
     private final SecretKeySpec key;
-    /** Chunks handed to the worker, in order; at most one waits. */
+    /** Chunks handed to the workers, in order; at most one waits. */
     private final BlockingQueue<Chunk> pending = new ArrayBlockingQueue<>(1);
-    /** Buffers the worker is done with. */
-    private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(3);
-    private final Thread worker;
-    /** Why the worker failed; every write after that fails too. */
+    /** Buffers the workers are done with. */
+    private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(SEALERS + 2);
+    private final Thread[] workers = new Thread[SEALERS];
+    /** Guards {@link #written}: a worker writes its sealed chunk only on its turn. */
+    private final Object turn = new Object();
+    /** Chunks written to {@code out} so far. */
+    private long written;
+    /** Why a worker failed; every write after that fails too. */
     private volatile IOException failed;
     private byte[] plain;
     private int filled;
@@ -151,10 +162,14 @@ public final class SealedChunks {
       this.header = header;
       this.key = key;
       plain = new byte[CHUNK];
-      free.add(new byte[CHUNK]);
-      worker = new Thread(this::work, "seal");
-      worker.setDaemon(true);
-      worker.start();
+      for (int i = 0; i <= SEALERS; i++) {
+        free.add(new byte[CHUNK]);
+      }
+      for (int i = 0; i < SEALERS; i++) {
+        workers[i] = new Thread(this::work, "seal-" + i);
+        workers[i].setDaemon(true);
+        workers[i].start();
+      }
     }
 
     @Override
@@ -177,20 +192,26 @@ public final class SealedChunks {
       }
     }
 
-    /** Hands the chunk in {@link #plain} to the worker. */
+    /** Hands the chunk in {@link #plain} to the workers. */
     private void emit(boolean last) throws IOException {
-      requireNotFailed();
-      try {
-        pending.put(new Chunk(plain, filled, index++, last));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while sealing chunk " + (index - 1));
+      Chunk c = new Chunk(plain, filled, index, last);
+      while (true) {
+        requireNotFailed();
+        try {
+          if (pending.offer(c, 100, TimeUnit.MILLISECONDS)) {
+            break;
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("interrupted while sealing chunk " + index);
+        }
       }
+      index++;
       plain = null;
       filled = 0;
     }
 
-    /** The next buffer the worker is done with. */
+    /** The next buffer the workers are done with. */
     private byte[] take(BlockingQueue<byte[]> q) throws IOException {
       while (true) {
         requireNotFailed();
@@ -213,7 +234,10 @@ public final class SealedChunks {
       }
     }
 
-    /** The worker: seals and writes each chunk handed over, up to the last or a failure. */
+    /**
+     * A worker: seals each chunk it takes and writes it on its turn (after every chunk before it),
+     * up to the last chunk, a failure, or its stop.
+     */
     private void work() {
       Cipher cipher = cipher();
       byte[] sealed = new byte[CHUNK + TAG];
@@ -227,28 +251,45 @@ public final class SealedChunks {
           } catch (GeneralSecurityException e) {
             throw new IOException("cannot seal chunk " + c.index(), e);
           }
-          out.write(sealed, 0, n);
           free.put(c.plain());
+          synchronized (turn) {
+            while (written != c.index()) {
+              if (failed != null) {
+                return;
+              }
+              turn.wait();
+            }
+            out.write(sealed, 0, n);
+            written++;
+            turn.notifyAll();
+          }
           if (c.last()) {
             return;
           }
         }
       } catch (IOException e) {
-        failed = e;
+        fail(e);
       } catch (RuntimeException e) {
-        failed = new IOException("cannot seal: " + e, e);
+        fail(new IOException("cannot seal: " + e, e));
       } catch (InterruptedException e) {
-        // closed
+        // stopped
       }
     }
 
-    /** Bytes of whole chunks reach {@code out} as the worker writes them; a partial one waits. */
+    private void fail(IOException e) {
+      synchronized (turn) {
+        failed = e;
+        turn.notifyAll();
+      }
+    }
+
+    /** Bytes of whole chunks reach {@code out} as the workers write them; a partial one waits. */
     @Override
     public void flush() throws IOException {
       requireNotFailed();
     }
 
-    /** Seals the last chunk, waits for the worker to write it, then closes {@code out}. */
+    /** Seals the last chunk, waits for every chunk to be written, then closes {@code out}. */
     @Override
     public void close() throws IOException {
       if (closed) {
@@ -257,14 +298,20 @@ public final class SealedChunks {
       closed = true;
       try (OutputStream o = out) {
         emit(true);
-        worker.join();
+        synchronized (turn) {
+          while (written != index && failed == null) {
+            turn.wait();
+          }
+        }
         requireNotFailed();
         o.flush();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new InterruptedIOException("interrupted while sealing the last chunk");
       } finally {
-        worker.interrupt();
+        for (Thread w : workers) {
+          w.interrupt();
+        }
       }
     }
   }

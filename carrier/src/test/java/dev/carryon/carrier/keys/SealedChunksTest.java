@@ -56,6 +56,46 @@ class SealedChunksTest {
     }
   }
 
+  /**
+   * Chunks are sealed side by side ({@link SealedChunks#SEALERS} threads) but written in order:
+   * a stream of many chunks, some sealed faster than the one before, reads back whole, and its
+   * sealed chunks stand where their numbers say.
+   */
+  @Test
+  void chunksSealedSideBySideAreWrittenInOrder() throws IOException {
+    byte[] p = plain(13 * SealedChunks.CHUNK + 3);
+    byte[] sealed = seal(p);
+    assertArrayEquals(p, open(sealed, KEY));
+    assertEquals(HEADER + 14L * 16 + p.length, sealed.length);
+  }
+
+  /** A sink that fails (a full disk) fails the writer with its reason, and nothing hangs. */
+  @Test
+  void aSinkThatFailsFailsTheWriter() {
+    OutputStream full = new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        if (len > HEADER) {
+          throw new IOException("No space left on device");
+        }
+      }
+    };
+    IOException e = assertThrows(IOException.class, () -> {
+      try (OutputStream s = SealedChunks.seal(full, KEY)) {
+        byte[] p = plain(SealedChunks.CHUNK);
+        for (int i = 0; i < 8; i++) {
+          s.write(p);
+        }
+      }
+    });
+    assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
+  }
+
   @Test
   void twoSealsOfOneStreamDifferAndHideIt() throws IOException {
     byte[] p = new byte[4096];

@@ -8,6 +8,7 @@ import dev.carryon.carrier.FileRecord;
 import dev.carryon.carrier.Generation;
 import dev.carryon.carrier.Lease;
 import dev.carryon.carrier.Manifest;
+import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.SessionEnd;
 import dev.carryon.carrier.VmConfig;
 import dev.carryon.carrier.storage.CarrierStorage;
@@ -27,6 +28,7 @@ import java.io.PrintWriter;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -37,10 +39,14 @@ import java.util.function.Consumer;
  * {@code end}: saves the guest's RAM state, quits QEMU, writes the session's disk changes and state
  * onto the carrier and commits them as a new generation, releasing the lease.
  *
- * <p>Local first: the state is saved to this host's work folder and forced before QEMU quits, and
- * the work folder is only deleted once the carrier has committed. An end cut at any point is
- * finished by running it again: a session the catalog calls {@link SessionState#SAVED} goes
- * straight to the carrier part, which the carrier makes all-or-nothing.
+ * <p>Local and remote side by side, commit after both: the state is saved to this host's work
+ * folder, forced and recorded as saved before QEMU quits, while it also goes up to the carrier's
+ * temporary folder as it is written ({@link StateUpload}); the layer goes up beside the rest of
+ * the state once QEMU is gone. The carrier commits only once every file it took is forced there
+ * and the host's copy is forced and recorded, and the work folder is only deleted after the
+ * commit. An end cut at any point is finished by running it again: a session the catalog calls
+ * {@link SessionState#SAVED} goes straight to the carrier part (which continues after what of the
+ * state the carrier holds), and the carrier makes that part all-or-nothing.
  */
 public final class EndSession {
   /** The small picture of the screen as saved, in the session's work folder. */
@@ -103,7 +109,23 @@ public final class EndSession {
     String where = storage.location();
     // The session keeper holds an encrypted carrier's key since resume: no Argon2id again.
     SessionKeeper.borrowKey(host.catalog.sessions(), where, log);
-    Found found = findSession(host, storage);
+    // Read once for the whole end (over a link each read is a round of requests); the commit
+    // opens it for write from this read, and reads the manifest again under the lock.
+    try (Carrier carrier = Carrier.open(storage)) {
+      return end(host, carrier, where, mode, log, onStep, running);
+    }
+  }
+
+  private static Ended end(
+      Host host,
+      Carrier carrier,
+      String where,
+      Mode mode,
+      PrintWriter log,
+      Consumer<Step> onStep,
+      QemuProcess running)
+      throws IOException {
+    Found found = findSession(host, carrier.manifest(), where);
     if (found.earlier != null) {
       return found.earlier;
     }
@@ -113,54 +135,76 @@ public final class EndSession {
       if (running != null) {
         running.close();
       }
-      discard(host, storage, session, log);
+      discard(host, carrier, session, log);
       return new Ended(session, null, -1, false);
     }
     Path localState = session.workDir().resolve(ResumeSession.LOCAL_STATE);
-    if (session.state() != SessionState.SAVED) {
-      VmConfig vm;
-      byte[] stateKey;
-      try (Carrier carrier = Carrier.open(storage)) {
-        vm = carrier.manifest().vm();
-        stateKey = carrier.key(CarrierKey.STATE_CIPHER).orElse(null);
-      }
-      QemuProcess qemu =
-          running != null && running.isAlive() ? running : attach(session, vm, mode);
-      // A save cut earlier may have left part of a state, or a whole one never recorded: either
-      // is dropped, and the guest (still in QEMU, running or paused) is saved anew.
-      Files.deleteIfExists(localState);
-      if (qemu != null && mode == Mode.HIBERNATE) {
-        Hibernation.allowSaveAgain(qemu);
-        keepScreen(qemu, vm, session.workDir(), log);
-        long t = System.nanoTime();
-        Hibernation.Stats stats;
-        ProgressBar bar = ProgressBar.on(log, "saving RAM");
-        try (WritableByteChannel out = StateFile.create(localState, stateKey)) {
-          stats = Hibernation.save(qemu, out, SAVE_TIMEOUT, bar::update);
-        } catch (IOException | RuntimeException e) {
-          throw saveFailed(qemu, localState, e);
-        } finally {
-          bar.finish();
+    // The carrier part begun before the save, so that the state goes up while QEMU saves it; null
+    // when it begins after (a state an earlier run saved, none, or a carrier not writable then).
+    Begun begun = null;
+    // The small picture of the screen being made beside the save; null when none is.
+    Background<Void> screen = null;
+    try {
+      if (session.state() != SessionState.SAVED) {
+        VmConfig vm = carrier.manifest().vm();
+        byte[] stateKey = carrier.key(CarrierKey.STATE_CIPHER).orElse(null);
+        QemuProcess qemu =
+            running != null && running.isAlive() ? running : attach(session, vm, mode);
+        // A save cut earlier may have left part of a state, or a whole one never recorded: either
+        // is dropped, and the guest (still in QEMU, running or paused) is saved anew.
+        Files.deleteIfExists(localState);
+        if (qemu != null && mode == Mode.HIBERNATE) {
+          Hibernation.allowSaveAgain(qemu);
+          screen = keepScreen(qemu, vm, session.workDir(), log);
+          begun = begin(host, carrier, session);
+          long t = System.nanoTime();
+          Hibernation.Stats stats;
+          ProgressBar bar = ProgressBar.on(log, "saving RAM");
+          try (WritableByteChannel out = StateFile.create(localState, stateKey)) {
+            if (begun != null) {
+              begun = begun.uploading(localState);
+            }
+            stats = Hibernation.save(qemu, out, SAVE_TIMEOUT, bar::update);
+          } catch (IOException | RuntimeException e) {
+            if (begun != null) {
+              begun.close(e instanceof IOException io ? io : new IOException(e));
+              begun = null;
+            }
+            throw saveFailed(qemu, localState, e);
+          } finally {
+            bar.finish();
+          }
+          if (begun != null && begun.upload() != null) {
+            begun.upload().whole();
+          }
+          rawState = stats.stateBytes();
+          onStep.accept(
+              Step.since("save RAM state (zstd) to " + localState, t, Files.size(localState)));
         }
-        rawState = stats.stateBytes();
-        onStep.accept(
-            Step.since("save RAM state (zstd) to " + localState, t, Files.size(localState)));
+        // Recorded while QEMU still holds the guest: an end cut before this record saves again
+        // from the paused QEMU; one cut after it finds the state whole (forced above) and goes on
+        // with it. Quitting QEMU first would leave a window where the only copy of the guest's RAM
+        // is a file nothing says is whole. The carrier commits only after this record too.
+        session = session.withState(SessionState.SAVED, Instant.now());
+        host.catalog.saveSession(session);
+        if (qemu != null) {
+          qemu.close();
+        }
+      } else {
+        stopLeftoverQemu(session); // an end cut between the record above and QEMU's quit
       }
-      // Recorded while QEMU still holds the guest: an end cut before this record saves again from
-      // the paused QEMU; one cut after it finds the state whole (forced above) and goes on with it.
-      // Quitting QEMU first would leave a window where the only copy of the guest's RAM is a file
-      // nothing says is whole.
-      session = session.withState(SessionState.SAVED, Instant.now());
-      host.catalog.saveSession(session);
-      if (qemu != null) {
-        qemu.close();
+      // The keeper served QEMU, which is gone: its stop (a fetch of its hoard to finish) runs
+      // beside the carrier part and is waited for after the commit.
+      SessionKeeper.beginStop(session.workDir());
+    } catch (IOException | RuntimeException | Error e) {
+      if (begun != null) {
+        begun.close(new IOException("the end stopped before its commit", e));
       }
-    } else {
-      stopLeftoverQemu(session); // an end cut between the record above and QEMU's quit
+      throw e;
     }
     EndResult result;
     try {
-      result = commit(host, storage, session, localState, onStep, log);
+      result = commit(host, carrier, begun, screen, session, localState, onStep, log);
     } catch (CarrierException | ImageException e) {
       throw e; // the carrier or an image is wrong: its message says what
     } catch (IOException e) {
@@ -185,23 +229,38 @@ public final class EndSession {
   /**
    * Stops the guest and keeps a small picture of its screen as it is saved, for the new generation
    * ({@code states/S<n>.png}): a person sees which session a carrier holds. A VM without a display
-   * adapter has none; a picture that cannot be taken is only a warning.
+   * adapter has none; a picture that cannot be taken is only a warning. The picture is taken here;
+   * it is made small beside the save (decoding and encoding PNGs in a fresh JVM took 0.1-0.2 s),
+   * and appears whole or not at all.
+   *
+   * @return the making of the small picture, to wait for before it is copied; null when none
    */
-  private static void keepScreen(QemuProcess qemu, VmConfig vm, Path workDir, PrintWriter log) {
+  private static Background<Void> keepScreen(
+      QemuProcess qemu, VmConfig vm, Path workDir, PrintWriter log) {
     Path small = workDir.resolve(SCREEN);
     if (vm.devices().stream().noneMatch(d -> d.type().isDisplay())) {
-      return;
+      return null;
     }
+    Path full = workDir.resolve("screen-full.png");
     try {
       Files.deleteIfExists(small);
       qemu.qmp().execute("stop", Duration.ofSeconds(10));
-      Path full = workDir.resolve("screen-full.png");
       Screens.dump(qemu, full);
-      Screens.shrink(full, small);
-      Files.delete(full);
     } catch (IOException e) {
       log.println("warning: no picture of the screen is kept: " + e.getMessage());
+      return null;
     }
+    return Background.start("end-screen", () -> {
+      try {
+        Path partial = workDir.resolve(SCREEN + ".part");
+        Screens.shrink(full, partial);
+        Files.move(partial, small, StandardCopyOption.ATOMIC_MOVE);
+        Files.delete(full);
+      } catch (IOException | RuntimeException e) {
+        log.println("warning: no picture of the screen is kept: " + e.getMessage());
+      }
+      return null;
+    });
   }
 
   /**
@@ -225,54 +284,172 @@ public final class EndSession {
         e);
   }
 
-  /** Writes the local COW and state onto the carrier and commits them. */
+  /**
+   * The carrier part of an end begun before the save: the carrier open for write, the end under
+   * way on it, and the state's upload while QEMU saves it (null until started, or when it could
+   * not start).
+   */
+  private record Begun(Carrier carrier, SessionEnd end, StateUpload upload) {
+    /** This, with the state's upload started from the host's file as the save writes it. */
+    Begun uploading(Path localState) {
+      try {
+        return new Begun(carrier, end, StateUpload.start(end, localState));
+      } catch (IOException e) {
+        return this; // the state goes up after the save instead
+      }
+    }
+
+    /**
+     * Stops the upload, deletes what of the state it sent (that state is never committed: the
+     * carrier is left as it was) and releases the carrier: the end stopped for {@code why}.
+     */
+    void close(IOException why) {
+      try (carrier) {
+        if (upload != null) {
+          upload.abandon(why);
+          end.dropState();
+        }
+      } catch (IOException e) {
+        why.addSuppressed(e);
+      }
+    }
+  }
+
+  /**
+   * Opens the carrier for write and begins the end on it before the save, so that the state goes
+   * up while QEMU saves it; null when that cannot be done now (a carrier busy, unplugged or
+   * refusing the end): the end then saves the state on this host all the same and tries again
+   * after, where a failure says why and keeps the session.
+   */
+  private static Begun begin(Host host, Carrier read, SessionRecord session) {
+    Carrier writing;
+    try {
+      writing = read.forWrite("carryon end");
+    } catch (IOException e) {
+      return null;
+    }
+    try {
+      if (committedBy(writing, session) == null) {
+        SessionEnd end =
+            writing.beginEnd(host.identity, session.sessionId(), session.fromGeneration());
+        end.ranUnder(SessionQemu.read(session.workDir()));
+        return new Begun(writing, end, null);
+      }
+    } catch (IOException e) {
+      // Said again, clearly, when the end tries after the save.
+    }
+    try {
+      writing.close();
+    } catch (IOException e) {
+      // Released with this process at the latest.
+    }
+    return null;
+  }
+
+  /**
+   * Writes the local COW and state onto the carrier and commits them; goes on with {@code begun}
+   * (and closes it) when the end began before the save, and waits for {@code screen} (when not
+   * null) before it copies the small picture of the screen.
+   */
   private static EndResult commit(
       Host host,
-      CarrierStorage storage,
+      Carrier read,
+      Begun begun,
+      Background<Void> screen,
       SessionRecord session,
       Path localState,
       Consumer<Step> onStep,
       PrintWriter log)
       throws IOException {
-    try (Carrier carrier = Carrier.openForWrite(storage, "carryon end")) {
-      Generation done = committedBy(carrier, session);
-      if (done != null) {
-        // An earlier end was cut after its commit (opening for write finished its merge): the
-        // lease is gone with it, so beginning the end again would be refused.
-        onStep.accept(new Step("generation " + done.number() + " was already committed", 0, -1));
-        return new EndResult(done, List.of(), List.of(), List.of());
-      }
-      SessionEnd end =
-          carrier.beginEnd(host.identity, session.sessionId(), session.fromGeneration());
-      end.ranUnder(SessionQemu.read(session.workDir()));
-      long t = System.nanoTime();
-      ProgressBar bar = ProgressBar.on(log, "writing layer");
-      FileRecord layer =
-          end.copyLayer(session.workDir().resolve(ResumeSession.LOCAL_COW), bar::update);
-      bar.finish();
-      onStep.accept(
-          Step.since("write the layer of generation " + end.generation(), t, layer.size()));
-      if (Files.exists(localState)) {
-        t = System.nanoTime();
-        bar = ProgressBar.on(log, "writing state");
-        FileRecord state = end.copyState(localState, bar::update);
-        bar.finish();
-        onStep.accept(
-            Step.since("write the state of generation " + end.generation(), t, state.size()));
-        Path screen = session.workDir().resolve(SCREEN);
-        if (Files.exists(screen)) {
-          end.copyScreenshot(screen, dev.carryon.carrier.Progress.NONE);
-        }
+    try (Carrier carrier = begun != null ? begun.carrier() : read.forWrite("carryon end")) {
+      SessionEnd end;
+      if (begun != null) {
+        end = begun.end();
       } else {
-        end.coldBoot();
+        Generation done = committedBy(carrier, session);
+        if (done != null) {
+          // An earlier end was cut after its commit (opening for write finished its merge): the
+          // lease is gone with it, so beginning the end again would be refused.
+          onStep.accept(new Step("generation " + done.number() + " was already committed", 0, -1));
+          return new EndResult(done, List.of(), List.of(), List.of());
+        }
+        end = carrier.beginEnd(host.identity, session.sessionId(), session.fromGeneration());
+        end.ranUnder(SessionQemu.read(session.workDir()));
       }
-      t = System.nanoTime();
+      // The layer goes beside the state: over a link its many small requests cost round trips,
+      // not bytes, and hide behind the state's transfer.
+      Background<FileRecord> layer =
+          Background.start("end-layer", () -> copyLayer(end, session, onStep));
+      try {
+        if (Files.exists(localState)) {
+          copyState(end, begun != null ? begun.upload() : null, localState, onStep, log);
+          if (screen != null) {
+            screen.await();
+          }
+          Path small = session.workDir().resolve(SCREEN);
+          if (Files.exists(small)) {
+            end.copyScreenshot(small, Progress.NONE);
+          }
+        } else {
+          end.coldBoot();
+        }
+      } catch (IOException | RuntimeException e) {
+        // The lock is not released while the layer is still being written.
+        try {
+          layer.await();
+        } catch (IOException | RuntimeException again) {
+          e.addSuppressed(again);
+        }
+        throw e;
+      }
+      layer.await();
+      long t = System.nanoTime();
       EndResult result =
           carrier.commitGeneration(end, "session " + session.sessionId() + " on " + host.identity.hostName());
       onStep.accept(
           Step.since("commit generation " + result.generation().number() + " and merge", t, -1));
       return result;
     }
+  }
+
+  /**
+   * Brings the host's saved state onto the carrier: what {@code upload} sent while QEMU saved it,
+   * when that went well and is the whole file; else a copy of the host's file, which goes on after
+   * what of it the carrier holds.
+   */
+  private static void copyState(
+      SessionEnd end, StateUpload upload, Path localState, Consumer<Step> onStep, PrintWriter log)
+      throws IOException {
+    String step = "write the state of generation " + end.generation();
+    if (upload != null) {
+      try {
+        FileRecord sent = upload.finish();
+        if (sent.size() == Files.size(localState)) {
+          onStep.accept(Step.since(step + " (beside the save)", upload.started(), sent.size()));
+          return;
+        }
+        log.println("warning: the state sent while it was saved has " + sent.size()
+            + " bytes, not the saved " + Files.size(localState) + "; sending it again");
+      } catch (IOException e) {
+        log.println("warning: sending the state while it was saved failed (" + e.getMessage()
+            + "); sending it again from " + localState);
+      }
+    }
+    long t = System.nanoTime();
+    ProgressBar bar = ProgressBar.on(log, "writing state");
+    FileRecord state = end.copyState(localState, bar::update);
+    bar.finish();
+    onStep.accept(Step.since(step, t, state.size()));
+  }
+
+  /** Copies the session's local COW onto the carrier as the new layer; tells its step. */
+  private static FileRecord copyLayer(SessionEnd end, SessionRecord session, Consumer<Step> onStep)
+      throws IOException {
+    long t = System.nanoTime();
+    FileRecord layer =
+        end.copyLayer(session.workDir().resolve(ResumeSession.LOCAL_COW), Progress.NONE);
+    onStep.accept(Step.since("write the layer of generation " + end.generation(), t, layer.size()));
+    return layer;
   }
 
   /** The kept generation {@code session} made, or null when it has not committed yet. */
@@ -332,12 +509,11 @@ public final class EndSession {
     return null;
   }
 
-  private static void discard(
-      Host host, CarrierStorage storage, SessionRecord session, PrintWriter log)
+  private static void discard(Host host, Carrier read, SessionRecord session, PrintWriter log)
       throws IOException {
     stopLeftoverQemu(session);
     stopKeeper(session, log);
-    try (Carrier carrier = Carrier.openForWrite(storage, "carryon end")) {
+    try (Carrier carrier = read.forWrite("carryon end")) {
       Lease held = carrier.manifest().lease();
       // After a lease break another session may hold it: that lease is not ours to release.
       if (held != null && held.heldBy(host.identity, session.sessionId())) {
@@ -361,11 +537,7 @@ public final class EndSession {
    * (an end that finished, a rerun after a cut past the end's last step, a discard), what ended it;
    * else a clear refusal.
    */
-  private static Found findSession(Host host, CarrierStorage storage) throws IOException {
-    Manifest m;
-    try (Carrier carrier = Carrier.open(storage)) {
-      m = carrier.manifest();
-    }
+  private static Found findSession(Host host, Manifest m, String where) throws IOException {
     String carrierId = m.carrierId().toString();
     Optional<SessionRecord> open = host.catalog.openSession(carrierId);
     if (open.isPresent()) {
@@ -385,7 +557,7 @@ public final class EndSession {
     Lease lease = m.lease();
     throw new CarryonException(
         ExitCodes.REFUSED,
-        "this host has no session on " + storage.location()
+        "this host has no session on " + where
             + (lease == null ? " (nobody holds it)" : "; it is leased by " + lease.describe()));
   }
 }

@@ -250,6 +250,19 @@ public final class SessionKeeper {
   }
 
   /**
+   * Tells the keeper of {@code workDir}, if it runs, to stop (SIGTERM) without waiting for it: its
+   * hoard may be in the middle of a fetch, which its stop waits for (0.3 s seen over a 30 MB/s
+   * link), so {@code end} starts the stop as soon as QEMU is gone and waits for it ({@link #stop})
+   * after the commit.
+   */
+  static void beginStop(Path workDir) {
+    long pid = pid(workDir);
+    if (pid > 0 && isKeeper(pid, workDir)) {
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+    }
+  }
+
+  /**
    * Stops the keeper of {@code workDir}, if it runs: SIGTERM, then SIGKILL after {@link #STOP}.
    * Only a process whose command line names this work folder is signalled (a pid may be reused).
    */

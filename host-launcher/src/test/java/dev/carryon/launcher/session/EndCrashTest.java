@@ -44,14 +44,20 @@ import org.junit.jupiter.api.io.TempDir;
  * cut the carrier verifies, holds exactly the old or the new generation, and running {@code end}
  * again makes exactly the new one, which another host resumes without a reboot. A kill during the
  * local save is finished the same way, and so is a cut at any of the host's own writes.
+ *
+ * <p>The end sends the state to the carrier while QEMU saves it to the host, and commits only once
+ * both copies are whole: the harness starts from an end cut at its layer's first write (the state
+ * saved and recorded on the host, QEMU gone, part or all of the state already on the carrier), so
+ * every cut after it also proves that the next end goes on from the carrier's part of the state.
  */
 class EndCrashTest {
   /** More points than this are spread evenly, to bound the harness's time. */
   private static final int MAX_CUTS = 200;
   /**
-   * The same on an encrypted carrier: every 4th of its 97 write points, as each cut costs 5.5 s there
-   * (a fresh JVM, the images read through their key; under a load average of 8 on 2 cores): all
-   * of them would add 8 minutes to CI, these add under 2.
+   * The same on an encrypted carrier: 25 of its 56 write points (97 before the state went up
+   * beside the save), as each cut costs 5.5 s there (a fresh JVM, the images read through their
+   * key; under a load average of 8 on 2 cores): all of them would add 5 minutes to CI, these add
+   * under 2.5.
    */
   private static final int MAX_ENCRYPTED_CUTS = 25;
   /** The encrypted carrier's passphrase. */
@@ -108,14 +114,17 @@ class EndCrashTest {
     ConsoleLog second = new ConsoleLog(dir.resolve("2.log"));
     tickAbove(second, first.lastTick().orElseThrow().n() + 1);
 
-    // Saved on the host (QEMU quits), cut before the carrier's first write.
-    a.run(cut(carrier, 1), "end", carrier.toString()).expect(WritePoints.CUT_EXIT_CODE);
+    // Saved on the host (QEMU quits), cut at the layer's first write, which begins once QEMU quit.
+    a.run(Map.of("CARRYON_CUT_ROOT", carrier.folder().resolve("tmp/L3.qcow2").toString(),
+            "CARRYON_CUT_AT", "1"), "end", carrier.toString())
+        .expect(WritePoints.CUT_EXIT_CODE);
     ConsoleLog.Tick atSave = second.lastTick().orElseThrow();
     SessionRecord saved = openSession(a, carrier).orElseThrow();
     assertEquals(SessionState.SAVED, saved.state());
     assertEquals(List.of(), SessionKit.qemusUnder(dir));
-    // Its keeper still runs (end stops it after the commit) and keeps writing its status into the
-    // host folder: stopped here, or it would write into the copies the harness puts back.
+    // Its keeper may still run (end tells it to stop once QEMU quits and waits for it after the
+    // commit) and write its status into the host folder: stopped here, or it would write into the
+    // copies the harness puts back.
     SessionKeeper.stop(saved.workDir());
 
     Path snapshots = Files.createDirectories(dir.resolve("snapshots"));
