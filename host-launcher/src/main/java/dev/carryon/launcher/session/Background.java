@@ -1,20 +1,26 @@
 package dev.carryon.launcher.session;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
 /**
- * A part of an {@code end} run on a thread of its own beside the rest (the layer's upload beside
- * the state's, the state's beside QEMU's save). It writes the carrier under the end's lock, so it
- * is always waited for, even by an interrupted thread, before that lock is released.
+ * A part of a command run on a thread of its own beside the rest: in {@code end} the layer's upload
+ * beside the state's and the state's beside QEMU's save, which write the carrier under the end's
+ * lock and so are always waited for ({@link #await}), even by an interrupted thread, before that
+ * lock is released; in {@code resume} the keeper's launch and the accelerator's choice, which an
+ * interrupt stops waiting for ({@link #get}).
  */
 final class Background<T> {
   private final FutureTask<T> task;
+  /** The thread's name, for messages. */
+  private final String name;
 
-  private Background(FutureTask<T> task) {
+  private Background(FutureTask<T> task, String name) {
     this.task = task;
+    this.name = name;
   }
 
   /** Starts {@code work} on a daemon thread named {@code name}. */
@@ -23,10 +29,10 @@ final class Background<T> {
     Thread t = new Thread(task, name);
     t.setDaemon(true);
     t.start();
-    return new Background<>(task);
+    return new Background<>(task, name);
   }
 
-  /** Waits for the work; its result, or its failure as this thread's. */
+  /** Waits for the work, even when interrupted; its result, or its failure as this thread's. */
   T await() throws IOException {
     boolean interrupted = false;
     try {
@@ -36,17 +42,7 @@ final class Background<T> {
         } catch (InterruptedException e) {
           interrupted = true;
         } catch (ExecutionException e) {
-          Throwable cause = e.getCause();
-          if (cause instanceof IOException io) {
-            throw io;
-          }
-          if (cause instanceof RuntimeException r) {
-            throw r;
-          }
-          if (cause instanceof Error err) {
-            throw err;
-          }
-          throw new IOException(cause.toString(), cause);
+          throw unwrapped(e);
         }
       }
     } finally {
@@ -54,5 +50,32 @@ final class Background<T> {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  /** Waits for the work until interrupted; its result, or its failure as this thread's. */
+  T get() throws IOException {
+    try {
+      return task.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for " + name);
+    } catch (ExecutionException e) {
+      throw unwrapped(e);
+    }
+  }
+
+  /** The work's failure, rethrown as it was where it can be. */
+  private static IOException unwrapped(ExecutionException e) {
+    Throwable cause = e.getCause();
+    if (cause instanceof IOException io) {
+      return io;
+    }
+    if (cause instanceof RuntimeException r) {
+      throw r;
+    }
+    if (cause instanceof Error err) {
+      throw err;
+    }
+    return new IOException(cause.toString(), cause);
   }
 }

@@ -39,7 +39,6 @@ import dev.carryon.launcher.qemu.QemuProcess;
 import dev.carryon.launcher.qemu.QemuTool;
 import dev.carryon.launcher.qemu.Screens;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.PrintWriter;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Files;
@@ -50,9 +49,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -172,24 +168,26 @@ public final class ResumeSession {
     long t;
     String where = request.carrier().location();
     Path workDir = host.home.sessionDir(sessionId);
-    FutureTask<SessionKeeper.Launched> launching = null;
+    Background<SessionKeeper.Launched> launching = null;
     SessionKeeper.Launched keeper = null;
     ReadAhead stateAhead = null;
     StateSource stateSource = null;
-    FutureTask<AccelChoice> accelChoice;
+    Background<AccelChoice> accelChoice;
     try {
       // The keeper's JVM starts while the carrier is checked: it serves nothing until told what,
       // after the lease. Forked on a thread of its own: the fork and exec of a JVM took 0.1-0.5 s
       // of resume's own path under load. A phone's chain is copied instead (see
       // Checked.copiedChain).
       if (!PhoneName.isPhone(where)) {
-        launching = onThread("keeper launch", () -> SessionKeeper.launch(workDir, request.carrierArgs()));
+        launching =
+            Background.start(
+                "keeper launch", () -> SessionKeeper.launch(workDir, request.carrierArgs()));
       }
       checked = check(host, request, capabilities, copies, log);
       // Chosen while the lease is taken (from the probe's cache, or a probe of up to a second).
       Checked facts = checked;
       accelChoice =
-          onThread(
+          Background.start(
               "accelerator choice",
               () -> AccelProbe.choose(host.home.accelProbeCache(), facts.host.qemu()));
       onStep.accept(
@@ -217,7 +215,7 @@ public final class ResumeSession {
       } catch (dev.carryon.carrier.LeaseException e) {
         throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, e.holder()), e);
       }
-      keeper = launching == null ? null : await(launching);
+      keeper = launching == null ? null : launching.get();
     } catch (IOException | RuntimeException e) {
       // No session was recorded: the cached files it pinned are free again.
       copies.release();
@@ -270,7 +268,7 @@ public final class ResumeSession {
         chain = BlockSession.nbdChain(SessionKeeper.socket(workDir), checked.generation);
       }
       DiskKey diskKey = diskSecret == null ? null : DiskKey.write(workDir, diskSecret);
-      AccelChoice accel = await(accelChoice);
+      AccelChoice accel = accelChoice.get();
       log.println(accel.describe());
       QemuRun run =
           new QemuRun(
@@ -365,35 +363,10 @@ public final class ResumeSession {
     }
   }
 
-  /** Runs {@code task} on a daemon thread of its own (the common pool has one thread on 2 cores). */
-  private static <T> FutureTask<T> onThread(String name, Callable<T> task) {
-    FutureTask<T> future = new FutureTask<>(task);
-    Thread thread = new Thread(future, name);
-    thread.setDaemon(true);
-    thread.start();
-    return future;
-  }
-
-  /** What {@code task} returned, or what it threw. */
-  private static <T> T await(FutureTask<T> task) throws IOException {
-    try {
-      return task.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("resume interrupted");
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof IOException io) {
-        throw io;
-      }
-      throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
-    }
-  }
-
   /** Stops the keeper {@code launching} started, if it started; waits for its launch to end. */
-  private static void cancelLaunched(FutureTask<SessionKeeper.Launched> launching) {
+  private static void cancelLaunched(Background<SessionKeeper.Launched> launching) {
     try {
-      SessionKeeper.cancel(await(launching));
+      SessionKeeper.cancel(launching.get());
     } catch (IOException | RuntimeException e) {
       // It never started: nothing to stop.
     }
