@@ -330,10 +330,7 @@ public final class EndSession {
     }
     try {
       if (committedBy(writing, session) == null) {
-        SessionEnd end =
-            writing.beginEnd(host.identity, session.sessionId(), session.fromGeneration());
-        end.ranUnder(SessionQemu.read(session.workDir()));
-        return new Begun(writing, end, null);
+        return new Begun(writing, beginEnd(host, writing, session), null);
       }
     } catch (IOException e) {
       // Said again, clearly, when the end tries after the save.
@@ -373,8 +370,7 @@ public final class EndSession {
           onStep.accept(new Step("generation " + done.number() + " was already committed", 0, -1));
           return new EndResult(done, List.of(), List.of(), List.of());
         }
-        end = carrier.beginEnd(host.identity, session.sessionId(), session.fromGeneration());
-        end.ranUnder(SessionQemu.read(session.workDir()));
+        end = beginEnd(host, carrier, session);
       }
       // The layer goes beside the state: over a link its many small requests cost round trips,
       // not bytes, and hide behind the state's transfer.
@@ -443,6 +439,14 @@ public final class EndSession {
   }
 
   /** Copies the session's local COW onto the carrier as the new layer; tells its step. */
+  /** The next generation of {@code carrier} begun from {@code session}, with the QEMU it ran under. */
+  private static SessionEnd beginEnd(Host host, Carrier carrier, SessionRecord session)
+      throws IOException {
+    SessionEnd end = carrier.beginEnd(host.identity, session.sessionId(), session.fromGeneration());
+    end.ranUnder(SessionQemu.read(session.workDir()));
+    return end;
+  }
+
   private static FileRecord copyLayer(SessionEnd end, SessionRecord session, Consumer<Step> onStep)
       throws IOException {
     long t = System.nanoTime();
