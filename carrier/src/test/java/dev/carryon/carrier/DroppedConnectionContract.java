@@ -239,6 +239,8 @@ public abstract class DroppedConnectionContract {
         if (!link.wasCut()) {
           throw e;
         }
+      } finally {
+        link.disarm();
       }
       return link.sent() - start;
     }
@@ -289,6 +291,8 @@ public abstract class DroppedConnectionContract {
         if (!link.wasCut()) {
           throw e;
         }
+      } finally {
+        link.disarm();
       }
       return link.sent() - start;
     }

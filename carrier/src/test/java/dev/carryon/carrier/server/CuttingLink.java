@@ -108,6 +108,15 @@ public final class CuttingLink implements Closeable {
     receivedCutAt = received.get() + bytes;
   }
 
+  /**
+   * Takes back a cut that has not happened: the operation it was armed for read or sent fewer
+   * bytes than a measured run did, and the cut must not fall on the next one.
+   */
+  public void disarm() {
+    cutAt = -1;
+    receivedCutAt = -1;
+  }
+
   /** True once the cut has happened. */
   public boolean wasCut() {
     return cut;
