@@ -1,5 +1,9 @@
 package dev.carryon.carrier.keys;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.Provider;
 import java.util.concurrent.ExecutionException;
@@ -19,6 +23,9 @@ import org.conscrypt.Conscrypt;
  */
 final class SealingCipher {
   static final String NAME = "ChaCha20-Poly1305";
+
+  /** Conscrypt's system property naming where it copies its library before loading it. */
+  private static final String WORKDIR = "org.conscrypt.native.workdir";
 
   private static final AtomicBoolean STARTED = new AtomicBoolean();
   /** Conscrypt's provider, or null where its native library does not load. */
@@ -67,12 +74,31 @@ final class SealingCipher {
     }
   }
 
-  /** Conscrypt's provider, or null: its classes are absent (an optional dependency) or its library does not load here. */
+  /**
+   * Conscrypt's provider, or null: its classes are absent (an optional dependency) or its library
+   * does not load here. Conscrypt copies its library out of the jar before loading it, by default
+   * into /tmp with the umask's mode (under umask 000 another user could swap the code in before it
+   * loads): it gets a folder of its own, 0700, deleted once the library is loaded.
+   */
   private static Provider loadNative() {
+    Path workdir = null;
     try {
+      if (System.getProperty(WORKDIR) == null) {
+        workdir = Files.createTempDirectory("carryon-boringssl",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        System.setProperty(WORKDIR, workdir.toString());
+      }
       return Conscrypt.isAvailable() ? Conscrypt.newProvider() : null;
-    } catch (LinkageError | RuntimeException e) {
+    } catch (IOException | LinkageError | RuntimeException e) {
       return null;
+    } finally {
+      if (workdir != null) {
+        try {
+          Files.deleteIfExists(workdir); // empty: Conscrypt unlinks its copy once loaded
+        } catch (IOException e) {
+          // a copy left in a private folder: harmless, and /tmp's cleaning takes it
+        }
+      }
     }
   }
 }
