@@ -36,6 +36,13 @@ train 9 status --json carrier
 train 10 verify carrier
 train 11 lease show carrier
 CARRYON_QEMU="$tmp/no-qemu" train 12 resume carrier --detach
+# An encrypted carrier's resume, refused for its wrong passphrase once the KDF has run: by then the
+# sealed states' native cipher has loaded beside it (its JNI set-up loads some 700 JDK classes).
+# Without QEMU installed the resume stops before it opens the carrier, and this trains less.
+echo "cds training" >right.pass
+echo "not it" >wrong.pass
+CARRYON_PASSPHRASE_FILE=right.pass train 7e init ecarrier --image base.raw --memory 64M --encrypt
+CARRYON_PASSPHRASE_FILE=wrong.pass train 12e resume ecarrier --detach
 train 13 end carrier
 # The same commands on a carrier URL: the HTTP client (and its TLS set-up, made even for http://)
 # is some 2000 classes, a third of a second of every command on a URL; serve's own are trained too.

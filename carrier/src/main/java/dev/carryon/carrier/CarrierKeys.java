@@ -2,6 +2,7 @@ package dev.carryon.carrier;
 
 import dev.carryon.carrier.keys.CarrierKey;
 import dev.carryon.carrier.keys.KeySlots;
+import dev.carryon.carrier.keys.SealedChunks;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.Hex;
 import java.io.IOException;
@@ -104,7 +105,8 @@ public final class CarrierKeys {
    * slots' KDF) on a thread of its own, so that the KDF runs while the caller does what needs no
    * key; the carrier's first {@link #unlock} waits for it and gets its key or its refusal. Nothing
    * for a plain carrier or one this process already unlocked; a key slots file that cannot be read
-   * is left for that unlock to report.
+   * is left for that unlock to report. An unlock ahead is a resume's, whose next step is the sealed
+   * RAM state: the state's cipher is readied ({@link SealedChunks#prepare}) beside the KDF.
    */
   public static void unlockAhead(CarrierStorage storage) {
     String source = CarrierFiles.where(storage, KeySlots.FILE);
@@ -118,6 +120,7 @@ public final class CarrierKeys {
     } catch (IOException e) {
       return;
     }
+    SealedChunks.prepare();
     String id = Hex.sha256(bytes);
     FutureTask<CarrierKey> task = new FutureTask<>(() -> open(storage, bytes, id, source));
     if (!UNLOCKED.containsKey(id) && AHEAD.putIfAbsent(id, task) == null) {

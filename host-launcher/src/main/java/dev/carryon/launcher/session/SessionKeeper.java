@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.CarrierKeys;
+import dev.carryon.carrier.keys.SealedChunks;
 import dev.carryon.carrier.ChunkList;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.cow.io.OwnerOnly;
@@ -316,7 +317,11 @@ public final class SessionKeeper {
       Path socket = r.state().isOpen() && r.carrier().equals(where) ? socket(r.workDir()) : null;
       if (socket != null) {
         try {
-          KeyHolder.take(socket.resolveSibling(KeyHolder.SOCKET)).ifPresent(CarrierKeys::accept);
+          Optional<CarrierKeys.Unlocked> key = KeyHolder.take(socket.resolveSibling(KeyHolder.SOCKET));
+          key.ifPresent(CarrierKeys::accept);
+          if (key.isPresent()) {
+            SealedChunks.prepare(); // the end seals the state next: its cipher loads meanwhile
+          }
         } catch (IOException e) {
           log.println("warning: the session keeper did not give the carrier's key ("
               + e.getMessage() + "); asking for the passphrase");
