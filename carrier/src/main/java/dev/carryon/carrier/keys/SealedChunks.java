@@ -44,7 +44,7 @@ import javax.crypto.spec.SecretKeySpec;
  * machine, 40 MiB in 1 MiB chunks: AES-GCM 1.0-1.5 s (about 20 MiB go through the interpreted and
  * C1-compiled bit-by-bit GHASH, at 14 ms per MiB, before C2 catches up), ChaCha20-Poly1305 0.27 s
  * (plain integer arithmetic, fast as soon as C1 compiles it). BoringSSL's, where it loads, is
- * faster still ({@link SealingCipher}).
+ * faster still ({@link BoringSsl}).
  */
 public final class SealedChunks {
   /** Plaintext bytes per chunk. */
@@ -115,10 +115,11 @@ public final class SealedChunks {
 
   /**
    * Readies the cipher ahead of a {@link #seal} or {@link #open}: a command calls it as soon as it
-   * knows it will need one, so that loading the native cipher overlaps its other work.
+   * knows it will need one, so that loading the native library ({@link BoringSsl}, which serves the
+   * encrypted images' AES too) overlaps its other work.
    */
   public static void prepare() {
-    SealingCipher.prepare();
+    BoringSsl.prepare();
   }
 
   /** Readies {@code c} for chunk {@code index}: its nonce, the header as associated data. */
@@ -238,7 +239,7 @@ public final class SealedChunks {
      * up to the last chunk, a failure, or its stop.
      */
     private void work() {
-      Cipher cipher = SealingCipher.get();
+      Cipher cipher = BoringSsl.chaCha20Poly1305();
       byte[] sealed = new byte[CHUNK + TAG];
       try {
         while (true) {
@@ -393,7 +394,7 @@ public final class SealedChunks {
 
     /** The worker: every chunk read, checked and queued, up to the last or the first failure. */
     private void work() {
-      Cipher cipher = SealingCipher.get();
+      Cipher cipher = BoringSsl.chaCha20Poly1305();
       byte[] sealed = new byte[CHUNK + TAG + 1];
       int ahead = -1; // a byte read past the previous chunk, or -1
       try {

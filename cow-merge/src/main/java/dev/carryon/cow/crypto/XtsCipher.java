@@ -7,15 +7,16 @@ import javax.crypto.Cipher;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * AES-XTS (IEEE 1619-2007) over 512-byte sectors, built on the JDK's AES in ECB mode (the JDK has
- * no XTS): the first half of the key encrypts the data, the second half the tweak; the tweak of a
- * sector is its IV encrypted, multiplied by x in GF(2^128) for each following 16-byte block.
- * Sectors are whole blocks, so ciphertext stealing never arises.
+ * AES-XTS (IEEE 1619-2007) over 512-byte sectors, built on AES in ECB mode (the JDK's, or the
+ * native one {@link Luks#useAes} installed; neither has XTS): the first half of the key encrypts
+ * the data, the second half the tweak; the tweak of a sector is its IV encrypted, multiplied by x
+ * in GF(2^128) for each following 16-byte block. Sectors are whole blocks, so ciphertext stealing
+ * never arises.
  *
- * <p>To keep the JDK's AES (and its AES-NI intrinsics) busy with long runs, a call computes the
- * tweaks of all its sectors first, then XORs, encrypts the whole run in one ECB call into a
- * buffer of its own (in place, the JDK would copy the input first) and XORs again on the way
- * back. Thread-safe: each thread works with its own AES instances and buffers.
+ * <p>To keep AES (the JDK's AES-NI intrinsics, or the native code behind one JNI call) busy with
+ * long runs, a call computes the tweaks of all its sectors first, then XORs, encrypts the whole
+ * run in one ECB call into a buffer of its own (in place, the JDK would copy the input first) and
+ * XORs again on the way back. Thread-safe: each thread works with its own AES instances and buffers.
  */
 final class XtsCipher implements SectorCipher {
   private static final int BLOCK = 16;
@@ -82,14 +83,14 @@ final class XtsCipher implements SectorCipher {
       SecretKeySpec data = new SecretKeySpec(key, 0, half, "AES");
       SecretKeySpec tweak = new SecretKeySpec(key, half, half, "AES");
       try {
-        dataEncrypt = Cipher.getInstance("AES/ECB/NoPadding");
+        dataEncrypt = Luks.aesEcb();
         dataEncrypt.init(Cipher.ENCRYPT_MODE, data);
-        dataDecrypt = Cipher.getInstance("AES/ECB/NoPadding");
+        dataDecrypt = Luks.aesEcb();
         dataDecrypt.init(Cipher.DECRYPT_MODE, data);
-        tweakEncrypt = Cipher.getInstance("AES/ECB/NoPadding");
+        tweakEncrypt = Luks.aesEcb();
         tweakEncrypt.init(Cipher.ENCRYPT_MODE, tweak);
       } catch (GeneralSecurityException e) {
-        throw new IllegalStateException("the JDK's AES/ECB/NoPadding is unusable", e);
+        throw new IllegalStateException("AES/ECB/NoPadding is unusable", e);
       }
     }
 

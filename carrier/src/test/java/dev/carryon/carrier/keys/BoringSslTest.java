@@ -17,15 +17,15 @@ import org.junit.jupiter.api.Test;
  * The native cipher loads on this machine (x86-64 Linux, as CI's), and it is RFC 8439's
  * ChaCha20-Poly1305 byte for byte: a state sealed by one opens with the other, in either direction.
  */
-class SealingCipherTest {
+class BoringSslTest {
   private static final SecretKeySpec KEY = new SecretKeySpec(new byte[32], "ChaCha20");
   private static final byte[] AAD = "CARRYON-SEALED-2 header".getBytes();
 
   /** A fresh cipher of {@code provider}'s each time: both refuse a key and nonce used before. */
   private static byte[] run(Provider provider, int mode, byte[] nonce, byte[] input)
       throws Exception {
-    Cipher c = provider == null ? Cipher.getInstance(SealingCipher.NAME)
-        : Cipher.getInstance(SealingCipher.NAME, provider);
+    Cipher c = provider == null ? Cipher.getInstance(BoringSsl.CHACHA20_POLY1305)
+        : Cipher.getInstance(BoringSsl.CHACHA20_POLY1305, provider);
     c.init(mode, KEY, new IvParameterSpec(nonce));
     c.updateAAD(AAD);
     return c.doFinal(input);
@@ -33,9 +33,9 @@ class SealingCipherTest {
 
   @Test
   void theNativeCipherLoadsHereAndSealsWhatTheJdksSeals() throws Exception {
-    Provider nativeCipher = SealingCipher.nativeProvider();
+    Provider nativeCipher = BoringSsl.provider();
     assertNotNull(nativeCipher, "Conscrypt's BoringSSL did not load on this machine");
-    assertEquals("Conscrypt", SealingCipher.get().getProvider().getName());
+    assertEquals("Conscrypt", BoringSsl.chaCha20Poly1305().getProvider().getName());
     Provider jdk = null;
     byte[] plain = new byte[SealedChunks.CHUNK + 3];
     new Random(7).nextBytes(plain);

@@ -1,5 +1,6 @@
 package dev.carryon.carrier.keys;
 
+import dev.carryon.cow.crypto.Luks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,27 +14,29 @@ import javax.crypto.Cipher;
 import org.conscrypt.Conscrypt;
 
 /**
- * Where a sealed stream's ChaCha20-Poly1305 (RFC 8439) comes from: BoringSSL through Conscrypt
- * when its native library loads on this machine, else the JDK's own. Both make the same bytes; only
- * the speed differs. JDK 17's is plain Java with no intrinsic, and every {@code resume} and {@code
- * end} is a fresh JVM: 40 MiB took 0.27-0.34 s there against 0.06-0.07 s in BoringSSL (measured in
- * the commit). Loading BoringSSL costs 0.1-0.3 s itself (its JNI set-up loads some 700 JDK classes),
- * so it is {@link #prepare}d on a thread of its own as soon as a command knows it will seal or open
- * a state, and only then.
+ * BoringSSL through Conscrypt, when its native library loads on this machine: the sealed states'
+ * ChaCha20-Poly1305 (RFC 8439) and the encrypted images' AES (handed to {@link Luks#useAes}). Where
+ * it does not load, the JDK's ciphers make the same bytes, slower: JDK 17's ChaCha20-Poly1305 is
+ * plain Java with no intrinsic, and its AES runs fast only after a warm-up, while every {@code
+ * resume} and {@code end} is a fresh JVM. Measured there (in the commits): 40 MiB of
+ * ChaCha20-Poly1305 0.27-0.34 s in the JDK against 0.06-0.07 s; the first 4 MiB of AES-ECB 0.096 s
+ * against 0.016 s. Loading BoringSSL costs 0.1-0.3 s itself (its JNI set-up loads some 700 JDK
+ * classes), so it is {@link #prepare}d on a thread of its own as soon as a command knows it will
+ * seal or open a state, and only then.
  */
-final class SealingCipher {
-  static final String NAME = "ChaCha20-Poly1305";
+final class BoringSsl {
+  static final String CHACHA20_POLY1305 = "ChaCha20-Poly1305";
 
   /** Conscrypt's system property naming where it copies its library before loading it. */
   private static final String WORKDIR = "org.conscrypt.native.workdir";
 
   private static final AtomicBoolean STARTED = new AtomicBoolean();
   /** Conscrypt's provider, or null where its native library does not load. */
-  private static final FutureTask<Provider> NATIVE = new FutureTask<>(SealingCipher::loadNative);
+  private static final FutureTask<Provider> NATIVE = new FutureTask<>(BoringSsl::load);
 
-  private SealingCipher() {}
+  private BoringSsl() {}
 
-  /** Starts loading the native cipher on a thread of its own, once per process. */
+  /** Starts loading the native library on a thread of its own, once per process. */
   static void prepare() {
     if (STARTED.compareAndSet(false, true)) {
       Thread t = new Thread(NATIVE, "load BoringSSL");
@@ -42,18 +45,19 @@ final class SealingCipher {
     }
   }
 
-  /** A new cipher, {@code init}ed per chunk by the caller; waits for the native one's load. */
-  static Cipher get() {
-    Provider p = nativeProvider();
+  /** A new ChaCha20-Poly1305 cipher, {@code init}ed per chunk by the caller; waits for the load. */
+  static Cipher chaCha20Poly1305() {
+    Provider p = provider();
     try {
-      return p != null ? Cipher.getInstance(NAME, p) : Cipher.getInstance(NAME);
+      return p != null ? Cipher.getInstance(CHACHA20_POLY1305, p)
+          : Cipher.getInstance(CHACHA20_POLY1305);
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(NAME + " is missing from this JVM", e);
+      throw new IllegalStateException(CHACHA20_POLY1305 + " is missing from this JVM", e);
     }
   }
 
   /** Conscrypt's provider once loaded, or null where it does not load. */
-  static Provider nativeProvider() {
+  static Provider provider() {
     prepare();
     boolean interrupted = false;
     try {
@@ -75,12 +79,13 @@ final class SealingCipher {
   }
 
   /**
-   * Conscrypt's provider, or null: its classes are absent (an optional dependency) or its library
-   * does not load here. Conscrypt copies its library out of the jar before loading it, by default
-   * into /tmp with the umask's mode (under umask 000 another user could swap the code in before it
-   * loads): it gets a folder of its own, 0700, deleted once the library is loaded.
+   * Conscrypt's provider, also made the images' AES; or null: its classes are absent (an optional
+   * dependency) or its library does not load here. Conscrypt copies its library out of the jar
+   * before loading it, by default into /tmp with the umask's mode (under umask 000 another user
+   * could swap the code in before it loads): it gets a folder of its own, 0700, deleted once the
+   * library is loaded.
    */
-  private static Provider loadNative() {
+  private static Provider load() {
     Path workdir = null;
     try {
       if (System.getProperty(WORKDIR) == null) {
@@ -88,7 +93,12 @@ final class SealingCipher {
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         System.setProperty(WORKDIR, workdir.toString());
       }
-      return Conscrypt.isAvailable() ? Conscrypt.newProvider() : null;
+      if (!Conscrypt.isAvailable()) {
+        return null;
+      }
+      Provider p = Conscrypt.newProvider();
+      Luks.useAes(p);
+      return p;
     } catch (IOException | LinkageError | RuntimeException e) {
       return null;
     } finally {
