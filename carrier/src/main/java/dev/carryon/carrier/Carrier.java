@@ -436,7 +436,12 @@ public final class Carrier implements AutoCloseable {
     // hold the lock, so none is being written), the rest deleted.
     Recovery.clearTmp(store);
     return new SessionEnd(
-        store.storage(), host, sessionId, parent, manifest().currentGeneration() + 1);
+        store.storage(),
+        host,
+        sessionId,
+        parent,
+        manifest().currentGeneration() + 1,
+        store.key().isPresent());
   }
 
   /**

@@ -36,20 +36,9 @@ final class EndCommit {
     FileRecord layer = end.layerRecord();
     FileRecord state = end.stateRecord();
     FileRecord screenshot = end.screenshotRecord();
-    // The copy was written through the storage: check that what is there is what the manifest
-    // will say before committing it.
-    String link =
-        BackingLinks.problem(
-            storage,
-            end.layerName(),
-            CarrierImages.virtualSize(storage, parent.top()),
-            List.of(end.layerBackingName()),
-            CarrierFiles.QCOW2,
-            store.key().isPresent());
-    if (link != null) {
-      throw new CarrierException(
-          CarrierFiles.where(storage, end.layerName()) + ": refusing the new layer: " + link);
-    }
+    // The copy was written through the storage: what is there must be what the manifest will say
+    // (checked now unless the caller had it checked since the copy).
+    end.checkLayer();
     List<String> chain = new ArrayList<>(parent.chain());
     chain.add(CarrierFiles.layer(number));
     Generation made =

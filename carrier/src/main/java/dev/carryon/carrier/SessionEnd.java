@@ -27,6 +27,9 @@ public final class SessionEnd {
   /** Number of the generation this end makes. */
   private final long number;
 
+  /** True when the carrier is encrypted: its layers must be LUKS-encrypted too. */
+  private final boolean encrypted;
+
   /** Carrier name the new layer is written to until the commit. */
   private final String layerName;
 
@@ -38,6 +41,9 @@ public final class SessionEnd {
 
   /** Size and checksum of the layer, once copied in. */
   private FileRecord layer;
+
+  /** True once the carrier's copy of the layer was read back and found right ({@link #checkLayer}). */
+  private boolean layerChecked;
 
   /** Size and checksum of the state, once copied in. */
   private FileRecord state;
@@ -52,8 +58,14 @@ public final class SessionEnd {
   private QemuRun qemu;
 
   SessionEnd(
-      CarrierStorage storage, HostIdentity host, String sessionId, Generation resumed, long number) {
+      CarrierStorage storage,
+      HostIdentity host,
+      String sessionId,
+      Generation resumed,
+      long number,
+      boolean encrypted) {
     this.storage = storage;
+    this.encrypted = encrypted;
     this.host = host;
     this.sessionId = sessionId;
     this.resumed = resumed;
@@ -96,6 +108,7 @@ public final class SessionEnd {
    */
   public FileRecord copyLayer(Path localCow, Progress progress) throws IOException {
     layer = null;
+    layerChecked = false;
     Path localTop = storage.localFile(resumed.top()).orElse(null);
     long size = CarrierImages.virtualSize(storage, resumed.top());
     layer =
@@ -109,6 +122,33 @@ public final class SessionEnd {
             CarrierFiles.QCOW2,
             progress);
     return layer;
+  }
+
+  /**
+   * Reads the header of the carrier's copy of the layer back and refuses it unless it is what the
+   * new generation will record: a qcow2 image of the chain's virtual size whose backing file is
+   * {@link #layerBackingName}, LUKS-encrypted when the carrier is. The commit does this itself when
+   * it was not done since the copy; a caller that has time while other files still go up (an end
+   * over a link: about 14 requests) does it then, and the commit skips it (the copy is in this
+   * end's {@value CarrierFiles#TMP} name, which nothing else writes while the end holds the lock).
+   */
+  public void checkLayer() throws IOException {
+    if (layerChecked) {
+      return;
+    }
+    String link =
+        BackingLinks.problem(
+            storage,
+            layerName,
+            CarrierImages.virtualSize(storage, resumed.top()),
+            List.of(layerBackingName()),
+            CarrierFiles.QCOW2,
+            encrypted);
+    if (link != null) {
+      throw new CarrierException(
+          CarrierFiles.where(storage, layerName) + ": refusing the new layer: " + link);
+    }
+    layerChecked = true;
   }
 
   /**

@@ -13,9 +13,10 @@ import java.time.Instant;
  * One line per request a client sends, appended to the file {@code CARRYON_HTTP_LOG} names (for
  * finding where a command's time goes over a link; {@code bench/remote} reads it): milliseconds
  * since this JVM started, the request's duration until its answer's head, its status, method,
- * path and what it carried.
+ * path and what it carried. A command may add a line of its own between them ({@link #mark}): where
+ * its steps begin and end, so that the requests can be read against them.
  */
-final class RequestLog {
+public final class RequestLog {
   /** The environment variable naming the log file. */
   static final String VARIABLE = "CARRYON_HTTP_LOG";
 
@@ -60,6 +61,21 @@ final class RequestLog {
       System.err.println("warning: " + VARIABLE + "=" + file + ": cannot write it: " + e.getMessage());
       return null;
     }
+  }
+
+  /**
+   * Logs {@code what} happens now in this command (a step beginning or ending), among the requests;
+   * nothing when no log is asked for.
+   */
+  public static void mark(String what) {
+    RequestLog log = INSTANCE;
+    if (log != null) {
+      log.marked(Instant.now(), what);
+    }
+  }
+
+  private synchronized void marked(Instant at, String what) {
+    out.printf("%7d ms %8s -- %s%n", Duration.between(started, at).toMillis(), "", what);
   }
 
   /**

@@ -18,6 +18,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -28,22 +31,36 @@ import picocli.CommandLine.Parameters;
  * location has one small method here; the storage is the command's to close.
  */
 public final class CarrierArg {
-  @Parameters(
-      index = "0",
-      paramLabel = "CARRIER",
-      description =
-          "The carrier: a folder (a mounted USB drive or any directory), or the URL of a carrier"
-              + " server, http://ADDR:PORT/ or https://ADDR:PORT/NAME/ (carryon serve), or"
-              + " adb://SERIAL/NAME (adb:NAME: the only phone) on a phone with the carryon companion.")
+  /** CARRIER's help, for the mixin and for {@link #addTo}. */
+  private static final String LOCATION_HELP =
+      "The carrier: a folder (a mounted USB drive or any directory), or the URL of a carrier"
+          + " server, http://ADDR:PORT/ or https://ADDR:PORT/NAME/ (carryon serve), or"
+          + " adb://SERIAL/NAME (adb:NAME: the only phone) on a phone with the carryon companion.";
+
+  /** {@code --token-file}'s help, for the mixin and for {@link #addTo}. */
+  private static final String TOKEN_FILE_HELP =
+      "For a URL carrier: the file holding the server's token (default: the environment"
+          + " variable " + ClientToken.ENV + ").";
+
+  @Parameters(index = "0", paramLabel = "CARRIER", description = LOCATION_HELP)
   String location;
 
-  @Option(
-      names = "--token-file",
-      paramLabel = "FILE",
-      description =
-          "For a URL carrier: the file holding the server's token (default: the environment"
-              + " variable " + ClientToken.ENV + ").")
+  @Option(names = "--token-file", paramLabel = "FILE", description = TOKEN_FILE_HELP)
   Path tokenFile;
+
+  /**
+   * Adds CARRIER and {@code --token-file} to {@code spec}, a command built in code ({@link
+   * SpecCommand}), parsed into this object as the mixin's annotations are.
+   */
+  void addTo(CommandSpec spec) {
+    spec.addPositional(
+        PositionalParamSpec.builder().index("0").arity("1").required(true).paramLabel("CARRIER")
+            .type(String.class).description(LOCATION_HELP)
+            .setter(SpecCommand.setter(v -> location = (String) v)).build());
+    spec.addOption(
+        OptionSpec.builder("--token-file").paramLabel("FILE").type(Path.class).description(TOKEN_FILE_HELP)
+            .setter(SpecCommand.setter(v -> tokenFile = (Path) v)).build());
+  }
 
   /** Where the carrier lives, as the user named it. */
   public String location() {

@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
  * resume} and stopped by {@code end}; not for people, so hidden from the command list.
  */
 @Command(
-    name = "keeper",
+    name = KeeperCommand.NAME,
     hidden = true,
     mixinStandardHelpOptions = true,
     description = {
@@ -24,6 +24,8 @@ import picocli.CommandLine.Parameters;
       "WORKDIR is the session's work folder, holding what to serve (keeper.json)."
     })
 final class KeeperCommand implements Callable<Integer> {
+  static final String NAME = "keeper";
+
   @Parameters(index = "1", paramLabel = "WORKDIR", description = "The session's work folder.")
   Path workDir;
 

@@ -1,5 +1,6 @@
 package dev.carryon.launcher.cli;
 
+import dev.carryon.carrier.client.ClientThreads;
 import dev.carryon.launcher.cli.cow.CowCommand;
 import java.util.Arrays;
 import java.util.List;
@@ -23,7 +24,7 @@ public final class Main implements Runnable, SpecCommand {
           CommandLine.HelpCommand.class,
           RunCommand.class,
           InitCommand.class,
-          ResumeCommand.class,
+          (Supplier<SpecCommand>) ResumeCommand::new,
           EndCommand.class,
           ScreenshotCommand.class,
           StatusCommand.class,
@@ -46,7 +47,13 @@ public final class Main implements Runnable, SpecCommand {
     // Else picocli looks for Groovy's Closure class: a search of the whole jar, which a command
     // whose classes all come from the class-data archive never needs to open.
     System.setProperty("picocli.disable.closures", "true");
-    System.exit(execute(args));
+    int code = execute(args);
+    // Else the exit waits 0.3 s for the HTTP clients' threads. Not in the keeper, whose shutdown
+    // hook may still read the carrier (its hoard) and ends them itself.
+    if (args.length == 0 || !args[0].equals(KeeperCommand.NAME)) {
+      ClientThreads.endOfProcess();
+    }
+    System.exit(code);
   }
 
   /** Runs the CLI and returns its exit code; see {@link ExitCodes}. */

@@ -2,6 +2,7 @@ package dev.carryon.launcher.cli;
 
 import dev.carryon.carrier.CarrierKeys;
 import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.launcher.host.HostHome;
 import dev.carryon.launcher.qemu.HostForward;
 import dev.carryon.launcher.qemu.QemuDisplay;
 import dev.carryon.launcher.qemu.QemuProcess;
@@ -20,56 +21,71 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
-/** {@code carryon resume}: continue the carrier's VM session on this host. */
-@Command(
-    name = "resume",
-    mixinStandardHelpOptions = true,
-    description = {
+/**
+ * {@code carryon resume}: continue the carrier's VM session on this host. Built in code ({@link
+ * SpecCommand}): picocli reading its annotations was some 50 ms of every resume's start.
+ */
+final class ResumeCommand implements Callable<Integer>, SpecCommand {
+  private final CommandSpec spec = SpecCommand.command(this, "resume",
       "Continue the carrier's VM session on this host, where it stopped.",
       "Checks the manifest, the chunk lists and the boot files, takes the lease, starts the",
       "session keeper (which serves the disk chain to QEMU chunk by chunk, each checked as it is",
       "first read, and then copies the rest onto this host: carryon status shows how far), boots",
       "the chain under a local COW and restores the saved RAM state, checked as it streams in.",
       "In the foreground, Ctrl-C ends the session properly (as carryon end does); with --detach",
-      "the command returns once the guest runs."
-    })
-final class ResumeCommand implements Callable<Integer> {
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+      "the command returns once the guest runs.");
 
-  @Mixin CarrierArg carrier;
+  private final CarrierArg carrier = new CarrierArg();
 
-  @Mixin PassphraseOption passphrase;
+  {
+    carrier.addTo(spec);
+    PassphraseOption.addTo(spec);
+  }
 
-  @Option(names = "--checkpoint", paramLabel = "GEN|TIME", description = "Resume this generation (a number) or the newest made at or before this time (ISO-8601, e.g. 2026-11-22T10:00:00Z) instead of the newest.")
-  String checkpoint;
+  private final OptionSpec checkpoint = SpecCommand.option(spec, OptionSpec.builder("--checkpoint")
+      .paramLabel("GEN|TIME").type(String.class)
+      .description("Resume this generation (a number) or the newest made at or before this time (ISO-8601, e.g. 2026-11-22T10:00:00Z) instead of the newest."));
 
-  @Option(names = "--cold-boot", description = "Boot the checkpoint's disk without its RAM state (guest writes not yet flushed in that state are lost).")
-  boolean coldBoot;
+  private final OptionSpec coldBoot = SpecCommand.flag(spec, "--cold-boot",
+      "Boot the checkpoint's disk without its RAM state (guest writes not yet flushed in that state are lost).");
 
-  @Option(names = "--detach", description = "Return once the guest runs; end the session later with carryon end.")
-  boolean detach;
+  private final OptionSpec detach = SpecCommand.flag(spec, "--detach",
+      "Return once the guest runs; end the session later with carryon end.");
 
-  @Option(names = "--console", paramLabel = "FILE", description = "Write the guest's serial console to FILE (default: stdout in the foreground, a file in the session's work folder with --detach).")
-  Path console;
+  private final OptionSpec console = SpecCommand.option(spec, OptionSpec.builder("--console")
+      .paramLabel("FILE").type(Path.class)
+      .description("Write the guest's serial console to FILE (default: stdout in the foreground, a file in the session's work folder with --detach)."));
 
-  @Option(names = "--display", paramLabel = "HOW", arity = "0..1", fallbackValue = "gtk", description = "How to show the VM's screen: gtk or sdl (a window), vnc=ADDR:N (a VNC server on port 5900+N) or none. --display alone is gtk. Default: a window when a desktop session is there ($DISPLAY or $WAYLAND_DISPLAY), else none.")
-  String display;
+  private final OptionSpec display = SpecCommand.option(spec, OptionSpec.builder("--display")
+      .paramLabel("HOW").arity("0..1").fallbackValue("gtk").type(String.class)
+      .description("How to show the VM's screen: gtk or sdl (a window), vnc=ADDR:N (a VNC server on port 5900+N) or none. --display alone is gtk. Default: a window when a desktop session is there ($DISPLAY or $WAYLAND_DISPLAY), else none."));
 
-  @Option(names = "--hostfwd", paramLabel = "RULE", description = "Forward a port of this host to the guest's network card through QEMU's user-mode NAT, e.g. tcp:127.0.0.1:8080-:80 (repeatable).")
-  List<String> hostfwd = new ArrayList<>();
+  private final OptionSpec hostfwd = SpecCommand.option(spec, OptionSpec.builder("--hostfwd")
+      .paramLabel("RULE").type(List.class).auxiliaryTypes(String.class).initialValue(new ArrayList<String>())
+      .description("Forward a port of this host to the guest's network card through QEMU's user-mode NAT, e.g. tcp:127.0.0.1:8080-:80 (repeatable)."));
 
-  @Option(names = "--machine", paramLabel = "TYPE", description = "Boot under this QEMU machine type instead of the generation's, for a host whose QEMU lacks that type. Only without a RAM state: with --cold-boot, or for a generation that has none.")
-  String machine;
+  private final OptionSpec machine = SpecCommand.option(spec, OptionSpec.builder("--machine")
+      .paramLabel("TYPE").type(String.class)
+      .description("Boot under this QEMU machine type instead of the generation's, for a host whose QEMU lacks that type. Only without a RAM state: with --cold-boot, or for a generation that has none."));
 
-  @Option(names = "--cache-size", paramLabel = "SIZE", converter = ByteSize.class, description = "The size this host's cache of carrier files ($CARRYON_HOME/cache, for a URL carrier) and its store of disk chunks ($CARRYON_HOME/chunks) each keep to, e.g. 20G (default: a quarter of the disk holding them); the least recently used go first. What a running session reads is never evicted.")
-  Long cacheSize;
+  private final OptionSpec cacheSize = SpecCommand.option(spec, OptionSpec.builder("--cache-size")
+      .paramLabel("SIZE").type(Long.class).converters(new ByteSize())
+      .description("The size this host's cache of carrier files ($CARRYON_HOME/cache, for a URL carrier) and its store of disk chunks ($CARRYON_HOME/chunks) each keep to, e.g. 20G (default: a quarter of the disk holding them); the least recently used go first. What a running session reads is never evicted."));
+
+  @Override
+  public CommandSpec spec() {
+    return spec;
+  }
 
   @Override
   public Integer call() throws Exception {
+    String checkpoint = this.checkpoint.getValue();
+    Long cacheSize = this.cacheSize.getValue();
+    String display = this.display.getValue();
+    boolean detach = this.detach.getValue();
     Long generation = null;
     Instant at = null;
     if (checkpoint != null) {
@@ -96,7 +112,7 @@ final class ResumeCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--display " + e.getMessage());
     }
     List<HostForward> forwards = new ArrayList<>();
-    for (String rule : hostfwd) {
+    for (String rule : hostfwd.<List<String>>getValue()) {
       try {
         forwards.add(new HostForward(rule));
       } catch (IllegalArgumentException e) {
@@ -108,16 +124,21 @@ final class ResumeCommand implements Callable<Integer> {
     try (CarrierStorage storage = carrier.open()) {
       // An encrypted carrier's KDF runs while this host's catalog opens and the carrier is read.
       CarrierKeys.unlockAhead(storage);
-      try (Host host = Host.open()) {
+      // So does the session keeper's JVM, the longest start the guest waits for.
+      HostHome home = HostHome.locate();
+      try (ResumeSession.Head head =
+              ResumeSession.Head.launch(home, carrier.location(), carrier.arguments());
+          Host host = Host.open(home)) {
         ResumeSession.Request request =
             new ResumeSession.Request(
-                storage, generation, at, coldBoot, detach, console, shown, machine, forwards,
+                storage, generation, at, coldBoot.getValue(), detach, console.getValue(), shown,
+                machine.getValue(), forwards,
                 cacheSize == null ? -1 : cacheSize, carrier.arguments());
         CountDownLatch interrupted = new CountDownLatch(1);
         if (!detach) {
           Interrupts.onInterrupt(interrupted::countDown);
         }
-        ResumeSession.Started s = ResumeSession.start(host, request, err, Steps.printer(out));
+        ResumeSession.Started s = ResumeSession.start(host, request, head, err, Steps.printer(out));
         out.printf(
             "%s generation %d of %s in %.2f s (session %s, QEMU %s, %s, %s)%n",
             s.restored() ? "resumed" : "cold-booted",
@@ -129,6 +150,9 @@ final class ResumeCommand implements Callable<Integer> {
         }
         out.flush();
         if (detach) {
+          // QEMU runs on; carryon end takes its monitor from here. Closed, the connection's reader
+          // no longer holds this JVM's exit (0.3 s for a thread in native code).
+          s.qemu().qmp().close();
           out.printf("detached (QEMU pid %d); end the session with: carryon end %s%n", s.qemu().pid(), carrier);
           out.flush();
           return ExitCodes.OK;

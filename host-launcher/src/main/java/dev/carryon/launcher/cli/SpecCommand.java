@@ -1,7 +1,9 @@
 package dev.carryon.launcher.cli;
 
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
+import picocli.CommandLine.Model.ISetter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
@@ -23,10 +25,10 @@ public interface SpecCommand {
 
   /**
    * The model of a command named {@code name} that runs {@code command} (a {@code Runnable} or
-   * {@code Callable}), with {@code -h, --help} and {@code -V, --version} worded as picocli's
-   * {@code mixinStandardHelpOptions} words them.
+   * {@code Callable}), described by {@code description}'s lines, with {@code -h, --help} and
+   * {@code -V, --version} worded as picocli's {@code mixinStandardHelpOptions} words them.
    */
-  static CommandSpec command(Object command, String name, String description) {
+  static CommandSpec command(Object command, String name, String... description) {
     CommandSpec spec = CommandSpec.wrapWithoutInspection(command).name(name);
     spec.usageMessage().description(description);
     spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true)
@@ -57,5 +59,19 @@ public interface SpecCommand {
         .paramLabel(label).type(type).description(description).build();
     spec.addPositional(built);
     return built;
+  }
+
+  /**
+   * A binding that hands {@code to} what picocli sets: each parsed value, and before parsing the
+   * initial one (null), as it sets an annotated field.
+   */
+  static ISetter setter(Consumer<Object> to) {
+    return new ISetter() {
+      @Override
+      public <T> T set(T value) {
+        to.accept(value);
+        return null;
+      }
+    };
   }
 }

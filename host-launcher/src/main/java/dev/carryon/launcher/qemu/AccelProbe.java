@@ -208,7 +208,7 @@ public final class AccelProbe {
       builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
       builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
       builder.redirectError(log.toFile());
-      Process process = Spawner.start(builder, false);
+      Process process = Spawner.start(builder);
       if (!Spawner.waitFor(process, timeout)) {
         process.destroyForcibly();
         Spawner.waitFor(process, Duration.ofDays(1));

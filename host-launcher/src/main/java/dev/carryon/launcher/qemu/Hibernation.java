@@ -205,7 +205,7 @@ public final class Hibernation {
     try {
       if (vm.waitForExit(FAILURE_GRACE)) {
         String tail = vm.stderrTail();
-        return tail.isEmpty() ? "QEMU exited with code " + vm.exitCode().getAsInt() : tail;
+        return tail.isEmpty() ? vm.exited() : tail;
       }
       JsonNode info = vm.qmp().execute("query-migrate", COMMAND_TIMEOUT);
       if (info.has("error-desc")) {

@@ -50,22 +50,24 @@ public final class QemuProcess implements AutoCloseable {
   /** Set by the first {@link #close}. */
   private boolean closed;
 
-  private QemuProcess(
-      QemuLaunch launch, Process process, Path workDir, List<String> commandLine, boolean detached) {
+  /** A QEMU tied to this JVM, its child. */
+  private QemuProcess(QemuLaunch launch, Process process, Path workDir, List<String> commandLine) {
     this.launch = launch;
     this.process = process;
     this.handle = process.toHandle();
     this.workDir = workDir;
     this.commandLine = commandLine;
-    this.detached = detached;
+    this.detached = false;
   }
 
-  private QemuProcess(QemuLaunch launch, ProcessHandle handle, Path workDir) {
+  /** A detached QEMU, not this JVM's child: started detached, or attached from another run. */
+  private QemuProcess(
+      QemuLaunch launch, ProcessHandle handle, Path workDir, List<String> commandLine) {
     this.launch = launch;
     this.process = null;
     this.handle = handle;
     this.workDir = workDir;
-    this.commandLine = handle.info().arguments().map(List::of).orElse(List.of());
+    this.commandLine = commandLine;
     this.detached = true;
   }
 
@@ -88,7 +90,9 @@ public final class QemuProcess implements AutoCloseable {
           "process " + pid + " is " + (command.isEmpty() ? "not visible" : command)
               + ", not the session's QEMU");
     }
-    QemuProcess qemu = new QemuProcess(launch, handle, workDir);
+    QemuProcess qemu =
+        new QemuProcess(
+            launch, handle, workDir, handle.info().arguments().map(List::of).orElse(List.of()));
     qemu.qmp = QmpClient.connect(workDir.resolve("qmp.sock"), STARTUP_TIMEOUT);
     return qemu;
   }
@@ -140,23 +144,26 @@ public final class QemuProcess implements AutoCloseable {
     // GTK starts the accessibility bus's launcher, a program the sandbox (spawn=deny) kills QEMU for.
     builder.environment().put("NO_AT_BRIDGE", "1");
     builder.environment().put("GTK_A11Y", "none");
-    if (launch == null || launch.consoleFile() != null) {
+    boolean console = launch != null && launch.consoleFile() == null;
+    if (!console) {
       builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
-    } else if (detached) {
-      builder.redirectOutput(ownerOnly(workDir.resolve("console.log")).toFile());
-    } else {
+    } else if (!detached) {
       builder.redirectOutput(ProcessBuilder.Redirect.INHERIT);
     }
-    Process process;
+    QemuProcess qemuProcess;
     try {
-      process = Spawner.start(builder, detached);
+      if (detached) {
+        Path stdout = console ? ownerOnly(workDir.resolve("console.log")) : Path.of("/dev/null");
+        qemuProcess =
+            new QemuProcess(launch, Spawner.startDetached(builder, stdout), workDir, commandLine);
+      } else {
+        qemuProcess = new QemuProcess(launch, Spawner.start(builder), workDir, commandLine);
+        LiveQemus.add(qemuProcess);
+      }
     } catch (IOException e) {
+      String tail = stderrTail(workDir);
       deleteTree(workDir);
-      throw e;
-    }
-    QemuProcess qemuProcess = new QemuProcess(launch, process, workDir, commandLine, detached);
-    if (!detached) {
-      LiveQemus.add(qemuProcess);
+      throw tail.isEmpty() ? e : new IOException(e.getMessage() + ": " + tail, e);
     }
     try {
       qemuProcess.qmp = qemuProcess.connectQmp(qmpSocket);
@@ -210,8 +217,21 @@ public final class QemuProcess implements AutoCloseable {
         : OptionalInt.of(process.exitValue());
   }
 
+  /**
+   * "QEMU exited", with its exit code when this run knows it (not for a detached QEMU, which is
+   * not this JVM's child): for messages about a QEMU that has exited.
+   */
+  public String exited() {
+    OptionalInt code = exitCode();
+    return "QEMU exited" + (code.isPresent() ? " with code " + code.getAsInt() : "");
+  }
+
   /** The last lines QEMU wrote to stderr, joined by "; " (empty when it wrote nothing). */
   public String stderrTail() {
+    return stderrTail(workDir);
+  }
+
+  private static String stderrTail(Path workDir) {
     try {
       List<String> lines =
           Files.readAllLines(workDir.resolve("qemu.log"), StandardCharsets.UTF_8).stream()
@@ -277,7 +297,7 @@ public final class QemuProcess implements AutoCloseable {
     long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
     IOException last = null;
     while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
+      if (Spawner.waitFor(handle, Duration.ZERO)) {
         throw exitedAtStart();
       }
       if (Files.exists(socket)) {
@@ -287,7 +307,7 @@ public final class QemuProcess implements AutoCloseable {
           last = e; // the socket is bound but QEMU does not listen yet: try again shortly
         }
       }
-      Spawner.waitFor(process, Duration.ofMillis(10));
+      Spawner.waitFor(handle, Duration.ofMillis(10));
     }
     throw new IOException(
         "QEMU did not answer on its QMP socket within " + STARTUP_TIMEOUT.toSeconds() + " s"
@@ -297,9 +317,7 @@ public final class QemuProcess implements AutoCloseable {
 
   private IOException exitedAtStart() {
     String tail = stderrTail();
-    return new IOException(
-        "QEMU exited with code " + process.exitValue() + " at start"
-            + (tail.isEmpty() ? "" : ": " + tail));
+    return new IOException(exited() + " at start" + (tail.isEmpty() ? "" : ": " + tail));
   }
 
   /** {@code file}, created empty and its owner's only when missing. */

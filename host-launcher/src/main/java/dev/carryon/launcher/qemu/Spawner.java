@@ -2,7 +2,9 @@ package dev.carryon.launcher.qemu;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,14 +19,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Starts QEMU processes so that none outlives carryon by accident.
+ * Starts QEMU processes so that none outlives carryon by accident, and those meant to outlive it
+ * (a detached QEMU, a session keeper) so that it need not wait for them.
  *
  * <p>A child tied to the JVM runs under {@code setpriv --pdeathsig KILL}: the kernel kills it when
  * its parent goes, even when the JVM is killed with SIGKILL and no shutdown hook runs. The kernel
  * takes "parent" to be the thread that forked, so every such child is forked from one thread that
- * lives as long as the JVM. Every child also runs under {@code setsid}, in a session of its own, so
+ * lives as long as the JVM. Every process also runs under {@code setsid}, in a session of its own, so
  * a Ctrl-C typed at the terminal reaches carryon (which then stops QEMU cleanly) and not QEMU.
- * And every child starts with umask 077 (set by {@code sh}, as a JVM cannot set its own): what
+ * And every process starts with umask 077 (set by {@code sh}, as a JVM cannot set its own): what
  * QEMU writes (screen dumps, a console file, its sockets) is its owner's only.
  */
 public final class Spawner {
@@ -42,18 +45,12 @@ public final class Spawner {
 
   private Spawner() {}
 
-  /**
-   * Starts {@code command}, prefixed as described above.
-   *
-   * @param detached true for a child meant to outlive this JVM (no parent-death signal)
-   */
-  static Process start(ProcessBuilder builder, boolean detached) throws IOException {
+  /** Starts {@code command} as a child tied to this JVM, prefixed as described above. */
+  static Process start(ProcessBuilder builder) throws IOException {
     List<String> command = new ArrayList<>();
     findOnPath("setsid").ifPresent(p -> command.add(p.toString()));
-    if (!detached) {
-      findOnPath("setpriv")
-          .ifPresent(p -> command.addAll(List.of(p.toString(), "--pdeathsig", "KILL", "--")));
-    }
+    findOnPath("setpriv")
+        .ifPresent(p -> command.addAll(List.of(p.toString(), "--pdeathsig", "KILL", "--")));
     command.addAll(List.of("/bin/sh", "-c", "umask 077 && exec \"$0\" \"$@\""));
     command.addAll(builder.command());
     ProcessBuilder prefixed = builder.command(command);
@@ -70,6 +67,38 @@ public final class Spawner {
       }
       throw new IOException("cannot start " + command, e.getCause());
     }
+  }
+
+  /**
+   * Starts {@code builder}'s command detached: in a session of its own, with umask 077, its
+   * standard output appended to {@code stdout}, and not this JVM's child. A shell forks it, says
+   * its pid and exits, so that no thread of this JVM waits for it: the JDK keeps a thread in {@code
+   * waitpid} for each live child, and a JVM's exit waits up to 0.3 s for every thread in native
+   * code (every {@code resume --detach} paid it). Its exit code is its new parent's to know, as for
+   * a QEMU an earlier run started.
+   *
+   * @throws IOException when it cannot be started or exits at once
+   */
+  public static ProcessHandle startDetached(ProcessBuilder builder, Path stdout) throws IOException {
+    List<String> program = List.copyOf(builder.command());
+    List<String> command = new ArrayList<>();
+    findOnPath("setsid").ifPresent(p -> command.add(p.toString()));
+    // $0 is the output file; "$@" the program and its arguments, forked as one simple command, so
+    // that $! is the program's own pid.
+    command.addAll(
+        List.of("/bin/sh", "-c", "umask 077; \"$@\" >>\"$0\" & echo $!", stdout.toString()));
+    command.addAll(program);
+    Process shell = builder.command(command).redirectOutput(ProcessBuilder.Redirect.PIPE).start();
+    String said;
+    try (InputStream in = shell.getInputStream()) {
+      said = new String(in.readNBytes(32), StandardCharsets.US_ASCII).trim();
+    }
+    waitFor(shell, Duration.ofSeconds(10));
+    if (!said.matches("[1-9][0-9]{0,9}")) {
+      throw new IOException("could not start " + program.get(0) + " (its shell said \"" + said + "\")");
+    }
+    return ProcessHandle.of(Long.parseLong(said))
+        .orElseThrow(() -> new IOException(program.get(0) + " exited as soon as it started"));
   }
 
   private static Optional<Path> findOnPath(String name) {

@@ -67,43 +67,61 @@ final class BlockSession {
   }
 
   /**
-   * Makes the session's local COW over the top of {@code g}'s chain, as big as its disk (read from
-   * the top image's first chunk, verified). Its header names the carrier's top image, the file on
-   * a folder carrier (what {@code end} checks the layer against), its URL otherwise; QEMU never
-   * follows that name: it is given the chain node by node. With {@code encryption} (an encrypted
-   * carrier's) its data is LUKS-encrypted.
+   * What the session's local COW needs of the carrier: the disk's size and the name its header
+   * gives the top of the chain. Taken while the lease's open has the carrier, so that the local COW
+   * costs no open of its own (over a link, an open is some ten round trips).
+   *
+   * @param size the disk's size in bytes (read from the top image's first chunk, verified)
+   * @param format the top image's format, {@code raw} or {@code qcow2}
+   * @param backing the top image's file on a folder carrier (what {@code end} checks the layer
+   *     against), or null for a carrier elsewhere
+   * @param described the top image as the carrier describes it (its URL), named when there is no
+   *     file
    */
-  static void makeLocalCow(
-      Carrier carrier, Generation g, Path chunks, Path localCow, Encryption encryption)
-      throws IOException {
-    String top = g.top();
-    ChunkList list = carrier.chunkList(top);
-    String format = top.equals(CarrierFiles.BASE_RAW) ? "raw" : "qcow2";
-    long size;
-    if (format.equals("raw")) {
-      size = list.imageSize();
-    } else {
-      VerifiedImage image =
-          new VerifiedImage(
-              top, carrier.describe(top), list, carrier::readImage, ChunkStore.in(chunks), p -> {});
-      byte[] header = new byte[32];
-      image.read(0, header, 0, Math.min(header.length, (int) image.size()));
-      ByteBuffer b = ByteBuffer.wrap(header);
-      size = b.getLong(24);
-      if (b.getInt(0) != QCOW2_MAGIC || size <= 0 || size > MAX_SIZE || size % 512 != 0) {
-        throw new CarryonException(
-            ExitCodes.BAD_INPUT,
-            carrier.describe(top) + ": not a qcow2 image of a usable size (header says "
-                + size + " bytes); not resumed");
+  record LocalCowBase(long size, String format, String backing, String described) {
+    /**
+     * Reads what the local COW over the top of {@code g}'s chain needs; the first chunk read lands
+     * in the chunk store {@code chunks}.
+     */
+    static LocalCowBase of(Carrier carrier, Generation g, Path chunks) throws IOException {
+      String top = g.top();
+      ChunkList list = carrier.chunkList(top);
+      String format = top.equals(CarrierFiles.BASE_RAW) ? "raw" : "qcow2";
+      long size;
+      if (format.equals("raw")) {
+        size = list.imageSize();
+      } else {
+        VerifiedImage image =
+            new VerifiedImage(
+                top, carrier.describe(top), list, carrier::readImage, ChunkStore.in(chunks), p -> {});
+        byte[] header = new byte[32];
+        image.read(0, header, 0, Math.min(header.length, (int) image.size()));
+        ByteBuffer b = ByteBuffer.wrap(header);
+        size = b.getLong(24);
+        if (b.getInt(0) != QCOW2_MAGIC || size <= 0 || size > MAX_SIZE || size % 512 != 0) {
+          throw new CarryonException(
+              ExitCodes.BAD_INPUT,
+              carrier.describe(top) + ": not a qcow2 image of a usable size (header says "
+                  + size + " bytes); not resumed");
+        }
       }
+      Path local = carrier.localFile(top, noCopies(), Progress.NONE);
+      return new LocalCowBase(size, format, local == null ? null : local.toString(), carrier.describe(top));
     }
-    Path local = carrier.localFile(top, noCopies(), Progress.NONE);
-    if (local != null) {
-      Qcow2Creator.create(
-          localCow, size, local.toString(), format, Qcow2Creator.DEFAULT_CLUSTER_SIZE, 3, encryption);
-    } else {
-      Qcow2Creator.create(localCow, size, null, null, Qcow2Creator.DEFAULT_CLUSTER_SIZE, 3, encryption);
-      Qcow2Creator.rebaseUnsafe(localCow, carrier.describe(top), format);
+
+    /**
+     * Makes the session's local COW over the top of the chain, as big as its disk. QEMU never
+     * follows the name its header gives the top: it is given the chain node by node. With {@code
+     * encryption} (an encrypted carrier's) its data is LUKS-encrypted.
+     */
+    void create(Path localCow, Encryption encryption) throws IOException {
+      if (backing != null) {
+        Qcow2Creator.create(
+            localCow, size, backing, format, Qcow2Creator.DEFAULT_CLUSTER_SIZE, 3, encryption);
+      } else {
+        Qcow2Creator.create(localCow, size, null, null, Qcow2Creator.DEFAULT_CLUSTER_SIZE, 3, encryption);
+        Qcow2Creator.rebaseUnsafe(localCow, described, format);
+      }
     }
   }
 

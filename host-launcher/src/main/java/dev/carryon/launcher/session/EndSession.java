@@ -11,6 +11,7 @@ import dev.carryon.carrier.Manifest;
 import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.SessionEnd;
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.carrier.client.RequestLog;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.cow.ImageException;
 import dev.carryon.launcher.cli.CarryonException;
@@ -106,12 +107,14 @@ public final class EndSession {
       Consumer<Step> onStep,
       QemuProcess running)
       throws IOException {
+    RequestLog.mark("end: begins");
     String where = storage.location();
     // The session keeper holds an encrypted carrier's key since resume: no Argon2id again.
     SessionKeeper.borrowKey(host.catalog.sessions(), where, log);
     // Read once for the whole end (over a link each read is a round of requests); the commit
     // opens it for write from this read, and reads the manifest again under the lock.
     try (Carrier carrier = Carrier.open(storage)) {
+      RequestLog.mark("end: carrier read");
       return end(host, carrier, where, mode, log, onStep, running);
     }
   }
@@ -142,38 +145,58 @@ public final class EndSession {
     // The carrier part begun before the save, so that the state goes up while QEMU saves it; null
     // when it begins after (a state an earlier run saved, none, or a carrier not writable then).
     Begun begun = null;
+    // The beginning of that part (the lock and a round of requests over a link), beside QEMU's
+    // attach and the screen's picture; null once taken into begun, or when none is made.
+    Background<Begun> beginning = null;
     // The small picture of the screen being made beside the save; null when none is.
     Background<Void> screen = null;
     try {
       if (session.state() != SessionState.SAVED) {
         VmConfig vm = carrier.manifest().vm();
         byte[] stateKey = carrier.key(CarrierKey.STATE_CIPHER).orElse(null);
+        if (mode == Mode.HIBERNATE) {
+          SessionRecord ending = session;
+          beginning = Background.start("end-begin", () -> begin(host, carrier, ending));
+        }
         QemuProcess qemu =
             running != null && running.isAlive() ? running : attach(session, vm, mode);
+        RequestLog.mark("end: attached to QEMU");
         // A save cut earlier may have left part of a state, or a whole one never recorded: either
         // is dropped, and the guest (still in QEMU, running or paused) is saved anew.
         Files.deleteIfExists(localState);
         if (qemu != null && mode == Mode.HIBERNATE) {
           Hibernation.allowSaveAgain(qemu);
           screen = keepScreen(qemu, vm, session.workDir(), log);
-          begun = begin(host, carrier, session);
+          RequestLog.mark("end: screen taken");
           long t = System.nanoTime();
           Hibernation.Stats stats;
           ProgressBar bar = ProgressBar.on(log, "saving RAM");
+          // The save does not wait for the carrier part: the state's upload starts once that part
+          // has begun, from the host file's first byte, however much of it the save wrote by then.
+          Background<Begun> uploading = null;
           try (WritableByteChannel out = StateFile.create(localState, stateKey)) {
-            if (begun != null) {
-              begun = begun.uploading(localState);
-            }
+            Background<Begun> carrierPart = beginning;
+            beginning = null;
+            uploading =
+                Background.start(
+                    "end-upload-begin",
+                    () -> {
+                      Begun b = carrierPart.await();
+                      RequestLog.mark("end: carrier part begun");
+                      return b == null ? null : b.uploading(localState);
+                    });
             stats = Hibernation.save(qemu, out, SAVE_TIMEOUT, bar::update);
           } catch (IOException | RuntimeException e) {
-            if (begun != null) {
-              begun.close(e instanceof IOException io ? io : new IOException(e));
-              begun = null;
+            Begun b = uploading == null ? null : awaitQuietly(uploading, e);
+            if (b != null) {
+              b.close(e instanceof IOException io ? io : new IOException(e));
             }
             throw saveFailed(qemu, localState, e);
           } finally {
             bar.finish();
           }
+          RequestLog.mark("end: saved");
+          begun = uploading.await();
           if (begun != null && begun.upload() != null) {
             begun.upload().whole();
           }
@@ -187,9 +210,11 @@ public final class EndSession {
         // is a file nothing says is whole. The carrier commits only after this record too.
         session = session.withState(SessionState.SAVED, Instant.now());
         host.catalog.saveSession(session);
+        RequestLog.mark("end: recorded saved");
         if (qemu != null) {
           qemu.close();
         }
+        RequestLog.mark("end: QEMU closed");
       } else {
         stopLeftoverQemu(session); // an end cut between the record above and QEMU's quit
       }
@@ -197,6 +222,9 @@ public final class EndSession {
       // beside the carrier part and is waited for after the commit.
       SessionKeeper.beginStop(session.workDir());
     } catch (IOException | RuntimeException | Error e) {
+      if (beginning != null) {
+        begun = awaitQuietly(beginning, e);
+      }
       if (begun != null) {
         begun.close(new IOException("the end stopped before its commit", e));
       }
@@ -217,12 +245,16 @@ public final class EndSession {
               + where + " again",
           e);
     }
+    RequestLog.mark("end: committed");
     host.catalog.recordCarrier(session.carrierId(), where, result.generation().number());
+    RequestLog.mark("end: carrier recorded");
     stopKeeper(session, log);
+    RequestLog.mark("end: keeper stopped");
     // The session's record closes last: an end cut before it finds the session open, sees the
     // generation committed and finishes the cleanup.
     Folders.deleteTree(session.workDir());
     host.catalog.saveSession(session.withState(SessionState.ENDED, Instant.now()));
+    RequestLog.mark("end: recorded ended");
     return new Ended(session, result, rawState, false);
   }
 
@@ -372,20 +404,24 @@ public final class EndSession {
         }
         end = beginEnd(host, carrier, session);
       }
-      // The layer goes beside the state: over a link its many small requests cost round trips,
-      // not bytes, and hide behind the state's transfer.
-      Background<FileRecord> layer =
-          Background.start("end-layer", () -> copyLayer(end, session, onStep));
+      // The layer, its check and the screen's picture go beside the state: over a link their many
+      // small requests cost round trips, not bytes, and hide behind the state's transfer.
+      boolean withState = Files.exists(localState);
+      Background<Void> layer =
+          Background.start(
+              "end-layer",
+              () -> {
+                copyLayer(end, session, onStep);
+                end.checkLayer();
+                if (withState) {
+                  copyScreen(end, screen, session);
+                }
+                return null;
+              });
       try {
-        if (Files.exists(localState)) {
+        if (withState) {
           copyState(end, begun != null ? begun.upload() : null, localState, onStep, log);
-          if (screen != null) {
-            screen.await();
-          }
-          Path small = session.workDir().resolve(SCREEN);
-          if (Files.exists(small)) {
-            end.copyScreenshot(small, Progress.NONE);
-          }
+          RequestLog.mark("end: state sent");
         } else {
           end.coldBoot();
         }
@@ -399,6 +435,7 @@ public final class EndSession {
         throw e;
       }
       layer.await();
+      RequestLog.mark("end: layer and screen sent");
       long t = System.nanoTime();
       EndResult result =
           carrier.commitGeneration(end, "session " + session.sessionId() + " on " + host.identity.hostName());
@@ -438,7 +475,36 @@ public final class EndSession {
     onStep.accept(Step.since(step, t, state.size()));
   }
 
-  /** Copies the session's local COW onto the carrier as the new layer; tells its step. */
+  /**
+   * Copies the small picture of the screen onto the carrier once {@code screen} (when not null) has
+   * made it; none when it could not be made.
+   */
+  private static void copyScreen(SessionEnd end, Background<Void> screen, SessionRecord session)
+      throws IOException {
+    if (screen != null) {
+      screen.await();
+    }
+    Path small = session.workDir().resolve(SCREEN);
+    if (Files.exists(small)) {
+      end.copyScreenshot(small, Progress.NONE);
+    }
+  }
+
+  /**
+   * The carrier part {@code beginning} began, waited for after {@code failure} stopped the end; a
+   * failure of its own is added to {@code failure}.
+   */
+  private static Begun awaitQuietly(Background<Begun> beginning, Throwable failure) {
+    try {
+      return beginning.await();
+    } catch (IOException | RuntimeException e) {
+      if (e != failure) {
+        failure.addSuppressed(e);
+      }
+      return null;
+    }
+  }
+
   /** The next generation of {@code carrier} begun from {@code session}, with the QEMU it ran under. */
   private static SessionEnd beginEnd(Host host, Carrier carrier, SessionRecord session)
       throws IOException {
@@ -447,6 +513,7 @@ public final class EndSession {
     return end;
   }
 
+  /** Copies the session's local COW onto the carrier as the new layer; tells its step. */
   private static FileRecord copyLayer(SessionEnd end, SessionRecord session, Consumer<Step> onStep)
       throws IOException {
     long t = System.nanoTime();

@@ -76,6 +76,14 @@ public final class HostCapabilities {
       this.facts = facts;
     }
 
+    /**
+     * Waits for the question to end, whatever its answer: a command that gives up before it needs
+     * the answer leaves nothing behind that still writes the facts' cache into its home.
+     */
+    public void settle() {
+      facts.exceptionally(e -> null).join();
+    }
+
     /** Waits for QEMU's answers and reads them. */
     public HostCapabilities answer() throws IOException {
       try {

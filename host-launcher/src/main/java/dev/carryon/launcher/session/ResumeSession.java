@@ -24,6 +24,7 @@ import dev.carryon.launcher.cli.ProgressBar;
 import dev.carryon.launcher.cli.ProgressInputStream;
 import dev.carryon.launcher.host.Folders;
 import dev.carryon.launcher.host.HostCache;
+import dev.carryon.launcher.host.HostHome;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.host.SessionState;
 import dev.carryon.launcher.phone.PhoneName;
@@ -151,39 +152,85 @@ public final class ResumeSession {
   private ResumeSession() {}
 
   /**
+   * A resume's first move: its session's id, and the session keeper's JVM started (its start, some
+   * 0.3 s, is what the guest waits for longest), before the host catalog and the carrier are
+   * opened. Closed without being {@link #start taken}, it stops that keeper and removes its folder.
+   */
+  public static final class Head implements AutoCloseable {
+    private final String sessionId = UUID.randomUUID().toString();
+    private final Path workDir;
+    /** The keeper being started; null for a phone, whose chain is copied (Checked.copiedChain). */
+    private Background<SessionKeeper.Launched> launching;
+
+    private Head(HostHome home, String where, List<String> carrierArgs) {
+      workDir = home.sessionDir(sessionId);
+      // Forked on a thread of its own: the fork and exec of a JVM took 0.1-0.5 s under load.
+      launching =
+          PhoneName.isPhone(where)
+              ? null
+              : Background.start("keeper launch", () -> SessionKeeper.launch(workDir, carrierArgs));
+    }
+
+    /** Starts the keeper for the carrier {@code where}, opened with the CLI's {@code carrierArgs}. */
+    public static Head launch(HostHome home, String where, List<String> carrierArgs) {
+      return new Head(home, where, carrierArgs);
+    }
+
+    /** The keeper being started, now the resume's to stop on failure; null for a phone. */
+    private Background<SessionKeeper.Launched> take() {
+      Background<SessionKeeper.Launched> taken = launching;
+      launching = null;
+      return taken;
+    }
+
+    @Override
+    public void close() {
+      Background<SessionKeeper.Launched> left = take();
+      if (left != null) {
+        cancelLaunched(left);
+        deleteWorkDir(workDir);
+      }
+    }
+  }
+
+  /**
    * Resumes {@code request.carrier()} on {@code host}; see the class doc. {@code onStep} is told
    * each step as it completes, so that an interrupted resume has shown how far it got.
    */
   public static Started start(Host host, Request request, PrintWriter log, Consumer<Step> onStep)
       throws IOException {
+    try (Head head = Head.launch(host.home, request.carrier().location(), request.carrierArgs())) {
+      return start(host, request, head, log, onStep);
+    }
+  }
+
+  /** As {@link #start(Host, Request, PrintWriter, Consumer)}, with the keeper {@code head} began. */
+  public static Started start(
+      Host host, Request request, Head head, PrintWriter log, Consumer<Step> onStep)
+      throws IOException {
     long start = System.nanoTime();
-    String sessionId = UUID.randomUUID().toString();
+    String sessionId = head.sessionId;
     // Asked first: QEMU's facts (cached, or asked of QEMU) need no carrier.
     HostCapabilities.Asking capabilities =
         HostCapabilities.ask(QemuTool.SYSTEM.locate(), host.home.qemuFactsCache());
     RemoteCopies copies = new RemoteCopies(host, request.cacheSize(), sessionId, log);
     Checked checked;
     List<SessionKeeper.Served> served;
+    BlockSession.LocalCowBase cowBase;
     byte[] diskSecret;
     long t;
     String where = request.carrier().location();
-    Path workDir = host.home.sessionDir(sessionId);
-    Background<SessionKeeper.Launched> launching = null;
+    Path workDir = head.workDir;
+    Background<SessionKeeper.Launched> launching = head.take();
     SessionKeeper.Launched keeper = null;
     ReadAhead stateAhead = null;
     StateSource stateSource = null;
     Background<AccelChoice> accelChoice;
     try {
       // The keeper's JVM starts while the carrier is checked: it serves nothing until told what,
-      // after the lease. Forked on a thread of its own: the fork and exec of a JVM took 0.1-0.5 s
-      // of resume's own path under load. A phone's chain is copied instead (see
-      // Checked.copiedChain).
-      if (!PhoneName.isPhone(where)) {
-        launching =
-            Background.start(
-                "keeper launch", () -> SessionKeeper.launch(workDir, request.carrierArgs()));
-      }
+      // after the lease.
       checked = check(host, request, capabilities, copies, log);
+      stateAhead = checked.stateAhead;
       // Chosen while the lease is taken (from the probe's cache, or a probe of up to a second).
       Checked facts = checked;
       accelChoice =
@@ -200,17 +247,24 @@ public final class ResumeSession {
         carrier.checkpoint(checked.generation.number());
         // Read under the lock: opening for write adds lists an older carrier lacked.
         served = BlockSession.chainOf(carrier, checked.generation);
+        cowBase =
+            checked.copiedChain == null
+                ? BlockSession.LocalCowBase.of(carrier, checked.generation, BlockSession.chunkStore(host))
+                : null;
         carrier.takeLease(host.identity, sessionId);
         diskSecret = carrier.diskSecret().orElse(null);
-        if (!checked.generation.coldBoot() && !request.coldBoot()) {
-          // Fetched while the keeper and QEMU start: over a link the state is most of a resume.
+        if (stateAhead != null) {
           String state = checked.generation.state();
-          stateAhead = ReadAhead.start(carrier.openFile(state), state, STATE_READ_AHEAD);
+          FileRecord recorded = carrier.manifest().files().get(state);
+          if (!recorded.equals(checked.stateAheadOf)) {
+            // Changed under the lock (a recovery): what was fetched is not this state.
+            closeQuietly(stateAhead);
+            stateAhead = ReadAhead.start(carrier.openFile(state), state, STATE_READ_AHEAD);
+          }
           // All the restore needs of the carrier, so that it need not open it again.
           stateSource =
               new StateSource(
-                  carrier.manifest().files().get(state), carrier.describe(state),
-                  carrier.key(CarrierKey.STATE_CIPHER).orElse(null));
+                  recorded, carrier.describe(state), carrier.key(CarrierKey.STATE_CIPHER).orElse(null));
         }
       } catch (dev.carryon.carrier.LeaseException e) {
         throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, e.holder()), e);
@@ -224,6 +278,7 @@ public final class ResumeSession {
       }
       deleteWorkDir(workDir);
       closeQuietly(stateAhead);
+      capabilities.settle();
       throw e;
     }
     SessionRecord record =
@@ -256,10 +311,8 @@ public final class ResumeSession {
             Qcow2Creator.DEFAULT_CLUSTER_SIZE, 3, encryption);
         chain = BlockSession.fileChain(checked.generation, checked.copiedChain);
       } else {
+        cowBase.create(localCow, encryption);
         Path chunks = BlockSession.chunkStore(host);
-        try (Carrier carrier = Carrier.open(request.carrier())) {
-          BlockSession.makeLocalCow(carrier, checked.generation, chunks, localCow, encryption);
-        }
         // --cache-size bounds the chunk store as it bounds the host cache.
         long chunksLimit =
             request.cacheSize() > 0 ? request.cacheSize() : HostCache.defaultLimit(chunks);
@@ -495,6 +548,10 @@ public final class ResumeSession {
    *     copy checked as it arrives), which QEMU reads, so that the phone may go once resume
    *     returns; null for every other carrier, whose chain the session keeper serves
    * @param host what this host's QEMU offers
+   * @param stateAhead the generation's RAM state, being fetched since its manifest was read (over a
+   *     link the state is most of a resume: it arrives while the check, the lease, the keeper and
+   *     QEMU's start run; it is checked as it streams into QEMU), or null without a restore
+   * @param stateAheadOf the state's record as the fetch began, or null
    */
   private record Checked(
       String carrierId,
@@ -502,7 +559,9 @@ public final class ResumeSession {
       VmConfig vm,
       BootFiles files,
       LocalFiles copiedChain,
-      HostCapabilities host) {}
+      HostCapabilities host,
+      ReadAhead stateAhead,
+      FileRecord stateAheadOf) {}
 
   /**
    * The files QEMU reads as files on this host: a folder carrier's own, else copies in the host
@@ -570,45 +629,75 @@ public final class ResumeSession {
         throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, lease));
       }
       Generation g = choose(carrier, request);
-      ProgressBar bar = ProgressBar.on(log, "checking");
-      Verification v = upFrontCheck(carrier, g, bar::update);
-      bar.finish();
-      if (!v.passed()) {
-        throw new CarryonException(
-            ExitCodes.BAD_INPUT,
-            where + " failed validation and was not resumed: "
-                + v.problems().stream().map(Object::toString).collect(Collectors.joining("; ")));
+      // Read only, into memory: a resume refused below leaves nothing behind of it.
+      FileRecord stateRecord =
+          g.coldBoot() || request.coldBoot() ? null : carrier.manifest().files().get(g.state());
+      ReadAhead stateAhead =
+          stateRecord == null
+              ? null
+              : ReadAhead.start(carrier.openFile(g.state()), g.state(), STATE_READ_AHEAD);
+      try {
+        return checkFetching(host, request, capabilities, copies, log, carrier, g, stateAhead, stateRecord);
+      } catch (IOException | RuntimeException e) {
+        closeQuietly(stateAhead);
+        throw e;
       }
-      HostCapabilities here = capabilities.answer();
-      VmConfig vm = machineFor(carrier.manifest().vmOf(g), g, request, here);
-      // A cold boot needs the machine type, CPU model and RAM as much as a restore does, so
-      // --cold-boot alone is no way around these.
-      List<String> problems = here.problems(vm);
-      if (!problems.isEmpty()) {
-        throw new CarryonException(
-            ExitCodes.REFUSED,
-            "generation " + g.number() + " of " + where
-                + " cannot run on this host: " + String.join("; ", problems)
-                + ". Nothing was changed; " + wayOut(carrier.manifest().vmOf(g), g, where, request, here));
-      }
-      here.warnings(vm).forEach(w -> log.println("warning: " + w));
-      if (!vm.cpuPortable() && g.qemu() != null && !g.qemu().version().equals(here.qemu().describe())) {
-        log.println(
-            "warning: CPU model " + vm.cpuModel() + " is not portable: generation " + g.number()
-                + " was saved by QEMU " + g.qemu().version() + " and this host's QEMU "
-                + here.qemu().describe() + " may give the guest other CPU features; a guest that"
-                + " uses one that is gone can fault");
-      }
-      if (!g.coldBoot() && request.coldBoot()) {
-        log.println(
-            "warning: cold boot of generation " + g.number() + ": its saved RAM state is not used;"
-                + " guest writes that were still in the guest's memory are lost");
-      }
-      LocalFiles copiedChain =
-          PhoneName.isPhone(where) ? carrier.localFiles(g, copies, Progress.NONE) : null;
-      return new Checked(
-          carrierId, g, vm, BootFiles.of(carrier, g, request.carrier(), copies), copiedChain, here);
     }
+  }
+
+  /** The rest of {@link #check}, while the state of generation {@code g} is fetched. */
+  private static Checked checkFetching(
+      Host host,
+      Request request,
+      HostCapabilities.Asking capabilities,
+      LocalCopies copies,
+      PrintWriter log,
+      Carrier carrier,
+      Generation g,
+      ReadAhead stateAhead,
+      FileRecord stateRecord)
+      throws IOException {
+    String where = request.carrier().location();
+    String carrierId = carrier.manifest().carrierId().toString();
+    ProgressBar bar = ProgressBar.on(log, "checking");
+    Verification v = upFrontCheck(carrier, g, bar::update);
+    bar.finish();
+    if (!v.passed()) {
+      throw new CarryonException(
+          ExitCodes.BAD_INPUT,
+          where + " failed validation and was not resumed: "
+              + v.problems().stream().map(Object::toString).collect(Collectors.joining("; ")));
+    }
+    HostCapabilities here = capabilities.answer();
+    VmConfig vm = machineFor(carrier.manifest().vmOf(g), g, request, here);
+    // A cold boot needs the machine type, CPU model and RAM as much as a restore does, so
+    // --cold-boot alone is no way around these.
+    List<String> problems = here.problems(vm);
+    if (!problems.isEmpty()) {
+      throw new CarryonException(
+          ExitCodes.REFUSED,
+          "generation " + g.number() + " of " + where
+              + " cannot run on this host: " + String.join("; ", problems)
+              + ". Nothing was changed; " + wayOut(carrier.manifest().vmOf(g), g, where, request, here));
+    }
+    here.warnings(vm).forEach(w -> log.println("warning: " + w));
+    if (!vm.cpuPortable() && g.qemu() != null && !g.qemu().version().equals(here.qemu().describe())) {
+      log.println(
+          "warning: CPU model " + vm.cpuModel() + " is not portable: generation " + g.number()
+              + " was saved by QEMU " + g.qemu().version() + " and this host's QEMU "
+              + here.qemu().describe() + " may give the guest other CPU features; a guest that"
+              + " uses one that is gone can fault");
+    }
+    if (!g.coldBoot() && request.coldBoot()) {
+      log.println(
+          "warning: cold boot of generation " + g.number() + ": its saved RAM state is not used;"
+              + " guest writes that were still in the guest's memory are lost");
+    }
+    LocalFiles copiedChain =
+        PhoneName.isPhone(where) ? carrier.localFiles(g, copies, Progress.NONE) : null;
+    return new Checked(
+        carrierId, g, vm, BootFiles.of(carrier, g, request.carrier(), copies), copiedChain, here,
+        stateAhead, stateRecord);
   }
 
   /**

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.carryon.carrier.Carrier;
 import dev.carryon.carrier.CarrierKeys;
+import dev.carryon.carrier.client.ClientThreads;
 import dev.carryon.carrier.keys.SealedChunks;
 import dev.carryon.carrier.ChunkList;
 import dev.carryon.carrier.storage.CarrierStorage;
@@ -78,6 +79,8 @@ public final class SessionKeeper {
   static final String STATUS = "keeper-status.json";
   /** The keeper's output. */
   static final String LOG = "keeper.log";
+  /** The environment variable that names, to the keeper, the pid of the resume that started it. */
+  private static final String RESUME_PID = "CARRYON_RESUME_PID";
   /** Made by resume once the guest runs: the keeper starts hoarding then. */
   static final String GUEST_RUNS = "guest-runs";
   /** Longest a keeper may take to serve (a JVM's start on a loaded machine). */
@@ -91,7 +94,13 @@ public final class SessionKeeper {
   /** Chunk problems kept in the status (the first ones). */
   private static final int MAX_PROBLEMS = 20;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Jackson's mapper, made on first use: the keeper's launch, first on resume's path, needs none,
+   * and making one loads some 400 classes (0.1 s of the launch, measured).
+   */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
 
   /**
    * One image the keeper serves.
@@ -120,10 +129,10 @@ public final class SessionKeeper {
    * Path, long, List)}).
    *
    * @param workDir the session's work folder
-   * @param process the keeper's process (this JVM's child until resume returns)
+   * @param process the keeper's process (not this JVM's child: see {@link Spawner#startDetached})
    * @param log the keeper's output
    */
-  record Launched(Path workDir, Process process, Path log) {}
+  record Launched(Path workDir, ProcessHandle process, Path log) {}
 
   /**
    * Starts the keeper of the session in {@code workDir} (made if absent) for the carrier the CLI
@@ -133,9 +142,6 @@ public final class SessionKeeper {
   static Launched launch(Path workDir, List<String> carrierArgs) throws IOException {
     OwnerOnly.createDirectories(workDir);
     List<String> command = new ArrayList<>();
-    if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
-      command.add("/usr/bin/setsid");
-    }
     command.add(ProcessHandle.current().info().command().orElse("java"));
     // A small heap: the keeper holds a few 64 KiB chunks at a time.
     command.addAll(List.of("-XX:+UseSerialGC", "-Xmx128m"));
@@ -151,13 +157,13 @@ public final class SessionKeeper {
     if (!Files.exists(log)) {
       OwnerOnly.createFile(log); // made first: the JVM opens redirect files with the umask's mode
     }
-    Process p =
+    ProcessBuilder builder =
         new ProcessBuilder(command)
             .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-            .redirectErrorStream(true)
-            .start();
-    return new Launched(workDir, p, log);
+            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    // Its parent is not this JVM: it is told which process the resume is.
+    builder.environment().put(RESUME_PID, Long.toString(ProcessHandle.current().pid()));
+    return new Launched(workDir, Spawner.startDetached(builder, log), log);
   }
 
   /**
@@ -167,7 +173,7 @@ public final class SessionKeeper {
    */
   static void serve(Launched k, Path chunks, long chunksLimit, List<Served> chain)
       throws IOException {
-    ObjectNode spec = JSON.createObjectNode();
+    ObjectNode spec = Json.MAPPER.createObjectNode();
     spec.put("chunks", chunks.toString());
     spec.put("chunks_limit", chunksLimit);
     // A UNIX socket's path must fit in 108 bytes: a session's work folder may be too deep.
@@ -183,13 +189,13 @@ public final class SessionKeeper {
       // Not forced: a keeper that finds no list reads it from the carrier.
       writeAtomically(lists.resolve(s.list()), s.chunks().encode());
     }
-    writeAtomically(k.workDir().resolve(SPEC), JSON.writeValueAsBytes(spec));
+    writeAtomically(k.workDir().resolve(SPEC), Json.MAPPER.writeValueAsBytes(spec));
     long deadline = System.nanoTime() + START.toNanos();
     while (pid(k.workDir()) < 0 || !Files.exists(socketDir.resolve(SOCKET))) {
-      if (!k.process().isAlive()) {
+      if (Spawner.waitFor(k.process(), Duration.ZERO)) {
         throw new IOException(
-            "the session keeper (the block server of this session) exited with code "
-                + k.process().exitValue() + " before it served: " + lastWords(k.log()));
+            "the session keeper (the block server of this session) exited before it served: "
+                + lastWords(k.log()));
       }
       if (System.nanoTime() - deadline > 0) {
         k.process().destroyForcibly();
@@ -203,7 +209,7 @@ public final class SessionKeeper {
 
   /** Stops a keeper {@link #launch}ed for a resume that goes no further. */
   static void cancel(Launched k) {
-    stop(k.process().toHandle());
+    stop(k.process());
   }
 
   /**
@@ -212,7 +218,7 @@ public final class SessionKeeper {
    */
   static Path socket(Path workDir) {
     try {
-      String socket = JSON.readTree(workDir.resolve(SPEC).toFile()).path("socket").asText("");
+      String socket = Json.MAPPER.readTree(workDir.resolve(SPEC).toFile()).path("socket").asText("");
       return socket.isEmpty() ? null : Path.of(socket);
     } catch (IOException e) {
       return null;
@@ -234,7 +240,7 @@ public final class SessionKeeper {
     Hoard.Progress hoard = null;
     List<String> problems = List.of();
     try {
-      JsonNode status = JSON.readTree(workDir.resolve(STATUS).toFile());
+      JsonNode status = Json.MAPPER.readTree(workDir.resolve(STATUS).toFile());
       if (status.has("remaining")) {
         hoard =
             new Hoard.Progress(
@@ -351,10 +357,13 @@ public final class SessionKeeper {
    */
   public static void serve(Path workDir, CarrierStorage storage)
       throws IOException, InterruptedException {
+    // Jackson made ready while resume still checks the carrier: the guest waits for what follows
+    // the spec, not for this.
+    Json.MAPPER.readTree("{}");
     if (!awaitSpec(workDir)) {
       return;
     }
-    JsonNode spec = JSON.readTree(workDir.resolve(SPEC).toFile());
+    JsonNode spec = Json.MAPPER.readTree(workDir.resolve(SPEC).toFile());
     long limit = spec.path("chunks_limit").asLong(-1);
     if (limit <= 0) {
       throw new IOException(workDir.resolve(SPEC) + ": chunks_limit " + spec.path("chunks_limit") + " is not a size");
@@ -418,6 +427,8 @@ public final class SessionKeeper {
         pin.close();
         // Its temporary folder too: a keeper stopped by SIGTERM, by end or anyone, leaves none.
         deleteSockets(socket);
+        // Nothing reads the carrier any more; end waits for this process's exit.
+        ClientThreads.endOfProcess();
       } catch (IOException | InterruptedException e) {
         // Stopping anyway.
       }
@@ -454,7 +465,7 @@ public final class SessionKeeper {
    * keeper exited without writing it.
    */
   private static boolean awaitSpec(Path workDir) throws InterruptedException {
-    Optional<ProcessHandle> resume = ProcessHandle.current().parent();
+    Optional<ProcessHandle> resume = resumeThatStarted();
     while (!Files.exists(workDir.resolve(SPEC))) {
       if (!Files.isDirectory(workDir) || resume.isEmpty() || !resume.get().isAlive()) {
         System.out.println(
@@ -465,6 +476,14 @@ public final class SessionKeeper {
       Thread.sleep(SPEC_POLL_MILLIS);
     }
     return true;
+  }
+
+  /** The resume that started this keeper, if it still runs ({@value #RESUME_PID}). */
+  private static Optional<ProcessHandle> resumeThatStarted() {
+    String pid = System.getenv(RESUME_PID);
+    return pid != null && pid.matches("[1-9][0-9]{0,9}")
+        ? ProcessHandle.of(Long.parseLong(pid))
+        : Optional.empty();
   }
 
   /**
@@ -495,7 +514,7 @@ public final class SessionKeeper {
   /** Writes the keeper's status file. */
   private static void writeStatus(Path workDir, Hoard hoard, List<String> problems, Counts counts)
       throws IOException {
-    ObjectNode status = JSON.createObjectNode();
+    ObjectNode status = Json.MAPPER.createObjectNode();
     status.put("asked_bytes", counts.asked.get()).put("carrier_bytes", counts.carrier.get());
     long[] before = counts.beforeGuestRuns;
     if (before != null) {
@@ -510,7 +529,7 @@ public final class SessionKeeper {
     synchronized (problems) {
       problems.forEach(list::add);
     }
-    writeAtomically(workDir.resolve(STATUS), JSON.writeValueAsBytes(status));
+    writeAtomically(workDir.resolve(STATUS), Json.MAPPER.writeValueAsBytes(status));
   }
 
   /** The pid the keeper of {@code workDir} wrote, or -1. */

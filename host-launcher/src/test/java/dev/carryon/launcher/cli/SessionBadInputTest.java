@@ -4,13 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-
-
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -66,6 +68,17 @@ class SessionBadInputTest {
     try (var files = Files.list(empty)) {
       assertEquals(0, files.count(), "something was written into " + empty);
     }
+  }
+
+  @Test
+  void aRefusedResumeLeavesNothingAtWorkInItsHome() throws Exception {
+    Path empty = Files.createDirectories(dir.resolve("empty"));
+    Path home = dir.resolve("home");
+    oneLine(ExitCodes.BAD_INPUT, "not a carrier", List.of("resume", "--detach"), empty);
+    // What resume began beside its check (asking QEMU, the keeper's JVM) has ended with it.
+    Map<Path, Long> returned = sizes(home);
+    Thread.sleep(2000);
+    assertEquals(returned, sizes(home), "the home changed after resume had returned");
   }
 
   @Test
@@ -129,6 +142,19 @@ class SessionBadInputTest {
     assertEquals(ExitCodes.USAGE, r.exit, r.err);
     assertTrue(r.err.contains("--checkpoint (yesterday)"), r.err);
     assertFalse(Files.exists(carrier));
+  }
+
+  /** Every file under {@code root} and its size; empty when there is no {@code root}. */
+  private static Map<Path, Long> sizes(Path root) throws IOException {
+    Map<Path, Long> sizes = new TreeMap<>();
+    if (Files.exists(root)) {
+      try (Stream<Path> files = Files.walk(root)) {
+        for (Path p : (Iterable<Path>) files::iterator) {
+          sizes.put(p, Files.isRegularFile(p) ? Files.size(p) : -1L);
+        }
+      }
+    }
+    return sizes;
   }
 
   /** A small raw disk: enough for init, which needs no guest. */

@@ -69,6 +69,11 @@ class QemuProcessTest {
             java.io.IOException.class, () -> QemuProcess.start(QemuLaunch.of(bad, dir)));
     assertTrue(e.getMessage().startsWith("QEMU exited with code 1 at start: "), e.getMessage());
     assertTrue(e.getMessage().contains("unsupported machine type"), e.getMessage());
+    // Detached, its exit code is its new parent's: QEMU's own words still say why.
+    Exception detached =
+        assertThrows(
+            java.io.IOException.class, () -> QemuProcess.startDetached(QemuLaunch.of(bad, dir)));
+    assertTrue(detached.getMessage().contains("unsupported machine type"), detached.getMessage());
   }
 
   @Test

@@ -2,13 +2,19 @@ package dev.carryon.launcher.qemu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SpawnerTest {
   @Test
@@ -53,6 +59,32 @@ class SpawnerTest {
       ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
       parent.destroyForcibly();
       parent.waitFor();
+    }
+  }
+
+  @Test
+  void aDetachedProcessIsNoChildOfThisJvmAndWritesWhereItIsTold(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("out.log");
+    Files.writeString(out, "before\n");
+    ProcessHandle p =
+        Spawner.startDetached(
+            new ProcessBuilder("sh", "-c", "umask; echo $$; exec sleep 30")
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.DISCARD),
+            out);
+    try {
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (Files.readAllLines(out).size() < 3 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      // Appended to, with the umask set, and the pid said is the program's own.
+      assertEquals(List.of("before", "0077", Long.toString(p.pid())), Files.readAllLines(out));
+      assertTrue(p.isAlive());
+      assertNotEquals(ProcessHandle.current().pid(), p.parent().map(ProcessHandle::pid).orElse(-1L));
+      // Nothing of it is this JVM's child any more: no thread of the JDK waits for it.
+      assertEquals(List.of(), ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList());
+    } finally {
+      p.destroyForcibly();
     }
   }
 }
