@@ -145,11 +145,9 @@ public final class SessionKeeper {
     command.add(ProcessHandle.current().info().command().orElse("java"));
     // A small heap: the keeper holds a few 64 KiB chunks at a time.
     command.addAll(List.of("-XX:+UseSerialGC", "-Xmx128m"));
-    // The class-data archive ./carryon starts this JVM with, if any: it halves a JVM's start,
-    // which the guest waits for. Read from /proc: java.lang.management loads 580 classes (0.1 s).
-    Arrays.stream(ProcessHandle.current().info().arguments().orElse(new String[0]))
-        .filter(a -> a.startsWith("-XX:SharedArchiveFile="))
-        .forEach(command::add);
+    // How ./carryon starts this JVM for a quick start, which the guest waits for. Read from /proc:
+    // java.lang.management loads 580 classes (0.1 s).
+    command.addAll(startOptions(ProcessHandle.current().info().arguments().orElse(new String[0])));
     command.addAll(List.of("-cp", System.getProperty("java.class.path")));
     command.addAll(List.of("dev.carryon.launcher.cli.Main", "keeper", carrierArgs.get(0), workDir.toString()));
     command.addAll(carrierArgs.subList(1, carrierArgs.size()));
@@ -164,6 +162,21 @@ public final class SessionKeeper {
     // Its parent is not this JVM: it is told which process the resume is.
     builder.environment().put(RESUME_PID, Long.toString(ProcessHandle.current().pid()));
     return new Launched(workDir, Spawner.startDetached(builder, log), log);
+  }
+
+  /**
+   * Of a JVM's arguments, those that make its start quick and the keeper's too: its class-data
+   * archive and how it is mapped, transparent huge pages.
+   */
+  static List<String> startOptions(String... jvmArguments) {
+    return Arrays.stream(jvmArguments)
+        .filter(
+            a ->
+                a.startsWith("-XX:SharedArchiveFile=")
+                    || a.startsWith("-XX:ArchiveRelocationMode=")
+                    || a.equals("-XX:+UnlockDiagnosticVMOptions")
+                    || a.equals("-XX:+UseTransparentHugePages"))
+        .toList();
   }
 
   /**

@@ -34,6 +34,24 @@ class ResumeHeadTest {
     }
   }
 
+  @Test
+  void theKeeperStartsAsQuicklyAsTheCliDid() {
+    assertEquals(
+        List.of(
+            "-XX:SharedArchiveFile=/x/carryon.jsa",
+            "-XX:+UnlockDiagnosticVMOptions",
+            "-XX:ArchiveRelocationMode=0",
+            "-XX:+UseTransparentHugePages"),
+        SessionKeeper.startOptions(
+            "-XX:+UseSerialGC",
+            "-XX:SharedArchiveFile=/x/carryon.jsa",
+            "-XX:+UnlockDiagnosticVMOptions",
+            "-XX:ArchiveRelocationMode=0",
+            "-XX:+UseTransparentHugePages",
+            "-Xlog:class+load=info:file=/tmp/cl.txt",
+            "-XX:TieredStopAtLevel=1"));
+  }
+
   /**
    * The keepers whose command line names a session folder of {@code home}, read from {@code /proc}
    * (the JDK's {@code ProcessHandle.Info} cuts a long command line short, as this JVM's class path
