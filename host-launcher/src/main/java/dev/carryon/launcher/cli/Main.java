@@ -37,7 +37,7 @@ public final class Main implements Runnable, SpecCommand {
           dev.carryon.launcher.cli.sync.SyncCommand.class,
           dev.carryon.launcher.cli.sync.ExportCommand.class,
           WatchCommand.class,
-          KeeperCommand.class);
+          (Supplier<SpecCommand>) KeeperCommand::new);
 
   private final CommandSpec spec =
       SpecCommand.command(this, "carryon", "Carry a live virtual machine session on a phone or a USB drive.")
