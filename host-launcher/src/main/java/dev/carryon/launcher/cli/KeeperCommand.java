@@ -29,14 +29,8 @@ final class KeeperCommand implements Callable<Integer>, SpecCommand {
     carrier.addTo(spec);
   }
 
-  private final PositionalParamSpec workDir = addWorkDir(spec);
-
-  private static PositionalParamSpec addWorkDir(CommandSpec spec) {
-    PositionalParamSpec built = PositionalParamSpec.builder().index("1").arity("1").required(true)
-        .paramLabel("WORKDIR").type(Path.class).description("The session's work folder.").build();
-    spec.addPositional(built);
-    return built;
-  }
+  private final PositionalParamSpec workDir =
+      SpecCommand.parameter(spec, 1, "WORKDIR", Path.class, "The session's work folder.");
 
   @Override
   public CommandSpec spec() {

@@ -55,7 +55,13 @@ public interface SpecCommand {
    * once parsed.
    */
   static PositionalParamSpec parameter(CommandSpec spec, String label, Class<?> type, String... description) {
-    PositionalParamSpec built = PositionalParamSpec.builder().index("0").arity("1").required(true)
+    return parameter(spec, 0, label, type, description);
+  }
+
+  /** Adds to {@code spec} a required positional parameter at {@code index}, as {@link #parameter}. */
+  static PositionalParamSpec parameter(
+      CommandSpec spec, int index, String label, Class<?> type, String... description) {
+    PositionalParamSpec built = PositionalParamSpec.builder().index(Integer.toString(index)).arity("1").required(true)
         .paramLabel(label).type(type).description(description).build();
     spec.addPositional(built);
     return built;
