@@ -13,6 +13,7 @@ install -D -m 0644 "$jar" "$root/usr/share/carryon/carryon.jar"
 "$here/../scripts/cds-classlist.sh" "$jar" "$root/usr/share/carryon/carryon.classlist"
 chmod 0644 "$root/usr/share/carryon/carryon.classlist"
 install -D -m 0755 "$here/debian/usr/bin/carryon" "$root/usr/bin/carryon"
+install -D -m 0644 "$here/../scripts/agent-client.bash" "$root/usr/share/carryon/agent-client.bash"
 for page in "$docs"/man/*.1; do
   install -d "$root/usr/share/man/man1"
   gzip -9n -c "$page" >"$root/usr/share/man/man1/$(basename "$page").gz"

@@ -69,8 +69,11 @@ public final class CarrierKeys {
   /** Unlocks started ahead ({@link #unlockAhead}), by the SHA-256 of their key slots file. */
   private static final Map<String, FutureTask<CarrierKey>> AHEAD = new ConcurrentHashMap<>();
 
-  /** Forgets the keys this process unlocked, as a new process would start (tests). */
-  static void forget() {
+  /**
+   * Forgets the keys this process unlocked, as a new process would start: between the commands a
+   * host agent runs, none of which may open a carrier with another's passphrase (and tests).
+   */
+  public static void forget() {
     UNLOCKED.clear();
     AHEAD.clear();
   }

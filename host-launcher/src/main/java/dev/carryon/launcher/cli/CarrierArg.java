@@ -62,6 +62,15 @@ public final class CarrierArg {
             .setter(SpecCommand.setter(v -> tokenFile = (Path) v)).build());
   }
 
+  /** The carrier {@code words} name (CARRIER, then {@code --token-file}), as another command's. */
+  static CarrierArg parse(java.util.List<String> words) {
+    CarrierArg carrier = new CarrierArg();
+    CommandSpec spec = CommandSpec.create();
+    carrier.addTo(spec);
+    new picocli.CommandLine(spec).parseArgs(words.toArray(String[]::new));
+    return carrier;
+  }
+
   /** Where the carrier lives, as the user named it. */
   public String location() {
     return location;

@@ -4,6 +4,7 @@ import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.session.SessionKeeper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
@@ -22,15 +23,26 @@ final class KeeperCommand implements Callable<Integer>, SpecCommand {
           + " stopped by end; not run by hand).",
       "WORKDIR is the session's work folder, holding what to serve (keeper.json).");
 
-  private final CarrierArg carrier = new CarrierArg();
-
   {
     spec.usageMessage().hidden(true);
-    carrier.addTo(spec);
   }
 
   private final PositionalParamSpec workDir =
-      SpecCommand.parameter(spec, 1, "WORKDIR", Path.class, "The session's work folder.");
+      SpecCommand.parameter(spec, 0, "WORKDIR", Path.class, "The session's work folder.");
+
+  private final PositionalParamSpec carrierWords = carrierWords(spec);
+
+  /**
+   * CARRIER and its options, after {@code --}: opened while resume checks the carrier. None for a
+   * keeper started ahead of its resume by the host agent, which opens the carrier keeper.json names.
+   */
+  private static PositionalParamSpec carrierWords(CommandSpec spec) {
+    PositionalParamSpec built = PositionalParamSpec.builder().index("1..*").arity("0..*")
+        .paramLabel("CARRIER").type(List.class).auxiliaryTypes(String.class)
+        .description("CARRIER and its options (after --), as resume names it.").build();
+    spec.addPositional(built);
+    return built;
+  }
 
   @Override
   public CommandSpec spec() {
@@ -43,8 +55,22 @@ final class KeeperCommand implements Callable<Integer>, SpecCommand {
     if (!Files.isDirectory(workDir)) {
       throw new CarryonException(ExitCodes.USAGE, "WORKDIR " + workDir + " is not a folder");
     }
-    try (CarrierStorage storage = carrier.open()) {
-      SessionKeeper.serve(workDir, storage);
+    List<String> given = carrierWords.getValue();
+    CarrierStorage[] opened = {null};
+    try {
+      if (given != null && !given.isEmpty()) {
+        opened[0] = CarrierArg.parse(given).open();
+      }
+      SessionKeeper.serve(workDir, named -> {
+        if (opened[0] == null) {
+          opened[0] = CarrierArg.parse(named).open();
+        }
+        return opened[0];
+      });
+    } finally {
+      if (opened[0] != null) {
+        opened[0].close();
+      }
     }
     return ExitCodes.OK;
   }

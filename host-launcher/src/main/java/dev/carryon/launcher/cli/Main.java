@@ -2,6 +2,7 @@ package dev.carryon.launcher.cli;
 
 import dev.carryon.carrier.client.ClientThreads;
 import dev.carryon.launcher.cli.cow.CowCommand;
+import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
@@ -37,6 +38,7 @@ public final class Main implements Runnable, SpecCommand {
           dev.carryon.launcher.cli.sync.SyncCommand.class,
           dev.carryon.launcher.cli.sync.ExportCommand.class,
           WatchCommand.class,
+          AgentCommand.class,
           (Supplier<SpecCommand>) KeeperCommand::new);
 
   private final CommandSpec spec =
@@ -60,6 +62,18 @@ public final class Main implements Runnable, SpecCommand {
   public static int execute(String... args) {
     Passphrases.install(null); // --passphrase-file, where a command takes it, installs its own
     return newCommandLine(args).execute(args);
+  }
+
+  /**
+   * Runs the CLI as {@link #execute(String...)} does, its output to {@code out} and {@code err}
+   * (a command the host agent runs for its launcher script).
+   */
+  static int execute(PrintWriter out, PrintWriter err, String... args) {
+    Passphrases.install(null);
+    CommandLine cli = newCommandLine(args);
+    cli.setOut(out);
+    cli.setErr(err);
+    return cli.execute(args);
   }
 
   /** The whole command line with every subcommand: for generated docs (man pages, completion). */

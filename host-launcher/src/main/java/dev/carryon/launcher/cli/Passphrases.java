@@ -2,7 +2,6 @@ package dev.carryon.launcher.cli;
 
 import dev.carryon.carrier.CarrierException;
 import dev.carryon.carrier.CarrierKeys;
-import java.io.Console;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -117,18 +116,18 @@ final class Passphrases implements CarrierKeys.Passphrases {
   }
 
   private static char[] ask(String carrier, String prompt, boolean twice) throws IOException {
-    Console console = System.console();
-    if (console == null) {
+    Terminal terminal = Terminal.current();
+    if (!terminal.present()) {
       // An IOException, as any carrier that cannot be read: the watch reports it and goes on.
       throw new CarrierException(carrier + ": the carrier is encrypted: give its passphrase with"
           + " --passphrase-file FILE or " + ENV + " (no terminal to ask on)");
     }
-    char[] first = console.readPassword("%s", prompt);
+    char[] first = terminal.readHidden(prompt);
     if (first == null || first.length == 0) {
       throw new CarryonException(ExitCodes.USAGE, "no passphrase given");
     }
     if (twice) {
-      char[] again = console.readPassword("the same again: ");
+      char[] again = terminal.readHidden("the same again: ");
       boolean same = Arrays.equals(first, again);
       if (again != null) {
         Arrays.fill(again, '\0');

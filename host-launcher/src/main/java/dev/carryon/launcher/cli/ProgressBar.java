@@ -23,7 +23,7 @@ public final class ProgressBar {
 
   /** A bar labelled {@code label} on {@code err}, drawn only when there is a terminal. */
   public static ProgressBar on(PrintWriter err, String label) {
-    return new ProgressBar(System.console() != null ? err : null, label);
+    return new ProgressBar(Terminal.current().present() ? err : null, label);
   }
 
   /** Redraws the bar for {@code done} of {@code total}. */

@@ -32,6 +32,13 @@ final class Background<T> {
     return new Background<>(task, name);
   }
 
+  /** Work already done: {@code value}. */
+  static <T> Background<T> done(String name, T value) {
+    FutureTask<T> task = new FutureTask<>(() -> value);
+    task.run();
+    return new Background<>(task, name);
+  }
+
   /** Waits for the work, even when interrupted; its result, or its failure as this thread's. */
   T await() throws IOException {
     boolean interrupted = false;

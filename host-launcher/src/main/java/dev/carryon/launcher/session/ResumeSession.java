@@ -157,12 +157,21 @@ public final class ResumeSession {
    * opened. Closed without being {@link #start taken}, it stops that keeper and removes its folder.
    */
   public static final class Head implements AutoCloseable {
-    private final String sessionId = UUID.randomUUID().toString();
+    private final String sessionId;
     private final Path workDir;
     /** The keeper being started; null for a phone, whose chain is copied (Checked.copiedChain). */
     private Background<SessionKeeper.Launched> launching;
 
     private Head(HostHome home, String where, List<String> carrierArgs) {
+      SessionKeeper.Launched ready = PhoneName.isPhone(where) ? null : StandbyKeeper.take(home);
+      if (ready != null) {
+        // The host agent's keeper, its JVM started and warm: its folder is this session's.
+        workDir = ready.workDir();
+        sessionId = workDir.getFileName().toString();
+        launching = Background.done("keeper launch", ready);
+        return;
+      }
+      sessionId = UUID.randomUUID().toString();
       workDir = home.sessionDir(sessionId);
       // Forked on a thread of its own: the fork and exec of a JVM took 0.1-0.5 s under load.
       launching =
@@ -316,7 +325,7 @@ public final class ResumeSession {
         // --cache-size bounds the chunk store as it bounds the host cache.
         long chunksLimit =
             request.cacheSize() > 0 ? request.cacheSize() : HostCache.defaultLimit(chunks);
-        SessionKeeper.serve(keeper, chunks, chunksLimit, served);
+        SessionKeeper.serve(keeper, request.carrierArgs(), chunks, chunksLimit, served);
         SessionKeeper.lendKey(workDir, request.carrier(), log);
         chain = BlockSession.nbdChain(SessionKeeper.socket(workDir), checked.generation);
       }

@@ -136,8 +136,10 @@ public final class SessionKeeper {
 
   /**
    * Starts the keeper of the session in {@code workDir} (made if absent) for the carrier the CLI
-   * arguments {@code carrierArgs} open (CARRIER first, then its options). It serves nothing until
-   * {@link #serve(Launched, Path, long, List)} says what; until then it only starts its JVM.
+   * arguments {@code carrierArgs} open (CARRIER first, then its options; none: the carrier {@link
+   * #SPEC} will name, for a keeper started ahead of its resume, see {@link StandbyKeeper}). It
+   * serves nothing until {@link #serve(Launched, List, Path, long, List)} says what; until then it
+   * only starts its JVM (and opens the carrier it was given).
    */
   static Launched launch(Path workDir, List<String> carrierArgs) throws IOException {
     OwnerOnly.createDirectories(workDir);
@@ -149,8 +151,11 @@ public final class SessionKeeper {
     // java.lang.management loads 580 classes (0.1 s).
     command.addAll(startOptions(ProcessHandle.current().info().arguments().orElse(new String[0])));
     command.addAll(List.of("-cp", System.getProperty("java.class.path")));
-    command.addAll(List.of("dev.carryon.launcher.cli.Main", "keeper", carrierArgs.get(0), workDir.toString()));
-    command.addAll(carrierArgs.subList(1, carrierArgs.size()));
+    command.addAll(List.of("dev.carryon.launcher.cli.Main", "keeper", workDir.toString()));
+    if (!carrierArgs.isEmpty()) {
+      command.add("--");
+      command.addAll(carrierArgs);
+    }
     Path log = workDir.resolve(LOG);
     if (!Files.exists(log)) {
       OwnerOnly.createFile(log); // made first: the JVM opens redirect files with the umask's mode
@@ -168,7 +173,7 @@ public final class SessionKeeper {
    * Of a JVM's arguments, those that make its start quick and the keeper's too: its class-data
    * archive and how it is mapped, transparent huge pages.
    */
-  static List<String> startOptions(String... jvmArguments) {
+  public static List<String> startOptions(String... jvmArguments) {
     return Arrays.stream(jvmArguments)
         .filter(
             a ->
@@ -180,13 +185,15 @@ public final class SessionKeeper {
   }
 
   /**
-   * Tells the keeper {@code k} to serve {@code chain} (base first), its chunks kept in {@code
-   * chunks}, a store kept to {@code chunksLimit} bytes but for the chunks of running sessions;
-   * returns once it serves on {@link #socket}. Fails, with the keeper's last words, if it does not.
+   * Tells the keeper {@code k} to serve {@code chain} (base first) of the carrier {@code
+   * carrierArgs} open, its chunks kept in {@code chunks}, a store kept to {@code chunksLimit} bytes
+   * but for the chunks of running sessions; returns once it serves on {@link #socket}. Fails, with
+   * the keeper's last words, if it does not.
    */
-  static void serve(Launched k, Path chunks, long chunksLimit, List<Served> chain)
+  static void serve(Launched k, List<String> carrierArgs, Path chunks, long chunksLimit, List<Served> chain)
       throws IOException {
     ObjectNode spec = Json.MAPPER.createObjectNode();
+    carrierArgs.forEach(spec.putArray("carrier")::add);
     spec.put("chunks", chunks.toString());
     spec.put("chunks_limit", chunksLimit);
     // A UNIX socket's path must fit in 108 bytes: a session's work folder may be too deep.
@@ -362,13 +369,20 @@ public final class SessionKeeper {
     }
   }
 
+  /** Opens the carrier a keeper serves, from the CLI arguments that name it. */
+  public interface CarrierOpener {
+    /** The storage of the carrier {@code carrierArgs} name (CARRIER first, then its options). */
+    CarrierStorage open(List<String> carrierArgs) throws IOException;
+  }
+
   /**
-   * The keeper's own work, in its process: serves the chain {@value #SPEC} names from {@code
-   * storage} on {@link #socket}, hoards once the guest runs, writes its status; returns when the
-   * process is told to stop (its shutdown hook closes the server and the hoard) or the work folder
-   * is gone (the process then exits, which runs the same hook).
+   * The keeper's own work, in its process: serves the chain {@value #SPEC} names, from the carrier
+   * {@code opener} opens with the arguments it names, on {@link #socket}, hoards once the guest
+   * runs, writes its status; returns when the process is told to stop (its shutdown hook closes
+   * the server and the hoard) or the work folder is gone (the process then exits, which runs the
+   * same hook).
    */
-  public static void serve(Path workDir, CarrierStorage storage)
+  public static void serve(Path workDir, CarrierOpener opener)
       throws IOException, InterruptedException {
     // Jackson made ready while resume still checks the carrier: the guest waits for what follows
     // the spec, not for this.
@@ -377,6 +391,12 @@ public final class SessionKeeper {
       return;
     }
     JsonNode spec = Json.MAPPER.readTree(workDir.resolve(SPEC).toFile());
+    List<String> carrierArgs = new ArrayList<>();
+    spec.path("carrier").forEach(a -> carrierArgs.add(a.asText()));
+    if (carrierArgs.isEmpty()) {
+      throw new IOException(workDir.resolve(SPEC) + ": names no carrier");
+    }
+    CarrierStorage storage = opener.open(carrierArgs);
     long limit = spec.path("chunks_limit").asLong(-1);
     if (limit <= 0) {
       throw new IOException(workDir.resolve(SPEC) + ": chunks_limit " + spec.path("chunks_limit") + " is not a size");

@@ -12,7 +12,7 @@ class MainTest {
   private static final List<String> COMMANDS =
       List.of(
           "help", "run", "init", "resume", "end", "screenshot", "status", "verify", "lease", "passphrase",
-          "serve", "phone", "cow", "sync", "export", "watch");
+          "serve", "phone", "cow", "sync", "export", "watch", "agent");
   /** Every subcommand: the listed ones and the session keeper's process, hidden from the list. */
   private static final List<String> ALL =
       java.util.stream.Stream.concat(COMMANDS.stream(), java.util.stream.Stream.of("keeper")).toList();

@@ -124,7 +124,12 @@ public final class SessionKit {
       command.add(System.getProperty("java.class.path"));
       command.add("dev.carryon.launcher.cli.Main");
       command.addAll(List.of(args));
-      ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+      return builder(command, env).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    }
+
+    /** {@code command} with this host's environment (and {@code env}), as every command gets it. */
+    public ProcessBuilder builder(List<String> command, Map<String, String> env) {
+      ProcessBuilder pb = new ProcessBuilder(command);
       Map<String, String> e = pb.environment();
       e.keySet().removeIf(k -> k.startsWith("CARRYON_") && !k.equals("CARRYON_TESTGUEST_DIR"));
       e.put("CARRYON_HOME", home.toString());
@@ -132,7 +137,7 @@ public final class SessionKit {
       e.put("HOSTNAME", name);
       e.putAll(this.env);
       e.putAll(env);
-      return pb.start();
+      return pb;
     }
 
     /**

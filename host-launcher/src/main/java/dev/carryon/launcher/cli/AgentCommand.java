@@ -1,0 +1,243 @@
+package dev.carryon.launcher.cli;
+
+import dev.carryon.carrier.CarrierKeys;
+import dev.carryon.cow.io.OwnerOnly;
+import dev.carryon.launcher.agent.AgentFile;
+import dev.carryon.launcher.agent.AgentRequest;
+import dev.carryon.launcher.agent.ClientLink;
+import dev.carryon.launcher.agent.HostAgent;
+import dev.carryon.launcher.host.HostHome;
+import dev.carryon.launcher.qemu.Spawner;
+import dev.carryon.launcher.session.SessionKeeper;
+import dev.carryon.launcher.session.StandbyKeeper;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code carryon agent}: the host agent ({@link HostAgent}), started, run or stopped. */
+@Command(
+    name = "agent",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Keep a warm carryon on this host that runs resume --detach and end for the carryon",
+      "command, so they start in milliseconds, not a Java VM's second. Optional: without an agent",
+      "every command runs by itself, as it would with one.",
+      "The agent serves commands run from the folder it was started in, with the same",
+      "environment; others (and every other command) run by themselves. It listens on the",
+      "loopback address, each request proven by a token in a file only you can read",
+      "($CARRYON_HOME/agent), and stops once idle for --idle-minutes.",
+      "Runs in the foreground until stopped (Ctrl-C, SIGTERM, carryon agent --stop), or",
+      "with --detach in the background, its output in $CARRYON_HOME/agent.log."
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:done", "1:it could not start or stop", "2:bad command line"
+    })
+final class AgentCommand implements Callable<Integer> {
+  /** Longest a detached agent may take to serve (a JVM's start on a loaded machine). */
+  private static final Duration START = Duration.ofSeconds(60);
+
+  /** The agent's output, with --detach. */
+  static final String LOG = "agent.log";
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--detach", description = "Start the agent in the background and return once it serves.")
+  boolean detach;
+
+  @Option(names = "--stop", description = "Stop the agent of this host's carryon folder, if one runs.")
+  boolean stop;
+
+  @Option(names = "--idle-minutes", paramLabel = "N", description = "Stop after N minutes without a command (default: ${DEFAULT-VALUE}).")
+  int idleMinutes = 30;
+
+  @Override
+  public Integer call() throws Exception {
+    if (idleMinutes < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--idle-minutes must be at least 1");
+    }
+    if (detach && stop) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--detach and --stop exclude each other");
+    }
+    HostHome home = HostHome.locate();
+    PrintWriter out = spec.commandLine().getOut();
+    if (stop) {
+      out.println(stop(home.root()));
+    } else if (detach) {
+      out.println(startDetached(home.root()));
+    } else {
+      HostAgent.serve(home.root(), Duration.ofMinutes(idleMinutes), new Runner(out), out);
+    }
+    out.flush();
+    return ExitCodes.OK;
+  }
+
+  private static String stop(Path home) throws IOException {
+    Optional<AgentFile> file = AgentFile.read(home);
+    Optional<ProcessHandle> agent = file.flatMap(f -> ProcessHandle.of(f.pid())).filter(AgentCommand::isAgent);
+    if (agent.isEmpty()) {
+      Files.deleteIfExists(home.resolve(AgentFile.NAME));
+      return "no agent runs for " + home;
+    }
+    agent.get().destroy();
+    if (!Spawner.waitFor(agent.get(), Duration.ofSeconds(10))) {
+      throw new CarryonException(ExitCodes.FAILURE, "the agent (pid " + agent.get().pid() + ") did not stop within 10 s");
+    }
+    return "stopped the agent of " + home + " (pid " + agent.get().pid() + ")";
+  }
+
+  /**
+   * Whether {@code p} is a carryon agent (a pid in a stale file may be anyone's now), by its
+   * command line in {@code /proc}: the JDK's {@code ProcessHandle.Info} cuts a long one short.
+   */
+  private static boolean isAgent(ProcessHandle p) {
+    try {
+      String cmdline = Files.readString(Path.of("/proc", Long.toString(p.pid()), "cmdline"));
+      return cmdline.contains("\0" + Main.class.getName() + "\0agent\0");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private String startDetached(Path home) throws IOException {
+    Optional<AgentFile> running = AgentFile.read(home)
+        .filter(f -> ProcessHandle.of(f.pid()).filter(AgentCommand::isAgent).isPresent());
+    if (running.isPresent()) {
+      return "an agent already serves " + home + " (pid " + running.get().pid() + ")";
+    }
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    command.add("-XX:+UseSerialGC");
+    command.addAll(SessionKeeper.startOptions(ProcessHandle.current().info().arguments().orElse(new String[0])));
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "agent", "--idle-minutes", Integer.toString(idleMinutes)));
+    Path log = home.resolve(LOG);
+    if (!Files.exists(log)) {
+      OwnerOnly.createFile(log);
+    }
+    ProcessBuilder builder = new ProcessBuilder(command)
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    ProcessHandle agent = Spawner.startDetached(builder, log);
+    long deadline = System.nanoTime() + START.toNanos();
+    while (AgentFile.read(home).filter(f -> f.pid() == agent.pid()).isEmpty()) {
+      if (!agent.isAlive() || System.nanoTime() - deadline > 0) {
+        agent.destroy();
+        throw new CarryonException(ExitCodes.FAILURE, "the agent did not start; see " + log);
+      }
+      Spawner.waitFor(agent, Duration.ofMillis(20));
+    }
+    return "agent serving " + home + " (pid " + agent.pid() + "); stop it with: carryon agent --stop";
+  }
+
+  /** Runs the CLI's commands for the agent: resume --detach and end, as they run alone. */
+  static final class Runner implements HostAgent.Runner {
+    /** How long after a resume the agent waits before starting a keeper ahead. */
+    static final long SETTLE_MILLIS = 2000;
+
+    private final PrintWriter log;
+    /** When the last resume ended ({@link System#nanoTime}); long ago at first. */
+    private long lastResume = System.nanoTime() - SETTLE_MILLIS * 1_000_000L;
+
+    Runner(PrintWriter log) {
+      this.log = log;
+    }
+
+    @Override
+    public Optional<String> declines(List<String> args) {
+      if (args.isEmpty()) {
+        return Optional.of("no command");
+      }
+      for (String a : args) {
+        if (a.equals("--help") || a.equals("-h") || a.equals("--version") || a.equals("-V")) {
+          return Optional.of("help is the command's own");
+        }
+      }
+      String command = args.get(0);
+      if (command.equals("resume")) {
+        return args.contains("--detach")
+            ? Optional.empty()
+            : Optional.of("resume without --detach runs the session in the command's own process");
+      }
+      if (command.equals("end")) {
+        return args.contains("--wait")
+            ? Optional.of("end --wait waits on the person, who may stop it with Ctrl-C")
+            : Optional.empty();
+      }
+      return Optional.of("only resume --detach and end are run by the agent");
+    }
+
+    @Override
+    public int run(AgentRequest request, ClientLink link) {
+      PrintStream systemOut = System.out;
+      PrintStream systemErr = System.err;
+      PrintWriter out = new PrintWriter(new OutputStreamWriter(link.out(), StandardCharsets.UTF_8));
+      PrintWriter err = new PrintWriter(new OutputStreamWriter(link.err(), StandardCharsets.UTF_8));
+      try {
+        System.setOut(new PrintStream(link.out(), true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(link.err(), true, StandardCharsets.UTF_8));
+        Terminal.use(new Terminal() {
+          @Override
+          boolean present() {
+            return request.stdinTty() && request.stdoutTty();
+          }
+
+          @Override
+          char[] readHidden(String prompt) {
+            return present() ? link.askHidden(prompt) : null;
+          }
+        });
+        return Main.execute(out, err, request.args().toArray(String[]::new));
+      } catch (RuntimeException | Error e) {
+        err.println("carryon: the agent failed running the command: " + e);
+        return ExitCodes.FAILURE;
+      } finally {
+        if (request.args().get(0).equals("resume")) {
+          lastResume = System.nanoTime();
+        }
+        out.flush();
+        err.flush();
+        System.setOut(systemOut);
+        System.setErr(systemErr);
+        Terminal.use(null);
+        // As a new process would start: no key or passphrase source is left for the next command.
+        CarrierKeys.forget();
+        Passphrases.install(null);
+      }
+    }
+
+    /**
+     * Starts a session keeper ahead of the next resume ({@link StandbyKeeper}): at once after any
+     * other command, {@value #SETTLE_MILLIS} ms after a resume, not while its guest needs the CPU.
+     */
+    @Override
+    public void between() {
+      if (System.nanoTime() - lastResume < SETTLE_MILLIS * 1_000_000L) {
+        return;
+      }
+      try {
+        StandbyKeeper.prepare(HostHome.locate());
+      } catch (IOException | RuntimeException e) {
+        log.println("carryon agent: could not start a keeper ahead: " + e.getMessage());
+        log.flush();
+      }
+    }
+
+    @Override
+    public void stopping() {
+      StandbyKeeper.discard();
+    }
+  }
+}
