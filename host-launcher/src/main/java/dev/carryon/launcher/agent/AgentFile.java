@@ -4,7 +4,6 @@ import dev.carryon.cow.io.OwnerOnly;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -48,10 +47,8 @@ public record AgentFile(long pid, int port, String token) {
         return Optional.empty();
       }
       return Optional.of(new AgentFile(Long.parseLong(f[0]), Integer.parseInt(f[1]), f[2]));
-    } catch (NoSuchFileException e) {
-      return Optional.empty();
     } catch (IOException e) {
-      return Optional.empty();
+      return Optional.empty(); // none (or unreadable): the script and --detach find no agent either
     }
   }
 

@@ -4,6 +4,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -62,14 +64,11 @@ public final class ClientLink {
       return null;
     }
     byte[] bytes = line.toByteArray();
-    char[] chars = StandardCharsets.UTF_8.decode(java.nio.ByteBuffer.wrap(bytes)).array();
+    CharBuffer chars = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(bytes));
+    char[] answer = new char[chars.remaining()];
+    chars.get(answer);
     Arrays.fill(bytes, (byte) 0);
-    int n = 0;
-    while (n < chars.length && chars[n] != 0) {
-      n++;
-    }
-    char[] answer = Arrays.copyOf(chars, n);
-    Arrays.fill(chars, '\0');
+    Arrays.fill(chars.array(), '\0');
     return answer;
   }
 

@@ -1,14 +1,13 @@
 package dev.carryon.launcher.cli;
 
 import dev.carryon.carrier.CarrierKeys;
-import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.launcher.agent.AgentFile;
 import dev.carryon.launcher.agent.AgentRequest;
 import dev.carryon.launcher.agent.ClientLink;
 import dev.carryon.launcher.agent.HostAgent;
 import dev.carryon.launcher.host.HostHome;
 import dev.carryon.launcher.qemu.Spawner;
-import dev.carryon.launcher.session.SessionKeeper;
+import dev.carryon.launcher.session.CarryonJvm;
 import dev.carryon.launcher.session.StandbyKeeper;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -18,8 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -117,20 +116,9 @@ final class AgentCommand implements Callable<Integer> {
     if (running.isPresent()) {
       return "an agent already serves " + home + " (pid " + running.get().pid() + ")";
     }
-    List<String> command = new ArrayList<>();
-    command.add(ProcessHandle.current().info().command().orElse("java"));
-    command.add("-XX:+UseSerialGC");
-    command.addAll(SessionKeeper.startOptions(ProcessHandle.current().info().arguments().orElse(new String[0])));
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
-        "agent", "--idle-minutes", Integer.toString(idleMinutes)));
     Path log = home.resolve(LOG);
-    if (!Files.exists(log)) {
-      OwnerOnly.createFile(log);
-    }
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-        .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    ProcessHandle agent = Spawner.startDetached(builder, log);
+    ProcessHandle agent = CarryonJvm.startDetached(List.of("-XX:+UseSerialGC"),
+        List.of("agent", "--idle-minutes", Integer.toString(idleMinutes)), log, Map.of());
     long deadline = System.nanoTime() + START.toNanos();
     while (AgentFile.read(home).filter(f -> f.pid() == agent.pid()).isEmpty()) {
       if (!agent.isAlive() || System.nanoTime() - deadline > 0) {
@@ -155,24 +143,29 @@ final class AgentCommand implements Callable<Integer> {
       this.log = log;
     }
 
+    /** Parsed as the command will parse them, so that an option's value is not taken for one. */
     @Override
     public Optional<String> declines(List<String> args) {
-      if (args.isEmpty()) {
-        return Optional.of("no command");
+      String[] words = args.toArray(String[]::new);
+      CommandLine.ParseResult parsed;
+      try {
+        parsed = Main.newCommandLine(words).parseArgs(words);
+      } catch (CommandLine.ParameterException e) {
+        return Optional.of("the command reports its own command-line mistakes");
       }
-      for (String a : args) {
-        if (a.equals("--help") || a.equals("-h") || a.equals("--version") || a.equals("-V")) {
-          return Optional.of("help is the command's own");
-        }
+      CommandLine.ParseResult command = parsed.subcommand();
+      if (parsed.isUsageHelpRequested() || parsed.isVersionHelpRequested() || command == null
+          || command.isUsageHelpRequested() || command.isVersionHelpRequested()) {
+        return Optional.of("help is the command's own");
       }
-      String command = args.get(0);
-      if (command.equals("resume")) {
-        return args.contains("--detach")
+      String name = command.commandSpec().name();
+      if (name.equals("resume")) {
+        return command.hasMatchedOption("--detach")
             ? Optional.empty()
             : Optional.of("resume without --detach runs the session in the command's own process");
       }
-      if (command.equals("end")) {
-        return args.contains("--wait")
+      if (name.equals("end")) {
+        return command.hasMatchedOption("--wait")
             ? Optional.of("end --wait waits on the person, who may stop it with Ctrl-C")
             : Optional.empty();
       }

@@ -32,7 +32,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -143,45 +142,17 @@ public final class SessionKeeper {
    */
   static Launched launch(Path workDir, List<String> carrierArgs) throws IOException {
     OwnerOnly.createDirectories(workDir);
-    List<String> command = new ArrayList<>();
-    command.add(ProcessHandle.current().info().command().orElse("java"));
-    // A small heap: the keeper holds a few 64 KiB chunks at a time.
-    command.addAll(List.of("-XX:+UseSerialGC", "-Xmx128m"));
-    // How ./carryon starts this JVM for a quick start, which the guest waits for. Read from /proc:
-    // java.lang.management loads 580 classes (0.1 s).
-    command.addAll(startOptions(ProcessHandle.current().info().arguments().orElse(new String[0])));
-    command.addAll(List.of("-cp", System.getProperty("java.class.path")));
-    command.addAll(List.of("dev.carryon.launcher.cli.Main", "keeper", workDir.toString()));
+    List<String> args = new ArrayList<>(List.of("keeper", workDir.toString()));
     if (!carrierArgs.isEmpty()) {
-      command.add("--");
-      command.addAll(carrierArgs);
+      args.add("--");
+      args.addAll(carrierArgs);
     }
     Path log = workDir.resolve(LOG);
-    if (!Files.exists(log)) {
-      OwnerOnly.createFile(log); // made first: the JVM opens redirect files with the umask's mode
-    }
-    ProcessBuilder builder =
-        new ProcessBuilder(command)
-            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    // Its parent is not this JVM: it is told which process the resume is.
-    builder.environment().put(RESUME_PID, Long.toString(ProcessHandle.current().pid()));
-    return new Launched(workDir, Spawner.startDetached(builder, log), log);
-  }
-
-  /**
-   * Of a JVM's arguments, those that make its start quick and the keeper's too: its class-data
-   * archive and how it is mapped, transparent huge pages.
-   */
-  public static List<String> startOptions(String... jvmArguments) {
-    return Arrays.stream(jvmArguments)
-        .filter(
-            a ->
-                a.startsWith("-XX:SharedArchiveFile=")
-                    || a.startsWith("-XX:ArchiveRelocationMode=")
-                    || a.equals("-XX:+UnlockDiagnosticVMOptions")
-                    || a.equals("-XX:+UseTransparentHugePages"))
-        .toList();
+    // A small heap: the keeper holds a few 64 KiB chunks at a time. Its parent is not this JVM: it
+    // is told which process the resume is.
+    ProcessHandle keeper = CarryonJvm.startDetached(List.of("-XX:+UseSerialGC", "-Xmx128m"), args, log,
+        Map.of(RESUME_PID, Long.toString(ProcessHandle.current().pid())));
+    return new Launched(workDir, keeper, log);
   }
 
   /**

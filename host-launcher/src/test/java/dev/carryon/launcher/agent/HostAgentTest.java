@@ -103,6 +103,8 @@ class HostAgentTest {
     // Help is the command's own; a foreground resume or end --wait waits on the person.
     client(host, CWD, "end", "--help").expect(LEFT_TO_SCRIPT);
     client(host, CWD, "resume", carrier).expect(LEFT_TO_SCRIPT);
+    client(host, CWD, "resume", carrier, "--console", "--detach").expect(LEFT_TO_SCRIPT); // a file named --detach
+    client(host, CWD, "resume", "--no-such-option", carrier).expect(LEFT_TO_SCRIPT);
     client(host, CWD, "end", "--wait", carrier).expect(LEFT_TO_SCRIPT);
     client(host, CWD, "status", carrier).expect(LEFT_TO_SCRIPT);
     // Another environment: the command might see another CARRYON_* setting, DISPLAY, PATH...

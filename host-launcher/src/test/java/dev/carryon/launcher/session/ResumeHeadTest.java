@@ -45,7 +45,7 @@ class ResumeHeadTest {
             "-XX:+UnlockDiagnosticVMOptions",
             "-XX:ArchiveRelocationMode=0",
             "-XX:+UseTransparentHugePages"),
-        SessionKeeper.startOptions(
+        CarryonJvm.startOptions(
             "-XX:+UseSerialGC",
             "-XX:SharedArchiveFile=/x/carryon.jsa",
             "-XX:+UnlockDiagnosticVMOptions",
