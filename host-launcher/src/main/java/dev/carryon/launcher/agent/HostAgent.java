@@ -21,7 +21,7 @@ import java.util.Optional;
  * request at a time, declines what it cannot run as the script would (another working folder or
  * environment, a command the {@link Runner} does not take), runs the rest. It stops once idle for
  * the given time, when its agent file is gone or replaced (another agent started, or {@code
- * carryon agent --stop}), or when the host's carryon folder is.
+ * carryon agent --stop}), when the host's carryon folder is, or when the runner says so.
  */
 public final class HostAgent {
   /** How often an idle agent looks at its file and folder. */
@@ -38,8 +38,11 @@ public final class HostAgent {
     /** Runs {@code request}, its output and questions through {@code link}; its exit code. */
     int run(AgentRequest request, ClientLink link);
 
-    /** Called between requests: at the start, after each, and every second with none. */
-    void between();
+    /**
+     * Called between requests (at the start, after each, and every second with none): time to get
+     * ready for the next; returns why the agent should stop instead, or empty.
+     */
+    Optional<String> between();
 
     /** Called once when the agent stops. */
     void stopping();
@@ -72,7 +75,11 @@ public final class HostAgent {
         server.setSoTimeout(LOOK_MILLIS);
         long idleSince = System.nanoTime();
         while (true) {
-          runner.between();
+          Optional<String> stop = runner.between();
+          if (stop.isPresent()) {
+            log.println("carryon agent: " + stop.get() + "; stopping");
+            break;
+          }
           if (!Files.isDirectory(home) || !AgentFile.read(home).equals(Optional.of(file))) {
             log.println("carryon agent: its file " + home.resolve(AgentFile.NAME) + " is gone or another's; stopping");
             break;

@@ -136,6 +136,8 @@ final class AgentCommand implements Callable<Integer> {
     static final long SETTLE_MILLIS = 2000;
 
     private final PrintWriter log;
+    /** The agent's own code, as it was when it started. */
+    private final ClassPathStamp code = ClassPathStamp.ofThisJvm();
     /** When the last resume ended ({@link System#nanoTime}); long ago at first. */
     private long lastResume = System.nanoTime() - SETTLE_MILLIS * 1_000_000L;
 
@@ -216,9 +218,14 @@ final class AgentCommand implements Callable<Integer> {
      * other command, {@value #SETTLE_MILLIS} ms after a resume, not while its guest needs the CPU.
      */
     @Override
-    public void between() {
+    public Optional<String> between() {
+      Optional<Path> changed = code.changed();
+      if (changed.isPresent()) {
+        return Optional.of(changed.get() + " changed since the agent started (carryon was rebuilt"
+            + " or upgraded): the next command runs the new code by itself");
+      }
       if (System.nanoTime() - lastResume < SETTLE_MILLIS * 1_000_000L) {
-        return;
+        return Optional.empty();
       }
       try {
         StandbyKeeper.prepare(HostHome.locate());
@@ -226,6 +233,7 @@ final class AgentCommand implements Callable<Integer> {
         log.println("carryon agent: could not start a keeper ahead: " + e.getMessage());
         log.flush();
       }
+      return Optional.empty();
     }
 
     @Override
