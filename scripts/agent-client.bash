@@ -20,10 +20,12 @@ carryon_agent_run() {
     printf '%s\0' "$#" "$@"
   } >&"$fd" 2>/dev/null || { exec {fd}>&-; return 0; }
   local head chunk answer LC_ALL=C
-  # The agent answers at once whether it runs the command; a port that is some other program's
-  # now does not.
+  # The agent answers within seconds whether it runs the command (unless it is busy with
+  # another); a port that is some other program's now does not answer.
   IFS= read -r -t 10 head <&"$fd" || head=""
-  if [ "$head" != run ]; then
+  # "go" commits both sides: an agent that offers too late (busy with another command) finds the
+  # connection closed and does not run it too.
+  if [ "$head" != run ] || ! printf 'go\n' >&"$fd" 2>/dev/null; then
     exec {fd}>&-
     [ -n "${CARRYON_AGENT_DEBUG:-}" ] && echo "carryon: the agent did not run it: ${head:-no answer}" >&2
     return 0

@@ -14,8 +14,9 @@ import java.util.Arrays;
  * command writes to stdout and stderr, sent as frames ({@code out N\n} or {@code err N\n}, then N
  * bytes, which the script copies to its own stdout or stderr), a passphrase asked on the script's
  * terminal ({@code ask N\n} and the prompt; the script answers one line), and the end: {@code exit
- * CODE\n}. Before all of it {@code run\n}, the request taken; or instead {@code declined
- * REASON\n}, a request not run (the script then runs the command itself). A script gone (Ctrl-C)
+ * CODE\n}. Before all of it {@code run\n}, the request taken, which the script confirms with
+ * {@code go\n}; or instead {@code declined REASON\n}, a request not run (the script then runs the
+ * command itself). A script gone (Ctrl-C)
  * stops nothing: the command runs to its end, as a carrier protocol step must, and its output is
  * dropped.
  */
@@ -72,9 +73,27 @@ public final class ClientLink {
     return answer;
   }
 
-  /** Says the command runs: from now on the script may not run it itself. */
-  synchronized void run() {
+  /**
+   * Offers to run the command ({@code run}) and waits for the script's {@code go}: true once both
+   * sides know the agent runs it. A script that stopped waiting for the agent (busy with another
+   * command) runs the command itself and answers nothing: then false, and the command must not
+   * run twice.
+   */
+  synchronized boolean run() {
     line("run");
+    try {
+      StringBuilder answer = new StringBuilder();
+      for (int b = answers.read(); b != '\n'; b = answers.read()) {
+        if (b < 0 || answer.length() > 2) {
+          return false;
+        }
+        answer.append((char) b);
+      }
+      return answer.toString().equals("go");
+    } catch (IOException e) {
+      gone = true;
+      return false;
+    }
   }
 
   /** Ends the exchange: the command ran and exited with {@code code}. */

@@ -119,14 +119,17 @@ public final class HostAgent {
         link.decline(e.getMessage());
         return;
       }
-      client.setSoTimeout(0); // a passphrase is typed at a person's pace
       Optional<String> declined = whyNot(request, cwd, environment, runner);
       if (declined.isPresent()) {
         log.println("carryon agent: declined " + request.args() + ": " + declined.get());
         link.decline(declined.get());
         return;
       }
-      link.run();
+      if (!link.run()) { // within REQUEST_MILLIS, as the request
+        log.println("carryon agent: the script of " + request.args() + " stopped waiting and ran it itself");
+        return;
+      }
+      client.setSoTimeout(0); // a passphrase is typed at a person's pace
       int code = runner.run(request, link);
       log.println("carryon agent: ran " + request.args() + ": exit " + code);
       link.exit(code);

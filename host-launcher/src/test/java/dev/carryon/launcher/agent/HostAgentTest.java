@@ -165,11 +165,16 @@ class HostAgentTest {
     assertEquals("declined wrong token", refused.first());
     WireClient.Answer garbage = WireClient.send(file.port(), "GET / HTTP/1.1\r\n\r\n\0".getBytes(), List.of());
     assertTrue(garbage.first().startsWith("declined not a carryon agent request"), garbage.toString());
+    // A script that stopped waiting (the agent busy) runs the command itself: not run again here.
+    WireClient.sendAndLeave(file.port(), WireClient.request(file.token(), CWD.toString(), "000", env, args));
     WireClient.Answer served = WireClient.send(file.port(),
         WireClient.request(file.token(), CWD.toString(), "000", env, args), List.of());
     assertEquals("run", served.first());
     assertEquals(3, served.exit(), served.toString());
     assertTrue(served.err().contains("not a carrier"), served.toString());
+    String log = Files.readString(host.home().resolveSibling("agent.out"));
+    assertTrue(log.contains("carryon agent: the script of [end, " + args.get(1) + "] stopped waiting and ran it itself"), log);
+    assertEquals(1, log.lines().filter(l -> l.startsWith("carryon agent: ran [")).count(), log);
   }
 
   @Test

@@ -59,6 +59,8 @@ final class WireClient {
       if (!"run".equals(first)) {
         return new Answer(first, "", "", asked, -1);
       }
+      o.write("go\n".getBytes(StandardCharsets.US_ASCII));
+      o.flush();
       for (String head = line(in); head != null; head = line(in)) {
         if (head.startsWith("exit ")) {
           return new Answer(first, out.toString(), err.toString(), asked, Integer.parseInt(head.substring(5)));
@@ -77,6 +79,14 @@ final class WireClient {
         }
       }
       return new Answer(first, out.toString(), err.toString(), asked, -1);
+    }
+  }
+
+  /** Sends {@code request} and hangs up without a word: a script that stopped waiting. */
+  static void sendAndLeave(int port, byte[] request) throws IOException {
+    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      s.getOutputStream().write(request);
+      s.getOutputStream().flush();
     }
   }
 
