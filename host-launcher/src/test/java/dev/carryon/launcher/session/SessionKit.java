@@ -114,7 +114,10 @@ public final class SessionKit {
     public Process start(Map<String, String> env, Path out, Path err, String... args)
         throws IOException {
       Files.createDirectories(home);
-      List<String> command = new ArrayList<>();
+      // Ctrl-C's signal as a terminal delivers it, even when the tests run in the background of a
+      // shell, which ignores SIGINT for its children (and the JVM installs no handler for an
+      // ignored signal): the foreground resume's test sends it.
+      List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT"));
       if (umask != null) {
         command.addAll(List.of("/bin/sh", "-c", "umask " + umask + " && exec \"$0\" \"$@\""));
       }
