@@ -1,6 +1,5 @@
 package dev.carryon.launcher.agent;
 
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -55,11 +54,11 @@ public record AgentRequest(
       List.of("_", "PWD", "OLDPWD", "SHLVL", "COLUMNS", "LINES");
 
   /**
-   * Reads a request from {@code in}, refusing it when it does not start with the magic or does not
+   * Reads a request from {@code in} (buffered: it is read a byte at a time), refusing it when it does not start with the magic or does not
    * carry {@code token}.
    */
   static AgentRequest read(InputStream in, String token) throws IOException {
-    Fields f = new Fields(new BufferedInputStream(in));
+    Fields f = new Fields(in);
     String magic = f.next("magic");
     if (!MAGIC.equals(magic)) {
       throw new AgentException("not a carryon agent request (or another version): starts " + quote(magic));

@@ -49,22 +49,10 @@ public final class ClientLink {
    */
   public synchronized char[] askHidden(String prompt) {
     byte[] asked = prompt.getBytes(StandardCharsets.UTF_8);
-    if (!send("ask", asked, 0, asked.length)) {
+    byte[] bytes = send("ask", asked, 0, asked.length) ? answer(MAX_ANSWER) : null;
+    if (bytes == null) {
       return null;
     }
-    ByteArrayOutputStream line = new ByteArrayOutputStream();
-    try {
-      for (int b = answers.read(); b != '\n'; b = answers.read()) {
-        if (b < 0 || line.size() == MAX_ANSWER) {
-          return null;
-        }
-        line.write(b);
-      }
-    } catch (IOException e) {
-      gone = true;
-      return null;
-    }
-    byte[] bytes = line.toByteArray();
     CharBuffer chars = StandardCharsets.UTF_8.decode(ByteBuffer.wrap(bytes));
     char[] answer = new char[chars.remaining()];
     chars.get(answer);
@@ -81,19 +69,28 @@ public final class ClientLink {
    */
   synchronized boolean run() {
     line("run");
+    byte[] answer = answer(2);
+    return answer != null && new String(answer, StandardCharsets.US_ASCII).equals("go");
+  }
+
+  /**
+   * The script's next line, without its end, of at most {@code max} bytes; null when the script
+   * is gone or the line is longer.
+   */
+  private byte[] answer(int max) {
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
     try {
-      StringBuilder answer = new StringBuilder();
       for (int b = answers.read(); b != '\n'; b = answers.read()) {
-        if (b < 0 || answer.length() > 2) {
-          return false;
+        if (b < 0 || line.size() == max) {
+          return null;
         }
-        answer.append((char) b);
+        line.write(b);
       }
-      return answer.toString().equals("go");
     } catch (IOException e) {
       gone = true;
-      return false;
+      return null;
     }
+    return line.toByteArray();
   }
 
   /** Ends the exchange: the command ran and exited with {@code code}. */

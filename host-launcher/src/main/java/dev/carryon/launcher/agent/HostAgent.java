@@ -1,5 +1,6 @@
 package dev.carryon.launcher.agent;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -75,13 +76,14 @@ public final class HostAgent {
         server.setSoTimeout(LOOK_MILLIS);
         long idleSince = System.nanoTime();
         while (true) {
+          // First: what the runner readies lives in the home, which must not be made again.
+          if (!Files.isDirectory(home) || !AgentFile.read(home).equals(Optional.of(file))) {
+            log.println("carryon agent: its file " + home.resolve(AgentFile.NAME) + " is gone or another's; stopping");
+            break;
+          }
           Optional<String> stop = runner.between();
           if (stop.isPresent()) {
             log.println("carryon agent: " + stop.get() + "; stopping");
-            break;
-          }
-          if (!Files.isDirectory(home) || !AgentFile.read(home).equals(Optional.of(file))) {
-            log.println("carryon agent: its file " + home.resolve(AgentFile.NAME) + " is gone or another's; stopping");
             break;
           }
           if (System.nanoTime() - idleSince > idleExit.toNanos()) {
@@ -109,7 +111,8 @@ public final class HostAgent {
       PrintWriter log) {
     try {
       client.setSoTimeout(REQUEST_MILLIS);
-      InputStream in = client.getInputStream();
+      // One buffer for the request and the answers after it: the request is read a byte at a time.
+      InputStream in = new BufferedInputStream(client.getInputStream());
       ClientLink link = new ClientLink(client.getOutputStream(), in);
       AgentRequest request;
       try {

@@ -10,6 +10,7 @@ import dev.carryon.launcher.qemu.Spawner;
 import dev.carryon.launcher.session.CarryonJvm;
 import dev.carryon.launcher.session.StandbyKeeper;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -77,15 +78,19 @@ final class AgentCommand implements Callable<Integer> {
     } else if (detach) {
       out.println(startDetached(home.root()));
     } else {
-      HostAgent.serve(home.root(), Duration.ofMinutes(idleMinutes), new Runner(out), out);
+      HostAgent.serve(home.root(), Duration.ofMinutes(idleMinutes), new Runner(home, out), out);
     }
     out.flush();
     return ExitCodes.OK;
   }
 
+  /** The agent that serves {@code home}, if one runs. */
+  private static Optional<ProcessHandle> running(Path home) {
+    return AgentFile.read(home).flatMap(f -> ProcessHandle.of(f.pid())).filter(AgentCommand::isAgent);
+  }
+
   private static String stop(Path home) throws IOException {
-    Optional<AgentFile> file = AgentFile.read(home);
-    Optional<ProcessHandle> agent = file.flatMap(f -> ProcessHandle.of(f.pid())).filter(AgentCommand::isAgent);
+    Optional<ProcessHandle> agent = running(home);
     if (agent.isEmpty()) {
       Files.deleteIfExists(home.resolve(AgentFile.NAME));
       return "no agent runs for " + home;
@@ -111,8 +116,7 @@ final class AgentCommand implements Callable<Integer> {
   }
 
   private String startDetached(Path home) throws IOException {
-    Optional<AgentFile> running = AgentFile.read(home)
-        .filter(f -> ProcessHandle.of(f.pid()).filter(AgentCommand::isAgent).isPresent());
+    Optional<ProcessHandle> running = running(home);
     if (running.isPresent()) {
       return "an agent already serves " + home + " (pid " + running.get().pid() + ")";
     }
@@ -135,13 +139,15 @@ final class AgentCommand implements Callable<Integer> {
     /** How long after a resume the agent waits before starting a keeper ahead. */
     static final long SETTLE_MILLIS = 2000;
 
+    private final HostHome home;
     private final PrintWriter log;
     /** The agent's own code, as it was when it started. */
     private final ClassPathStamp code = ClassPathStamp.ofThisJvm();
     /** When the last resume ended ({@link System#nanoTime}); long ago at first. */
     private long lastResume = System.nanoTime() - SETTLE_MILLIS * 1_000_000L;
 
-    Runner(PrintWriter log) {
+    Runner(HostHome home, PrintWriter log) {
+      this.home = home;
       this.log = log;
     }
 
@@ -178,11 +184,13 @@ final class AgentCommand implements Callable<Integer> {
     public int run(AgentRequest request, ClientLink link) {
       PrintStream systemOut = System.out;
       PrintStream systemErr = System.err;
-      PrintWriter out = new PrintWriter(new OutputStreamWriter(link.out(), StandardCharsets.UTF_8));
-      PrintWriter err = new PrintWriter(new OutputStreamWriter(link.err(), StandardCharsets.UTF_8));
+      OutputStream stdout = link.out();
+      OutputStream stderr = link.err();
+      PrintWriter out = new PrintWriter(new OutputStreamWriter(stdout, StandardCharsets.UTF_8));
+      PrintWriter err = new PrintWriter(new OutputStreamWriter(stderr, StandardCharsets.UTF_8));
       try {
-        System.setOut(new PrintStream(link.out(), true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(link.err(), true, StandardCharsets.UTF_8));
+        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
         Terminal.use(new Terminal() {
           @Override
           boolean present() {
@@ -228,7 +236,7 @@ final class AgentCommand implements Callable<Integer> {
         return Optional.empty();
       }
       try {
-        StandbyKeeper.prepare(HostHome.locate());
+        StandbyKeeper.prepare(home);
       } catch (IOException | RuntimeException e) {
         log.println("carryon agent: could not start a keeper ahead: " + e.getMessage());
         log.flush();

@@ -163,7 +163,8 @@ public final class ResumeSession {
     private Background<SessionKeeper.Launched> launching;
 
     private Head(HostHome home, String where, List<String> carrierArgs) {
-      SessionKeeper.Launched ready = PhoneName.isPhone(where) ? null : StandbyKeeper.take(home);
+      boolean phone = PhoneName.isPhone(where);
+      SessionKeeper.Launched ready = phone ? null : StandbyKeeper.take(home);
       if (ready != null) {
         // The host agent's keeper, its JVM started and warm: its folder is this session's.
         workDir = ready.workDir();
@@ -175,9 +176,7 @@ public final class ResumeSession {
       workDir = home.sessionDir(sessionId);
       // Forked on a thread of its own: the fork and exec of a JVM took 0.1-0.5 s under load.
       launching =
-          PhoneName.isPhone(where)
-              ? null
-              : Background.start("keeper launch", () -> SessionKeeper.launch(workDir, carrierArgs));
+          phone ? null : Background.start("keeper launch", () -> SessionKeeper.launch(workDir, carrierArgs));
     }
 
     /** Starts the keeper for the carrier {@code where}, opened with the CLI's {@code carrierArgs}. */

@@ -11,6 +11,7 @@ import dev.carryon.launcher.session.SessionKit.Run;
 import dev.carryon.launcher.session.SessionKit.TestCarrier;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
+import dev.carryon.testdata.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -196,6 +197,16 @@ class HostAgentTest {
     assertEquals(2, host.run("agent", "--idle-minutes", "0").exit());
   }
 
+  @Test
+  void anAgentWhoseHomeIsRemovedStopsAndDoesNotMakeItAgain() throws Exception {
+    TestHost host = SessionKit.host(dir, "f");
+    Process agent = startAgent(host);
+    awaitKeeperAhead(host);
+    FileTrees.deleteTree(host.home());
+    assertTrue(agent.waitFor(60, TimeUnit.SECONDS), "the agent still runs");
+    assertFalse(Files.exists(host.home()), "the agent made its home again");
+  }
+
   /** Whether {@code pid} has exited (a zombie has: its parent, not this JVM, reaps it). */
   private static boolean gone(long pid) throws IOException {
     try {
@@ -225,8 +236,13 @@ class HostAgentTest {
   /** The folder of the keeper the agent started ahead, once it has. */
   private static Path awaitKeeperAhead(TestHost host) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + 60_000_000_000L;
+    Path sessions = host.home().resolve("sessions");
     while (System.nanoTime() < deadline) {
-      try (Stream<Path> s = Files.list(host.home().resolve("sessions"))) {
+      if (!Files.isDirectory(sessions)) { // made with the first keeper ahead
+        Thread.sleep(50);
+        continue;
+      }
+      try (Stream<Path> s = Files.list(sessions)) {
         List<Path> ahead = s.filter(d -> Files.exists(d.resolve("keeper.log"))).toList();
         if (ahead.size() == 1) {
           return ahead.get(0);
@@ -250,15 +266,7 @@ class HostAgentTest {
     List<String> command = new ArrayList<>(List.of("bash", "-c",
         "source \"$0\"; carryon_agent_run \"$@\"; exit " + LEFT_TO_SCRIPT, CLIENT.toString()));
     command.addAll(List.of(args));
-    Path out = Files.createTempFile(dir, "client", ".out");
-    Path err = Files.createTempFile(dir, "client", ".err");
-    Process p = host.builder(command, env).directory(cwd.toFile())
-        .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-    if (!p.waitFor(5, TimeUnit.MINUTES)) {
-      p.destroyForcibly();
-      fail("the client did not finish: " + command);
-    }
-    return new Run(List.of(args), p.exitValue(), Files.readString(out), Files.readString(err));
+    return host.run(host.builder(command, env).directory(cwd.toFile()), args);
   }
 
   /** The environment {@code host}'s commands (and so its agent) get. */

@@ -95,10 +95,19 @@ public final class SessionKit {
     /** Like {@link #run(String...)} with extra environment variables. */
     public Run run(Map<String, String> env, String... args)
         throws IOException, InterruptedException {
+      return run(command(env, args), args);
+    }
+
+    /**
+     * Runs {@code process} (this host's {@link #builder}, for a command other than carryon's own,
+     * such as the launcher script's agent client, given {@code args}) and waits for it.
+     */
+    public Run run(ProcessBuilder process, String... args) throws IOException, InterruptedException {
+      Files.createDirectories(home);
       int n = runs.incrementAndGet();
       Path out = home.resolveSibling(name + "-run" + n + ".out");
       Path err = home.resolveSibling(name + "-run" + n + ".err");
-      Process p = start(env, out, err, args);
+      Process p = process.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
       if (!p.waitFor(COMMAND.toSeconds(), TimeUnit.SECONDS)) {
         p.destroyForcibly().waitFor();
         fail("carryon " + String.join(" ", args) + " did not finish within " + COMMAND);
@@ -114,6 +123,11 @@ public final class SessionKit {
     public Process start(Map<String, String> env, Path out, Path err, String... args)
         throws IOException {
       Files.createDirectories(home);
+      return command(env, args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    }
+
+    /** {@code carryon args...} as this host runs it. */
+    private ProcessBuilder command(Map<String, String> env, String... args) {
       // Ctrl-C's signal as a terminal delivers it, even when the tests run in the background of a
       // shell, which ignores SIGINT for its children (and the JVM installs no handler for an
       // ignored signal): the foreground resume's test sends it.
@@ -127,7 +141,7 @@ public final class SessionKit {
       command.add(System.getProperty("java.class.path"));
       command.add("dev.carryon.launcher.cli.Main");
       command.addAll(List.of(args));
-      return builder(command, env).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+      return builder(command, env);
     }
 
     /** {@code command} with this host's environment (and {@code env}), as every command gets it. */
