@@ -151,7 +151,9 @@ final class Durable {
     }
     try (OutputStream out = storage.openWrite(target, from)) {
       int n;
-      while ((n = in.readNBytes(chunk, 0, chunk.length)) > 0) {
+      // What the source has now, not a full chunk: a source still being written (the RAM state
+      // as QEMU saves it) goes on its way from its first bytes.
+      while ((n = in.read(chunk, 0, chunk.length)) > 0) {
         out.write(chunk, 0, n);
         sha256.update(chunk, 0, n);
         size += n;

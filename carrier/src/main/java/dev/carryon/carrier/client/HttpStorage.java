@@ -86,6 +86,9 @@ public final class HttpStorage implements CarrierStorage {
   /** Where this host keeps the id of the lock held, or null. */
   private volatile LockMemory memory;
 
+  /** Folder listings kept while the write lock is held. */
+  private final HeldListings held = new HeldListings();
+
   private HttpStorage(
       URI base, String token, HttpClient http, Set<String> features, int lockSeconds) {
     this.base = base;
@@ -162,6 +165,11 @@ public final class HttpStorage implements CarrierStorage {
   @Override
   public List<StoredFile> list(String folder) throws IOException {
     StorageNames.checkFolder(folder);
+    List<StoredFile> kept = held.get(folder);
+    if (kept != null) {
+      return kept;
+    }
+    Long stamp = held.stamp(folder);
     String path = Protocol.FILES + "?dir=" + folder;
     JsonNode answer = json(small(request(path).GET(), path), path);
     List<StoredFile> files = new ArrayList<>();
@@ -174,12 +182,17 @@ public final class HttpStorage implements CarrierStorage {
       }
       files.add(new StoredFile(name, size));
     }
+    held.keep(folder, stamp, files);
     return files;
   }
 
   @Override
   public OptionalLong size(String name) throws IOException {
     String path = file(name);
+    OptionalLong listed = held.size(name);
+    if (listed != null) {
+      return listed;
+    }
     HttpResponse<byte[]> r =
         send(request(path).method("HEAD", HttpRequest.BodyPublishers.noBody()), path);
     if (r.statusCode() == 404) {
@@ -254,23 +267,33 @@ public final class HttpStorage implements CarrierStorage {
       int n = Math.min(src.remaining(), Protocol.MAX_WRITE);
       byte[] piece = new byte[n];
       src.get(piece);
-      putPiece(path, at, piece, n);
+      putPiece(name, path, at, piece, n);
       at += n;
     }
   }
 
   @Override
   public OutputStream openWrite(String name, long offset) throws IOException {
-    return new PieceWriter(file(name), offset);
+    return new PieceWriter(name, file(name), offset);
   }
 
   /**
-   * Writes a file as a series of pieces of {@link Protocol#MAX_WRITE} bytes, one request each, in
-   * order: a piece is sent only once the one before was answered, so a cut series leaves a prefix
-   * of the file (which a rerun continues). While a piece is on its way the caller fills the next
-   * (reading and hashing its source), so the link is not idle while the host works.
+   * Writes a file as a series of pieces of at most {@link Protocol#MAX_WRITE} bytes, one request
+   * each, in order: a piece is sent only once the one before was answered, so a cut series leaves a
+   * prefix of the file (which a rerun continues). While a piece is on its way the caller fills the
+   * next (reading and hashing its source), so the link is not idle while the host works; and a
+   * piece goes as soon as the link is free and {@link #EAGER_PIECE} bytes wait, not only when full,
+   * so a source that is still being written (the RAM state as QEMU saves it) starts the link at its
+   * first bytes. A source faster than the link still goes in full pieces.
    */
   private final class PieceWriter extends OutputStream {
+    /**
+     * Bytes that go as a piece of their own when nothing is on its way: a request costs some
+     * milliseconds, which this many bytes at 30 MB/s outweigh.
+     */
+    private static final int EAGER_PIECE = 256 << 10;
+    /** The file's carrier name. */
+    private final String name;
     /** The file's request path. */
     private final String path;
     /** Sends the full pieces, one at a time. */
@@ -295,7 +318,8 @@ public final class HttpStorage implements CarrierStorage {
     private long failedAt;
     private int failedLength;
 
-    PieceWriter(String path, long offset) {
+    PieceWriter(String name, String path, long offset) {
+      this.name = name;
       this.path = path;
       this.at = offset;
       this.sender =
@@ -320,14 +344,20 @@ public final class HttpStorage implements CarrierStorage {
         filled += n;
         off += n;
         len -= n;
-        if (filled == buffer.length) {
-          sendFullBuffer();
+        if (filled == buffer.length || (filled >= EAGER_PIECE && linkFree())) {
+          sendBuffer();
         }
       }
     }
 
-    /** Starts sending the full buffer once the piece before it has arrived. */
-    private void sendFullBuffer() throws IOException {
+    /** True when no piece is on its way (the last one was answered). */
+    private boolean linkFree() {
+      Future<Void> s = sending;
+      return s == null || s.isDone();
+    }
+
+    /** Starts sending what the buffer holds once the piece before it has arrived. */
+    private void sendBuffer() throws IOException {
       awaitSent();
       byte[] piece = buffer;
       int length = filled;
@@ -336,7 +366,7 @@ public final class HttpStorage implements CarrierStorage {
           sender.submit(
               () -> {
                 try {
-                  putPiece(path, where, piece, length);
+                  putPiece(name, path, where, piece, length);
                 } catch (IOException | RuntimeException e) {
                   failedPiece = piece;
                   failedAt = where;
@@ -382,7 +412,7 @@ public final class HttpStorage implements CarrierStorage {
       awaitSent();
       if (filled > 0) {
         try {
-          putPiece(path, at, buffer, filled);
+          putPiece(name, path, at, buffer, filled);
         } catch (IOException e) {
           failed = e;
           failedPiece = buffer;
@@ -422,7 +452,7 @@ public final class HttpStorage implements CarrierStorage {
       if (failedPiece != null) {
         byte[] piece = failedPiece;
         failedPiece = null;
-        putPiece(path, failedAt, piece, failedLength);
+        putPiece(name, path, failedAt, piece, failedLength);
       }
     }
   }
@@ -432,7 +462,7 @@ public final class HttpStorage implements CarrierStorage {
     ObjectNode op = op("truncate");
     op.put("name", StorageNames.check(name));
     op.put("size", size);
-    runOp(op);
+    change(op, HeldListings.folderOf(name));
   }
 
   @Override
@@ -445,6 +475,9 @@ public final class HttpStorage implements CarrierStorage {
     if (StorageNames.checkFolder(folder).isEmpty()) {
       return; // the carrier's own folder is the server's: there whenever the server answers
     }
+    if (held.exists(folder)) {
+      return; // listed under the lock with files in it: there, and no one may remove it meanwhile
+    }
     runOp(op("mkdir").put("folder", StorageNames.checkFolder(folder)));
   }
 
@@ -455,7 +488,10 @@ public final class HttpStorage implements CarrierStorage {
 
   @Override
   public void rename(String from, String to) throws IOException {
-    runOp(op("rename").put("from", StorageNames.check(from)).put("to", StorageNames.check(to)));
+    change(
+        op("rename").put("from", StorageNames.check(from)).put("to", StorageNames.check(to)),
+        HeldListings.folderOf(from),
+        HeldListings.folderOf(to));
   }
 
   @Override
@@ -465,13 +501,13 @@ public final class HttpStorage implements CarrierStorage {
     if (!features.contains(Protocol.FEATURE_LINK)) {
       return false;
     }
-    JsonNode answer = runOp(op("link").put("from", from).put("to", to));
+    JsonNode answer = change(op("link").put("from", from).put("to", to), HeldListings.folderOf(to));
     return answer != null && answer.path("linked").asBoolean();
   }
 
   @Override
   public void delete(String name) throws IOException {
-    runOp(op("delete").put("name", StorageNames.check(name)));
+    change(op("delete").put("name", StorageNames.check(name)), HeldListings.folderOf(name));
   }
 
   @Override
@@ -516,6 +552,7 @@ public final class HttpStorage implements CarrierStorage {
     check(r, Protocol.LOCK);
     String id = token(json(r, Protocol.LOCK).path("lock").asText(), Protocol.LOCK, "lock id");
     lockId = id;
+    held.lockTaken();
     if (kept != null) {
       kept.remember(id);
     }
@@ -534,6 +571,7 @@ public final class HttpStorage implements CarrierStorage {
         released = true;
         renewal.cancel(false);
         lockId = null;
+        held.lockGone();
         String path = Protocol.LOCK + "/" + id;
         check(send(request(path).DELETE(), path), path);
         if (kept != null) {
@@ -574,7 +612,13 @@ public final class HttpStorage implements CarrierStorage {
     } else {
       b.header("If-Match", "\"" + expectedVersion + "\"");
     }
-    HttpResponse<byte[]> r = send(b, Protocol.MANIFEST);
+    HttpResponse<byte[]> r;
+    held.changing(""); // the manifest is a file of the carrier's own folder
+    try {
+      r = send(b, Protocol.MANIFEST);
+    } finally {
+      held.changed("");
+    }
     if (r.statusCode() == ErrorCode.MANIFEST_CHANGED.status()) {
       String found = readManifest().map(VersionedManifest::version).orElse(null);
       throw new ManifestChangedException(location(), expectedVersion, found);
@@ -597,7 +641,7 @@ public final class HttpStorage implements CarrierStorage {
           for (String b : below) {
             list.add(StorageNames.check(b));
           }
-          runOp(op);
+          change(op, HeldListings.EVERY_FOLDER);
         });
   }
 
@@ -621,17 +665,26 @@ public final class HttpStorage implements CarrierStorage {
     try {
       check(send(request(path).PUT(HttpRequest.BodyPublishers.noBody()), path), path);
     } catch (IOException e) {
-      // The next changing request is refused (lock-required) and says so; nothing to do here.
+      // The next changing request is refused (lock-required) and says so; nothing kept of the
+      // carrier's folders is sure any more.
+      held.lockGone();
     }
   }
 
-  private void putPiece(String path, long at, byte[] bytes, int length) throws IOException {
+  private void putPiece(String name, String path, long at, byte[] bytes, int length)
+      throws IOException {
     String target = path + "?offset=" + at + "&length=" + length;
     HttpRequest.Builder b =
         request(target)
             .header("Content-Type", "application/octet-stream")
             .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes, 0, length));
-    check(send(b, target), target);
+    String folder = HeldListings.folderOf(name);
+    held.changing(folder);
+    try {
+      check(send(b, target), target);
+    } finally {
+      held.changed(folder);
+    }
   }
 
   private Digest hashHere(String name, long length) throws IOException {
@@ -644,6 +697,16 @@ public final class HttpStorage implements CarrierStorage {
     ObjectNode o = WireJson.object();
     o.put("op", name);
     return o;
+  }
+
+  /** Runs an operation that changes the files of {@code folders}; see {@link HeldListings}. */
+  private JsonNode change(ObjectNode op, String... folders) throws IOException {
+    held.changing(folders);
+    try {
+      return runOp(op);
+    } finally {
+      held.changed(folders);
+    }
   }
 
   /**

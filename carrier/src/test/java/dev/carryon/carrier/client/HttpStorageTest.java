@@ -1,14 +1,23 @@
 package dev.carryon.carrier.client;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.carryon.carrier.server.ServedFolder;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.CarrierStorageContract;
+import dev.carryon.carrier.storage.StorageLock;
+import dev.carryon.carrier.storage.StoredFile;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -47,5 +56,70 @@ class HttpStorageTest extends CarrierStorageContract {
   @Override
   protected CarrierStorage secondClient() throws IOException {
     return HttpStorage.open(carrier, served.token());
+  }
+
+  /**
+   * Under the write lock a folder is listed once: a file put into the served folder behind the
+   * lock's back (which no client may do) is not seen until this client changes that folder itself,
+   * or lets the lock go.
+   */
+  @Test
+  void aFolderIsListedOnceUnderTheLockAndAgainAfterItsOwnChange() throws IOException {
+    try (CarrierStorage storage = newStorage()) {
+      Path served = root.resolve(Path.of(carrier.getPath()).getFileName().toString());
+      try (StorageLock lock = storage.lock("listing test")) {
+        storage.makeFolder("layers");
+        storage.write("layers/L2.qcow2", 0, ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        assertEquals(List.of(new StoredFile("layers/L2.qcow2", 3)), storage.list("layers"));
+        Files.write(served.resolve("layers/behind.qcow2"), new byte[5]);
+        assertEquals(List.of(new StoredFile("layers/L2.qcow2", 3)), storage.list("layers"));
+        assertEquals(OptionalLong.empty(), storage.size("layers/behind.qcow2"));
+        storage.write("layers/L2.qcow2", 3, ByteBuffer.wrap(new byte[] {4}));
+        assertEquals(OptionalLong.of(4), storage.size("layers/L2.qcow2"));
+        assertEquals(OptionalLong.of(5), storage.size("layers/behind.qcow2"));
+        storage.rename("layers/behind.qcow2", "layers/L3.qcow2");
+        assertEquals(
+            List.of(new StoredFile("layers/L2.qcow2", 4), new StoredFile("layers/L3.qcow2", 5)),
+            storage.list("layers"));
+        Files.delete(served.resolve("layers/L3.qcow2"));
+      }
+      Files.write(served.resolve("layers/after.qcow2"), new byte[2]);
+      assertEquals(
+          List.of(new StoredFile("layers/L2.qcow2", 4), new StoredFile("layers/after.qcow2", 2)),
+          storage.list("layers"));
+    }
+  }
+
+  /**
+   * A writer whose source is slower than the link (the RAM state as QEMU saves it) does not wait
+   * for a full piece: what it wrote goes as soon as nothing else is on its way.
+   */
+  @Test
+  void aWriterSendsItsFirstBytesBeforeAPieceIsFull() throws Exception {
+    try (CarrierStorage storage = newStorage()) {
+      Path served = root.resolve(Path.of(carrier.getPath()).getFileName().toString());
+      try (StorageLock lock = storage.lock("eager test")) {
+        storage.makeFolder("tmp");
+        byte[] first = new byte[300 << 10];
+        java.util.Arrays.fill(first, (byte) 7);
+        try (java.io.OutputStream out = storage.openWrite("tmp/S2.zst", 0)) {
+          out.write(first);
+          long deadline = System.nanoTime() + 10_000_000_000L;
+          while (sizeOf(served.resolve("tmp/S2.zst")) < first.length) {
+            if (System.nanoTime() > deadline) {
+              throw new AssertionError(
+                  "the first " + first.length + " bytes were not sent while the writer was open");
+            }
+            Thread.sleep(10);
+          }
+          out.write(new byte[] {8});
+        }
+        assertEquals(OptionalLong.of(first.length + 1L), storage.size("tmp/S2.zst"));
+      }
+    }
+  }
+
+  private static long sizeOf(Path file) throws IOException {
+    return Files.exists(file) ? Files.size(file) : -1;
   }
 }
