@@ -67,17 +67,17 @@ class UrlEndKilledTest {
       a.resume(carrier, root.resolve("A1.log"));
       ConsoleLog.Tick last = tickAbove(new ConsoleLog(root.resolve("A1.log")), 1);
       link.holdAt("PUT /" + Protocol.FILES + "/tmp/L", 1, 4096);
-      last = killEndAndEndAgain(a, b, carrier, link, 2, Kill.BEFORE_COMMIT, 0, last, "during the layer's upload");
+      last = killEndAndEndAgain(a, b, carrier, link, 2, Kill.BEFORE_COMMIT, null, last, "during the layer's upload");
 
       last = resumeOn(b, carrier, root.resolve("B1.log"), last);
       // The state's first piece is whole on the server: the next end does not send it again.
       link.holdAt("PUT /" + Protocol.FILES + "/tmp/S", 2, 4096);
       last = killEndAndEndAgain(
-          b, a, carrier, link, 3, Kill.BEFORE_COMMIT, Protocol.MAX_WRITE, last, "during the state's upload");
+          b, a, carrier, link, 3, Kill.BEFORE_COMMIT, "tmp/S3.zst", last, "during the state's upload");
 
       last = resumeOn(a, carrier, root.resolve("A2.log"), last);
       link.holdAt("PUT /" + Protocol.MANIFEST, 1, -1);
-      last = killEndAndEndAgain(a, b, carrier, link, 4, Kill.AFTER_COMMIT, 0, last, "after the commit was sent");
+      last = killEndAndEndAgain(a, b, carrier, link, 4, Kill.AFTER_COMMIT, null, last, "after the commit was sent");
 
       resumeOn(b, carrier, root.resolve("B2.log"), last);
       b.run("end", "--discard", carrier.toString()).expect(0);
@@ -99,11 +99,12 @@ class UrlEndKilledTest {
    * Runs {@code end} on {@code host} until the link holds it, kills it, checks the carrier is at
    * generation {@code made - 1} (or {@code made} after the commit), whole; checks {@code other} is
    * refused the dead command's lock (before the commit), then ends again on {@code host}, which
-   * must not send again the {@code kept} bytes the server holds. Returns the guest's last tick.
+   * must not send again the bytes the server holds of {@code keptFile} (what of it arrived before
+   * the kill, at least a first piece; null for none). Returns the guest's last tick.
    */
   private static ConsoleLog.Tick killEndAndEndAgain(
       TestHost host, TestHost other, TestCarrier carrier, CuttingLink link, long made,
-      Kill kill, long kept, ConsoleLog.Tick before, String when) throws Exception {
+      Kill kill, String keptFile, ConsoleLog.Tick before, String when) throws Exception {
     boolean committed = kill == Kill.AFTER_COMMIT;
     Path out = root.resolve(host.name() + "-end-" + made + ".out");
     Process end = host.start(Map.of(), out, root.resolve(host.name() + "-end-" + made + ".err"),
@@ -120,6 +121,10 @@ class UrlEndKilledTest {
     end.destroyForcibly().waitFor();
     link.release();
     assertEquals(137, end.exitValue(), when);
+    long kept = keptFile == null ? 0 : Files.size(carrier.resolve(keptFile));
+    if (keptFile != null) {
+      assertTrue(kept >= 256 << 10, when + ": the server holds only " + kept + " bytes of " + keptFile);
+    }
     assertWhole(carrier, committed ? made : made - 1, when);
 
     if (!committed) {
