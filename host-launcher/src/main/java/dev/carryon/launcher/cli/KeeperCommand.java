@@ -2,6 +2,7 @@ package dev.carryon.launcher.cli;
 
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.launcher.session.SessionKeeper;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -56,22 +57,41 @@ final class KeeperCommand implements Callable<Integer>, SpecCommand {
       throw new CarryonException(ExitCodes.USAGE, "WORKDIR " + workDir + " is not a folder");
     }
     List<String> given = carrierWords.getValue();
-    CarrierStorage[] opened = {null};
-    try {
+    try (OpenedCarrier carrier = new OpenedCarrier()) {
       if (given != null && !given.isEmpty()) {
-        opened[0] = CarrierArg.parse(given).open();
+        carrier.open(given);
       }
-      SessionKeeper.serve(workDir, named -> {
-        if (opened[0] == null) {
-          opened[0] = CarrierArg.parse(named).open();
-        }
-        return opened[0];
-      });
-    } finally {
-      if (opened[0] != null) {
-        opened[0].close();
-      }
+      SessionKeeper.serve(workDir, carrier::open);
     }
     return ExitCodes.OK;
+  }
+
+  /**
+   * The carrier the keeper serves, opened once (while resume checks it) with the arguments that
+   * name it, and again only if asked for another.
+   */
+  private static final class OpenedCarrier implements AutoCloseable {
+    private CarrierStorage storage;
+    private List<String> openedWith = List.of();
+
+    CarrierStorage open(List<String> carrierArgs) throws IOException {
+      if (storage != null && !openedWith.equals(carrierArgs)) {
+        close();
+      }
+      if (storage == null) {
+        storage = CarrierArg.parse(carrierArgs).open();
+        openedWith = List.copyOf(carrierArgs);
+      }
+      return storage;
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (storage != null) {
+        CarrierStorage s = storage;
+        storage = null;
+        s.close();
+      }
+    }
   }
 }

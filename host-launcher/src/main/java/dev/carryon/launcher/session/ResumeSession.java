@@ -13,6 +13,7 @@ import dev.carryon.carrier.Progress;
 import dev.carryon.carrier.QemuRun;
 import dev.carryon.carrier.Verification;
 import dev.carryon.carrier.VmConfig;
+import dev.carryon.carrier.client.RequestLog;
 import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.ReadAhead;
 import dev.carryon.cow.Encryption;
@@ -166,10 +167,16 @@ public final class ResumeSession {
       boolean phone = PhoneName.isPhone(where);
       SessionKeeper.Launched ready = phone ? null : StandbyKeeper.take(home);
       if (ready != null) {
-        // The host agent's keeper, its JVM started and warm: its folder is this session's.
+        // The host agent's keeper, its JVM started and warm: its folder is this session's. It
+        // opens the carrier while this resume checks it.
         workDir = ready.workDir();
         sessionId = workDir.getFileName().toString();
         launching = Background.done("keeper launch", ready);
+        try {
+          SessionKeeper.carrierAhead(ready, carrierArgs);
+        } catch (IOException e) {
+          // It opens the carrier once told what to serve instead.
+        }
         return;
       }
       sessionId = UUID.randomUUID().toString();
@@ -250,7 +257,10 @@ public final class ResumeSession {
               "check generation " + checked.generation.number() + " and this host's QEMU", start,
               copies.fetched() > 0 ? copies.fetched() : -1));
       t = System.nanoTime();
-      try (Carrier carrier = Carrier.openForWrite(request.carrier(), "carryon resume")) {
+      // Opened for write from the check's read: that read refused a bad manifest already, so the
+      // manifest is read only once more, under the lock (over a link each read is a round of
+      // requests).
+      try (Carrier carrier = checked.read.forWrite("carryon resume")) {
         // Chosen again under the lock: the generation must still be there after recovery.
         carrier.checkpoint(checked.generation.number());
         // Read under the lock: opening for write adds lists an older carrier lacked.
@@ -352,7 +362,9 @@ public final class ResumeSession {
               .withForwards(request.forwards())
               .withIncoming(restore)
               .withDiskKey(diskKey);
+      RequestLog.mark("resume: QEMU starts");
       qemu = request.detach() ? QemuProcess.startDetached(launch) : QemuProcess.start(launch);
+      RequestLog.mark("resume: QEMU answers");
       record = record.withQemu(qemu.pid(), qemu.workDir(), accel.accel().qemuName());
       host.catalog.saveSession(record);
       onStep.accept(Step.since("make the local COW and start QEMU", t, -1));
@@ -373,9 +385,11 @@ public final class ResumeSession {
                   stateSource.key())) {
             Hibernation.restore(
                 qemu, state, RESTORE_TIMEOUT, () -> {
+                  RequestLog.mark("resume: state restored");
                   bar.finish();
                   checkedState.requireRecorded();
                   compareScreen(restored, checked, workDir, log);
+                  RequestLog.mark("resume: screen compared");
                 });
           } catch (IOException e) {
             // QEMU (or zstd, or the sealed chunks) refused the state: a state that is not the
@@ -393,6 +407,7 @@ public final class ResumeSession {
                   + " without the saved RAM state (guest writes not yet flushed are lost)",
               e);
         }
+        RequestLog.mark("resume: guest runs");
         onStep.accept(Step.since("restore the RAM state " + stateName, t, -1));
       } else {
         qemu.qmp().execute("cont", Duration.ofSeconds(10));
@@ -560,6 +575,7 @@ public final class ResumeSession {
    *     link the state is most of a resume: it arrives while the check, the lease, the keeper and
    *     QEMU's start run; it is checked as it streams into QEMU), or null without a restore
    * @param stateAheadOf the state's record as the fetch began, or null
+   * @param read the carrier as the check read it (open to read: it holds nothing)
    */
   private record Checked(
       String carrierId,
@@ -569,7 +585,8 @@ public final class ResumeSession {
       LocalFiles copiedChain,
       HostCapabilities host,
       ReadAhead stateAhead,
-      FileRecord stateAheadOf) {}
+      FileRecord stateAheadOf,
+      Carrier read) {}
 
   /**
    * The files QEMU reads as files on this host: a folder carrier's own, else copies in the host
@@ -622,34 +639,34 @@ public final class ResumeSession {
       PrintWriter log)
       throws IOException {
     String where = request.carrier().location();
-    try (Carrier carrier = Carrier.open(request.carrier())) {
-      String carrierId = carrier.manifest().carrierId().toString();
-      Optional<SessionRecord> mine = host.catalog.openSession(carrierId);
-      if (mine.isPresent()) {
-        throw new CarryonException(
-            ExitCodes.REFUSED,
-            "this host already has session " + mine.get().sessionId() + " ("
-                + mine.get().state().name().toLowerCase() + ") on " + where
-                + "; end it with: carryon end " + where);
-      }
-      Lease lease = carrier.manifest().lease();
-      if (lease != null) {
-        throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, lease));
-      }
-      Generation g = choose(carrier, request);
-      // Read only, into memory: a resume refused below leaves nothing behind of it.
-      FileRecord stateRecord =
-          g.coldBoot() || request.coldBoot() ? null : carrier.manifest().files().get(g.state());
-      ReadAhead stateAhead =
-          stateRecord == null
-              ? null
-              : ReadAhead.start(carrier.openFile(g.state()), g.state(), STATE_READ_AHEAD);
-      try {
-        return checkFetching(host, request, capabilities, copies, log, carrier, g, stateAhead, stateRecord);
-      } catch (IOException | RuntimeException e) {
-        closeQuietly(stateAhead);
-        throw e;
-      }
+    // Not closed: open to read, a carrier holds nothing, and the lease's open goes on from it.
+    Carrier carrier = Carrier.open(request.carrier());
+    String carrierId = carrier.manifest().carrierId().toString();
+    Optional<SessionRecord> mine = host.catalog.openSession(carrierId);
+    if (mine.isPresent()) {
+      throw new CarryonException(
+          ExitCodes.REFUSED,
+          "this host already has session " + mine.get().sessionId() + " ("
+              + mine.get().state().name().toLowerCase() + ") on " + where
+              + "; end it with: carryon end " + where);
+    }
+    Lease lease = carrier.manifest().lease();
+    if (lease != null) {
+      throw new CarryonException(ExitCodes.REFUSED, leaseMessage(where, lease));
+    }
+    Generation g = choose(carrier, request);
+    // Read only, into memory: a resume refused below leaves nothing behind of it.
+    FileRecord stateRecord =
+        g.coldBoot() || request.coldBoot() ? null : carrier.manifest().files().get(g.state());
+    ReadAhead stateAhead =
+        stateRecord == null
+            ? null
+            : ReadAhead.start(carrier.openFile(g.state()), g.state(), STATE_READ_AHEAD);
+    try {
+      return checkFetching(host, request, capabilities, copies, log, carrier, g, stateAhead, stateRecord);
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(stateAhead);
+      throw e;
     }
   }
 
@@ -705,7 +722,7 @@ public final class ResumeSession {
         PhoneName.isPhone(where) ? carrier.localFiles(g, copies, Progress.NONE) : null;
     return new Checked(
         carrierId, g, vm, BootFiles.of(carrier, g, request.carrier(), copies), copiedChain, here,
-        stateAhead, stateRecord);
+        stateAhead, stateRecord, carrier);
   }
 
   /**

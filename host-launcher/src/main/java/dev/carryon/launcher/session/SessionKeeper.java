@@ -62,6 +62,13 @@ public final class SessionKeeper {
   static final String SPEC = "keeper.json";
 
   /**
+   * The carrier's CLI arguments, written by a resume that took a keeper started ahead, as soon as
+   * it begins: the keeper opens the carrier meanwhile (over a link its first requests take a
+   * cold client 0.1 s and more), not only once {@value #SPEC} says what to serve.
+   */
+  static final String CARRIER_AHEAD = "keeper-carrier.json";
+
+  /**
    * The folder of the chain's chunk lists as resume read and checked them, by their SHA-256: the
    * keeper, which trusts the work folder as it trusts {@value #SPEC}, neither reads them from the
    * carrier again nor hashes them (for an 8 GiB base, 4 MiB it would wait for before serving).
@@ -358,7 +365,7 @@ public final class SessionKeeper {
     // Jackson made ready while resume still checks the carrier: the guest waits for what follows
     // the spec, not for this.
     Json.MAPPER.readTree("{}");
-    if (!awaitSpec(workDir)) {
+    if (!awaitSpec(workDir, opener)) {
       return;
     }
     JsonNode spec = Json.MAPPER.readTree(workDir.resolve(SPEC).toFile());
@@ -468,9 +475,15 @@ public final class SessionKeeper {
    * the work folder is gone (the resume failed and cleaned up) or the resume that started this
    * keeper exited without writing it.
    */
-  private static boolean awaitSpec(Path workDir) throws InterruptedException {
+  private static boolean awaitSpec(Path workDir, CarrierOpener opener) throws InterruptedException {
     Optional<ProcessHandle> resume = resumeThatStarted();
+    boolean openedAhead = false;
     while (!Files.exists(workDir.resolve(SPEC))) {
+      if (!openedAhead && Files.exists(workDir.resolve(CARRIER_AHEAD))) {
+        openedAhead = true;
+        openAhead(workDir, opener);
+        continue;
+      }
       if (!Files.isDirectory(workDir) || resume.isEmpty() || !resume.get().isAlive()) {
         System.out.println(
             "carryon keeper: the resume that started it is over and said nothing to serve;"
@@ -480,6 +493,32 @@ public final class SessionKeeper {
       Thread.sleep(SPEC_POLL_MILLIS);
     }
     return true;
+  }
+
+  /**
+   * Opens the carrier {@value #CARRIER_AHEAD} names, ahead of the spec; a failure is left for the
+   * spec's own open to meet and report.
+   */
+  private static void openAhead(Path workDir, CarrierOpener opener) {
+    try {
+      List<String> args = new ArrayList<>();
+      Json.MAPPER.readTree(workDir.resolve(CARRIER_AHEAD).toFile()).forEach(a -> args.add(a.asText()));
+      if (!args.isEmpty()) {
+        opener.open(args);
+      }
+    } catch (IOException | RuntimeException e) {
+      System.out.println("carryon keeper: could not open the carrier ahead: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Tells the keeper started ahead {@code k} the carrier its resume is for, so it opens it while
+   * the resume checks it ({@value #CARRIER_AHEAD}).
+   */
+  static void carrierAhead(Launched k, List<String> carrierArgs) throws IOException {
+    ArrayNode args = Json.MAPPER.createArrayNode();
+    carrierArgs.forEach(args::add);
+    writeAtomically(k.workDir().resolve(CARRIER_AHEAD), Json.MAPPER.writeValueAsBytes(args));
   }
 
   /** The resume that started this keeper, if it still runs ({@value #RESUME_PID}). */
