@@ -4,6 +4,7 @@ import dev.carryon.carrier.storage.CarrierStorage;
 import dev.carryon.carrier.storage.Hex;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.NoSuchFileException;
 import java.security.MessageDigest;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -80,6 +81,9 @@ final class ChunkListStore {
     return new Hashed(list, Hex.of(whole.digest()));
   }
 
+  /** The largest chunk list read: one a Java array holds. */
+  private static final int MAX_LIST_BYTES = Integer.MAX_VALUE - 64;
+
   /**
    * Chunk list {@code listSha256} as the carrier holds it; refuses one missing, not matching its
    * hash (so not the one the manifest names) or malformed.
@@ -87,16 +91,17 @@ final class ChunkListStore {
   static ChunkList read(CarrierStorage storage, String listSha256) throws IOException {
     String name = ChunkLists.fileOf(listSha256);
     String where = CarrierFiles.where(storage, name);
-    long size =
-        storage
-            .size(name)
-            .orElseThrow(() -> new CarrierException(where + ": chunk list does not exist"));
-    if (size > Integer.MAX_VALUE - 64) {
-      throw new CarrierException(where + ": chunk list of " + size + " bytes is too large");
-    }
+    // Read without asking its size first (over a link, a request less for each list a resume
+    // checks): the buffer grows with what arrives, up to the bound.
     byte[] bytes;
     try (InputStream in = storage.openRead(name, 0)) {
-      bytes = in.readNBytes((int) size);
+      bytes = in.readNBytes(MAX_LIST_BYTES + 1);
+    } catch (NoSuchFileException e) {
+      throw new CarrierException(where + ": chunk list does not exist");
+    }
+    if (bytes.length > MAX_LIST_BYTES) {
+      throw new CarrierException(
+          where + ": chunk list of more than " + MAX_LIST_BYTES + " bytes is too large");
     }
     String actual = Hex.sha256(bytes);
     if (!actual.equals(listSha256)) {

@@ -101,6 +101,10 @@ class ChunkListTest {
           problems.get(0).problem().startsWith(list + ": chunk list does not match the manifest"),
           problems.get(0).problem());
       Files.delete(list);
+      String listSha = c.manifest().chunks().byImage().get("cow.qcow2");
+      CarrierException gone =
+          assertThrows(CarrierException.class, () -> ChunkListStore.read(c.storage(), listSha));
+      assertEquals(list + ": chunk list does not exist", gone.getMessage());
       CarrierFormatException e =
           assertThrows(CarrierFormatException.class, () -> Fixtures.open(Fixtures.folder(c)));
       assertEquals(CarrierFormatException.Kind.MISSING_FILE, e.kind());
