@@ -612,13 +612,8 @@ public final class HttpStorage implements CarrierStorage {
     } else {
       b.header("If-Match", "\"" + expectedVersion + "\"");
     }
-    HttpResponse<byte[]> r;
-    held.changing(""); // the manifest is a file of the carrier's own folder
-    try {
-      r = send(b, Protocol.MANIFEST);
-    } finally {
-      held.changed("");
-    }
+    // The manifest is a file of the carrier's own folder.
+    HttpResponse<byte[]> r = changing(() -> send(b, Protocol.MANIFEST), "");
     if (r.statusCode() == ErrorCode.MANIFEST_CHANGED.status()) {
       String found = readManifest().map(VersionedManifest::version).orElse(null);
       throw new ManifestChangedException(location(), expectedVersion, found);
@@ -678,13 +673,12 @@ public final class HttpStorage implements CarrierStorage {
         request(target)
             .header("Content-Type", "application/octet-stream")
             .PUT(HttpRequest.BodyPublishers.ofByteArray(bytes, 0, length));
-    String folder = HeldListings.folderOf(name);
-    held.changing(folder);
-    try {
-      check(send(b, target), target);
-    } finally {
-      held.changed(folder);
-    }
+    changing(
+        () -> {
+          check(send(b, target), target);
+          return null;
+        },
+        HeldListings.folderOf(name));
   }
 
   private Digest hashHere(String name, long length) throws IOException {
@@ -699,11 +693,24 @@ public final class HttpStorage implements CarrierStorage {
     return o;
   }
 
-  /** Runs an operation that changes the files of {@code folders}; see {@link HeldListings}. */
+  /** Runs an operation that changes the files of {@code folders}. */
   private JsonNode change(ObjectNode op, String... folders) throws IOException {
+    return changing(() -> runOp(op), folders);
+  }
+
+  /** A request that changes the carrier's files; its answer. */
+  private interface Change<T> {
+    T send() throws IOException;
+  }
+
+  /**
+   * Sends {@code request}, which changes the files of {@code folders}, announcing it to the
+   * listings kept before it is sent and once it is answered or failed ({@link HeldListings}).
+   */
+  private <T> T changing(Change<T> request, String... folders) throws IOException {
     held.changing(folders);
     try {
-      return runOp(op);
+      return request.send();
     } finally {
       held.changed(folders);
     }

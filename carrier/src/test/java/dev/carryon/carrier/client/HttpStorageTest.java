@@ -66,7 +66,7 @@ class HttpStorageTest extends CarrierStorageContract {
   @Test
   void aFolderIsListedOnceUnderTheLockAndAgainAfterItsOwnChange() throws IOException {
     try (CarrierStorage storage = newStorage()) {
-      Path served = root.resolve(Path.of(carrier.getPath()).getFileName().toString());
+      Path served = servedFolder();
       try (StorageLock lock = storage.lock("listing test")) {
         storage.makeFolder("layers");
         storage.write("layers/L2.qcow2", 0, ByteBuffer.wrap(new byte[] {1, 2, 3}));
@@ -97,7 +97,7 @@ class HttpStorageTest extends CarrierStorageContract {
   @Test
   void aWriterSendsItsFirstBytesBeforeAPieceIsFull() throws Exception {
     try (CarrierStorage storage = newStorage()) {
-      Path served = root.resolve(Path.of(carrier.getPath()).getFileName().toString());
+      Path served = servedFolder();
       try (StorageLock lock = storage.lock("eager test")) {
         storage.makeFolder("tmp");
         byte[] first = new byte[300 << 10];
@@ -121,5 +121,10 @@ class HttpStorageTest extends CarrierStorageContract {
 
   private static long sizeOf(Path file) throws IOException {
     return Files.exists(file) ? Files.size(file) : -1;
+  }
+
+  /** This test's carrier folder, as the server holds it. */
+  private Path servedFolder() {
+    return root.resolve(Path.of(carrier.getPath()).getFileName().toString());
   }
 }

@@ -170,8 +170,7 @@ public final class SessionKeeper {
    */
   static void serve(Launched k, List<String> carrierArgs, Path chunks, long chunksLimit, List<Served> chain)
       throws IOException {
-    ObjectNode spec = Json.MAPPER.createObjectNode();
-    carrierArgs.forEach(spec.putArray("carrier")::add);
+    ObjectNode spec = carrierSpec(carrierArgs);
     spec.put("chunks", chunks.toString());
     spec.put("chunks_limit", chunksLimit);
     // A UNIX socket's path must fit in 108 bytes: a session's work folder may be too deep.
@@ -369,8 +368,7 @@ public final class SessionKeeper {
       return;
     }
     JsonNode spec = Json.MAPPER.readTree(workDir.resolve(SPEC).toFile());
-    List<String> carrierArgs = new ArrayList<>();
-    spec.path("carrier").forEach(a -> carrierArgs.add(a.asText()));
+    List<String> carrierArgs = carrierArgs(spec);
     if (carrierArgs.isEmpty()) {
       throw new IOException(workDir.resolve(SPEC) + ": names no carrier");
     }
@@ -501,8 +499,7 @@ public final class SessionKeeper {
    */
   private static void openAhead(Path workDir, CarrierOpener opener) {
     try {
-      List<String> args = new ArrayList<>();
-      Json.MAPPER.readTree(workDir.resolve(CARRIER_AHEAD).toFile()).forEach(a -> args.add(a.asText()));
+      List<String> args = carrierArgs(Json.MAPPER.readTree(workDir.resolve(CARRIER_AHEAD).toFile()));
       if (!args.isEmpty()) {
         opener.open(args);
       }
@@ -516,9 +513,22 @@ public final class SessionKeeper {
    * the resume checks it ({@value #CARRIER_AHEAD}).
    */
   static void carrierAhead(Launched k, List<String> carrierArgs) throws IOException {
-    ArrayNode args = Json.MAPPER.createArrayNode();
-    carrierArgs.forEach(args::add);
-    writeAtomically(k.workDir().resolve(CARRIER_AHEAD), Json.MAPPER.writeValueAsBytes(args));
+    writeAtomically(
+        k.workDir().resolve(CARRIER_AHEAD), Json.MAPPER.writeValueAsBytes(carrierSpec(carrierArgs)));
+  }
+
+  /** A spec naming the carrier {@code carrierArgs} open, as {@value #SPEC} and {@value #CARRIER_AHEAD} do. */
+  private static ObjectNode carrierSpec(List<String> carrierArgs) {
+    ObjectNode spec = Json.MAPPER.createObjectNode();
+    carrierArgs.forEach(spec.putArray("carrier")::add);
+    return spec;
+  }
+
+  /** The carrier's arguments {@code spec} names ({@link #carrierSpec}); none when it names none. */
+  private static List<String> carrierArgs(JsonNode spec) {
+    List<String> args = new ArrayList<>();
+    spec.path("carrier").forEach(a -> args.add(a.asText()));
+    return args;
   }
 
   /** The resume that started this keeper, if it still runs ({@value #RESUME_PID}). */
