@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Lists the classes carryon's commands load, for a class-data archive (AppCDS: classes parsed and
 # verified once, mapped at start-up, which roughly halves the JVM's start). The commands run on
-# throwaway images, a throwaway carrier and host folder; those that would need a guest run until
-# they fail for want of QEMU: by then they have loaded what validation needs (JSON, SQLite,
-# hashing). Used by ./carryon (its own archive) and by the Debian package (dumped at install).
+# throwaway images, a throwaway carrier and host folder; where QEMU is installed, sessions of an
+# empty disk too. Those that would need QEMU where it is not run until they fail for want of it: by
+# then they have loaded what validation needs (JSON, SQLite, hashing). Used by ./carryon (its own
+# archive) and by the Debian package (listed when it is built, dumped at install).
 # Usage: scripts/cds-classlist.sh JAR OUT
 set -euo pipefail
 jar="$(readlink -f "$1")"
 out="$2"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/carryon-cds.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
+# A session left by a failed training: its QEMU and keeper name the host folder on their command line.
+trap 'pkill -f -- "$tmp/home/" || true; rm -rf "$tmp"' EXIT
 cd "$tmp"
 export CARRYON_HOME="$tmp/home"
 train() { java -XX:DumpLoadedClassList="$tmp/$1.classes" -jar "$jar" "${@:2}" >/dev/null 2>&1 || true; }
@@ -44,6 +46,22 @@ echo "not it" >wrong.pass
 CARRYON_PASSPHRASE_FILE=right.pass train 7e init ecarrier --image base.raw --memory 64M --encrypt
 CARRYON_PASSPHRASE_FILE=wrong.pass train 12e resume ecarrier --detach
 train 13 end carrier
+# Real sessions where QEMU is installed (the build machines): a cold boot of the empty image
+# (QEMU's firmware finds nothing to boot and waits), its end, a resume of the state it saved and
+# that one's end, on a plain and on an encrypted carrier. A resume and an end that succeed load
+# some 600 classes the refused ones above never reach (the restore and its checks, the sealed
+# state's cipher, the LUKS images, the key slots' unlock), and so does the session keeper, whose
+# JVM lists its classes beside its command's (CarryonJvm.startOptions).
+if command -v qemu-system-x86_64 >/dev/null && command -v qemu-img >/dev/null; then
+  train 20 init session --image base.raw --memory 64M
+  CARRYON_PASSPHRASE_FILE=right.pass train 20e init esession --image base.raw --memory 64M --encrypt
+  for run in 1 2; do
+    train "21-$run" resume session --detach --display none
+    train "22-$run" end session
+    CARRYON_PASSPHRASE_FILE=right.pass train "21e-$run" resume esession --detach --display none
+    CARRYON_PASSPHRASE_FILE=right.pass train "22e-$run" end esession
+  done
+fi
 # The same commands on a carrier URL: the HTTP client (and its TLS set-up, made even for http://)
 # is some 2000 classes, a third of a second of every command on a URL; serve's own are trained too.
 java -XX:DumpLoadedClassList="$tmp/14.classes" -jar "$jar" serve carrier --listen 127.0.0.1:0 \
@@ -65,4 +83,4 @@ fi
 kill "$serve_pid" 2>/dev/null || true
 wait "$serve_pid" 2>/dev/null || true
 cd - >/dev/null
-cat "$tmp"/*.classes | sort -u >"$out"
+cat "$tmp"/*.classes* | sort -u >"$out"

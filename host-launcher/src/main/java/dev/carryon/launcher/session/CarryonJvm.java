@@ -9,12 +9,19 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Another carryon JVM, started detached (see {@link Spawner#startDetached}) and as quickly as this
  * one started: a session keeper, the host agent.
  */
 public final class CarryonJvm {
+  /** The option that has a JVM write the classes it loads to a file. */
+  private static final String CLASS_LIST = "-XX:DumpLoadedClassList=";
+
+  /** Children started by this JVM, naming each one's class list apart. */
+  private static final AtomicInteger CHILDREN = new AtomicInteger();
+
   private CarryonJvm() {}
 
   /**
@@ -46,7 +53,10 @@ public final class CarryonJvm {
 
   /**
    * Of a JVM's arguments, those that make its start quick: its class-data archive and how it is
-   * mapped, transparent huge pages.
+   * mapped, transparent huge pages. A JVM listing the classes it loads for an archive ({@code
+   * scripts/cds-classlist.sh}) has its children list theirs beside its list, each in a file of its
+   * own (the JVM truncates the file it is given): a session keeper's classes belong in the archive
+   * as much as the command's that started it.
    */
   static List<String> startOptions(String... jvmArguments) {
     return Arrays.stream(jvmArguments)
@@ -55,7 +65,11 @@ public final class CarryonJvm {
                 a.startsWith("-XX:SharedArchiveFile=")
                     || a.startsWith("-XX:ArchiveRelocationMode=")
                     || a.equals("-XX:+UnlockDiagnosticVMOptions")
-                    || a.equals("-XX:+UseTransparentHugePages"))
+                    || a.equals("-XX:+UseTransparentHugePages")
+                    || a.startsWith(CLASS_LIST))
+        .map(a -> a.startsWith(CLASS_LIST) ? a + ".child-" + CHILDREN.incrementAndGet() + "-of-"
+            + ProcessHandle.current().pid() : a)
         .toList();
   }
+
 }

@@ -1,6 +1,8 @@
 package dev.carryon.launcher.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.carryon.launcher.host.HostHome;
 import java.io.IOException;
@@ -53,6 +55,18 @@ class ResumeHeadTest {
             "-XX:+UseTransparentHugePages",
             "-Xlog:class+load=info:file=/tmp/cl.txt",
             "-XX:TieredStopAtLevel=1"));
+  }
+
+  @Test
+  void aJvmListingItsClassesHasEachChildListTheirsApart() {
+    String pid = Long.toString(ProcessHandle.current().pid());
+    List<String> first = CarryonJvm.startOptions("-XX:DumpLoadedClassList=/t/12.classes");
+    List<String> second = CarryonJvm.startOptions("-XX:DumpLoadedClassList=/t/12.classes");
+    assertEquals(1, first.size());
+    assertTrue(
+        first.get(0).matches("-XX:DumpLoadedClassList=/t/12\\.classes\\.child-[0-9]+-of-" + pid),
+        first.get(0));
+    assertNotEquals(first, second, "two children would truncate one list");
   }
 
   /**
