@@ -51,6 +51,25 @@ public final class Carrier implements AutoCloseable {
   }
 
   /**
+   * As {@link #open}, without waiting for an encrypted carrier's key, whose KDF runs meanwhile
+   * ({@link CarrierKeys#unlockAhead}): the manifest is checked as strictly as a plain carrier's, so
+   * what it says can be checked further at once, but it is not proved unaltered until {@link
+   * #prove}. Its keys and {@link #forWrite} wait for that; a caller refusing the carrier for what
+   * the manifest says proves it first, so that an altered manifest is named as such.
+   */
+  public static Carrier openUnproven(CarrierStorage storage) throws IOException {
+    return new Carrier(ManifestStore.readUnproven(storage, Clock.systemUTC()), null);
+  }
+
+  /**
+   * Waits for an encrypted carrier's key and checks its manifest's seal: refuses a wrong passphrase
+   * or an altered manifest (nothing is written). Nothing for a carrier already proved or plain.
+   */
+  public void prove() throws IOException {
+    store.prove();
+  }
+
+  /**
    * Opens a carrier to change it: takes its write lock for {@code command} (e.g. {@code "carryon
    * end"}, shown with this process and host to anyone refused meanwhile), then recovers from any
    * cut. Nothing is written when the manifest is refused.
@@ -75,6 +94,8 @@ public final class Carrier implements AutoCloseable {
     if (lock != null) {
       throw new IllegalStateException("this carrier is already open for write");
     }
+    // A wrong passphrase or an altered manifest takes no lock.
+    store.prove();
     return lockAndRecover(store.storage(), command, store.clock());
   }
 
@@ -441,7 +462,7 @@ public final class Carrier implements AutoCloseable {
         sessionId,
         parent,
         manifest().currentGeneration() + 1,
-        store.key().isPresent());
+        store.encrypted());
   }
 
   /**
@@ -470,7 +491,7 @@ public final class Carrier implements AutoCloseable {
   }
 
   private Verifier verifier() {
-    return new Verifier(store.storage(), manifest(), store.key().isPresent());
+    return new Verifier(store.storage(), manifest(), store.encrypted());
   }
 
   /** The files generation {@code g} is resumed from: its chain, state, kernel and initrd. */

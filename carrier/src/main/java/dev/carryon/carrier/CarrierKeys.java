@@ -88,6 +88,23 @@ public final class CarrierKeys {
    * process's passphrase source once per key slots file. A wrong passphrase is refused.
    */
   static Optional<CarrierKey> unlock(CarrierStorage storage) throws IOException {
+    Optional<Unlocking> unlocking = unlocking(storage);
+    return unlocking.isEmpty() ? Optional.empty() : Optional.of(unlocking.get().key());
+  }
+
+  /** An encrypted carrier's master key, to be had once its KDF is done. */
+  @FunctionalInterface
+  interface Unlocking {
+    /** The key: known, awaited from the unlock started ahead, or unlocked now; or its refusal. */
+    CarrierKey key() throws IOException;
+  }
+
+  /**
+   * The key slots of the carrier in {@code storage}, read now, and the means to its master key
+   * ({@link #unlock} once called); empty for a plain carrier. The key slots read are the ones
+   * unlocked, whenever that happens.
+   */
+  static Optional<Unlocking> unlocking(CarrierStorage storage) throws IOException {
     String source = CarrierFiles.where(storage, KeySlots.FILE);
     Optional<byte[]> slots = readSlots(storage, source);
     if (slots.isEmpty()) {
@@ -95,12 +112,15 @@ public final class CarrierKeys {
     }
     byte[] bytes = slots.get();
     String id = Hex.sha256(bytes);
-    CarrierKey known = UNLOCKED.get(id);
-    if (known != null) {
-      return Optional.of(known);
-    }
-    FutureTask<CarrierKey> ahead = AHEAD.get(id);
-    return Optional.of(ahead != null ? await(ahead) : open(storage, bytes, id, source));
+    return Optional.of(
+        () -> {
+          CarrierKey known = UNLOCKED.get(id);
+          if (known != null) {
+            return known;
+          }
+          FutureTask<CarrierKey> ahead = AHEAD.get(id);
+          return ahead != null ? await(ahead) : open(storage, bytes, id, source);
+        });
   }
 
   /**

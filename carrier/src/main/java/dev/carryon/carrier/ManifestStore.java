@@ -41,13 +41,31 @@ final class ManifestStore {
   /** An encrypted carrier's master key: every commit is sealed with it; null for a plain one. */
   private CarrierKey key;
 
+  /**
+   * An encrypted carrier's manifest as read, its seal not checked yet ({@link #readUnproven}), and
+   * the means to the key that checks it; null once checked, and for a plain carrier.
+   */
+  private Unproven unproven;
+
+  /** A stored manifest and its carrier's key, still being unlocked. */
+  private record Unproven(byte[] stored, CarrierKeys.Unlocking key) {
+    /** The key, once it proved the manifest sealed with it; refuses a manifest altered. */
+    CarrierKey check(CarrierStorage storage) throws IOException {
+      CarrierKey k = key.key();
+      ManifestSeal.check(stored, k, CarrierFiles.where(storage, CarrierFiles.MANIFEST));
+      return k;
+    }
+  }
+
   private ManifestStore(
-      CarrierStorage storage, Clock clock, Manifest manifest, String version, CarrierKey key) {
+      CarrierStorage storage, Clock clock, Manifest manifest, String version, CarrierKey key,
+      Unproven unproven) {
     this.storage = storage;
     this.clock = clock;
     this.manifest = manifest;
     this.version = version;
     this.key = key;
+    this.unproven = unproven;
   }
 
   /**
@@ -57,12 +75,39 @@ final class ManifestStore {
    * change meanwhile.
    */
   static ManifestStore read(CarrierStorage storage, Clock clock) throws IOException {
+    return read(storage, clock, true);
+  }
+
+  /**
+   * As {@link #read}, but an encrypted carrier's manifest is not yet proved sealed by its key, whose
+   * KDF may still run ({@link CarrierKeys#unlockAhead}): it is parsed and checked as strictly as a
+   * plain carrier's, so its fields can be looked at meanwhile, and {@link #prove} (which the key,
+   * every commit and every open for write wait for) refuses it if it was altered.
+   */
+  static ManifestStore readUnproven(CarrierStorage storage, Clock clock) throws IOException {
+    return read(storage, clock, false);
+  }
+
+  private static ManifestStore read(CarrierStorage storage, Clock clock, boolean prove)
+      throws IOException {
     for (int attempt = 1; ; attempt++) {
       VersionedManifest found = storage.readManifest().orElseThrow(() -> notACarrier(storage));
-      CarrierKey key = checkSeal(storage, found.bytes());
+      Optional<CarrierKeys.Unlocking> unlocking = CarrierKeys.unlocking(storage);
+      // Sealed without key slots: an encrypted carrier that lost them, or a forgery.
+      if (unlocking.isEmpty() && ManifestSeal.isSealed(found.bytes())) {
+        throw new CarrierException(CarrierFiles.where(storage, CarrierFiles.MANIFEST)
+            + ": the manifest is sealed as an encrypted carrier's but the carrier has no key slots ("
+            + KeySlots.FILE + "); refused");
+      }
+      Unproven unproven = unlocking.map(u -> new Unproven(found.bytes(), u)).orElse(null);
+      CarrierKey key = null;
+      if (prove && unproven != null) {
+        key = unproven.check(storage);
+        unproven = null;
+      }
       try {
         return new ManifestStore(
-            storage, clock, parse(storage, found.bytes()), found.version(), key);
+            storage, clock, parse(storage, found.bytes()), found.version(), key, unproven);
       } catch (CarrierFormatException e) {
         if (e.kind() != CarrierFormatException.Kind.MISSING_FILE
             || attempt == READ_ATTEMPTS
@@ -79,7 +124,7 @@ final class ManifestStore {
       throw new CarrierException(
           storage.location() + ": already a carrier (it has a " + CarrierFiles.MANIFEST + ")");
     }
-    return new ManifestStore(storage, clock, null, null, null);
+    return new ManifestStore(storage, clock, null, null, null, null);
   }
 
   /**
@@ -93,14 +138,39 @@ final class ManifestStore {
     key = CarrierKeys.create(storage, passphrase);
   }
 
+  /**
+   * Waits for an encrypted carrier's key and checks the seal of the manifest read with it; refuses a
+   * wrong passphrase and an altered manifest. Nothing once checked, and for a plain carrier.
+   */
+  void prove() throws IOException {
+    if (unproven != null) {
+      key = unproven.check(storage);
+      unproven = null;
+    }
+  }
+
+  /** Whether the carrier is encrypted, its key unlocked or not. */
+  boolean encrypted() {
+    return key != null || unproven != null;
+  }
+
   /** The master key of an encrypted carrier; empty for a plain one. */
   Optional<CarrierKey> key() {
+    requireProven();
     return Optional.ofNullable(key);
   }
 
   /** The secret of an encrypted carrier's disk images ({@link CarrierKey#diskSecret}), or null. */
   byte[] diskSecret() {
+    requireProven();
     return key == null ? null : key.diskSecret();
+  }
+
+  private void requireProven() {
+    if (unproven != null) {
+      throw new IllegalStateException(
+          storage.location() + ": the manifest's seal is not checked yet (prove it first)");
+    }
   }
 
   /** The sizes of those of {@code names} (carrier file names) the storage holds. */
@@ -147,6 +217,7 @@ final class ManifestStore {
    * ChunkListStore#attach}).
    */
   void commit(Manifest next) throws IOException {
+    requireProven();
     next = ChunkListStore.attach(storage, manifest, next);
     try {
       byte[] bytes = ManifestCodec.encode(next);
@@ -158,25 +229,6 @@ final class ManifestStore {
           e);
     }
     manifest = next;
-  }
-
-  /**
-   * The master key when the carrier is encrypted, once {@code bytes} (its stored manifest) proved
-   * sealed with it; null for a plain carrier, whose manifest must then carry no seal (a sealed
-   * manifest without its key slots is an encrypted carrier that lost them, or a forgery).
-   */
-  private static CarrierKey checkSeal(CarrierStorage storage, byte[] bytes) throws IOException {
-    String source = CarrierFiles.where(storage, CarrierFiles.MANIFEST);
-    Optional<CarrierKey> key = CarrierKeys.unlock(storage);
-    if (key.isPresent()) {
-      ManifestSeal.check(bytes, key.get(), source);
-      return key.get();
-    }
-    if (ManifestSeal.isSealed(bytes)) {
-      throw new CarrierException(source + ": the manifest is sealed as an encrypted carrier's but"
-          + " the carrier has no key slots (" + KeySlots.FILE + "); refused");
-    }
-    return null;
   }
 
   /** Parses {@code bytes} and checks that every file they reference is on the carrier. */

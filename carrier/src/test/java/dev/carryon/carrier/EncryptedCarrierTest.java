@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.carryon.carrier.keys.CarrierKey;
 import dev.carryon.carrier.keys.KeySlots;
 import dev.carryon.carrier.storage.Hex;
 import dev.carryon.cow.DiskImage;
@@ -23,6 +24,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,7 +63,7 @@ class EncryptedCarrierTest {
   @Test
   void anUnlockStartedAheadGivesTheOpenItsKeyOrItsRefusal() throws IOException {
     Path folder = makeEncrypted("correct horse");
-    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger asked = new AtomicInteger();
     CarrierKeys.use(carrier -> {
       asked.incrementAndGet();
       return "correct horse".toCharArray();
@@ -133,6 +135,43 @@ class EncryptedCarrierTest {
     Files.delete(folder.resolve(KeySlots.FILE));
     e = assertThrows(CarrierException.class, () -> Fixtures.open(folder));
     assertTrue(e.getMessage().contains("has no key slots"), e.getMessage());
+  }
+
+  @Test
+  void aManifestReadBeforeItsKeyIsUnlockedIsProvedBeforeAKeyOrALock() throws IOException {
+    Path folder = makeEncrypted("pw");
+    Path manifest = folder.resolve(CarrierFiles.MANIFEST);
+    String sealed = Files.readString(manifest);
+    Files.writeString(manifest, sealed.replace("\"keep\" : 3", "\"keep\" : 9"));
+    Map<String, String> before = contents(folder);
+    AtomicInteger asked = new AtomicInteger();
+    CarrierKeys.use(carrier -> {
+      asked.incrementAndGet();
+      return "pw".toCharArray();
+    });
+    // What it says is there at once, checked as a plain carrier's is, its key not asked for yet.
+    Carrier read = Carrier.openUnproven(Fixtures.storage(folder));
+    assertEquals(9, read.manifest().keep());
+    assertEquals(0, asked.get());
+    assertThrows(IllegalStateException.class, read::diskSecret);
+    assertThrows(IllegalStateException.class, () -> read.key(CarrierKey.STATE_CIPHER));
+    // The open for write proves it first: the alteration is refused before any lock.
+    CarrierException e = assertThrows(CarrierException.class, () -> read.forWrite("test"));
+    assertEquals(manifest + ": the manifest's seal does not match its content under this"
+        + " carrier's key: it was altered, and is refused", e.getMessage());
+    assertEquals(before, contents(folder));
+
+    // Unaltered, proved once: the key is the one the passphrase unlocks.
+    Files.writeString(manifest, sealed);
+    CarrierKeys.forget();
+    Carrier unaltered = Carrier.openUnproven(Fixtures.storage(folder));
+    unaltered.prove();
+    unaltered.prove();
+    assertTrue(unaltered.diskSecret().isPresent());
+    assertEquals(2, asked.get(), "a second proof and the lock's read ask for nothing more");
+    try (Carrier writing = unaltered.forWrite("test")) {
+      assertEquals(3, writing.manifest().keep());
+    }
   }
 
   @Test

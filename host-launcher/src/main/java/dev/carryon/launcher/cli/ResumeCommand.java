@@ -122,7 +122,7 @@ final class ResumeCommand implements Callable<Integer>, SpecCommand {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try (CarrierStorage storage = carrier.open()) {
-      // An encrypted carrier's KDF runs while this host's catalog opens and the carrier is read.
+      // An encrypted carrier's KDF runs while this host's catalog opens and the carrier is checked.
       CarrierKeys.unlockAhead(storage);
       // So does the session keeper's JVM, the longest start the guest waits for.
       HostHome home = HostHome.locate();

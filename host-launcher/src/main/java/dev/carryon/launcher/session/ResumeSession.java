@@ -638,9 +638,34 @@ public final class ResumeSession {
       LocalCopies copies,
       PrintWriter log)
       throws IOException {
+    // Not closed: open to read, a carrier holds nothing, and the lease's open goes on from it. An
+    // encrypted carrier's KDF runs on while it is checked; the lease's open waits for its key.
+    Carrier carrier = Carrier.openUnproven(request.carrier());
+    try {
+      return checkUnproven(host, request, capabilities, copies, log, carrier);
+    } catch (IOException | RuntimeException e) {
+      // Refused for what the manifest says: if it was altered, or the passphrase is wrong, that is
+      // the refusal to name.
+      try {
+        carrier.prove();
+      } catch (IOException | RuntimeException unproven) {
+        unproven.addSuppressed(e);
+        throw unproven;
+      }
+      throw e;
+    }
+  }
+
+  /** {@link #check} of {@code carrier}, its manifest not proved unaltered yet. */
+  private static Checked checkUnproven(
+      Host host,
+      Request request,
+      HostCapabilities.Asking capabilities,
+      LocalCopies copies,
+      PrintWriter log,
+      Carrier carrier)
+      throws IOException {
     String where = request.carrier().location();
-    // Not closed: open to read, a carrier holds nothing, and the lease's open goes on from it.
-    Carrier carrier = Carrier.open(request.carrier());
     String carrierId = carrier.manifest().carrierId().toString();
     Optional<SessionRecord> mine = host.catalog.openSession(carrierId);
     if (mine.isPresent()) {
