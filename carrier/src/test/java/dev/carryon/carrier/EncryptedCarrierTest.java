@@ -116,13 +116,10 @@ class EncryptedCarrierTest {
   void anAlteredManifestIsRefused() throws IOException {
     Path folder = makeEncrypted("pw");
     Path manifest = folder.resolve(CarrierFiles.MANIFEST);
-    String sealed = Files.readString(manifest);
-    // One field changed by someone without the key: keep 3 becomes keep 9.
-    Files.writeString(manifest, sealed.replace("\"keep\" : 3", "\"keep\" : 9"));
+    String sealed = alterKeep(manifest);
     given("pw");
     CarrierException e = assertThrows(CarrierException.class, () -> Fixtures.open(folder));
-    assertEquals(manifest + ": the manifest's seal does not match its content under this"
-        + " carrier's key: it was altered, and is refused", e.getMessage());
+    assertEquals(sealNotMatching(manifest), e.getMessage());
 
     // The seal removed: refused as well.
     String unsealed = sealed.substring(0, sealed.indexOf(",\n  \"seal\"")) + "\n}\n";
@@ -141,8 +138,7 @@ class EncryptedCarrierTest {
   void aManifestReadBeforeItsKeyIsUnlockedIsProvedBeforeAKeyOrALock() throws IOException {
     Path folder = makeEncrypted("pw");
     Path manifest = folder.resolve(CarrierFiles.MANIFEST);
-    String sealed = Files.readString(manifest);
-    Files.writeString(manifest, sealed.replace("\"keep\" : 3", "\"keep\" : 9"));
+    String sealed = alterKeep(manifest);
     Map<String, String> before = contents(folder);
     AtomicInteger asked = new AtomicInteger();
     CarrierKeys.use(carrier -> {
@@ -157,8 +153,7 @@ class EncryptedCarrierTest {
     assertThrows(IllegalStateException.class, () -> read.key(CarrierKey.STATE_CIPHER));
     // The open for write proves it first: the alteration is refused before any lock.
     CarrierException e = assertThrows(CarrierException.class, () -> read.forWrite("test"));
-    assertEquals(manifest + ": the manifest's seal does not match its content under this"
-        + " carrier's key: it was altered, and is refused", e.getMessage());
+    assertEquals(sealNotMatching(manifest), e.getMessage());
     assertEquals(before, contents(folder));
 
     // Unaltered, proved once: the key is the one the passphrase unlocks.
@@ -313,6 +308,21 @@ class EncryptedCarrierTest {
         assertEquals(-1, ByteSearch.indexOf(bytes, cluster), image + " holds guest bytes at " + at);
       }
     }
+  }
+
+  /**
+   * Changes one field of the sealed manifest as someone without the key would (keep 3 becomes keep
+   * 9); returns the manifest as it was.
+   */
+  private static String alterKeep(Path manifest) throws IOException {
+    String sealed = Files.readString(manifest);
+    Files.writeString(manifest, sealed.replace("\"keep\" : 3", "\"keep\" : 9"));
+    return sealed;
+  }
+
+  private static String sealNotMatching(Path manifest) {
+    return manifest + ": the manifest's seal does not match its content under this carrier's key:"
+        + " it was altered, and is refused";
   }
 
   private static void assertRefused(String file, String message) {
