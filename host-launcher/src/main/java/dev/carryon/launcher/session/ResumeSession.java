@@ -335,7 +335,10 @@ public final class ResumeSession {
         long chunksLimit =
             request.cacheSize() > 0 ? request.cacheSize() : HostCache.defaultLimit(chunks);
         SessionKeeper.serve(keeper, request.carrierArgs(), chunks, chunksLimit, served);
-        SessionKeeper.lendKey(workDir, request.carrier(), log);
+        if (diskSecret != null) {
+          // Encrypted: the keeper keeps the key for end (a plain carrier costs no request here).
+          SessionKeeper.lendKey(workDir, request.carrier(), log);
+        }
         chain = BlockSession.nbdChain(SessionKeeper.socket(workDir), checked.generation);
       }
       DiskKey diskKey = diskSecret == null ? null : DiskKey.write(workDir, diskSecret);
