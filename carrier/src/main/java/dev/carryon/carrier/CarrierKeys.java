@@ -100,9 +100,9 @@ public final class CarrierKeys {
   }
 
   /**
-   * The key slots of the carrier in {@code storage}, read now, and the means to its master key
-   * ({@link #unlock} once called); empty for a plain carrier. The key slots read are the ones
-   * unlocked, whenever that happens.
+   * The means to the master key of the carrier in {@code storage}, its key slots read now and
+   * unlocked when {@link Unlocking#key} is first called (or by the unlock started ahead); empty
+   * for a plain carrier.
    */
   static Optional<Unlocking> unlocking(CarrierStorage storage) throws IOException {
     String source = CarrierFiles.where(storage, KeySlots.FILE);

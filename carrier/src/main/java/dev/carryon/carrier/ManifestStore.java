@@ -48,10 +48,10 @@ final class ManifestStore {
   private Unproven unproven;
 
   /** A stored manifest and its carrier's key, still being unlocked. */
-  private record Unproven(byte[] stored, CarrierKeys.Unlocking key) {
+  private record Unproven(byte[] stored, CarrierKeys.Unlocking unlocking) {
     /** The key, once it proved the manifest sealed with it; refuses a manifest altered. */
     CarrierKey check(CarrierStorage storage) throws IOException {
-      CarrierKey k = key.key();
+      CarrierKey k = unlocking.key();
       ManifestSeal.check(stored, k, CarrierFiles.where(storage, CarrierFiles.MANIFEST));
       return k;
     }

@@ -71,5 +71,4 @@ public final class CarryonJvm {
             + ProcessHandle.current().pid() : a)
         .toList();
   }
-
 }
