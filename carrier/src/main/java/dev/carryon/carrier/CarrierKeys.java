@@ -83,15 +83,6 @@ public final class CarrierKeys {
     return storage.size(KeySlots.FILE).isPresent();
   }
 
-  /**
-   * The master key of the carrier in {@code storage}, or empty for a plain carrier; asks this
-   * process's passphrase source once per key slots file. A wrong passphrase is refused.
-   */
-  static Optional<CarrierKey> unlock(CarrierStorage storage) throws IOException {
-    Optional<Unlocking> unlocking = unlocking(storage);
-    return unlocking.isEmpty() ? Optional.empty() : Optional.of(unlocking.get().key());
-  }
-
   /** An encrypted carrier's master key, to be had once its KDF is done. */
   @FunctionalInterface
   interface Unlocking {
@@ -101,8 +92,9 @@ public final class CarrierKeys {
 
   /**
    * The means to the master key of the carrier in {@code storage}, its key slots read now and
-   * unlocked when {@link Unlocking#key} is first called (or by the unlock started ahead); empty
-   * for a plain carrier.
+   * unlocked when {@link Unlocking#key} is first called (or by the unlock started ahead): this
+   * process's passphrase source is asked once per key slots file, and a wrong passphrase is
+   * refused. Empty for a plain carrier.
    */
   static Optional<Unlocking> unlocking(CarrierStorage storage) throws IOException {
     String source = CarrierFiles.where(storage, KeySlots.FILE);
@@ -126,9 +118,9 @@ public final class CarrierKeys {
   /**
    * Starts unlocking the carrier in {@code storage} (asking for its passphrase, then the key
    * slots' KDF) on a thread of its own, so that the KDF runs while the caller does what needs no
-   * key; the carrier's first {@link #unlock} waits for it and gets its key or its refusal. Nothing
-   * for a plain carrier or one this process already unlocked; a key slots file that cannot be read
-   * is left for that unlock to report. An unlock ahead is a resume's, whose next step is the sealed
+   * key; the carrier's first {@link Unlocking#key} waits for it and gets its key or its refusal.
+   * Nothing for a plain carrier or one this process already unlocked; a key slots file that cannot
+   * be read is left for that unlock to report. An unlock ahead is a resume's, whose next step is the sealed
    * RAM state: the state's cipher is readied ({@link SealedChunks#prepare}) beside the KDF.
    */
   public static void unlockAhead(CarrierStorage storage) {
