@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -58,7 +59,19 @@ public final class Carrier implements AutoCloseable {
    * the manifest says proves it first, so that an altered manifest is named as such.
    */
   public static Carrier openUnproven(CarrierStorage storage) throws IOException {
-    return new Carrier(ManifestStore.readUnproven(storage, Clock.systemUTC()), null);
+    return openUnproven(storage, parsed -> {});
+  }
+
+  /**
+   * As {@link #openUnproven(CarrierStorage)}, handing {@code parsed} the manifest as soon as it is
+   * parsed, before the files it names are looked for on the storage (over a link, a listing per
+   * folder): a caller that will read one of them can start meanwhile. It may be handed a second
+   * manifest (one replaced while it was read), and a manifest it was handed may still be refused;
+   * what it started is its own to drop then.
+   */
+  public static Carrier openUnproven(CarrierStorage storage, Consumer<Manifest> parsed)
+      throws IOException {
+    return new Carrier(ManifestStore.readUnproven(storage, Clock.systemUTC(), parsed), null);
   }
 
   /**

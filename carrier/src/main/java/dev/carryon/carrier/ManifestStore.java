@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 
 /**
  * A carrier's committed manifest, as last read or written, with the storage it lives in. {@link
@@ -75,20 +76,24 @@ final class ManifestStore {
    * change meanwhile.
    */
   static ManifestStore read(CarrierStorage storage, Clock clock) throws IOException {
-    return read(storage, clock, true);
+    return read(storage, clock, true, parsed -> {});
   }
 
   /**
    * As {@link #read}, but an encrypted carrier's manifest is not yet proved sealed by its key, whose
    * KDF may still run ({@link CarrierKeys#unlockAhead}): it is parsed and checked as strictly as a
    * plain carrier's, so its fields can be looked at meanwhile, and {@link #prove} (which the key,
-   * every commit and every open for write wait for) refuses it if it was altered.
+   * every commit and every open for write wait for) refuses it if it was altered. {@code parsed} is
+   * handed each manifest read as soon as it is parsed ({@link Carrier#openUnproven(CarrierStorage,
+   * Consumer)}).
    */
-  static ManifestStore readUnproven(CarrierStorage storage, Clock clock) throws IOException {
-    return read(storage, clock, false);
+  static ManifestStore readUnproven(
+      CarrierStorage storage, Clock clock, Consumer<Manifest> parsed) throws IOException {
+    return read(storage, clock, false, parsed);
   }
 
-  private static ManifestStore read(CarrierStorage storage, Clock clock, boolean prove)
+  private static ManifestStore read(
+      CarrierStorage storage, Clock clock, boolean prove, Consumer<Manifest> parsed)
       throws IOException {
     for (int attempt = 1; ; attempt++) {
       VersionedManifest found = storage.readManifest().orElseThrow(() -> notACarrier(storage));
@@ -107,7 +112,7 @@ final class ManifestStore {
       }
       try {
         return new ManifestStore(
-            storage, clock, parse(storage, found.bytes()), found.version(), key, unproven);
+            storage, clock, parse(storage, found.bytes(), parsed), found.version(), key, unproven);
       } catch (CarrierFormatException e) {
         if (e.kind() != CarrierFormatException.Kind.MISSING_FILE
             || attempt == READ_ATTEMPTS
@@ -231,10 +236,15 @@ final class ManifestStore {
     manifest = next;
   }
 
-  /** Parses {@code bytes} and checks that every file they reference is on the carrier. */
-  private static Manifest parse(CarrierStorage storage, byte[] bytes) throws IOException {
+  /**
+   * Parses {@code bytes}, hands the manifest to {@code parsed}, and checks that every file it
+   * references is on the carrier.
+   */
+  private static Manifest parse(CarrierStorage storage, byte[] bytes, Consumer<Manifest> parsed)
+      throws IOException {
     String source = CarrierFiles.where(storage, CarrierFiles.MANIFEST);
     Manifest m = ManifestCodec.parse(bytes, source);
+    parsed.accept(m);
     TreeSet<String> names = new TreeSet<>(m.files().keySet());
     if (m.chunks() != null) {
       m.chunks().byImage().values().forEach(list -> names.add(ChunkLists.fileOf(list)));

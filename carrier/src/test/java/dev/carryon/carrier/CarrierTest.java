@@ -2,6 +2,7 @@ package dev.carryon.carrier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,6 +102,28 @@ class CarrierTest {
     assertEquals(
         List.of(new FileProblem("base.raw", problems.get("base.raw"))),
         c.verify(c.current(), Progress.NONE).problems().subList(0, 1));
+  }
+
+  @Test
+  void anOpenToReadHandsOverItsManifestBeforeItLooksForTheFilesItNames() throws IOException {
+    Fixtures.create(dir, 3, clock).close();
+    WithoutLocalFiles storage = new WithoutLocalFiles(Fixtures.storage(dir.resolve("carrier")));
+    List<Long> listingsWhenHanded = new ArrayList<>();
+    Carrier c = Carrier.openUnproven(storage, m -> {
+      assertEquals("states/S1.zst", m.current().state());
+      listingsWhenHanded.add(storage.listings.get());
+    });
+    assertEquals(List.of(0L), listingsWhenHanded);
+    assertTrue(storage.listings.get() > 0, "the files were looked for after");
+    assertEquals(1, c.current().number());
+
+    // Handed over, and still refused when a file it names is missing.
+    Files.delete(dir.resolve("carrier/vmlinuz"));
+    listingsWhenHanded.clear();
+    CarrierFormatException e =
+        assertThrows(CarrierFormatException.class, () -> Carrier.openUnproven(storage, m -> listingsWhenHanded.add(0L)));
+    assertEquals(CarrierFormatException.Kind.MISSING_FILE, e.kind());
+    assertFalse(listingsWhenHanded.isEmpty());
   }
 
   @Test

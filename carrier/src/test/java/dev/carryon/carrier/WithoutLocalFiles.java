@@ -32,6 +32,9 @@ final class WithoutLocalFiles implements CarrierStorage {
   /** Per file, calls of {@link #read} asking for a cluster or more. */
   final Map<String, AtomicLong> bigReads = new ConcurrentHashMap<>();
 
+  /** Calls of {@link #list}: over a link, a request each. */
+  final AtomicLong listings = new AtomicLong();
+
   WithoutLocalFiles(CarrierStorage inner) {
     this.inner = inner;
   }
@@ -43,6 +46,7 @@ final class WithoutLocalFiles implements CarrierStorage {
 
   @Override
   public List<StoredFile> list(String folder) throws IOException {
+    listings.incrementAndGet();
     return inner.list(folder);
   }
 

@@ -643,10 +643,18 @@ public final class ResumeSession {
       throws IOException {
     // Not closed: open to read, a carrier holds nothing, and the lease's open goes on from it. An
     // encrypted carrier's KDF runs on while it is checked; the lease's open waits for its key.
-    Carrier carrier = Carrier.openUnproven(request.carrier());
+    EarlyStateFetch early = EarlyStateFetch.of(request, STATE_READ_AHEAD);
+    Carrier carrier;
     try {
-      return checkUnproven(host, request, capabilities, copies, log, carrier);
+      carrier = Carrier.openUnproven(request.carrier(), early::start);
     } catch (IOException | RuntimeException e) {
+      early.close();
+      throw e;
+    }
+    try {
+      return checkUnproven(host, request, capabilities, copies, log, carrier, early);
+    } catch (IOException | RuntimeException e) {
+      early.close();
       // Refused for what the manifest says: if it was altered, or the passphrase is wrong, that is
       // the refusal to name.
       try {
@@ -666,7 +674,8 @@ public final class ResumeSession {
       HostCapabilities.Asking capabilities,
       LocalCopies copies,
       PrintWriter log,
-      Carrier carrier)
+      Carrier carrier,
+      EarlyStateFetch early)
       throws IOException {
     String where = request.carrier().location();
     String carrierId = carrier.manifest().carrierId().toString();
@@ -686,10 +695,11 @@ public final class ResumeSession {
     // Read only, into memory: a resume refused below leaves nothing behind of it.
     FileRecord stateRecord =
         g.coldBoot() || request.coldBoot() ? null : carrier.manifest().files().get(g.state());
-    ReadAhead stateAhead =
-        stateRecord == null
-            ? null
-            : ReadAhead.start(carrier.openFile(g.state()), g.state(), STATE_READ_AHEAD);
+    ReadAhead stateAhead = stateRecord == null ? null : early.take(g.state(), stateRecord);
+    early.close();
+    if (stateRecord != null && stateAhead == null) {
+      stateAhead = ReadAhead.start(carrier.openFile(g.state()), g.state(), STATE_READ_AHEAD);
+    }
     try {
       return checkFetching(host, request, capabilities, copies, log, carrier, g, stateAhead, stateRecord);
     } catch (IOException | RuntimeException e) {

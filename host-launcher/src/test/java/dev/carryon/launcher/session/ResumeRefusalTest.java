@@ -5,12 +5,20 @@ import static dev.carryon.launcher.session.SessionKit.fingerprint;
 import static dev.carryon.launcher.session.SessionKit.firstTick;
 import static dev.carryon.launcher.session.SessionKit.host;
 import static dev.carryon.launcher.session.SessionKit.tickAbove;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.carryon.carrier.Carrier;
+import dev.carryon.carrier.FileRecord;
+import dev.carryon.carrier.Generation;
+import dev.carryon.carrier.storage.CarrierStorage;
+import dev.carryon.carrier.storage.FolderStorage;
+import dev.carryon.carrier.storage.ReadAhead;
 import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.SessionKit.Run;
 import dev.carryon.launcher.session.SessionKit.TestCarrier;
@@ -56,6 +64,36 @@ class ResumeRefusalTest {
 
   private static TestCarrier copy(String name) throws Exception {
     return SessionKit.copyCarrier(made, name);
+  }
+
+  @Test
+  void theStateFetchedAsTheManifestIsReadIsHandedOverOnlyAsRecorded() throws Exception {
+    CarrierStorage storage = FolderStorage.of(made.folder());
+    ResumeSession.Request request =
+        new ResumeSession.Request(storage, null, null, false, true, null, null, null, List.of());
+    EarlyStateFetch early = EarlyStateFetch.of(request, 1L << 30);
+    Carrier carrier = Carrier.openUnproven(storage, early::start);
+    Generation g = carrier.current();
+    FileRecord recorded = carrier.manifest().files().get(g.state());
+    // Another version of the state (or another state) is not what was fetched: dropped.
+    FileRecord other = new FileRecord(recorded.size() + 1, recorded.sha256());
+    assertNull(early.take(g.state(), other));
+    assertNull(early.take(g.state(), recorded), "dropped, not kept for a later take");
+
+    EarlyStateFetch again = EarlyStateFetch.of(request, 1L << 30);
+    Carrier.openUnproven(storage, again::start);
+    try (ReadAhead fetched = again.take(g.state(), recorded)) {
+      assertArrayEquals(Files.readAllBytes(made.resolve(g.state())), fetched.readAllBytes());
+    }
+    assertNull(again.take(g.state(), recorded), "handed over once");
+
+    // A cold boot restores no state: nothing is fetched for it.
+    EarlyStateFetch cold =
+        EarlyStateFetch.of(
+            new ResumeSession.Request(storage, null, null, true, true, null, null, null, List.of()),
+            1L << 30);
+    Carrier.openUnproven(storage, cold::start);
+    assertNull(cold.take(g.state(), recorded));
   }
 
   @Test
