@@ -16,10 +16,12 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A carrier: its manifest, generations, lease and files, wherever its {@link CarrierStorage} keeps
@@ -41,9 +43,21 @@ public final class Carrier implements AutoCloseable {
   /** Held while writable; null when read-only. */
   private final StorageLock lock;
 
+  /**
+   * The chunk lists read, by their SHA-256: named by their content, so one read is good for as long
+   * as a manifest names it, and the open for write that follows a read ({@link #forWrite}) reads
+   * none of them again (over a link, a request each).
+   */
+  private final Map<String, ChunkList> listsRead;
+
   private Carrier(ManifestStore store, StorageLock lock) {
+    this(store, lock, new ConcurrentHashMap<>());
+  }
+
+  private Carrier(ManifestStore store, StorageLock lock, Map<String, ChunkList> listsRead) {
     this.store = store;
     this.lock = lock;
+    this.listsRead = listsRead;
   }
 
   /** Opens a carrier to read it: the manifest is read and checked, nothing is written. */
@@ -94,7 +108,7 @@ public final class Carrier implements AutoCloseable {
   static Carrier openForWrite(CarrierStorage storage, String command, Clock clock)
       throws IOException {
     ManifestStore.read(storage, clock);
-    return lockAndRecover(storage, command, clock);
+    return lockAndRecover(storage, command, clock, new ConcurrentHashMap<>());
   }
 
   /**
@@ -109,17 +123,18 @@ public final class Carrier implements AutoCloseable {
     }
     // A wrong passphrase or an altered manifest takes no lock.
     store.prove();
-    return lockAndRecover(store.storage(), command, store.clock());
+    return lockAndRecover(store.storage(), command, store.clock(), listsRead);
   }
 
-  private static Carrier lockAndRecover(CarrierStorage storage, String command, Clock clock)
+  private static Carrier lockAndRecover(
+      CarrierStorage storage, String command, Clock clock, Map<String, ChunkList> listsRead)
       throws IOException {
     StorageLock lock = lock(storage, command);
     try {
       // Read again under the lock: another command may have committed in between.
       ManifestStore store = ManifestStore.read(storage, clock);
       Recovery.recover(store);
-      return new Carrier(store, lock);
+      return new Carrier(store, lock, listsRead);
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
@@ -339,7 +354,12 @@ public final class Carrier implements AutoCloseable {
           location() + ": has no chunk lists yet (written by an older carryon); any command that"
               + " writes the carrier adds them");
     }
-    ChunkList list = ChunkListStore.read(store.storage(), chunks.byImage().get(image));
+    String listSha256 = chunks.byImage().get(image);
+    ChunkList list = listsRead.get(listSha256);
+    if (list == null) {
+      list = ChunkListStore.read(store.storage(), listSha256);
+      listsRead.put(listSha256, list);
+    }
     long recorded = manifest().files().get(image).size();
     if (list.imageSize() != recorded) {
       throw new CarrierException(

@@ -127,6 +127,24 @@ class CarrierTest {
   }
 
   @Test
+  void aChunkListIsReadOnceForAReadAndTheOpenForWriteAfterIt() throws IOException {
+    Fixtures.create(dir, 3, clock).close();
+    WithoutLocalFiles storage = new WithoutLocalFiles(Fixtures.storage(dir.resolve("carrier")));
+    Carrier read = Carrier.open(storage);
+    String image = read.current().chain().get(1);
+    String file = ChunkLists.fileOf(read.manifest().chunks().byImage().get(image));
+    ChunkList first = read.chunkList(image);
+    assertEquals(first, read.chunkList(image));
+    try (Carrier writing = read.forWrite("test")) {
+      assertEquals(first, writing.chunkList(image));
+    }
+    assertEquals(1, storage.opened.get(file).get());
+    // A carrier opened on its own reads it for itself.
+    assertEquals(first, Carrier.open(storage).chunkList(image));
+    assertEquals(2, storage.opened.get(file).get());
+  }
+
+  @Test
   void openRefusesAManifestReferencingAMissingFile() throws IOException {
     Fixtures.create(dir, 3, clock).close();
     Files.delete(dir.resolve("carrier/vmlinuz"));

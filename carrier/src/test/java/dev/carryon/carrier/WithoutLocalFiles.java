@@ -32,6 +32,9 @@ final class WithoutLocalFiles implements CarrierStorage {
   /** Per file, calls of {@link #read} asking for a cluster or more. */
   final Map<String, AtomicLong> bigReads = new ConcurrentHashMap<>();
 
+  /** Per file, calls of {@link #openRead}. */
+  final Map<String, AtomicLong> opened = new ConcurrentHashMap<>();
+
   /** Calls of {@link #list}: over a link, a request each. */
   final AtomicLong listings = new AtomicLong();
 
@@ -63,6 +66,7 @@ final class WithoutLocalFiles implements CarrierStorage {
 
   @Override
   public InputStream openRead(String name, long offset) throws IOException {
+    opened.computeIfAbsent(name, n -> new AtomicLong()).incrementAndGet();
     return inner.openRead(name, offset);
   }
 
