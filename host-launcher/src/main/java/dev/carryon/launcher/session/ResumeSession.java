@@ -723,7 +723,7 @@ public final class ResumeSession {
     String where = request.carrier().location();
     String carrierId = carrier.manifest().carrierId().toString();
     ProgressBar bar = ProgressBar.on(log, "checking");
-    Verification v = upFrontCheck(carrier, g, bar::update);
+    Verification v = upFrontCheck(carrier, request.carrier(), g, bar::update);
     bar.finish();
     if (!v.passed()) {
       throw new CarryonException(
@@ -765,14 +765,18 @@ public final class ResumeSession {
 
   /**
    * What resume checks of generation {@code g} before anything is written: the chunk lists of its
-   * chain (their hashes the manifest's, well formed, sized like their images) and the screenshot,
-   * never the chain's bytes, which the block server checks chunk by chunk as QEMU reads them; the
-   * kernel and initrd are checked as they are copied into this host's cache ({@link BootFiles});
-   * the RAM state is checked as it streams into QEMU. A carrier without lists yet (made by an older carryon: the lease's write-open adds them),
-   * or with a merge or reset pending (whose images' bytes are in flux until that open finishes
-   * it), is checked whole but for its state, as before lists.
+   * chain (their hashes the manifest's, well formed, sized like their images) and a folder's
+   * screenshot, never the chain's bytes, which the block server checks chunk by chunk as QEMU
+   * reads them; the kernel, the initrd and a remote carrier's screenshot are checked as they are
+   * copied into this host's cache ({@link BootFiles}) right after, still before anything is
+   * written (checked here too, the screenshot would cost a round of requests over a link); the RAM
+   * state is checked as it streams into QEMU. A carrier without lists yet (made by an older
+   * carryon: the lease's write-open adds them), or with a merge or reset pending (whose images'
+   * bytes are in flux until that open finishes it), is checked whole but for its state, as before
+   * lists.
    */
-  private static Verification upFrontCheck(Carrier carrier, Generation g, Progress progress)
+  private static Verification upFrontCheck(
+      Carrier carrier, CarrierStorage storage, Generation g, Progress progress)
       throws IOException {
     if (carrier.manifest().chunks() == null || carrier.manifest().unfinishedWork() != null) {
       return carrier.verifyForResume(g, progress);
@@ -785,8 +789,10 @@ public final class ResumeSession {
         problems.add(new FileProblem(image, e.getMessage()));
       }
     }
-    Verification files =
-        carrier.verifyFiles(g.screenshot() == null ? List.of() : List.of(g.screenshot()), progress);
+    if (g.screenshot() == null || storage.localFile(g.screenshot()).isEmpty()) {
+      return new Verification(problems, List.of());
+    }
+    Verification files = carrier.verifyFiles(List.of(g.screenshot()), progress);
     problems.addAll(files.problems());
     return new Verification(problems, files.warnings());
   }

@@ -146,7 +146,7 @@ class ResumeRefusalTest {
     JsonNode lists =
         new ObjectMapper().readTree(carrier.resolve("carryon.json").toFile()).path("chunks").path("lists");
     String l2List = "chunks/" + lists.path("layers/L2.qcow2").asText();
-    List<String> damaged = List.of("states/S2.zst", "vmlinuz", l2List);
+    List<String> damaged = List.of("states/S2.zst", "vmlinuz", l2List, "states/S2.png");
     for (String name : damaged) {
       TestHost b = host(root, "damageB" + damaged.indexOf(name));
       Path file = carrier.resolve(name);
@@ -166,6 +166,25 @@ class ResumeRefusalTest {
       Files.write(file, original);
     }
     assertEquals(List.of(), SessionKit.qemusUnder(root.resolve("damaged")));
+  }
+
+  @Test
+  void aDamagedScreenshotOverALinkIsRefusedByNameAndNothingChanges() throws Exception {
+    TestCarrier copy = copy("damagedServed");
+    try (CarrierPlace place = CarrierPlace.of(CarrierPlace.Storage.SERVED, copy.folder())) {
+      TestCarrier served = place.carrier();
+      TestHost b = place.host(root, "damagedServedB");
+      // Not checked up front over a link: fetched into the host's cache, checked as it arrives.
+      SessionKit.flipByte(served.resolve("states/S2.png"), 100);
+      Map<String, String> before = fingerprint(served);
+      String refusal =
+          b.run("resume", served.toString(), "--detach").expect(ExitCodes.BAD_INPUT).errorLine();
+      assertTrue(refusal.contains(served.toString()) && refusal.contains("states/S2.png"), refusal);
+      assertTrue(refusal.contains("SHA-256") && refusal.contains("nothing of it is kept"), refusal);
+      assertEquals(before, fingerprint(served), "carrier changed by the refused resume");
+      assertTrue(b.status(served).get("session").isNull());
+    }
+    assertEquals(List.of(), SessionKit.qemusUnder(root.resolve("damagedServed")));
   }
 
   @Test
