@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -187,8 +188,8 @@ final class ManifestStore {
       folders.add(slash < 0 ? "" : name.substring(0, slash));
     }
     Map<String, Long> sizes = new HashMap<>();
-    for (String folder : folders) {
-      for (StoredFile f : storage.list(folder)) {
+    for (List<StoredFile> listed : storage.lists(folders).values()) {
+      for (StoredFile f : listed) {
         sizes.put(f.name(), f.size());
       }
     }

@@ -30,11 +30,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -171,19 +174,61 @@ public final class HttpStorage implements CarrierStorage {
     }
     Long stamp = held.stamp(folder);
     String path = Protocol.FILES + "?dir=" + folder;
-    JsonNode answer = json(small(request(path).GET(), path), path);
     List<StoredFile> files = new ArrayList<>();
-    for (JsonNode f : answer.path("files")) {
-      // Names and sizes from the server reach paths and allocations: only valid ones are taken.
-      String name = f.path("name").asText();
-      long size = f.path("size").asLong(-1);
-      if (StorageNames.problem(name, false) != null || size < 0 || size > Protocol.MAX_FILE_SIZE) {
-        throw badAnswer(path, "lists a file '" + name + "' of size " + f.path("size") + " that cannot be a carrier's");
-      }
-      files.add(new StoredFile(name, size));
+    for (JsonNode f : json(small(request(path).GET(), path), path).path("files")) {
+      files.add(listed(f, path));
     }
     held.keep(folder, stamp, files);
     return files;
+  }
+
+  /** One request for the folders not held, where the server lists several at once. */
+  @Override
+  public Map<String, List<StoredFile>> lists(Collection<String> folders) throws IOException {
+    Map<String, List<StoredFile>> listed = new TreeMap<>();
+    Map<String, Long> stamps = new TreeMap<>();
+    for (String folder : folders) {
+      StorageNames.checkFolder(folder);
+      List<StoredFile> kept = held.get(folder);
+      if (kept != null) {
+        listed.put(folder, kept);
+      } else {
+        stamps.put(folder, held.stamp(folder));
+      }
+    }
+    if (stamps.size() < 2 || !features.contains(Protocol.FEATURE_LISTS)) {
+      for (String folder : stamps.keySet()) {
+        listed.put(folder, list(folder));
+      }
+      return listed;
+    }
+    Map<String, List<StoredFile>> found = new TreeMap<>();
+    stamps.keySet().forEach(folder -> found.put(folder, new ArrayList<>()));
+    String path = Protocol.FILES + "?dirs=" + String.join(",", stamps.keySet());
+    for (JsonNode f : json(small(request(path).GET(), path), path).path("files")) {
+      StoredFile file = listed(f, path);
+      int slash = file.name().indexOf('/');
+      List<StoredFile> into = found.get(slash < 0 ? "" : file.name().substring(0, slash));
+      if (into == null) {
+        throw badAnswer(path, "lists '" + file.name() + "', which is in no folder asked for");
+      }
+      into.add(file);
+    }
+    for (Map.Entry<String, List<StoredFile>> e : found.entrySet()) {
+      held.keep(e.getKey(), stamps.get(e.getKey()), e.getValue());
+      listed.put(e.getKey(), e.getValue());
+    }
+    return listed;
+  }
+
+  /** A file of a listing: names and sizes from the server reach paths and allocations. */
+  private StoredFile listed(JsonNode f, String path) throws IOException {
+    String name = f.path("name").asText();
+    long size = f.path("size").asLong(-1);
+    if (StorageNames.problem(name, false) != null || size < 0 || size > Protocol.MAX_FILE_SIZE) {
+      throw badAnswer(path, "lists a file '" + name + "' of size " + f.path("size") + " that cannot be a carrier's");
+    }
+    return new StoredFile(name, size);
   }
 
   @Override

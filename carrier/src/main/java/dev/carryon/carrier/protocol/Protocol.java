@@ -86,5 +86,11 @@ public final class Protocol {
   /** Optional: {@code POST lock} takes {@code "reclaim"}, a dead holder's lock id, over at once. */
   public static final String FEATURE_RECLAIM = "reclaim";
 
+  /** Optional: {@code GET files?dirs=A,B} lists several folders in one answer. */
+  public static final String FEATURE_LISTS = "lists";
+
+  /** Most folders one {@code GET files?dirs=} lists. */
+  public static final int MAX_LISTED_FOLDERS = 16;
+
   private Protocol() {}
 }

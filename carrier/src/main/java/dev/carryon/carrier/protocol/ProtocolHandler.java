@@ -75,7 +75,7 @@ public final class ProtocolHandler {
     }
     if (path.equals(Protocol.FILES)) {
       allow(method, "GET");
-      return WireReply.json(200, c.list(query.get("dir")));
+      return WireReply.json(200, c.list(query.get("dir"), query.get("dirs")));
     }
     if (path.startsWith(Protocol.FILES + "/")) {
       String name = path.substring(Protocol.FILES.length() + 1);

@@ -16,8 +16,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -79,7 +82,8 @@ public final class ServedCarrier {
         .add(Protocol.FEATURE_HASH)
         .add(Protocol.FEATURE_MERGE)
         .add(Protocol.FEATURE_LINK)
-        .add(Protocol.FEATURE_RECLAIM);
+        .add(Protocol.FEATURE_RECLAIM)
+        .add(Protocol.FEATURE_LISTS);
     o.put("freeBytes", freeBytes());
     return WireJson.write(o);
   }
@@ -134,16 +138,33 @@ public final class ServedCarrier {
     }
   }
 
-  /** {@code GET files?dir=}: the listing's JSON. */
-  public String list(String dir) throws IOException {
-    String folderName = dir == null ? "" : dir;
-    checkName(folderName, true);
-    ArrayNode files = WireJson.object().arrayNode();
+  /**
+   * {@code GET files?dir=F} or {@code files?dirs=F1,F2}: the listing's JSON, of one folder or of
+   * several in one answer (an empty name is the top folder), sorted by name.
+   */
+  public String list(String dir, String dirs) throws IOException {
+    if (dir != null && dirs != null) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "give dir or dirs, not both");
+    }
+    List<String> folders = dirs == null ? List.of(dir == null ? "" : dir) : List.of(dirs.split(",", -1));
+    if (folders.size() > Protocol.MAX_LISTED_FOLDERS) {
+      throw new ProtocolException(
+          ErrorCode.BAD_REQUEST,
+          "dirs names " + folders.size() + " folders; at most " + Protocol.MAX_LISTED_FOLDERS);
+    }
+    for (String folder : folders) {
+      checkName(folder, true);
+    }
+    TreeMap<String, Long> listed = new TreeMap<>();
     if (exists()) {
-      for (StoredFile f : read(() -> storage.list(folderName))) {
-        files.addObject().put("name", f.name()).put("size", f.size());
+      for (String folder : new TreeSet<>(folders)) {
+        for (StoredFile f : read(() -> storage.list(folder))) {
+          listed.put(f.name(), f.size());
+        }
       }
     }
+    ArrayNode files = WireJson.object().arrayNode();
+    listed.forEach((name, size) -> files.addObject().put("name", name).put("size", size));
     ObjectNode o = WireJson.object();
     o.set("files", files);
     return WireJson.write(o);

@@ -25,9 +25,12 @@ import java.io.InputStream;
 public final class FilesResource {
   @GET
   @Produces(MediaType.APPLICATION_JSON)
-  public String list(@Context ContainerRequestContext request, @QueryParam("dir") String dir)
+  public String list(
+      @Context ContainerRequestContext request,
+      @QueryParam("dir") String dir,
+      @QueryParam("dirs") String dirs)
       throws IOException {
-    return Carriers.of(request).list(dir);
+    return Carriers.of(request).list(dir, dirs);
   }
 
   @HEAD

@@ -6,9 +6,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 
 /**
  * The bytes of one carrier, wherever they live: a local folder (a mounted USB drive) or a server
@@ -36,6 +39,18 @@ public interface CarrierStorage extends Closeable {
    * each with its size; folders are not listed. Empty when the folder does not exist.
    */
   List<StoredFile> list(String folder) throws IOException;
+
+  /**
+   * The files of each of {@code folders}, as {@link #list} gives them, by folder. A storage behind
+   * a link lists them in one request where its server can (each listing is a round trip).
+   */
+  default Map<String, List<StoredFile>> lists(Collection<String> folders) throws IOException {
+    Map<String, List<StoredFile>> listed = new TreeMap<>();
+    for (String folder : folders) {
+      listed.put(folder, list(folder));
+    }
+    return listed;
+  }
 
   /** The size of file {@code name}, or empty when it does not exist. */
   OptionalLong size(String name) throws IOException;

@@ -1,6 +1,7 @@
 package dev.carryon.carrier.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.carryon.carrier.server.ServedFolder;
 import dev.carryon.carrier.storage.CarrierStorage;
@@ -13,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -87,6 +89,25 @@ class HttpStorageTest extends CarrierStorageContract {
       assertEquals(
           List.of(new StoredFile("layers/L2.qcow2", 4), new StoredFile("layers/after.qcow2", 2)),
           storage.list("layers"));
+    }
+  }
+
+  /** Folders listed together under the lock are held as those listed one by one are. */
+  @Test
+  void foldersListedTogetherUnderTheLockAreHeld() throws IOException {
+    try (CarrierStorage storage = newStorage()) {
+      Path served = servedFolder();
+      try (StorageLock lock = storage.lock("listing test")) {
+        storage.makeFolder("layers");
+        storage.write("layers/L2.qcow2", 0, ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        storage.write("base.raw", 0, ByteBuffer.wrap(new byte[] {1}));
+        Map<String, List<StoredFile>> listed = storage.lists(List.of("", "layers"));
+        assertEquals(List.of(new StoredFile("layers/L2.qcow2", 3)), listed.get("layers"));
+        assertTrue(listed.get("").contains(new StoredFile("base.raw", 1)), listed.toString());
+        Files.write(served.resolve("layers/behind.qcow2"), new byte[5]);
+        assertEquals(List.of(new StoredFile("layers/L2.qcow2", 3)), storage.list("layers"));
+        Files.delete(served.resolve("layers/behind.qcow2"));
+      }
     }
   }
 

@@ -160,6 +160,11 @@ public abstract class WireRefusalContract {
         expect(400, "bad-name", request("POST", Protocol.OPS, token(), lock, op));
       }
       expect(400, "bad-name", request("GET", Protocol.FILES + "?dir=..", token(), null, ""));
+      expect(400, "bad-name", request("GET", Protocol.FILES + "?dirs=layers,..", token(), null, ""));
+      expect(400, "bad-name", request("GET", Protocol.FILES + "?dirs=layers,a%2Fb", token(), null, ""));
+      expect(400, "bad-request", request("GET", Protocol.FILES + "?dir=layers&dirs=states", token(), null, ""));
+      expect(400, "bad-request",
+          request("GET", Protocol.FILES + "?dirs=" + ",".repeat(Protocol.MAX_LISTED_FOLDERS), token(), null, ""));
       // The same request with a good name passes.
       RawHttp.Answer ok =
           request(

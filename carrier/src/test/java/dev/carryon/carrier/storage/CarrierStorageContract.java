@@ -12,7 +12,9 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,6 +42,31 @@ public abstract class CarrierStorageContract {
   @AfterEach
   void closeStorage() throws IOException {
     storage.close();
+  }
+
+  @Test
+  void severalFoldersAreListedAsEachIsAlone() throws IOException {
+    try (StorageLock lock = storage.lock("contract test")) {
+      storage.makeFolder("layers");
+      storage.makeFolder("states");
+      storage.write("base.raw", 0, bytes("base"));
+      storage.write("layers/L2.qcow2", 0, bytes("two"));
+      storage.write("layers/L3.qcow2", 0, bytes("three"));
+      storage.write("states/S3.zst", 0, bytes("state"));
+    }
+    List<String> folders = List.of("states", "", "layers", "chunks");
+    Map<String, List<StoredFile>> each = new TreeMap<>();
+    for (String folder : folders) {
+      each.put(folder, storage.list(folder));
+    }
+    assertEquals(
+        List.of(new StoredFile("layers/L2.qcow2", 3), new StoredFile("layers/L3.qcow2", 5)),
+        each.get("layers"));
+    assertEquals(List.of(), each.get("chunks"));
+    try (CarrierStorage other = secondClient()) {
+      assertEquals(each, other.lists(folders));
+      assertEquals(Map.of("layers", each.get("layers")), other.lists(List.of("layers")));
+    }
   }
 
   @Test

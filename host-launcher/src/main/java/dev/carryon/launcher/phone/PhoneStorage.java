@@ -21,7 +21,9 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -93,6 +95,11 @@ public final class PhoneStorage implements CarrierStorage {
   @Override
   public List<StoredFile> list(String folder) throws IOException {
     return onPhone(() -> http.list(folder));
+  }
+
+  @Override
+  public Map<String, List<StoredFile>> lists(Collection<String> folders) throws IOException {
+    return onPhone(() -> http.lists(folders));
   }
 
   @Override
