@@ -196,7 +196,9 @@ public final class HttpStorage implements CarrierStorage {
         stamps.put(folder, held.stamp(folder));
       }
     }
-    if (stamps.size() < 2 || !features.contains(Protocol.FEATURE_LISTS)) {
+    if (stamps.size() < 2
+        || stamps.size() > Protocol.MAX_LISTED_FOLDERS
+        || !features.contains(Protocol.FEATURE_LISTS)) {
       for (String folder : stamps.keySet()) {
         listed.put(folder, list(folder));
       }

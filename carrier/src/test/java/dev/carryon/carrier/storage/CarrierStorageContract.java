@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -66,6 +67,15 @@ public abstract class CarrierStorageContract {
     try (CarrierStorage other = secondClient()) {
       assertEquals(each, other.lists(folders));
       assertEquals(Map.of("layers", each.get("layers")), other.lists(List.of("layers")));
+      // More folders than a server lists at once: listed all the same.
+      List<String> many = new ArrayList<>(List.of("layers"));
+      for (int i = 0; i < 20; i++) {
+        many.add("f" + i);
+      }
+      Map<String, List<StoredFile>> manyListed = other.lists(many);
+      assertEquals(21, manyListed.size());
+      assertEquals(each.get("layers"), manyListed.get("layers"));
+      assertEquals(List.of(), manyListed.get("f19"));
     }
   }
 
