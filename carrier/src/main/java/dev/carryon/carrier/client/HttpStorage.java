@@ -199,9 +199,7 @@ public final class HttpStorage implements CarrierStorage {
     if (stamps.size() < 2
         || stamps.size() > Protocol.MAX_LISTED_FOLDERS
         || !features.contains(Protocol.FEATURE_LISTS)) {
-      for (String folder : stamps.keySet()) {
-        listed.put(folder, list(folder));
-      }
+      listed.putAll(CarrierStorage.super.lists(stamps.keySet()));
       return listed;
     }
     Map<String, List<StoredFile>> found = new TreeMap<>();

@@ -644,26 +644,24 @@ public final class ResumeSession {
     // Not closed: open to read, a carrier holds nothing, and the lease's open goes on from it. An
     // encrypted carrier's KDF runs on while it is checked; the lease's open waits for its key.
     EarlyStateFetch early = EarlyStateFetch.of(request, STATE_READ_AHEAD);
-    Carrier carrier;
     try {
-      carrier = Carrier.openUnproven(request.carrier(), early::start);
-    } catch (IOException | RuntimeException e) {
-      early.close();
-      throw e;
-    }
-    try {
-      return checkUnproven(host, request, capabilities, copies, log, carrier, early);
-    } catch (IOException | RuntimeException e) {
-      early.close();
-      // Refused for what the manifest says: if it was altered, or the passphrase is wrong, that is
-      // the refusal to name.
+      Carrier carrier = Carrier.openUnproven(request.carrier(), early::start);
       try {
-        carrier.prove();
-      } catch (IOException | RuntimeException unproven) {
-        unproven.addSuppressed(e);
-        throw unproven;
+        return checkUnproven(host, request, capabilities, copies, log, carrier, early);
+      } catch (IOException | RuntimeException e) {
+        early.close(); // not held while the proof below waits for the KDF
+        // Refused for what the manifest says: if it was altered, or the passphrase is wrong, that
+        // is the refusal to name.
+        try {
+          carrier.prove();
+        } catch (IOException | RuntimeException unproven) {
+          unproven.addSuppressed(e);
+          throw unproven;
+        }
+        throw e;
       }
-      throw e;
+    } finally {
+      early.close(); // a fetch the check did not take
     }
   }
 
