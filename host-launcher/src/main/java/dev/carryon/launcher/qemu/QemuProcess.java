@@ -27,6 +27,7 @@ import java.util.stream.Collectors;
 public final class QemuProcess implements AutoCloseable {
   /** How long each step of {@link #close} waits: quit, then SIGTERM, then SIGKILL. */
   public static final Duration STOP_STEP = Duration.ofSeconds(5);
+  private static final Duration EXIT_CODE_WAIT = Duration.ofSeconds(1);
   /** Every work folder of this JVM starts with this, so tests can find leftover QEMUs by it. */
   public static final String WORK_DIR_PREFIX =
       "carryon-qemu-" + ProcessHandle.current().pid() + "-";
@@ -212,9 +213,19 @@ public final class QemuProcess implements AutoCloseable {
 
   /** QEMU's exit code, when it has exited and was started by this run (else unknown: empty). */
   public OptionalInt exitCode() {
-    return process == null || process.isAlive()
-        ? OptionalInt.empty()
-        : OptionalInt.of(process.exitValue());
+    if (process == null || (process.isAlive() && !handle.onExit().isDone())) {
+      return OptionalInt.empty();
+    }
+    // The handle may learn of the exit a moment before the Process records its code (the JDK's
+    // reaper tells both, in no set order): wait for the Process, which is then a matter of moments.
+    try {
+      return process.waitFor(EXIT_CODE_WAIT.toNanos(), TimeUnit.NANOSECONDS)
+          ? OptionalInt.of(process.exitValue())
+          : OptionalInt.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return OptionalInt.empty();
+    }
   }
 
   /**

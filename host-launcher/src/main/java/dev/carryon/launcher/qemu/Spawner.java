@@ -116,7 +116,9 @@ public final class Spawner {
    * not cut the wait short (a QEMU must always be reaped); it is passed on to the caller after.
    */
   static boolean waitFor(Process process, Duration timeout) {
-    return waitFor(process.toHandle(), timeout);
+    // The Process's own wait, not its handle's: the handle may learn of the exit a moment before
+    // the Process records the exit code that callers read next.
+    return uninterruptibly(timeout, left -> process.waitFor(left, TimeUnit.NANOSECONDS));
   }
 
   /**
@@ -129,19 +131,36 @@ public final class Spawner {
     // left to the JDK, which reaps it and only then knows its exit code.
     String[] stat = stat(process.pid());
     boolean child = stat == null || Long.parseLong(stat[1]) == ProcessHandle.current().pid();
+    return uninterruptibly(
+        timeout,
+        left -> {
+          if (!child) {
+            return pollExit(process, deadline);
+          }
+          try {
+            process.onExit().get(left, TimeUnit.NANOSECONDS);
+            return true;
+          } catch (TimeoutException e) {
+            return false;
+          } catch (ExecutionException e) {
+            throw new IllegalStateException("waiting for process " + process.pid(), e);
+          }
+        });
+  }
+
+  /** A wait for at most the nanoseconds it is given; true when what it waits for happened. */
+  private interface Wait {
+    boolean await(long nanosLeft) throws InterruptedException;
+  }
+
+  /** Runs {@code wait} until it ends or {@code timeout} passes; an interrupt is passed on after. */
+  private static boolean uninterruptibly(Duration timeout, Wait wait) {
+    long deadline = System.nanoTime() + timeout.toNanos();
     boolean interrupted = false;
     try {
       while (true) {
         try {
-          if (!child) {
-            return pollExit(process, deadline);
-          }
-          process.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-          return true;
-        } catch (TimeoutException e) {
-          return false;
-        } catch (ExecutionException e) {
-          throw new IllegalStateException("waiting for process " + process.pid(), e);
+          return wait.await(Math.max(0, deadline - System.nanoTime()));
         } catch (InterruptedException e) {
           interrupted = true;
         }
