@@ -95,10 +95,14 @@ public final class CarrierKeys {
    * unlocked when {@link Unlocking#key} is first called (or by the unlock started ahead): this
    * process's passphrase source is asked once per key slots file, and a wrong passphrase is
    * refused. Empty for a plain carrier.
+   *
+   * @param listed the key slots file's size as the carrier's top folder was just listed; empty
+   *     when the listing lacks it (a plain carrier)
    */
-  static Optional<Unlocking> unlocking(CarrierStorage storage) throws IOException {
+  static Optional<Unlocking> unlocking(CarrierStorage storage, OptionalLong listed)
+      throws IOException {
     String source = CarrierFiles.where(storage, KeySlots.FILE);
-    Optional<byte[]> slots = readSlots(storage, source);
+    Optional<byte[]> slots = readSlots(storage, source, listed);
     if (slots.isEmpty()) {
       return Optional.empty();
     }
@@ -203,7 +207,12 @@ public final class CarrierKeys {
    */
   private static Optional<byte[]> readSlots(CarrierStorage storage, String source)
       throws IOException {
-    OptionalLong found = storage.size(KeySlots.FILE);
+    return readSlots(storage, source, storage.size(KeySlots.FILE));
+  }
+
+  /** As {@link #readSlots(CarrierStorage, String)}, the file's size known ({@code found}). */
+  private static Optional<byte[]> readSlots(CarrierStorage storage, String source, OptionalLong found)
+      throws IOException {
     if (found.isEmpty()) {
       return Optional.empty();
     }

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
@@ -96,12 +97,33 @@ final class ManifestStore {
   private static ManifestStore read(
       CarrierStorage storage, Clock clock, boolean prove, Consumer<Manifest> parsed)
       throws IOException {
+    String source = CarrierFiles.where(storage, CarrierFiles.MANIFEST);
     for (int attempt = 1; ; attempt++) {
       VersionedManifest found = storage.readManifest().orElseThrow(() -> notACarrier(storage));
-      Optional<CarrierKeys.Unlocking> unlocking = CarrierKeys.unlocking(storage);
+      Manifest m = null;
+      CarrierFormatException unreadable = null;
+      try {
+        m = ManifestCodec.parse(found.bytes(), source);
+      } catch (CarrierFormatException e) {
+        unreadable = e; // reported once the seal, if any, is proved: an altered manifest is named so
+      }
+      TreeSet<String> names = new TreeSet<>();
+      if (m != null) {
+        parsed.accept(m);
+        names.addAll(m.files().keySet());
+        if (m.chunks() != null) {
+          m.chunks().byImage().values().forEach(list -> names.add(ChunkLists.fileOf(list)));
+        }
+      }
+      // The key slots are looked for in the listing that finds the named files: a request fewer.
+      Map<String, Long> present = stored(storage, names, KeySlots.FILE);
+      Long slots = present.remove(KeySlots.FILE);
+      Optional<CarrierKeys.Unlocking> unlocking =
+          CarrierKeys.unlocking(
+              storage, slots == null ? OptionalLong.empty() : OptionalLong.of(slots));
       // Sealed without key slots: an encrypted carrier that lost them, or a forgery.
       if (unlocking.isEmpty() && ManifestSeal.isSealed(found.bytes())) {
-        throw new CarrierException(CarrierFiles.where(storage, CarrierFiles.MANIFEST)
+        throw new CarrierException(source
             + ": the manifest is sealed as an encrypted carrier's but the carrier has no key slots ("
             + KeySlots.FILE + "); refused");
       }
@@ -111,15 +133,19 @@ final class ManifestStore {
         key = unproven.check(storage);
         unproven = null;
       }
-      try {
-        return new ManifestStore(
-            storage, clock, parse(storage, found.bytes(), parsed), found.version(), key, unproven);
-      } catch (CarrierFormatException e) {
-        if (e.kind() != CarrierFormatException.Kind.MISSING_FILE
-            || attempt == READ_ATTEMPTS
-            || found.version().equals(versionNow(storage))) {
-          throw e;
-        }
+      if (unreadable != null) {
+        throw unreadable;
+      }
+      Optional<String> missing = names.stream().filter(n -> !present.containsKey(n)).findFirst();
+      if (missing.isEmpty()) {
+        return new ManifestStore(storage, clock, m, found.version(), key, unproven);
+      }
+      // A writer may have committed and deleted the file since the manifest was read.
+      if (attempt == READ_ATTEMPTS || found.version().equals(versionNow(storage))) {
+        throw new CarrierFormatException(
+            CarrierFormatException.Kind.MISSING_FILE,
+            source,
+            "references " + missing.get() + ", which does not exist in " + storage.location());
       }
     }
   }
@@ -179,11 +205,16 @@ final class ManifestStore {
     }
   }
 
-  /** The sizes of those of {@code names} (carrier file names) the storage holds. */
-  static Map<String, Long> stored(CarrierStorage storage, Collection<String> names)
-      throws IOException {
+  /**
+   * The sizes of those of {@code names} and {@code alsoNames} (carrier file names) the storage
+   * holds.
+   */
+  static Map<String, Long> stored(
+      CarrierStorage storage, Collection<String> names, String... alsoNames) throws IOException {
+    TreeSet<String> wanted = new TreeSet<>(names);
+    wanted.addAll(List.of(alsoNames));
     TreeSet<String> folders = new TreeSet<>();
-    for (String name : names) {
+    for (String name : wanted) {
       int slash = name.indexOf('/');
       folders.add(slash < 0 ? "" : name.substring(0, slash));
     }
@@ -193,7 +224,7 @@ final class ManifestStore {
         sizes.put(f.name(), f.size());
       }
     }
-    sizes.keySet().retainAll(names);
+    sizes.keySet().retainAll(wanted);
     return sizes;
   }
 
@@ -235,31 +266,6 @@ final class ManifestStore {
           e);
     }
     manifest = next;
-  }
-
-  /**
-   * Parses {@code bytes}, hands the manifest to {@code parsed}, and checks that every file it
-   * references is on the carrier.
-   */
-  private static Manifest parse(CarrierStorage storage, byte[] bytes, Consumer<Manifest> parsed)
-      throws IOException {
-    String source = CarrierFiles.where(storage, CarrierFiles.MANIFEST);
-    Manifest m = ManifestCodec.parse(bytes, source);
-    parsed.accept(m);
-    TreeSet<String> names = new TreeSet<>(m.files().keySet());
-    if (m.chunks() != null) {
-      m.chunks().byImage().values().forEach(list -> names.add(ChunkLists.fileOf(list)));
-    }
-    Map<String, Long> present = stored(storage, names);
-    for (String name : names) {
-      if (!present.containsKey(name)) {
-        throw new CarrierFormatException(
-            CarrierFormatException.Kind.MISSING_FILE,
-            source,
-            "references " + name + ", which does not exist in " + storage.location());
-      }
-    }
-    return m;
   }
 
   private static String versionNow(CarrierStorage storage) throws IOException {

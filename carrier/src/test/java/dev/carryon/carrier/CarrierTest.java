@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.carryon.carrier.keys.KeySlots;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -124,6 +125,21 @@ class CarrierTest {
         assertThrows(CarrierFormatException.class, () -> Carrier.openUnproven(storage, m -> listingsWhenHanded.add(0L)));
     assertEquals(CarrierFormatException.Kind.MISSING_FILE, e.kind());
     assertFalse(listingsWhenHanded.isEmpty());
+  }
+
+  @Test
+  void anOpenLearnsWhetherTheCarrierIsEncryptedFromTheListingItMakesAnyway() throws IOException {
+    Fixtures.create(dir, 3, clock).close();
+    WithoutLocalFiles storage = new WithoutLocalFiles(Fixtures.storage(dir.resolve("carrier")));
+    Carrier read = Carrier.open(storage);
+    long listings = storage.listings.get();
+    try (Carrier writing = read.forWrite("test")) {
+      assertEquals(1, writing.current().number());
+    }
+    assertTrue(storage.listings.get() > listings, "read again under the lock");
+    // No question of its own for the key slots, over a link a request each time.
+    assertNull(storage.sized.get(KeySlots.FILE));
+    assertTrue(read.diskSecret().isEmpty(), "a plain carrier");
   }
 
   @Test

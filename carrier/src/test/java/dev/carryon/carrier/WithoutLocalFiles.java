@@ -38,6 +38,9 @@ final class WithoutLocalFiles implements CarrierStorage {
   /** Calls of {@link #list}: over a link, a request each. */
   final AtomicLong listings = new AtomicLong();
 
+  /** Per file, calls of {@link #size}: over a link, a request each. */
+  final Map<String, AtomicLong> sized = new ConcurrentHashMap<>();
+
   WithoutLocalFiles(CarrierStorage inner) {
     this.inner = inner;
   }
@@ -55,6 +58,7 @@ final class WithoutLocalFiles implements CarrierStorage {
 
   @Override
   public OptionalLong size(String name) throws IOException {
+    sized.computeIfAbsent(name, n -> new AtomicLong()).incrementAndGet();
     return inner.size(name);
   }
 

@@ -76,6 +76,8 @@ public final class HttpStorage implements CarrierStorage {
 
   /** The optional operations the server offers. */
   private final Set<String> features;
+  /** Whether the server's info said it held a carrier at this URL when opened; null: it did not say. */
+  private final Boolean carrierWhenOpened;
 
   /** Renews the lock while it is held. */
   private final ScheduledExecutorService renewer;
@@ -93,11 +95,13 @@ public final class HttpStorage implements CarrierStorage {
   private final HeldListings held = new HeldListings();
 
   private HttpStorage(
-      URI base, String token, HttpClient http, Set<String> features, int lockSeconds) {
+      URI base, String token, HttpClient http, Set<String> features, Boolean carrierWhenOpened,
+      int lockSeconds) {
     this.base = base;
     this.token = token;
     this.http = http;
     this.features = features;
+    this.carrierWhenOpened = carrierWhenOpened;
     this.lockSeconds = lockSeconds;
     this.renewer =
         Executors.newSingleThreadScheduledExecutor(
@@ -133,7 +137,7 @@ public final class HttpStorage implements CarrierStorage {
       builder.sslContext(NoTls.context()).sslParameters(NoTls.parameters());
     }
     HttpClient http = builder.build();
-    HttpStorage probe = new HttpStorage(base, token, http, new HashSet<>(), lockSeconds);
+    HttpStorage probe = new HttpStorage(base, token, http, new HashSet<>(), null, lockSeconds);
     JsonNode info;
     try {
       info = probe.json(probe.small(probe.request(Protocol.INFO).GET(), Protocol.INFO), Protocol.INFO);
@@ -152,7 +156,9 @@ public final class HttpStorage implements CarrierStorage {
     for (JsonNode f : info.path("features")) {
       features.add(f.asText());
     }
-    return new HttpStorage(base, token, http, features, lockSeconds);
+    JsonNode carrier = info.path("carrier");
+    return new HttpStorage(
+        base, token, http, features, carrier.isBoolean() ? carrier.asBoolean() : null, lockSeconds);
   }
 
   @Override
@@ -160,9 +166,13 @@ public final class HttpStorage implements CarrierStorage {
     return base.toString();
   }
 
-  /** True when the server holds a carrier (a manifest) at this URL. */
-  public boolean hasCarrier() throws IOException {
-    return readManifest().isPresent();
+  /**
+   * True when the server held a carrier (a manifest) at this URL when this storage was opened: as
+   * its info said then (a request fewer before the carrier is read), or, from a server whose info
+   * does not say, as its manifest says now.
+   */
+  public boolean hadCarrierWhenOpened() throws IOException {
+    return carrierWhenOpened != null ? carrierWhenOpened : readManifest().isPresent();
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.carryon.carrier.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.carryon.carrier.server.ServedFolder;
@@ -107,6 +108,24 @@ class HttpStorageTest extends CarrierStorageContract {
         Files.write(served.resolve("layers/behind.qcow2"), new byte[5]);
         assertEquals(List.of(new StoredFile("layers/L2.qcow2", 3)), storage.list("layers"));
         Files.delete(served.resolve("layers/behind.qcow2"));
+      }
+    }
+  }
+
+  /**
+   * Whether a carrier is there comes with the server's info, which every open asks for: no request
+   * of its own. It is what the server said at the open.
+   */
+  @Test
+  void anOpenKnowsFromTheServersInfoWhetherACarrierIsThere() throws IOException {
+    try (HttpStorage empty = (HttpStorage) newStorage()) {
+      assertFalse(empty.hadCarrierWhenOpened());
+      try (StorageLock lock = empty.lock("first commit")) {
+        empty.replaceManifest("{}".getBytes(java.nio.charset.StandardCharsets.UTF_8), null);
+      }
+      assertFalse(empty.hadCarrierWhenOpened(), "as the server said when it was opened");
+      try (HttpStorage again = (HttpStorage) secondClient()) {
+        assertTrue(again.hadCarrierWhenOpened());
       }
     }
   }

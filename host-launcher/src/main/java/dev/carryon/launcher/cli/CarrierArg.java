@@ -143,7 +143,7 @@ public final class CarrierArg {
       storage.close();
       throw e;
     }
-    if (!forCreate && !storage.hasCarrier()) {
+    if (!forCreate && !storage.hadCarrierWhenOpened()) {
       storage.close();
       throw new CarrierException(storage.location() + ": the server holds no carrier at this URL");
     }
