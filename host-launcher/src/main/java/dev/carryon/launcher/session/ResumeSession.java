@@ -51,6 +51,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -315,6 +316,8 @@ public final class ResumeSession {
     host.catalog.saveSession(record);
     onStep.accept(Step.since("take the lease", t, -1));
     QemuProcess qemu = null;
+    // The restored screen's comparison with the saved one, made while the guest already runs.
+    Background<Void> screenCompared = null;
     try {
       t = System.nanoTime();
       OwnerOnly.createDirectories(workDir);
@@ -379,6 +382,7 @@ public final class ResumeSession {
         ProgressBar bar = ProgressBar.on(log, "restoring");
         try {
           FileRecord recorded = stateSource.recorded();
+          AtomicReference<Path> dumped = new AtomicReference<>();
           // Hashed as it streams into QEMU, checked before the guest continues.
           CheckedState checkedState = new CheckedState(stateAhead, recorded, stateSource.where());
           try (ReadableByteChannel state =
@@ -391,9 +395,10 @@ public final class ResumeSession {
                   RequestLog.mark("resume: state restored");
                   bar.finish();
                   checkedState.requireRecorded();
-                  compareScreen(restored, checked, workDir, log);
-                  RequestLog.mark("resume: screen compared");
+                  dumped.set(dumpScreen(restored, checked, workDir, log));
+                  RequestLog.mark("resume: screen taken");
                 });
+            screenCompared = compareScreen(dumped.get(), checked, workDir, log);
           } catch (IOException e) {
             // QEMU (or zstd, or the sealed chunks) refused the state: a state that is not the
             // recorded one is bad input, named as such, not a host that cannot restore it.
@@ -422,6 +427,7 @@ public final class ResumeSession {
       record = record.withState(SessionState.RUNNING, Instant.now());
       host.catalog.saveSession(record);
       host.catalog.recordCarrier(checked.carrierId, where, checked.generation.number());
+      awaitQuietly(screenCompared);
       return new Started(
           record,
           qemu,
@@ -433,6 +439,7 @@ public final class ResumeSession {
           screen(checked.vm, display, where),
           Duration.ofNanos(System.nanoTime() - start));
     } catch (IOException | RuntimeException e) {
+      awaitQuietly(screenCompared); // before its work folder goes
       if (keeper != null) {
         SessionKeeper.cancel(keeper);
       }
@@ -512,26 +519,64 @@ public final class ResumeSession {
   }
 
   /**
-   * While the restored guest is paused: its screen, shrunk as {@code end} shrank the one it saved,
-   * against that one. They match unless the state and the picture do not belong together.
+   * The restored guest's screen, dumped while it is still paused (the picture to compare is the
+   * state's, not what the guest draws after); null when there is nothing to compare it with, or it
+   * could not be taken (a warning).
    */
-  private static void compareScreen(QemuProcess qemu, Checked checked, Path workDir, PrintWriter log) {
+  private static Path dumpScreen(QemuProcess qemu, Checked checked, Path workDir, PrintWriter log) {
     if (checked.files.screenshot() == null || !hasScreen(checked.vm)) {
+      return null;
+    }
+    Path full = workDir.resolve("restored-screen-full.png");
+    try {
+      Screens.dump(qemu, full);
+      return full;
+    } catch (IOException e) {
+      log.println("warning: could not compare the restored screen: " + e.getMessage());
+      return null;
+    }
+  }
+
+  /**
+   * Compares the screen {@link #dumpScreen} took, shrunk as {@code end} shrank the one it saved,
+   * with that one: they match unless the state and the picture do not belong together. On a
+   * thread of its own: decoding and shrinking PNGs took 0.03-0.2 s that the guest need not wait
+   * for. It says which it found, or warns; null when there is nothing to compare.
+   */
+  private static Background<Void> compareScreen(
+      Path dumped, Checked checked, Path workDir, PrintWriter log) {
+    if (dumped == null) {
+      return null;
+    }
+    return Background.start(
+        "restored screen",
+        () -> {
+          try {
+            Path small = workDir.resolve(RESTORED_SCREEN);
+            Screens.shrink(dumped, small);
+            Files.delete(dumped);
+            log.println(
+                Screens.sameScreen(small, checked.files.screenshot())
+                    ? "the screen as restored is the one saved with generation "
+                        + checked.generation.number()
+                    : "warning: the screen as restored differs from the one saved with generation "
+                        + checked.generation.number());
+          } catch (IOException e) {
+            log.println("warning: could not compare the restored screen: " + e.getMessage());
+          }
+          return null;
+        });
+  }
+
+  /** Waits for {@code screenCompared} (null: nothing to wait for); it reports its own failures. */
+  private static void awaitQuietly(Background<Void> screenCompared) {
+    if (screenCompared == null) {
       return;
     }
     try {
-      Path full = workDir.resolve("restored-screen-full.png");
-      Path small = workDir.resolve(RESTORED_SCREEN);
-      Screens.dump(qemu, full);
-      Screens.shrink(full, small);
-      Files.delete(full);
-      log.println(
-          Screens.sameScreen(small, checked.files.screenshot())
-              ? "the screen as restored is the one saved with generation " + checked.generation.number()
-              : "warning: the screen as restored differs from the one saved with generation "
-                  + checked.generation.number());
-    } catch (IOException e) {
-      log.println("warning: could not compare the restored screen: " + e.getMessage());
+      screenCompared.await();
+    } catch (IOException | RuntimeException e) {
+      // It catches what it can report; anything else was only a comparison.
     }
   }
 
