@@ -2,6 +2,7 @@ package dev.carryon.launcher.qemu;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -31,34 +32,48 @@ public final class Screens {
    * the file into its own work folder; it is then moved to {@code png}.
    */
   public static void dump(QemuProcess qemu, Path png) throws IOException {
-    Path inQemu = qemu.workDir().resolve("screendump.png");
-    Files.deleteIfExists(inQemu);
-    qemu.qmp()
-        .execute("screendump", Map.of("filename", inQemu.toString(), "format", "png"), TIMEOUT);
-    Files.move(inQemu, png, StandardCopyOption.REPLACE_EXISTING);
+    dump(qemu, png, "png");
   }
 
-  /** Writes a small copy of the picture {@code png} to {@code small}. */
-  public static void shrink(Path png, Path small) throws IOException {
-    BufferedImage full = read(png);
-    int factor = Math.max(1, (full.getWidth() + SMALL_WIDTH - 1) / SMALL_WIDTH);
-    int w = full.getWidth() / factor;
-    int h = Math.max(1, full.getHeight() / factor);
+  /**
+   * Like {@link #dump}, as an uncompressed PPM: for a picture that is only {@link #shrink shrunk}
+   * after, taken while the guest waits (QEMU's PNG compression took it ~20 ms more, its decoding
+   * here more again).
+   */
+  public static void dumpForShrink(QemuProcess qemu, Path ppm) throws IOException {
+    dump(qemu, ppm, "ppm");
+  }
+
+  private static void dump(QemuProcess qemu, Path to, String format) throws IOException {
+    Path inQemu = qemu.workDir().resolve("screendump." + format);
+    Files.deleteIfExists(inQemu);
+    qemu.qmp()
+        .execute("screendump", Map.of("filename", inQemu.toString(), "format", format), TIMEOUT);
+    Files.move(inQemu, to, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** Writes a small copy of the picture {@code full} (PNG or binary PPM) to {@code small}. */
+  public static void shrink(Path full, Path small) throws IOException {
+    Pixels from = pixels(full);
+    int factor = Math.max(1, (from.width() + SMALL_WIDTH - 1) / SMALL_WIDTH);
+    int w = from.width() / factor;
+    int h = Math.max(1, from.height() / factor);
     BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < h; y++) {
       for (int x = 0; x < w; x++) {
         long r = 0;
         long g = 0;
         long b = 0;
-        for (int dy = 0; dy < factor && y * factor + dy < full.getHeight(); dy++) {
+        for (int dy = 0; dy < factor && y * factor + dy < from.height(); dy++) {
+          int row = (y * factor + dy) * from.width();
           for (int dx = 0; dx < factor; dx++) {
-            int rgb = full.getRGB(x * factor + dx, y * factor + dy);
+            int rgb = from.rgb()[row + x * factor + dx];
             r += (rgb >> 16) & 0xff;
             g += (rgb >> 8) & 0xff;
             b += rgb & 0xff;
           }
         }
-        long n = (long) factor * Math.min(factor, full.getHeight() - y * factor);
+        long n = (long) factor * Math.min(factor, from.height() - y * factor);
         out.setRGB(x, y, (int) ((r / n) << 16 | (g / n) << 8 | (b / n)));
       }
     }
@@ -74,18 +89,19 @@ public final class Screens {
    * between the save and the restore; another session's screen differs far beyond one such box.
    */
   public static boolean sameScreen(Path a, Path b) throws IOException {
-    BufferedImage x = read(a);
-    BufferedImage y = read(b);
-    if (x.getWidth() != y.getWidth() || x.getHeight() != y.getHeight()) {
+    Pixels x = pixels(a);
+    Pixels y = pixels(b);
+    if (x.width() != y.width() || x.height() != y.height()) {
       return false;
     }
     int left = Integer.MAX_VALUE;
     int right = -1;
     int top = Integer.MAX_VALUE;
     int bottom = -1;
-    for (int row = 0; row < x.getHeight(); row++) {
-      for (int col = 0; col < x.getWidth(); col++) {
-        if ((x.getRGB(col, row) & 0xffffff) != (y.getRGB(col, row) & 0xffffff)) {
+    for (int row = 0; row < x.height(); row++) {
+      for (int col = 0; col < x.width(); col++) {
+        int i = row * x.width() + col;
+        if (x.rgb()[i] != y.rgb()[i]) {
           left = Math.min(left, col);
           right = Math.max(right, col);
           top = Math.min(top, row);
@@ -94,8 +110,69 @@ public final class Screens {
       }
     }
     return right < 0
-        || (right - left < Math.max(4, x.getWidth() / 40)
-            && bottom - top < Math.max(4, x.getHeight() / 20));
+        || (right - left < Math.max(4, x.width() / 40)
+            && bottom - top < Math.max(4, x.height() / 20));
+  }
+
+  /** A picture's size and its pixels as 0xRRGGBB, row after row. */
+  private record Pixels(int width, int height, int[] rgb) {}
+
+  /** The pixels of the picture {@code file}: a binary PPM (P6, as QEMU dumps it) or a PNG. */
+  private static Pixels pixels(Path file) throws IOException {
+    byte[] head = new byte[2];
+    try (InputStream in = Files.newInputStream(file)) {
+      if (in.readNBytes(head, 0, 2) == 2 && head[0] == 'P' && head[1] == '6') {
+        return ppm(file, in);
+      }
+    }
+    BufferedImage image = read(file);
+    int w = image.getWidth();
+    int h = image.getHeight();
+    int[] rgb = image.getRGB(0, 0, w, h, null, 0, w);
+    for (int i = 0; i < rgb.length; i++) {
+      rgb[i] &= 0xffffff;
+    }
+    return new Pixels(w, h, rgb);
+  }
+
+  /**
+   * The rest of a binary PPM after its magic: width, height and a maximum value of 255, each
+   * after white space, one white space character, then 3 bytes a pixel.
+   */
+  private static Pixels ppm(Path file, InputStream in) throws IOException {
+    int w = ppmNumber(file, in);
+    int h = ppmNumber(file, in);
+    int max = ppmNumber(file, in);
+    if (w < 1 || h < 1 || w > MAX_SIDE || h > MAX_SIDE || max != 255) {
+      throw new IOException(file + ": a " + w + "x" + h + " PPM of maximum " + max + " is no VM screen");
+    }
+    byte[] bytes = in.readNBytes(3 * w * h);
+    if (bytes.length != 3 * w * h) {
+      throw new IOException(file + ": the PPM ends after " + bytes.length + " of its " + 3 * w * h
+          + " bytes of pixels");
+    }
+    int[] rgb = new int[w * h];
+    for (int i = 0, j = 0; i < rgb.length; i++, j += 3) {
+      rgb[i] = (bytes[j] & 0xff) << 16 | (bytes[j + 1] & 0xff) << 8 | (bytes[j + 2] & 0xff);
+    }
+    return new Pixels(w, h, rgb);
+  }
+
+  /** A decimal number of a PPM header, after white space; the one white space after it is read. */
+  private static int ppmNumber(Path file, InputStream in) throws IOException {
+    int c = in.read();
+    while (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      c = in.read();
+    }
+    long n = 0;
+    int digits = 0;
+    for (; c >= '0' && c <= '9' && digits < 6; c = in.read(), digits++) {
+      n = n * 10 + (c - '0');
+    }
+    if (digits == 0 || !(c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
+      throw new IOException(file + ": not a PPM picture QEMU would write (its header)");
+    }
+    return (int) n;
   }
 
   /**

@@ -273,11 +273,11 @@ public final class EndSession {
     if (vm.devices().stream().noneMatch(d -> d.type().isDisplay())) {
       return null;
     }
-    Path full = workDir.resolve("screen-full.png");
+    Path full = workDir.resolve("screen-full.ppm");
     try {
       Files.deleteIfExists(small);
       qemu.qmp().execute("stop", Duration.ofSeconds(10));
-      Screens.dump(qemu, full);
+      Screens.dumpForShrink(qemu, full);
     } catch (IOException e) {
       log.println("warning: no picture of the screen is kept: " + e.getMessage());
       return null;

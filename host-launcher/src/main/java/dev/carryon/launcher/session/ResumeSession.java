@@ -527,9 +527,9 @@ public final class ResumeSession {
     if (checked.files.screenshot() == null || !hasScreen(checked.vm)) {
       return null;
     }
-    Path full = workDir.resolve("restored-screen-full.png");
+    Path full = workDir.resolve("restored-screen-full.ppm");
     try {
-      Screens.dump(qemu, full);
+      Screens.dumpForShrink(qemu, full);
       return full;
     } catch (IOException e) {
       log.println("warning: could not compare the restored screen: " + e.getMessage());
