@@ -218,14 +218,9 @@ public final class QemuProcess implements AutoCloseable {
     }
     // The handle may learn of the exit a moment before the Process records its code (the JDK's
     // reaper tells both, in no set order): wait for the Process, which is then a matter of moments.
-    try {
-      return process.waitFor(EXIT_CODE_WAIT.toNanos(), TimeUnit.NANOSECONDS)
-          ? OptionalInt.of(process.exitValue())
-          : OptionalInt.empty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return OptionalInt.empty();
-    }
+    return Spawner.waitFor(process, EXIT_CODE_WAIT)
+        ? OptionalInt.of(process.exitValue())
+        : OptionalInt.empty();
   }
 
   /**
