@@ -116,7 +116,9 @@ final class ManifestStore {
         }
       }
       // The key slots are looked for in the listing that finds the named files: a request fewer.
-      Map<String, Long> present = stored(storage, names, KeySlots.FILE);
+      TreeSet<String> listedFor = new TreeSet<>(names);
+      listedFor.add(KeySlots.FILE);
+      Map<String, Long> present = stored(storage, listedFor);
       Long slots = present.remove(KeySlots.FILE);
       Optional<CarrierKeys.Unlocking> unlocking =
           CarrierKeys.unlocking(
@@ -205,16 +207,11 @@ final class ManifestStore {
     }
   }
 
-  /**
-   * The sizes of those of {@code names} and {@code alsoNames} (carrier file names) the storage
-   * holds.
-   */
-  static Map<String, Long> stored(
-      CarrierStorage storage, Collection<String> names, String... alsoNames) throws IOException {
-    TreeSet<String> wanted = new TreeSet<>(names);
-    wanted.addAll(List.of(alsoNames));
+  /** The sizes of those of {@code names} (carrier file names) the storage holds. */
+  static Map<String, Long> stored(CarrierStorage storage, Collection<String> names)
+      throws IOException {
     TreeSet<String> folders = new TreeSet<>();
-    for (String name : wanted) {
+    for (String name : names) {
       int slash = name.indexOf('/');
       folders.add(slash < 0 ? "" : name.substring(0, slash));
     }
@@ -224,7 +221,7 @@ final class ManifestStore {
         sizes.put(f.name(), f.size());
       }
     }
-    sizes.keySet().retainAll(wanted);
+    sizes.keySet().retainAll(names);
     return sizes;
   }
 
