@@ -161,7 +161,7 @@ public final class Screens {
   /** A decimal number of a PPM header, after white space; the one white space after it is read. */
   private static int ppmNumber(Path file, InputStream in) throws IOException {
     int c = in.read();
-    while (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+    while (isPpmSpace(c)) {
       c = in.read();
     }
     long n = 0;
@@ -169,10 +169,14 @@ public final class Screens {
     for (; c >= '0' && c <= '9' && digits < 6; c = in.read(), digits++) {
       n = n * 10 + (c - '0');
     }
-    if (digits == 0 || !(c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
+    if (digits == 0 || !isPpmSpace(c)) {
       throw new IOException(file + ": not a PPM picture QEMU would write (its header)");
     }
     return (int) n;
+  }
+
+  private static boolean isPpmSpace(int c) {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
   }
 
   /**

@@ -540,8 +540,9 @@ public final class ResumeSession {
   /**
    * Compares the screen {@link #dumpScreen} took, shrunk as {@code end} shrank the one it saved,
    * with that one: they match unless the state and the picture do not belong together. On a
-   * thread of its own: decoding and shrinking PNGs took 0.03-0.2 s that the guest need not wait
-   * for. It says which it found, or warns; null when there is nothing to compare.
+   * thread of its own: reading and shrinking the pictures took 6-33 ms, the first time in a JVM
+   * more, that the guest need not wait for. It says which it found, or warns; null when there is
+   * nothing to compare.
    */
   private static Background<Void> compareScreen(
       Path dumped, Checked checked, Path workDir, PrintWriter log) {
