@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -37,8 +36,6 @@ public final class Hibernation {
   private static final Duration POLL = Duration.ofMillis(10);
   /** Timeout of each single QMP command. */
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
-  /** Size of the direct buffer between the socket and the caller's channel. */
-  private static final int COPY_BUFFER = 1 << 20;
   /** How long a QEMU that rejected a state is given to exit and say why. */
   private static final Duration FAILURE_GRACE = Duration.ofSeconds(2);
 
@@ -162,7 +159,7 @@ public final class Hibernation {
     // QEMU listens on the socket itself; carryon connects and feeds it.
     qmp.execute("migrate-incoming", Map.of("uri", "unix:" + socket), COMMAND_TIMEOUT);
     try {
-      long bytes = feed(socket, state);
+      long bytes = feed(socket, state, vm.pid());
       awaitMigration(qmp, "completed", deadline, Progress.NONE);
       awaitPaused(qmp, deadline);
       whilePaused.run();
@@ -177,27 +174,12 @@ public final class Hibernation {
   }
 
   /** Streams {@code state} into QEMU's incoming socket; returns the bytes sent. */
-  private static long feed(Path socket, ReadableByteChannel state) throws IOException {
+  private static long feed(Path socket, ReadableByteChannel state, long pid) throws IOException {
     try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
-      long bytes = copy(state, channel);
+      long bytes = OverlappedCopy.copy(state, channel, "carryon-restore-read " + pid);
       channel.shutdownOutput();
       return bytes;
     }
-  }
-
-  /** Copies {@code from} to its end into {@code to} through a direct buffer; returns the bytes. */
-  private static long copy(ReadableByteChannel from, WritableByteChannel to) throws IOException {
-    ByteBuffer buffer = ByteBuffer.allocateDirect(COPY_BUFFER);
-    long bytes = 0;
-    while (from.read(buffer) >= 0) {
-      buffer.flip();
-      bytes += buffer.remaining();
-      while (buffer.hasRemaining()) {
-        to.write(buffer);
-      }
-      buffer.clear();
-    }
-    return bytes;
   }
 
   /** QEMU's own reason for a failed restore: its last words, or the migration's error. */
@@ -222,7 +204,7 @@ public final class Hibernation {
   private static void receive(
       ServerSocketChannel server, WritableByteChannel state, CompletableFuture<Long> copied) {
     try (SocketChannel channel = server.accept()) {
-      copied.complete(copy(channel, state));
+      copied.complete(OverlappedCopy.copy(channel, state, "carryon-save-read"));
     } catch (IOException | RuntimeException e) {
       copied.completeExceptionally(e);
     }
