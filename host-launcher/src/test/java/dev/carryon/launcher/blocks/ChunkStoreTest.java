@@ -1,7 +1,9 @@
 package dev.carryon.launcher.blocks;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.carryon.carrier.Carrier;
@@ -82,6 +84,35 @@ class ChunkStoreTest {
           names(base, 0, 1, 7), held(folder), "chunks 5 and 6, used least recently, went");
     }
     assertTrue(problems.isEmpty(), problems.toString());
+  }
+
+  @Test
+  void aChunkTakenOutIsCheckedOnceThenServedFromMemoryUntilOthersPushItOut() throws Exception {
+    Path folder = dir.resolve("chunks");
+    ChunkStore store = ChunkStore.in(folder);
+    byte[] chunk = disk(1, 3);
+    byte[] hash = ChunkStore.sha256(chunk, chunk.length);
+    store.put(hash, chunk, chunk.length);
+    Path file = folder.resolve(Hex.of(hash));
+    byte[] damaged = chunk.clone();
+    damaged[100] ^= 1;
+    Files.write(file, damaged);
+
+    // This store checked it already: the verified bytes, not the file's.
+    assertArrayEquals(chunk, store.get(hash));
+    // Another process reads the file and checks it: damaged, so deleted and absent.
+    assertNull(ChunkStore.in(folder).get(hash));
+    assertFalse(Files.exists(file));
+
+    store.put(hash, chunk, chunk.length);
+    Files.write(file, damaged);
+    for (int i = 0; i < ChunkStore.RECENT; i++) {
+      byte[] other = disk(1, 100 + i);
+      store.put(ChunkStore.sha256(other, other.length), other, other.length);
+    }
+    // Pushed out of memory by as many newer chunks: read from its file again, and refused.
+    assertNull(store.get(hash));
+    assertFalse(Files.exists(file));
   }
 
   private Set<String> held(Path folder) throws IOException {
