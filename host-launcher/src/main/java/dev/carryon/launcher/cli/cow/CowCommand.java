@@ -11,8 +11,11 @@ import picocli.CommandLine.Model.CommandSpec;
  * in code ({@link SpecCommand}): their start-up is part of every merge {@code bench/merge} times.
  */
 public final class CowCommand implements Runnable, SpecCommand {
+  /** The command's name. */
+  public static final String NAME = "cow";
+
   private final CommandSpec spec =
-      SpecCommand.command(this, "cow", "Create, map, check and merge qcow2 copy-on-write overlays.");
+      SpecCommand.command(this, NAME, "Create, map, check and merge qcow2 copy-on-write overlays.");
 
   @Override
   public CommandSpec spec() {
