@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channel;
 import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
@@ -19,9 +20,20 @@ import org.junit.jupiter.api.Test;
 class OverlappedCopyTest {
   private static final String NAME = "overlapped-copy-test";
 
+  /** A channel always open, whose close does nothing: the copy closes neither of its sides. */
+  private abstract static class AlwaysOpen implements Channel {
+    @Override
+    public boolean isOpen() {
+      return true;
+    }
+
+    @Override
+    public void close() {}
+  }
+
   /** Gives {@code data} in reads of at most {@code most} bytes, then fails with {@code end}. */
   private static ReadableByteChannel source(byte[] data, int most, RuntimeException failure, IOException end) {
-    return new ReadableByteChannel() {
+    class Source extends AlwaysOpen implements ReadableByteChannel {
       private int at;
 
       @Override
@@ -40,15 +52,8 @@ class OverlappedCopyTest {
         at += n;
         return n;
       }
-
-      @Override
-      public boolean isOpen() {
-        return true;
-      }
-
-      @Override
-      public void close() {}
-    };
+    }
+    return new Source();
   }
 
   private static byte[] random(int size) {
@@ -103,26 +108,18 @@ class OverlappedCopyTest {
   void aFailedWriteStopsTheReaderAndIsTheCopysFailure() {
     IOException refused = new IOException("Broken pipe");
     int[] writes = {0};
-    WritableByteChannel qemuGone =
-        new WritableByteChannel() {
-          @Override
-          public int write(ByteBuffer src) throws IOException {
-            if (++writes[0] == 2) {
-              throw refused;
-            }
-            int n = src.remaining();
-            src.position(src.limit());
-            return n;
-          }
-
-          @Override
-          public boolean isOpen() {
-            return true;
-          }
-
-          @Override
-          public void close() {}
-        };
+    class QemuGone extends AlwaysOpen implements WritableByteChannel {
+      @Override
+      public int write(ByteBuffer src) throws IOException {
+        if (++writes[0] == 2) {
+          throw refused;
+        }
+        int n = src.remaining();
+        src.position(src.limit());
+        return n;
+      }
+    }
+    WritableByteChannel qemuGone = new QemuGone();
     // Far more than the buffers in flight: the reader would wait for a free one forever.
     IOException e =
         assertThrows(
