@@ -368,6 +368,10 @@ public final class SessionKeeper {
     // in a keeper started ahead, 9-15 ms once a socket had been opened before).
     Json.MAPPER.readTree("{}");
     ServerSocketChannel.open(StandardProtocolFamily.UNIX).close();
+    // On a thread of its own: the spec may come first, and must not wait for it.
+    Thread warm = new Thread(ChunkStore::warmUp, "keeper hash warm-up");
+    warm.setDaemon(true);
+    warm.start();
     if (!awaitSpec(workDir, opener)) {
       return;
     }
