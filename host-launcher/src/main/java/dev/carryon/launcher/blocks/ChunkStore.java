@@ -128,7 +128,7 @@ public final class ChunkStore {
    */
   byte[] get(byte[] hash) throws IOException {
     String key = Hex.of(hash);
-    Path file = folder.resolve(key);
+    Path file = fileOf(key);
     byte[] bytes = recent.get(key);
     if (bytes == null) {
       try {
@@ -150,14 +150,15 @@ public final class ChunkStore {
 
   /** True when the chunk whose SHA-256 is {@code hash} is kept (not checked). */
   boolean has(byte[] hash) {
-    return Files.isRegularFile(fileOf(hash));
+    return Files.isRegularFile(fileOf(Hex.of(hash)));
   }
 
   /** Keeps the first {@code length} bytes of {@code bytes}, whose SHA-256 is {@code hash}. */
   void put(byte[] hash, byte[] bytes, int length) throws IOException {
+    String key = Hex.of(hash);
     byte[] chunk = Arrays.copyOf(bytes, length);
-    recent.put(Hex.of(hash), chunk);
-    Path file = fileOf(hash);
+    recent.put(key, chunk);
+    Path file = fileOf(key);
     if (Files.isRegularFile(file)) {
       return;
     }
@@ -232,7 +233,8 @@ public final class ChunkStore {
     }
   }
 
-  private Path fileOf(byte[] hash) {
-    return folder.resolve(Hex.of(hash));
+  /** The file of the chunk whose SHA-256 in hex is {@code key}. */
+  private Path fileOf(String key) {
+    return folder.resolve(key);
   }
 }
