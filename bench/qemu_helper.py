@@ -3,8 +3,11 @@
 # QEMU's own restore of a carrier's state over QMP with a session's captured command line.
 import json, os, socket, subprocess, sys, time
 
-def wait_tick(console, out, timeout=120):
-    """Writes the time the first 'TICK ' line shows up in console (which may not exist yet)."""
+def wait_tick(console, out, ready=None, timeout=120):
+    """Writes the time the first 'TICK ' line shows up in console (which may not exist yet); first
+    creates the file ready, if given, to say it polls."""
+    if ready:
+        open(ready, 'w').close()
     end = time.time() + timeout
     while time.time() < end:
         try:
@@ -103,6 +106,6 @@ def reference(cmdline_file, disk, state, work, full):
 
 if __name__ == '__main__':
     if sys.argv[1] == 'wait-tick':
-        wait_tick(sys.argv[2], sys.argv[3])
+        wait_tick(*sys.argv[2:5])
     else:
         reference(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[1] == 'full')
