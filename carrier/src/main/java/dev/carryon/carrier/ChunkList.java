@@ -1,8 +1,10 @@
 package dev.carryon.carrier;
 
 import dev.carryon.carrier.storage.Hex;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
@@ -95,6 +97,15 @@ public final class ChunkList {
       System.arraycopy(chunk.digest(), 0, hashes, i * HASH, HASH);
     }
     return new ChunkList(chunkSize, size, hashes);
+  }
+
+  /** The list, in chunks of {@value #CHUNK_SIZE}, of an image held in memory. */
+  public static ChunkList of(byte[] image) {
+    try {
+      return compute(new ByteArrayInputStream(image), image.length, CHUNK_SIZE, Hex.newSha256());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a byte array does not fail to read
+    }
   }
 
   /**

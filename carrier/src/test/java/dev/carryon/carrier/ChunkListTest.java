@@ -131,6 +131,18 @@ class ChunkListTest {
   }
 
   @Test
+  void anImageInMemoryIsListedInChunksOfTheSizeCarryonWrites() {
+    byte[] image = new byte[ChunkList.CHUNK_SIZE + 10];
+    image[ChunkList.CHUNK_SIZE + 3] = 9;
+    ChunkList list = ChunkList.of(image);
+    assertEquals(ChunkList.CHUNK_SIZE, list.chunkSize());
+    assertEquals(2, list.count());
+    assertEquals(
+        Hex.of(Hex.newSha256().digest(Arrays.copyOfRange(image, ChunkList.CHUNK_SIZE, image.length))),
+        Hex.of(list.hashOf(1)));
+  }
+
+  @Test
   void malformedListsAreRefusedNamingTheFile() throws IOException {
     byte[] good = compute(new byte[10_000], ChunkList.MIN_CHUNK).encode();
     assertRefused(new byte[] {1, 2, 3}, "not a carryon chunk list (no CYCHUNKS header)");

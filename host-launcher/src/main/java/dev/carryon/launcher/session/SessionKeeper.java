@@ -354,6 +354,17 @@ public final class SessionKeeper {
     CarrierStorage open(List<String> carrierArgs) throws IOException;
   }
 
+  /** Compiles SHA-256, then runs the serving path once, before QEMU's first reads. */
+  private static void warmUp() {
+    ChunkStore.warmUp();
+    try {
+      ServingWarmUp.run();
+    } catch (IOException | RuntimeException e) {
+      // Only slower: QEMU's first reads run that code first.
+      System.out.println("carryon keeper: the block server's warm-up failed: " + e);
+    }
+  }
+
   /**
    * The keeper's own work, in its process: serves the chain {@value #SPEC} names, from the carrier
    * {@code opener} opens with the arguments it names, on {@link #socket}, hoards once the guest
@@ -369,7 +380,7 @@ public final class SessionKeeper {
     Json.MAPPER.readTree("{}");
     ServerSocketChannel.open(StandardProtocolFamily.UNIX).close();
     // On a thread of its own: the spec may come first, and must not wait for it.
-    Thread warm = new Thread(ChunkStore::warmUp, "keeper hash warm-up");
+    Thread warm = new Thread(SessionKeeper::warmUp, "keeper warm-up");
     warm.setDaemon(true);
     warm.start();
     if (!awaitSpec(workDir, opener)) {

@@ -1,8 +1,14 @@
 package dev.carryon.sync.guestfs;
 
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+
 /**
  * Constants of the NBD protocol's fixed newstyle negotiation and simple replies, as the NBD
- * project's doc/proto.md gives them. All fields are big-endian.
+ * project's doc/proto.md gives them, and the whole-message reads and writes both ends make. All
+ * fields are big-endian.
  */
 final class NbdProtocol {
   private NbdProtocol() {}
@@ -57,4 +63,22 @@ final class NbdProtocol {
   static final int EPERM = 1;
   static final int EIO = 5;
   static final int EINVAL = 22;
+
+  /** The next {@code n} bytes of {@code ch}, flipped; {@code peer} names the other end if it closes. */
+  static ByteBuffer readFully(SocketChannel ch, int n, String peer) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(n);
+    while (b.hasRemaining()) {
+      if (ch.read(b) < 0) {
+        throw new EOFException(peer + " closed the connection");
+      }
+    }
+    return b.flip();
+  }
+
+  /** Writes all of {@code b}. */
+  static void writeFully(SocketChannel ch, ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) {
+      ch.write(b);
+    }
+  }
 }

@@ -253,19 +253,11 @@ public final class NbdServer implements Closeable {
   }
 
   private static ByteBuffer read(SocketChannel ch, int n) throws IOException {
-    ByteBuffer b = ByteBuffer.allocate(n);
-    while (b.hasRemaining()) {
-      if (ch.read(b) < 0) {
-        throw new EOFException("NBD client closed the connection");
-      }
-    }
-    return b.flip();
+    return readFully(ch, n, "NBD client");
   }
 
   private static void write(SocketChannel ch, ByteBuffer b) throws IOException {
-    while (b.hasRemaining()) {
-      ch.write(b);
-    }
+    writeFully(ch, b);
   }
 
   @Override
