@@ -18,8 +18,11 @@ import java.nio.file.Path;
  * that QEMU's first connections find that code run once already.
  */
 public final class NbdClient implements Closeable {
+  /** The connection, in transmission once constructed. */
   private final SocketChannel ch;
+  /** The server, for messages. */
   private final String where;
+  /** The last request's handle. */
   private long handle;
 
   private NbdClient(SocketChannel ch, String where) {
