@@ -322,6 +322,12 @@ public final class QemuProcess implements AutoCloseable {
   }
 
   private IOException exitedAtStart() {
+    if (process != null) {
+      // Seen gone by its handle, whose onExit() is a new asynchronous stage on every call: the
+      // Process may record the code a moment later, and exitCode() would not wait for a Process
+      // still "alive".
+      Spawner.waitFor(process, EXIT_CODE_WAIT);
+    }
     String tail = stderrTail();
     return new IOException(exited() + " at start" + (tail.isEmpty() ? "" : ": " + tail));
   }
