@@ -1,10 +1,10 @@
 package dev.carryon.carrier.keys;
 
 import dev.carryon.cow.crypto.Luks;
+import dev.carryon.cow.io.OwnerOnly;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.Provider;
 import java.util.concurrent.ExecutionException;
@@ -89,8 +89,7 @@ final class BoringSsl {
     Path workdir = null;
     try {
       if (System.getProperty(WORKDIR) == null) {
-        workdir = Files.createTempDirectory("carryon-boringssl",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        workdir = OwnerOnly.createTempDirectory("carryon-boringssl");
         System.setProperty(WORKDIR, workdir.toString());
       }
       if (!Conscrypt.isAvailable()) {

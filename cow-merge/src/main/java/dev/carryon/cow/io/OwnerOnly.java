@@ -53,6 +53,11 @@ public final class OwnerOnly {
     return Files.createFile(file, fileMode(file));
   }
 
+  /** A new folder in the temporary folder, its name begun with {@code prefix}, the owner's only. */
+  public static Path createTempDirectory(String prefix) throws IOException {
+    return Files.createTempDirectory(prefix, FOLDER);
+  }
+
   /** Like {@link Files#createDirectories}; each folder it creates is the owner's only. */
   public static Path createDirectories(Path dir) throws IOException {
     Path absolute = dir.toAbsolutePath();

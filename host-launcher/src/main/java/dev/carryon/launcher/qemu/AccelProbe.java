@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -186,9 +185,7 @@ public final class AccelProbe {
     Path dir = null;
     try {
       dir =
-          Files.createTempDirectory(
-              QemuProcess.WORK_DIR_PREFIX + "probe-",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+          OwnerOnly.createTempDirectory(QemuProcess.WORK_DIR_PREFIX + "probe-");
       Path disk = dir.resolve("probe.img");
       OwnerOnly.write(disk, bootDisk(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       Path serial = dir.resolve("serial.out");

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalInt;
@@ -342,8 +341,7 @@ public final class QemuProcess implements AutoCloseable {
 
   private static Path createWorkDir() throws IOException {
     Path dir =
-        Files.createTempDirectory(
-            WORK_DIR_PREFIX, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        OwnerOnly.createTempDirectory(WORK_DIR_PREFIX);
     int longest = dir.resolve("restore.sock").toString().getBytes(StandardCharsets.UTF_8).length;
     if (longest > MAX_SOCKET_PATH) {
       deleteTree(dir);

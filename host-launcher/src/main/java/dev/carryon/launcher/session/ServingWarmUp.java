@@ -1,6 +1,7 @@
 package dev.carryon.launcher.session;
 
 import dev.carryon.carrier.ChunkList;
+import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.launcher.blocks.ChunkStore;
 import dev.carryon.launcher.blocks.VerifiedImage;
 import dev.carryon.launcher.host.Folders;
@@ -8,9 +9,7 @@ import dev.carryon.sync.guestfs.NbdClient;
 import dev.carryon.sync.guestfs.NbdServer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 
 /**
@@ -33,9 +32,7 @@ final class ServingWarmUp {
   /** Serves and reads the image twice; fails if a read gives other bytes than the image's. */
   static void run() throws IOException {
     Path folder =
-        Files.createTempDirectory(
-            "carryon-warm-up-",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        OwnerOnly.createTempDirectory("carryon-warm-up-");
     try {
       byte[] image = new byte[IMAGE_BYTES];
       for (int i = 0; i < image.length; i++) {

@@ -31,7 +31,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -177,9 +176,7 @@ public final class SessionKeeper {
     spec.put("chunks_limit", chunksLimit);
     // A UNIX socket's path must fit in 108 bytes: a session's work folder may be too deep.
     Path socketDir =
-        Files.createTempDirectory(
-            "carryon-blocks-",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        OwnerOnly.createTempDirectory("carryon-blocks-");
     spec.put("socket", socketDir.resolve(SOCKET).toString());
     ArrayNode images = spec.putArray("images");
     Path lists = OwnerOnly.createDirectories(k.workDir().resolve(LISTS));

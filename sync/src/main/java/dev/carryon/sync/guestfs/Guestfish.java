@@ -1,5 +1,6 @@
 package dev.carryon.sync.guestfs;
 
+import dev.carryon.cow.io.OwnerOnly;
 import dev.carryon.sync.ext4.BlockDevice;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -15,7 +16,6 @@ import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -95,8 +95,7 @@ public final class Guestfish implements Closeable {
           + " libguestfs, and guestfish is not installed on this host: install libguestfs-tools"
           + " (apt-get install libguestfs-tools)", true);
     }
-    Path work = Files.createTempDirectory("carryon-guestfs",
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path work = OwnerOnly.createTempDirectory("carryon-guestfs");
     NbdServer nbd = null;
     Process process = null;
     try {
