@@ -126,7 +126,7 @@ public final class NbdServer implements Closeable {
    * aborted.
    */
   private BlockDevice negotiate(SocketChannel ch) throws IOException {
-    write(ch, ByteBuffer.allocate(18).putLong(NBDMAGIC).putLong(IHAVEOPT)
+    writeFully(ch, ByteBuffer.allocate(18).putLong(NBDMAGIC).putLong(IHAVEOPT)
         .putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)).flip());
     int clientFlags = read(ch, 4).getInt();
     if ((clientFlags & ~CLIENT_FLAGS_KNOWN) != 0) {
@@ -152,7 +152,7 @@ public final class NbdServer implements Closeable {
           }
           ByteBuffer reply = ByteBuffer.allocate(10 + (noZeroes ? 0 : 124));
           reply.putLong(device.size()).putShort((short) (TRANSMIT_HAS_FLAGS | TRANSMIT_READ_ONLY));
-          write(ch, reply.position(reply.capacity()).flip());
+          writeFully(ch, reply.position(reply.capacity()).flip());
           return device;
         case OPT_ABORT:
           reply(ch, option, REP_ACK, new byte[0]);
@@ -221,8 +221,8 @@ public final class NbdServer implements Closeable {
           }
           ByteBuffer head = ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(0)
               .putLong(handle).flip();
-          write(ch, head);
-          write(ch, data.flip());
+          writeFully(ch, head);
+          writeFully(ch, data.flip());
           break;
         case CMD_DISC:
           return;
@@ -243,21 +243,17 @@ public final class NbdServer implements Closeable {
 
   private static void reply(SocketChannel ch, int option, int type, byte[] data)
       throws IOException {
-    write(ch, ByteBuffer.allocate(20 + data.length).putLong(REPLY_MAGIC).putInt(option)
+    writeFully(ch, ByteBuffer.allocate(20 + data.length).putLong(REPLY_MAGIC).putInt(option)
         .putInt(type).putInt(data.length).put(data).flip());
   }
 
   private static void simpleReply(SocketChannel ch, long handle, int error) throws IOException {
-    write(ch, ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(error).putLong(handle)
+    writeFully(ch, ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(error).putLong(handle)
         .flip());
   }
 
   private static ByteBuffer read(SocketChannel ch, int n) throws IOException {
     return readFully(ch, n, "NBD client");
-  }
-
-  private static void write(SocketChannel ch, ByteBuffer b) throws IOException {
-    writeFully(ch, b);
   }
 
   @Override
