@@ -2,6 +2,7 @@ package dev.carryon.cow.crypto;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.Provider;
 import javax.crypto.Mac;
 
 /** A LUKS {@code hash_spec}: the hash of PBKDF2 (as HMAC) and of the AF splitter's diffusion. */
@@ -35,17 +36,25 @@ enum HashSpec {
     return null;
   }
 
+  /** A new digest, from the provider {@link Luks#useProvider} chose where it has this hash. */
   MessageDigest newDigest() {
+    Provider p = Luks.provider();
     try {
-      return MessageDigest.getInstance(digest);
+      return p != null && p.getService("MessageDigest", digest) != null
+          ? MessageDigest.getInstance(digest, p)
+          : MessageDigest.getInstance(digest);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK lacks " + digest, e);
     }
   }
 
+  /** A new HMAC, from the provider {@link Luks#useProvider} chose where it has this one. */
   Mac newMac() {
+    Provider p = Luks.provider();
     try {
-      return Mac.getInstance(hmac);
+      return p != null && p.getService("Mac", hmac) != null
+          ? Mac.getInstance(hmac, p)
+          : Mac.getInstance(hmac);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK lacks " + hmac, e);
     }

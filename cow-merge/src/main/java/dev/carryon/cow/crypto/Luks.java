@@ -29,8 +29,8 @@ public final class Luks {
   public static final int CREATED_AREA_BYTES =
       KEY_SLOT_ALIGNMENT + KEY_SLOTS * alignedMaterialBytes(Encryption.MASTER_KEY_BYTES * STRIPES);
 
-  /** Where AES comes from for every image's sectors; null: the JDK's. */
-  private static volatile Provider aes;
+  /** Where AES, the header's hashes and new areas' randomness come from; null: the JDK's. */
+  private static volatile Provider provider;
 
   /** Where the header's area lies, read through the container's storage. */
   private final Storage storage;
@@ -44,19 +44,42 @@ public final class Luks {
   }
 
   /**
-   * Takes AES for every image's sectors and key material from {@code provider} from now on (a
-   * native one the process has loaded: the same bytes as the JDK's, without the JDK's warm-up of
-   * about 0.09 s in each fresh JVM before its AES runs fast); null goes back to the JDK's.
+   * Takes AES for every image's sectors and key material, the hashes of the headers' PBKDF2 and
+   * AF splitter, and the randomness of new areas from {@code provider} from now on (a native one
+   * the process has loaded: the same bytes as the JDK's, without the JDK's warm-up in each fresh
+   * JVM: about 0.09 s before its AES runs fast, and 0.15-0.2 s of interpreted SHA-256 and
+   * SHA1PRNG for each new area, measured); null goes back to the JDK's.
    */
-  public static void useAes(Provider provider) {
-    aes = provider;
+  public static void useProvider(Provider provider) {
+    Luks.provider = provider;
   }
 
-  /** A new AES/ECB/NoPadding cipher from the provider {@link #useAes} chose. */
+  /** The provider {@link #useProvider} chose, or null for the JDK's. */
+  static Provider provider() {
+    return provider;
+  }
+
+  /** A new AES/ECB/NoPadding cipher from the provider {@link #useProvider} chose. */
   static Cipher aesEcb() throws GeneralSecurityException {
-    Provider p = aes;
+    Provider p = provider;
     return p == null ? Cipher.getInstance("AES/ECB/NoPadding")
         : Cipher.getInstance("AES/ECB/NoPadding", p);
+  }
+
+  /**
+   * A source of randomness for a new area: the chosen provider's (Conscrypt registers BoringSSL's
+   * generator under the name SHA1PRNG), else the JDK's default.
+   */
+  private static SecureRandom newRandom() {
+    Provider p = provider;
+    if (p != null && p.getService("SecureRandom", "SHA1PRNG") != null) {
+      try {
+        return SecureRandom.getInstance("SHA1PRNG", p);
+      } catch (GeneralSecurityException e) {
+        // listed but not made: the JDK's below
+      }
+    }
+    return new SecureRandom();
   }
 
   /**
@@ -108,7 +131,12 @@ public final class Luks {
    * lays it out (aes-256 xts-plain64, sha256, 4000 stripes, slot 0 enabled for the secret, the
    * other seven disabled), holding {@code encryption}'s master key or a random one.
    */
-  public static byte[] create(Encryption encryption, SecureRandom random) {
+  public static byte[] create(Encryption encryption) {
+    return create(encryption, newRandom());
+  }
+
+  /** As {@link #create(Encryption)}, its randomness drawn from {@code random}. */
+  static byte[] create(Encryption encryption, SecureRandom random) {
     LuksHeader h = new LuksHeader(null);
     h.cipherName = CIPHER_AES;
     h.cipherMode = MODE_XTS + "-" + IVGEN_PLAIN64;

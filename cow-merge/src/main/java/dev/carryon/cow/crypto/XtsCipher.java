@@ -8,7 +8,7 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * AES-XTS (IEEE 1619-2007) over 512-byte sectors, built on AES in ECB mode (the JDK's, or the
- * native one {@link Luks#useAes} installed; neither has XTS): the first half of the key encrypts
+ * native one {@link Luks#useProvider} installed; neither has XTS): the first half of the key encrypts
  * the data, the second half the tweak; the tweak of a sector is its IV encrypted, multiplied by x
  * in GF(2^128) for each following 16-byte block. Sectors are whole blocks, so ciphertext stealing
  * never arises.

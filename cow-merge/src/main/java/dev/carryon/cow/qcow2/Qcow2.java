@@ -11,7 +11,6 @@ import dev.carryon.cow.crypto.Luks;
 import dev.carryon.cow.io.Storage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.security.SecureRandom;
 
 /**
  * Entry point to the qcow2 format for the public API in {@code dev.carryon.cow}; everything else
@@ -72,7 +71,7 @@ public final class Qcow2 {
     }
     h.l1Size = (int) l1Size;
     long l1Clusters = Math.max(1, Header.ceilDiv(l1Size * 8, clusterSize));
-    byte[] luks = encryption == null ? null : Luks.create(encryption, new SecureRandom());
+    byte[] luks = encryption == null ? null : Luks.create(encryption);
     long luksClusters = luks == null ? 0 : Header.ceilDiv(luks.length, clusterSize);
     long perBlock = clusterSize * 8L / (1 << h.refcountOrder);
     long tableClusters = 1;
