@@ -10,10 +10,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.carryon.carrier.CarrierException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
@@ -22,8 +25,6 @@ import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
-import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
-import org.bouncycastle.crypto.params.Argon2Parameters;
 
 /**
  * An encrypted carrier's key slots ({@value #FILE}): the master key ({@link CarrierKey}) wrapped
@@ -39,13 +40,11 @@ import org.bouncycastle.crypto.params.Argon2Parameters;
  * parameters; it seals the master key with AES-256-GCM, the parameters bound in as associated
  * data, so a wrong passphrase, a changed parameter or a flipped bit all fail the tag. New slots use
  * {@link #MEMORY_KIB} KiB, {@link #ITERATIONS} passes, one lane: RFC 9106's recommendation for
- * machines without much memory (64 MiB, t=3), which a phone-sized host still affords (0.33-0.41 s
- * in a fresh JVM on the idle 2-core test machine); one lane, as Bouncy Castle computes lanes one
- * after another (more would cost the same time and buy an attacker's parallel hardware nothing;
- * an implementation of our own with flat memory and lanes on threads, tried and held to this one
- * byte for byte, took 0.27-0.35 s with four lanes in a fresh JVM: not worth crypto code of our
- * own). Parameters read from a carrier are held to bounds before any memory is taken: a carrier
- * is untrusted input.
+ * machines without much memory (64 MiB, t=3), which a phone-sized host still affords (0.31-0.49 s
+ * in a fresh JVM on the 2-core test machine, {@link Argon2id}); one lane, as {@link Argon2id}
+ * computes lanes one after another (lanes on threads would take two busy cores from a resume and
+ * buy an attacker's parallel hardware nothing). Parameters read from a carrier are held to bounds
+ * before any memory is taken: a carrier is untrusted input.
  */
 public final class KeySlots {
   /** The file, beside the manifest. */
@@ -108,7 +107,7 @@ public final class KeySlots {
       } catch (GeneralSecurityException e) {
         throw new IllegalStateException("AES-GCM is missing from this JVM", e);
       } finally {
-        java.util.Arrays.fill(kek, (byte) 0);
+        Arrays.fill(kek, (byte) 0);
       }
     }
     throw new CarrierException(
@@ -246,24 +245,24 @@ public final class KeySlots {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-GCM is missing from this JVM", e);
     } finally {
-      java.util.Arrays.fill(kek, (byte) 0);
-      java.util.Arrays.fill(master, (byte) 0);
+      Arrays.fill(kek, (byte) 0);
+      Arrays.fill(master, (byte) 0);
     }
   }
 
   /** The slot's key-encryption key: Argon2id of {@code passphrase} with the slot's parameters. */
   private static byte[] stretch(char[] passphrase, Slot s) {
-    Argon2BytesGenerator argon = new Argon2BytesGenerator();
-    argon.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
-        .withVersion(Argon2Parameters.ARGON2_VERSION_13)
-        .withMemoryAsKB(s.memoryKiB())
-        .withIterations(s.iterations())
-        .withParallelism(s.parallelism())
-        .withSalt(s.salt())
-        .build());
-    byte[] kek = new byte[CarrierKey.LENGTH];
-    argon.generateBytes(passphrase, kek);
-    return kek;
+    ByteBuffer encoded = StandardCharsets.UTF_8.encode(CharBuffer.wrap(passphrase));
+    byte[] utf8 = new byte[encoded.remaining()];
+    encoded.get(utf8);
+    try {
+      return Argon2id.hash(
+          utf8, s.salt(), new byte[0], new byte[0], s.memoryKiB(), s.iterations(), s.parallelism(),
+          CarrierKey.LENGTH);
+    } finally {
+      Arrays.fill(utf8, (byte) 0);
+      Arrays.fill(encoded.array(), (byte) 0);
+    }
   }
 
   /** What the wrapping binds besides the key: the format and the slot's KDF parameters. */
