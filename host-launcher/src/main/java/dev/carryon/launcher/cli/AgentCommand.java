@@ -121,8 +121,11 @@ final class AgentCommand implements Callable<Integer> {
       return "an agent already serves " + home + " (pid " + running.get().pid() + ")";
     }
     Path log = home.resolve(LOG);
-    ProcessHandle agent = CarryonJvm.startDetached(List.of("-XX:+UseSerialGC"),
-        List.of("agent", "--idle-minutes", Integer.toString(idleMinutes)), log, Map.of());
+    // Big arrays straight into the old generation, as ./carryon says why (Argon2id's, per resume).
+    ProcessHandle agent =
+        CarryonJvm.startDetached(
+            List.of("-XX:+UseSerialGC", "-XX:PretenureSizeThreshold=16m"),
+            List.of("agent", "--idle-minutes", Integer.toString(idleMinutes)), log, Map.of());
     long deadline = System.nanoTime() + START.toNanos();
     while (AgentFile.read(home).filter(f -> f.pid() == agent.pid()).isEmpty()) {
       if (!agent.isAlive() || System.nanoTime() - deadline > 0) {
