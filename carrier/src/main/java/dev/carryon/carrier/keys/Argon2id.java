@@ -141,7 +141,8 @@ final class Argon2id {
         if (i % WORDS == 0) {
           nextAddresses();
         }
-        fillBlock(current, lane, i, addresses[i % WORDS], ownArea, otherArea, areaStart, ownLaneOnly);
+        long random = addresses[i % WORDS];
+        fillBlock(current, lane, i, random, ownArea, otherArea, areaStart, ownLaneOnly);
       }
     } else {
       for (int i = first; i < segmentLength; i++, current++) {
@@ -156,7 +157,7 @@ final class Argon2id {
     return block % laneLength == 0 ? block + laneLength - 1 : block - 1;
   }
 
-  /** Block {@code current}, index {@code i} of its segment, from the reference {@code random} picks. */
+  /** Block {@code current}, index {@code i} of its segment; {@code random} picks its reference. */
   private void fillBlock(
       int current, int lane, int i, long random, long ownArea, long otherArea, int areaStart,
       boolean ownLaneOnly) {
@@ -187,41 +188,29 @@ final class Argon2id {
       out[o + k] ^= v;
     }
     for (int row = 0; row < 8; row++) {
-      rowRound(r, 16 * row);
+      permute(r, 16 * row, 2);
     }
     for (int column = 0; column < 8; column++) {
-      columnRound(r, 2 * column);
+      permute(r, 2 * column, 16);
     }
     for (int k = 0; k < WORDS; k++) {
       out[o + k] ^= r[k];
     }
   }
 
-  /** The permutation P on the row of sixteen words at {@code b}. */
-  private static void rowRound(long[] v, int b) {
-    quarter(v, b, b + 4, b + 8, b + 12);
-    quarter(v, b + 1, b + 5, b + 9, b + 13);
-    quarter(v, b + 2, b + 6, b + 10, b + 14);
-    quarter(v, b + 3, b + 7, b + 11, b + 15);
-    quarter(v, b, b + 5, b + 10, b + 15);
-    quarter(v, b + 1, b + 6, b + 11, b + 12);
-    quarter(v, b + 2, b + 7, b + 8, b + 13);
-    quarter(v, b + 3, b + 4, b + 9, b + 14);
-  }
-
   /**
-   * The permutation P on the column of sixteen words at {@code c}: word j of it is {@code v[c + 16
-   * * (j / 2) + j % 2]}.
+   * The permutation P on sixteen words of {@code v}: word j at {@code b + s * (j / 2) + j % 2}, so
+   * a row of the block with {@code s} 2 and a column with {@code s} 16.
    */
-  private static void columnRound(long[] v, int c) {
-    quarter(v, c, c + 32, c + 64, c + 96);
-    quarter(v, c + 1, c + 33, c + 65, c + 97);
-    quarter(v, c + 16, c + 48, c + 80, c + 112);
-    quarter(v, c + 17, c + 49, c + 81, c + 113);
-    quarter(v, c, c + 33, c + 80, c + 113);
-    quarter(v, c + 1, c + 48, c + 81, c + 96);
-    quarter(v, c + 16, c + 49, c + 64, c + 97);
-    quarter(v, c + 17, c + 32, c + 65, c + 112);
+  private static void permute(long[] v, int b, int s) {
+    quarter(v, b, b + 2 * s, b + 4 * s, b + 6 * s);
+    quarter(v, b + 1, b + 2 * s + 1, b + 4 * s + 1, b + 6 * s + 1);
+    quarter(v, b + s, b + 3 * s, b + 5 * s, b + 7 * s);
+    quarter(v, b + s + 1, b + 3 * s + 1, b + 5 * s + 1, b + 7 * s + 1);
+    quarter(v, b, b + 2 * s + 1, b + 5 * s, b + 7 * s + 1);
+    quarter(v, b + 1, b + 3 * s, b + 5 * s + 1, b + 6 * s);
+    quarter(v, b + s, b + 3 * s + 1, b + 4 * s, b + 6 * s + 1);
+    quarter(v, b + s + 1, b + 2 * s, b + 4 * s + 1, b + 7 * s);
   }
 
   /** BLAKE2b's G with BlaMka's multiplications, on four words of {@code v}. */

@@ -23,7 +23,8 @@ class Argon2idTest {
   }
 
   /** Bouncy Castle's Argon2id of {@code password}, with no secret and no associated data. */
-  private static byte[] bouncyCastle(char[] password, byte[] salt, int m, int t, int p, int length) {
+  private static byte[] bouncyCastle(
+      char[] password, byte[] salt, int m, int t, int p, int length) {
     Argon2BytesGenerator g = new Argon2BytesGenerator();
     g.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
         .withVersion(Argon2Parameters.ARGON2_VERSION_13)
@@ -39,7 +40,7 @@ class Argon2idTest {
 
   @Test
   void rfc9106TestVector() {
-    // RFC 9106, section 5.3: Argon2id, version 0x13, m=32, t=3, p=4, with a secret and associated data.
+    // RFC 9106, section 5.3: Argon2id, version 0x13, m=32, t=3, p=4, a secret and associated data.
     byte[] tag =
         Argon2id.hash(filled(32, 1), filled(16, 2), filled(8, 3), filled(12, 4), 32, 3, 4, 32);
     assertArrayEquals(
@@ -54,7 +55,8 @@ class Argon2idTest {
     // lanes that meet at every slice, tags of one BLAKE2b and of several, and the slots' own.
     int[][] cases = {
       {8, 1, 1, 32}, {16, 2, 1, 4}, {33, 3, 2, 64}, {64, 1, 4, 65}, {100, 2, 3, 100},
-      {256, 3, 1, 32}, {1024, 2, 2, 128}, {4096, 1, 1, 32}, {KeySlots.MEMORY_KIB, KeySlots.ITERATIONS, 1, 32}
+      {256, 3, 1, 32}, {1024, 2, 2, 128}, {4096, 1, 1, 32},
+      {KeySlots.MEMORY_KIB, KeySlots.ITERATIONS, 1, 32}
     };
     for (int[] c : cases) {
       char[] password = new char[1 + random.nextInt(20)];
@@ -67,7 +69,8 @@ class Argon2idTest {
           Argon2id.hash(
               new String(password).getBytes(StandardCharsets.UTF_8), salt, NONE, NONE,
               c[0], c[1], c[2], c[3]);
-      assertArrayEquals(bouncyCastle(password, salt, c[0], c[1], c[2], c[3]), ours, Arrays.toString(c));
+      assertArrayEquals(
+          bouncyCastle(password, salt, c[0], c[1], c[2], c[3]), ours, Arrays.toString(c));
     }
   }
 
@@ -78,7 +81,8 @@ class Argon2idTest {
     byte[] salt = filled(16, 7);
     byte[] ours =
         Argon2id.hash(
-            new String(passphrase).getBytes(StandardCharsets.UTF_8), salt, NONE, NONE, 8192, 1, 1, 32);
+            new String(passphrase).getBytes(StandardCharsets.UTF_8), salt, NONE, NONE,
+            8192, 1, 1, 32);
     assertArrayEquals(bouncyCastle(passphrase, salt, 8192, 1, 1, 32), ours);
   }
 
@@ -95,6 +99,7 @@ class Argon2idTest {
       assertTrue(e.getMessage().startsWith("Argon2id parameters out of range"), e.getMessage());
     }
     assertThrows(
-        IllegalArgumentException.class, () -> Argon2id.hash(NONE, new byte[7], NONE, NONE, 32, 1, 1, 32));
+        IllegalArgumentException.class,
+        () -> Argon2id.hash(NONE, new byte[7], NONE, NONE, 32, 1, 1, 32));
   }
 }
