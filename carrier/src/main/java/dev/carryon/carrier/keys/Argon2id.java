@@ -2,6 +2,7 @@ package dev.carryon.carrier.keys;
 
 import java.util.Arrays;
 import org.bouncycastle.crypto.digests.Blake2bDigest;
+import org.bouncycastle.util.Pack;
 
 /**
  * Argon2id, version 1.3 (RFC 9106), the key slots' KDF; lanes are computed one after another.
@@ -78,12 +79,12 @@ final class Argon2id {
     byte[] block = new byte[WORDS * 8];
     for (int lane = 0; lane < lanes; lane++) {
       for (int j = 0; j < 2; j++) {
-        putInt(seed, 64, j);
-        putInt(seed, 68, lane);
+        Pack.intToLittleEndian(j, seed, 64);
+        Pack.intToLittleEndian(lane, seed, 68);
         variableHash(seed, block);
         int at = (lane * a.laneLength + j) * WORDS;
         for (int k = 0; k < WORDS; k++) {
-          a.memory[at + k] = getLong(block, 8 * k);
+          a.memory[at + k] = Pack.littleEndianToLong(block, 8 * k);
         }
       }
     }
@@ -104,7 +105,7 @@ final class Argon2id {
     }
     Arrays.fill(a.memory, 0);
     for (int k = 0; k < WORDS; k++) {
-      putLong(block, 8 * k, last[k]);
+      Pack.longToLittleEndian(last[k], block, 8 * k);
     }
     byte[] tag = new byte[length];
     variableHash(block, tag);
@@ -239,8 +240,7 @@ final class Argon2id {
 
   /** H' of RFC 9106 (section 3.3): BLAKE2b stretched to {@code out.length} bytes. */
   private static void variableHash(byte[] in, byte[] out) {
-    byte[] length = new byte[4];
-    putInt(length, 0, out.length);
+    byte[] length = Pack.intToLittleEndian(out.length);
     if (out.length <= 64) {
       Blake2bDigest d = new Blake2bDigest(out.length * 8);
       d.update(length, 0, 4);
@@ -271,28 +271,6 @@ final class Argon2id {
   }
 
   private static void update(Blake2bDigest d, int value) {
-    byte[] b = new byte[4];
-    putInt(b, 0, value);
-    d.update(b, 0, 4);
-  }
-
-  private static void putInt(byte[] b, int at, int v) {
-    for (int i = 0; i < 4; i++) {
-      b[at + i] = (byte) (v >>> (8 * i));
-    }
-  }
-
-  private static void putLong(byte[] b, int at, long v) {
-    for (int i = 0; i < 8; i++) {
-      b[at + i] = (byte) (v >>> (8 * i));
-    }
-  }
-
-  private static long getLong(byte[] b, int at) {
-    long v = 0;
-    for (int i = 7; i >= 0; i--) {
-      v = (v << 8) | (b[at + i] & 0xff);
-    }
-    return v;
+    d.update(Pack.intToLittleEndian(value), 0, 4);
   }
 }

@@ -18,11 +18,11 @@ import org.conscrypt.Conscrypt;
  * ChaCha20-Poly1305 (RFC 8439), and the encrypted images' AES, hashes and randomness (handed to
  * {@link Luks#useProvider}). Where it does not load, the JDK's make the same bytes, slower: JDK
  * 17's ChaCha20-Poly1305 is plain Java with no intrinsic, its AES runs fast only after a warm-up
- * and its hashes start interpreted, while every {@code resume} and {@code end} is a fresh JVM. Measured there (in the commits): 40 MiB of
- * ChaCha20-Poly1305 0.27-0.34 s in the JDK against 0.06-0.07 s; the first 4 MiB of AES-ECB 0.096 s
- * against 0.016 s. Loading BoringSSL costs 0.1-0.3 s itself (its JNI set-up loads some 700 JDK
- * classes), so it is {@link #prepare}d on a thread of its own as soon as a command knows it will
- * seal or open a state, and only then.
+ * and its hashes start interpreted, while every {@code resume} and {@code end} is a fresh JVM.
+ * Measured there (in the commits): 40 MiB of ChaCha20-Poly1305 0.27-0.34 s in the JDK against
+ * 0.06-0.07 s; the first 4 MiB of AES-ECB 0.096 s against 0.016 s. Loading BoringSSL costs
+ * 0.1-0.3 s itself (its JNI set-up loads some 700 JDK classes), so it is {@link #prepare}d on a
+ * thread of its own as soon as a command knows it will seal or open a state, and only then.
  */
 final class BoringSsl {
   static final String CHACHA20_POLY1305 = "ChaCha20-Poly1305";

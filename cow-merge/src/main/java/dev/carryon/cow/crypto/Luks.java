@@ -132,11 +132,7 @@ public final class Luks {
    * other seven disabled), holding {@code encryption}'s master key or a random one.
    */
   public static byte[] create(Encryption encryption) {
-    return create(encryption, newRandom());
-  }
-
-  /** As {@link #create(Encryption)}, its randomness drawn from {@code random}. */
-  static byte[] create(Encryption encryption, SecureRandom random) {
+    SecureRandom random = newRandom();
     LuksHeader h = new LuksHeader(null);
     h.cipherName = CIPHER_AES;
     h.cipherMode = MODE_XTS + "-" + IVGEN_PLAIN64;
