@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.NoSuchFileException;
 import java.security.MessageDigest;
+import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 
@@ -29,9 +30,10 @@ final class ChunkListStore {
    * {@code next}, about to replace {@code committed} (null for a new carrier), with a chunk list
    * for every image of its kept chains, the new ones written and forced on the carrier. A carrier
    * without lists gets them at the first commit with no merge or reset pending: a pending one is
-   * changing images in place.
+   * changing images in place. {@code ahead} holds the lists {@link #writeAhead} made, by image.
    */
-  static Manifest attach(CarrierStorage storage, Manifest committed, Manifest next)
+  static Manifest attach(
+      CarrierStorage storage, Manifest committed, Manifest next, Map<String, String> ahead)
       throws IOException {
     boolean hadLists = committed == null || committed.chunks() != null;
     if (!hadLists && (next.pending() != null || next.reset() != null)) {
@@ -43,7 +45,9 @@ final class ChunkListStore {
     for (String image : next.keptImages()) {
       String list = known == null ? null : known.byImage().get(image);
       FileRecord record = next.files().get(image);
-      if (list == null
+      if (ahead.containsKey(image)) {
+        list = ahead.get(image);
+      } else if (list == null
           || committed == null
           || !Objects.equals(committed.files().get(image), record)) {
         list = write(storage, image, record);
@@ -109,6 +113,21 @@ final class ChunkListStore {
           where + ": chunk list does not match the manifest (SHA-256 " + actual + ")");
     }
     return ChunkList.parse(bytes, where);
+  }
+
+  /**
+   * Writes the list of carrier image {@code image}, whose content is {@code record} and stays so
+   * until a commit names it (perhaps under another name: a rename keeps the bytes), durably with
+   * its folder: the commit then has a list less to make ({@link #attach}). Until then nothing names
+   * it, and recovery deletes it if that commit never comes.
+   *
+   * @return the list's hash
+   */
+  static String writeAhead(CarrierStorage storage, String image, FileRecord record)
+      throws IOException {
+    String list = write(storage, image, record);
+    storage.forceFolder(ChunkLists.FOLDER);
+    return list;
   }
 
   /** Writes the list of {@code image} (whose committed content is {@code record}); its hash. */

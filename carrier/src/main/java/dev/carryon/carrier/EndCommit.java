@@ -4,6 +4,7 @@ import dev.carryon.carrier.storage.CarrierStorage;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The commit of a session end (steps 2 to 5 of the protocol in {@link dev.carryon.carrier the
@@ -65,7 +66,8 @@ final class EndCommit {
       storage.forceFolder(CarrierFiles.STATES);
     }
     Generations.EndPlan plan = Generations.afterEnd(m, made, layer, state, screenshot);
-    store.commit(plan.manifest());
+    String list = end.layerList();
+    store.commit(plan.manifest(), list == null ? Map.of() : Map.of(made.top(), list));
     List<String> merged = LayerMerges.finish(store);
     Recovery.deleteUnreferenced(store);
     return new EndResult(store.manifest().current(), plan.retired(), plan.abandoned(), merged);

@@ -251,8 +251,16 @@ final class ManifestStore {
    * ChunkListStore#attach}).
    */
   void commit(Manifest next) throws IOException {
+    commit(next, Map.of());
+  }
+
+  /**
+   * Like {@link #commit(Manifest)}, where the caller wrote the lists {@code listedAhead} (image to
+   * list hash) itself ({@link ChunkListStore#writeAhead}).
+   */
+  void commit(Manifest next, Map<String, String> listedAhead) throws IOException {
     requireProven();
-    next = ChunkListStore.attach(storage, manifest, next);
+    next = ChunkListStore.attach(storage, manifest, next, listedAhead);
     try {
       byte[] bytes = ManifestCodec.encode(next);
       version = storage.replaceManifest(key == null ? bytes : ManifestSeal.seal(bytes, key), version);

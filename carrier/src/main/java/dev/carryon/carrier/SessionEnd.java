@@ -45,6 +45,9 @@ public final class SessionEnd {
   /** True once the carrier's copy of the layer was read back and found right ({@link #checkLayer}). */
   private boolean layerChecked;
 
+  /** Hash of the layer's chunk list once written ahead of the commit ({@link #listLayer}). */
+  private String layerList;
+
   /** Size and checksum of the state, once copied in. */
   private FileRecord state;
 
@@ -109,6 +112,7 @@ public final class SessionEnd {
   public FileRecord copyLayer(Path localCow, Progress progress) throws IOException {
     layer = null;
     layerChecked = false;
+    layerList = null;
     Path localTop = storage.localFile(resumed.top()).orElse(null);
     long size = CarrierImages.virtualSize(storage, resumed.top());
     layer =
@@ -149,6 +153,15 @@ public final class SessionEnd {
           CarrierFiles.where(storage, layerName) + ": refusing the new layer: " + link);
     }
     layerChecked = true;
+  }
+
+  /**
+   * Writes the chunk list of the carrier's copy of the layer now, for a caller with time while
+   * other files still go up (over a link, the list's hashing and writing take some eight requests);
+   * the commit then names it instead of making it ({@link ChunkListStore#writeAhead}).
+   */
+  public void listLayer() throws IOException {
+    layerList = ChunkListStore.writeAhead(storage, layerName, layerRecord());
   }
 
   /**
@@ -245,6 +258,11 @@ public final class SessionEnd {
   /** Carrier name of the new screenshot until the commit. */
   String screenshotName() {
     return screenshotName;
+  }
+
+  /** Hash of the layer's chunk list written by {@link #listLayer}, or null when none was. */
+  String layerList() {
+    return layerList;
   }
 
   /** Size and checksum of the copied screenshot, or null when none was copied. */

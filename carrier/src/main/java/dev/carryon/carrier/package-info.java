@@ -100,7 +100,9 @@
  * layer, the COW after a merge, base and COW after a reset) or that has no list yet gets a new
  * chunk list: hashed from the image (and checked against the SHA-256 the manifest records for it),
  * written to {@code tmp/}, forced, renamed into {@code chunks/}, and the folder forced; only then
- * is the manifest naming it committed ({@link dev.carryon.carrier.ChunkListStore}). Lists are named
+ * is the manifest naming it committed ({@link dev.carryon.carrier.ChunkListStore}; a session end
+ * makes its layer's list so while its state still goes up, from the layer's copy in {@code tmp/},
+ * whose bytes the rename into {@code layers/} keeps). Lists are named
  * by their hash, so a committed one is never overwritten; while a merge or reset is pending, the
  * lists of the images it changes are as stale as their checksums, and are replaced with them.
  *

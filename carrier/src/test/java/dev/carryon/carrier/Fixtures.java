@@ -146,6 +146,7 @@ final class Fixtures {
     SessionEnd end = c.beginEnd(host, session, resumed);
     long g = end.generation();
     end.copyLayer(localCow(c, resumed, work, g), Progress.NONE);
+    end.listLayer(); // as a session end does, beside the state's copy
     end.copyState(Files.write(work.resolve("state"), stateBytes(g)), Progress.NONE);
     return c.commitGeneration(end, "end of " + session);
   }

@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.carryon.carrier.storage.Hex;
 import dev.carryon.cow.Qcow2Creator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -134,5 +136,51 @@ class SessionEndTest {
         e.getMessage());
     assertEquals(2, carrier.current().number());
     assertEquals("s3", carrier.manifest().lease().sessionId());
+  }
+
+  @Test
+  void theCommitNamesTheLayersChunkListWrittenAheadAndMakesNoOtherForIt() throws IOException {
+    end.copyLayer(Fixtures.localCow(carrier, 2, dir.resolve("local"), 3), Progress.NONE);
+    end.listLayer();
+    String ahead = end.layerList();
+    Path list = Fixtures.file(carrier, ChunkLists.fileOf(ahead));
+    assertTrue(Files.isRegularFile(list), list + " is written before the commit");
+    Object written = fileKey(list);
+    end.coldBoot();
+    carrier.commitGeneration(end, "");
+    assertEquals(ahead, carrier.manifest().chunks().byImage().get("layers/L3.qcow2"));
+    ChunkList committed =
+        ChunkListStore.hash(
+                carrier.storage(), "layers/L3.qcow2", end.layerRecord(), ChunkList.CHUNK_SIZE)
+            .list();
+    assertEquals(ahead, Hex.sha256(committed.encode()), "the list written ahead is the layer's");
+    // A list made again would have been renamed over it: another inode.
+    assertEquals(written, fileKey(list), "the commit made no list of the layer again");
+    assertEquals(List.of(), carrier.verify().problems());
+  }
+
+  @Test
+  void aChunkListWrittenAheadOfACommitThatNeverCameIsDeletedByTheNextWriter() throws IOException {
+    end.copyLayer(Fixtures.localCow(carrier, 2, dir.resolve("local"), 3), Progress.NONE);
+    end.listLayer();
+    Path list = Fixtures.file(carrier, ChunkLists.fileOf(end.layerList()));
+    Path folder = Fixtures.folder(carrier);
+    carrier.close();
+    carrier = Fixtures.openForWrite(folder);
+    assertTrue(Files.notExists(list), list + " is named by no manifest");
+    assertEquals(List.of(), carrier.verify().problems());
+  }
+
+  @Test
+  void aLayerCopiedAgainIsListedAgain() throws IOException {
+    Path local = Fixtures.localCow(carrier, 2, dir.resolve("local"), 3);
+    end.copyLayer(local, Progress.NONE);
+    end.listLayer();
+    end.copyLayer(local, Progress.NONE);
+    assertEquals(null, end.layerList(), "a list of an earlier copy is never committed");
+  }
+
+  private static Object fileKey(Path file) throws IOException {
+    return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
   }
 }

@@ -404,8 +404,9 @@ public final class EndSession {
         }
         end = beginEnd(host, carrier, session);
       }
-      // The layer, its check and the screen's picture go beside the state: over a link their many
-      // small requests cost round trips, not bytes, and hide behind the state's transfer.
+      // The layer, its check, its chunk list and the screen's picture go beside the state: over a
+      // link their many small requests cost round trips, not bytes, and hide behind the state's
+      // transfer.
       boolean withState = Files.exists(localState);
       Background<Void> layer =
           Background.start(
@@ -413,6 +414,7 @@ public final class EndSession {
               () -> {
                 copyLayer(end, session, onStep);
                 end.checkLayer();
+                end.listLayer();
                 if (withState) {
                   copyScreen(end, screen, session);
                 }
