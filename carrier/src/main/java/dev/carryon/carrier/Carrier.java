@@ -132,7 +132,7 @@ public final class Carrier implements AutoCloseable {
     StorageLock lock = lock(storage, command);
     try {
       // Read again under the lock: another command may have committed in between.
-      ManifestStore store = ManifestStore.read(storage, clock);
+      ManifestStore store = ManifestStore.readLocked(storage, clock);
       Recovery.recover(store);
       return new Carrier(store, lock, listsRead);
     } catch (IOException | RuntimeException e) {

@@ -37,7 +37,8 @@ final class Durable {
     FileRecord written;
     try (InputStream in = Files.newInputStream(source)) {
       in.skipNBytes(kept.length);
-      written = write(storage, in, total, target, kept.length, kept.sha256, progress);
+      written =
+          write(storage, in, total, target, kept.absent, kept.length, kept.sha256, progress);
     }
     if (kept.length > 0) {
       // The prefix was taken on the storage's word: the whole must now hash as this host's file.
@@ -59,16 +60,18 @@ final class Durable {
    */
   static FileRecord copyIn(CarrierStorage storage, InputStream in, String target, Progress progress)
       throws IOException {
-    return write(storage, in, -1, target, 0, Hex.newSha256(), progress);
+    boolean absent = storage.size(target).isEmpty();
+    return write(storage, in, -1, target, absent, 0, Hex.newSha256(), progress);
   }
 
   /**
    * The first bytes of a file already on the carrier.
    *
+   * @param absent true when the carrier has no such file
    * @param length how many
    * @param sha256 the hash of those bytes, to be continued with the rest
    */
-  private record Prefix(long length, MessageDigest sha256) {}
+  private record Prefix(boolean absent, long length, MessageDigest sha256) {}
 
   /**
    * What of carrier file {@code target} is already the start of {@code source}: all it holds when
@@ -76,8 +79,8 @@ final class Durable {
    */
   private static Prefix keptPrefix(CarrierStorage storage, Path source, long total, String target)
       throws IOException {
-    Prefix none = new Prefix(0, Hex.newSha256());
     OptionalLong there = storage.size(target);
+    Prefix none = new Prefix(there.isEmpty(), 0, Hex.newSha256());
     if (there.isEmpty() || there.getAsLong() == 0 || there.getAsLong() > total) {
       return none;
     }
@@ -101,7 +104,9 @@ final class Durable {
       return none;
     }
     Digest remote = storage.hash(target, have);
-    return remote.size() == have && remote.sha256().equals(mine) ? new Prefix(have, local) : none;
+    return remote.size() == have && remote.sha256().equals(mine)
+        ? new Prefix(false, have, local)
+        : none;
   }
 
   /** Copies carrier file {@code source} to carrier file {@code target} and forces the copy. */
@@ -109,7 +114,7 @@ final class Durable {
       throws IOException {
     long size = storage.size(source).orElseThrow(() -> missing(storage, source));
     try (InputStream in = storage.openRead(source, 0)) {
-      return write(storage, in, size, target, 0, Hex.newSha256(), Progress.NONE);
+      return write(storage, in, size, target, false, 0, Hex.newSha256(), Progress.NONE);
     }
   }
 
@@ -117,7 +122,14 @@ final class Durable {
   static FileRecord writeBytes(CarrierStorage storage, byte[] bytes, String target)
       throws IOException {
     return write(
-        storage, new ByteArrayInputStream(bytes), bytes.length, target, 0, Hex.newSha256(), Progress.NONE);
+        storage,
+        new ByteArrayInputStream(bytes),
+        bytes.length,
+        target,
+        false,
+        0,
+        Hex.newSha256(),
+        Progress.NONE);
   }
 
   /** Size and SHA-256 of carrier file {@code name} as the storage holds it now. */
@@ -131,21 +143,25 @@ final class Durable {
 
   /**
    * Writes {@code in} (of {@code total} bytes in all, -1 when unknown) into {@code target} from
-   * offset {@code from} on, {@code target} cut there first, {@code sha256} holding the hash of the
-   * bytes before it; forces it.
+   * offset {@code from} on, {@code target} cut there first unless {@code absent} (the caller found
+   * no such file: the first write makes it), {@code sha256} holding the hash of the bytes before
+   * it; forces it.
    */
   private static FileRecord write(
       CarrierStorage storage,
       InputStream in,
       long total,
       String target,
+      boolean absent,
       long from,
       MessageDigest sha256,
       Progress progress)
       throws IOException {
     byte[] chunk = new byte[CHUNK];
     long size = from;
-    storage.truncate(target, from);
+    if (!absent) {
+      storage.truncate(target, from);
+    }
     if (from > 0) {
       progress.advanced(size, total);
     }
@@ -159,6 +175,9 @@ final class Durable {
         size += n;
         progress.advanced(size, total);
       }
+    }
+    if (absent && size == 0) {
+      storage.truncate(target, 0); // nothing was written to make it: an empty file all the same
     }
     // The manifest will soon reference this file: its bytes must be on the medium first.
     storage.force(target);

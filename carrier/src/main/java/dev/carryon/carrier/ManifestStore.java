@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
@@ -78,7 +79,16 @@ final class ManifestStore {
    * change meanwhile.
    */
   static ManifestStore read(CarrierStorage storage, Clock clock) throws IOException {
-    return read(storage, clock, true, parsed -> {});
+    return read(storage, clock, true, parsed -> {}, Set.of());
+  }
+
+  /**
+   * As {@link #read}, under the write lock: {@value CarrierFiles#TMP}, which the recovery looks at
+   * next, is listed in the same request as the files the manifest names (over a link, a request
+   * fewer before the command's first write).
+   */
+  static ManifestStore readLocked(CarrierStorage storage, Clock clock) throws IOException {
+    return read(storage, clock, true, parsed -> {}, Set.of(CarrierFiles.TMP));
   }
 
   /**
@@ -91,11 +101,15 @@ final class ManifestStore {
    */
   static ManifestStore readUnproven(
       CarrierStorage storage, Clock clock, Consumer<Manifest> parsed) throws IOException {
-    return read(storage, clock, false, parsed);
+    return read(storage, clock, false, parsed, Set.of());
   }
 
   private static ManifestStore read(
-      CarrierStorage storage, Clock clock, boolean prove, Consumer<Manifest> parsed)
+      CarrierStorage storage,
+      Clock clock,
+      boolean prove,
+      Consumer<Manifest> parsed,
+      Set<String> alsoListed)
       throws IOException {
     String source = CarrierFiles.where(storage, CarrierFiles.MANIFEST);
     for (int attempt = 1; ; attempt++) {
@@ -118,7 +132,7 @@ final class ManifestStore {
       // The key slots are looked for in the listing that finds the named files: a request fewer.
       TreeSet<String> listedFor = new TreeSet<>(names);
       listedFor.add(KeySlots.FILE);
-      Map<String, Long> present = stored(storage, listedFor);
+      Map<String, Long> present = stored(storage, listedFor, alsoListed);
       Long slots = present.remove(KeySlots.FILE);
       Optional<CarrierKeys.Unlocking> unlocking =
           CarrierKeys.unlocking(
@@ -210,7 +224,17 @@ final class ManifestStore {
   /** The sizes of those of {@code names} (carrier file names) the storage holds. */
   static Map<String, Long> stored(CarrierStorage storage, Collection<String> names)
       throws IOException {
-    TreeSet<String> folders = new TreeSet<>();
+    return stored(storage, names, Set.of());
+  }
+
+  /**
+   * As {@link #stored(CarrierStorage, Collection)}, with {@code alsoListed} listed in the same
+   * request (for a storage that keeps listings: {@link CarrierStorage#lists}).
+   */
+  private static Map<String, Long> stored(
+      CarrierStorage storage, Collection<String> names, Set<String> alsoListed)
+      throws IOException {
+    TreeSet<String> folders = new TreeSet<>(alsoListed);
     for (String name : names) {
       int slash = name.indexOf('/');
       folders.add(slash < 0 ? "" : name.substring(0, slash));

@@ -70,7 +70,8 @@ final class Recovery {
 
   /**
    * Deletes layers, states and chunk lists the committed manifest does not reference. Not forced:
-   * a deleted file that comes back after a cut is unreferenced and deleted again.
+   * a deleted file that comes back after a cut is unreferenced and deleted again. The three folders
+   * are listed at once (over a link, one request).
    */
   static void deleteUnreferenced(ManifestStore store) throws IOException {
     CarrierStorage storage = store.storage();
@@ -79,8 +80,9 @@ final class Recovery {
     if (chunks != null) {
       chunks.byImage().values().forEach(list -> kept.add(ChunkLists.fileOf(list)));
     }
-    for (String folder : List.of(CarrierFiles.LAYERS, CarrierFiles.STATES, ChunkLists.FOLDER)) {
-      for (StoredFile f : storage.list(folder)) {
+    for (List<StoredFile> listed :
+        storage.lists(List.of(CarrierFiles.LAYERS, CarrierFiles.STATES, ChunkLists.FOLDER)).values()) {
+      for (StoredFile f : listed) {
         if (!kept.contains(f.name())) {
           storage.delete(f.name());
         }
