@@ -131,6 +131,7 @@ public final class FolderStorage implements CarrierStorage {
   public void write(String name, long offset, ByteBuffer src) throws IOException {
     Path p = file(name);
     WritePoints.reach(p, "write " + src.remaining() + " bytes at " + offset + " of");
+    boolean large = src.remaining() >= WriteBehind.EVERY;
     try (FileChannel ch = openForWrite(p)) {
       long at = offset;
       while (src.hasRemaining()) {
@@ -138,6 +139,9 @@ public final class FolderStorage implements CarrierStorage {
       }
     } catch (IOException e) {
       throw named(p, e);
+    }
+    if (large) {
+      WriteBehind.flush(p); // a piece of a large file, its force to come (a server's PUT)
     }
   }
 
@@ -148,6 +152,8 @@ public final class FolderStorage implements CarrierStorage {
     return new OutputStream() {
       /** Where the next byte goes. */
       private long at = offset;
+      /** Where the last flush started ({@link WriteBehind}) found the file written up to. */
+      private long flushedTo = offset;
 
       @Override
       public void write(int b) throws IOException {
@@ -164,6 +170,10 @@ public final class FolderStorage implements CarrierStorage {
           }
         } catch (IOException e) {
           throw named(p, e);
+        }
+        if (at - flushedTo >= WriteBehind.EVERY) {
+          WriteBehind.flush(p);
+          flushedTo = at;
         }
       }
 
