@@ -80,6 +80,23 @@ class StateFileTest {
   }
 
   @Test
+  void theFirstMebibyteOfASaveIsInTheFileBeforeTheSaveGoesOn() throws IOException {
+    byte[] state = state(12 << 20);
+    Path file = dir.resolve("S1.zst");
+    try (WritableByteChannel out = StateFile.create(file)) {
+      ByteBuffer first = ByteBuffer.allocateDirect(1 << 20);
+      out.write(first.put(state, 0, first.capacity()).flip());
+      // zstd's workers would hold it until a job of several MiB is in: an end over a link sends
+      // the state as it is written
+      assertTrue(Files.size(file) > 0, "compressed bytes of the first MiB are in the file");
+      out.write(ByteBuffer.wrap(state, 1 << 20, state.length - (1 << 20)));
+    }
+    try (ReadableByteChannel in = StateFile.open(Files.newInputStream(file), file.toString())) {
+      assertArrayEquals(state, readAll(in, ByteBuffer.allocateDirect(1 << 20)));
+    }
+  }
+
+  @Test
   void anEmptyStateRoundTrips() throws IOException {
     Path file = dir.resolve("S0.zst");
     StateFile.create(file).close();
