@@ -166,8 +166,6 @@ public final class EndSession {
         Files.deleteIfExists(localState);
         if (qemu != null && mode == Mode.HIBERNATE) {
           Hibernation.allowSaveAgain(qemu);
-          screen = keepScreen(qemu, vm, session.workDir(), log);
-          RequestLog.mark("end: screen taken");
           long t = System.nanoTime();
           Hibernation.Stats stats;
           ProgressBar bar = ProgressBar.on(log, "saving RAM");
@@ -196,6 +194,9 @@ public final class EndSession {
             bar.finish();
           }
           RequestLog.mark("end: saved");
+          // Taken of the guest the save left paused: the same picture, and the save began sooner.
+          screen = keepScreen(qemu, vm, session.workDir(), log);
+          RequestLog.mark("end: screen taken");
           begun = uploading.await();
           if (begun != null && begun.upload() != null) {
             begun.upload().whole();
@@ -259,11 +260,11 @@ public final class EndSession {
   }
 
   /**
-   * Stops the guest and keeps a small picture of its screen as it is saved, for the new generation
+   * Keeps a small picture of the screen of the guest a save left paused, for the new generation
    * ({@code states/S<n>.png}): a person sees which session a carrier holds. A VM without a display
    * adapter has none; a picture that cannot be taken is only a warning. The picture is taken here;
-   * it is made small beside the save (decoding and encoding PNGs in a fresh JVM took 0.1-0.2 s),
-   * and appears whole or not at all.
+   * it is made small on a thread of its own while the end goes on (decoding and encoding PNGs in a
+   * fresh JVM took 0.1-0.2 s), and appears whole or not at all.
    *
    * @return the making of the small picture, to wait for before it is copied; null when none
    */
@@ -276,7 +277,6 @@ public final class EndSession {
     Path full = workDir.resolve("screen-full.ppm");
     try {
       Files.deleteIfExists(small);
-      qemu.qmp().execute("stop", Duration.ofSeconds(10));
       Screens.dumpForShrink(qemu, full);
     } catch (IOException e) {
       log.println("warning: no picture of the screen is kept: " + e.getMessage());
