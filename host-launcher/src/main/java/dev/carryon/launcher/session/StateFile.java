@@ -42,6 +42,8 @@ final class StateFile {
   private static final byte[] ZSTD_MAGIC = {0x28, (byte) 0xB5, 0x2F, (byte) 0xFD};
   /** Size of each direct buffer between the file and zstd. */
   private static final int BUFFER = 1 << 20;
+  /** No input: what zstd is given to hand out what it holds back (FLUSH, END). */
+  private static final ByteBuffer NOTHING = ByteBuffer.allocateDirect(0);
   /**
    * Input after which zstd is made to hand out what it has once: its workers hand out a job (some
    * MiB) at a time, and an end over a link sends the state as it is written, so its first bytes
@@ -154,18 +156,17 @@ final class StateFile {
       int n = src.remaining();
       if (src.isDirect()) {
         compress(src, EndDirective.CONTINUE);
-        flushFirst(n);
-        return n;
-      }
-      if (staging == null) {
-        staging = ByteBuffer.allocateDirect(BUFFER);
-      }
-      while (src.hasRemaining()) {
-        int chunk = Math.min(src.remaining(), staging.capacity());
-        staging.clear();
-        staging.put(staging.position(), src, src.position(), chunk).limit(chunk);
-        src.position(src.position() + chunk);
-        compress(staging, EndDirective.CONTINUE);
+      } else {
+        if (staging == null) {
+          staging = ByteBuffer.allocateDirect(BUFFER);
+        }
+        while (src.hasRemaining()) {
+          int chunk = Math.min(src.remaining(), staging.capacity());
+          staging.clear();
+          staging.put(staging.position(), src, src.position(), chunk).limit(chunk);
+          src.position(src.position() + chunk);
+          compress(staging, EndDirective.CONTINUE);
+        }
       }
       flushFirst(n);
       return n;
@@ -177,7 +178,7 @@ final class StateFile {
         beforeFlush += n;
         if (beforeFlush >= FIRST_FLUSH) {
           beforeFlush = -1;
-          compress(ByteBuffer.allocateDirect(0), EndDirective.FLUSH);
+          compress(NOTHING, EndDirective.FLUSH);
         }
       }
     }
@@ -218,7 +219,7 @@ final class StateFile {
       open = false;
       try (channel;
           zstd) {
-        compress(ByteBuffer.allocateDirect(0), EndDirective.END);
+        compress(NOTHING, EndDirective.END);
         if (sealer != null) {
           sealer.close(); // seals the final chunk
         }
