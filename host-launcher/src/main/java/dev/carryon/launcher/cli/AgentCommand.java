@@ -39,7 +39,10 @@ import picocli.CommandLine.Option;
       "loopback address, each request proven by a token in a file only you can read",
       "($CARRYON_HOME/agent), and stops once idle for --idle-minutes.",
       "Runs in the foreground until stopped (Ctrl-C, SIGTERM, carryon agent --stop), or",
-      "with --detach in the background, its output in $CARRYON_HOME/agent.log."
+      "with --detach in the background, its output in $CARRYON_HOME/agent.log.",
+      "Before it serves, it rehearses a session on a throwaway carrier of an empty disk (a few",
+      "seconds, under a host folder of its own), so that its first command runs as fast as the",
+      "ones after it."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
@@ -78,6 +81,7 @@ final class AgentCommand implements Callable<Integer> {
     } else if (detach) {
       out.println(startDetached(home.root()));
     } else {
+      AgentRehearsal.run(home, out);
       HostAgent.serve(home.root(), Duration.ofMinutes(idleMinutes), new Runner(home, out), out);
     }
     out.flush();

@@ -43,6 +43,9 @@ class HostAgentTest {
   /** Where the agent and the scripts run: the same folder, as the agent requires. */
   private static final Path CWD = Path.of("").toAbsolutePath();
 
+  /** How the agent's rehearsal names its throwaway folder. */
+  private static final String REHEARSAL = "carryon-agent-rehearsal-";
+
   @TempDir Path dir;
 
   private final List<Process> agents = new ArrayList<>();
@@ -59,8 +62,31 @@ class HostAgentTest {
   void resumeAndEndRunInTheAgentAsTheyRunAlone() throws Exception {
     TestHost host = SessionKit.host(dir, "a");
     TestCarrier carrier = SessionKit.initCarrier(host, dir.resolve("carrier"));
+    Files.createDirectories(host.home());
+    Path homeBefore = FileTrees.copyTree(host.home(), dir.resolve("home-before"));
     Process agent = startAgent(host);
     Path file = host.home().resolve(AgentFile.NAME);
+    // Before it served, it rehearsed a session under a host folder of its own: this host's folder
+    // gained only the agent's file and the keeper it started ahead, and nothing of the rehearsal
+    // is left, on disk or running.
+    String started = Files.readString(host.home().resolveSibling("agent.out"));
+    assertTrue(started.contains("carryon agent: rehearsed a session in "), started);
+    Path firstAhead = awaitKeeperAhead(host);
+    List<String> gained = new ArrayList<>(FileTrees.list(host.home()));
+    gained.removeAll(FileTrees.list(homeBefore));
+    gained.removeIf(name -> host.home().resolve(name).startsWith(firstAhead));
+    assertEquals(List.of(AgentFile.NAME, "sessions"), gained);
+    for (String name : FileTrees.list(homeBefore)) {
+      Path was = homeBefore.resolve(name);
+      if (Files.isRegularFile(was)) {
+        assertArrayEquals(Files.readAllBytes(was), Files.readAllBytes(host.home().resolve(name)), name);
+      }
+    }
+    try (Stream<Path> tmp = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+      assertEquals(List.of(), tmp.filter(p -> p.getFileName().toString().startsWith(REHEARSAL)).toList());
+    }
+    assertEquals(List.of(), ProcessHandle.allProcesses()
+        .filter(p -> p.info().commandLine().orElse("").contains(REHEARSAL)).toList());
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
 
     Path console = dir.resolve("console1.log");
@@ -90,6 +116,22 @@ class HostAgentTest {
 
     String log = Files.readString(host.home().resolveSibling("agent.out"));
     assertEquals(5, log.lines().filter(l -> l.startsWith("carryon agent: ran [")).count(), log);
+    assertTrue(agent.isAlive());
+  }
+
+  @Test
+  void aRehearsalThatFailsLeavesNothingAndTheAgentServes() throws Exception {
+    TestHost host = SessionKit.host(dir, "r");
+    Files.createDirectories(host.home());
+    Process agent = startAgent(host, Map.of("CARRYON_QEMU", dir.resolve("no-qemu").toString()));
+    String log = Files.readString(host.home().resolveSibling("agent.out"));
+    assertTrue(log.contains("carryon agent: the rehearsal of a session failed (its first commands will"
+        + " be slower): carryon init exited 5: carryon: QEMU is not installed"), log);
+    assertTrue(log.contains("carryon agent: serving " + host.home()), log);
+    assertEquals(List.of(AgentFile.NAME), FileTrees.list(host.home()));
+    try (Stream<Path> tmp = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+      assertEquals(List.of(), tmp.filter(p -> p.getFileName().toString().startsWith(REHEARSAL)).toList());
+    }
     assertTrue(agent.isAlive());
   }
 
@@ -219,8 +261,13 @@ class HostAgentTest {
 
   /** Starts {@code carryon agent} for {@code host}, its output in agent.out beside its home. */
   private Process startAgent(TestHost host) throws IOException, InterruptedException {
+    return startAgent(host, Map.of());
+  }
+
+  /** As {@link #startAgent(TestHost)}, with {@code env} added to the agent's environment. */
+  private Process startAgent(TestHost host, Map<String, String> env) throws IOException, InterruptedException {
     Files.createDirectories(host.home());
-    Process p = host.start(Map.of(), host.home().resolveSibling("agent.out"),
+    Process p = host.start(env, host.home().resolveSibling("agent.out"),
         host.home().resolveSibling("agent.err"), "agent", "--idle-minutes", "10");
     agents.add(p);
     long deadline = System.nanoTime() + 60_000_000_000L;
