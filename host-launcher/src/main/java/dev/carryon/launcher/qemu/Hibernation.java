@@ -34,6 +34,11 @@ public final class Hibernation {
   static final long MAX_BANDWIDTH = 1L << 40;
   /** How often migration status is polled; a whole save of a small guest takes ~0.1-0.2 s. */
   private static final Duration POLL = Duration.ofMillis(10);
+  /**
+   * How often a restore whose every byte QEMU has received asks whether it is done: QEMU has its
+   * last buffer left to load, a few milliseconds, and the guest waits on the answer.
+   */
+  private static final Duration FED_POLL = Duration.ofMillis(2);
   /** Timeout of each single QMP command. */
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
   /** How long a QEMU that rejected a state is given to exit and say why. */
@@ -92,7 +97,7 @@ public final class Hibernation {
       try {
         qmp.execute("migrate", Map.of("uri", "unix:" + socket), COMMAND_TIMEOUT);
         try {
-          awaitMigration(qmp, "completed", deadline, progress);
+          awaitMigration(qmp, "completed", deadline, progress, POLL);
         } catch (IOException e) {
           throw writerFailure(copied).orElse(e);
         }
@@ -160,8 +165,8 @@ public final class Hibernation {
     qmp.execute("migrate-incoming", Map.of("uri", "unix:" + socket), COMMAND_TIMEOUT);
     try {
       long bytes = feed(socket, state, vm.pid());
-      awaitMigration(qmp, "completed", deadline, Progress.NONE);
-      awaitPaused(qmp, deadline);
+      awaitMigration(qmp, "completed", deadline, Progress.NONE, FED_POLL);
+      awaitPaused(qmp, deadline, FED_POLL);
       whilePaused.run();
       qmp.execute("cont", COMMAND_TIMEOUT);
       return new Stats(bytes, Duration.ofNanos(System.nanoTime() - start));
@@ -235,7 +240,8 @@ public final class Hibernation {
    * Polls {@code query-migrate} until {@code status}, telling {@code progress} how much RAM is sent;
    * fails on {@code failed} or {@code cancelled}.
    */
-  private static void awaitMigration(QmpClient qmp, String status, long deadline, Progress progress)
+  private static void awaitMigration(
+      QmpClient qmp, String status, long deadline, Progress progress, Duration poll)
       throws IOException {
     while (true) {
       JsonNode info = qmp.execute("query-migrate", COMMAND_TIMEOUT);
@@ -252,27 +258,27 @@ public final class Hibernation {
         throw new IOException(
             "migration " + now + ": " + info.path("error-desc").asText("QEMU gave no reason"));
       }
-      pause(deadline, "migration to reach '" + status + "' (now '" + now + "')");
+      pause(deadline, poll, "migration to reach '" + status + "' (now '" + now + "')");
     }
   }
 
   /** Waits until the restored guest is paused, ready to be continued. */
-  private static void awaitPaused(QmpClient qmp, long deadline) throws IOException {
+  private static void awaitPaused(QmpClient qmp, long deadline, Duration poll) throws IOException {
     while (true) {
       String now = qmp.execute("query-status", COMMAND_TIMEOUT).path("status").asText();
       if (now.equals("paused")) {
         return;
       }
-      pause(deadline, "the restored guest to be paused (now '" + now + "')");
+      pause(deadline, poll, "the restored guest to be paused (now '" + now + "')");
     }
   }
 
-  private static void pause(long deadline, String what) throws IOException {
+  private static void pause(long deadline, Duration poll, String what) throws IOException {
     if (System.nanoTime() - deadline > 0) {
       throw new IOException("timed out waiting for " + what);
     }
     try {
-      Thread.sleep(POLL.toMillis());
+      Thread.sleep(poll.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted waiting for " + what);

@@ -180,10 +180,12 @@ public final class Spawner {
   private static boolean pollExit(ProcessHandle process, long deadline)
       throws InterruptedException {
     while (process.isAlive() && !isZombie(process.pid())) {
-      if (System.nanoTime() - deadline >= 0) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
         return false;
       }
-      Thread.sleep(NON_CHILD_POLL.toMillis());
+      // Never past the deadline: a caller waiting briefly between looks at something else.
+      Thread.sleep(Math.max(1, Math.min(NON_CHILD_POLL.toMillis(), TimeUnit.NANOSECONDS.toMillis(left))));
     }
     return true;
   }
