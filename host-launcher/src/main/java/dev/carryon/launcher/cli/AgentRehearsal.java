@@ -104,34 +104,21 @@ final class AgentRehearsal {
    * every process of this user whose command line names the rehearsal's folder.
    */
   private static void stopLeftovers(Path scratch) {
-    byte[] mark = scratch.toString().getBytes(StandardCharsets.UTF_8);
+    String mark = scratch.toString();
     try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
       for (Path p : procs) {
-        byte[] cmdline;
+        String cmdline;
         try {
-          cmdline = Files.readAllBytes(p.resolve("cmdline"));
+          cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8);
         } catch (IOException gone) {
           continue;
         }
-        if (contains(cmdline, mark)) {
+        if (cmdline.contains(mark)) {
           ProcessHandle.of(Long.parseLong(p.getFileName().toString())).ifPresent(ProcessHandle::destroyForcibly);
         }
       }
     } catch (IOException e) {
       // No /proc to read: nothing can be found to stop.
     }
-  }
-
-  private static boolean contains(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= haystack.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return true;
-    }
-    return false;
   }
 }
