@@ -98,7 +98,7 @@ class ServedLockTest {
             return super.read(b, off, len);
           }
         };
-    carrier.write(a, "layers/L2.qcow2", "0", "3", 3, slowBody);
+    carrier.write(a, "layers/L2.qcow2", "0", "3", null, 3, slowBody);
     assertEquals("AAA", Files.readString(dir.resolve("carrier/layers/L2.qcow2")));
     // The request is over and the time long past: now it expires.
     lock("writer B", 5);
@@ -149,7 +149,7 @@ class ServedLockTest {
         new Thread(
             () -> {
               try {
-                carrier.write(dead, "layers/L2.qcow2", "0", "3", 3, slowBody);
+                carrier.write(dead, "layers/L2.qcow2", "0", "3", null, 3, slowBody);
               } catch (IOException e) {
                 throw new UncheckedIOException(e);
               }
@@ -180,7 +180,7 @@ class ServedLockTest {
   private void write(String lock, String text) throws IOException {
     byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
     carrier.write(
-        lock, "layers/L2.qcow2", "0", Integer.toString(bytes.length), bytes.length,
+        lock, "layers/L2.qcow2", "0", Integer.toString(bytes.length), null, bytes.length,
         new ByteArrayInputStream(bytes));
   }
 }

@@ -29,6 +29,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -334,12 +335,15 @@ public final class HttpStorage implements CarrierStorage {
 
   /**
    * Writes a file as a series of pieces of at most {@link Protocol#MAX_WRITE} bytes, one request
-   * each, in order: a piece is sent only once the one before was answered, so a cut series leaves a
-   * prefix of the file (which a rerun continues). While a piece is on its way the caller fills the
-   * next (reading and hashing its source), so the link is not idle while the host works; and a
-   * piece goes as soon as the link is free and {@link #EAGER_PIECE} bytes wait, not only when full,
-   * so a source that is still being written (the RAM state as QEMU saves it) starts the link at its
-   * first bytes. A source faster than the link still goes in full pieces.
+   * each, landing in order, so a cut series leaves a prefix of the file (which a rerun continues).
+   * Where the server offers {@link Protocol#FEATURE_ORDERED ordered writes}, the next piece goes
+   * while the one before is still on its way, as an ordered write the server holds until that one
+   * has landed: the link does not idle while a piece is answered. Elsewhere a piece goes only once
+   * the one before was answered. While pieces are on their way the caller fills the next (reading
+   * and hashing its source); and a piece goes as soon as nothing is on its way and {@link
+   * #EAGER_PIECE} bytes wait, not only when full, so a source that is still being written (the RAM
+   * state as QEMU saves it) starts the link at its first bytes. A source faster than the link
+   * still goes in full pieces.
    */
   private final class PieceWriter extends OutputStream {
     /**
@@ -347,38 +351,48 @@ public final class HttpStorage implements CarrierStorage {
      * milliseconds, which this many bytes at 30 MB/s outweigh.
      */
     private static final int EAGER_PIECE = 256 << 10;
+
+    /** A piece: its bytes, where they go and how many. */
+    private record Piece(byte[] bytes, long at, int length) {}
+
+    /** A piece on its way, and its answer. */
+    private record Sending(Piece piece, Future<Void> answer) {}
+
     /** The file's carrier name. */
     private final String name;
     /** The file's request path. */
     private final String path;
-    /** Sends the full pieces, one at a time. */
+    /** Pieces on their way at once: two with ordered writes, else one. */
+    private final int inFlight;
+    /** Sends the pieces, one thread per piece on its way. */
     private final ExecutorService sender;
+    /** The pieces on their way, oldest first. */
+    private final ArrayDeque<Sending> sending = new ArrayDeque<>();
+    /** Buffers free to fill. */
+    private final ArrayDeque<byte[]> free = new ArrayDeque<>();
     /** Bytes not sent yet. */
     private byte[] buffer = new byte[Protocol.MAX_WRITE];
-    /** The buffer of the piece on its way, filled next once it has arrived. */
-    private byte[] spare = new byte[Protocol.MAX_WRITE];
     /** How many of {@link #buffer} hold data. */
     private int filled;
     /** Where the buffer's first byte goes. */
     private long at;
-    /** The piece on its way, or null. */
-    private Future<Void> sending;
     /**
-     * The failure of a piece; no later piece is sent after it (it would leave a hole), the failed
-     * one is sent once more on {@link #close} (a connection that was dropped may be back).
+     * The first failure of a piece; no later piece is sent after it (it could leave a hole), the
+     * failed ones are sent once more, in order, on {@link #close} (a connection that was dropped
+     * may be back).
      */
     private IOException failed;
-    /** The piece that failed: its bytes, where they go and how many. */
-    private byte[] failedPiece;
-    private long failedAt;
-    private int failedLength;
+    /** The pieces that failed, in order. */
+    private final List<Piece> unsent = new ArrayList<>();
 
     PieceWriter(String name, String path, long offset) {
       this.name = name;
       this.path = path;
       this.at = offset;
+      this.inFlight = features.contains(Protocol.FEATURE_ORDERED) ? 2 : 1;
       this.sender =
-          Executors.newSingleThreadExecutor(
+          Executors.newFixedThreadPool(
+              inFlight,
               r -> {
                 Thread t = new Thread(r, "carryon upload " + path);
                 t.setDaemon(true);
@@ -407,91 +421,110 @@ public final class HttpStorage implements CarrierStorage {
 
     /** True when no piece is on its way (the last one was answered). */
     private boolean linkFree() {
-      Future<Void> s = sending;
-      return s == null || s.isDone();
+      Sending last = sending.peekLast();
+      return last == null || last.answer().isDone();
     }
 
-    /** Starts sending what the buffer holds once the piece before it has arrived. */
+    /**
+     * Starts sending what the buffer holds, once fewer than {@link #inFlight} pieces are on their
+     * way: ordered behind the one before it when that one is still on its way.
+     */
     private void sendBuffer() throws IOException {
-      awaitSent();
-      byte[] piece = buffer;
-      int length = filled;
-      long where = at;
-      sending =
-          sender.submit(
-              () -> {
-                try {
-                  putPiece(name, path, where, piece, length);
-                } catch (IOException | RuntimeException e) {
-                  failedPiece = piece;
-                  failedAt = where;
-                  failedLength = length;
-                  throw e;
-                }
-                return null;
-              });
-      at += length;
-      filled = 0;
-      buffer = spare;
-      spare = piece;
-    }
-
-    /** Waits for the piece on its way; throws its failure. */
-    private void awaitSent() throws IOException {
+      while (sending.size() >= inFlight) {
+        awaitOldest();
+      }
       if (failed != null) {
         throw new IOException(failed.getMessage(), failed);
       }
-      Future<Void> s = sending;
-      sending = null;
-      if (s == null) {
-        return;
+      Piece piece = new Piece(buffer, at, filled);
+      Sending before = sending.peekLast();
+      Future<Void> answer =
+          sender.submit(
+              () -> {
+                putAfter(piece, before == null ? null : before.answer());
+                return null;
+              });
+      sending.addLast(new Sending(piece, answer));
+      at += filled;
+      filled = 0;
+      buffer = free.isEmpty() ? new byte[Protocol.MAX_WRITE] : free.pop();
+    }
+
+    /**
+     * Puts {@code piece}, ordered behind the piece answered by {@code before} when that is still on
+     * its way. An ordered write refused as out of order (the file was longer than its offset: the
+     * series rewrites a longer file) goes again once {@code before} has landed.
+     */
+    private void putAfter(Piece piece, Future<Void> before) throws Exception {
+      boolean ordered = before != null && !before.isDone();
+      if (before != null && !ordered) {
+        before.get(); // answered already: sent plainly, unless it failed (then not past its hole)
       }
       try {
-        s.get();
+        putPiece(name, path, piece.at(), piece.bytes(), piece.length(), ordered);
+      } catch (ProtocolException e) {
+        if (!ordered || e.code() != ErrorCode.OUT_OF_ORDER) {
+          throw e;
+        }
+        before.get(); // its failure is this piece's too: it is not sent past a hole
+        putPiece(name, path, piece.at(), piece.bytes(), piece.length(), false);
+      }
+    }
+
+    /** Waits for the oldest piece on its way; a failure is kept, its piece kept to send again. */
+    private void awaitOldest() {
+      Sending s = sending.removeFirst();
+      try {
+        s.answer().get();
+        free.push(s.piece().bytes());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        failed = new InterruptedIOException("interrupted while sending " + url(path));
-        throw failed;
+        failedWith(s.piece(), new InterruptedIOException("interrupted while sending " + url(path)));
       } catch (ExecutionException e) {
-        Throwable cause = e.getCause();
-        failed =
-            cause instanceof IOException io
-                ? io
-                : new IOException(url(path) + ": " + cause.getMessage(), cause);
-        throw failed;
+        Throwable cause = e.getCause() instanceof ExecutionException inner ? inner.getCause() : e.getCause();
+        failedWith(
+            s.piece(),
+            cause instanceof IOException io ? io : new IOException(url(path) + ": " + cause.getMessage(), cause));
+      }
+    }
+
+    private void failedWith(Piece piece, IOException e) {
+      if (failed == null) {
+        failed = e;
+      }
+      unsent.add(piece);
+    }
+
+    /** Waits for every piece on its way; throws the first failure. */
+    private void drain() throws IOException {
+      while (!sending.isEmpty()) {
+        awaitOldest();
+      }
+      if (failed != null) {
+        throw new IOException(failed.getMessage(), failed);
       }
     }
 
     @Override
     public void flush() throws IOException {
-      awaitSent();
       if (filled > 0) {
-        try {
-          putPiece(name, path, at, buffer, filled);
-        } catch (IOException e) {
-          failed = e;
-          failedPiece = buffer;
-          failedAt = at;
-          failedLength = filled;
-          throw e;
-        }
-        at += filled;
-        filled = 0;
+        sendBuffer();
       }
+      drain();
     }
 
     @Override
     public void close() throws IOException {
       try {
         if (failed != null) {
-          resendFailedPiece(); // the failure was thrown to the writer already
+          sendUnsent(); // the failure was thrown to the writer already
           return;
         }
         try {
           flush();
         } catch (IOException e) {
           try {
-            resendFailedPiece();
+            sendUnsent();
           } catch (IOException again) {
             e.addSuppressed(again);
           }
@@ -502,12 +535,21 @@ public final class HttpStorage implements CarrierStorage {
       }
     }
 
-    /** Sends the piece that failed once more, so that what arrives is still a prefix. */
-    private void resendFailedPiece() throws IOException {
-      if (failedPiece != null) {
-        byte[] piece = failedPiece;
-        failedPiece = null;
-        putPiece(name, path, failedAt, piece, failedLength);
+    /**
+     * Sends the pieces that failed once more, in order, each after those before it: those still
+     * on their way are waited for behind them (an ordered one lands once its predecessor has), and
+     * any of them that fails goes again too. So what arrives is still a prefix.
+     */
+    private void sendUnsent() throws IOException {
+      while (true) {
+        if (!unsent.isEmpty()) {
+          Piece p = unsent.remove(0);
+          putPiece(name, path, p.at(), p.bytes(), p.length(), false);
+        } else if (!sending.isEmpty()) {
+          awaitOldest();
+        } else {
+          return;
+        }
       }
     }
   }
@@ -723,7 +765,16 @@ public final class HttpStorage implements CarrierStorage {
 
   private void putPiece(String name, String path, long at, byte[] bytes, int length)
       throws IOException {
-    String target = path + "?offset=" + at + "&length=" + length;
+    putPiece(name, path, at, bytes, length, false);
+  }
+
+  /**
+   * Writes {@code length} bytes of {@code bytes} at {@code at}; {@code ordered}: only once the file
+   * is {@code at} bytes long ({@link Protocol#FEATURE_ORDERED}).
+   */
+  private void putPiece(String name, String path, long at, byte[] bytes, int length, boolean ordered)
+      throws IOException {
+    String target = path + "?offset=" + at + "&length=" + length + (ordered ? "&ordered=1" : "");
     HttpRequest.Builder b =
         request(target)
             .header("Content-Type", "application/octet-stream")

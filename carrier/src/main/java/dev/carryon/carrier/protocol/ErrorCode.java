@@ -11,6 +11,7 @@ public enum ErrorCode {
   NO_MANIFEST(404, "no-manifest"),
   METHOD_NOT_ALLOWED(405, "method-not-allowed"),
   EXISTS(409, "exists"),
+  OUT_OF_ORDER(409, "out-of-order"),
   MANIFEST_CHANGED(412, "manifest-changed"),
   TOO_LARGE(413, "too-large"),
   RANGE_NOT_SATISFIABLE(416, "range-not-satisfiable"),

@@ -89,6 +89,17 @@ public final class Protocol {
   /** Optional: {@code GET files?dirs=A,B} lists several folders in one answer. */
   public static final String FEATURE_LISTS = "lists";
 
+  /**
+   * Optional: {@code PUT files/NAME?...&ordered=1} is written only once NAME is exactly as long as
+   * the write's offset, waiting up to {@link #ORDERED_WAIT_SECONDS} for the writes before it; so a
+   * client may send the next piece of a file before the one before it is answered, and a cut
+   * series still leaves a prefix.
+   */
+  public static final String FEATURE_ORDERED = "ordered";
+
+  /** How long an ordered write waits for its file to reach its offset before it is refused. */
+  public static final int ORDERED_WAIT_SECONDS = 10;
+
   /** Most folders one {@code GET files?dirs=} lists. */
   public static final int MAX_LISTED_FOLDERS = 16;
 

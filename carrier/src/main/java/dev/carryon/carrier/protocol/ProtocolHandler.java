@@ -90,7 +90,8 @@ public final class ProtocolHandler {
                   .header("Accept-Ranges", "bytes");
           return range.partial() ? file.header("Content-Range", range.contentRange()) : file;
         default:
-          c.write(lock, name, query.get("offset"), query.get("length"), r.contentLength(), r.body());
+          c.write(lock, name, query.get("offset"), query.get("length"), query.get("ordered"),
+              r.contentLength(), r.body());
           return WireReply.empty(204);
       }
     }

@@ -9,6 +9,7 @@ import dev.carryon.carrier.storage.StoredFile;
 import dev.carryon.carrier.storage.VersionedManifest;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.FileSystemException;
@@ -16,11 +17,15 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -53,7 +58,26 @@ public final class ServedCarrier {
   /** The server's name and version, for {@code info}. */
   private final String server;
 
+  /** Notified after every file write, for the ordered writes waiting on one. */
+  private final Object writes = new Object();
+
+  /**
+   * Where the writes whose bodies were cut would have ended ({@code NAME@OFFSET}), until a write
+   * ends there: an ordered write waiting for that length is refused at once. Guarded by {@link
+   * #writes}.
+   */
+  private final Set<String> cutEnds = new HashSet<>();
+
+  /** How long an ordered write waits for the writes before it. */
+  private final Duration orderedWait;
+
   ServedCarrier(String name, Path folder, String server, Clock clock) {
+    this(name, folder, server, clock, Duration.ofSeconds(Protocol.ORDERED_WAIT_SECONDS));
+  }
+
+  /** As the one above, ordered writes waiting {@code orderedWait} (tests: shorter). */
+  ServedCarrier(String name, Path folder, String server, Clock clock, Duration orderedWait) {
+    this.orderedWait = orderedWait;
     this.name = name;
     this.prefix = name == null ? "/" : "/" + name + "/";
     this.storage = FolderStorage.of(folder);
@@ -83,7 +107,8 @@ public final class ServedCarrier {
         .add(Protocol.FEATURE_MERGE)
         .add(Protocol.FEATURE_LINK)
         .add(Protocol.FEATURE_RECLAIM)
-        .add(Protocol.FEATURE_LISTS);
+        .add(Protocol.FEATURE_LISTS)
+        .add(Protocol.FEATURE_ORDERED);
     o.put("freeBytes", freeBytes());
     return WireJson.write(o);
   }
@@ -213,12 +238,18 @@ public final class ServedCarrier {
       String file,
       String offsetParam,
       String lengthParam,
+      String orderedParam,
       long contentLength,
       InputStream body)
       throws IOException {
     checkName(file, false);
     long offset = queryNumber("offset", offsetParam, Protocol.MAX_FILE_SIZE);
     long length = queryNumber("length", lengthParam, Protocol.MAX_WRITE);
+    boolean ordered = orderedParam != null;
+    if (ordered && !orderedParam.equals("1")) {
+      throw new ProtocolException(
+          ErrorCode.BAD_REQUEST, file + ": ordered=" + orderedParam + " is not ordered=1");
+    }
     if (offset + length > Protocol.MAX_FILE_SIZE) {
       throw new ProtocolException(
           ErrorCode.BAD_REQUEST,
@@ -232,11 +263,64 @@ public final class ServedCarrier {
               + " length (" + length + "); nothing was written");
     }
     try (LockTable.InFlight use = locks.use(lockId)) {
-      byte[] bytes = Bodies.read(file, body, length, Protocol.MAX_WRITE);
+      String end = file + "@" + (offset + length);
+      byte[] bytes;
+      try {
+        bytes = Bodies.read(file, body, length, Protocol.MAX_WRITE);
+      } catch (IOException e) {
+        // An ordered write waiting for this one's end waits no longer: it is not coming.
+        synchronized (writes) {
+          cutEnds.add(end);
+          writes.notifyAll();
+        }
+        throw e;
+      }
+      if (ordered) {
+        awaitLength(file, offset, orderedWait);
+      }
       try {
         storage.write(file, offset, ByteBuffer.wrap(bytes));
       } catch (IOException e) {
         throw failure(file, e);
+      } finally {
+        synchronized (writes) {
+          cutEnds.remove(end);
+          writes.notifyAll();
+        }
+      }
+    }
+  }
+
+  /**
+   * Returns once {@code file} (absent: 0 bytes) is exactly {@code offset} bytes long, which the
+   * writes before an ordered one make it; refuses it when the file is longer already, or when
+   * they have not come within {@code wait}.
+   */
+  private void awaitLength(String file, long offset, Duration wait) throws IOException {
+    long deadline = System.nanoTime() + wait.toNanos();
+    synchronized (writes) {
+      while (true) {
+        long size = storage.size(file).orElse(0);
+        long left = deadline - System.nanoTime();
+        if (size == offset) {
+          return;
+        }
+        boolean cut = cutEnds.contains(file + "@" + offset);
+        if (size > offset || left <= 0 || cut) {
+          throw new ProtocolException(
+              ErrorCode.OUT_OF_ORDER,
+              file + ": an ordered write at byte " + offset + " found the file " + size
+                  + " bytes long"
+                  + (size > offset ? "" : cut ? " and the write before it cut" : " after " + wait.toMillis() + " ms")
+                  + "; nothing was written");
+        }
+        try {
+          // Woken by every write; looked at again at least this often whatever wakes it.
+          writes.wait(Math.max(1, Math.min(50, TimeUnit.NANOSECONDS.toMillis(left))));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException(file + ": interrupted waiting for the writes before it");
+        }
       }
     }
   }

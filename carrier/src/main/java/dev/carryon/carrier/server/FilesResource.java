@@ -73,10 +73,11 @@ public final class FilesResource {
       @HeaderParam(Protocol.LOCK_HEADER) String lock,
       @QueryParam("offset") String offset,
       @QueryParam("length") String length,
+      @QueryParam("ordered") String ordered,
       InputStream body)
       throws IOException {
     Carriers.of(request)
-        .write(lock, name, offset, length, Carriers.contentLength(request), body);
+        .write(lock, name, offset, length, ordered, Carriers.contentLength(request), body);
     return Response.noContent().build();
   }
 }

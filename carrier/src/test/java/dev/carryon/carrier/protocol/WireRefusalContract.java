@@ -21,6 +21,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -214,6 +218,36 @@ public abstract class WireRefusalContract {
       RawHttp.Answer ok = request("PUT", path, token(), lock, "JEL");
       assertEquals(204, ok.status(), ok.text());
       assertEquals("JELlo", Files.readString(served.folder().resolve("layers/L2.qcow2")));
+    } finally {
+      releaseLock(lock);
+    }
+  }
+
+  @Test
+  void anOrderedWriteWaitsForTheWritesBeforeItAndIsRefusedPastItsFilesEnd() throws Exception {
+    String lock = takeLock("writer");
+    try {
+      String file = Protocol.FILES + "/tmp/S9.zst";
+      // Sent first, it lands second: the server holds it until the file reaches its offset.
+      ExecutorService pool = Executors.newSingleThreadExecutor();
+      try {
+        Future<RawHttp.Answer> second =
+            pool.submit(() -> request("PUT", file + "?offset=3&length=3&ordered=1", token(), lock, "DEF"));
+        Thread.sleep(200);
+        assertFalse(second.isDone(), "an ordered write landed before the write it follows");
+        assertFalse(Files.exists(served.folder().resolve("tmp/S9.zst")));
+        assertEquals(204, request("PUT", file + "?offset=0&length=3", token(), lock, "ABC").status());
+        RawHttp.Answer landed = second.get(30, TimeUnit.SECONDS);
+        assertEquals(204, landed.status(), landed.text());
+      } finally {
+        pool.shutdownNow();
+      }
+      assertEquals("ABCDEF", Files.readString(served.folder().resolve("tmp/S9.zst")));
+      // A file longer than the offset already: refused at once, nothing written.
+      Map<String, String> before = snapshot();
+      expect(409, "out-of-order", request("PUT", file + "?offset=2&length=3&ordered=1", token(), lock, "XYZ"));
+      expect(400, "bad-request", request("PUT", file + "?offset=6&length=3&ordered=yes", token(), lock, "XYZ"));
+      assertEquals(before, snapshot());
     } finally {
       releaseLock(lock);
     }

@@ -63,6 +63,11 @@ class ServerKilledTest {
       assertEquals(
           dev.carryon.carrier.storage.Hex.sha256(left),
           storage.hash("layer.qcow2", left.length).sha256());
+      // Uncut, the same upload (its pieces on their way two at a time, ordered) lands whole.
+      try (OutputStream out = storage.openWrite("whole.qcow2", 0)) {
+        out.write(data);
+      }
+      assertArrayEquals(data, Files.readAllBytes(carrier.resolve("whole.qcow2")));
     }
   }
 }
