@@ -18,18 +18,30 @@ import org.junit.jupiter.api.io.TempDir;
 class OrderedWriteTest {
   @TempDir Path dir;
 
+  /** The carrier's tmp/ folder. */
+  private Path folder;
+
+  /** A served carrier with an empty tmp/, its ordered writes waiting {@code wait}. */
+  private ServedCarrier served(Duration wait) throws IOException {
+    folder = Files.createDirectories(dir.resolve("carrier").resolve("tmp"));
+    return new ServedCarrier(null, folder.getParent(), "test", Clock.systemUTC(), wait);
+  }
+
+  /** Takes {@code c}'s write lock; its id. */
+  private static String lock(ServedCarrier c) throws IOException {
+    String owner = "{\"owner\":\"test\",\"ttlSeconds\":60}";
+    byte[] answer = c.lock(body(owner), owner.length()).getBytes(StandardCharsets.UTF_8);
+    return WireJson.parseObject(answer, "lock").path("lock").asText();
+  }
+
   private static InputStream body(String text) {
     return new ByteArrayInputStream(text.getBytes(StandardCharsets.US_ASCII));
   }
 
   @Test
   void anOrderedWriteWhoseWritesBeforeItNeverComeIsRefusedAndWritesNothing() throws IOException {
-    Path folder = Files.createDirectories(dir.resolve("carrier").resolve("tmp"));
-    ServedCarrier c =
-        new ServedCarrier(null, folder.getParent(), "test", Clock.systemUTC(), Duration.ofMillis(150));
-    String owner = "{\"owner\":\"test\",\"ttlSeconds\":60}";
-    String lock = WireJson.parseObject(c.lock(body(owner), owner.length()).getBytes(StandardCharsets.UTF_8), "lock")
-        .path("lock").asText();
+    ServedCarrier c = served(Duration.ofMillis(150));
+    String lock = lock(c);
     c.write(lock, "tmp/S9.zst", "0", "3", null, 3, body("ABC"));
     ProtocolException e =
         assertThrows(
@@ -47,13 +59,9 @@ class OrderedWriteTest {
 
   @Test
   void anOrderedWriteBehindACutOneIsRefusedWithoutWaiting() throws IOException {
-    Path folder = Files.createDirectories(dir.resolve("carrier").resolve("tmp"));
     // Were the cut not noticed, the ordered write would wait its minute and name the wait.
-    ServedCarrier c =
-        new ServedCarrier(null, folder.getParent(), "test", Clock.systemUTC(), Duration.ofMinutes(1));
-    String owner = "{\"owner\":\"test\",\"ttlSeconds\":60}";
-    String lock = WireJson.parseObject(c.lock(body(owner), owner.length()).getBytes(StandardCharsets.UTF_8), "lock")
-        .path("lock").asText();
+    ServedCarrier c = served(Duration.ofMinutes(1));
+    String lock = lock(c);
     c.write(lock, "tmp/S9.zst", "0", "3", null, 3, body("ABC"));
     ProtocolException cut =
         assertThrows(ProtocolException.class, () -> c.write(lock, "tmp/S9.zst", "3", "3", null, 3, body("DE")));
