@@ -307,12 +307,12 @@ public final class ServedCarrier {
         }
         boolean cut = cutEnds.contains(file + "@" + offset);
         if (size > offset || left <= 0 || cut) {
+          String why =
+              size > offset ? "" : cut ? " and the write before it cut" : " after " + wait.toMillis() + " ms";
           throw new ProtocolException(
               ErrorCode.OUT_OF_ORDER,
               file + ": an ordered write at byte " + offset + " found the file " + size
-                  + " bytes long"
-                  + (size > offset ? "" : cut ? " and the write before it cut" : " after " + wait.toMillis() + " ms")
-                  + "; nothing was written");
+                  + " bytes long" + why + "; nothing was written");
         }
         try {
           // Woken by every write; looked at again at least this often whatever wakes it.

@@ -31,9 +31,6 @@ final class AgentRehearsal {
   /** The system property {@link HostHome#locate} reads before the environment. */
   private static final String HOME_PROPERTY = "carryon.home";
 
-  /** The host folder's caches a resume reads first; copied so that the rehearsal probes nothing. */
-  private static final List<String> CACHES = List.of("accel-probe.json", "qemu-facts.json");
-
   private AgentRehearsal() {}
 
   /** Rehearses a session for the host folder {@code home}; says in {@code log} how it went. */
@@ -44,10 +41,10 @@ final class AgentRehearsal {
     try {
       scratch = OwnerOnly.createTempDirectory("carryon-agent-rehearsal-");
       Path rehearsalHome = OwnerOnly.createDirectories(scratch.resolve("home"));
-      for (String cache : CACHES) {
-        Path file = home.root().resolve(cache);
-        if (Files.isRegularFile(file)) {
-          Files.copy(file, rehearsalHome.resolve(cache), StandardCopyOption.COPY_ATTRIBUTES);
+      // The caches a resume reads first: copied, so that the rehearsal probes nothing.
+      for (Path cache : List.of(home.accelProbeCache(), home.qemuFactsCache())) {
+        if (Files.isRegularFile(cache)) {
+          Files.copy(cache, rehearsalHome.resolve(cache.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
         }
       }
       Path disk = OwnerOnly.createFile(scratch.resolve("disk.raw"));
