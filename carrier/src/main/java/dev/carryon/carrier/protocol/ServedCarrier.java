@@ -263,7 +263,7 @@ public final class ServedCarrier {
               + " length (" + length + "); nothing was written");
     }
     try (LockTable.InFlight use = locks.use(lockId)) {
-      String end = file + "@" + (offset + length);
+      String end = cutEnd(file, offset + length);
       byte[] bytes;
       try {
         bytes = Bodies.read(file, body, length, Protocol.MAX_WRITE);
@@ -291,6 +291,11 @@ public final class ServedCarrier {
     }
   }
 
+  /** The key in {@link #cutEnds} of a write to {@code file} that would end at byte {@code end}. */
+  private static String cutEnd(String file, long end) {
+    return file + "@" + end;
+  }
+
   /**
    * Returns once {@code file} (absent: 0 bytes) is exactly {@code offset} bytes long, which the
    * writes before an ordered one make it; refuses it when the file is longer already, or when
@@ -305,7 +310,7 @@ public final class ServedCarrier {
         if (size == offset) {
           return;
         }
-        boolean cut = cutEnds.contains(file + "@" + offset);
+        boolean cut = cutEnds.contains(cutEnd(file, offset));
         if (size > offset || left <= 0 || cut) {
           String why =
               size > offset ? "" : cut ? " and the write before it cut" : " after " + wait.toMillis() + " ms";
