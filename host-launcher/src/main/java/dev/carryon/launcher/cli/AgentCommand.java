@@ -81,7 +81,7 @@ final class AgentCommand implements Callable<Integer> {
     } else if (detach) {
       out.println(startDetached(home.root()));
     } else {
-      AgentRehearsal.run(home, out);
+      SessionRehearsal.run(home, out, "carryon agent");
       HostAgent.serve(home.root(), Duration.ofMinutes(idleMinutes), new Runner(home, out), out);
     }
     out.flush();
@@ -143,15 +143,12 @@ final class AgentCommand implements Callable<Integer> {
 
   /** Runs the CLI's commands for the agent: resume --detach and end, as they run alone. */
   static final class Runner implements HostAgent.Runner {
-    /** How long after a resume the agent waits before starting a keeper ahead. */
-    static final long SETTLE_MILLIS = 2000;
-
     private final HostHome home;
     private final PrintWriter log;
     /** The agent's own code, as it was when it started. */
     private final ClassPathStamp code = ClassPathStamp.ofThisJvm();
     /** When the last resume ended ({@link System#nanoTime}); long ago at first. */
-    private long lastResume = System.nanoTime() - SETTLE_MILLIS * 1_000_000L;
+    private long lastResume = System.nanoTime() - StandbyKeeper.SETTLE.toNanos();
 
     Runner(HostHome home, PrintWriter log) {
       this.home = home;
@@ -230,7 +227,7 @@ final class AgentCommand implements Callable<Integer> {
 
     /**
      * Starts a session keeper ahead of the next resume ({@link StandbyKeeper}): at once after any
-     * other command, {@value #SETTLE_MILLIS} ms after a resume, not while its guest needs the CPU.
+     * other command, {@link StandbyKeeper#SETTLE} after a resume.
      */
     @Override
     public Optional<String> between() {
@@ -239,7 +236,7 @@ final class AgentCommand implements Callable<Integer> {
         return Optional.of(changed.get() + " changed since the agent started (carryon was rebuilt"
             + " or upgraded): the next command runs the new code by itself");
       }
-      if (System.nanoTime() - lastResume < SETTLE_MILLIS * 1_000_000L) {
+      if (System.nanoTime() - lastResume < StandbyKeeper.SETTLE.toNanos()) {
         return Optional.empty();
       }
       try {

@@ -2,6 +2,7 @@ package dev.carryon.launcher.cli;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.carryon.launcher.host.HostHome;
 import dev.carryon.launcher.phone.Adb;
 import dev.carryon.launcher.phone.Pairings;
 import dev.carryon.launcher.phone.PhoneWatch;
@@ -36,8 +37,11 @@ import picocli.CommandLine.Option;
       "mounted (a USB drive), and for phones with USB debugging (libusb hotplug).",
       "Prints one line per event and, in a desktop session, shows a notification.",
       "With --auto-resume a free carrier is resumed at once (as resume --detach);",
-      "a carrier leased by another host never is. A carrier unplugged while its",
-      "session runs here is reported at once: the guest keeps running, and the",
+      "a carrier leased by another host never is. It then first rehearses a session",
+      "on a throwaway empty disk (a few seconds) and keeps a session keeper started",
+      "ahead, so that a plugged-in carrier waits for no JVM to warm up or start.",
+      "A carrier unplugged while its session runs here is reported at once: the",
+      "guest keeps running, and the",
       "session ends once the carrier is back (carryon end --wait)."
     })
 final class WatchCommand implements Callable<Integer> {
@@ -67,6 +71,10 @@ final class WatchCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (autoResume) {
+      // Before the host is opened: the rehearsal runs commands of its own in this JVM.
+      SessionRehearsal.run(HostHome.locate(), err, "carryon watch");
+    }
     Optional<DesktopNotifier> notifier =
         noNotify ? Optional.empty() : DesktopNotifier.find(System.getenv());
     AtomicReference<Watch> running = new AtomicReference<>();

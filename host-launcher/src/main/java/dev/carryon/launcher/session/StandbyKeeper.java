@@ -3,18 +3,26 @@ package dev.carryon.launcher.session;
 import dev.carryon.launcher.host.Folders;
 import dev.carryon.launcher.host.HostHome;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
 /**
- * A session keeper started ahead of any resume, by the host agent: its JVM has started and waits
+ * A session keeper started ahead of any resume, by a process that resumes sessions in its own JVM
+ * (the host agent, {@code watch --auto-resume}): its JVM has started and waits
  * for {@value SessionKeeper#SPEC} in a fresh session folder, so the next resume on this host takes
  * it ({@link ResumeSession.Head}) instead of waiting for a JVM's start, the longest wait of a
  * resume. It is still a process of its own, as every keeper is: one session's carrier trouble
  * stays its own, and the agent may stop without stopping a session. It opens the carrier the spec
- * names; it stops by itself when the agent that started it exits.
+ * names; it stops by itself when the process that started it exits.
  */
 public final class StandbyKeeper {
+  /**
+   * How long after a resume the next keeper is started ahead: not while the resumed guest, just
+   * restored, needs the CPU.
+   */
+  public static final Duration SETTLE = Duration.ofSeconds(2);
+
   /** The one ready, or null; with the home it is for. */
   private static SessionKeeper.Launched ready;
 

@@ -5,6 +5,7 @@ import dev.carryon.carrier.storage.FolderStorage;
 import dev.carryon.launcher.host.SessionRecord;
 import dev.carryon.launcher.session.Host;
 import dev.carryon.launcher.session.ResumeSession;
+import dev.carryon.launcher.session.StandbyKeeper;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
@@ -41,6 +42,8 @@ import java.util.function.Consumer;
  *
  * <p>Auto-resume never touches a carrier that is leased (by another host, or by a session of this
  * one): only a free carrier is resumed, and the resume itself validates it and this host first.
+ * With auto-resume a session keeper is kept started ahead ({@link StandbyKeeper}), so that a
+ * carrier plugged in does not wait for a keeper's JVM to start.
  */
 public final class Watch implements AutoCloseable {
   /** Longest the scan of one new file system may take. */
@@ -94,6 +97,14 @@ public final class Watch implements AutoCloseable {
             return t;
           });
 
+  /**
+   * When the next keeper is due to be started ahead ({@link System#nanoTime}), or {@link
+   * #NOT_DUE}.
+   */
+  private long keeperAheadDue = NOT_DUE;
+
+  private static final long NOT_DUE = Long.MIN_VALUE;
+
   /** The mount events, once started. */
   private MountEvents mounts;
   /** Every mount looked at (or left alone) so far, by mount id, with the carriers found on it. */
@@ -133,6 +144,9 @@ public final class Watch implements AutoCloseable {
     } catch (IOException e) {
       phoneWatch = "phones are not watched: " + e.getMessage();
     }
+    if (settings.autoResume()) {
+      keeperAheadDue = System.nanoTime();
+    }
     sink.accept(new WatchEvent.Watching(settings.under(), phoneWatch));
     Thread secondLook =
         new Thread(
@@ -147,10 +161,16 @@ public final class Watch implements AutoCloseable {
             "carryon-watch-second-look");
     secondLook.setDaemon(true);
     secondLook.start();
+    startKeeperAheadIfDue();
     mountsChanged();
     while (true) {
-      Object signal = queue.take();
-      if (signal == STOP) {
+      Object signal =
+          keeperAheadDue == NOT_DUE
+              ? queue.take()
+              : queue.poll(keeperAheadDue - System.nanoTime(), TimeUnit.NANOSECONDS);
+      if (signal == null) {
+        startKeeperAheadIfDue();
+      } else if (signal == STOP) {
         return;
       } else if (signal instanceof Failure f) {
         // A SIGTERM sent to the whole process group or cgroup (timeout(1), systemd stopping the
@@ -165,6 +185,19 @@ public final class Watch implements AutoCloseable {
       } else if (signal instanceof PhoneEvent p) {
         phoneEvent(p);
       }
+    }
+  }
+
+  private void startKeeperAheadIfDue() {
+    if (keeperAheadDue == NOT_DUE || System.nanoTime() - keeperAheadDue < 0) {
+      return;
+    }
+    keeperAheadDue = NOT_DUE;
+    try {
+      StandbyKeeper.prepare(host.home());
+    } catch (IOException | RuntimeException e) {
+      log.println("carryon watch: could not start a session keeper ahead: " + e.getMessage());
+      log.flush();
     }
   }
 
@@ -342,6 +375,9 @@ public final class Watch implements AutoCloseable {
       return;
     } finally {
       log.flush();
+      // The resume took the keeper ahead, if one was ready: the next is started once its guest
+      // has settled.
+      keeperAheadDue = System.nanoTime() + StandbyKeeper.SETTLE.toNanos();
     }
     try {
       s.qemu().qmp().close(); // QEMU runs on; carryon end takes its monitor from here
@@ -361,5 +397,8 @@ public final class Watch implements AutoCloseable {
     }
     phones.close();
     scanners.shutdownNow();
+    if (settings.autoResume()) {
+      StandbyKeeper.discard();
+    }
   }
 }

@@ -44,7 +44,7 @@ class HostAgentTest {
   private static final Path CWD = Path.of("").toAbsolutePath();
 
   /** How the agent's rehearsal names its throwaway folder. */
-  private static final String REHEARSAL = "carryon-agent-rehearsal-";
+  private static final String REHEARSAL = "carryon-rehearsal-";
 
   @TempDir Path dir;
 
@@ -71,7 +71,7 @@ class HostAgentTest {
     // is left, on disk or running.
     String started = Files.readString(host.home().resolveSibling("agent.out"));
     assertTrue(started.contains("carryon agent: rehearsed a session in "), started);
-    Path firstAhead = awaitKeeperAhead(host);
+    Path firstAhead = SessionKit.awaitKeeperAhead(host);
     List<String> gained = new ArrayList<>(FileTrees.list(host.home()));
     gained.removeAll(FileTrees.list(homeBefore));
     gained.removeIf(name -> host.home().resolve(name).startsWith(firstAhead));
@@ -98,7 +98,7 @@ class HostAgentTest {
     assertTrue(ended.out().contains("generation 2 committed"), ended.toString());
 
     // The next resume takes the keeper the agent started ahead: the session is that keeper's.
-    Path ahead = awaitKeeperAhead(host);
+    Path ahead = SessionKit.awaitKeeperAhead(host);
     Path console2 = dir.resolve("console2.log");
     Run again = client(host, CWD, "resume", carrier.toString(), "--detach", "--console", console2.toString()).expect(0);
     assertTrue(again.out().contains("resumed generation 2 of " + carrier), again.toString());
@@ -125,7 +125,7 @@ class HostAgentTest {
     Files.createDirectories(host.home());
     Process agent = startAgent(host, Map.of("CARRYON_QEMU", dir.resolve("no-qemu").toString()));
     String log = Files.readString(host.home().resolveSibling("agent.out"));
-    assertTrue(log.contains("carryon agent: the rehearsal of a session failed (its first commands will"
+    assertTrue(log.contains("carryon agent: the rehearsal of a session failed (its first resume will"
         + " be slower): carryon init exited 5: carryon: QEMU is not installed"), log);
     assertTrue(log.contains("carryon agent: serving " + host.home()), log);
     assertEquals(List.of(AgentFile.NAME), FileTrees.list(host.home()));
@@ -243,7 +243,7 @@ class HostAgentTest {
   void anAgentWhoseHomeIsRemovedStopsAndDoesNotMakeItAgain() throws Exception {
     TestHost host = SessionKit.host(dir, "f");
     Process agent = startAgent(host);
-    awaitKeeperAhead(host);
+    SessionKit.awaitKeeperAhead(host);
     FileTrees.deleteTree(host.home());
     assertTrue(agent.waitFor(60, TimeUnit.SECONDS), "the agent still runs");
     assertFalse(Files.exists(host.home()), "the agent made its home again");
@@ -278,26 +278,6 @@ class HostAgentTest {
       Thread.sleep(20);
     }
     return p;
-  }
-
-  /** The folder of the keeper the agent started ahead, once it has. */
-  private static Path awaitKeeperAhead(TestHost host) throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + 60_000_000_000L;
-    Path sessions = host.home().resolve("sessions");
-    while (System.nanoTime() < deadline) {
-      if (!Files.isDirectory(sessions)) { // made with the first keeper ahead
-        Thread.sleep(50);
-        continue;
-      }
-      try (Stream<Path> s = Files.list(sessions)) {
-        List<Path> ahead = s.filter(d -> Files.exists(d.resolve("keeper.log"))).toList();
-        if (ahead.size() == 1) {
-          return ahead.get(0);
-        }
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("the agent started no keeper ahead");
   }
 
   private Run client(TestHost host, Path cwd, String... args) throws IOException, InterruptedException {

@@ -433,6 +433,29 @@ public final class SessionKit {
     }
   }
 
+  /**
+   * The folder of the session keeper started ahead ({@code StandbyKeeper}) in {@code host}'s
+   * folder, once there is one.
+   */
+  public static Path awaitKeeperAhead(TestHost host) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    Path sessions = host.home().resolve("sessions");
+    while (System.nanoTime() < deadline) {
+      if (!Files.isDirectory(sessions)) { // made with the first keeper ahead
+        Thread.sleep(50);
+        continue;
+      }
+      try (Stream<Path> s = Files.list(sessions)) {
+        List<Path> ahead = s.filter(d -> Files.exists(d.resolve("keeper.log"))).toList();
+        if (ahead.size() == 1) {
+          return ahead.get(0);
+        }
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no keeper was started ahead in " + host.home());
+  }
+
   /** Waits until {@code pid} has exited. */
   public static void awaitExit(long pid, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -10,6 +10,7 @@ import dev.carryon.launcher.cli.ExitCodes;
 import dev.carryon.launcher.session.SessionKit;
 import dev.carryon.launcher.session.SessionKit.TestHost;
 import dev.carryon.testdata.ConsoleLog;
+import dev.carryon.testdata.FileTrees;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,6 +56,11 @@ class WatchPlugTest {
       try {
         WatchLines events = new WatchLines(out, watch);
         events.next("watching", SessionKit.BOOT);
+        // It rehearsed a session before it watched, and keeps a keeper started ahead for the
+        // carrier to come.
+        String said = read(root.resolve("watch.err"));
+        assertTrue(said.contains("carryon watch: rehearsed a session in "), said);
+        Path ahead = SessionKit.awaitKeeperAhead(a);
 
         drive.plug();
         long mounted = System.nanoTime();
@@ -68,6 +74,7 @@ class WatchPlugTest {
         JsonNode resumed = events.next("resumed", SessionKit.BOOT);
         assertEquals(carrier.toString(), resumed.get("carrier").asText());
         String session = resumed.get("session").asText();
+        assertEquals(ahead.getFileName().toString(), session, "the resume did not take the keeper ahead");
         JsonNode leased = events.next("attached", SessionKit.BOOT);
         assertEquals(mnt.resolve("leased").toString(), leased.get("carrier").asText());
         assertEquals("hostB", leased.get("lease").asText());
@@ -127,6 +134,9 @@ class WatchPlugTest {
         watch.destroy(); // SIGTERM: the watch ends cleanly
         assertTrue(watch.waitFor(30, TimeUnit.SECONDS), "watch did not stop on SIGTERM");
         assertEquals(0, watch.exitValue(), () -> read(root.resolve("watch.err")));
+        // The keeper it started ahead after the resume stopped with it and took its folder along.
+        assertEquals(List.of(), SessionKit.keepersUnder(a.home()));
+        assertEquals(List.of(), FileTrees.list(a.home().resolve("sessions")));
       } finally {
         watch.destroyForcibly();
         SessionKit.assertNoQemuLeft(root);

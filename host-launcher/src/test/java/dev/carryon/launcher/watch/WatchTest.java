@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.carryon.launcher.host.HostHome;
 import dev.carryon.launcher.session.Host;
 import dev.carryon.launcher.session.SessionKit;
+import dev.carryon.testdata.FileTrees;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -52,7 +53,8 @@ class WatchTest {
     StringWriter log = new StringWriter();
     // Not under @TempDir: opening a host points this JVM's JNI loading (zstd, SQLite) into its
     // folder (NativeLibraries), and later tests in this JVM load zstd from there.
-    try (Host host = Host.open(HostHome.at(Path.of("target", "watch-test-home").toAbsolutePath()));
+    Path home = Path.of("target", "watch-test-home").toAbsolutePath();
+    try (Host host = Host.open(HostHome.at(home));
         Watch watch =
             new Watch(
                 host, new Watch.Settings(List.of(root), true), events::add, new PrintWriter(log),
@@ -105,6 +107,10 @@ class WatchTest {
     }
     assertEquals(List.of(), List.copyOf(events), "events after the last expected one");
     assertEquals("", log.toString(), "no resume was tried");
+    // Auto-resume kept a session keeper started ahead; closed, the watch stopped it and removed
+    // its folder.
+    assertEquals(List.of(), SessionKit.keepersUnder(home));
+    assertEquals(List.of(), FileTrees.list(home.resolve("sessions")));
     Map<String, String> after = SessionKit.fingerprint(SessionKit.carrierAt(root));
     after.keySet().retainAll(before.keySet());
     assertEquals(before, after, "a carrier was written");

@@ -15,31 +15,35 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
- * The host agent's rehearsal before it serves: a whole session on a throwaway carrier of an empty
- * disk (init, a cold boot, its end, a resume of the state that end saved, and that one's end), run
- * in the agent's JVM as the commands it serves run. A JVM runs a path slowly the first time (its
- * classes initialised, its code interpreted, then compiled); measured on the test guest, an
- * agent's first resume took 0.91 s where the ones after it took 0.55-0.65 s. The rehearsal pays
- * that before the first real command arrives.
+ * A rehearsal of a session by a process that will resume sessions in its own JVM (the host agent
+ * before it serves, {@code watch --auto-resume} before it watches): a whole session on a throwaway
+ * carrier of an empty disk (init, a cold boot, its end, a resume of the state that end saved, and
+ * that one's end), run in that JVM as its real ones will run. A JVM runs a path slowly the first
+ * time (its classes initialised, its code interpreted, then compiled); measured on the test guest,
+ * an agent's first resume took 0.91 s where the ones after it took 0.55-0.65 s. The rehearsal pays
+ * that before the first real resume.
  *
  * <p>It runs under a host folder of its own ({@code carryon.home}), so the host's catalog, caches
  * and sessions never see it; the KVM probe's and QEMU's facts are copied in from the host's
  * folder, as a real resume here finds them. A rehearsal that fails (no QEMU on this host, say)
- * costs only the warmth: the agent logs why and serves.
+ * costs only the warmth: the process logs why and goes on.
  */
-final class AgentRehearsal {
+final class SessionRehearsal {
   /** The system property {@link HostHome#locate} reads before the environment. */
   private static final String HOME_PROPERTY = "carryon.home";
 
-  private AgentRehearsal() {}
+  private SessionRehearsal() {}
 
-  /** Rehearses a session for the host folder {@code home}; says in {@code log} how it went. */
-  static void run(HostHome home, PrintWriter log) {
+  /**
+   * Rehearses a session for the host folder {@code home}; says in {@code log} how it went, as
+   * {@code who} (the command rehearsing: "carryon agent").
+   */
+  static void run(HostHome home, PrintWriter log, String who) {
     long start = System.nanoTime();
     Path scratch = null;
     String previous = System.getProperty(HOME_PROPERTY);
     try {
-      scratch = OwnerOnly.createTempDirectory("carryon-agent-rehearsal-");
+      scratch = OwnerOnly.createTempDirectory("carryon-rehearsal-");
       Path rehearsalHome = OwnerOnly.createDirectories(scratch.resolve("home"));
       // The caches a resume reads first: copied, so that the rehearsal probes nothing.
       for (Path cache : List.of(home.accelProbeCache(), home.qemuFactsCache())) {
@@ -59,9 +63,9 @@ final class AgentRehearsal {
       step("end", carrier);
       step("resume", carrier, "--detach", "--display", "none", "--console", scratch.resolve("c2.log").toString());
       step("end", carrier);
-      log.printf("carryon agent: rehearsed a session in %.2f s%n", (System.nanoTime() - start) / 1e9);
+      log.printf("%s: rehearsed a session in %.2f s%n", who, (System.nanoTime() - start) / 1e9);
     } catch (IOException | RuntimeException e) {
-      log.println("carryon agent: the rehearsal of a session failed (its first commands will be slower): "
+      log.println(who + ": the rehearsal of a session failed (its first resume will be slower): "
           + e.getMessage());
     } finally {
       if (previous == null) {
@@ -74,7 +78,7 @@ final class AgentRehearsal {
         try {
           Folders.deleteTree(scratch);
         } catch (IOException e) {
-          log.println("carryon agent: could not remove " + scratch + ": " + e.getMessage());
+          log.println(who + ": could not remove " + scratch + ": " + e.getMessage());
         }
       }
       log.flush();
