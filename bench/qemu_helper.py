@@ -1,23 +1,25 @@
 #!/usr/bin/env python3
 # Shared by the benchmarks (bench/session, bench/scale): a poller for a console's first TICK, and
 # QEMU's own restore of a carrier's state over QMP with a session's captured command line.
-import json, os, socket, subprocess, sys, time
+import glob, json, os, socket, subprocess, sys, time
 
 def wait_tick(console, out, ready=None, timeout=120):
-    """Writes the time the first 'TICK ' line shows up in console (which may not exist yet); first
-    creates the file ready, if given, to say it polls."""
+    """Writes the time the first 'TICK ' line shows up in console (which may not exist yet; with a
+    '*' in it, a glob pattern: in any file it matches); first creates the file ready, if given, to
+    say it polls."""
     if ready:
         open(ready, 'w').close()
     end = time.time() + timeout
     while time.time() < end:
-        try:
-            with open(console, 'rb') as f:
-                if any(line.startswith(b'TICK ') for line in f):
-                    with open(out, 'w') as o:
-                        o.write('%.6f\n' % time.time())
-                    return
-        except FileNotFoundError:
-            pass
+        for name in glob.glob(console) if '*' in console else [console]:
+            try:
+                with open(name, 'rb') as f:
+                    if any(line.startswith(b'TICK ') for line in f):
+                        with open(out, 'w') as o:
+                            o.write('%.6f\n' % time.time())
+                        return
+            except FileNotFoundError:
+                pass
         time.sleep(0.005)
     sys.exit('no TICK in %s within %d s' % (console, timeout))
 
