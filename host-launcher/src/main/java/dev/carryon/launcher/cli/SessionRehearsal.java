@@ -40,10 +40,20 @@ final class SessionRehearsal {
    */
   static void run(HostHome home, PrintWriter log, String who) {
     long start = System.nanoTime();
-    Path scratch = null;
-    String previous = System.getProperty(HOME_PROPERTY);
+    Path scratch;
     try {
       scratch = OwnerOnly.createTempDirectory("carryon-rehearsal-");
+    } catch (IOException e) {
+      log.println(who + ": no rehearsal of a session (its first resume will be slower): " + e.getMessage());
+      log.flush();
+      return;
+    }
+    // Stopped half-way (Ctrl-C, systemd stopping the watch), the JVM runs no finally block: the
+    // rehearsal's QEMU and keeper, detached, would run on.
+    Thread cleanUpOnExit = new Thread(() -> cleanUp(scratch, log, who), "carryon-rehearsal-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanUpOnExit);
+    String previous = System.getProperty(HOME_PROPERTY);
+    try {
       Path rehearsalHome = OwnerOnly.createDirectories(scratch.resolve("home"));
       // The caches a resume reads first: copied, so that the rehearsal probes nothing.
       for (Path cache : List.of(home.accelProbeCache(), home.qemuFactsCache())) {
@@ -73,14 +83,23 @@ final class SessionRehearsal {
       } else {
         System.setProperty(HOME_PROPERTY, previous);
       }
-      if (scratch != null) {
-        stopLeftovers(scratch);
-        try {
-          Folders.deleteTree(scratch);
-        } catch (IOException e) {
-          log.println(who + ": could not remove " + scratch + ": " + e.getMessage());
-        }
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanUpOnExit);
+        cleanUp(scratch, log, who);
+      } catch (IllegalStateException exiting) {
+        // The JVM is shutting down: the hook cleans up.
       }
+      log.flush();
+    }
+  }
+
+  /** Stops what the rehearsal in {@code scratch} left running, and removes the folder. */
+  private static void cleanUp(Path scratch, PrintWriter log, String who) {
+    stopLeftovers(scratch);
+    try {
+      Folders.deleteTree(scratch);
+    } catch (IOException e) {
+      log.println(who + ": could not remove " + scratch + ": " + e.getMessage());
       log.flush();
     }
   }

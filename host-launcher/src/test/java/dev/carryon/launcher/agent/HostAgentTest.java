@@ -136,6 +136,29 @@ class HostAgentTest {
   }
 
   @Test
+  void anAgentStoppedWhileItRehearsesLeavesNothingRunning() throws Exception {
+    TestHost host = SessionKit.host(dir, "s");
+    Files.createDirectories(host.home());
+    Process agent = host.start(Map.of(), host.home().resolveSibling("agent.out"),
+        host.home().resolveSibling("agent.err"), "agent", "--idle-minutes", "10");
+    agents.add(agent);
+    Path rehearsals = Path.of(System.getProperty("java.io.tmpdir"), REHEARSAL);
+    long deadline = System.nanoTime() + SessionKit.BOOT.toNanos();
+    while (SessionKit.qemusUnder(rehearsals).isEmpty()) {
+      assertTrue(agent.isAlive() && System.nanoTime() < deadline, "the rehearsal started no QEMU");
+      Thread.sleep(10);
+    }
+    agent.destroy(); // SIGTERM, as systemd or kill sends it: no finally block runs, the hooks do
+    assertTrue(agent.waitFor(60, TimeUnit.SECONDS), "the agent did not stop");
+    assertEquals(List.of(), SessionKit.qemusUnder(rehearsals), "the rehearsal's QEMU runs on");
+    assertEquals(List.of(), SessionKit.keepersUnder(rehearsals), "the rehearsal's keeper runs on");
+    try (Stream<Path> tmp = Files.list(rehearsals.getParent())) {
+      assertEquals(List.of(), tmp.filter(p -> p.getFileName().toString().startsWith(REHEARSAL)).toList());
+    }
+    assertEquals(List.of(), FileTrees.list(host.home()), "the agent served, or left files");
+  }
+
+  @Test
   void whatTheAgentMayNotRunIsLeftToTheScript() throws Exception {
     TestHost host = SessionKit.host(dir, "b");
     Files.createDirectories(dir.resolve("carrier"));
