@@ -81,7 +81,9 @@ final class AgentCommand implements Callable<Integer> {
     } else if (detach) {
       out.println(startDetached(home.root()));
     } else {
-      SessionRehearsal.run(home, out, "carryon agent");
+      if (!SessionRehearsal.run(home, out, "carryon agent")) {
+        return ExitCodes.INTERRUPTED; // stopped while it rehearsed: it never serves
+      }
       HostAgent.serve(home.root(), Duration.ofMinutes(idleMinutes), new Runner(home, out), out);
     }
     out.flush();

@@ -10,8 +10,10 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -23,12 +25,15 @@ import java.util.List;
  * an agent's first resume took 0.91 s where the ones after it took 0.55-0.65 s. The rehearsal pays
  * that before the first real resume.
  *
- * <p>It runs under a host folder of its own ({@code carryon.home}), so the host's catalog, caches
- * and sessions never see it; the KVM probe's and QEMU's facts are copied in from the host's
- * folder, as a real resume here finds them. A rehearsal that fails (no QEMU on this host, say)
+ * <p>It runs under a host folder of its own ({@code carryon.home}), so the host's catalog and
+ * sessions never see it; the KVM probe's and QEMU's facts are copied in from the host's folder, as
+ * a real resume here finds them, and what it learned of them is copied back. A rehearsal that fails (no QEMU on this host, say)
  * costs only the warmth: the process logs why and goes on.
  */
 final class SessionRehearsal {
+  /** How long a rehearsal cut short is swept for what it left (see {@link #cleanUpCutShort}). */
+  private static final Duration CUT_SHORT_SWEEP = Duration.ofSeconds(2);
+
   /** The system property {@link HostHome#locate} reads before the environment. */
   private static final String HOME_PROPERTY = "carryon.home";
 
@@ -36,9 +41,10 @@ final class SessionRehearsal {
 
   /**
    * Rehearses a session for the host folder {@code home}; says in {@code log} how it went, as
-   * {@code who} (the command rehearsing: "carryon agent").
+   * {@code who} (the command rehearsing: "carryon agent"). False when it was cut short because
+   * this JVM is stopping (SIGTERM, Ctrl-C): the caller must not begin its work then.
    */
-  static void run(HostHome home, PrintWriter log, String who) {
+  static boolean run(HostHome home, PrintWriter log, String who) {
     long start = System.nanoTime();
     Path scratch;
     try {
@@ -46,17 +52,19 @@ final class SessionRehearsal {
     } catch (IOException e) {
       log.println(who + ": no rehearsal of a session (its first resume will be slower): " + e.getMessage());
       log.flush();
-      return;
+      return true;
     }
     // Stopped half-way (Ctrl-C, systemd stopping the watch), the JVM runs no finally block: the
     // rehearsal's QEMU and keeper, detached, would run on.
-    Thread cleanUpOnExit = new Thread(() -> cleanUp(scratch, log, who), "carryon-rehearsal-cleanup");
+    Thread cleanUpOnExit =
+        new Thread(() -> cleanUpCutShort(scratch, log, who), "carryon-rehearsal-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanUpOnExit);
     String previous = System.getProperty(HOME_PROPERTY);
+    boolean cutShort = false;
     try {
       Path rehearsalHome = OwnerOnly.createDirectories(scratch.resolve("home"));
-      // The caches a resume reads first: copied, so that the rehearsal probes nothing.
-      for (Path cache : List.of(home.accelProbeCache(), home.qemuFactsCache())) {
+      // The caches a resume reads first: copied, so that the rehearsal probes nothing it knows.
+      for (Path cache : caches(home)) {
         if (Files.isRegularFile(cache)) {
           Files.copy(cache, rehearsalHome.resolve(cache.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
         }
@@ -73,6 +81,7 @@ final class SessionRehearsal {
       step("end", carrier);
       step("resume", carrier, "--detach", "--display", "none", "--console", scratch.resolve("c2.log").toString());
       step("end", carrier);
+      keepWhatItLearned(rehearsalHome, home);
       log.printf("%s: rehearsed a session in %.2f s%n", who, (System.nanoTime() - start) / 1e9);
     } catch (IOException | RuntimeException e) {
       log.println(who + ": the rehearsal of a session failed (its first resume will be slower): "
@@ -87,9 +96,39 @@ final class SessionRehearsal {
         Runtime.getRuntime().removeShutdownHook(cleanUpOnExit);
         cleanUp(scratch, log, who);
       } catch (IllegalStateException exiting) {
-        // The JVM is shutting down: the hook cleans up.
+        cutShort = true; // the JVM is shutting down: the hook cleans up
       }
       log.flush();
+    }
+    return !cutShort;
+  }
+
+  /** The host's caches of what it learned of QEMU and KVM, which a rehearsal shares. */
+  private static List<Path> caches(HostHome home) {
+    return List.of(home.accelProbeCache(), home.qemuFactsCache());
+  }
+
+  /**
+   * Puts what the rehearsal learned of this host (the KVM probe's result, QEMU's facts) into the
+   * host's folder where that lacks it or holds something older: on a PC whose first resume is yet
+   * to come, that resume then probes nothing (here the probe takes a second). Each file replaced
+   * whole; both are keyed caches, which a resume checks against this host before it trusts them.
+   */
+  private static void keepWhatItLearned(Path rehearsalHome, HostHome home) throws IOException {
+    for (Path cache : caches(home)) {
+      Path learned = rehearsalHome.resolve(cache.getFileName());
+      if (!Files.isRegularFile(learned)
+          || (Files.isRegularFile(cache) && Files.mismatch(learned, cache) == -1)) {
+        continue;
+      }
+      OwnerOnly.createDirectories(home.root());
+      Path temp = Files.createTempFile(home.root(), cache.getFileName() + ".", ".tmp");
+      try {
+        Files.write(temp, Files.readAllBytes(learned));
+        Files.move(temp, cache, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } finally {
+        Files.deleteIfExists(temp);
+      }
     }
   }
 
@@ -100,6 +139,38 @@ final class SessionRehearsal {
       Folders.deleteTree(scratch);
     } catch (IOException e) {
       log.println(who + ": could not remove " + scratch + ": " + e.getMessage());
+      log.flush();
+    }
+  }
+
+  /**
+   * As {@link #cleanUp}, for a rehearsal cut short: its thread runs on while the JVM shuts down
+   * and may still start a process or make a file in its folder, so the sweep is repeated until one
+   * finds nothing, for up to {@link #CUT_SHORT_SWEEP}.
+   */
+  private static void cleanUpCutShort(Path scratch, PrintWriter log, String who) {
+    long deadline = System.nanoTime() + CUT_SHORT_SWEEP.toNanos();
+    boolean found;
+    do {
+      found = stopLeftovers(scratch);
+      if (Files.exists(scratch, LinkOption.NOFOLLOW_LINKS)) {
+        found = true;
+        try {
+          Folders.deleteTree(scratch);
+        } catch (IOException e) {
+          // A file made meanwhile: the next sweep takes it.
+        }
+      }
+      if (found) {
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException e) {
+          break;
+        }
+      }
+    } while (found && System.nanoTime() - deadline < 0);
+    if (found) {
+      log.println(who + ": the rehearsal, cut short, may have left " + scratch + " or a process naming it");
       log.flush();
     }
   }
@@ -121,9 +192,11 @@ final class SessionRehearsal {
 
   /**
    * Stops what a rehearsal that failed half-way may have left running (a QEMU, a session keeper):
-   * every process of this user whose command line names the rehearsal's folder.
+   * every process of this user whose command line names the rehearsal's folder. True when it found
+   * one.
    */
-  private static void stopLeftovers(Path scratch) {
+  private static boolean stopLeftovers(Path scratch) {
+    boolean found = false;
     String mark = scratch.toString();
     try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
       for (Path p : procs) {
@@ -134,11 +207,13 @@ final class SessionRehearsal {
           continue;
         }
         if (cmdline.contains(mark)) {
+          found = true;
           ProcessHandle.of(Long.parseLong(p.getFileName().toString())).ifPresent(ProcessHandle::destroyForcibly);
         }
       }
     } catch (IOException e) {
       // No /proc to read: nothing can be found to stop.
     }
+    return found;
   }
 }

@@ -73,7 +73,9 @@ final class WatchCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     if (autoResume) {
       // Before the host is opened: the rehearsal runs commands of its own in this JVM.
-      SessionRehearsal.run(HostHome.locate(), err, "carryon watch");
+      if (!SessionRehearsal.run(HostHome.locate(), err, "carryon watch")) {
+        return ExitCodes.INTERRUPTED; // stopped while it rehearsed: it never watches
+      }
     }
     Optional<DesktopNotifier> notifier =
         noNotify ? Optional.empty() : DesktopNotifier.find(System.getenv());
