@@ -61,6 +61,8 @@ public final class Watch implements AutoCloseable {
   private static final Object MOUNTS_CHANGED = new Object();
   /** Ends {@link #run}. */
   private static final Object STOP = new Object();
+  /** {@link #keeperAheadDue} when no keeper is to be started ahead. */
+  private static final long NOT_DUE = Long.MIN_VALUE;
 
   /** A source that stopped by itself: {@link #run} ends with its message. */
   private record Failure(String message) {}
@@ -102,8 +104,6 @@ public final class Watch implements AutoCloseable {
    * #NOT_DUE}.
    */
   private long keeperAheadDue = NOT_DUE;
-
-  private static final long NOT_DUE = Long.MIN_VALUE;
 
   /** The mount events, once started. */
   private MountEvents mounts;
