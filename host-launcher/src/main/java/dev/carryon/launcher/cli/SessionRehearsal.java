@@ -31,8 +31,8 @@ import java.util.List;
  * costs only the warmth: the process logs why and goes on.
  */
 final class SessionRehearsal {
-  /** How long a rehearsal cut short is swept for what it left (see {@link #cleanUpCutShort}). */
-  private static final Duration CUT_SHORT_SWEEP = Duration.ofSeconds(2);
+  /** How long the rehearsal's folder is swept for what it left (see {@link #cleanUp}). */
+  private static final Duration CLEAN_UP = Duration.ofSeconds(2);
 
   /** The system property {@link HostHome#locate} reads before the environment. */
   private static final String HOME_PROPERTY = "carryon.home";
@@ -56,8 +56,7 @@ final class SessionRehearsal {
     }
     // Stopped half-way (Ctrl-C, systemd stopping the watch), the JVM runs no finally block: the
     // rehearsal's QEMU and keeper, detached, would run on.
-    Thread cleanUpOnExit =
-        new Thread(() -> cleanUpCutShort(scratch, log, who), "carryon-rehearsal-cleanup");
+    Thread cleanUpOnExit = new Thread(() -> cleanUp(scratch, log, who), "carryon-rehearsal-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanUpOnExit);
     String previous = System.getProperty(HOME_PROPERTY);
     boolean cutShort = false;
@@ -132,24 +131,14 @@ final class SessionRehearsal {
     }
   }
 
-  /** Stops what the rehearsal in {@code scratch} left running, and removes the folder. */
-  private static void cleanUp(Path scratch, PrintWriter log, String who) {
-    stopLeftovers(scratch);
-    try {
-      Folders.deleteTree(scratch);
-    } catch (IOException e) {
-      log.println(who + ": could not remove " + scratch + ": " + e.getMessage());
-      log.flush();
-    }
-  }
-
   /**
-   * As {@link #cleanUp}, for a rehearsal cut short: its thread runs on while the JVM shuts down
-   * and may still start a process or make a file in its folder, so the sweep is repeated until one
-   * finds nothing, for up to {@link #CUT_SHORT_SWEEP}.
+   * Stops what the rehearsal in {@code scratch} left running and removes its folder, sweeping again
+   * until a sweep finds nothing, for up to {@link #CLEAN_UP}: a rehearsal cut short by the JVM's
+   * shutdown runs on meanwhile, and may still start a process or make a file there.
    */
-  private static void cleanUpCutShort(Path scratch, PrintWriter log, String who) {
-    long deadline = System.nanoTime() + CUT_SHORT_SWEEP.toNanos();
+  private static void cleanUp(Path scratch, PrintWriter log, String who) {
+    long deadline = System.nanoTime() + CLEAN_UP.toNanos();
+    IOException notRemoved = null;
     boolean found;
     do {
       found = stopLeftovers(scratch);
@@ -157,8 +146,9 @@ final class SessionRehearsal {
         found = true;
         try {
           Folders.deleteTree(scratch);
+          notRemoved = null;
         } catch (IOException e) {
-          // A file made meanwhile: the next sweep takes it.
+          notRemoved = e; // a file made meanwhile: the next sweep takes it
         }
       }
       if (found) {
@@ -170,7 +160,8 @@ final class SessionRehearsal {
       }
     } while (found && System.nanoTime() - deadline < 0);
     if (found) {
-      log.println(who + ": the rehearsal, cut short, may have left " + scratch + " or a process naming it");
+      log.println(who + ": the rehearsal may have left " + scratch + " or a process naming it"
+          + (notRemoved == null ? "" : ": " + notRemoved.getMessage()));
       log.flush();
     }
   }

@@ -41,8 +41,8 @@ import picocli.CommandLine.Option;
       "on a throwaway empty disk (a few seconds) and keeps a session keeper started",
       "ahead, so that a plugged-in carrier waits for no JVM to warm up or start.",
       "A carrier unplugged while its session runs here is reported at once: the",
-      "guest keeps running, and the",
-      "session ends once the carrier is back (carryon end --wait)."
+      "guest keeps running, and the session ends once the carrier is back",
+      "(carryon end --wait)."
     })
 final class WatchCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
